@@ -1,0 +1,1 @@
+"""Configuration: typed settings read once at start, and the locale texts."""

@@ -1,0 +1,177 @@
+"""Settings, read once at start from the environment and `.env` (see SPEC: Configuration).
+
+Everything downstream receives plain values taken from here; tests build `Settings(...)` directly.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import time
+from functools import cached_property
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/crm.sqlite3"
+SUPPORTED_LOCALES = ("ru", "en")
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+
+
+class ConfigError(Exception):
+    """A bad configuration value; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=1, le=65535)
+    public_url: str | None = None
+
+    telegram_bot_token: str | None = None
+    telegram_api_base: str = "https://api.telegram.org"
+    telegram_webhook_secret: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
+
+    whatsapp_token: str | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_app_secret: str | None = None
+    whatsapp_verify_token: str | None = None
+    whatsapp_api_base: str = "https://graph.facebook.com/v23.0"
+
+    mango_api_key: str | None = None
+    mango_api_salt: str | None = None
+    forms_token: str | None = None
+    calls_token: str | None = None
+
+    timezone: str = "Europe/Moscow"
+    locale: str = "ru"
+    default_region: str = "RU"
+    currency: str = "RUB"
+    digest_time: time = time(9, 0)
+
+    # Outbox delivery limits (Telegram: ~30 msg/s overall, 1 msg/s per chat).
+    telegram_global_rate: float = Field(default=30.0, gt=0)
+    telegram_chat_interval: float = Field(default=1.0, ge=0)
+
+    @field_validator(
+        "redis_url", "public_url", "telegram_bot_token", "whatsapp_token",
+        "whatsapp_phone_number_id", "whatsapp_app_secret", "whatsapp_verify_token",
+        "mango_api_key", "mango_api_salt", "forms_token", "calls_token", mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if value.startswith(("postgresql://", "postgres://")):
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must be sqlite+aiosqlite:///PATH or postgresql://USER@HOST/DB")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("public_url", "telegram_api_base", "whatsapp_api_base")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _bot_token(cls, value: str | None) -> str | None:
+        if value is not None and not _TOKEN_RE.match(value.strip()):
+            raise ValueError("must look like 123456:ABC-DEF (from @BotFather)")
+        return value.strip() if value else value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: str) -> str:
+        if not _SECRET_RE.match(value):
+            raise ValueError("1-256 characters of A-Z a-z 0-9 _ -")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Moscow)") from exc
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @field_validator("default_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        value = value.upper()
+        if value not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError("must be a two-letter region code such as RU")
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z]{3}", value):
+            raise ValueError("must be a three-letter currency code such as RUB")
+        return value.upper()
+
+    @model_validator(mode="after")
+    def _pairs(self) -> Settings:
+        if bool(self.mango_api_key) != bool(self.mango_api_salt):
+            raise ValueError("MANGO_API_KEY and MANGO_API_SALT must be set together")
+        return self
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return bool(self.whatsapp_token and self.whatsapp_phone_number_id)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings or raise ConfigError naming the offending variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]) or "configuration"
+        message = error["msg"].removeprefix("Value error, ")
+        name = field.upper() if field != "configuration" else field
+        lines.append(f"{name}: {message}")
+    return "invalid configuration: " + "; ".join(lines)

@@ -1,0 +1,42 @@
+"""Database tables, one module per table group; importing this package registers them all."""
+
+from models.audit import AuditEntry
+from models.base import Base
+from models.call import Call
+from models.client import ChannelIdentity, Client, ContactPerson
+from models.conversation import Conversation, Message
+from models.deal import Deal, Pipeline, PipelineStage
+from models.employee import Employee, SalesPlan, WorkSchedule
+from models.enums import (
+    CallStatus,
+    Channel,
+    ClientKind,
+    DealStatus,
+    Direction,
+    LeadStatus,
+    MessageStatus,
+    OutboxLane,
+    OutboxStatus,
+    Role,
+    StageKind,
+    TaskKind,
+    TaskStatus,
+    TicketStatus,
+)
+from models.inbound_event import InboundEvent
+from models.lead import Lead
+from models.note import Note
+from models.office import Office, PhoneLine
+from models.outbox import OutboxMessage
+from models.task import Task
+from models.ticket import Ticket, TicketReply
+
+__all__ = [
+    "AuditEntry", "Base", "Call", "CallStatus", "Channel", "ChannelIdentity", "Client",
+    "ClientKind", "ContactPerson", "Conversation", "Deal", "DealStatus", "Direction", "Employee",
+    "InboundEvent", "Lead", "LeadStatus", "Message", "MessageStatus", "Note", "Office",
+    "OutboxLane", "OutboxMessage", "OutboxStatus", "PhoneLine", "Pipeline", "PipelineStage",
+    "Role", "SalesPlan", "StageKind", "Task", "TaskKind", "TaskStatus", "Ticket", "TicketReply",
+    "TicketStatus",
+    "WorkSchedule",
+]

@@ -1,0 +1,38 @@
+"""Phone calls from the PBX (Mango Office or the generic webhook)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, BigId, IdMixin, TimestampMixin
+from models.enums import CallStatus, Direction
+
+
+class Call(IdMixin, TimestampMixin, Base):
+    __tablename__ = "calls"
+    __table_args__ = (
+        sa.UniqueConstraint("provider", "external_id"),
+        sa.Index("ix_calls_client_started", "client_id", "started_at"),
+    )
+
+    provider: Mapped[str] = mapped_column(sa.String(32))  # "mango", "generic"
+    external_id: Mapped[str] = mapped_column(sa.String(200))  # Mango entry_id, generic call_id
+    direction: Mapped[Direction]
+    from_number: Mapped[str | None] = mapped_column(sa.String(64))
+    to_number: Mapped[str | None] = mapped_column(sa.String(64))
+    line_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("phone_lines.id"))
+    line_number: Mapped[str | None] = mapped_column(sa.String(32))
+    employee_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("employees.id"))
+    client_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("clients.id"))
+    lead_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("leads.id"))
+    status: Mapped[CallStatus] = mapped_column(default=CallStatus.RINGING)
+    started_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    talk_seconds: Mapped[int] = mapped_column(default=0)
+    recording_url: Mapped[str | None] = mapped_column(sa.String(2000))
+    disconnect_reason: Mapped[str | None] = mapped_column(sa.String(32))
+    last_seq: Mapped[int | None]

@@ -1,0 +1,70 @@
+"""Deals moving through configurable pipelines."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, BigId, IdMixin, TimestampMixin
+from models.enums import DealStatus, StageKind
+
+DEFAULT_PIPELINE = "Продажи"
+DEFAULT_STAGES: tuple[tuple[str, StageKind], ...] = (
+    ("Неразобранное", StageKind.OPEN),
+    ("Первичный контакт", StageKind.OPEN),
+    ("Переговоры", StageKind.OPEN),
+    ("Принимают решение", StageKind.OPEN),
+    ("Согласование договора", StageKind.OPEN),
+    ("Успешно реализовано", StageKind.WON),
+    ("Не реализовано", StageKind.LOST),
+)
+
+
+class Pipeline(IdMixin, TimestampMixin, Base):
+    __tablename__ = "pipelines"
+
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    is_default: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+
+    stages: Mapped[list[PipelineStage]] = relationship(
+        back_populates="pipeline", order_by="PipelineStage.position"
+    )
+
+
+class PipelineStage(IdMixin, Base):
+    __tablename__ = "pipeline_stages"
+    __table_args__ = (sa.UniqueConstraint("pipeline_id", "position"),)
+
+    pipeline_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("pipelines.id"))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    position: Mapped[int]
+    kind: Mapped[StageKind] = mapped_column(default=StageKind.OPEN)
+    # A deal sitting here longer than this is "stuck" and escalated.
+    stuck_after_days: Mapped[int | None]
+
+    pipeline: Mapped[Pipeline] = relationship(back_populates="stages")
+
+
+class Deal(IdMixin, TimestampMixin, Base):
+    __tablename__ = "deals"
+    __table_args__ = (sa.Index("ix_deals_owner_status", "owner_id", "status"),)
+
+    client_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("clients.id"), index=True)
+    lead_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("leads.id"))
+    pipeline_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("pipelines.id"))
+    stage_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("pipeline_stages.id"))
+    title: Mapped[str] = mapped_column(sa.String(300))
+    amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
+    cost: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
+    currency: Mapped[str] = mapped_column(sa.String(3), default="RUB")
+    owner_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("employees.id"))
+    office_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("offices.id"))
+    status: Mapped[DealStatus] = mapped_column(default=DealStatus.OPEN)
+    stage_changed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    lost_reason: Mapped[str | None] = mapped_column(sa.String(500))
+
+    stage: Mapped[PipelineStage] = relationship()

@@ -1,0 +1,57 @@
+"""Leads: single incoming requests with their source, UTM tags and response time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, BigId, IdMixin, TimestampMixin
+from models.client import Client
+from models.enums import LeadStatus
+
+UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+
+
+class Lead(IdMixin, TimestampMixin, Base):
+    __tablename__ = "leads"
+    __table_args__ = (
+        sa.Index("ix_leads_assignee_status", "assignee_id", "status"),
+        sa.Index("ix_leads_created_at", "created_at"),
+    )
+
+    client_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("clients.id"), index=True)
+    contact_person_id: Mapped[int | None] = mapped_column(
+        BigId, sa.ForeignKey("contact_persons.id")
+    )
+    status: Mapped[LeadStatus] = mapped_column(default=LeadStatus.NEW, index=True)
+    # Where it came from: "form:tilda", "call", "whatsapp", ... and the detail behind it.
+    source: Mapped[str] = mapped_column(sa.String(100))
+    form_name: Mapped[str | None] = mapped_column(sa.String(200))
+    landing_url: Mapped[str | None] = mapped_column(sa.String(2000))
+    line_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("phone_lines.id"))
+    utm_source: Mapped[str | None] = mapped_column(sa.String(300))
+    utm_medium: Mapped[str | None] = mapped_column(sa.String(300))
+    utm_campaign: Mapped[str | None] = mapped_column(sa.String(300))
+    utm_term: Mapped[str | None] = mapped_column(sa.String(300))
+    utm_content: Mapped[str | None] = mapped_column(sa.String(300))
+
+    name: Mapped[str | None] = mapped_column(sa.String(300))
+    phone: Mapped[str | None] = mapped_column(sa.String(32))
+    # The phone as submitted when it could not be read as a number; never a guessed phone.
+    raw_phone: Mapped[str | None] = mapped_column(sa.String(100))
+    phone_invalid: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    email: Mapped[str | None] = mapped_column(sa.String(320))
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    office_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("offices.id"))
+    assignee_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("employees.id"))
+    is_returning: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    taken_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    first_response_seconds: Mapped[int | None]
+
+    client: Mapped[Client] = relationship()

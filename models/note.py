@@ -1,0 +1,18 @@
+"""Free-text notes on a client, deal or lead (internal: never sent to a client)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, BigId, IdMixin, TimestampMixin
+
+
+class Note(IdMixin, TimestampMixin, Base):
+    __tablename__ = "notes"
+
+    author_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("employees.id"))
+    client_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("clients.id"), index=True)
+    deal_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("deals.id"))
+    lead_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("leads.id"))
+    text: Mapped[str] = mapped_column(sa.Text)

@@ -1,0 +1,42 @@
+"""The durable outbox: every outgoing message is a row written in the business transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, BigId, IdMixin, TimestampMixin, utcnow
+from models.enums import Channel, OutboxLane, OutboxStatus
+
+
+class OutboxMessage(IdMixin, TimestampMixin, Base):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+        sa.Index("ix_outbox_recipient", "channel", "recipient", "id"),
+        sa.Index("ix_outbox_entity", "entity_type", "entity_id"),
+    )
+
+    channel: Mapped[Channel]
+    recipient: Mapped[str] = mapped_column(sa.String(100))  # chat id, wa_id
+    thread_id: Mapped[int | None] = mapped_column(sa.BigInteger)  # forum topic
+    lane: Mapped[OutboxLane] = mapped_column(default=OutboxLane.INTERACTIVE)
+    kind: Mapped[str] = mapped_column(sa.String(50))  # lead_card, task_reminder, ...
+    locale: Mapped[str] = mapped_column(sa.String(8), default="ru")
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    entity_type: Mapped[str | None] = mapped_column(sa.String(32))
+    entity_id: Mapped[int | None] = mapped_column(BigId)
+    # Edit the message that row delivered instead of sending a new one.
+    edit_of_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("outbox.id"))
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
+
+    status: Mapped[OutboxStatus] = mapped_column(default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(sa.String(1000))
+    provider_message_id: Mapped[str | None] = mapped_column(sa.String(200))
+    sent_at: Mapped[datetime | None]

@@ -1,0 +1,1 @@
+"""The domain: channel-independent operations. No transport imports; services never commit."""

@@ -1,0 +1,17 @@
+"""The plain company-wide values services need (taken from settings once, at the edge)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from services.clock import Clock, SystemClock
+
+
+@dataclass(frozen=True)
+class Company:
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Moscow"))
+    region: str = "RU"
+    locale: str = "ru"
+    currency: str = "RUB"
+    clock: Clock = field(default_factory=SystemClock)

@@ -1,0 +1,151 @@
+"""Employees: adding them, invites that bind a Telegram account, admin logins."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Employee, Office, Role
+from services import audit
+from services.errors import Conflict, InvalidInput, NotFound
+from services.identities import normalize_phone
+
+INVITE_TTL = timedelta(days=7)
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The employee performing an action, as services need to know them."""
+
+    id: int
+    role: Role
+    office_id: int | None
+    name: str
+    locale: str | None = None
+
+    @classmethod
+    def of(cls, employee: Employee) -> Actor:
+        return cls(employee.id, employee.role, employee.office_id, employee.name, employee.locale)
+
+
+@dataclass(frozen=True)
+class NewEmployee:
+    id: int
+    invite_code: str | None
+
+
+async def add(
+    session: AsyncSession, *, name: str, role: Role, now: datetime, region: str = "RU",
+    telegram_id: int | None = None, phone: str | None = None, office: str | None = None,
+) -> NewEmployee:
+    """Add an employee; without a Telegram id they get an invite code to bind one."""
+    if not name.strip():
+        raise InvalidInput("the employee needs a name")
+    if telegram_id is not None and await by_telegram_id(session, telegram_id) is not None:
+        raise Conflict("this Telegram account already belongs to an employee",
+                       telegram_id=telegram_id)
+    employee = Employee(
+        name=name.strip(), role=role, telegram_id=telegram_id,
+        phone=normalize_phone(phone, region) if phone else None,
+        office_id=await office_id(session, office, create=True, now=now) if office else None,
+        created_at=now, updated_at=now,
+    )
+    if telegram_id is None:
+        employee.invite_code = secrets.token_urlsafe(16)
+        employee.invite_expires_at = now + INVITE_TTL
+    session.add(employee)
+    await session.flush()
+    await audit.log(session, action="employee.added", entity_type="employee",
+                    entity_id=employee.id, at=now, role=role.value)
+    return NewEmployee(employee.id, employee.invite_code)
+
+
+async def office_id(
+    session: AsyncSession, name: str, *, create: bool = False, now: datetime | None = None
+) -> int:
+    found = (await session.execute(sa.select(Office.id).where(Office.name == name))).scalar()
+    if found is not None:
+        return found
+    if not create or now is None:
+        raise NotFound("no such office", office=name)
+    office = Office(name=name, created_at=now, updated_at=now)
+    session.add(office)
+    await session.flush()
+    return office.id
+
+
+async def redeem_invite(
+    session: AsyncSession, code: str, *, telegram_id: int, username: str | None, now: datetime
+) -> Employee:
+    """Bind the Telegram account that opened the invite link to its employee."""
+    employee = (
+        await session.execute(sa.select(Employee).where(Employee.invite_code == code))
+    ).scalar_one_or_none()
+    if employee is None or not employee.is_active:
+        raise NotFound("invite not found or already used")
+    if employee.invite_expires_at is not None and employee.invite_expires_at < now:
+        raise InvalidInput("the invite has expired; ask for a new one")
+    other = await by_telegram_id(session, telegram_id)
+    if other is not None and other.id != employee.id:
+        raise Conflict("this Telegram account already belongs to another employee")
+    employee.telegram_id, employee.telegram_username = telegram_id, username
+    employee.invite_code = employee.invite_expires_at = None
+    employee.updated_at = now
+    await audit.log(session, action="employee.telegram_bound", entity_type="employee",
+                    entity_id=employee.id, at=now, actor_id=employee.id, actor_kind="employee")
+    return employee
+
+
+async def by_telegram_id(session: AsyncSession, telegram_id: int) -> Employee | None:
+    stmt = sa.select(Employee).where(Employee.telegram_id == telegram_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def create_admin(
+    session: AsyncSession, *, login: str, password: str, now: datetime
+) -> int:
+    """An admin who logs in to the web panel (and may later bind Telegram via an invite)."""
+    login = login.strip()
+    if not login or len(login) > 64:
+        raise InvalidInput("the login must be 1-64 characters")
+    if len(password) < 8:
+        raise InvalidInput("the password must be at least 8 characters")
+    exists = await session.execute(sa.select(Employee.id).where(Employee.login == login))
+    if exists.scalar() is not None:
+        raise Conflict("this login is taken", login=login)
+    admin = Employee(
+        name=login, role=Role.ADMIN, login=login, password_hash=_hasher.hash(password),
+        invite_code=secrets.token_urlsafe(16), invite_expires_at=now + INVITE_TTL,
+        created_at=now, updated_at=now,
+    )
+    session.add(admin)
+    await session.flush()
+    await audit.log(session, action="admin.created", entity_type="employee",
+                    entity_id=admin.id, at=now, login=login)
+    return admin.id
+
+
+async def check_password(session: AsyncSession, *, login: str, password: str) -> Employee | None:
+    employee = (
+        await session.execute(sa.select(Employee).where(Employee.login == login,
+                                                        Employee.is_active))
+    ).scalar_one_or_none()
+    if employee is None or not employee.password_hash:
+        return None
+    try:
+        _hasher.verify(employee.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return employee
+
+
+async def has_admin(session: AsyncSession) -> bool:
+    stmt = sa.select(Employee.id).where(Employee.role == Role.ADMIN).limit(1)
+    return (await session.execute(stmt)).scalar() is not None

@@ -1,0 +1,90 @@
+"""What a client card shows about a lead: the lead itself and the client's history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Deal, DealStatus, Employee, Lead, LeadStatus, PipelineStage
+from models.lead import UTM_FIELDS
+from services.errors import NotFound
+
+HISTORY_LIMIT = 5
+
+
+@dataclass(frozen=True)
+class PastContact:
+    at: datetime
+    source: str
+    status: LeadStatus
+
+
+@dataclass(frozen=True)
+class OpenDeal:
+    title: str
+    stage: str
+    amount: Decimal | None
+
+
+@dataclass(frozen=True)
+class LeadCard:
+    lead_id: int
+    client_id: int
+    status: LeadStatus
+    created_at: datetime
+    name: str | None
+    phone: str | None
+    raw_phone: str | None
+    email: str | None
+    source: str
+    form_name: str | None
+    landing_url: str | None
+    comment: str | None
+    utm: dict[str, str]
+    assignee_id: int | None
+    assignee_name: str | None
+    is_returning: bool
+    earlier: list[PastContact] = field(default_factory=list)
+    open_deals: list[OpenDeal] = field(default_factory=list)
+
+
+async def load(session: AsyncSession, lead_id: int) -> LeadCard:
+    lead = await session.get(Lead, lead_id, populate_existing=True)
+    if lead is None:
+        raise NotFound("no such lead", lead_id=lead_id)
+    assignee = await session.get(Employee, lead.assignee_id) if lead.assignee_id else None
+    return LeadCard(
+        lead_id=lead.id, client_id=lead.client_id, status=lead.status,
+        created_at=lead.created_at, name=lead.name, phone=lead.phone, raw_phone=lead.raw_phone,
+        email=lead.email, source=lead.source, form_name=lead.form_name,
+        landing_url=lead.landing_url, comment=lead.comment,
+        utm={k: v for k in UTM_FIELDS if (v := getattr(lead, k))},
+        assignee_id=lead.assignee_id, assignee_name=assignee.name if assignee else None,
+        is_returning=lead.is_returning,
+        earlier=await _earlier(session, lead), open_deals=await _open_deals(session, lead),
+    )
+
+
+async def _earlier(session: AsyncSession, lead: Lead) -> list[PastContact]:
+    stmt = (
+        sa.select(Lead.created_at, Lead.source, Lead.status)
+        .where(Lead.client_id == lead.client_id, Lead.id < lead.id)
+        .order_by(Lead.id.desc())
+        .limit(HISTORY_LIMIT)
+    )
+    return [PastContact(*row) for row in (await session.execute(stmt)).all()]
+
+
+async def _open_deals(session: AsyncSession, lead: Lead) -> list[OpenDeal]:
+    stmt = (
+        sa.select(Deal.title, PipelineStage.name, Deal.amount)
+        .join(PipelineStage, PipelineStage.id == Deal.stage_id)
+        .where(Deal.client_id == lead.client_id, Deal.status == DealStatus.OPEN)
+        .order_by(Deal.id)
+        .limit(HISTORY_LIMIT)
+    )
+    return [OpenDeal(*row) for row in (await session.execute(stmt)).all()]

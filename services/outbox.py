@@ -1,0 +1,166 @@
+"""The outbox: the one place outgoing messages are written, claimed and settled.
+
+Rows are written in the business transaction (`enqueue`) and delivered after commit by the
+pump, which claims due rows in short transactions. Per recipient only the oldest unsettled
+row is claimable, so a chat receives its messages in order; interactive rows go first.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Channel, OutboxLane, OutboxMessage, OutboxStatus
+from models.db import insert_ignoring_conflicts
+
+UNSETTLED = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED)
+CLAIM_LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 12
+DIRTY_FLAG = "outbox_dirty"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    channel: Channel
+    recipient: str
+    thread_id: int | None
+    kind: str
+    locale: str
+    payload: dict[str, Any]
+    entity_type: str | None
+    entity_id: int | None
+    edit_of_id: int | None
+    attempts: int
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    channel: Channel,
+    recipient: str | int,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+    locale: str = "ru",
+    lane: OutboxLane = OutboxLane.INTERACTIVE,
+    dedupe_key: str | None = None,
+    entity: tuple[str, int] | None = None,
+    thread_id: int | None = None,
+    edit_of_id: int | None = None,
+) -> int | None:
+    """Write one outgoing message; returns its id, or None if `dedupe_key` was already used."""
+    values = dict(
+        channel=channel, recipient=str(recipient), kind=kind, payload=payload, locale=locale,
+        lane=lane, dedupe_key=dedupe_key, thread_id=thread_id, edit_of_id=edit_of_id,
+        entity_type=entity[0] if entity else None, entity_id=entity[1] if entity else None,
+        status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now,
+        updated_at=now,
+    )
+    stmt = insert_ignoring_conflicts(session, OutboxMessage.__table__).values(**values)
+    row_id = (await session.execute(stmt.returning(OutboxMessage.id))).scalar_one_or_none()
+    if row_id is not None:
+        session.info[DIRTY_FLAG] = True
+    return row_id
+
+
+async def claim_due(
+    session: AsyncSession, *, now: datetime, limit: int = 50, channel: Channel | None = None
+) -> list[Claimed]:
+    """Lease up to `limit` due rows (at most one per recipient) for delivery."""
+    o = OutboxMessage.__table__
+    older = o.alias("older")
+    blocked_by_older = (
+        sa.select(older.c.id)
+        .where(
+            older.c.channel == o.c.channel,
+            older.c.recipient == o.c.recipient,
+            older.c.id < o.c.id,
+            older.c.status.in_(UNSETTLED),
+        )
+        .exists()
+    )
+    due = sa.or_(
+        sa.and_(o.c.status.in_((OutboxStatus.PENDING, OutboxStatus.FAILED)),
+                o.c.next_attempt_at <= now),
+        sa.and_(o.c.status == OutboxStatus.SENDING, o.c.claimed_until < now),  # lease expired
+    )
+    candidates = (
+        sa.select(o.c.id)
+        .where(due, ~blocked_by_older, *([o.c.channel == channel] if channel else []))
+        .order_by(sa.case((o.c.lane == OutboxLane.INTERACTIVE, 0), else_=1), o.c.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True, of=o)
+    ids = list((await session.execute(candidates)).scalars())
+    if not ids:
+        return []
+    stmt = (
+        sa.update(o)
+        .where(o.c.id.in_(ids))
+        .values(status=OutboxStatus.SENDING, claimed_until=now + CLAIM_LEASE,
+                attempts=o.c.attempts + 1, updated_at=now)
+        .returning(o.c.id, o.c.channel, o.c.recipient, o.c.thread_id, o.c.kind, o.c.locale,
+                   o.c.payload, o.c.entity_type, o.c.entity_id, o.c.edit_of_id, o.c.attempts)
+    )
+    rows = (await session.execute(stmt)).all()
+    return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
+
+
+async def mark_sent(
+    session: AsyncSession, row_id: int, *, now: datetime, provider_message_id: str | None
+) -> None:
+    await _settle(session, row_id, status=OutboxStatus.SENT, sent_at=now, updated_at=now,
+                  provider_message_id=provider_message_id, claimed_until=None, last_error=None)
+
+
+async def mark_retry(
+    session: AsyncSession, row_id: int, *, now: datetime, attempts: int, error: str,
+    retry_after: float | None = None,
+) -> OutboxStatus:
+    """Schedule another attempt (honouring the provider's retry_after), or give up."""
+    if retry_after is None and attempts >= MAX_ATTEMPTS:
+        return await mark_dead(session, row_id, now=now, error=error)
+    delay = retry_after if retry_after is not None else backoff_seconds(attempts)
+    await _settle(session, row_id, status=OutboxStatus.FAILED, last_error=error[:1000],
+                  next_attempt_at=now + timedelta(seconds=delay), claimed_until=None,
+                  updated_at=now)
+    return OutboxStatus.FAILED
+
+
+async def mark_dead(
+    session: AsyncSession, row_id: int, *, now: datetime, error: str
+) -> OutboxStatus:
+    await _settle(session, row_id, status=OutboxStatus.DEAD, last_error=error[:1000],
+                  claimed_until=None, updated_at=now)
+    return OutboxStatus.DEAD
+
+
+def backoff_seconds(attempts: int) -> float:
+    """1, 2, 4 … seconds, capped at 5 minutes, with jitter so retries don't stampede."""
+    base = min(2 ** max(attempts - 1, 0), 300)
+    return base * random.uniform(0.8, 1.2)
+
+
+async def provider_message_id(session: AsyncSession, row_id: int) -> str | None:
+    stmt = sa.select(OutboxMessage.provider_message_id).where(OutboxMessage.id == row_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def next_due_at(session: AsyncSession) -> datetime | None:
+    stmt = sa.select(sa.func.min(OutboxMessage.next_attempt_at)).where(
+        OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.FAILED))
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def _settle(session: AsyncSession, row_id: int, **values: Any) -> None:
+    await session.execute(
+        sa.update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values)
+    )

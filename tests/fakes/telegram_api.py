@@ -1,0 +1,376 @@
+"""Fake Telegram Bot API server speaking the real HTTP protocol (for tests and demos).
+
+Point aiogram at it: ``Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(url)))``.
+Standalone: ``python -m tests.fakes.telegram_api --port 8081 --token 123:abc`` prints every
+message the bot sends (chat id, text, inline buttons).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import copy
+import itertools
+import json
+import time
+from collections import Counter, defaultdict, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+JSON_KEYS = frozenset({"reply_markup", "allowed_updates", "entities", "caption_entities",
+                       "commands", "scope", "link_preview_options", "reply_parameters", "media"})
+INT_KEYS = frozenset({"chat_id", "message_id", "offset", "limit", "timeout", "user_id",
+                      "reply_to_message_id", "message_thread_id", "from_chat_id", "cache_time"})
+BOOL_KEYS = frozenset({"disable_notification", "protect_content", "drop_pending_updates",
+                       "show_alert", "disable_web_page_preview", "allow_sending_without_reply"})
+TRUE_METHODS = ("answerCallbackQuery", "setMyCommands", "sendChatAction", "deleteMyCommands",
+                "setChatMenuButton", "setMyDescription", "setMyShortDescription", "logOut")
+NOT_MODIFIED = ("Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message")
+MessageHook = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float
+    status: int  # 0 while the request is still being answered, 499 if the client went away
+    response: Any = None
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+        if retry_after is not None:
+            self.body["parameters"] = {"retry_after": retry_after}
+        self.status = status
+
+
+def _decode(key: str, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    if key in JSON_KEYS:
+        with contextlib.suppress(ValueError):
+            return json.loads(value)
+    if key in INT_KEYS and value.lstrip("-").isdigit():
+        return int(value)
+    if key in BOOL_KEYS and value in ("true", "false"):
+        return value == "true"
+    return value
+
+
+class FakeTelegram:
+    def __init__(self, token: str = "7000000001:AAE-fake", bot_username: str = "chatcrm_test_bot",
+                 bot_id: int = 7000000001) -> None:
+        self.token, self.bot_username, self.bot_id = token, bot_username, bot_id
+        self.bot_user = {"id": bot_id, "is_bot": True, "first_name": "ChatCRM Test Bot",
+                         "username": bot_username}
+        self.base_url, self.webhook_url = "", ""
+        self.webhook_secret: str | None = None  # secret_token of the last setWebhook
+        self.requests: list[Call] = []
+        self.call_counts: Counter[str] = Counter()  # keyed by canonical method name
+        self.on_message: MessageHook | None = None  # called with ("sent"|"edited", state)
+        self._failures: dict[str, deque[ApiError]] = defaultdict(deque)
+        self._delays: dict[str, deque[float]] = defaultdict(deque)
+        self._updates: deque[dict[str, Any]] = deque()
+        self._update_seq = 100
+        self._msg_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
+        self._messages: dict[tuple[int, int], dict[str, Any]] = {}  # (chat_id, message_id)
+        self._users: defaultdict[int, dict[str, Any]] = defaultdict(lambda: {"first_name": "Ivan"})
+        self._cq_ids = itertools.count(4_200_000_000_000_000_001)
+        self._call_event, self._update_event, self._closed = (asyncio.Event() for _ in range(3))
+        self._runner: web.AppRunner | None = None
+        handlers: dict[str, Callable[[dict[str, Any]], Awaitable[Any]]] = {
+            "getMe": self._get_me, "getUpdates": self._get_updates, "setWebhook": self._set_webhook,
+            "deleteWebhook": self._delete_webhook, "getWebhookInfo": self._get_webhook_info,
+            "sendMessage": self._send_message, "editMessageText": self._edit,
+            "editMessageReplyMarkup": self._edit, "deleteMessage": self._delete_message}
+        handlers.update({name: self._true for name in TRUE_METHODS})
+        self._canonical = {name.lower(): name for name in handlers}
+        self._handlers = {name.lower(): fn for name, fn in handlers.items()}
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
+        self._closed.clear()
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, host, port).start()
+        self.base_url = f"http://{host}:{self._runner.addresses[0][1]}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        self._closed.set()
+        self._update_event.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def calls(self, method: str) -> list[Call]:
+        return [c for c in self.requests if c.method.lower() == method.lower()]
+
+    def sent_messages(self, chat_id: int | None = None) -> list[dict[str, Any]]:
+        return [copy.deepcopy(s) for s in self._messages.values()
+                if chat_id is None or s["chat_id"] == chat_id]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0,  # noqa: ASYNC109
+                       predicate: Callable[[Call], bool] | None = None) -> list[Call]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            found = [c for c in self.calls(method) if predicate is None or predicate(c)]
+            remaining = deadline - loop.time()
+            if len(found) >= count:
+                return found
+            if remaining <= 0:
+                listing = "\n".join(
+                    f"  [{c.status}] {c.method} "
+                    f"{json.dumps(c.params, ensure_ascii=False, default=str)[:200]}"
+                    for c in self.requests[-30:]) or "  (no calls at all)"
+                raise AssertionError(f"expected >= {count} {method} call(s) within {timeout}s"
+                                     f" (matched {len(found)}); recorded calls:\n{listing}")
+            self._call_event.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._call_event.wait(), remaining)
+
+    def fail_next(self, method: str, *, status: int, description: str,
+                  retry_after: int | None = None, times: int = 1) -> None:
+        for _ in range(times):
+            self._failures[method.lower()].append(ApiError(status, description, retry_after))
+
+    def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
+        self._delays[method.lower()].extend([seconds] * times)
+
+    def _next_update_id(self) -> int:
+        self._update_seq += 1
+        return self._update_seq - 1
+
+    def push_update(self, update: dict[str, Any]) -> int:
+        if update.get("update_id") is None:
+            update["update_id"] = self._next_update_id()
+        self._update_seq = max(self._update_seq, update["update_id"] + 1)
+        self._updates.append(update)
+        self._update_event.set()
+        return int(update["update_id"])
+
+    def _user(self, user_id: int) -> dict[str, Any]:
+        return {"id": user_id, "is_bot": False, "language_code": "ru", **self._users[user_id]}
+
+    def _chat(self, chat_id: int) -> dict[str, Any]:
+        return {"id": chat_id, "type": "private", **self._users[chat_id]}
+
+    def message_update(self, *, from_id: int, text: str, first_name: str = "Ivan",
+                       username: str | None = None, chat_id: int | None = None) -> dict[str, Any]:
+        names = {"first_name": first_name, "username": username}
+        self._users[from_id] = {k: v for k, v in names.items() if v}
+        chat_id = from_id if chat_id is None else chat_id
+        message: dict[str, Any] = {
+            "message_id": next(self._msg_ids[chat_id]), "date": int(time.time()),
+            "from": self._user(from_id), "chat": self._chat(chat_id), "text": text}
+        if text.startswith("/"):
+            command = text.split()[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0,
+                                    "length": len(command.encode("utf-16-le")) // 2}]
+        return {"update_id": self._next_update_id(), "message": message}
+
+    def callback_update(self, *, from_id: int, data: str, message: Any) -> dict[str, Any]:
+        if hasattr(message, "model_dump"):  # an aiogram Message
+            message = message.model_dump(mode="json", by_alias=True, exclude_none=True)
+        chat_id = message["chat"]["id"] if "chat" in message else message["chat_id"]
+        state = self._messages.get((chat_id, message["message_id"]))
+        msg = copy.deepcopy(state["message"] if state else message)
+        return {"update_id": self._next_update_id(), "callback_query": {
+            "id": str(next(self._cq_ids)), "from": self._user(from_id), "data": data,
+            "chat_instance": str(abs(chat_id) * 31 + self.bot_id), "message": msg}}
+
+    # ------------------------------------------------------------------- HTTP
+    async def _read_params(self, request: web.Request) -> dict[str, Any]:
+        raw: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json" and request.can_read_body:
+            body = await request.json()
+            raw.update(body if isinstance(body, dict) else {})
+        elif request.method == "POST":
+            for key, value in (await request.post()).items():
+                raw[key] = value.filename if isinstance(value, web.FileField) else value
+        return {key: _decode(key, value) for key, value in raw.items()}
+
+    async def _dispatch(self, request: web.Request) -> web.Response:
+        name = request.match_info["method"]
+        method = self._canonical.get(name.lower(), name)
+        call = Call(method, await self._read_params(request), time.monotonic(), 0)
+        self.requests.append(call)
+        self.call_counts[method] += 1
+        self._call_event.set()
+        try:
+            call.status, call.response = await self._answer(request.match_info["token"], call)
+        finally:
+            call.status = call.status or 499  # cancelled: the client went away
+        return web.json_response(call.response, status=call.status,
+                                 dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+    async def _answer(self, token: str, call: Call) -> tuple[int, dict[str, Any]]:
+        key = call.method.lower()
+        if token != self.token:
+            return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        if self._delays[key]:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closed.wait(), self._delays[key].popleft())
+        try:
+            if self._failures[key]:
+                raise self._failures[key].popleft()
+            if key not in self._handlers:
+                raise ApiError(404, "Not Found")
+            return 200, {"ok": True, "result": await self._handlers[key](call.params)}
+        except ApiError as e:
+            return e.status, e.body
+
+    async def _true(self, params: dict[str, Any]) -> bool:
+        return True
+
+    async def _get_me(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {**self.bot_user, "can_join_groups": True, "can_read_all_group_messages": False,
+                "supports_inline_queries": False}
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.webhook_url:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
+                                "use deleteWebhook to delete the webhook first")
+        offset, limit = int(params.get("offset") or 0), int(params.get("limit") or 100)
+        allowed, loop = params.get("allowed_updates") or None, asyncio.get_running_loop()
+        deadline = loop.time() + float(params.get("timeout") or 0)
+        while True:
+            while self._updates and (
+                (offset > 0 and self._updates[0]["update_id"] < offset)
+                    or (offset < 0 and len(self._updates) > -offset)
+            ):
+                self._updates.popleft()
+            batch = [u for u in self._updates if not allowed or any(k in u for k in allowed)]
+            remaining = deadline - loop.time()
+            if batch or remaining <= 0 or self._closed.is_set():
+                return copy.deepcopy(batch[: min(max(limit, 1), 100)])
+            self._update_event.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._update_event.wait(), remaining)
+
+    async def _set_webhook(self, params: dict[str, Any]) -> bool:
+        self.webhook_url, self.webhook_secret = params.get("url") or "", params.get("secret_token")
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        return True
+
+    async def _delete_webhook(self, params: dict[str, Any]) -> bool:
+        return await self._set_webhook({"drop_pending_updates": params.get("drop_pending_updates")})
+
+    async def _get_webhook_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"url": self.webhook_url, "has_custom_certificate": False, "pending_update_count": 0}
+
+    @staticmethod
+    def _chat_id(params: dict[str, Any]) -> int:
+        value = params.get("chat_id")
+        if value in (None, ""):
+            raise ApiError(400, "Bad Request: chat_id is empty")
+        if isinstance(value, str) and not value.lstrip("-").isdigit():
+            raise ApiError(400, "Bad Request: chat not found")
+        return int(value)
+
+    @staticmethod
+    def _check_text(text: str) -> None:
+        if not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if len(text) > 4096:
+            raise ApiError(400, "Bad Request: message is too long")
+
+    @staticmethod
+    def _markup(params: dict[str, Any]) -> Any:
+        markup = params.get("reply_markup")
+        for row in (markup or {}).get("inline_keyboard", []) if isinstance(markup, dict) else []:
+            for button in row:
+                if len(str(button.get("callback_data", "")).encode()) > 64:
+                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+        return markup
+
+    @staticmethod
+    def _inline(markup: Any) -> dict[str, Any]:  # only inline keyboards are echoed in a Message
+        is_inline = isinstance(markup, dict) and "inline_keyboard" in markup
+        return {"reply_markup": markup} if is_inline else {}
+
+    async def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id, text = self._chat_id(params), str(params.get("text") or "")
+        self._check_text(text)
+        markup = self._markup(params)
+        message = {"message_id": next(self._msg_ids[chat_id]), "from": dict(self.bot_user),
+                   "chat": self._chat(chat_id), "date": int(time.time()), "text": text,
+                   **self._inline(markup)}
+        state = {"chat_id": chat_id, "message_id": message["message_id"],
+                 "text": text, "reply_markup": markup, "parse_mode": params.get("parse_mode"),
+                 "edits": 0, "message": message}
+        self._messages[(chat_id, message["message_id"])] = state
+        if self.on_message:
+            self.on_message("sent", state)
+        return copy.deepcopy(message)
+
+    async def _edit(self, params: dict[str, Any]) -> Any:
+        if params.get("inline_message_id"):
+            return True
+        if params.get("message_id") in (None, ""):
+            raise ApiError(400, "Bad Request: message identifier is not specified")
+        state = self._messages.get((self._chat_id(params), int(params["message_id"])))
+        if state is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        text, markup = state["text"], self._markup(params)
+        if "text" in params:  # editMessageText; omitting reply_markup removes the keyboard
+            self._check_text(text := str(params["text"] or ""))
+        if text == state["text"] and markup == state["reply_markup"]:
+            raise ApiError(400, NOT_MODIFIED)
+        if "text" in params:
+            state["parse_mode"] = params.get("parse_mode")
+        message = state["message"]
+        message.pop("reply_markup", None)
+        message.update(text=text, edit_date=int(time.time()), **self._inline(markup))
+        state.update(text=text, reply_markup=markup, edits=state["edits"] + 1)
+        if self.on_message:
+            self.on_message("edited", state)
+        return copy.deepcopy(message)
+
+    async def _delete_message(self, params: dict[str, Any]) -> bool:
+        self._messages.pop((self._chat_id(params), int(params.get("message_id") or 0)), None)
+        return True
+
+
+def _print_message(event: str, state: dict[str, Any]) -> None:
+    rows = (state["reply_markup"] or {}).get("inline_keyboard", [])
+    buttons = "".join("\n    " + "  ".join(f"[{b.get('text')}]" for b in row) for row in rows)
+    print(f"--- {event} chat={state['chat_id']} message_id={state['message_id']}\n"
+          f"{state['text']}{buttons}", flush=True)
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    bot_id = int(args.token.split(":")[0]) if args.token.split(":")[0].isdigit() else 7000000001
+    fake = FakeTelegram(token=args.token, bot_username=args.username, bot_id=bot_id)
+    fake.on_message = _print_message
+    base = await fake.start(host=args.host, port=args.port)
+    print(f"Fake Telegram Bot API on {base} (token {args.token}); "
+          f"set TELEGRAM_API_BASE={base}", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await fake.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    for flag, default in (("--host", "127.0.0.1"), ("--port", 8081),
+                          ("--token", "7000000001:AAE-fake"), ("--username", "chatcrm_test_bot")):
+        parser.add_argument(flag, default=default, type=type(default))
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -53,13 +53,22 @@ def _sqlite_begin_immediate(connection: sa.Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# Set in `session.info` by services.outbox.enqueue; after commit the outbox pump is nudged.
+OUTBOX_DIRTY = "outbox_dirty"
+
+
 class Database:
-    """Owns the engine; `unit_of_work()` commits on success and rolls back on error."""
+    """Owns the engine; `unit_of_work()` commits on success and rolls back on error.
+
+    Callables in `after_outbox_commit` run after a commit that wrote outbox rows (never for
+    work that rolled back): that is how the pump learns there is something to send.
+    """
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.after_outbox_commit: list[Callable[[], None]] = []
 
     @property
     def is_sqlite(self) -> bool:
@@ -74,6 +83,9 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+        if session.info.pop(OUTBOX_DIRTY, False):
+            for callback in self.after_outbox_commit:
+                callback()
 
     async def ping(self) -> bool:
         try:

@@ -52,6 +52,7 @@ class Lead(IdMixin, TimestampMixin, Base):
     is_returning: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     taken_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    closed_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("employees.id"))
     first_response_seconds: Mapped[int | None]
 
     client: Mapped[Client] = relationship()

@@ -50,7 +50,7 @@ async def add(
         raise InvalidInput("the employee needs a name")
     if telegram_id is not None and await by_telegram_id(session, telegram_id) is not None:
         raise Conflict("this Telegram account already belongs to an employee",
-                       telegram_id=telegram_id)
+                       key="error.telegram_taken", telegram_id=telegram_id)
     employee = Employee(
         name=name.strip(), role=role, telegram_id=telegram_id,
         phone=normalize_phone(phone, region) if phone else None,
@@ -89,12 +89,13 @@ async def redeem_invite(
         await session.execute(sa.select(Employee).where(Employee.invite_code == code))
     ).scalar_one_or_none()
     if employee is None or not employee.is_active:
-        raise NotFound("invite not found or already used")
+        raise NotFound("invite not found or already used", key="error.invite")
     if employee.invite_expires_at is not None and employee.invite_expires_at < now:
-        raise InvalidInput("the invite has expired; ask for a new one")
+        raise InvalidInput("the invite has expired; ask for a new one", key="error.invite_expired")
     other = await by_telegram_id(session, telegram_id)
     if other is not None and other.id != employee.id:
-        raise Conflict("this Telegram account already belongs to another employee")
+        raise Conflict("this Telegram account already belongs to another employee",
+                       key="error.telegram_taken")
     employee.telegram_id, employee.telegram_username = telegram_id, username
     employee.invite_code = employee.invite_expires_at = None
     employee.updated_at = now
@@ -110,7 +111,7 @@ async def by_telegram_id(session: AsyncSession, telegram_id: int) -> Employee | 
 
 async def create_admin(
     session: AsyncSession, *, login: str, password: str, now: datetime
-) -> int:
+) -> NewEmployee:
     """An admin who logs in to the web panel (and may later bind Telegram via an invite)."""
     login = login.strip()
     if not login or len(login) > 64:
@@ -129,7 +130,7 @@ async def create_admin(
     await session.flush()
     await audit.log(session, action="admin.created", entity_type="employee",
                     entity_id=admin.id, at=now, login=login)
-    return admin.id
+    return NewEmployee(admin.id, admin.invite_code)
 
 
 async def check_password(session: AsyncSession, *, login: str, password: str) -> Employee | None:

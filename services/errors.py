@@ -7,12 +7,15 @@ from typing import Any
 
 
 class DomainError(Exception):
+    """`message` is for logs and API clients; `key` names the locale text users see."""
+
     code = "error"
     http_status = 400
 
-    def __init__(self, message: str, **params: Any) -> None:
+    def __init__(self, message: str, *, key: str | None = None, **params: Any) -> None:
         super().__init__(message)
         self.message = message
+        self.key = key or f"error.{self.code}"
         self.params = params
 
 

@@ -165,6 +165,8 @@ async def take(session: AsyncSession, lead_id: int, *, by: Actor, company: Compa
     await deals.open_for_lead(session, lead, owner_id=by.id, currency=company.currency, now=now)
     await audit.log(session, action="lead.taken", entity_type="lead", entity_id=lead.id,
                     at=now, actor_id=by.id, actor_kind="employee")
+    await session.flush()
+    await notify.lead_changed(session, lead_id=lead.id, now=now)
     return lead
 
 
@@ -180,11 +182,13 @@ async def reject(
     if lead.status is not LeadStatus.NEW:
         raise Conflict("lead already processed", lead_id=lead_id, status=lead.status.value)
     now = company.clock.now()
-    lead.status, lead.closed_at = status, now
+    lead.status, lead.closed_at, lead.closed_by_id = status, now, by.id
     if lead.first_response_seconds is None:
         lead.first_response_seconds = max(int((now - lead.created_at).total_seconds()), 0)
     await audit.log(session, action=f"lead.{status.value}", entity_type="lead",
                     entity_id=lead.id, at=now, actor_id=by.id, actor_kind="employee")
+    await session.flush()
+    await notify.lead_changed(session, lead_id=lead.id, now=now)
     return lead
 
 

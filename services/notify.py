@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Channel, Employee, Role
+from models import Channel, Employee, OutboxMessage, OutboxStatus, Role
 from services import outbox
 
 LEAD_CARD = "lead_card"
@@ -36,3 +36,21 @@ async def lead_arrived(
         )
         sent += row_id is not None
     return sent
+
+
+async def lead_changed(session: AsyncSession, *, lead_id: int, now: datetime) -> int:
+    """Every copy of the lead's card is edited in place to show the new state."""
+    o = OutboxMessage.__table__
+    stmt = sa.select(o.c.id, o.c.recipient, o.c.locale, o.c.payload).where(
+        o.c.entity_type == "lead", o.c.entity_id == lead_id, o.c.kind == LEAD_CARD,
+        o.c.edit_of_id.is_(None), o.c.status != OutboxStatus.DEAD,
+    )
+    edits = 0
+    for card in (await session.execute(stmt)).all():
+        await outbox.enqueue(
+            session, channel=Channel.TELEGRAM, recipient=card.recipient, kind=LEAD_CARD,
+            payload=card.payload, now=now, locale=card.locale, entity=("lead", lead_id),
+            edit_of_id=card.id,
+        )
+        edits += 1
+    return edits

@@ -16,12 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Channel, OutboxLane, OutboxMessage, OutboxStatus
-from models.db import insert_ignoring_conflicts
+from models.db import OUTBOX_DIRTY, insert_ignoring_conflicts
 
 UNSETTLED = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED)
 CLAIM_LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 12
-DIRTY_FLAG = "outbox_dirty"
 
 
 @dataclass(frozen=True)
@@ -65,7 +64,7 @@ async def enqueue(
     stmt = insert_ignoring_conflicts(session, OutboxMessage.__table__).values(**values)
     row_id = (await session.execute(stmt.returning(OutboxMessage.id))).scalar_one_or_none()
     if row_id is not None:
-        session.info[DIRTY_FLAG] = True
+        session.info[OUTBOX_DIRTY] = True
     return row_id
 
 

@@ -627,6 +627,7 @@ def upgrade() -> None:
         sa.Column("is_returning", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("taken_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("closed_by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("first_response_seconds", sa.Integer(), nullable=True),
         sa.Column(
             "id",
@@ -656,6 +657,9 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(
             ["office_id"], ["offices.id"], name=op.f("fk_leads_office_id_offices")
+        ),
+        sa.ForeignKeyConstraint(
+            ["closed_by_id"], ["employees.id"], name=op.f("fk_leads_closed_by_id_employees")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_leads")),
     )

@@ -189,7 +189,6 @@ class FakeTelegram:
             "id": str(next(self._cq_ids)), "from": self._user(from_id), "data": data,
             "chat_instance": str(abs(chat_id) * 31 + self.bot_id), "message": msg}}
 
-    # ------------------------------------------------------------------- HTTP
     async def _read_params(self, request: web.Request) -> dict[str, Any]:
         raw: dict[str, Any] = dict(request.query)
         if request.content_type == "application/json" and request.can_read_body:
@@ -344,8 +343,10 @@ class FakeTelegram:
 
 
 def _print_message(event: str, state: dict[str, Any]) -> None:
-    rows = (state["reply_markup"] or {}).get("inline_keyboard", [])
-    buttons = "".join("\n    " + "  ".join(f"[{b.get('text')}]" for b in row) for row in rows)
+    markup = state["reply_markup"] if isinstance(state["reply_markup"], dict) else {}
+    rows = markup.get("inline_keyboard") or markup.get("keyboard") or []
+    buttons = "".join("\n    " + "  ".join(
+        f"[{b.get('text') if isinstance(b, dict) else b}]" for b in row) for row in rows)
     print(f"--- {event} chat={state['chat_id']} message_id={state['message_id']}\n"
           f"{state['text']}{buttons}", flush=True)
 

@@ -1,0 +1,196 @@
+"""The composition root: the one place that wires settings, database, bot, web and workers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiogram import Bot, Dispatcher
+from aiohttp import web
+from redis.asyncio import Redis
+
+from bot.delivery import Sender
+from bot.telegram.factory import make_bot, make_dispatcher
+from bot.telegram.sender import TelegramSender
+from config.settings import Settings
+from metrics import HTTP_REQUESTS
+from models import Channel
+from models.db import Database
+from scheduler.outbox_pump import OutboxPump
+from scheduler.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from services.clock import Clock, SystemClock
+from services.context import Company
+from services.errors import DomainError
+from webhooks import forms, health, telegram
+from webhooks.common import json_error
+from webhooks.context import CONTAINER
+
+log = logging.getLogger("chatcrm")
+ROLES = ("web", "bot", "worker", "scheduler")
+OUTBOX_CHANNEL = "crm:outbox"
+MAX_BODY = 4 * 1024 * 1024  # WhatsApp batches reach 3 MB; aiohttp's default is 1 MiB
+
+
+@dataclass
+class Container:
+    settings: Settings
+    db: Database
+    company: Company
+    redis: Redis | None = None
+    bot: Bot | None = None
+    dispatcher: Dispatcher | None = None
+    pump: OutboxPump | None = None
+    background: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, settings: Settings, *, clock: Clock | None = None) -> Container:
+        company = Company(timezone=settings.tz, region=settings.default_region,
+                          locale=settings.locale, currency=settings.currency,
+                          clock=clock or SystemClock())
+        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        container = cls(settings, Database(settings.database_url), company, redis)
+        if settings.telegram_bot_token:
+            container.bot = make_bot(settings.telegram_bot_token, settings.telegram_api_base)
+            container.dispatcher = make_dispatcher(container.db, company, redis)
+        return container
+
+    def make_pump(self, *, batch: int = 50, poll_interval: float = 1.0) -> OutboxPump:
+        senders: dict[Channel, Sender] = {}
+        limiters: dict[Channel, RateLimiter] = {}
+        if self.bot is not None:
+            senders[Channel.TELEGRAM] = TelegramSender(self.bot)
+            s = self.settings
+            rate, interval = s.telegram_global_rate, s.telegram_chat_interval
+            limiters[Channel.TELEGRAM] = (
+                RedisRateLimiter(self.redis, rate, interval) if self.redis is not None
+                else MemoryRateLimiter(rate, interval)
+            )
+        self.pump = OutboxPump(self.db, senders, limiters, self.company.clock, batch=batch,
+                               poll_interval=poll_interval)
+        return self.pump
+
+    def wire_outbox_nudges(self) -> None:
+        """After a commit that wrote outbox rows: wake the local pump, and others via Redis."""
+        if self.pump is not None:
+            self.db.after_outbox_commit.append(self.pump.nudge)
+        if self.redis is not None:
+            redis = self.redis
+            self.db.after_outbox_commit.append(
+                lambda: self._spawn(redis.publish(OUTBOX_CHANNEL, b"1"))
+            )
+
+    def _spawn(self, coro: Awaitable[object]) -> None:
+        task = asyncio.ensure_future(coro)
+        self.background.append(task)  # type: ignore[arg-type]
+        task.add_done_callback(lambda t: self.background.remove(t))  # type: ignore[arg-type]
+
+    async def listen_for_nudges(self) -> None:
+        assert self.redis is not None and self.pump is not None
+        pubsub = self.redis.pubsub()
+        await pubsub.subscribe(OUTBOX_CHANNEL)
+        try:
+            async for message in pubsub.listen():
+                if message.get("type") == "message":
+                    self.pump.nudge()
+        finally:
+            await pubsub.aclose()
+
+    async def close(self) -> None:
+        if self.pump is not None:
+            await self.pump.stop()
+        for task in list(self.background):
+            task.cancel()
+        if self.bot is not None:
+            await self.bot.session.close()
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.db.dispose()
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except DomainError as exc:
+        status = exc.http_status
+        return json_error(exc.http_status, exc.code, exc.message)
+    except web.HTTPException as exc:
+        status = exc.status
+        if exc.status >= 400 and not request.path.startswith("/admin"):
+            return json_error(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason)
+        raise
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return json_error(500, "internal", "internal error; it has been logged")
+    finally:
+        route = request.match_info.route.resource
+        name = route.canonical if route is not None else "unmatched"
+        HTTP_REQUESTS.labels(name, request.method, str(status)).observe(
+            time.perf_counter() - started
+        )
+
+
+def build_web_app(container: Container) -> web.Application:
+    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
+    app[CONTAINER] = container
+    app.router.add_get("/healthz", health.healthz)
+    app.router.add_get("/metrics", health.metrics)
+    app.router.add_post("/webhooks/telegram", telegram.receive)
+    app.router.add_post("/webhooks/forms/{source}", forms.receive)
+    return app
+
+
+async def serve(container: Container, roles: set[str], stop: asyncio.Event) -> None:
+    """Run the given roles until `stop` is set."""
+    settings = container.settings
+    runner: web.AppRunner | None = None
+    if "worker" in roles:
+        container.make_pump().start()
+        if container.redis is not None:
+            container._spawn(container.listen_for_nudges())
+    container.wire_outbox_nudges()
+    if "web" in roles:
+        runner = web.AppRunner(build_web_app(container), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+        log.info("HTTP on http://%s:%s", settings.http_host, settings.http_port)
+    if "bot" in roles:
+        await _start_bot(container, with_webhook_server="web" in roles)
+    try:
+        await stop.wait()
+    finally:
+        if container.dispatcher is not None:
+            with contextlib.suppress(RuntimeError):
+                await container.dispatcher.stop_polling()
+        if runner is not None:
+            await runner.cleanup()
+        await container.close()
+
+
+async def _start_bot(container: Container, *, with_webhook_server: bool) -> None:
+    settings, bot, dispatcher = container.settings, container.bot, container.dispatcher
+    if bot is None or dispatcher is None:
+        log.warning("Telegram bot is off: TELEGRAM_BOT_TOKEN is not set (the rest runs)")
+        return
+    if settings.public_url:
+        url = f"{settings.public_url}/webhooks/telegram"
+        await bot.set_webhook(url, secret_token=settings.telegram_webhook_secret,
+                              allowed_updates=dispatcher.resolve_used_update_types())
+        log.info("Telegram webhook set to %s", url)
+        if not with_webhook_server:
+            log.warning("webhook mode: updates arrive at the web process, not this one")
+        return
+    await bot.delete_webhook(drop_pending_updates=False)
+    container._spawn(dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False))
+    log.info("Telegram bot polling %s", settings.telegram_api_base)

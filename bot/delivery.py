@@ -1,0 +1,36 @@
+"""The contract between the outbox pump and a channel sender."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Channel
+from services.outbox import Claimed
+
+
+class RetryLater(Exception):
+    """A temporary failure: try again after `retry_after` seconds (or the usual backoff)."""
+
+    def __init__(self, error: str, retry_after: float | None = None) -> None:
+        super().__init__(error)
+        self.retry_after = retry_after
+
+
+class GiveUp(Exception):
+    """A permanent failure (blocked by the user, bad request): the row is dead."""
+
+
+class Sender(Protocol):
+    """Delivers one outbox row in two steps, so no transaction stays open during network I/O."""
+
+    channel: Channel
+
+    async def prepare(self, row: Claimed, session: AsyncSession) -> Any:
+        """Read what the message needs (render it); may raise GiveUp."""
+        ...
+
+    async def send(self, row: Claimed, prepared: Any) -> str | None:
+        """Send it; return the provider's message id. Raise RetryLater or GiveUp."""
+        ...

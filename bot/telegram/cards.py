@@ -1,0 +1,80 @@
+"""Client cards rendered for Telegram (HTML) with their inline buttons."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from config.i18n import Translator
+from handlers.callbacks import LeadAction, LeadCallback
+from models import LeadStatus
+from services.identities import format_phone
+from services.lead_cards import LeadCard
+
+
+def lead_card(
+    card: LeadCard, t: Translator, *, unassigned: bool = False
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    title_key = "card.unassigned" if unassigned and card.assignee_id is None else "card.new_lead"
+    lines = [f"<b>{escape(t(title_key, lead_id=card.lead_id))}</b>", ""]
+    lines.append(_line(t, "card.name", card.name) if card.name else escape(t("card.no_name")))
+    if card.phone:
+        lines.append(_line(t, "card.phone", format_phone(card.phone)))
+    elif card.raw_phone:
+        lines.append(_line(t, "card.phone_invalid", card.raw_phone))
+    if card.email:
+        lines.append(_line(t, "card.email", card.email))
+    lines.append(_line(t, "card.source", card.source))
+    for key, value in (("card.form", card.form_name), ("card.landing", card.landing_url)):
+        if value:
+            lines.append(_line(t, key, value))
+    if card.utm:
+        lines.append(_line(t, "card.utm", ", ".join(f"{k.removeprefix('utm_')}={v}"
+                                                   for k, v in card.utm.items())))
+    if card.comment:
+        lines.append(_line(t, "card.comment", card.comment[:1000]))
+    lines.extend(_history(card, t))
+    lines.extend(_state(card, t))
+    return "\n".join(lines), _buttons(card, t)
+
+
+def _history(card: LeadCard, t: Translator) -> list[str]:
+    if not card.is_returning and not card.earlier and not card.open_deals:
+        return ["", escape(t("card.new_client"))]
+    lines = ["", escape(t("card.returning"))]
+    for past in card.earlier:
+        lines.append(escape(t("card.earlier", date=past.at.strftime("%d.%m.%Y"),
+                              source=past.source, status=t(f"status.{past.status.value}"))))
+    if card.open_deals:
+        lines.append(escape(t("card.open_deals")))
+        for deal in card.open_deals:
+            amount = f", {deal.amount:,.0f}".replace(",", " ") if deal.amount else ""
+            lines.append(escape(t("card.deal", title=deal.title, stage=deal.stage, amount=amount)))
+    return lines
+
+
+def _state(card: LeadCard, t: Translator) -> list[str]:
+    if card.status is LeadStatus.NEW:
+        return ["", _line(t, "card.assignee", card.assignee_name)] if card.assignee_name else []
+    if card.status is LeadStatus.TARGET:
+        return ["", f"<b>{escape(t('card.taken_by', name=card.assignee_name or '—'))}</b>"]
+    status = t(f"status.{card.status.value}")
+    text = t("card.rejected_by", status=status, name=card.closed_by or "—")
+    return ["", f"<b>{escape(text)}</b>"]
+
+
+def _buttons(card: LeadCard, t: Translator) -> InlineKeyboardMarkup | None:
+    if card.status is not LeadStatus.NEW:
+        return None
+    row = [
+        InlineKeyboardButton(text=t(f"button.{key}"),
+                             callback_data=LeadCallback(action=action, lead_id=card.lead_id).pack())
+        for key, action in (("take", LeadAction.TAKE), ("non_target", LeadAction.NON_TARGET),
+                            ("spam", LeadAction.SPAM))
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=[row[:1], row[1:]])
+
+
+def _line(t: Translator, key: str, value: str | None) -> str:
+    return escape(t(key, value=value or "—"))

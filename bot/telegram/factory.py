@@ -1,0 +1,31 @@
+"""Building the aiogram Bot and Dispatcher from settings."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.storage.redis import RedisStorage
+from redis.asyncio import Redis
+
+from bot.telegram.middlewares import EmployeeMiddleware, UnitOfWorkMiddleware
+from handlers import get_routers
+from models.db import Database
+from services.context import Company
+
+
+def make_bot(token: str, api_base: str) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
+    return Bot(token, session=session, default=DefaultBotProperties(parse_mode="HTML"))
+
+
+def make_dispatcher(db: Database, company: Company, redis: Redis | None = None) -> Dispatcher:
+    storage: BaseStorage = RedisStorage(redis) if redis is not None else MemoryStorage()
+    dispatcher = Dispatcher(storage=storage)
+    dispatcher.update.outer_middleware(UnitOfWorkMiddleware(db, company))
+    dispatcher.update.outer_middleware(EmployeeMiddleware(company.locale))
+    dispatcher.include_routers(*get_routers())
+    return dispatcher

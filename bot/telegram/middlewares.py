@@ -1,0 +1,63 @@
+"""Middlewares provide context to handlers and decide nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, Update, User
+
+from config.i18n import Translator
+from metrics import TELEGRAM_UPDATES
+from models.db import Database
+from services import employees, inbound
+from services.context import Company
+from services.employees import Actor
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class UnitOfWorkMiddleware(BaseMiddleware):
+    """One unit of work per update; a redelivered update (same update_id) is skipped."""
+
+    def __init__(self, db: Database, company: Company) -> None:
+        self.db, self.company = db, company
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        async with self.db.unit_of_work() as session:
+            first = await inbound.record(session, source="telegram",
+                                         external_id=str(event.update_id),
+                                         clock=self.company.clock)
+            if not first:
+                TELEGRAM_UPDATES.labels("duplicate").inc()
+                return None
+            data["session"], data["company"] = session, self.company
+            result = await handler(event, data)
+        TELEGRAM_UPDATES.labels("handled").inc()
+        return result
+
+
+class EmployeeMiddleware(BaseMiddleware):
+    """Who is writing: `actor` (None for strangers) and `t`, texts in their language."""
+
+    def __init__(self, default_locale: str) -> None:
+        self.default_locale = default_locale
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        actor = None
+        if user is not None and "session" in data:
+            employee = await employees.by_telegram_id(data["session"], user.id)
+            if employee is not None and employee.is_active:
+                actor = Actor.of(employee)
+        data["actor"] = actor
+        locale = (actor.locale if actor else None) or _supported(user) or self.default_locale
+        data["t"] = Translator(locale)
+        return await handler(event, data)
+
+
+def _supported(user: User | None) -> str | None:
+    code = (user.language_code or "")[:2] if user else ""
+    return code if code in ("ru", "en") else None

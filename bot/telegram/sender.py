@@ -1,0 +1,101 @@
+"""Delivers outbox rows to Telegram: renders the card, sends or edits, classifies failures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import InlineKeyboardMarkup
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.delivery import GiveUp, RetryLater
+from bot.telegram import cards
+from config.i18n import Translator
+from models import Channel
+from services import lead_cards, notify, outbox
+from services.errors import NotFound
+from services.outbox import Claimed
+
+REQUEST_TIMEOUT = 15
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    markup: InlineKeyboardMarkup | None
+    edit_message_id: int | None = None
+
+
+class TelegramSender:
+    channel = Channel.TELEGRAM
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def prepare(self, row: Claimed, session: AsyncSession) -> Rendered:
+        text, markup = await self._render(row, session)
+        if row.edit_of_id is None:
+            return Rendered(text, markup)
+        message_id = await outbox.provider_message_id(session, row.edit_of_id)
+        if message_id is None:
+            raise GiveUp("the message to edit was never delivered")
+        return Rendered(text, markup, int(message_id))
+
+    async def send(self, row: Claimed, prepared: Rendered) -> str | None:
+        text, markup = prepared.text, prepared.markup
+        try:
+            if prepared.edit_message_id is not None:
+                return await self._edit(row, prepared.edit_message_id, text, markup)
+            message = await self.bot.send_message(
+                chat_id=int(row.recipient), text=text, reply_markup=markup,
+                message_thread_id=row.thread_id, request_timeout=REQUEST_TIMEOUT,
+            )
+            return str(message.message_id)
+        except TelegramRetryAfter as exc:
+            raise RetryLater(exc.message, retry_after=exc.retry_after) from exc
+        except (TimeoutError, TelegramServerError, TelegramNetworkError) as exc:
+            raise RetryLater(f"{type(exc).__name__}: {exc}") from exc
+        except TelegramUnauthorizedError as exc:
+            # A configuration problem (bad token), not the message's fault: keep it for later.
+            raise RetryLater(f"unauthorized: {exc.message}", retry_after=300) from exc
+        except (TelegramForbiddenError, TelegramNotFound, TelegramMigrateToChat) as exc:
+            raise GiveUp(f"{type(exc).__name__}: {exc.message}") from exc
+        except TelegramBadRequest as exc:
+            raise GiveUp(f"bad request: {exc.message}") from exc
+
+    async def _edit(
+        self, row: Claimed, message_id: int, text: str, markup: InlineKeyboardMarkup | None
+    ) -> str | None:
+        try:
+            await self.bot.edit_message_text(
+                chat_id=int(row.recipient), message_id=message_id, text=text,
+                reply_markup=markup, request_timeout=REQUEST_TIMEOUT,
+            )
+        except TelegramBadRequest as exc:
+            if "message is not modified" not in exc.message:
+                raise
+        return str(message_id)
+
+    async def _render(
+        self, row: Claimed, session: AsyncSession
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        t = Translator(row.locale)
+        if row.kind == notify.LEAD_CARD:
+            try:
+                card = await lead_cards.load(session, int(row.payload["lead_id"]))
+            except NotFound as exc:
+                raise GiveUp("the lead no longer exists") from exc
+            return cards.lead_card(card, t, unassigned=bool(row.payload.get("unassigned")))
+        if row.kind == "text":
+            return str(row.payload["text"]), None
+        raise GiveUp(f"no Telegram template for {row.kind!r}")

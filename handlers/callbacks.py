@@ -1,0 +1,18 @@
+"""Callback data of inline buttons: ids and enums only (Telegram allows 64 bytes)."""
+
+from __future__ import annotations
+
+import enum
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class LeadAction(enum.StrEnum):
+    TAKE = "take"
+    NON_TARGET = "nt"
+    SPAM = "spam"
+
+
+class LeadCallback(CallbackData, prefix="lead"):
+    action: LeadAction
+    lead_id: int

@@ -1,0 +1,36 @@
+"""The one error router: domain errors become a localized alert or reply; bugs are logged."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Router
+from aiogram.types import ErrorEvent
+
+from config.i18n import Translator
+from services.errors import DomainError
+
+router = Router(name="errors")
+log = logging.getLogger(__name__)
+
+
+def message_for(error: DomainError, t: Translator) -> str:
+    params = dict(error.params)
+    if "status" in params:
+        params["status"] = t(f"status.{params['status']}")
+    return t(error.key, message=error.message, **params)
+
+
+@router.error()
+async def on_error(event: ErrorEvent, t: Translator | None = None) -> None:
+    update, error = event.update, event.exception
+    t = t or Translator(None)
+    if isinstance(error, DomainError):
+        text = message_for(error, t)
+    else:
+        log.error("update %s failed", update.update_id, exc_info=error)
+        text = t("error.internal")
+    if update.callback_query is not None:
+        await update.callback_query.answer(text[:200], show_alert=True)
+    elif update.message is not None:
+        await update.message.answer(text)

@@ -1,0 +1,38 @@
+"""/start: employees bind their Telegram account with an invite link (`/start <code>`)."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import CommandObject, CommandStart
+from aiogram.types import Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from config.i18n import Translator
+from services import employees
+from services.context import Company
+from services.employees import Actor
+
+router = Router(name="start")
+router.message.filter(F.chat.type == "private")
+
+
+@router.message(CommandStart(deep_link=True))
+async def start_with_invite(
+    message: Message, command: CommandObject, session: AsyncSession, company: Company,
+    t: Translator,
+) -> None:
+    assert message.from_user is not None
+    employee = await employees.redeem_invite(
+        session, (command.args or "").strip(), telegram_id=message.from_user.id,
+        username=message.from_user.username, now=company.clock.now(),
+    )
+    await message.answer(Translator(employee.locale or t.locale)("bot.invite_ok",
+                                                                 name=employee.name))
+
+
+@router.message(CommandStart())
+async def start(message: Message, actor: Actor | None, t: Translator) -> None:
+    if actor is None:
+        await message.answer(t("bot.start_unknown"))
+    else:
+        await message.answer(t("bot.start_employee", name=actor.name))

@@ -1,0 +1,44 @@
+"""What every webhook receiver shares: JSON errors, secret checks, body parsing."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+
+from aiohttp import web
+from multidict import MultiDictProxy
+
+
+def json_error(status: int, code: str, message: str, **extra: Any) -> web.Response:
+    return web.json_response({"error": code, "message": message, **extra}, status=status)
+
+
+def secret_matches(given: str | None, expected: str) -> bool:
+    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
+
+
+class BadBody(Exception):
+    """The body could not be read in the content type it claims."""
+
+
+async def read_fields(request: web.Request) -> dict[str, Any]:
+    """A flat dict of fields from a JSON, urlencoded or multipart body (files are skipped)."""
+    content_type = request.content_type
+    if content_type == "application/json" or content_type.endswith("+json"):
+        try:
+            data = json.loads(await request.read() or b"{}")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadBody(f"body is not valid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise BadBody("JSON body must be an object")
+        return data
+    if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        try:
+            form: MultiDictProxy[Any] = await request.post()
+        except ValueError as exc:
+            raise BadBody(f"form body could not be read: {exc}") from None
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+    if not await request.read():
+        return {}
+    raise BadBody(f"unsupported content type {content_type!r}; send JSON or a form")

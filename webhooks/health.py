@@ -1,0 +1,29 @@
+"""`GET /healthz` and `GET /metrics`."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from webhooks.context import container_of
+
+
+async def healthz(request: web.Request) -> web.Response:
+    container = container_of(request)
+    db_ok = await container.db.ping()
+    redis_state = "off"
+    if container.redis is not None:
+        try:
+            await asyncio.wait_for(container.redis.ping(), 2)
+            redis_state = "ok"
+        except Exception:
+            redis_state = "down"
+    body = {"status": "ok" if db_ok else "down", "db": "ok" if db_ok else "down",
+            "redis": redis_state}
+    return web.json_response(body, status=200 if db_ok else 503)
+
+
+async def metrics(_request: web.Request) -> web.Response:
+    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})

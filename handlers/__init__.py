@@ -6,7 +6,8 @@ from aiogram import Router
 
 
 def get_routers() -> list[Router]:
+    """Fresh routers each call (a router can belong to one dispatcher only)."""
     from handlers import errors, start
     from handlers.staff import leads
 
-    return [errors.router, start.router, leads.router]
+    return [errors.make_router(), start.make_router(), leads.make_router()]

@@ -10,7 +10,6 @@ from aiogram.types import ErrorEvent
 from config.i18n import Translator
 from services.errors import DomainError
 
-router = Router(name="errors")
 log = logging.getLogger(__name__)
 
 
@@ -21,7 +20,12 @@ def message_for(error: DomainError, t: Translator) -> str:
     return t(error.key, message=error.message, **params)
 
 
-@router.error()
+def make_router() -> Router:
+    router = Router(name="errors")
+    router.error.register(on_error)
+    return router
+
+
 async def on_error(event: ErrorEvent, t: Translator | None = None) -> None:
     update, error = event.update, event.exception
     t = t or Translator(None)

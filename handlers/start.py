@@ -12,11 +12,15 @@ from services import employees
 from services.context import Company
 from services.employees import Actor
 
-router = Router(name="start")
-router.message.filter(F.chat.type == "private")
+
+def make_router() -> Router:
+    router = Router(name="start")
+    router.message.filter(F.chat.type == "private")
+    router.message.register(start_with_invite, CommandStart(deep_link=True))
+    router.message.register(start, CommandStart())
+    return router
 
 
-@router.message(CommandStart(deep_link=True))
 async def start_with_invite(
     message: Message, command: CommandObject, session: AsyncSession, company: Company,
     t: Translator,
@@ -30,7 +34,6 @@ async def start_with_invite(
                                                                  name=employee.name))
 
 
-@router.message(CommandStart())
 async def start(message: Message, actor: Actor | None, t: Translator) -> None:
     if actor is None:
         await message.answer(t("bot.start_unknown"))

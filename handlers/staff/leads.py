@@ -13,14 +13,17 @@ from services import leads
 from services.context import Company
 from services.employees import Actor
 
-router = Router(name="staff.leads")
-
 _REJECT = {LeadAction.NON_TARGET: LeadStatus.NON_TARGET, LeadAction.SPAM: LeadStatus.SPAM}
 _ALERT = {LeadAction.TAKE: "alert.taken", LeadAction.NON_TARGET: "alert.non_target",
           LeadAction.SPAM: "alert.spam"}
 
 
-@router.callback_query(LeadCallback.filter())
+def make_router() -> Router:
+    router = Router(name="staff.leads")
+    router.callback_query.register(lead_button, LeadCallback.filter())
+    return router
+
+
 async def lead_button(
     query: CallbackQuery, callback_data: LeadCallback, session: AsyncSession,
     company: Company, actor: Actor | None, t: Translator,

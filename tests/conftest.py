@@ -1,0 +1,145 @@
+"""Shared fixtures: a real database per backend (SQLite and PostgreSQL), migrated once per run
+and emptied between tests; a frozen clock; the fake Telegram Bot API; the wired product."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+import migrations
+import models
+from app import Container, build_web_app
+from config.settings import Settings
+from models.db import Database
+from services.clock import FrozenClock
+from services.context import Company
+from tests.fakes.telegram_api import FakeTelegram
+
+MSK = ZoneInfo("Europe/Moscow")
+# Monday 1 December 2025, 10:00 in Moscow: inside ordinary working hours.
+MONDAY_10AM = datetime(2025, 12, 1, 10, 0, tzinfo=MSK)
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+PG_TEST_DB = os.environ.get("TEST_PG_DATABASE", "chatcrm_test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+KEEP = {"alembic_version", "pipelines", "pipeline_stages"}
+
+
+def _unavailable(what: str, error: Exception) -> None:
+    message = f"{what} is not reachable ({error}); CI requires it"
+    if IN_CI:
+        pytest.fail(message, pytrace=False)
+    pytest.skip(f"{what} not reachable: {error}")
+
+
+async def _create_pg_database() -> str:
+    admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d"
+            ), {"d": PG_TEST_DB})
+            await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{PG_TEST_DB}"'))
+            await conn.execute(sa.text(f'CREATE DATABASE "{PG_TEST_DB}"'))
+    finally:
+        await admin.dispose()
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_TEST_DB}"
+
+
+@pytest.fixture(scope="session")
+def sqlite_url() -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix="crm-test-") as folder:
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'crm.sqlite3'}"
+        migrations.upgrade(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> str:
+    try:
+        url = asyncio.run(_create_pg_database())
+    except Exception as exc:  # connection refused, auth, ...
+        _unavailable("PostgreSQL", exc)
+    migrations.upgrade(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+async def _empty(db: Database) -> None:
+    tables = [t for t in reversed(models.Base.metadata.sorted_tables) if t.name not in KEEP]
+    async with db.engine.begin() as conn:
+        if db.is_sqlite:
+            for table in tables:
+                await conn.execute(table.delete())
+        else:
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            await conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = Database(db_url)
+    await _empty(database)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(MONDAY_10AM)
+
+
+@pytest.fixture
+def company(clock: FrozenClock) -> Company:
+    return Company(timezone=MSK, region="RU", locale="ru", currency="RUB", clock=clock)
+
+
+@pytest.fixture
+async def session(db: Database) -> AsyncIterator[models.db.AsyncSession]:
+    """A unit of work for service tests; committed at the end like a real edge would."""
+    async with db.unit_of_work() as s:
+        yield s
+
+
+@pytest.fixture
+async def fake_tg() -> AsyncIterator[FakeTelegram]:
+    fake = FakeTelegram()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def settings(db_url: str, fake_tg: FakeTelegram) -> Settings:
+    return Settings(
+        _env_file=None, database_url=db_url, telegram_bot_token=fake_tg.token,  # type: ignore[call-arg]
+        telegram_api_base=fake_tg.base_url, forms_token="form-secret",
+        telegram_webhook_secret="tg-secret",
+    )
+
+
+@pytest.fixture
+async def container(settings: Settings, clock: FrozenClock, db: Database) -> AsyncIterator[Container]:
+    built = Container.build(settings, clock=clock)
+    built.make_pump(poll_interval=0.05)
+    built.wire_outbox_nudges()
+    yield built
+    await built.close()
+
+
+@pytest.fixture
+async def web(container: Container, aiohttp_client):  # type: ignore[no-untyped-def]
+    return await aiohttp_client(build_web_app(container))

@@ -1,0 +1,34 @@
+"""GET /healthz and /metrics as an operator or a load balancer sees them."""
+
+from __future__ import annotations
+
+from app import Container, build_web_app
+from config.settings import Settings
+
+
+async def test_healthz_reports_database_ok_and_redis_off(web):
+    response = await web.get("/healthz")
+    assert response.status == 200
+    assert await response.json() == {"status": "ok", "db": "ok", "redis": "off"}
+
+
+async def test_healthz_is_503_when_the_database_is_unreachable(aiohttp_client):
+    settings = Settings(_env_file=None,  # type: ignore[call-arg]
+                        database_url="postgresql://nobody@127.0.0.1:1/none")
+    container = Container.build(settings)
+    try:
+        client = await aiohttp_client(build_web_app(container))
+        response = await client.get("/healthz")
+        assert response.status == 503
+        assert (await response.json())["db"] == "down"
+    finally:
+        await container.close()
+
+
+async def test_metrics_are_prometheus_text_and_count_requests(web):
+    await web.get("/healthz")
+    response = await web.get("/metrics")
+    assert response.status == 200
+    assert response.content_type == "text/plain"
+    text = await response.text()
+    assert 'crm_http_request_seconds_count{method="GET",route="/healthz",status="200"}' in text

@@ -1,16 +1,21 @@
-"""Send-rate limits: a global pace (messages/s) and a minimum interval per chat.
-
-In-process by default; with Redis the same limits hold across all worker processes.
+"""Send-rate limits: at most N sends in any sliding window overall, and a minimum interval per
+chat. In-process by default; with Redis the same limits hold across all worker processes.
 A chat waiting for its interval never holds up other chats.
+
+The window is a little longer than a second: requests started 1.0 s apart can arrive at
+Telegram closer together, and Telegram counts arrivals.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from typing import Protocol
 
 from redis.asyncio import Redis
+
+WINDOW = 1.1
 
 
 class RateLimiter(Protocol):
@@ -18,10 +23,11 @@ class RateLimiter(Protocol):
 
 
 class MemoryRateLimiter:
-    def __init__(self, per_second: float, per_key_interval: float) -> None:
-        self._spacing = 1.0 / per_second
+    def __init__(self, per_second: float, per_key_interval: float, window: float = WINDOW) -> None:
+        self._rate = max(int(per_second), 1)
+        self._window = window
         self._interval = per_key_interval
-        self._next_global = 0.0
+        self._slots: deque[float] = deque()  # reserved start times, ascending
         self._next_for: dict[str, float] = {}
         self._lock = asyncio.Lock()
 
@@ -31,50 +37,61 @@ class MemoryRateLimiter:
                 now = time.monotonic()
                 key_wait = self._next_for.get(key, 0.0) - now
                 if key_wait <= 0:
-                    slot = max(now, self._next_global)
-                    self._next_global = slot + self._spacing
+                    slot = self._reserve(now)
                     self._next_for[key] = slot + self._interval
-                    self._prune(now)
                     break
             await asyncio.sleep(key_wait)
         if slot > now:
             await asyncio.sleep(slot - now)
 
-    def _prune(self, now: float) -> None:
+    def _reserve(self, now: float) -> float:
+        while self._slots and self._slots[0] <= now - self._window:
+            self._slots.popleft()
+        slot = now
+        if len(self._slots) >= self._rate:
+            slot = max(now, self._slots[-self._rate] + self._window)
+        self._slots.append(slot)
         if len(self._next_for) > 10_000:
             self._next_for = {k: v for k, v in self._next_for.items() if v > now}
+        return slot
 
 
-# KEYS: global pace key, per-key key. ARGV: spacing ms, interval ms.
+# KEYS: window zset, per-key key, sequence. ARGV: rate, window ms, interval ms.
 # Returns {wait_ms, 0} with a reserved slot, or {-1, key_wait_ms} when the key must wait first.
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local rate, window, interval = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local key_next = tonumber(redis.call('GET', KEYS[2]) or '0')
 if key_next > now then return {-1, key_next - now} end
-local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
-redis.call('SET', KEYS[1], slot + tonumber(ARGV[1]), 'PX', 60000)
-redis.call('SET', KEYS[2], slot + tonumber(ARGV[2]), 'PX', tonumber(ARGV[2]) + 60000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local n = redis.call('ZCARD', KEYS[1])
+local slot = now
+if n >= rate then
+  local edge = redis.call('ZRANGE', KEYS[1], n - rate, n - rate, 'WITHSCORES')
+  slot = math.max(now, tonumber(edge[2]) + window)
+end
+redis.call('ZADD', KEYS[1], slot, tostring(redis.call('INCR', KEYS[3])))
+redis.call('PEXPIRE', KEYS[1], window * 4 + 60000)
+redis.call('SET', KEYS[2], slot + interval, 'PX', interval + 60000)
 return {slot - now, 0}
 """
 
 
 class RedisRateLimiter:
     def __init__(
-        self, redis: Redis, per_second: float, per_key_interval: float, prefix: str = "crm:rl"
+        self, redis: Redis, per_second: float, per_key_interval: float, *,
+        window: float = WINDOW, prefix: str = "crm:rl:telegram",
     ) -> None:
         self._redis = redis
-        self._spacing_ms = max(int(1000 / per_second), 1)
-        self._interval_ms = max(int(per_key_interval * 1000), 1)
+        self._args = [max(int(per_second), 1), int(window * 1000), int(per_key_interval * 1000)]
         self._prefix = prefix
         self._script = redis.register_script(_ACQUIRE)
 
     async def acquire(self, key: str) -> None:
-        keys = [f"{self._prefix}:global", f"{self._prefix}:key:{key}"]
+        keys = [f"{self._prefix}:window", f"{self._prefix}:chat:{key}", f"{self._prefix}:seq"]
         while True:
-            wait_ms, key_wait_ms = await self._script(
-                keys=keys, args=[self._spacing_ms, self._interval_ms]
-            )
+            wait_ms, key_wait_ms = await self._script(keys=keys, args=self._args)
             if int(wait_ms) >= 0:
                 if int(wait_ms) > 0:
                     await asyncio.sleep(int(wait_ms) / 1000)

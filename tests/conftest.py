@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import migrations
@@ -128,6 +129,8 @@ def settings(db_url: str, fake_tg: FakeTelegram) -> Settings:
         _env_file=None, database_url=db_url, telegram_bot_token=fake_tg.token,  # type: ignore[call-arg]
         telegram_api_base=fake_tg.base_url, forms_token="form-secret",
         telegram_webhook_secret="tg-secret",
+        # Tests that are about pacing install the real limits themselves.
+        telegram_global_rate=1000, telegram_chat_interval=0,
     )
 
 
@@ -138,6 +141,20 @@ async def container(settings: Settings, clock: FrozenClock, db: Database) -> Asy
     built.wire_outbox_nudges()
     yield built
     await built.close()
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    client = Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except Exception as exc:
+        await client.aclose()
+        _unavailable("Redis", exc)
+    await client.flushdb()
+    yield client
+    await client.flushdb()
+    await client.aclose()
 
 
 @pytest.fixture

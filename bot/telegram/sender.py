@@ -39,8 +39,9 @@ class Rendered:
 class TelegramSender:
     channel = Channel.TELEGRAM
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, request_timeout: float = REQUEST_TIMEOUT) -> None:  # seconds
         self.bot = bot
+        self.request_timeout = request_timeout
 
     async def prepare(self, row: Claimed, session: AsyncSession) -> Rendered:
         text, markup = await self._render(row, session)
@@ -58,7 +59,7 @@ class TelegramSender:
                 return await self._edit(row, prepared.edit_message_id, text, markup)
             message = await self.bot.send_message(
                 chat_id=int(row.recipient), text=text, reply_markup=markup,
-                message_thread_id=row.thread_id, request_timeout=REQUEST_TIMEOUT,
+                message_thread_id=row.thread_id, request_timeout=self.request_timeout,  # type: ignore[arg-type]
             )
             return str(message.message_id)
         except TelegramRetryAfter as exc:
@@ -79,7 +80,7 @@ class TelegramSender:
         try:
             await self.bot.edit_message_text(
                 chat_id=int(row.recipient), message_id=message_id, text=text,
-                reply_markup=markup, request_timeout=REQUEST_TIMEOUT,
+                reply_markup=markup, request_timeout=self.request_timeout,  # type: ignore[arg-type]
             )
         except TelegramBadRequest as exc:
             if "message is not modified" not in exc.message:

@@ -1,0 +1,177 @@
+"""The outbox pump delivers cards to (fake) Telegram: after commit, once, in order, within
+the rate limits, and it survives failures and restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from bot.telegram.sender import TelegramSender
+from models import Channel, OutboxMessage, OutboxStatus
+from scheduler.outbox_pump import OutboxPump
+from scheduler.rate_limit import MemoryRateLimiter
+from services import leads, outbox
+from tests import factories
+
+
+async def new_lead(container, phone: str = "+79120001122", name: str = "Иван") -> int:
+    async with container.db.unit_of_work() as s:
+        result = await leads.register_incoming(
+            s, leads.LeadIn(source="form:site", phone=phone, name=name), company=container.company
+        )
+    return result.lead_id
+
+
+async def rows(container) -> list[OutboxMessage]:
+    async with container.db.unit_of_work() as s:
+        return list((await s.execute(sa.select(OutboxMessage).order_by(OutboxMessage.id)))
+                    .scalars())
+
+
+@pytest.fixture
+async def anna(container, clock):
+    async with container.db.unit_of_work() as s:
+        return await factories.employee(s, clock, name="Анна")
+
+
+async def test_the_card_reaches_the_employee_right_after_commit(container, fake_tg, anna):
+    container.pump.start()
+    started = time.monotonic()
+    await new_lead(container)
+    [call] = await fake_tg.wait_for("sendMessage", timeout=2)
+    assert time.monotonic() - started < 1.0
+    assert call.params["chat_id"] == anna.telegram_id
+    text = call.params["text"]
+    assert "Иван" in text and "+7 912 000-11-22" in text and "form:site" in text
+    assert "Новый клиент" in text
+    buttons = [b["text"] for row in call.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons == ["✅ Взять", "Нецелевой", "Спам"]
+    await asyncio.sleep(0.1)
+    [row] = await rows(container)
+    assert row.status is OutboxStatus.SENT and row.provider_message_id == "1"
+
+
+async def test_nothing_is_sent_for_work_that_rolled_back(container, fake_tg, anna):
+    container.pump.start()
+    with pytest.raises(RuntimeError):
+        async with container.db.unit_of_work() as s:
+            await leads.register_incoming(s, leads.LeadIn(source="form:site", phone="+79120001122"),
+                                          company=container.company)
+            raise RuntimeError("boom after the card was written")
+    await asyncio.sleep(0.3)
+    assert fake_tg.calls("sendMessage") == []
+    assert await rows(container) == []
+
+
+async def test_server_errors_are_retried_with_growing_backoff(container, fake_tg, anna, clock):
+    fake_tg.fail_next("sendMessage", status=502, description="Bad Gateway", times=2)
+    await new_lead(container)
+    pump = container.pump
+    assert await pump.run_once() == 1
+    [row] = await rows(container)
+    assert row.status is OutboxStatus.FAILED and "Bad Gateway" in row.last_error
+    first_delay = (row.next_attempt_at - clock.now()).total_seconds()
+    assert await pump.run_once() == 0  # not due yet
+    clock.advance(seconds=first_delay + 0.01)
+    assert await pump.run_once() == 1
+    [row] = await rows(container)
+    second_delay = (row.next_attempt_at - clock.now()).total_seconds()
+    assert second_delay > first_delay
+    clock.advance(seconds=second_delay + 0.01)
+    assert await pump.run_once() == 1
+    [row] = await rows(container)
+    assert (row.status, row.attempts) == (OutboxStatus.SENT, 3)
+    assert len(fake_tg.sent_messages(anna.telegram_id)) == 1
+
+
+async def test_a_429_waits_exactly_retry_after(container, fake_tg, anna, clock):
+    fake_tg.fail_next("sendMessage", status=429, description="Too Many Requests: retry after 7",
+                      retry_after=7)
+    await new_lead(container)
+    await container.pump.run_once()
+    [row] = await rows(container)
+    assert (row.next_attempt_at - clock.now()).total_seconds() == pytest.approx(7)
+    clock.advance(seconds=6.9)
+    assert await container.pump.run_once() == 0
+    clock.advance(seconds=0.2)
+    assert await container.pump.run_once() == 1
+    assert len(fake_tg.sent_messages(anna.telegram_id)) == 1
+
+
+async def test_a_timeout_is_retried(container, fake_tg, anna, clock):
+    container.pump.senders[Channel.TELEGRAM] = TelegramSender(container.bot, request_timeout=0.3)
+    fake_tg.delay_next("sendMessage", 1.0)
+    await new_lead(container)
+    await container.pump.run_once()
+    [row] = await rows(container)
+    assert row.status is OutboxStatus.FAILED and "timeout" in row.last_error.lower()
+
+
+async def test_a_user_who_blocked_the_bot_is_not_retried(container, fake_tg, anna, clock):
+    fake_tg.fail_next("sendMessage", status=403, description="Forbidden: bot was blocked by the user")
+    await new_lead(container)
+    await container.pump.run_once()
+    clock.advance(hours=1)
+    assert await container.pump.run_once() == 0
+    [row] = await rows(container)
+    assert row.status is OutboxStatus.DEAD and "blocked" in row.last_error
+
+
+async def test_a_restart_loses_nothing_and_sends_nothing_twice(container, fake_tg, clock):
+    async with container.db.unit_of_work() as s:
+        people = [await factories.employee(s, clock, name=f"E{i}") for i in range(4)]
+    for i in range(4):
+        clock.advance(seconds=1)
+        await new_lead(container, phone=f"+7912000111{i}")
+    # The first process delivers one card, then dies holding a claim on two more.
+    async with container.db.unit_of_work() as s:
+        first = await outbox.claim_due(s, now=clock.now(), limit=1)
+    await container.pump.deliver(first[0])
+    async with container.db.unit_of_work() as s:
+        crashed = await outbox.claim_due(s, now=clock.now(), limit=2)
+    assert len(crashed) == 2
+    # A new process: the unclaimed card goes at once, the crashed claims after their lease.
+    senders = {Channel.TELEGRAM: TelegramSender(container.bot)}
+    fresh = OutboxPump(container.db, senders, {}, clock)
+    assert await fresh.run_once() == 1
+    clock.advance(seconds=61)
+    assert await fresh.run_once() == 2
+    assert await fresh.run_once() == 0
+    per_chat = {p.telegram_id: len(fake_tg.sent_messages(p.telegram_id)) for p in people}
+    assert per_chat == {p.telegram_id: 1 for p in people}
+    assert {r.status for r in await rows(container)} == {OutboxStatus.SENT}
+
+
+async def test_messages_to_one_chat_keep_their_order_even_when_one_fails(container, fake_tg, clock):
+    async with container.db.unit_of_work() as s:
+        for i in range(3):
+            await outbox.enqueue(s, channel=Channel.TELEGRAM, recipient=42, kind="text",
+                                 payload={"text": f"message {i}"}, now=clock.now())
+    fake_tg.fail_next("sendMessage", status=500, description="Internal Server Error")
+    for _ in range(8):
+        await container.pump.run_once()
+        clock.advance(seconds=5)
+    assert [m["text"] for m in fake_tg.sent_messages(42)] == ["message 0", "message 1", "message 2"]
+
+
+async def test_never_more_than_30_per_second_overall_or_1_per_second_per_chat(
+    container, fake_tg, clock
+):
+    async with container.db.unit_of_work() as s:
+        for chat in range(1, 46):
+            await outbox.enqueue(s, channel=Channel.TELEGRAM, recipient=chat, kind="text",
+                                 payload={"text": "hello"}, now=clock.now())
+        for i in range(3):
+            await outbox.enqueue(s, channel=Channel.TELEGRAM, recipient=999, kind="text",
+                                 payload={"text": f"burst {i}"}, now=clock.now())
+    container.pump.limiters[Channel.TELEGRAM] = MemoryRateLimiter(30, 1.0)
+    container.pump.start()
+    await fake_tg.wait_for("sendMessage", count=48, timeout=10)
+    times = sorted(c.at for c in fake_tg.calls("sendMessage"))
+    busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
+    assert busiest <= 30
+    same_chat = [c.at for c in fake_tg.calls("sendMessage") if c.params["chat_id"] == 999]
+    assert all(b - a >= 0.95 for a, b in zip(same_chat, same_chat[1:], strict=False))

@@ -1,0 +1,50 @@
+"""Rate limits hold per chat and overall, in one process and across processes via Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from scheduler.rate_limit import MemoryRateLimiter, RedisRateLimiter
+
+
+async def _send_times(limiters, keys: list[str]) -> list[tuple[str, float]]:
+    started: list[tuple[str, float]] = []
+
+    async def one(i: int, key: str) -> None:
+        await limiters[i % len(limiters)].acquire(key)
+        started.append((key, time.monotonic()))
+
+    await asyncio.gather(*(one(i, k) for i, k in enumerate(keys)))
+    return sorted(started, key=lambda x: x[1])
+
+
+def _busiest_window(times: list[float], window: float = 1.0) -> int:
+    return max(sum(1 for t in times if s <= t < s + window) for s in times)
+
+
+async def test_memory_limiter_spreads_a_burst_and_spaces_one_chat() -> None:
+    limiter = MemoryRateLimiter(per_second=10, per_key_interval=0.5)
+    sent = await _send_times([limiter], [f"chat{i}" for i in range(15)] + ["same"] * 3)
+    assert _busiest_window([t for _, t in sent]) <= 10
+    same = [t for k, t in sent if k == "same"]
+    assert all(b - a >= 0.49 for a, b in zip(same, same[1:], strict=False))
+
+
+async def test_a_waiting_chat_does_not_hold_up_other_chats() -> None:
+    limiter = MemoryRateLimiter(per_second=100, per_key_interval=5)
+    await limiter.acquire("slow")
+    started = time.monotonic()
+    waiting = asyncio.create_task(limiter.acquire("slow"))
+    await limiter.acquire("other")
+    assert time.monotonic() - started < 0.2
+    waiting.cancel()
+
+
+async def test_two_processes_sharing_redis_share_the_limits(redis) -> None:
+    first = RedisRateLimiter(redis, per_second=5, per_key_interval=0.4, prefix="test:rl")
+    second = RedisRateLimiter(redis, per_second=5, per_key_interval=0.4, prefix="test:rl")
+    sent = await _send_times([first, second], [f"c{i}" for i in range(8)] + ["same"] * 3)
+    assert _busiest_window([t for _, t in sent]) <= 5
+    same = [t for k, t in sent if k == "same"]
+    assert all(b - a >= 0.38 for a, b in zip(same, same[1:], strict=False))

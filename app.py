@@ -48,9 +48,13 @@ class Container:
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None) -> Container:
-        company = Company(timezone=settings.tz, region=settings.default_region,
-                          locale=settings.locale, currency=settings.currency,
-                          clock=clock or SystemClock())
+        company = Company(
+            timezone=settings.tz,
+            region=settings.default_region,
+            locale=settings.locale,
+            currency=settings.currency,
+            clock=clock or SystemClock(),
+        )
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         container = cls(settings, Database(settings.database_url), company, redis)
         if settings.telegram_bot_token:
@@ -66,11 +70,13 @@ class Container:
             s = self.settings
             rate, interval = s.telegram_global_rate, s.telegram_chat_interval
             limiters[Channel.TELEGRAM] = (
-                RedisRateLimiter(self.redis, rate, interval) if self.redis is not None
+                RedisRateLimiter(self.redis, rate, interval)
+                if self.redis is not None
                 else MemoryRateLimiter(rate, interval)
             )
-        self.pump = OutboxPump(self.db, senders, limiters, self.company.clock, batch=batch,
-                               poll_interval=poll_interval)
+        self.pump = OutboxPump(
+            self.db, senders, limiters, self.company.clock, batch=batch, poll_interval=poll_interval
+        )
         return self.pump
 
     def wire_outbox_nudges(self) -> None:
@@ -185,8 +191,11 @@ async def _start_bot(container: Container, *, with_webhook_server: bool) -> None
         return
     if settings.public_url:
         url = f"{settings.public_url}/webhooks/telegram"
-        await bot.set_webhook(url, secret_token=settings.telegram_webhook_secret,
-                              allowed_updates=dispatcher.resolve_used_update_types())
+        await bot.set_webhook(
+            url,
+            secret_token=settings.telegram_webhook_secret,
+            allowed_updates=dispatcher.resolve_used_update_types(),
+        )
         log.info("Telegram webhook set to %s", url)
         if not with_webhook_server:
             log.warning("webhook mode: updates arrive at the web process, not this one")

@@ -46,8 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crm", description="chatcrm: chat-first CRM")
     sub = parser.add_subparsers(title="commands")
     run = sub.add_parser("run", help="apply migrations and run the product")
-    run.add_argument("--only", choices=("web", "bot", "scheduler", "worker"),
-                     help="run one role (scale-out with PostgreSQL and Redis)")
+    run.add_argument(
+        "--only",
+        choices=("web", "bot", "scheduler", "worker"),
+        help="run one role (scale-out with PostgreSQL and Redis)",
+    )
     run.set_defaults(func=_run)
     sub.add_parser("migrate", help="apply pending database migrations").set_defaults(func=_migrate)
     admin = sub.add_parser("create-admin", help="create an admin login for the web panel")
@@ -96,11 +99,15 @@ async def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
         admin = await employees.create_admin(
             session, login=args.login, password=password, now=SystemClock().now()
         )
-        print(f"admin {args.login!r} created (id {admin.id}); "
-              f"log in at http://{settings.http_host}:{settings.http_port}/admin/")
+        print(
+            f"admin {args.login!r} created (id {admin.id}); "
+            f"log in at http://{settings.http_host}:{settings.http_port}/admin/"
+        )
         if admin.invite_code:
-            print(f"to get unassigned leads in Telegram, open: "
-                  f"{await _invite_link(settings, admin.invite_code)}")
+            print(
+                f"to get unassigned leads in Telegram, open: "
+                f"{await _invite_link(settings, admin.invite_code)}"
+            )
         return 0
 
     return await _with_db(settings, work)
@@ -118,8 +125,13 @@ async def _employee_add(settings: Settings, args: argparse.Namespace) -> int:
 
     async def work(session: Any) -> int:
         new = await employees.add(
-            session, name=args.name, role=Role(args.role), now=SystemClock().now(),
-            region=settings.default_region, telegram_id=args.telegram_id, phone=args.phone,
+            session,
+            name=args.name,
+            role=Role(args.role),
+            now=SystemClock().now(),
+            region=settings.default_region,
+            telegram_id=args.telegram_id,
+            phone=args.phone,
             office=args.office,
         )
         print(f"employee id: {new.id}")
@@ -132,7 +144,7 @@ async def _employee_add(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _invite_link(settings: Settings, code: str) -> str:
     """A t.me deep link when the bot's username can be learned; else the /start command."""
-    fallback = f"send \"/start {code}\" to the bot"
+    fallback = f'send "/start {code}" to the bot'
     if not settings.telegram_bot_token:
         return fallback + " (set TELEGRAM_BOT_TOKEN to get a t.me link)"
     from bot.telegram.factory import make_bot
@@ -174,15 +186,18 @@ async def _first_run_hints(container: Any) -> None:
         has_admin = await employees.has_admin(session)
     base = f"http://{s.http_host}:{s.http_port}"
     if not has_admin:
-        log.info("no admin yet: create one with `crm create-admin LOGIN`, then log in at %s/admin/",
-                 base)
+        log.info(
+            "no admin yet: create one with `crm create-admin LOGIN`, then log in at %s/admin/", base
+        )
     if not s.forms_token:
-        log.info("site forms are off: set FORMS_TOKEN, then POST leads to %s/webhooks/forms/site",
-                 base)
+        log.info(
+            "site forms are off: set FORMS_TOKEN, then POST leads to %s/webhooks/forms/site", base
+        )
     else:
         log.info("site forms: POST %s/webhooks/forms/<source>?token=FORMS_TOKEN", base)
-    log.info("add staff with `crm employee add --name NAME --role employee`; health: %s/healthz",
-             base)
+    log.info(
+        "add staff with `crm employee add --name NAME --role employee`; health: %s/healthz", base
+    )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ from __future__ import annotations
 from prometheus_client import Counter, Histogram
 
 HTTP_REQUESTS = Histogram(
-    "crm_http_request_seconds", "HTTP request latency", ["route", "method", "status"],
+    "crm_http_request_seconds",
+    "HTTP request latency",
+    ["route", "method", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 LEADS = Counter("crm_leads_registered_total", "Leads registered", ["source", "result"])

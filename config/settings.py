@@ -62,9 +62,18 @@ class Settings(BaseSettings):
     telegram_chat_interval: float = Field(default=1.0, ge=0)
 
     @field_validator(
-        "redis_url", "public_url", "telegram_bot_token", "whatsapp_token",
-        "whatsapp_phone_number_id", "whatsapp_app_secret", "whatsapp_verify_token",
-        "mango_api_key", "mango_api_salt", "forms_token", "calls_token", mode="before",
+        "redis_url",
+        "public_url",
+        "telegram_bot_token",
+        "whatsapp_token",
+        "whatsapp_phone_number_id",
+        "whatsapp_app_secret",
+        "whatsapp_verify_token",
+        "mango_api_key",
+        "mango_api_salt",
+        "forms_token",
+        "calls_token",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:

@@ -22,16 +22,23 @@ def make_router() -> Router:
 
 
 async def start_with_invite(
-    message: Message, command: CommandObject, session: AsyncSession, company: Company,
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    company: Company,
     t: Translator,
 ) -> None:
     assert message.from_user is not None
     employee = await employees.redeem_invite(
-        session, (command.args or "").strip(), telegram_id=message.from_user.id,
-        username=message.from_user.username, now=company.clock.now(),
+        session,
+        (command.args or "").strip(),
+        telegram_id=message.from_user.id,
+        username=message.from_user.username,
+        now=company.clock.now(),
     )
-    await message.answer(Translator(employee.locale or t.locale)("bot.invite_ok",
-                                                                 name=employee.name))
+    await message.answer(
+        Translator(employee.locale or t.locale)("bot.invite_ok", name=employee.name)
+    )
 
 
 async def start(message: Message, actor: Actor | None, t: Translator) -> None:

@@ -22,8 +22,14 @@ log = logging.getLogger(__name__)
 
 class OutboxPump:
     def __init__(
-        self, db: Database, senders: dict[Channel, Sender], limiters: dict[Channel, RateLimiter],
-        clock: Clock, *, batch: int = 50, poll_interval: float = 1.0,
+        self,
+        db: Database,
+        senders: dict[Channel, Sender],
+        limiters: dict[Channel, RateLimiter],
+        clock: Clock,
+        *,
+        batch: int = 50,
+        poll_interval: float = 1.0,
     ) -> None:
         self.db, self.senders, self.limiters, self.clock = db, senders, limiters, clock
         self.batch, self.poll_interval = batch, poll_interval
@@ -101,8 +107,9 @@ class OutboxPump:
                 await self._record(row, "retry", f"{type(exc).__name__}: {exc}")
                 return
         async with self.db.unit_of_work() as session:
-            await outbox.mark_sent(session, row.id, now=self.clock.now(),
-                                   provider_message_id=provider_id)
+            await outbox.mark_sent(
+                session, row.id, now=self.clock.now(), provider_message_id=provider_id
+            )
         OUTBOX_RESULTS.labels(row.channel.value, "sent").inc()
 
     async def _record(
@@ -113,11 +120,18 @@ class OutboxPump:
             if result == "dead":
                 await outbox.mark_dead(session, row.id, now=now, error=error)
             else:
-                status = await outbox.mark_retry(session, row.id, now=now, attempts=row.attempts,
-                                                 error=error, retry_after=retry_after)
+                status = await outbox.mark_retry(
+                    session,
+                    row.id,
+                    now=now,
+                    attempts=row.attempts,
+                    error=error,
+                    retry_after=retry_after,
+                )
                 result = status.value
-        log.warning("outbox row %s (%s to %s): %s: %s", row.id, row.kind, row.recipient,
-                    result, error)
+        log.warning(
+            "outbox row %s (%s to %s): %s: %s", row.id, row.kind, row.recipient, result, error
+        )
         OUTBOX_RESULTS.labels(row.channel.value, result).inc()
 
     async def _park(self, rows: list[Claimed]) -> list[Claimed]:

@@ -80,8 +80,13 @@ return {slot - now, 0}
 
 class RedisRateLimiter:
     def __init__(
-        self, redis: Redis, per_second: float, per_key_interval: float, *,
-        window: float = WINDOW, prefix: str = "crm:rl:telegram",
+        self,
+        redis: Redis,
+        per_second: float,
+        per_key_interval: float,
+        *,
+        window: float = WINDOW,
+        prefix: str = "crm:rl:telegram",
     ) -> None:
         self._redis = redis
         self._args = [max(int(per_second), 1), int(window * 1000), int(per_key_interval * 1000)]

@@ -105,12 +105,18 @@ async def _on_duty(
 ) -> list[sa.Row]:
     e, w, o = Employee.__table__, WorkSchedule.__table__, Office.__table__
     stmt = (
-        sa.select(e.c.id, e.c.office_id, e.c.last_assigned_at, o.c.timezone,
-                  w.c.weekday, w.c.starts_at, w.c.ends_at)
+        sa.select(
+            e.c.id,
+            e.c.office_id,
+            e.c.last_assigned_at,
+            o.c.timezone,
+            w.c.weekday,
+            w.c.starts_at,
+            w.c.ends_at,
+        )
         .outerjoin(w, w.c.employee_id == e.c.id)
         .outerjoin(o, o.c.id == e.c.office_id)
-        .where(e.c.role == Role.EMPLOYEE, e.c.is_active, e.c.on_shift,
-               e.c.telegram_id.is_not(None))
+        .where(e.c.role == Role.EMPLOYEE, e.c.is_active, e.c.on_shift, e.c.telegram_id.is_not(None))
     )
     if office_id is not None:
         stmt = stmt.where(e.c.office_id == office_id)
@@ -122,8 +128,7 @@ async def _on_duty(
         zones[row.id] = ZoneInfo(row.timezone) if row.timezone else timezone
         if row.weekday is not None:
             shifts[row.id].append(Shift(row.weekday, row.starts_at, row.ends_at))
-    return [p for pid, p in people.items()
-            if is_on_duty(shifts[pid], now.astimezone(zones[pid]))]
+    return [p for pid, p in people.items() if is_on_duty(shifts[pid], now.astimezone(zones[pid]))]
 
 
 async def _pick(

@@ -24,7 +24,12 @@ async def log(
 ) -> None:
     await session.execute(
         sa.insert(AuditEntry).values(
-            at=at, action=action, entity_type=entity_type, entity_id=entity_id,
-            actor_id=actor_id, actor_kind=actor_kind, data=data,
+            at=at,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            actor_id=actor_id,
+            actor_kind=actor_kind,
+            data=data,
         )
     )

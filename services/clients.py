@@ -63,8 +63,15 @@ async def _find(
         return None, set()
     ci, c = ChannelIdentity.__table__, Client.__table__
     stmt = (
-        sa.select(ci.c.channel, ci.c.address, c.c.id, c.c.owner_id, c.c.office_id, c.c.name,
-                  c.c.merged_into_id)
+        sa.select(
+            ci.c.channel,
+            ci.c.address,
+            c.c.id,
+            c.c.owner_id,
+            c.c.office_id,
+            c.c.name,
+            c.c.merged_into_id,
+        )
         .join(c, c.c.id == ci.c.client_id)
         .where(sa.tuple_(ci.c.channel, ci.c.address).in_(identities))
     )
@@ -90,7 +97,11 @@ async def _by_id(session: AsyncSession, client_id: int) -> ResolvedClient:
 
 
 async def _create(
-    session: AsyncSession, identities: list[Identity], *, name: str | None, now: datetime,
+    session: AsyncSession,
+    identities: list[Identity],
+    *,
+    name: str | None,
+    now: datetime,
     kind: ClientKind,
 ) -> ResolvedClient:
     stmt = sa.insert(Client).values(kind=kind, name=name, created_at=now, updated_at=now)
@@ -98,8 +109,10 @@ async def _create(
     if identities:
         await session.execute(
             sa.insert(ChannelIdentity),
-            [dict(client_id=client_id, channel=ch, address=addr, created_at=now, updated_at=now)
-             for ch, addr in identities],
+            [
+                dict(client_id=client_id, channel=ch, address=addr, created_at=now, updated_at=now)
+                for ch, addr in identities
+            ],
         )
     return ResolvedClient(client_id, True, None, None, name)
 
@@ -110,9 +123,15 @@ async def _attach(
     # Addresses already known (for this or another client) are left as they are.
     stmt = insert_ignoring_conflicts(session, ChannelIdentity.__table__)
     for channel, address in identities:
-        await session.execute(stmt.values(
-            client_id=client_id, channel=channel, address=address, created_at=now, updated_at=now
-        ))
+        await session.execute(
+            stmt.values(
+                client_id=client_id,
+                channel=channel,
+                address=address,
+                created_at=now,
+                updated_at=now,
+            )
+        )
 
 
 async def set_owner_if_unowned(

@@ -38,19 +38,27 @@ async def open_for_lead(
 ) -> int:
     """The client's open deal, or a new one at the working stage for this lead."""
     existing = await session.execute(
-        sa.select(Deal.id).where(Deal.client_id == lead.client_id,
-                                 Deal.status == DealStatus.OPEN).limit(1)
+        sa.select(Deal.id)
+        .where(Deal.client_id == lead.client_id, Deal.status == DealStatus.OPEN)
+        .limit(1)
     )
     deal_id = existing.scalar_one_or_none()
     if deal_id is not None:
         return deal_id
     pipeline_id = await default_pipeline_id(session)
     deal = Deal(
-        client_id=lead.client_id, lead_id=lead.id, pipeline_id=pipeline_id,
+        client_id=lead.client_id,
+        lead_id=lead.id,
+        pipeline_id=pipeline_id,
         stage_id=await working_stage_id(session, pipeline_id),
-        title=lead.name or lead.phone or lead.email or f"#{lead.id}", currency=currency,
-        owner_id=owner_id, office_id=lead.office_id, status=DealStatus.OPEN,
-        stage_changed_at=now, created_at=now, updated_at=now,
+        title=lead.name or lead.phone or lead.email or f"#{lead.id}",
+        currency=currency,
+        owner_id=owner_id,
+        office_id=lead.office_id,
+        status=DealStatus.OPEN,
+        stage_changed_at=now,
+        created_at=now,
+        updated_at=now,
     )
     session.add(deal)
     await session.flush()

@@ -42,28 +42,47 @@ class NewEmployee:
 
 
 async def add(
-    session: AsyncSession, *, name: str, role: Role, now: datetime, region: str = "RU",
-    telegram_id: int | None = None, phone: str | None = None, office: str | None = None,
+    session: AsyncSession,
+    *,
+    name: str,
+    role: Role,
+    now: datetime,
+    region: str = "RU",
+    telegram_id: int | None = None,
+    phone: str | None = None,
+    office: str | None = None,
 ) -> NewEmployee:
     """Add an employee; without a Telegram id they get an invite code to bind one."""
     if not name.strip():
         raise InvalidInput("the employee needs a name")
     if telegram_id is not None and await by_telegram_id(session, telegram_id) is not None:
-        raise Conflict("this Telegram account already belongs to an employee",
-                       key="error.telegram_taken", telegram_id=telegram_id)
+        raise Conflict(
+            "this Telegram account already belongs to an employee",
+            key="error.telegram_taken",
+            telegram_id=telegram_id,
+        )
     employee = Employee(
-        name=name.strip(), role=role, telegram_id=telegram_id,
+        name=name.strip(),
+        role=role,
+        telegram_id=telegram_id,
         phone=normalize_phone(phone, region) if phone else None,
         office_id=await office_id(session, office, create=True, now=now) if office else None,
-        created_at=now, updated_at=now,
+        created_at=now,
+        updated_at=now,
     )
     if telegram_id is None:
         employee.invite_code = secrets.token_urlsafe(16)
         employee.invite_expires_at = now + INVITE_TTL
     session.add(employee)
     await session.flush()
-    await audit.log(session, action="employee.added", entity_type="employee",
-                    entity_id=employee.id, at=now, role=role.value)
+    await audit.log(
+        session,
+        action="employee.added",
+        entity_type="employee",
+        entity_id=employee.id,
+        at=now,
+        role=role.value,
+    )
     return NewEmployee(employee.id, employee.invite_code)
 
 
@@ -94,13 +113,21 @@ async def redeem_invite(
         raise InvalidInput("the invite has expired; ask for a new one", key="error.invite_expired")
     other = await by_telegram_id(session, telegram_id)
     if other is not None and other.id != employee.id:
-        raise Conflict("this Telegram account already belongs to another employee",
-                       key="error.telegram_taken")
+        raise Conflict(
+            "this Telegram account already belongs to another employee", key="error.telegram_taken"
+        )
     employee.telegram_id, employee.telegram_username = telegram_id, username
     employee.invite_code = employee.invite_expires_at = None
     employee.updated_at = now
-    await audit.log(session, action="employee.telegram_bound", entity_type="employee",
-                    entity_id=employee.id, at=now, actor_id=employee.id, actor_kind="employee")
+    await audit.log(
+        session,
+        action="employee.telegram_bound",
+        entity_type="employee",
+        entity_id=employee.id,
+        at=now,
+        actor_id=employee.id,
+        actor_kind="employee",
+    )
     return employee
 
 
@@ -122,21 +149,33 @@ async def create_admin(
     if exists.scalar() is not None:
         raise Conflict("this login is taken", login=login)
     admin = Employee(
-        name=login, role=Role.ADMIN, login=login, password_hash=_hasher.hash(password),
-        invite_code=secrets.token_urlsafe(16), invite_expires_at=now + INVITE_TTL,
-        created_at=now, updated_at=now,
+        name=login,
+        role=Role.ADMIN,
+        login=login,
+        password_hash=_hasher.hash(password),
+        invite_code=secrets.token_urlsafe(16),
+        invite_expires_at=now + INVITE_TTL,
+        created_at=now,
+        updated_at=now,
     )
     session.add(admin)
     await session.flush()
-    await audit.log(session, action="admin.created", entity_type="employee",
-                    entity_id=admin.id, at=now, login=login)
+    await audit.log(
+        session,
+        action="admin.created",
+        entity_type="employee",
+        entity_id=admin.id,
+        at=now,
+        login=login,
+    )
     return NewEmployee(admin.id, admin.invite_code)
 
 
 async def check_password(session: AsyncSession, *, login: str, password: str) -> Employee | None:
     employee = (
-        await session.execute(sa.select(Employee).where(Employee.login == login,
-                                                        Employee.is_active))
+        await session.execute(
+            sa.select(Employee).where(Employee.login == login, Employee.is_active)
+        )
     ).scalar_one_or_none()
     if employee is None or not employee.password_hash:
         return None

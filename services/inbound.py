@@ -9,9 +9,7 @@ from models.db import insert_ignoring_conflicts
 from services.clock import Clock
 
 
-async def record(
-    session: AsyncSession, *, source: str, external_id: str, clock: Clock
-) -> bool:
+async def record(session: AsyncSession, *, source: str, external_id: str, clock: Clock) -> bool:
     """True for a first delivery; False when this event was already recorded.
 
     Runs in the caller's transaction: if the work that follows rolls back, so does the record,

@@ -60,15 +60,25 @@ async def load(session: AsyncSession, lead_id: int) -> LeadCard:
     assignee = await session.get(Employee, lead.assignee_id) if lead.assignee_id else None
     closer = await session.get(Employee, lead.closed_by_id) if lead.closed_by_id else None
     return LeadCard(
-        lead_id=lead.id, client_id=lead.client_id, status=lead.status,
-        created_at=lead.created_at, name=lead.name, phone=lead.phone, raw_phone=lead.raw_phone,
-        email=lead.email, source=lead.source, form_name=lead.form_name,
-        landing_url=lead.landing_url, comment=lead.comment,
+        lead_id=lead.id,
+        client_id=lead.client_id,
+        status=lead.status,
+        created_at=lead.created_at,
+        name=lead.name,
+        phone=lead.phone,
+        raw_phone=lead.raw_phone,
+        email=lead.email,
+        source=lead.source,
+        form_name=lead.form_name,
+        landing_url=lead.landing_url,
+        comment=lead.comment,
         utm={k: v for k in UTM_FIELDS if (v := getattr(lead, k))},
-        assignee_id=lead.assignee_id, assignee_name=assignee.name if assignee else None,
+        assignee_id=lead.assignee_id,
+        assignee_name=assignee.name if assignee else None,
         closed_by=closer.name if closer else None,
         is_returning=lead.is_returning,
-        earlier=await _earlier(session, lead), open_deals=await _open_deals(session, lead),
+        earlier=await _earlier(session, lead),
+        open_deals=await _open_deals(session, lead),
     )
 
 

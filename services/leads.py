@@ -58,7 +58,10 @@ class IntakeResult:
 
 
 async def register_incoming(
-    session: AsyncSession, lead_in: LeadIn, *, company: Company,
+    session: AsyncSession,
+    lead_in: LeadIn,
+    *,
+    company: Company,
     event: tuple[str, str] | None = None,
 ) -> IntakeResult:
     """Record one incoming request: dedupe, resolve the client, assign, and tell the assignee.
@@ -78,18 +81,31 @@ async def register_incoming(
     )
     office_id = await _office_id(session, lead_in.office, contact.warnings)
     chosen = await assignment.choose(
-        session, owner_id=client.owner_id, office_id=office_id or client.office_id, now=now,
+        session,
+        owner_id=client.owner_id,
+        office_id=office_id or client.office_id,
+        now=now,
         timezone=company.timezone,
     )
     lead_id = await _insert(session, lead_in, contact, client, chosen, office_id, now)
     if chosen.employee_id is not None:
         await clients.set_owner_if_unowned(session, client.id, chosen.employee_id, now=now)
     await notify.lead_arrived(
-        session, lead_id=lead_id, assignee_id=chosen.employee_id, now=now,
+        session,
+        lead_id=lead_id,
+        assignee_id=chosen.employee_id,
+        now=now,
         default_locale=company.locale,
     )
-    return IntakeResult(False, lead_id, client.id, not client.created, chosen.employee_id,
-                        chosen.reason, contact.warnings)
+    return IntakeResult(
+        False,
+        lead_id,
+        client.id,
+        not client.created,
+        chosen.employee_id,
+        chosen.reason,
+        contact.warnings,
+    )
 
 
 @dataclass
@@ -130,8 +146,13 @@ async def _office_id(session: AsyncSession, name: str | None, warnings: list[str
 
 
 async def _insert(
-    session: AsyncSession, lead_in: LeadIn, contact: _Contact, client: clients.ResolvedClient,
-    chosen: assignment.Assignment, office_id: int | None, now: datetime,
+    session: AsyncSession,
+    lead_in: LeadIn,
+    contact: _Contact,
+    client: clients.ResolvedClient,
+    chosen: assignment.Assignment,
+    office_id: int | None,
+    now: datetime,
 ) -> int:
     extra = dict(lead_in.extra)
     if "invalid_email" in contact.warnings:
@@ -139,13 +160,23 @@ async def _insert(
     if "unknown_office" in contact.warnings:
         extra["unknown_office"] = lead_in.office
     stmt = sa.insert(Lead).values(
-        client_id=client.id, status=LeadStatus.NEW, source=lead_in.source,
-        form_name=lead_in.form_name, landing_url=lead_in.landing_url, name=lead_in.name,
-        phone=contact.phone, raw_phone=contact.raw_phone,
-        phone_invalid=contact.raw_phone is not None, email=contact.email,
-        comment=lead_in.comment, extra=extra, office_id=office_id or chosen.office_id,
-        assignee_id=chosen.employee_id, is_returning=not client.created,
-        created_at=now, updated_at=now,
+        client_id=client.id,
+        status=LeadStatus.NEW,
+        source=lead_in.source,
+        form_name=lead_in.form_name,
+        landing_url=lead_in.landing_url,
+        name=lead_in.name,
+        phone=contact.phone,
+        raw_phone=contact.raw_phone,
+        phone_invalid=contact.raw_phone is not None,
+        email=contact.email,
+        comment=lead_in.comment,
+        extra=extra,
+        office_id=office_id or chosen.office_id,
+        assignee_id=chosen.employee_id,
+        is_returning=not client.created,
+        created_at=now,
+        updated_at=now,
         **{k: lead_in.utm.get(k) for k in UTM_FIELDS},
     )
     return (await session.execute(stmt.returning(Lead.id))).scalar_one()
@@ -163,8 +194,15 @@ async def take(session: AsyncSession, lead_id: int, *, by: Actor, company: Compa
     lead.first_response_seconds = max(int((now - lead.created_at).total_seconds()), 0)
     await clients.set_owner_if_unowned(session, lead.client_id, by.id, now=now)
     await deals.open_for_lead(session, lead, owner_id=by.id, currency=company.currency, now=now)
-    await audit.log(session, action="lead.taken", entity_type="lead", entity_id=lead.id,
-                    at=now, actor_id=by.id, actor_kind="employee")
+    await audit.log(
+        session,
+        action="lead.taken",
+        entity_type="lead",
+        entity_id=lead.id,
+        at=now,
+        actor_id=by.id,
+        actor_kind="employee",
+    )
     await session.flush()
     await notify.lead_changed(session, lead_id=lead.id, now=now)
     return lead
@@ -185,8 +223,15 @@ async def reject(
     lead.status, lead.closed_at, lead.closed_by_id = status, now, by.id
     if lead.first_response_seconds is None:
         lead.first_response_seconds = max(int((now - lead.created_at).total_seconds()), 0)
-    await audit.log(session, action=f"lead.{status.value}", entity_type="lead",
-                    entity_id=lead.id, at=now, actor_id=by.id, actor_kind="employee")
+    await audit.log(
+        session,
+        action=f"lead.{status.value}",
+        entity_type="lead",
+        entity_id=lead.id,
+        at=now,
+        actor_id=by.id,
+        actor_kind="employee",
+    )
     await session.flush()
     await notify.lead_changed(session, lead_id=lead.id, now=now)
     return lead

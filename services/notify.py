@@ -14,7 +14,11 @@ LEAD_CARD = "lead_card"
 
 
 async def lead_arrived(
-    session: AsyncSession, *, lead_id: int, assignee_id: int | None, now: datetime,
+    session: AsyncSession,
+    *,
+    lead_id: int,
+    assignee_id: int | None,
+    now: datetime,
     default_locale: str,
 ) -> int:
     """The assignee gets the client card; an unassigned lead goes to every admin instead."""
@@ -29,9 +33,14 @@ async def lead_arrived(
     sent = 0
     for person in (await session.execute(stmt)).all():
         row_id = await outbox.enqueue(
-            session, channel=Channel.TELEGRAM, recipient=person.telegram_id, kind=LEAD_CARD,
-            payload={"lead_id": lead_id, "unassigned": assignee_id is None}, now=now,
-            locale=person.locale or default_locale, entity=("lead", lead_id),
+            session,
+            channel=Channel.TELEGRAM,
+            recipient=person.telegram_id,
+            kind=LEAD_CARD,
+            payload={"lead_id": lead_id, "unassigned": assignee_id is None},
+            now=now,
+            locale=person.locale or default_locale,
+            entity=("lead", lead_id),
             dedupe_key=f"{LEAD_CARD}:{lead_id}:{person.id}",
         )
         sent += row_id is not None
@@ -42,14 +51,23 @@ async def lead_changed(session: AsyncSession, *, lead_id: int, now: datetime) ->
     """Every copy of the lead's card is edited in place to show the new state."""
     o = OutboxMessage.__table__
     stmt = sa.select(o.c.id, o.c.recipient, o.c.locale, o.c.payload).where(
-        o.c.entity_type == "lead", o.c.entity_id == lead_id, o.c.kind == LEAD_CARD,
-        o.c.edit_of_id.is_(None), o.c.status != OutboxStatus.DEAD,
+        o.c.entity_type == "lead",
+        o.c.entity_id == lead_id,
+        o.c.kind == LEAD_CARD,
+        o.c.edit_of_id.is_(None),
+        o.c.status != OutboxStatus.DEAD,
     )
     edits = 0
     for card in (await session.execute(stmt)).all():
         await outbox.enqueue(
-            session, channel=Channel.TELEGRAM, recipient=card.recipient, kind=LEAD_CARD,
-            payload=card.payload, now=now, locale=card.locale, entity=("lead", lead_id),
+            session,
+            channel=Channel.TELEGRAM,
+            recipient=card.recipient,
+            kind=LEAD_CARD,
+            payload=card.payload,
+            now=now,
+            locale=card.locale,
+            entity=("lead", lead_id),
             edit_of_id=card.id,
         )
         edits += 1

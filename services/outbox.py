@@ -55,10 +55,21 @@ async def enqueue(
 ) -> int | None:
     """Write one outgoing message; returns its id, or None if `dedupe_key` was already used."""
     values = dict(
-        channel=channel, recipient=str(recipient), kind=kind, payload=payload, locale=locale,
-        lane=lane, dedupe_key=dedupe_key, thread_id=thread_id, edit_of_id=edit_of_id,
-        entity_type=entity[0] if entity else None, entity_id=entity[1] if entity else None,
-        status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now,
+        channel=channel,
+        recipient=str(recipient),
+        kind=kind,
+        payload=payload,
+        locale=locale,
+        lane=lane,
+        dedupe_key=dedupe_key,
+        thread_id=thread_id,
+        edit_of_id=edit_of_id,
+        entity_type=entity[0] if entity else None,
+        entity_id=entity[1] if entity else None,
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
         updated_at=now,
     )
     stmt = insert_ignoring_conflicts(session, OutboxMessage.__table__).values(**values)
@@ -85,8 +96,9 @@ async def claim_due(
         .exists()
     )
     due = sa.or_(
-        sa.and_(o.c.status.in_((OutboxStatus.PENDING, OutboxStatus.FAILED)),
-                o.c.next_attempt_at <= now),
+        sa.and_(
+            o.c.status.in_((OutboxStatus.PENDING, OutboxStatus.FAILED)), o.c.next_attempt_at <= now
+        ),
         sa.and_(o.c.status == OutboxStatus.SENDING, o.c.claimed_until < now),  # lease expired
     )
     candidates = (
@@ -103,10 +115,25 @@ async def claim_due(
     stmt = (
         sa.update(o)
         .where(o.c.id.in_(ids))
-        .values(status=OutboxStatus.SENDING, claimed_until=now + CLAIM_LEASE,
-                attempts=o.c.attempts + 1, updated_at=now)
-        .returning(o.c.id, o.c.channel, o.c.recipient, o.c.thread_id, o.c.kind, o.c.locale,
-                   o.c.payload, o.c.entity_type, o.c.entity_id, o.c.edit_of_id, o.c.attempts)
+        .values(
+            status=OutboxStatus.SENDING,
+            claimed_until=now + CLAIM_LEASE,
+            attempts=o.c.attempts + 1,
+            updated_at=now,
+        )
+        .returning(
+            o.c.id,
+            o.c.channel,
+            o.c.recipient,
+            o.c.thread_id,
+            o.c.kind,
+            o.c.locale,
+            o.c.payload,
+            o.c.entity_type,
+            o.c.entity_id,
+            o.c.edit_of_id,
+            o.c.attempts,
+        )
     )
     rows = (await session.execute(stmt)).all()
     return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
@@ -115,29 +142,54 @@ async def claim_due(
 async def mark_sent(
     session: AsyncSession, row_id: int, *, now: datetime, provider_message_id: str | None
 ) -> None:
-    await _settle(session, row_id, status=OutboxStatus.SENT, sent_at=now, updated_at=now,
-                  provider_message_id=provider_message_id, claimed_until=None, last_error=None)
+    await _settle(
+        session,
+        row_id,
+        status=OutboxStatus.SENT,
+        sent_at=now,
+        updated_at=now,
+        provider_message_id=provider_message_id,
+        claimed_until=None,
+        last_error=None,
+    )
 
 
 async def mark_retry(
-    session: AsyncSession, row_id: int, *, now: datetime, attempts: int, error: str,
+    session: AsyncSession,
+    row_id: int,
+    *,
+    now: datetime,
+    attempts: int,
+    error: str,
     retry_after: float | None = None,
 ) -> OutboxStatus:
     """Schedule another attempt (honouring the provider's retry_after), or give up."""
     if retry_after is None and attempts >= MAX_ATTEMPTS:
         return await mark_dead(session, row_id, now=now, error=error)
     delay = retry_after if retry_after is not None else backoff_seconds(attempts)
-    await _settle(session, row_id, status=OutboxStatus.FAILED, last_error=error[:1000],
-                  next_attempt_at=now + timedelta(seconds=delay), claimed_until=None,
-                  updated_at=now)
+    await _settle(
+        session,
+        row_id,
+        status=OutboxStatus.FAILED,
+        last_error=error[:1000],
+        next_attempt_at=now + timedelta(seconds=delay),
+        claimed_until=None,
+        updated_at=now,
+    )
     return OutboxStatus.FAILED
 
 
 async def mark_dead(
     session: AsyncSession, row_id: int, *, now: datetime, error: str
 ) -> OutboxStatus:
-    await _settle(session, row_id, status=OutboxStatus.DEAD, last_error=error[:1000],
-                  claimed_until=None, updated_at=now)
+    await _settle(
+        session,
+        row_id,
+        status=OutboxStatus.DEAD,
+        last_error=error[:1000],
+        claimed_until=None,
+        updated_at=now,
+    )
     return OutboxStatus.DEAD
 
 

@@ -28,7 +28,9 @@ from tests.fakes.telegram_api import FakeTelegram
 MSK = ZoneInfo("Europe/Moscow")
 # Monday 1 December 2025, 10:00 in Moscow: inside ordinary working hours.
 MONDAY_10AM = datetime(2025, 12, 1, 10, 0, tzinfo=MSK)
-PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "TEST_PG_ADMIN_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
 PG_TEST_DB = os.environ.get("TEST_PG_DATABASE", "chatcrm_test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -46,9 +48,12 @@ async def _create_pg_database() -> str:
     admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as conn:
-            await conn.execute(sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d"
-            ), {"d": PG_TEST_DB})
+            await conn.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d"
+                ),
+                {"d": PG_TEST_DB},
+            )
             await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{PG_TEST_DB}"'))
             await conn.execute(sa.text(f'CREATE DATABASE "{PG_TEST_DB}"'))
     finally:
@@ -126,16 +131,22 @@ async def fake_tg() -> AsyncIterator[FakeTelegram]:
 @pytest.fixture
 def settings(db_url: str, fake_tg: FakeTelegram) -> Settings:
     return Settings(
-        _env_file=None, database_url=db_url, telegram_bot_token=fake_tg.token,  # type: ignore[call-arg]
-        telegram_api_base=fake_tg.base_url, forms_token="form-secret",
+        _env_file=None,
+        database_url=db_url,
+        telegram_bot_token=fake_tg.token,  # type: ignore[call-arg]
+        telegram_api_base=fake_tg.base_url,
+        forms_token="form-secret",
         telegram_webhook_secret="tg-secret",
         # Tests that are about pacing install the real limits themselves.
-        telegram_global_rate=1000, telegram_chat_interval=0,
+        telegram_global_rate=1000,
+        telegram_chat_interval=0,
     )
 
 
 @pytest.fixture
-async def container(settings: Settings, clock: FrozenClock, db: Database) -> AsyncIterator[Container]:
+async def container(
+    settings: Settings, clock: FrozenClock, db: Database
+) -> AsyncIterator[Container]:
     built = Container.build(settings, clock=clock)
     built.make_pump(poll_interval=0.05)
     built.wire_outbox_nudges()

@@ -16,19 +16,34 @@ _telegram_ids = itertools.count(100_001)
 
 
 async def employee(
-    session: AsyncSession, clock: Clock, *, name: str = "Анна", role: Role = Role.EMPLOYEE,
-    office: str | None = None, telegram: bool = True, locale: str | None = None,
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    name: str = "Анна",
+    role: Role = Role.EMPLOYEE,
+    office: str | None = None,
+    telegram: bool = True,
+    locale: str | None = None,
     shifts: list[tuple[int, str, str]] | None = None,
 ) -> Employee:
     """An employee bound to Telegram; `shifts` are (weekday, "09:00", "18:00") tuples."""
     new = await employees.add(
-        session, name=name, role=role, now=clock.now(), office=office,
+        session,
+        name=name,
+        role=role,
+        now=clock.now(),
+        office=office,
         telegram_id=next(_telegram_ids) if telegram else None,
     )
     for weekday, start, end in shifts or []:
-        session.add(WorkSchedule(employee_id=new.id, weekday=weekday,
-                                 starts_at=time.fromisoformat(start),
-                                 ends_at=time.fromisoformat(end)))
+        session.add(
+            WorkSchedule(
+                employee_id=new.id,
+                weekday=weekday,
+                starts_at=time.fromisoformat(start),
+                ends_at=time.fromisoformat(end),
+            )
+        )
     await session.flush()
     found = await session.get(Employee, new.id)
     assert found is not None

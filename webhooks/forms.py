@@ -24,8 +24,17 @@ _ALIASES = {
     "name": ("name", "fio", "fullname", "full_name", "имя", "фио", "your_name"),
     "phone": ("phone", "tel", "telephone", "phone_number", "телефон", "your_phone"),
     "email": ("email", "e-mail", "mail", "почта", "your_email"),
-    "comment": ("comment", "comments", "message", "textarea", "text", "question",
-                "комментарий", "сообщение", "вопрос"),
+    "comment": (
+        "comment",
+        "comments",
+        "message",
+        "textarea",
+        "text",
+        "question",
+        "комментарий",
+        "сообщение",
+        "вопрос",
+    ),
     "landing_url": ("landing_url", "landing", "page", "page_url", "url", "referer", "referrer"),
     "form_name": ("form_name", "formname", "formid", "form"),
     "office": ("office", "офис"),
@@ -54,16 +63,29 @@ async def receive(request: web.Request) -> web.Response:
     try:
         lead_in, event_id = to_lead_in(source, fields)
     except ValidationError as exc:
-        return json_error(422, "invalid_form", "the form fields are not valid",
-                          details=[{"field": ".".join(map(str, e["loc"])), "message": e["msg"]}
-                                   for e in exc.errors()])
+        return json_error(
+            422,
+            "invalid_form",
+            "the form fields are not valid",
+            details=[
+                {"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()
+            ],
+        )
     async with container.db.unit_of_work() as session:
         result = await leads.register_incoming(
-            session, lead_in, company=container.company,
+            session,
+            lead_in,
+            company=container.company,
             event=(f"form:{source}", event_id) if event_id else None,
         )
-    return web.json_response({"status": "ok", "duplicate": result.duplicate,
-                              "lead_id": result.lead_id, "warnings": result.warnings})
+    return web.json_response(
+        {
+            "status": "ok",
+            "duplicate": result.duplicate,
+            "lead_id": result.lead_id,
+            "warnings": result.warnings,
+        }
+    )
 
 
 def to_lead_in(source: str, fields: dict[str, Any]) -> tuple[leads.LeadIn, str | None]:

@@ -20,8 +20,11 @@ async def healthz(request: web.Request) -> web.Response:
             redis_state = "ok"
         except Exception:
             redis_state = "down"
-    body = {"status": "ok" if db_ok else "down", "db": "ok" if db_ok else "down",
-            "redis": redis_state}
+    body = {
+        "status": "ok" if db_ok else "down",
+        "db": "ok" if db_ok else "down",
+        "redis": redis_state,
+    }
     return web.json_response(body, status=200 if db_ok else 503)
 
 

@@ -30,8 +30,13 @@ def lead_card(
         if value:
             lines.append(_line(t, key, value))
     if card.utm:
-        lines.append(_line(t, "card.utm", ", ".join(f"{k.removeprefix('utm_')}={v}"
-                                                   for k, v in card.utm.items())))
+        lines.append(
+            _line(
+                t,
+                "card.utm",
+                ", ".join(f"{k.removeprefix('utm_')}={v}" for k, v in card.utm.items()),
+            )
+        )
     if card.comment:
         lines.append(_line(t, "card.comment", card.comment[:1000]))
     lines.extend(_history(card, t))
@@ -44,8 +49,16 @@ def _history(card: LeadCard, t: Translator) -> list[str]:
         return ["", escape(t("card.new_client"))]
     lines = ["", escape(t("card.returning"))]
     for past in card.earlier:
-        lines.append(escape(t("card.earlier", date=past.at.strftime("%d.%m.%Y"),
-                              source=past.source, status=t(f"status.{past.status.value}"))))
+        lines.append(
+            escape(
+                t(
+                    "card.earlier",
+                    date=past.at.strftime("%d.%m.%Y"),
+                    source=past.source,
+                    status=t(f"status.{past.status.value}"),
+                )
+            )
+        )
     if card.open_deals:
         lines.append(escape(t("card.open_deals")))
         for deal in card.open_deals:
@@ -68,10 +81,15 @@ def _buttons(card: LeadCard, t: Translator) -> InlineKeyboardMarkup | None:
     if card.status is not LeadStatus.NEW:
         return None
     row = [
-        InlineKeyboardButton(text=t(f"button.{key}"),
-                             callback_data=LeadCallback(action=action, lead_id=card.lead_id).pack())
-        for key, action in (("take", LeadAction.TAKE), ("non_target", LeadAction.NON_TARGET),
-                            ("spam", LeadAction.SPAM))
+        InlineKeyboardButton(
+            text=t(f"button.{key}"),
+            callback_data=LeadCallback(action=action, lead_id=card.lead_id).pack(),
+        )
+        for key, action in (
+            ("take", LeadAction.TAKE),
+            ("non_target", LeadAction.NON_TARGET),
+            ("spam", LeadAction.SPAM),
+        )
     ]
     return InlineKeyboardMarkup(inline_keyboard=[row[:1], row[1:]])
 

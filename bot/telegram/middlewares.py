@@ -27,9 +27,12 @@ class UnitOfWorkMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
         async with self.db.unit_of_work() as session:
-            first = await inbound.record(session, source="telegram",
-                                         external_id=str(event.update_id),
-                                         clock=self.company.clock)
+            first = await inbound.record(
+                session,
+                source="telegram",
+                external_id=str(event.update_id),
+                clock=self.company.clock,
+            )
             if not first:
                 TELEGRAM_UPDATES.labels("duplicate").inc()
                 return None

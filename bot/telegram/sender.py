@@ -58,8 +58,11 @@ class TelegramSender:
             if prepared.edit_message_id is not None:
                 return await self._edit(row, prepared.edit_message_id, text, markup)
             message = await self.bot.send_message(
-                chat_id=int(row.recipient), text=text, reply_markup=markup,
-                message_thread_id=row.thread_id, request_timeout=self.request_timeout,  # type: ignore[arg-type]
+                chat_id=int(row.recipient),
+                text=text,
+                reply_markup=markup,
+                message_thread_id=row.thread_id,
+                request_timeout=self.request_timeout,  # type: ignore[arg-type]
             )
             return str(message.message_id)
         except TelegramRetryAfter as exc:
@@ -79,8 +82,11 @@ class TelegramSender:
     ) -> str | None:
         try:
             await self.bot.edit_message_text(
-                chat_id=int(row.recipient), message_id=message_id, text=text,
-                reply_markup=markup, request_timeout=self.request_timeout,  # type: ignore[arg-type]
+                chat_id=int(row.recipient),
+                message_id=message_id,
+                text=text,
+                reply_markup=markup,
+                request_timeout=self.request_timeout,  # type: ignore[arg-type]
             )
         except TelegramBadRequest as exc:
             if "message is not modified" not in exc.message:

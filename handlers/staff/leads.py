@@ -14,8 +14,11 @@ from services.context import Company
 from services.employees import Actor
 
 _REJECT = {LeadAction.NON_TARGET: LeadStatus.NON_TARGET, LeadAction.SPAM: LeadStatus.SPAM}
-_ALERT = {LeadAction.TAKE: "alert.taken", LeadAction.NON_TARGET: "alert.non_target",
-          LeadAction.SPAM: "alert.spam"}
+_ALERT = {
+    LeadAction.TAKE: "alert.taken",
+    LeadAction.NON_TARGET: "alert.non_target",
+    LeadAction.SPAM: "alert.spam",
+}
 
 
 def make_router() -> Router:
@@ -25,8 +28,12 @@ def make_router() -> Router:
 
 
 async def lead_button(
-    query: CallbackQuery, callback_data: LeadCallback, session: AsyncSession,
-    company: Company, actor: Actor | None, t: Translator,
+    query: CallbackQuery,
+    callback_data: LeadCallback,
+    session: AsyncSession,
+    company: Company,
+    actor: Actor | None,
+    t: Translator,
 ) -> None:
     if actor is None:
         await query.answer(t("alert.not_employee"), show_alert=True)
@@ -34,7 +41,8 @@ async def lead_button(
     if callback_data.action is LeadAction.TAKE:
         await leads.take(session, callback_data.lead_id, by=actor, company=company)
     else:
-        await leads.reject(session, callback_data.lead_id, _REJECT[callback_data.action],
-                           by=actor, company=company)
+        await leads.reject(
+            session, callback_data.lead_id, _REJECT[callback_data.action], by=actor, company=company
+        )
     # The card itself is edited through the outbox (every copy of it, in order).
     await query.answer(t(_ALERT[callback_data.action]))

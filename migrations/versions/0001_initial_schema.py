@@ -627,7 +627,9 @@ def upgrade() -> None:
         sa.Column("is_returning", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("taken_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("closed_by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "closed_by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
         sa.Column("first_response_seconds", sa.Integer(), nullable=True),
         sa.Column(
             "id",

@@ -21,16 +21,57 @@ from typing import Any
 
 from aiohttp import web
 
-JSON_KEYS = frozenset({"reply_markup", "allowed_updates", "entities", "caption_entities",
-                       "commands", "scope", "link_preview_options", "reply_parameters", "media"})
-INT_KEYS = frozenset({"chat_id", "message_id", "offset", "limit", "timeout", "user_id",
-                      "reply_to_message_id", "message_thread_id", "from_chat_id", "cache_time"})
-BOOL_KEYS = frozenset({"disable_notification", "protect_content", "drop_pending_updates",
-                       "show_alert", "disable_web_page_preview", "allow_sending_without_reply"})
-TRUE_METHODS = ("answerCallbackQuery", "setMyCommands", "sendChatAction", "deleteMyCommands",
-                "setChatMenuButton", "setMyDescription", "setMyShortDescription", "logOut")
-NOT_MODIFIED = ("Bad Request: message is not modified: specified new message content and reply "
-                "markup are exactly the same as a current content and reply markup of the message")
+JSON_KEYS = frozenset(
+    {
+        "reply_markup",
+        "allowed_updates",
+        "entities",
+        "caption_entities",
+        "commands",
+        "scope",
+        "link_preview_options",
+        "reply_parameters",
+        "media",
+    }
+)
+INT_KEYS = frozenset(
+    {
+        "chat_id",
+        "message_id",
+        "offset",
+        "limit",
+        "timeout",
+        "user_id",
+        "reply_to_message_id",
+        "message_thread_id",
+        "from_chat_id",
+        "cache_time",
+    }
+)
+BOOL_KEYS = frozenset(
+    {
+        "disable_notification",
+        "protect_content",
+        "drop_pending_updates",
+        "show_alert",
+        "disable_web_page_preview",
+        "allow_sending_without_reply",
+    }
+)
+TRUE_METHODS = (
+    "answerCallbackQuery",
+    "setMyCommands",
+    "sendChatAction",
+    "deleteMyCommands",
+    "setChatMenuButton",
+    "setMyDescription",
+    "setMyShortDescription",
+    "logOut",
+)
+NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply "
+    "markup are exactly the same as a current content and reply markup of the message"
+)
 MessageHook = Callable[[str, dict[str, Any]], None]
 
 
@@ -66,11 +107,19 @@ def _decode(key: str, value: Any) -> Any:
 
 
 class FakeTelegram:
-    def __init__(self, token: str = "7000000001:AAE-fake", bot_username: str = "chatcrm_test_bot",
-                 bot_id: int = 7000000001) -> None:
+    def __init__(
+        self,
+        token: str = "7000000001:AAE-fake",
+        bot_username: str = "chatcrm_test_bot",
+        bot_id: int = 7000000001,
+    ) -> None:
         self.token, self.bot_username, self.bot_id = token, bot_username, bot_id
-        self.bot_user = {"id": bot_id, "is_bot": True, "first_name": "ChatCRM Test Bot",
-                         "username": bot_username}
+        self.bot_user = {
+            "id": bot_id,
+            "is_bot": True,
+            "first_name": "ChatCRM Test Bot",
+            "username": bot_username,
+        }
         self.base_url, self.webhook_url = "", ""
         self.webhook_secret: str | None = None  # secret_token of the last setWebhook
         self.requests: list[Call] = []
@@ -87,10 +136,16 @@ class FakeTelegram:
         self._call_event, self._update_event, self._closed = (asyncio.Event() for _ in range(3))
         self._runner: web.AppRunner | None = None
         handlers: dict[str, Callable[[dict[str, Any]], Awaitable[Any]]] = {
-            "getMe": self._get_me, "getUpdates": self._get_updates, "setWebhook": self._set_webhook,
-            "deleteWebhook": self._delete_webhook, "getWebhookInfo": self._get_webhook_info,
-            "sendMessage": self._send_message, "editMessageText": self._edit,
-            "editMessageReplyMarkup": self._edit, "deleteMessage": self._delete_message}
+            "getMe": self._get_me,
+            "getUpdates": self._get_updates,
+            "setWebhook": self._set_webhook,
+            "deleteWebhook": self._delete_webhook,
+            "getWebhookInfo": self._get_webhook_info,
+            "sendMessage": self._send_message,
+            "editMessageText": self._edit,
+            "editMessageReplyMarkup": self._edit,
+            "deleteMessage": self._delete_message,
+        }
         handlers.update({name: self._true for name in TRUE_METHODS})
         self._canonical = {name.lower(): name for name in handlers}
         self._handlers = {name.lower(): fn for name, fn in handlers.items()}
@@ -116,11 +171,19 @@ class FakeTelegram:
         return [c for c in self.requests if c.method.lower() == method.lower()]
 
     def sent_messages(self, chat_id: int | None = None) -> list[dict[str, Any]]:
-        return [copy.deepcopy(s) for s in self._messages.values()
-                if chat_id is None or s["chat_id"] == chat_id]
+        return [
+            copy.deepcopy(s)
+            for s in self._messages.values()
+            if chat_id is None or s["chat_id"] == chat_id
+        ]
 
-    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0,  # noqa: ASYNC109
-                       predicate: Callable[[Call], bool] | None = None) -> list[Call]:
+    async def wait_for(
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109
+        predicate: Callable[[Call], bool] | None = None,
+    ) -> list[Call]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
@@ -129,18 +192,31 @@ class FakeTelegram:
             if len(found) >= count:
                 return found
             if remaining <= 0:
-                listing = "\n".join(
-                    f"  [{c.status}] {c.method} "
-                    f"{json.dumps(c.params, ensure_ascii=False, default=str)[:200]}"
-                    for c in self.requests[-30:]) or "  (no calls at all)"
-                raise AssertionError(f"expected >= {count} {method} call(s) within {timeout}s"
-                                     f" (matched {len(found)}); recorded calls:\n{listing}")
+                listing = (
+                    "\n".join(
+                        f"  [{c.status}] {c.method} "
+                        f"{json.dumps(c.params, ensure_ascii=False, default=str)[:200]}"
+                        for c in self.requests[-30:]
+                    )
+                    or "  (no calls at all)"
+                )
+                raise AssertionError(
+                    f"expected >= {count} {method} call(s) within {timeout}s"
+                    f" (matched {len(found)}); recorded calls:\n{listing}"
+                )
             self._call_event.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._call_event.wait(), remaining)
 
-    def fail_next(self, method: str, *, status: int, description: str,
-                  retry_after: int | None = None, times: int = 1) -> None:
+    def fail_next(
+        self,
+        method: str,
+        *,
+        status: int,
+        description: str,
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
         for _ in range(times):
             self._failures[method.lower()].append(ApiError(status, description, retry_after))
 
@@ -165,18 +241,34 @@ class FakeTelegram:
     def _chat(self, chat_id: int) -> dict[str, Any]:
         return {"id": chat_id, "type": "private", **self._users[chat_id]}
 
-    def message_update(self, *, from_id: int, text: str, first_name: str = "Ivan",
-                       username: str | None = None, chat_id: int | None = None) -> dict[str, Any]:
+    def message_update(
+        self,
+        *,
+        from_id: int,
+        text: str,
+        first_name: str = "Ivan",
+        username: str | None = None,
+        chat_id: int | None = None,
+    ) -> dict[str, Any]:
         names = {"first_name": first_name, "username": username}
         self._users[from_id] = {k: v for k, v in names.items() if v}
         chat_id = from_id if chat_id is None else chat_id
         message: dict[str, Any] = {
-            "message_id": next(self._msg_ids[chat_id]), "date": int(time.time()),
-            "from": self._user(from_id), "chat": self._chat(chat_id), "text": text}
+            "message_id": next(self._msg_ids[chat_id]),
+            "date": int(time.time()),
+            "from": self._user(from_id),
+            "chat": self._chat(chat_id),
+            "text": text,
+        }
         if text.startswith("/"):
             command = text.split()[0]
-            message["entities"] = [{"type": "bot_command", "offset": 0,
-                                    "length": len(command.encode("utf-16-le")) // 2}]
+            message["entities"] = [
+                {
+                    "type": "bot_command",
+                    "offset": 0,
+                    "length": len(command.encode("utf-16-le")) // 2,
+                }
+            ]
         return {"update_id": self._next_update_id(), "message": message}
 
     def callback_update(self, *, from_id: int, data: str, message: Any) -> dict[str, Any]:
@@ -185,9 +277,16 @@ class FakeTelegram:
         chat_id = message["chat"]["id"] if "chat" in message else message["chat_id"]
         state = self._messages.get((chat_id, message["message_id"]))
         msg = copy.deepcopy(state["message"] if state else message)
-        return {"update_id": self._next_update_id(), "callback_query": {
-            "id": str(next(self._cq_ids)), "from": self._user(from_id), "data": data,
-            "chat_instance": str(abs(chat_id) * 31 + self.bot_id), "message": msg}}
+        return {
+            "update_id": self._next_update_id(),
+            "callback_query": {
+                "id": str(next(self._cq_ids)),
+                "from": self._user(from_id),
+                "data": data,
+                "chat_instance": str(abs(chat_id) * 31 + self.bot_id),
+                "message": msg,
+            },
+        }
 
     async def _read_params(self, request: web.Request) -> dict[str, Any]:
         raw: dict[str, Any] = dict(request.query)
@@ -210,8 +309,9 @@ class FakeTelegram:
             call.status, call.response = await self._answer(request.match_info["token"], call)
         finally:
             call.status = call.status or 499  # cancelled: the client went away
-        return web.json_response(call.response, status=call.status,
-                                 dumps=lambda o: json.dumps(o, ensure_ascii=False))
+        return web.json_response(
+            call.response, status=call.status, dumps=lambda o: json.dumps(o, ensure_ascii=False)
+        )
 
     async def _answer(self, token: str, call: Call) -> tuple[int, dict[str, Any]]:
         key = call.method.lower()
@@ -233,20 +333,27 @@ class FakeTelegram:
         return True
 
     async def _get_me(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {**self.bot_user, "can_join_groups": True, "can_read_all_group_messages": False,
-                "supports_inline_queries": False}
+        return {
+            **self.bot_user,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         if self.webhook_url:
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                "use deleteWebhook to delete the webhook first")
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset, limit = int(params.get("offset") or 0), int(params.get("limit") or 100)
         allowed, loop = params.get("allowed_updates") or None, asyncio.get_running_loop()
         deadline = loop.time() + float(params.get("timeout") or 0)
         while True:
             while self._updates and (
                 (offset > 0 and self._updates[0]["update_id"] < offset)
-                    or (offset < 0 and len(self._updates) > -offset)
+                or (offset < 0 and len(self._updates) > -offset)
             ):
                 self._updates.popleft()
             batch = [u for u in self._updates if not allowed or any(k in u for k in allowed)]
@@ -303,12 +410,23 @@ class FakeTelegram:
         chat_id, text = self._chat_id(params), str(params.get("text") or "")
         self._check_text(text)
         markup = self._markup(params)
-        message = {"message_id": next(self._msg_ids[chat_id]), "from": dict(self.bot_user),
-                   "chat": self._chat(chat_id), "date": int(time.time()), "text": text,
-                   **self._inline(markup)}
-        state = {"chat_id": chat_id, "message_id": message["message_id"],
-                 "text": text, "reply_markup": markup, "parse_mode": params.get("parse_mode"),
-                 "edits": 0, "message": message}
+        message = {
+            "message_id": next(self._msg_ids[chat_id]),
+            "from": dict(self.bot_user),
+            "chat": self._chat(chat_id),
+            "date": int(time.time()),
+            "text": text,
+            **self._inline(markup),
+        }
+        state = {
+            "chat_id": chat_id,
+            "message_id": message["message_id"],
+            "text": text,
+            "reply_markup": markup,
+            "parse_mode": params.get("parse_mode"),
+            "edits": 0,
+            "message": message,
+        }
         self._messages[(chat_id, message["message_id"])] = state
         if self.on_message:
             self.on_message("sent", state)
@@ -345,10 +463,15 @@ class FakeTelegram:
 def _print_message(event: str, state: dict[str, Any]) -> None:
     markup = state["reply_markup"] if isinstance(state["reply_markup"], dict) else {}
     rows = markup.get("inline_keyboard") or markup.get("keyboard") or []
-    buttons = "".join("\n    " + "  ".join(
-        f"[{b.get('text') if isinstance(b, dict) else b}]" for b in row) for row in rows)
-    print(f"--- {event} chat={state['chat_id']} message_id={state['message_id']}\n"
-          f"{state['text']}{buttons}", flush=True)
+    buttons = "".join(
+        "\n    " + "  ".join(f"[{b.get('text') if isinstance(b, dict) else b}]" for b in row)
+        for row in rows
+    )
+    print(
+        f"--- {event} chat={state['chat_id']} message_id={state['message_id']}\n"
+        f"{state['text']}{buttons}",
+        flush=True,
+    )
 
 
 async def _serve(args: argparse.Namespace) -> None:
@@ -356,8 +479,10 @@ async def _serve(args: argparse.Namespace) -> None:
     fake = FakeTelegram(token=args.token, bot_username=args.username, bot_id=bot_id)
     fake.on_message = _print_message
     base = await fake.start(host=args.host, port=args.port)
-    print(f"Fake Telegram Bot API on {base} (token {args.token}); "
-          f"set TELEGRAM_API_BASE={base}", flush=True)
+    print(
+        f"Fake Telegram Bot API on {base} (token {args.token}); set TELEGRAM_API_BASE={base}",
+        flush=True,
+    )
     try:
         await asyncio.Event().wait()
     finally:
@@ -366,8 +491,12 @@ async def _serve(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for flag, default in (("--host", "127.0.0.1"), ("--port", 8081),
-                          ("--token", "7000000001:AAE-fake"), ("--username", "chatcrm_test_bot")):
+    for flag, default in (
+        ("--host", "127.0.0.1"),
+        ("--port", 8081),
+        ("--token", "7000000001:AAE-fake"),
+        ("--username", "chatcrm_test_bot"),
+    ):
         parser.add_argument(flag, default=default, type=type(default))
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(parser.parse_args(argv)))

@@ -57,16 +57,24 @@ async def test_send_and_edit(tg: FakeTelegram, bot: Bot) -> None:
     assert call.params["chat_id"] == CHAT
     assert call.params["reply_markup"]["inline_keyboard"][0][0]["text"] == "Взять в работу"
 
-    edited = await bot.edit_message_text("Лид взят: Иван", chat_id=CHAT, message_id=sent.message_id,
-                                         reply_markup=keyboard("Закрыть", "close:1"))
+    edited = await bot.edit_message_text(
+        "Лид взят: Иван",
+        chat_id=CHAT,
+        message_id=sent.message_id,
+        reply_markup=keyboard("Закрыть", "close:1"),
+    )
     assert isinstance(edited, Message) and edited.text == "Лид взят: Иван"
     [state] = tg.sent_messages(CHAT)
     assert state["text"] == "Лид взят: Иван"
     assert state["reply_markup"]["inline_keyboard"][0][0]["text"] == "Закрыть"
 
     with pytest.raises(TelegramBadRequest, match="message is not modified"):
-        await bot.edit_message_text("Лид взят: Иван", chat_id=CHAT, message_id=sent.message_id,
-                                    reply_markup=keyboard("Закрыть", "close:1"))
+        await bot.edit_message_text(
+            "Лид взят: Иван",
+            chat_id=CHAT,
+            message_id=sent.message_id,
+            reply_markup=keyboard("Закрыть", "close:1"),
+        )
     with pytest.raises(TelegramBadRequest, match="message to edit not found"):
         await bot.edit_message_text("x", chat_id=CHAT, message_id=999)
     assert [c.status for c in tg.calls("editMessageText")] == [200, 400, 400]
@@ -77,8 +85,9 @@ async def test_send_and_edit(tg: FakeTelegram, bot: Bot) -> None:
 
 
 async def test_retry_after_injection(tg: FakeTelegram, bot: Bot) -> None:
-    tg.fail_next("sendMessage", status=429, description="Too Many Requests: retry after 3",
-                 retry_after=3)
+    tg.fail_next(
+        "sendMessage", status=429, description="Too Many Requests: retry after 3", retry_after=3
+    )
     with pytest.raises(TelegramRetryAfter) as exc_info:
         await bot.send_message(CHAT, "hello")
     assert exc_info.value.retry_after == 3
@@ -97,8 +106,9 @@ async def test_polling_round_trip(tg: FakeTelegram, bot: Bot) -> None:
     assert update.message.entities and update.message.entities[0].length == len("/start")
 
     sent = await bot.send_message(CHAT, "Карточка", reply_markup=keyboard("Да", "yes"))
-    second = tg.push_update(tg.callback_update(from_id=CHAT, data="yes",
-                                               message=tg.sent_messages(CHAT)[0]))
+    second = tg.push_update(
+        tg.callback_update(from_id=CHAT, data="yes", message=tg.sent_messages(CHAT)[0])
+    )
     updates = await bot.get_updates(offset=first + 1, timeout=1)
     assert [u.update_id for u in updates] == [second]
     query = updates[0].callback_query

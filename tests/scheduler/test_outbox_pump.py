@@ -4,6 +4,7 @@ the rate limits, and it survives failures and restarts."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 
 import pytest
@@ -27,8 +28,9 @@ async def new_lead(container, phone: str = "+79120001122", name: str = "Иван
 
 async def rows(container) -> list[OutboxMessage]:
     async with container.db.unit_of_work() as s:
-        return list((await s.execute(sa.select(OutboxMessage).order_by(OutboxMessage.id)))
-                    .scalars())
+        return list(
+            (await s.execute(sa.select(OutboxMessage).order_by(OutboxMessage.id))).scalars()
+        )
 
 
 @pytest.fixture
@@ -58,8 +60,9 @@ async def test_nothing_is_sent_for_work_that_rolled_back(container, fake_tg, ann
     container.pump.start()
     with pytest.raises(RuntimeError):
         async with container.db.unit_of_work() as s:
-            await leads.register_incoming(s, leads.LeadIn(source="form:site", phone="+79120001122"),
-                                          company=container.company)
+            await leads.register_incoming(
+                s, leads.LeadIn(source="form:site", phone="+79120001122"), company=container.company
+            )
             raise RuntimeError("boom after the card was written")
     await asyncio.sleep(0.3)
     assert fake_tg.calls("sendMessage") == []
@@ -88,8 +91,9 @@ async def test_server_errors_are_retried_with_growing_backoff(container, fake_tg
 
 
 async def test_a_429_waits_exactly_retry_after(container, fake_tg, anna, clock):
-    fake_tg.fail_next("sendMessage", status=429, description="Too Many Requests: retry after 7",
-                      retry_after=7)
+    fake_tg.fail_next(
+        "sendMessage", status=429, description="Too Many Requests: retry after 7", retry_after=7
+    )
     await new_lead(container)
     await container.pump.run_once()
     [row] = await rows(container)
@@ -111,7 +115,9 @@ async def test_a_timeout_is_retried(container, fake_tg, anna, clock):
 
 
 async def test_a_user_who_blocked_the_bot_is_not_retried(container, fake_tg, anna, clock):
-    fake_tg.fail_next("sendMessage", status=403, description="Forbidden: bot was blocked by the user")
+    fake_tg.fail_next(
+        "sendMessage", status=403, description="Forbidden: bot was blocked by the user"
+    )
     await new_lead(container)
     await container.pump.run_once()
     clock.advance(hours=1)
@@ -148,8 +154,14 @@ async def test_a_restart_loses_nothing_and_sends_nothing_twice(container, fake_t
 async def test_messages_to_one_chat_keep_their_order_even_when_one_fails(container, fake_tg, clock):
     async with container.db.unit_of_work() as s:
         for i in range(3):
-            await outbox.enqueue(s, channel=Channel.TELEGRAM, recipient=42, kind="text",
-                                 payload={"text": f"message {i}"}, now=clock.now())
+            await outbox.enqueue(
+                s,
+                channel=Channel.TELEGRAM,
+                recipient=42,
+                kind="text",
+                payload={"text": f"message {i}"},
+                now=clock.now(),
+            )
     fake_tg.fail_next("sendMessage", status=500, description="Internal Server Error")
     for _ in range(8):
         await container.pump.run_once()
@@ -162,11 +174,23 @@ async def test_never_more_than_30_per_second_overall_or_1_per_second_per_chat(
 ):
     async with container.db.unit_of_work() as s:
         for chat in range(1, 46):
-            await outbox.enqueue(s, channel=Channel.TELEGRAM, recipient=chat, kind="text",
-                                 payload={"text": "hello"}, now=clock.now())
+            await outbox.enqueue(
+                s,
+                channel=Channel.TELEGRAM,
+                recipient=chat,
+                kind="text",
+                payload={"text": "hello"},
+                now=clock.now(),
+            )
         for i in range(3):
-            await outbox.enqueue(s, channel=Channel.TELEGRAM, recipient=999, kind="text",
-                                 payload={"text": f"burst {i}"}, now=clock.now())
+            await outbox.enqueue(
+                s,
+                channel=Channel.TELEGRAM,
+                recipient=999,
+                kind="text",
+                payload={"text": f"burst {i}"},
+                now=clock.now(),
+            )
     container.pump.limiters[Channel.TELEGRAM] = MemoryRateLimiter(30, 1.0)
     container.pump.start()
     await fake_tg.wait_for("sendMessage", count=48, timeout=10)
@@ -174,4 +198,4 @@ async def test_never_more_than_30_per_second_overall_or_1_per_second_per_chat(
     busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
     assert busiest <= 30
     same_chat = [c.at for c in fake_tg.calls("sendMessage") if c.params["chat_id"] == 999]
-    assert all(b - a >= 0.95 for a, b in zip(same_chat, same_chat[1:], strict=False))
+    assert all(b - a >= 0.95 for a, b in itertools.pairwise(same_chat))

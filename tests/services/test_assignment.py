@@ -18,20 +18,26 @@ def lead(phone: str) -> leads.LeadIn:
 
 
 async def test_round_robin_takes_turns_among_those_on_duty(session, company, clock):
-    people = [await factories.employee(session, clock, name=n, shifts=factories.WEEKDAYS_9_TO_18)
-              for n in ("Анна", "Борис", "Вера")]
+    people = [
+        await factories.employee(session, clock, name=n, shifts=factories.WEEKDAYS_9_TO_18)
+        for n in ("Анна", "Борис", "Вера")
+    ]
     got = []
     for i in range(6):
         clock.advance(seconds=1)
-        got.append((await leads.register_incoming(session, lead(f"+7912000110{i}"),
-                                                  company=company)).assignee_id)
+        got.append(
+            (
+                await leads.register_incoming(session, lead(f"+7912000110{i}"), company=company)
+            ).assignee_id
+        )
     ids = [p.id for p in people]
     assert got == ids + ids
 
 
 async def test_at_night_the_lead_goes_to_the_office_manager(session, company, clock):
-    await factories.employee(session, clock, name="Анна", office="Москва",
-                             shifts=factories.WEEKDAYS_9_TO_18)
+    await factories.employee(
+        session, clock, name="Анна", office="Москва", shifts=factories.WEEKDAYS_9_TO_18
+    )
     boss = await factories.employee(session, clock, name="Вера", office="Москва", role=Role.MANAGER)
     clock.set(datetime(2025, 12, 2, 23, 30, tzinfo=MSK))  # Tuesday night
     result = await leads.register_incoming(session, lead("+79120001122"), company=company)
@@ -40,8 +46,9 @@ async def test_at_night_the_lead_goes_to_the_office_manager(session, company, cl
 
 async def test_on_a_weekend_only_the_weekend_shift_is_on_duty(session, company, clock):
     await factories.employee(session, clock, name="Анна", shifts=factories.WEEKDAYS_9_TO_18)
-    weekend = await factories.employee(session, clock, name="Борис",
-                                       shifts=[(5, "10:00", "16:00"), (6, "10:00", "16:00")])
+    weekend = await factories.employee(
+        session, clock, name="Борис", shifts=[(5, "10:00", "16:00"), (6, "10:00", "16:00")]
+    )
     clock.set(datetime(2025, 12, 6, 12, 0, tzinfo=MSK))  # Saturday noon
     result = await leads.register_incoming(session, lead("+79120001122"), company=company)
     assert (result.assignee_id, result.reason) == (weekend.id, Reason.ON_DUTY)

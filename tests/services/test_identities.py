@@ -6,28 +6,53 @@ from services.errors import InvalidEmail, InvalidPhone
 from services.identities import normalize_email, normalize_phone
 
 
-@pytest.mark.parametrize("raw", [
-    "+7 912 000-11-22", "8 (912) 000-11-22", "79120001122", "9120001122", "+7(912)0001122",
-    "+7\u00a0912\u00a0000\u201111\u201122", "tel:+7-912-000-11-22", "+7 912 000-11-22 доб. 123",
-    79120001122,
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "+7 912 000-11-22",
+        "8 (912) 000-11-22",
+        "79120001122",
+        "9120001122",
+        "+7(912)0001122",
+        "+7\u00a0912\u00a0000\u201111\u201122",
+        "tel:+7-912-000-11-22",
+        "+7 912 000-11-22 доб. 123",
+        79120001122,
+    ],
+)
 def test_every_way_of_writing_a_russian_mobile_is_one_number(raw: str | int) -> None:
     assert normalize_phone(raw, "RU") == "+79120001122"
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("8 (3412) 12-34-56", "+73412123456"), ("8 800 555-35-35", "+78005553535"),
-    ("+375 29 123-45-67", "+375291234567"), ("8 10 375 29 1234567", "+375291234567"),
-    ("+7 701 123 4567", "+77011234567"),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("8 (3412) 12-34-56", "+73412123456"),
+        ("8 800 555-35-35", "+78005553535"),
+        ("+375 29 123-45-67", "+375291234567"),
+        ("8 10 375 29 1234567", "+375291234567"),
+        ("+7 701 123 4567", "+77011234567"),
+    ],
+)
 def test_landlines_toll_free_and_foreign_numbers(raw: str, expected: str) -> None:
     assert normalize_phone(raw, "RU") == expected
 
 
-@pytest.mark.parametrize("raw", [
-    "912-000-11-2", "+7 912 000 11 22 33", "7912000112", "123-45-67", "101", "", "abc",
-    "sip:user1@vpbx1.mangosip.ru", "+7 912 000-11-22, +7 912 000-33-44", "007 912 000 11 22",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "912-000-11-2",
+        "+7 912 000 11 22 33",
+        "7912000112",
+        "123-45-67",
+        "101",
+        "",
+        "abc",
+        "sip:user1@vpbx1.mangosip.ru",
+        "+7 912 000-11-22, +7 912 000-33-44",
+        "007 912 000 11 22",
+    ],
+)
 def test_what_is_not_a_phone_is_refused_not_guessed(raw: str) -> None:
     with pytest.raises(InvalidPhone):
         normalize_phone(raw, "RU")

@@ -13,8 +13,10 @@ async def test_healthz_reports_database_ok_and_redis_off(web):
 
 
 async def test_healthz_is_503_when_the_database_is_unreachable(aiohttp_client):
-    settings = Settings(_env_file=None,  # type: ignore[call-arg]
-                        database_url="postgresql://nobody@127.0.0.1:1/none")
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url="postgresql://nobody@127.0.0.1:1/none",
+    )
     container = Container.build(settings)
     try:
         client = await aiohttp_client(build_web_app(container))

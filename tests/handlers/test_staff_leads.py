@@ -1,0 +1,114 @@
+"""Pressing Take / Non-target / Spam on a card, as an employee does in Telegram."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from handlers.callbacks import LeadAction, LeadCallback
+from models import Deal, Lead, LeadStatus, Role
+from services import leads
+from tests import factories
+
+
+@pytest.fixture
+async def team(container, clock):
+    async with container.db.unit_of_work() as s:
+        anna = await factories.employee(s, clock, name="Анна", office="Москва")
+        boris = await factories.employee(s, clock, name="Борис", office="Москва", telegram=True)
+        boris.on_shift = False  # so the lead goes to Anna
+        boss = await factories.employee(s, clock, name="Вера", office="Москва", role=Role.MANAGER)
+        kazan = await factories.employee(s, clock, name="Глеб", office="Казань", role=Role.MANAGER)
+    return {"anna": anna, "boris": boris, "boss": boss, "kazan": kazan}
+
+
+async def card_for(container, fake_tg, who) -> tuple[int, dict]:
+    async with container.db.unit_of_work() as s:
+        result = await leads.register_incoming(
+            s,
+            leads.LeadIn(source="form:tilda", phone="+79120001122", name="Иван", office="Москва"),
+            company=container.company,
+        )
+    await container.pump.run_once()
+    [card] = fake_tg.sent_messages(who.telegram_id)
+    return result.lead_id, card
+
+
+async def press(container, fake_tg, who, action: LeadAction, lead_id: int, card: dict) -> dict:
+    data = LeadCallback(action=action, lead_id=lead_id).pack()
+    update = fake_tg.callback_update(from_id=who.telegram_id, data=data, message=card)
+    await container.dispatcher.feed_raw_update(container.bot, update)
+    [answer] = [
+        c
+        for c in fake_tg.calls("answerCallbackQuery")
+        if c.params["callback_query_id"] == update["callback_query"]["id"]
+    ]
+    await container.pump.run_once()
+    return answer.params
+
+
+async def lead_status(container, lead_id: int) -> LeadStatus:
+    async with container.db.unit_of_work() as s:
+        return (await s.get(Lead, lead_id)).status
+
+
+async def test_take_makes_the_lead_mine_and_the_card_shows_it(container, fake_tg, team):
+    anna = team["anna"]
+    lead_id, card = await card_for(container, fake_tg, anna)
+    assert card["reply_markup"]["inline_keyboard"][0][0]["text"] == "✅ Взять"
+    answer = await press(container, fake_tg, anna, LeadAction.TAKE, lead_id, card)
+    assert answer["text"] == "Лид ваш" and not answer.get("show_alert")
+    [edited] = fake_tg.sent_messages(anna.telegram_id)
+    assert "Взял в работу: Анна" in edited["text"] and edited["reply_markup"] is None
+    assert await lead_status(container, lead_id) is LeadStatus.TARGET
+    async with container.db.unit_of_work() as s:
+        deal = (await s.execute(sa.select(Deal))).scalar_one()
+    assert deal.owner_id == anna.id
+
+
+@pytest.mark.parametrize("who", ["boris", "kazan"])
+async def test_others_get_an_alert_and_nothing_changes(container, fake_tg, team, who):
+    lead_id, card = await card_for(container, fake_tg, team["anna"])
+    answer = await press(container, fake_tg, team[who], LeadAction.TAKE, lead_id, card)
+    assert answer["show_alert"] is True
+    assert "ответственный или руководитель" in answer["text"]
+    assert await lead_status(container, lead_id) is LeadStatus.NEW
+    assert fake_tg.calls("editMessageText") == []
+
+
+async def test_the_office_manager_may_mark_spam_and_the_card_says_who(container, fake_tg, team):
+    lead_id, card = await card_for(container, fake_tg, team["anna"])
+    answer = await press(container, fake_tg, team["boss"], LeadAction.SPAM, lead_id, card)
+    assert answer["text"] == "Отмечен как спам"
+    assert await lead_status(container, lead_id) is LeadStatus.SPAM
+    [edited] = fake_tg.sent_messages(team["anna"].telegram_id)
+    assert "«спам»: Вера" in edited["text"] and edited["reply_markup"] is None
+
+
+async def test_non_target_then_take_is_refused_as_already_processed(container, fake_tg, team):
+    anna = team["anna"]
+    lead_id, card = await card_for(container, fake_tg, anna)
+    await press(container, fake_tg, anna, LeadAction.NON_TARGET, lead_id, card)
+    answer = await press(container, fake_tg, anna, LeadAction.TAKE, lead_id, card)
+    assert answer["show_alert"] is True and "уже обработан (нецелевой)" in answer["text"]
+    assert await lead_status(container, lead_id) is LeadStatus.NON_TARGET
+
+
+async def test_a_stranger_pressing_a_forwarded_button_is_told_so(container, fake_tg, team):
+    lead_id, card = await card_for(container, fake_tg, team["anna"])
+    data = LeadCallback(action=LeadAction.TAKE, lead_id=lead_id).pack()
+    update = fake_tg.callback_update(from_id=555, data=data, message=card)
+    await container.dispatcher.feed_raw_update(container.bot, update)
+    [answer] = fake_tg.calls("answerCallbackQuery")
+    assert answer.params["show_alert"] is True
+    assert await lead_status(container, lead_id) is LeadStatus.NEW
+
+
+async def test_a_redelivered_update_is_handled_once(container, fake_tg, team):
+    anna = team["anna"]
+    lead_id, card = await card_for(container, fake_tg, anna)
+    data = LeadCallback(action=LeadAction.TAKE, lead_id=lead_id).pack()
+    update = fake_tg.callback_update(from_id=anna.telegram_id, data=data, message=card)
+    await container.dispatcher.feed_raw_update(container.bot, update)
+    await container.dispatcher.feed_raw_update(container.bot, update)
+    assert len(fake_tg.calls("answerCallbackQuery")) == 1

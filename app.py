@@ -26,6 +26,7 @@ from services.clock import Clock, SystemClock
 from services.context import Company
 from services.errors import DomainError
 from webhooks import forms, health, telegram
+from webhooks.batching import IntakeBatcher
 from webhooks.common import json_error
 from webhooks.context import CONTAINER
 
@@ -44,7 +45,11 @@ class Container:
     bot: Bot | None = None
     dispatcher: Dispatcher | None = None
     pump: OutboxPump | None = None
+    intake: IntakeBatcher = field(init=False)
     background: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.intake = IntakeBatcher(self.db, self.company)
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None) -> Container:
@@ -106,6 +111,7 @@ class Container:
             await pubsub.aclose()
 
     async def close(self) -> None:
+        await self.intake.close()
         if self.pump is not None:
             await self.pump.stop()
         for task in list(self.background):

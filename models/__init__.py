@@ -5,6 +5,7 @@ from models.base import Base
 from models.call import Call
 from models.client import ChannelIdentity, Client, ContactPerson
 from models.conversation import Conversation, Message
+from models.counter import Counter
 from models.deal import Deal, Pipeline, PipelineStage
 from models.employee import Employee, SalesPlan, WorkSchedule
 from models.enums import (
@@ -42,6 +43,7 @@ __all__ = [
     "ClientKind",
     "ContactPerson",
     "Conversation",
+    "Counter",
     "Deal",
     "DealStatus",
     "Direction",

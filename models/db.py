@@ -26,7 +26,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_recycle", 1800)
     return create_async_engine(url, **kwargs)
 
 
@@ -106,3 +106,28 @@ def insert_ignoring_conflicts(session: AsyncSession, table: sa.Table) -> Any:
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(table).on_conflict_do_nothing()
+
+
+async def next_in_sequence(session: AsyncSession, name: str, count: int = 1) -> list[int]:
+    """The next `count` numbers of a named sequence, locking nothing other writers need.
+
+    PostgreSQL: a real SEQUENCE (created by a migration), outside the transaction's locks.
+    SQLite: a row in `counters` (SQLite serialises writers anyway).
+    """
+    if count <= 0:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = sa.text(f"SELECT nextval('{name}') FROM generate_series(1, :n)")
+        return list((await session.execute(stmt, {"n": count})).scalars())
+    from sqlalchemy.dialects.sqlite import insert
+
+    from models.counter import Counter
+
+    stmt = (
+        insert(Counter)
+        .values(name=name, value=count)
+        .on_conflict_do_update(index_elements=["name"], set_={"value": Counter.value + count})
+        .returning(Counter.value)
+    )
+    last = (await session.execute(stmt)).scalar_one()
+    return list(range(last - count + 1, last + 1))

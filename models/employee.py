@@ -28,8 +28,6 @@ class Employee(IdMixin, TimestampMixin, Base):
     is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # "On shift / on break" toggle; schedules say when the shift is.
     on_shift: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
-    # Round-robin cursor: the employee on duty assigned longest ago gets the next lead.
-    last_assigned_at: Mapped[datetime | None]
     login: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     invite_code: Mapped[str | None] = mapped_column(sa.String(64), unique=True)

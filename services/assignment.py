@@ -2,7 +2,8 @@
 
 1. A returning client goes to its owner (if still active).
 2. Otherwise round-robin among employees on duty now by their work schedule, in the
-   office's time zone (the company's by default): whoever was assigned longest ago.
+   office's time zone (the company's by default), taking turns by a shared sequence
+   (no row is locked, so concurrent leads don't queue behind each other).
    An employee without any schedule rows works without restriction.
 3. Nobody on duty: the office manager (round-robin among several).
 4. Nobody at all: unassigned; notify tells the admins.
@@ -21,6 +22,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Employee, Office, Role, WorkSchedule
+from models.db import next_in_sequence
+from services.clients import Owner
+
+TURN_SEQUENCE = "assignment_turn"
 
 
 class Reason(enum.StrEnum):
@@ -35,6 +40,8 @@ class Assignment:
     employee_id: int | None
     office_id: int | None
     reason: Reason
+    telegram_id: int | None = None
+    locale: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,51 +71,66 @@ def is_on_duty(shifts: Iterable[Shift], local: datetime) -> bool:
 async def choose(
     session: AsyncSession,
     *,
-    owner_id: int | None,
+    owner: Owner | None,
     office_id: int | None,
     now: datetime,
     timezone: ZoneInfo,
 ) -> Assignment:
-    if owner_id is not None:
-        owner = await _active_employee(session, owner_id)
-        if owner is not None:
-            return Assignment(owner.id, owner.office_id, Reason.OWNER)
-    on_duty = await _on_duty(session, office_id=office_id, now=now, timezone=timezone)
-    if on_duty:
-        return await _pick(session, on_duty, now, Reason.ON_DUTY)
-    managers = await _candidates(session, roles=(Role.MANAGER,), office_id=office_id)
-    if managers:
-        return await _pick(session, managers, now, Reason.OFFICE_MANAGER)
-    return Assignment(None, office_id, Reason.NOBODY)
+    if owner is not None:
+        return Assignment(owner.id, owner.office_id, Reason.OWNER, owner.telegram_id, owner.locale)
+    [choice] = await choose_many(session, [office_id], now=now, timezone=timezone)
+    return choice
 
 
-async def _active_employee(session: AsyncSession, employee_id: int) -> sa.Row | None:
+async def choose_many(
+    session: AsyncSession, offices: list[int | None], *, now: datetime, timezone: ZoneInfo
+) -> list[Assignment]:
+    """An assignee for each new person (given the office of their lead, if any)."""
+    if not offices:
+        return []
+    on_duty = await _on_duty(session, now=now, timezone=timezone)
+    pools = [_in_office(on_duty, office) for office in offices]
+    reasons = [Reason.ON_DUTY] * len(offices)
+    if not all(pools):
+        managers = await _candidates(session, roles=(Role.MANAGER,))
+        for n, office in enumerate(offices):
+            if not pools[n]:
+                pools[n], reasons[n] = _in_office(managers, office), Reason.OFFICE_MANAGER
+    turns = iter(await next_in_sequence(session, TURN_SEQUENCE, sum(len(p) > 1 for p in pools)))
+    result = []
+    for office, pool, reason in zip(offices, pools, reasons, strict=True):
+        if not pool:
+            result.append(Assignment(None, office, Reason.NOBODY))
+            continue
+        chosen = pool[(next(turns) - 1) % len(pool)] if len(pool) > 1 else pool[0]
+        result.append(
+            Assignment(chosen.id, chosen.office_id, reason, chosen.telegram_id, chosen.locale)
+        )
+    return result
+
+
+def _in_office(rows: list[sa.Row], office_id: int | None) -> list[sa.Row]:
+    return sorted(
+        (r for r in rows if office_id is None or r.office_id == office_id), key=lambda r: r.id
+    )
+
+
+async def _candidates(session: AsyncSession, *, roles: tuple[Role, ...]) -> list[sa.Row]:
     e = Employee.__table__
-    stmt = sa.select(e.c.id, e.c.office_id).where(e.c.id == employee_id, e.c.is_active)
-    return (await session.execute(stmt)).one_or_none()
-
-
-async def _candidates(
-    session: AsyncSession, *, roles: tuple[Role, ...], office_id: int | None
-) -> list[sa.Row]:
-    e = Employee.__table__
-    stmt = sa.select(e.c.id, e.c.office_id, e.c.last_assigned_at).where(
+    stmt = sa.select(e.c.id, e.c.office_id, e.c.telegram_id, e.c.locale).where(
         e.c.role.in_(roles), e.c.is_active, e.c.telegram_id.is_not(None)
     )
-    if office_id is not None:
-        stmt = stmt.where(e.c.office_id == office_id)
     return list((await session.execute(stmt)).all())
 
 
-async def _on_duty(
-    session: AsyncSession, *, office_id: int | None, now: datetime, timezone: ZoneInfo
-) -> list[sa.Row]:
+async def _on_duty(session: AsyncSession, *, now: datetime, timezone: ZoneInfo) -> list[sa.Row]:
     e, w, o = Employee.__table__, WorkSchedule.__table__, Office.__table__
     stmt = (
         sa.select(
             e.c.id,
             e.c.office_id,
-            e.c.last_assigned_at,
+            e.c.telegram_id,
+            e.c.locale,
             o.c.timezone,
             w.c.weekday,
             w.c.starts_at,
@@ -118,8 +140,6 @@ async def _on_duty(
         .outerjoin(o, o.c.id == e.c.office_id)
         .where(e.c.role == Role.EMPLOYEE, e.c.is_active, e.c.on_shift, e.c.telegram_id.is_not(None))
     )
-    if office_id is not None:
-        stmt = stmt.where(e.c.office_id == office_id)
     shifts: dict[int, list[Shift]] = defaultdict(list)
     people: dict[int, sa.Row] = {}
     zones: dict[int, ZoneInfo] = {}
@@ -129,14 +149,3 @@ async def _on_duty(
         if row.weekday is not None:
             shifts[row.id].append(Shift(row.weekday, row.starts_at, row.ends_at))
     return [p for pid, p in people.items() if is_on_duty(shifts[pid], now.astimezone(zones[pid]))]
-
-
-async def _pick(
-    session: AsyncSession, rows: list[sa.Row], now: datetime, reason: Reason
-) -> Assignment:
-    epoch = datetime.min.replace(tzinfo=now.tzinfo)
-    chosen = min(rows, key=lambda r: (r.last_assigned_at or epoch, r.id))
-    await session.execute(
-        sa.update(Employee).where(Employee.id == chosen.id).values(last_assigned_at=now)
-    )
-    return Assignment(chosen.id, chosen.office_id, reason)

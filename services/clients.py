@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Channel, ChannelIdentity, Client, ClientKind
+from models import Channel, ChannelIdentity, Client, ClientKind, Employee
 from models.db import insert_ignoring_conflicts
 
 Identity = tuple[Channel, str]
@@ -18,12 +17,229 @@ _PRECEDENCE = {Channel.PHONE: 0, Channel.WHATSAPP: 1, Channel.TELEGRAM: 2, Chann
 
 
 @dataclass(frozen=True)
+class Owner:
+    """The client's owner, if still active: who a returning client goes to."""
+
+    id: int
+    office_id: int | None
+    telegram_id: int | None
+    locale: str | None
+
+
+@dataclass(frozen=True)
 class ResolvedClient:
     id: int
     created: bool
-    owner_id: int | None
+    owner: Owner | None
     office_id: int | None
     name: str | None
+    known: frozenset[Identity] = frozenset()  # the given identities already on record
+
+
+async def find(session: AsyncSession, identities: list[Identity]) -> ResolvedClient | None:
+    """The client behind any of `identities` (following merges), or None."""
+    return best_match(await find_many(session, identities), identities)
+
+
+async def find_many(
+    session: AsyncSession, identities: list[Identity]
+) -> dict[Identity, ResolvedClient]:
+    """Each known identity among `identities` with its client (merges followed)."""
+    if not identities:
+        return {}
+    ci, c, e = ChannelIdentity.__table__, Client.__table__, Employee.__table__
+    stmt = (
+        sa.select(
+            ci.c.channel,
+            ci.c.address,
+            c.c.id,
+            c.c.office_id,
+            c.c.name,
+            c.c.merged_into_id,
+            e.c.id.label("owner_id"),
+            e.c.office_id.label("owner_office"),
+            e.c.telegram_id,
+            e.c.locale,
+        )
+        .join(c, c.c.id == ci.c.client_id)
+        .outerjoin(e, sa.and_(e.c.id == c.c.owner_id, e.c.is_active))
+        .where(sa.tuple_(ci.c.channel, ci.c.address).in_(identities))
+    )
+    rows = (await session.execute(stmt)).all()
+    by_client: dict[int, set[Identity]] = {}
+    for row in rows:
+        by_client.setdefault(row.id, set()).add((row.channel, row.address))
+    found: dict[Identity, ResolvedClient] = {}
+    for row in rows:
+        known = frozenset(by_client[row.id])
+        if row.merged_into_id is not None:
+            found[(row.channel, row.address)] = await _by_id(session, row.merged_into_id, known)
+        else:
+            found[(row.channel, row.address)] = _resolved(row, known)
+    return found
+
+
+def best_match(
+    found: dict[Identity, ResolvedClient], identities: list[Identity]
+) -> ResolvedClient | None:
+    """When identities point at different clients, the strongest channel decides."""
+    matches = sorted((i for i in identities if i in found), key=lambda i: _PRECEDENCE[i[0]])
+    return found[matches[0]] if matches else None
+
+
+def _resolved(row: sa.Row, known: frozenset[Identity]) -> ResolvedClient:
+    owner = None
+    if row.owner_id is not None:
+        owner = Owner(row.owner_id, row.owner_office, row.telegram_id, row.locale)
+    return ResolvedClient(row.id, False, owner, row.office_id, row.name, known)
+
+
+async def _by_id(
+    session: AsyncSession, client_id: int, known: frozenset[Identity]
+) -> ResolvedClient:
+    c, e = Client.__table__, Employee.__table__
+    stmt = (
+        sa.select(
+            c.c.id,
+            c.c.office_id,
+            c.c.name,
+            c.c.merged_into_id,
+            e.c.id.label("owner_id"),
+            e.c.office_id.label("owner_office"),
+            e.c.telegram_id,
+            e.c.locale,
+        )
+        .outerjoin(e, sa.and_(e.c.id == c.c.owner_id, e.c.is_active))
+        .where(c.c.id == client_id)
+    )
+    row = (await session.execute(stmt)).one()
+    if row.merged_into_id is not None:
+        return await _by_id(session, row.merged_into_id, known)
+    return _resolved(row, known)
+
+
+@dataclass(frozen=True)
+class NewClient:
+    identities: list[Identity]
+    name: str | None
+    owner_id: int | None
+
+
+async def create(
+    session: AsyncSession,
+    identities: list[Identity],
+    *,
+    name: str | None,
+    now: datetime,
+    owner_id: int | None = None,
+) -> ResolvedClient:
+    [client] = await create_many(session, [NewClient(identities, name, owner_id)], now=now)
+    return client
+
+
+async def create_many(
+    session: AsyncSession, people: list[NewClient], *, now: datetime
+) -> list[ResolvedClient]:
+    """New clients with their identities, two statements for any number of them.
+
+    If another transaction registered one of a person's identities meanwhile (the unique
+    (channel, address) constraint says so), that new row is dropped and the client who holds
+    the identity is returned instead, with this person's other addresses attached.
+    """
+    if not people:
+        return []
+    stmt = sa.insert(Client.__table__).returning(Client.id, sort_by_parameter_order=True)
+    rows = [
+        dict(
+            kind=ClientKind.PERSON,
+            name=p.name,
+            owner_id=p.owner_id,
+            merged_into_id=None,
+            office_id=None,
+            created_at=now,
+            updated_at=now,
+        )
+        for p in people
+    ]
+    ids = list((await session.execute(stmt, rows)).scalars())
+    wanted = [
+        (cid, ch, addr) for cid, p in zip(ids, people, strict=True) for ch, addr in p.identities
+    ]
+    inserted = await _insert_identities(session, wanted, now=now)
+    result = []
+    for client_id, person in zip(ids, people, strict=True):
+        mine = {(client_id, ch, addr) for ch, addr in person.identities}
+        if mine <= inserted:
+            result.append(ResolvedClient(client_id, True, None, None, person.name))
+        else:
+            result.append(await _lost_race(session, client_id, person, now))
+    return result
+
+
+async def _lost_race(
+    session: AsyncSession, client_id: int, person: NewClient, now: datetime
+) -> ResolvedClient:
+    await session.execute(sa.delete(Client).where(Client.id == client_id))
+    winner = await find(session, person.identities)
+    assert winner is not None, "an identity conflicted but no client holds it"
+    await update_seen(
+        session, winner, person.identities, name=person.name, now=now, owner_id=person.owner_id
+    )
+    return winner
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A returning client met again, with what this contact said about them."""
+
+    client: ResolvedClient
+    identities: list[Identity]
+    name: str | None
+    owner_id: int | None = None
+
+
+async def update_seen(
+    session: AsyncSession,
+    client: ResolvedClient,
+    identities: list[Identity],
+    *,
+    name: str | None,
+    now: datetime,
+    owner_id: int | None = None,
+) -> None:
+    await update_seen_many(session, [Seen(client, identities, name, owner_id)], now=now)
+
+
+async def update_seen_many(session: AsyncSession, seen: list[Seen], *, now: datetime) -> None:
+    """Returning clients: attach addresses not yet on record, fill in a missing name and
+    owner (first contact wins). Two statements for any number of clients."""
+    attach = {
+        (s.client.id, ch, addr)
+        for s in seen
+        for ch, addr in s.identities
+        if (ch, addr) not in s.client.known
+    }
+    await _insert_identities(session, sorted(attach), now=now)
+    updates: dict[int, dict[str, object]] = {}
+    for s in seen:
+        values = updates.setdefault(s.client.id, {"cid": s.client.id, "name": None, "owner": None})
+        if s.name and not s.client.name and values["name"] is None:
+            values["name"] = s.name
+        if s.owner_id is not None and s.client.owner is None and values["owner"] is None:
+            values["owner"] = s.owner_id
+    rows = [v for v in updates.values() if v["name"] is not None or v["owner"] is not None]
+    if rows:
+        c = Client.__table__
+        stmt = (
+            sa.update(c)
+            .where(c.c.id == sa.bindparam("cid"))
+            .values(
+                name=sa.func.coalesce(c.c.name, sa.bindparam("name")),
+                owner_id=sa.func.coalesce(c.c.owner_id, sa.bindparam("owner")),
+                updated_at=now,
+            )
+        )
+        await session.execute(stmt, rows)
 
 
 async def resolve_or_create(
@@ -32,106 +248,31 @@ async def resolve_or_create(
     *,
     name: str | None,
     now: datetime,
-    kind: ClientKind = ClientKind.PERSON,
+    owner_id: int | None = None,
 ) -> ResolvedClient:
-    """Find the client behind any of `identities`, or create one; attach the new identities.
-
-    A concurrent request creating the same person is caught by the unique
-    (channel, address) constraint inside a savepoint, and the lookup re-run.
-    """
-    found, known = await _find(session, identities)
-    if found is None and identities:
-        try:
-            async with session.begin_nested():
-                return await _create(session, identities, name=name, now=now, kind=kind)
-        except IntegrityError:
-            found, known = await _find(session, identities)
+    found = await find(session, identities)
     if found is None:
-        return await _create(session, identities, name=name, now=now, kind=kind)
-    await _attach(session, found.id, [i for i in identities if i not in known], now=now)
-    if name and not found.name:
-        await session.execute(
-            sa.update(Client).where(Client.id == found.id).values(name=name, updated_at=now)
-        )
-    return ResolvedClient(found.id, False, found.owner_id, found.office_id, found.name or name)
+        return await create(session, identities, name=name, now=now, owner_id=owner_id)
+    await update_seen(session, found, identities, name=name, now=now, owner_id=owner_id)
+    return found
 
 
-async def _find(
-    session: AsyncSession, identities: list[Identity]
-) -> tuple[ResolvedClient | None, set[Identity]]:
-    if not identities:
-        return None, set()
-    ci, c = ChannelIdentity.__table__, Client.__table__
-    stmt = (
-        sa.select(
-            ci.c.channel,
-            ci.c.address,
-            c.c.id,
-            c.c.owner_id,
-            c.c.office_id,
-            c.c.name,
-            c.c.merged_into_id,
-        )
-        .join(c, c.c.id == ci.c.client_id)
-        .where(sa.tuple_(ci.c.channel, ci.c.address).in_(identities))
-    )
-    rows = sorted((await session.execute(stmt)).all(), key=lambda r: _PRECEDENCE[r.channel])
+async def _insert_identities(
+    session: AsyncSession, rows: list[tuple[int, Channel, str]], *, now: datetime
+) -> set[tuple[int, Channel, str]]:
+    """Insert (client_id, channel, address) rows; those already taken are left as they are."""
     if not rows:
-        return None, set()
-    known = {(r.channel, r.address) for r in rows}
-    row = rows[0]
-    if row.merged_into_id is not None:
-        return await _by_id(session, row.merged_into_id), known
-    return ResolvedClient(row.id, False, row.owner_id, row.office_id, row.name), known
-
-
-async def _by_id(session: AsyncSession, client_id: int) -> ResolvedClient:
-    c = Client.__table__
-    stmt = sa.select(c.c.id, c.c.owner_id, c.c.office_id, c.c.name, c.c.merged_into_id).where(
-        c.c.id == client_id
+        return set()
+    ci = ChannelIdentity.__table__
+    stmt = insert_ignoring_conflicts(session, ci).returning(
+        ci.c.client_id, ci.c.channel, ci.c.address
     )
-    row = (await session.execute(stmt)).one()
-    if row.merged_into_id is not None:
-        return await _by_id(session, row.merged_into_id)
-    return ResolvedClient(row.id, False, row.owner_id, row.office_id, row.name)
-
-
-async def _create(
-    session: AsyncSession,
-    identities: list[Identity],
-    *,
-    name: str | None,
-    now: datetime,
-    kind: ClientKind,
-) -> ResolvedClient:
-    stmt = sa.insert(Client).values(kind=kind, name=name, created_at=now, updated_at=now)
-    client_id = (await session.execute(stmt.returning(Client.id))).scalar_one()
-    if identities:
-        await session.execute(
-            sa.insert(ChannelIdentity),
-            [
-                dict(client_id=client_id, channel=ch, address=addr, created_at=now, updated_at=now)
-                for ch, addr in identities
-            ],
-        )
-    return ResolvedClient(client_id, True, None, None, name)
-
-
-async def _attach(
-    session: AsyncSession, client_id: int, identities: list[Identity], *, now: datetime
-) -> None:
-    # Addresses already known (for this or another client) are left as they are.
-    stmt = insert_ignoring_conflicts(session, ChannelIdentity.__table__)
-    for channel, address in identities:
-        await session.execute(
-            stmt.values(
-                client_id=client_id,
-                channel=channel,
-                address=address,
-                created_at=now,
-                updated_at=now,
-            )
-        )
+    params = [
+        dict(client_id=cid, channel=ch, address=addr, created_at=now, updated_at=now)
+        for cid, ch, addr in rows
+    ]
+    result = await session.execute(stmt, params)
+    return {(r.client_id, r.channel, r.address) for r in result.all()}
 
 
 async def set_owner_if_unowned(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from services.errors import InvalidEmail, InvalidPhone
 
 
+@lru_cache(maxsize=8192)  # pure; people write the same number again and again
 def normalize_phone(raw: str | int, region: str = "RU", *, international: bool = False) -> str:
     """E.164 for a valid number, else InvalidPhone.
 
@@ -26,6 +29,7 @@ def normalize_phone(raw: str | int, region: str = "RU", *, international: bool =
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=8192)
 def normalize_email(raw: str) -> str:
     try:
         result = validate_email(raw.strip(), check_deliverability=False)

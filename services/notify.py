@@ -9,42 +9,50 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Channel, Employee, OutboxMessage, OutboxStatus, Role
 from services import outbox
+from services.assignment import Assignment
 
 LEAD_CARD = "lead_card"
 
 
-async def lead_arrived(
+async def leads_arrived(
     session: AsyncSession,
+    arrivals: list[tuple[int, Assignment]],
     *,
-    lead_id: int,
-    assignee_id: int | None,
     now: datetime,
     default_locale: str,
 ) -> int:
-    """The assignee gets the client card; an unassigned lead goes to every admin instead."""
+    """Each assignee gets the client card; an unassigned lead goes to every admin instead."""
+    admins: list[tuple[int, int | None, str | None]] | None = None
+    cards: list[outbox.Outgoing] = []
+    for lead_id, assignee in arrivals:
+        if assignee.employee_id is not None:
+            people = [(assignee.employee_id, assignee.telegram_id, assignee.locale)]
+        else:
+            admins = admins if admins is not None else await _admins(session)
+            people = admins
+        cards.extend(
+            outbox.Outgoing(
+                channel=Channel.TELEGRAM,
+                recipient=telegram_id,
+                kind=LEAD_CARD,
+                payload={"lead_id": lead_id, "unassigned": assignee.employee_id is None},
+                locale=locale or default_locale,
+                entity=("lead", lead_id),
+                dedupe_key=f"{LEAD_CARD}:{lead_id}:{employee_id}",
+            )
+            for employee_id, telegram_id, locale in people
+            if telegram_id is not None
+        )
+    written = await outbox.enqueue_many(session, cards, now=now)
+    return sum(row_id is not None for row_id in written)
+
+
+async def _admins(session: AsyncSession) -> list[tuple[int, int | None, str | None]]:
     e = Employee.__table__
     stmt = sa.select(e.c.id, e.c.telegram_id, e.c.locale).where(
-        e.c.is_active, e.c.telegram_id.is_not(None)
+        e.c.is_active, e.c.telegram_id.is_not(None), e.c.role == Role.ADMIN
     )
-    if assignee_id is not None:
-        stmt = stmt.where(e.c.id == assignee_id)
-    else:
-        stmt = stmt.where(e.c.role == Role.ADMIN)
-    sent = 0
-    for person in (await session.execute(stmt)).all():
-        row_id = await outbox.enqueue(
-            session,
-            channel=Channel.TELEGRAM,
-            recipient=person.telegram_id,
-            kind=LEAD_CARD,
-            payload={"lead_id": lead_id, "unassigned": assignee_id is None},
-            now=now,
-            locale=person.locale or default_locale,
-            entity=("lead", lead_id),
-            dedupe_key=f"{LEAD_CARD}:{lead_id}:{person.id}",
-        )
-        sent += row_id is not None
-    return sent
+    return [(row.id, row.telegram_id, row.locale) for row in (await session.execute(stmt)).all()]
 
 
 async def lead_changed(session: AsyncSession, *, lead_id: int, now: datetime) -> int:

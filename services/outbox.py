@@ -38,45 +38,63 @@ class Claimed:
     attempts: int
 
 
-async def enqueue(
-    session: AsyncSession,
-    *,
-    channel: Channel,
-    recipient: str | int,
-    kind: str,
-    payload: dict[str, Any],
-    now: datetime,
-    locale: str = "ru",
-    lane: OutboxLane = OutboxLane.INTERACTIVE,
-    dedupe_key: str | None = None,
-    entity: tuple[str, int] | None = None,
-    thread_id: int | None = None,
-    edit_of_id: int | None = None,
-) -> int | None:
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to write: addressing, content, and how to find or dedupe it later."""
+
+    channel: Channel
+    recipient: str | int
+    kind: str
+    payload: dict[str, Any]
+    locale: str = "ru"
+    lane: OutboxLane = OutboxLane.INTERACTIVE
+    dedupe_key: str | None = None
+    entity: tuple[str, int] | None = None
+    thread_id: int | None = None
+    edit_of_id: int | None = None
+
+
+async def enqueue(session: AsyncSession, *, now: datetime, **message: Any) -> int | None:
     """Write one outgoing message; returns its id, or None if `dedupe_key` was already used."""
-    values = dict(
-        channel=channel,
-        recipient=str(recipient),
-        kind=kind,
-        payload=payload,
-        locale=locale,
-        lane=lane,
-        dedupe_key=dedupe_key,
-        thread_id=thread_id,
-        edit_of_id=edit_of_id,
-        entity_type=entity[0] if entity else None,
-        entity_id=entity[1] if entity else None,
-        status=OutboxStatus.PENDING,
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-        updated_at=now,
-    )
-    stmt = insert_ignoring_conflicts(session, OutboxMessage.__table__).values(**values)
-    row_id = (await session.execute(stmt.returning(OutboxMessage.id))).scalar_one_or_none()
-    if row_id is not None:
-        session.info[OUTBOX_DIRTY] = True
+    [row_id] = await enqueue_many(session, [Outgoing(**message)], now=now)
     return row_id
+
+
+async def enqueue_many(
+    session: AsyncSession, messages: list[Outgoing], *, now: datetime
+) -> list[int | None]:
+    """Write several messages in one statement (ids in order; None for a used dedupe_key)."""
+    if not messages:
+        return []
+    rows = [
+        dict(
+            channel=m.channel,
+            recipient=str(m.recipient),
+            kind=m.kind,
+            payload=m.payload,
+            locale=m.locale,
+            lane=m.lane,
+            dedupe_key=m.dedupe_key,
+            thread_id=m.thread_id,
+            edit_of_id=m.edit_of_id,
+            entity_type=m.entity[0] if m.entity else None,
+            entity_id=m.entity[1] if m.entity else None,
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        for m in messages
+    ]
+    o = OutboxMessage.__table__
+    stmt = insert_ignoring_conflicts(session, o).returning(o.c.id, o.c.dedupe_key)
+    written = (await session.execute(stmt, rows)).all()
+    if written:
+        session.info[OUTBOX_DIRTY] = True
+    by_key = {key: row_id for row_id, key in written if key is not None}
+    unkeyed = iter(sorted(row_id for row_id, key in written if key is None))
+    return [by_key.get(m.dedupe_key) if m.dedupe_key else next(unkeyed) for m in messages]
 
 
 async def claim_due(

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from models.lead import UTM_FIELDS
 from services import leads
+from services.intake import Incoming
 from webhooks.common import BadBody, json_error, read_fields, secret_matches
 from webhooks.context import container_of
 
@@ -71,13 +72,8 @@ async def receive(request: web.Request) -> web.Response:
                 {"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()
             ],
         )
-    async with container.db.unit_of_work() as session:
-        result = await leads.register_incoming(
-            session,
-            lead_in,
-            company=container.company,
-            event=(f"form:{source}", event_id) if event_id else None,
-        )
+    event = (f"form:{source}", event_id) if event_id else None
+    result = await container.intake.submit(Incoming(lead_in, event))
     return web.json_response(
         {
             "status": "ok",

@@ -171,7 +171,6 @@ def upgrade() -> None:
         sa.Column("locale", sa.String(length=8), nullable=True),
         sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.Column("on_shift", sa.Boolean(), server_default=sa.true(), nullable=False),
-        sa.Column("last_assigned_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("login", sa.String(length=64), nullable=True),
         sa.Column("password_hash", sa.String(length=255), nullable=True),
         sa.Column("invite_code", sa.String(length=64), nullable=True),
@@ -1005,6 +1004,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_tasks_client_id"), ["client_id"], unique=False)
         batch_op.create_index("ix_tasks_status_remind", ["status", "remind_at"], unique=False)
 
+    op.create_table(
+        "counters",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_counters")),
+    )
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("CREATE SEQUENCE assignment_turn")
     _seed_default_pipeline()
 
 
@@ -1045,6 +1052,9 @@ def _seed_default_pipeline() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP SEQUENCE IF EXISTS assignment_turn")
+    op.drop_table("counters")
     with op.batch_alter_table("tasks", schema=None) as batch_op:
         batch_op.drop_index("ix_tasks_status_remind")
         batch_op.drop_index(batch_op.f("ix_tasks_client_id"))

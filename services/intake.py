@@ -1,0 +1,327 @@
+"""Intake: incoming requests from any channel become leads, set-based.
+
+`register_many` takes a batch of requests (the HTTP edge groups concurrent deliveries into
+one unit of work) and does the work of each step for the whole batch in one statement:
+validate → record deliveries (dedupe) → find clients by any identity → assign →
+create clients and attach identities → insert leads → write cards to the outbox.
+`register_incoming` is the same path for one request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Channel, InboundEvent, Lead, LeadStatus, Office
+from models.db import insert_ignoring_conflicts
+from models.lead import UTM_FIELDS
+from services import assignment, clients, notify
+from services.assignment import Assignment, Reason
+from services.clients import Identity, ResolvedClient
+from services.context import Company
+from services.errors import DomainError, InvalidEmail, InvalidInput, InvalidPhone
+from services.identities import normalize_email, normalize_phone
+
+
+class LeadIn(BaseModel):
+    """An incoming request, whatever the channel that brought it."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    source: str = Field(min_length=1, max_length=100)
+    name: str | None = Field(default=None, max_length=300)
+    phone: str | None = Field(default=None, max_length=100)
+    email: str | None = Field(default=None, max_length=320)
+    comment: str | None = Field(default=None, max_length=10_000)
+    form_name: str | None = Field(default=None, max_length=200)
+    landing_url: str | None = Field(default=None, max_length=2000)
+    office: str | None = Field(default=None, max_length=200)
+    utm: dict[str, str] = Field(default_factory=dict)
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name", "phone", "email", "comment", "form_name", "landing_url", "office")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @field_validator("utm")
+    @classmethod
+    def _known_utm(cls, value: dict[str, str]) -> dict[str, str]:
+        return {k: v[:300] for k, v in value.items() if k in UTM_FIELDS and v}
+
+
+@dataclass(frozen=True)
+class Incoming:
+    lead: LeadIn
+    event: tuple[str, str] | None = None  # the provider's (source, delivery id): dedupe key
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    duplicate: bool
+    lead_id: int | None = None
+    client_id: int | None = None
+    returning: bool = False
+    assignee_id: int | None = None
+    reason: Reason | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+DUPLICATE = IntakeResult(duplicate=True)
+
+
+@dataclass
+class _Item:
+    incoming: Incoming
+    identities: list[Identity] = field(default_factory=list)
+    phone: str | None = None
+    raw_phone: str | None = None
+    email: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    office_id: int | None = None
+    client: ResolvedClient | None = None
+    returning: bool = False
+    chosen: Assignment | None = None
+    lead_id: int | None = None
+
+    @property
+    def lead(self) -> LeadIn:
+        return self.incoming.lead
+
+
+async def register_incoming(
+    session: AsyncSession,
+    lead_in: LeadIn,
+    *,
+    company: Company,
+    event: tuple[str, str] | None = None,
+) -> IntakeResult:
+    """Record one incoming request; raises the typed error of a request a user got wrong."""
+    [result] = await register_many(session, [Incoming(lead_in, event)], company=company)
+    if isinstance(result, DomainError):
+        raise result
+    return result
+
+
+async def register_many(
+    session: AsyncSession, batch: list[Incoming], *, company: Company
+) -> list[IntakeResult | DomainError]:
+    """Register a batch; each request gets its result, or the error of its own bad input."""
+    results: list[IntakeResult | DomainError | None] = [None] * len(batch)
+    items: dict[int, _Item] = {}
+    for i, incoming in enumerate(batch):
+        item = _normalise(incoming, company.region)
+        if isinstance(item, DomainError):
+            results[i] = item
+        else:
+            items[i] = item
+    for i in await _record_deliveries(session, items, company):
+        results[i] = DUPLICATE
+        del items[i]
+    if items:
+        now = company.clock.now()
+        work = list(items.values())
+        await _resolve_offices(session, work)
+        await _find_clients(session, work)
+        await _assign(session, work, now, company)
+        await _create_clients(session, work, now)
+        await _insert_leads(session, work, now)
+        await notify.leads_arrived(
+            session,
+            [(item.lead_id, item.chosen) for item in work],  # type: ignore[misc]
+            now=now,
+            default_locale=company.locale,
+        )
+        for i, item in items.items():
+            results[i] = _result(item)
+    return results  # type: ignore[return-value]
+
+
+def _normalise(incoming: Incoming, region: str) -> _Item | DomainError:
+    item = _Item(incoming)
+    lead = incoming.lead
+    if lead.phone:
+        try:
+            item.phone = normalize_phone(lead.phone, region)
+            item.identities.append((Channel.PHONE, item.phone))
+        except InvalidPhone:
+            item.raw_phone = lead.phone
+            item.warnings.append("invalid_phone")
+    if lead.email:
+        try:
+            item.email = normalize_email(lead.email)
+            item.identities.append((Channel.EMAIL, item.email))
+        except InvalidEmail:
+            item.warnings.append("invalid_email")
+    if not item.identities and not item.raw_phone and not lead.name:
+        return InvalidInput("a lead needs a phone, an e-mail or at least a name")
+    return item
+
+
+async def _record_deliveries(
+    session: AsyncSession, items: dict[int, _Item], company: Company
+) -> list[int]:
+    """Record each delivery once; returns the batch positions that are repeats.
+
+    A concurrent duplicate waits on the unique (source, external_id) index and then sees the
+    row (PostgreSQL), or is serialised by the write lock (SQLite).
+    """
+    keyed = [(i, item.incoming.event) for i, item in items.items() if item.incoming.event]
+    if not keyed:
+        return []
+    now = company.clock.now()
+    stmt = insert_ignoring_conflicts(session, InboundEvent.__table__).returning(
+        InboundEvent.source, InboundEvent.external_id
+    )
+    params = [dict(source=s, external_id=e[:200], received_at=now) for _, (s, e) in keyed]
+    fresh = {tuple(row) for row in (await session.execute(stmt, params)).all()}
+    repeats, seen = [], set()
+    for i, (source, external_id) in keyed:
+        key = (source, external_id[:200])
+        if key not in fresh or key in seen:
+            repeats.append(i)
+        seen.add(key)
+    return repeats
+
+
+async def _resolve_offices(session: AsyncSession, work: list[_Item]) -> None:
+    names = {item.lead.office for item in work if item.lead.office}
+    if not names:
+        return
+    rows = await session.execute(sa.select(Office.name, Office.id).where(Office.name.in_(names)))
+    ids = {name: office_id for name, office_id in rows.all()}
+    for item in work:
+        if item.lead.office:
+            item.office_id = ids.get(item.lead.office)
+            if item.office_id is None:
+                item.warnings.append("unknown_office")  # kept; the office is left open
+
+
+async def _find_clients(session: AsyncSession, work: list[_Item]) -> None:
+    everyone = sorted({i for item in work for i in item.identities})
+    found = await clients.find_many(session, everyone)
+    for item in work:
+        item.client = clients.best_match(found, item.identities)
+
+
+async def _assign(
+    session: AsyncSession, work: list[_Item], now: datetime, company: Company
+) -> None:
+    """Returning clients go to their owner; the rest take turns, one turn per person however
+    many of their leads are in the batch."""
+    people: dict[object, list[_Item]] = {}
+    person_of: dict[Identity, object] = {}
+    for n, item in enumerate(work):
+        owner = item.client.owner if item.client else None
+        if owner is not None:
+            item.chosen = Assignment(
+                owner.id, owner.office_id, Reason.OWNER, owner.telegram_id, owner.locale
+            )
+            item.returning = True
+            continue
+        key: object = (
+            ("client", item.client.id)
+            if item.client
+            else next((person_of[i] for i in item.identities if i in person_of), ("new", n))
+        )
+        person_of.update({i: key for i in item.identities})
+        people.setdefault(key, []).append(item)
+    firsts = [group[0] for group in people.values()]
+    offices = [i.office_id or (i.client.office_id if i.client else None) for i in firsts]
+    choices = await assignment.choose_many(session, offices, now=now, timezone=company.timezone)
+    for group, choice in zip(people.values(), choices, strict=True):
+        for position, item in enumerate(group):
+            later = position > 0 and choice.employee_id is not None
+            item.chosen = replace(choice, reason=Reason.OWNER) if later else choice
+            item.returning = item.client is not None or position > 0
+
+
+async def _create_clients(session: AsyncSession, work: list[_Item], now: datetime) -> None:
+    """One new client per new person; returning clients get the addresses not yet on
+    record, a missing name and an owner."""
+    new: dict[object, list[_Item]] = {}
+    person_of: dict[Identity, object] = {}
+    seen: list[clients.Seen] = []
+    for n, item in enumerate(work):
+        assert item.chosen is not None
+        if item.client is not None:
+            seen.append(
+                clients.Seen(item.client, item.identities, item.lead.name, item.chosen.employee_id)
+            )
+            continue
+        key = next((person_of[i] for i in item.identities if i in person_of), n)
+        person_of.update({i: key for i in item.identities})
+        new.setdefault(key, []).append(item)
+    await clients.update_seen_many(session, seen, now=now)
+    groups = list(new.values())
+    created = await clients.create_many(
+        session,
+        [
+            clients.NewClient(
+                sorted({i for it in g for i in it.identities}),
+                g[0].lead.name,
+                g[0].chosen.employee_id if g[0].chosen else None,
+            )
+            for g in groups
+        ],
+        now=now,
+    )
+    for group, client in zip(groups, created, strict=True):
+        for item in group:
+            item.client = client
+            item.returning = item.returning or not client.created
+
+
+async def _insert_leads(session: AsyncSession, work: list[_Item], now: datetime) -> None:
+    stmt = sa.insert(Lead.__table__).returning(Lead.id, sort_by_parameter_order=True)
+    rows = await session.execute(stmt, [_lead_row(item, now) for item in work])
+    for item, lead_id in zip(work, rows.scalars().all(), strict=True):
+        item.lead_id = lead_id
+
+
+def _lead_row(item: _Item, now: datetime) -> dict[str, Any]:
+    lead, chosen, client = item.lead, item.chosen, item.client
+    assert chosen is not None and client is not None
+    extra = dict(lead.extra)
+    if "invalid_email" in item.warnings:
+        extra["raw_email"] = lead.email
+    if "unknown_office" in item.warnings:
+        extra["unknown_office"] = lead.office
+    return dict(
+        client_id=client.id,
+        status=LeadStatus.NEW,
+        source=lead.source,
+        form_name=lead.form_name,
+        landing_url=lead.landing_url,
+        name=lead.name,
+        phone=item.phone,
+        raw_phone=item.raw_phone,
+        phone_invalid=item.raw_phone is not None,
+        email=item.email,
+        comment=lead.comment,
+        extra=extra,
+        office_id=item.office_id or chosen.office_id,
+        assignee_id=chosen.employee_id,
+        is_returning=item.returning,
+        created_at=now,
+        updated_at=now,
+        **{k: lead.utm.get(k) for k in UTM_FIELDS},
+    )
+
+
+def _result(item: _Item) -> IntakeResult:
+    assert item.client is not None and item.chosen is not None
+    return IntakeResult(
+        False,
+        item.lead_id,
+        item.client.id,
+        item.returning,
+        item.chosen.employee_id,
+        item.chosen.reason,
+        item.warnings,
+    )

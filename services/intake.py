@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Channel, InboundEvent, Lead, LeadStatus, Office
@@ -44,6 +44,12 @@ class LeadIn(BaseModel):
     utm: dict[str, str] = Field(default_factory=dict)
     extra: dict[str, Any] = Field(default_factory=dict)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        # NUL can't be stored in PostgreSQL text or JSONB; it is never meant in a form.
+        return _strip_nul(data)
+
     @field_validator("name", "phone", "email", "comment", "form_name", "landing_url", "office")
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
@@ -53,6 +59,16 @@ class LeadIn(BaseModel):
     @classmethod
     def _known_utm(cls, value: dict[str, str]) -> dict[str, str]:
         return {k: v[:300] for k, v in value.items() if k in UTM_FIELDS and v}
+
+
+def _strip_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_strip_nul(k): _strip_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strip_nul(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)

@@ -22,12 +22,16 @@ class BadBody(Exception):
     """The body could not be read in the content type it claims."""
 
 
+def _no_constants(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
 async def read_fields(request: web.Request) -> dict[str, Any]:
     """A flat dict of fields from a JSON, urlencoded or multipart body (files are skipped)."""
     content_type = request.content_type
     if content_type == "application/json" or content_type.endswith("+json"):
         try:
-            data = json.loads(await request.read() or b"{}")
+            data = json.loads(await request.read() or b"{}", parse_constant=_no_constants)
         except (ValueError, UnicodeDecodeError) as exc:
             raise BadBody(f"body is not valid JSON: {exc}") from None
         if not isinstance(data, dict):

@@ -157,6 +157,13 @@ async def test_malformed_input_gets_a_clear_4xx_and_writes_nothing(web, containe
     cases = [
         (dict(data="{not json", headers={**headers, "Content-Type": "application/json"}), 400),
         (dict(data="[1, 2]", headers={**headers, "Content-Type": "application/json"}), 400),
+        (
+            dict(
+                data='{"phone": "+79120001122", "x": NaN}',
+                headers={**headers, "Content-Type": "application/json"},
+            ),
+            400,
+        ),
         (dict(data="<xml/>", headers={**headers, "Content-Type": "text/xml"}), 400),
         (dict(json={"comment": "no way to reach me"}, headers=headers), 422),
         (dict(json={"phone": "+79120001122", "name": "x" * 301}, headers=headers), 422),

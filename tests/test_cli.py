@@ -1,0 +1,92 @@
+"""`crm` as an operator uses it: real processes, real exit codes, one clear message."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CRM = str(Path(sys.executable).parent / "crm")
+
+
+def crm(tmp_path: Path, *args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "FORMS"))}
+    environment["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'crm.sqlite3'}"
+    environment.update(env)
+    return subprocess.run(
+        [CRM, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=environment,
+        timeout=120,
+    )
+
+
+def test_migrate_then_add_an_employee_with_an_invite(tmp_path: Path) -> None:
+    assert crm(tmp_path, "migrate").returncode == 0
+    done = crm(
+        tmp_path,
+        "employee",
+        "add",
+        "--name",
+        "Анна",
+        "--role",
+        "employee",
+        "--phone",
+        "8 912 000-11-22",
+        "--office",
+        "Москва",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "employee id: 1" in done.stdout
+    assert 'send "/start ' in done.stdout  # no bot token: the command to send instead of a link
+
+
+def test_an_employee_with_a_telegram_id_needs_no_invite(tmp_path: Path) -> None:
+    done = crm(
+        tmp_path, "employee", "add", "--name", "Борис", "--role", "manager", "--telegram-id", "4242"
+    )
+    assert done.returncode == 0 and "invite" not in done.stdout
+    again = crm(
+        tmp_path, "employee", "add", "--name", "Вера", "--role", "employee", "--telegram-id", "4242"
+    )
+    assert again.returncode == 1
+    assert "already belongs" in again.stderr
+
+
+def test_create_admin_reads_the_password_from_stdin(tmp_path: Path) -> None:
+    done = crm(tmp_path, "create-admin", "boss", stdin="correct horse battery\n")
+    assert done.returncode == 0, done.stderr
+    assert "admin 'boss' created" in done.stdout and "/admin/" in done.stdout
+    short = crm(tmp_path, "create-admin", "boss2", "--password", "123")
+    assert short.returncode == 1 and "at least 8" in short.stderr
+    taken = crm(tmp_path, "create-admin", "boss", "--password", "another-password")
+    assert taken.returncode == 1 and "taken" in taken.stderr
+
+
+@pytest.mark.parametrize(
+    "variable, value",
+    [
+        ("TIMEZONE", "Mars/Olympus"),
+        ("HTTP_PORT", "eighty"),
+        ("DATABASE_URL", "mysql://x/y"),
+        ("TELEGRAM_BOT_TOKEN", "not-a-token"),
+        ("DIGEST_TIME", "25:00"),
+        ("LOCALE", "de"),
+    ],
+)
+def test_a_bad_setting_stops_with_one_line_naming_the_variable(tmp_path, variable, value):
+    done = crm(tmp_path, "migrate", **{variable: value})
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and variable in lines[0]
+
+
+def test_an_unknown_role_is_refused_by_the_parser(tmp_path: Path) -> None:
+    done = crm(tmp_path, "employee", "add", "--name", "X", "--role", "boss")
+    assert done.returncode == 2 and "invalid choice" in done.stderr

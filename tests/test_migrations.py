@@ -1,0 +1,42 @@
+"""The migrations build exactly the schema the models describe, on both databases."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+import models
+
+
+async def test_migrated_schema_matches_the_models(db):
+    def diff(connection):
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, models.Base.metadata)
+
+    async with db.engine.connect() as conn:
+        changes = await conn.run_sync(diff)
+    assert changes == []
+
+
+async def test_the_default_pipeline_has_the_seven_stages(db):
+    import sqlalchemy as sa
+
+    async with db.unit_of_work() as s:
+        names = (
+            (
+                await s.execute(
+                    sa.select(models.PipelineStage.name).order_by(models.PipelineStage.position)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert names == [
+        "Неразобранное",
+        "Первичный контакт",
+        "Переговоры",
+        "Принимают решение",
+        "Согласование договора",
+        "Успешно реализовано",
+        "Не реализовано",
+    ]

@@ -13,6 +13,7 @@ from aiogram import Bot, Dispatcher
 from aiohttp import web
 from redis.asyncio import Redis
 
+from admin_web import routes as admin_routes
 from bot.delivery import Sender
 from bot.telegram.factory import make_bot, make_dispatcher
 from bot.telegram.sender import TelegramSender
@@ -160,6 +161,7 @@ def build_web_app(container: Container) -> web.Application:
     app.router.add_get("/metrics", health.metrics)
     app.router.add_post("/webhooks/telegram", telegram.receive)
     app.router.add_post("/webhooks/forms/{source}", forms.receive)
+    admin_routes.setup(app)
     return app
 
 

@@ -1,0 +1,1 @@
+"""The admin web: what chat is bad at (bulk work, lists, settings)."""

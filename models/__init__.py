@@ -31,6 +31,7 @@ from models.office import Office, PhoneLine
 from models.outbox import OutboxMessage
 from models.task import Task
 from models.ticket import Ticket, TicketReply
+from models.web_session import WebSession
 
 __all__ = [
     "AuditEntry",
@@ -70,5 +71,6 @@ __all__ = [
     "Ticket",
     "TicketReply",
     "TicketStatus",
+    "WebSession",
     "WorkSchedule",
 ]

@@ -101,3 +101,43 @@ async def _open_deals(session: AsyncSession, lead: Lead) -> list[OpenDeal]:
         .limit(HISTORY_LIMIT)
     )
     return [OpenDeal(*row) for row in (await session.execute(stmt)).all()]
+
+
+@dataclass(frozen=True)
+class LeadRow:
+    id: int
+    created_at: datetime
+    name: str | None
+    phone: str | None
+    raw_phone: str | None
+    source: str
+    utm_source: str | None
+    status: LeadStatus
+    assignee: str | None
+    first_response_seconds: int | None
+
+
+async def recent(
+    session: AsyncSession, *, status: LeadStatus | None = None, limit: int = 100
+) -> list[LeadRow]:
+    """The newest leads for the admin list, optionally of one status."""
+    stmt = (
+        sa.select(
+            Lead.id,
+            Lead.created_at,
+            Lead.name,
+            Lead.phone,
+            Lead.raw_phone,
+            Lead.source,
+            Lead.utm_source,
+            Lead.status,
+            Employee.name,
+            Lead.first_response_seconds,
+        )
+        .outerjoin(Employee, Employee.id == Lead.assignee_id)
+        .order_by(Lead.id.desc())
+        .limit(limit)
+    )
+    if status is not None:
+        stmt = stmt.where(Lead.status == status)
+    return [LeadRow(*row) for row in (await session.execute(stmt)).all()]

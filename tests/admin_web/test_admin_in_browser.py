@@ -1,0 +1,103 @@
+"""The admin web in headless Chromium, as an admin uses it: sign in, see the leads, sign out."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+
+import pytest
+
+from app import build_web_app
+from services import employees, intake
+from tests import factories
+from tests.conftest import IN_CI
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[object]:
+    playwright_api = pytest.importorskip("playwright.async_api")
+    if not shutil.which("chromium"):
+        if IN_CI:
+            pytest.fail("chromium is not installed; CI requires it", pytrace=False)
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    async with playwright_api.async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture
+async def site(container, aiohttp_server, clock):
+    async with container.db.unit_of_work() as s:
+        await employees.create_admin(s, login="boss", password="correct horse", now=clock.now())
+        await factories.employee(s, clock, name="Анна")
+        await intake.register_incoming(
+            s,
+            intake.LeadIn(
+                source="form:tilda",
+                name="Иван Петров",
+                phone="89120001122",
+                utm={"utm_source": "yandex"},
+            ),
+            company=container.company,
+        )
+        await intake.register_incoming(
+            s,
+            intake.LeadIn(source="form:site", name="Ольга", phone="123"),
+            company=container.company,
+        )
+    server = await aiohttp_server(build_web_app(container))
+    return f"http://127.0.0.1:{server.port}"
+
+
+async def test_an_admin_signs_in_sees_the_leads_and_signs_out(browser, site):
+    page = await browser.new_page()
+    await page.goto(f"{site}/admin/")
+    assert page.url.endswith("/admin/login")  # no session: sent to the login page
+
+    await page.fill("#login", "boss")
+    await page.fill("#password", "wrong password")
+    await page.click("button[type=submit]")
+    assert await page.text_content("[role=alert]") == "Неверный логин или пароль"
+
+    await page.fill("#password", "correct horse")
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{site}/admin/")
+    rows = await page.locator("tbody tr").all_inner_texts()
+    assert len(rows) == 2
+    assert "Иван Петров" in rows[1] and "+7 912 000-11-22" in rows[1] and "yandex" in rows[1]
+    assert "Анна" in rows[1] and "новый" in rows[1]
+    assert "Ольга" in rows[0] and "123" in rows[0]
+
+    await page.click("text=спам")
+    assert await page.locator("tbody tr").count() == 0
+    assert "Лидов пока нет" in await page.inner_text("main")
+
+    await page.click("text=Выйти")
+    await page.wait_for_url(f"{site}/admin/login")
+    await page.goto(f"{site}/admin/")
+    assert page.url.endswith("/admin/login")  # the session is gone
+
+
+async def test_the_login_locks_after_repeated_wrong_passwords(browser, site):
+    page = await browser.new_page()
+    await page.goto(f"{site}/admin/login")
+    for _ in range(5):
+        await page.fill("#login", "boss")
+        await page.fill("#password", "guess")
+        await page.click("button[type=submit]")
+    await page.fill("#password", "correct horse")
+    await page.click("button[type=submit]")
+    assert "Слишком много" in await page.text_content("[role=alert]")
+    assert page.url.endswith("/admin/login")

@@ -56,10 +56,7 @@ async def find_many(
             c.c.office_id,
             c.c.name,
             c.c.merged_into_id,
-            e.c.id.label("owner_id"),
-            e.c.office_id.label("owner_office"),
-            e.c.telegram_id,
-            e.c.locale,
+            *_owner_columns(e),
         )
         .join(c, c.c.id == ci.c.client_id)
         .outerjoin(e, sa.and_(e.c.id == c.c.owner_id, e.c.is_active))
@@ -77,6 +74,16 @@ async def find_many(
         else:
             found[(row.channel, row.address)] = _resolved(row, known)
     return found
+
+
+def _owner_columns(e: sa.Table) -> list[sa.ColumnElement[object]]:
+    """What a returning client's card and assignment need to know about the owner."""
+    return [
+        e.c.id.label("owner_id"),
+        e.c.office_id.label("owner_office"),
+        e.c.telegram_id,
+        e.c.locale,
+    ]
 
 
 def best_match(
@@ -104,10 +111,7 @@ async def _by_id(
             c.c.office_id,
             c.c.name,
             c.c.merged_into_id,
-            e.c.id.label("owner_id"),
-            e.c.office_id.label("owner_office"),
-            e.c.telegram_id,
-            e.c.locale,
+            *_owner_columns(e),
         )
         .outerjoin(e, sa.and_(e.c.id == c.c.owner_id, e.c.is_active))
         .where(c.c.id == client_id)

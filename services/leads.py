@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Lead, LeadStatus
@@ -35,17 +37,7 @@ async def take(session: AsyncSession, lead_id: int, *, by: Actor, company: Compa
     lead.first_response_seconds = max(int((now - lead.created_at).total_seconds()), 0)
     await clients.set_owner_if_unowned(session, lead.client_id, by.id, now=now)
     await deals.open_for_lead(session, lead, owner_id=by.id, currency=company.currency, now=now)
-    await audit.log(
-        session,
-        action="lead.taken",
-        entity_type="lead",
-        entity_id=lead.id,
-        at=now,
-        actor_id=by.id,
-        actor_kind="employee",
-    )
-    await session.flush()
-    await notify.lead_changed(session, lead_id=lead.id, now=now)
+    await _changed(session, lead, "lead.taken", by=by, now=now)
     return lead
 
 
@@ -64,9 +56,17 @@ async def reject(
     lead.status, lead.closed_at, lead.closed_by_id = status, now, by.id
     if lead.first_response_seconds is None:
         lead.first_response_seconds = max(int((now - lead.created_at).total_seconds()), 0)
+    await _changed(session, lead, f"lead.{status.value}", by=by, now=now)
+    return lead
+
+
+async def _changed(
+    session: AsyncSession, lead: Lead, action: str, *, by: Actor, now: datetime
+) -> None:
+    """Audit the change and have every copy of the lead's card show it."""
     await audit.log(
         session,
-        action=f"lead.{status.value}",
+        action=action,
         entity_type="lead",
         entity_id=lead.id,
         at=now,
@@ -75,7 +75,6 @@ async def reject(
     )
     await session.flush()
     await notify.lead_changed(session, lead_id=lead.id, now=now)
-    return lead
 
 
 async def get(session: AsyncSession, lead_id: int) -> Lead:

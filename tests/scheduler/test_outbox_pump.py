@@ -199,3 +199,31 @@ async def test_never_more_than_30_per_second_overall_or_1_per_second_per_chat(
     assert busiest <= 30
     same_chat = [c.at for c in fake_tg.calls("sendMessage") if c.params["chat_id"] == 999]
     assert all(b - a >= 0.95 for a, b in itertools.pairwise(same_chat))
+
+
+async def test_two_workers_share_the_outbox_without_sending_anything_twice(
+    container, fake_tg, clock
+):
+    async with container.db.unit_of_work() as s:
+        for i in range(2):
+            for chat in range(1, 21):
+                await outbox.enqueue(
+                    s,
+                    channel=Channel.TELEGRAM,
+                    recipient=chat,
+                    kind="text",
+                    payload={"text": f"{chat}:{i}"},
+                    now=clock.now(),
+                )
+    senders = {Channel.TELEGRAM: TelegramSender(container.bot)}
+    workers = [OutboxPump(container.db, senders, {}, clock, batch=7) for _ in range(2)]
+
+    async def drain(pump: OutboxPump) -> None:
+        for _ in range(30):
+            await pump.run_once()
+
+    await asyncio.gather(*(drain(w) for w in workers))
+    sent = [c.params["text"] for c in fake_tg.calls("sendMessage")]
+    assert sorted(sent) == sorted(f"{chat}:{i}" for chat in range(1, 21) for i in range(2))
+    for chat in range(1, 21):
+        assert [m["text"] for m in fake_tg.sent_messages(chat)] == [f"{chat}:0", f"{chat}:1"]

@@ -26,7 +26,7 @@ from scheduler.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimite
 from services.clock import Clock, SystemClock
 from services.context import Company
 from services.errors import DomainError
-from webhooks import forms, health, telegram
+from webhooks import calls, forms, health, mango, telegram
 from webhooks.batching import IntakeBatcher
 from webhooks.common import json_error
 from webhooks.context import CONTAINER
@@ -161,6 +161,8 @@ def build_web_app(container: Container) -> web.Application:
     app.router.add_get("/metrics", health.metrics)
     app.router.add_post("/webhooks/telegram", telegram.receive)
     app.router.add_post("/webhooks/forms/{source}", forms.receive)
+    app.router.add_post("/webhooks/mango/events/{event}", mango.receive)
+    app.router.add_post("/webhooks/calls", calls.receive)
     admin_routes.setup(app)
     return app
 

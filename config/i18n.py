@@ -30,8 +30,10 @@ def _flatten(tree: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
     return items
 
 
-def translate(locale: str | None, key: str, **params: Any) -> str:
-    text = _catalog(locale or FALLBACK).get(key) or _catalog(FALLBACK).get(key) or key
+def translate(locale: str | None, key: str, *, default: str | None = None, **params: Any) -> str:
+    text = _catalog(locale or FALLBACK).get(key) or _catalog(FALLBACK).get(key)
+    if text is None:
+        text = default if default is not None else key
     return text.format(**params) if params else text
 
 
@@ -39,5 +41,5 @@ class Translator:
     def __init__(self, locale: str | None) -> None:
         self.locale = locale or FALLBACK
 
-    def __call__(self, key: str, **params: Any) -> str:
-        return translate(self.locale, key, **params)
+    def __call__(self, key: str, *, default: str | None = None, **params: Any) -> str:
+        return translate(self.locale, key, default=default, **params)

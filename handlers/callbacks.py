@@ -16,3 +16,12 @@ class LeadAction(enum.StrEnum):
 class LeadCallback(CallbackData, prefix="lead"):
     action: LeadAction
     lead_id: int
+
+
+class TaskAction(enum.StrEnum):
+    DONE = "done"
+
+
+class TaskCallback(CallbackData, prefix="task"):
+    action: TaskAction
+    task_id: int

@@ -9,6 +9,7 @@ from models.counter import Counter
 from models.deal import Deal, Pipeline, PipelineStage
 from models.employee import Employee, SalesPlan, WorkSchedule
 from models.enums import (
+    CallPhase,
     CallStatus,
     Channel,
     ClientKind,
@@ -37,6 +38,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Call",
+    "CallPhase",
     "CallStatus",
     "Channel",
     "ChannelIdentity",

@@ -82,6 +82,14 @@ class CallStatus(enum.StrEnum):
     MISSED = "missed"
 
 
+class CallPhase(enum.StrEnum):
+    """Where a live call is, from the PBX's events; it only ever moves forward."""
+
+    RINGING = "ringing"
+    TALKING = "talking"
+    ENDED = "ended"
+
+
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
     SENDING = "sending"

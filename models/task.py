@@ -36,3 +36,4 @@ class Task(IdMixin, TimestampMixin, Base):
     client_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("clients.id"), index=True)
     deal_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("deals.id"))
     lead_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("leads.id"))
+    call_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("calls.id"))

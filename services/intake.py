@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Channel, InboundEvent, Lead, LeadStatus, Office
+from models import Channel, InboundEvent, Lead, LeadStatus, Office, PhoneLine
 from models.db import insert_ignoring_conflicts
 from models.lead import UTM_FIELDS
 from services import assignment, clients, notify
@@ -41,6 +41,7 @@ class LeadIn(BaseModel):
     form_name: str | None = Field(default=None, max_length=200)
     landing_url: str | None = Field(default=None, max_length=2000)
     office: str | None = Field(default=None, max_length=200)
+    line_number: str | None = Field(default=None, max_length=32)  # the line that was called
     utm: dict[str, str] = Field(default_factory=dict)
     extra: dict[str, Any] = Field(default_factory=dict)
 
@@ -100,6 +101,7 @@ class _Item:
     email: str | None = None
     warnings: list[str] = field(default_factory=list)
     office_id: int | None = None
+    line_id: int | None = None
     client: ResolvedClient | None = None
     returning: bool = False
     chosen: Assignment | None = None
@@ -143,6 +145,7 @@ async def register_many(
         now = company.clock.now()
         work = list(items.values())
         await _resolve_offices(session, work)
+        await _resolve_lines(session, work)
         await _find_clients(session, work)
         await _assign(session, work, now, company)
         await _create_clients(session, work, now)
@@ -216,6 +219,18 @@ async def _resolve_offices(session: AsyncSession, work: list[_Item]) -> None:
             item.office_id = ids.get(item.lead.office)
             if item.office_id is None:
                 item.warnings.append("unknown_office")  # kept; the office is left open
+
+
+async def _resolve_lines(session: AsyncSession, work: list[_Item]) -> None:
+    numbers = {item.lead.line_number for item in work if item.lead.line_number}
+    if not numbers:
+        return
+    rows = await session.execute(
+        sa.select(PhoneLine.number, PhoneLine.id).where(PhoneLine.number.in_(numbers))
+    )
+    ids = {number: line_id for number, line_id in rows.all()}
+    for item in work:
+        item.line_id = ids.get(item.lead.line_number or "")
 
 
 async def _find_clients(session: AsyncSession, work: list[_Item]) -> None:
@@ -322,6 +337,7 @@ def _lead_row(item: _Item, now: datetime) -> dict[str, Any]:
         comment=lead.comment,
         extra=extra,
         office_id=item.office_id or chosen.office_id,
+        line_id=item.line_id,
         assignee_id=chosen.employee_id,
         is_returning=item.returning,
         created_at=now,

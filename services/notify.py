@@ -57,26 +57,115 @@ async def _admins(session: AsyncSession) -> list[tuple[int, int | None, str | No
 
 async def lead_changed(session: AsyncSession, *, lead_id: int, now: datetime) -> int:
     """Every copy of the lead's card is edited in place to show the new state."""
-    o = OutboxMessage.__table__
-    stmt = sa.select(o.c.id, o.c.recipient, o.c.locale, o.c.payload).where(
-        o.c.entity_type == "lead",
-        o.c.entity_id == lead_id,
-        o.c.kind == LEAD_CARD,
-        o.c.edit_of_id.is_(None),
-        o.c.status != OutboxStatus.DEAD,
+    return await _edit_cards(session, LEAD_CARD, "lead", lead_id, now)
+
+
+CALL_CARD = "call_card"
+TASK_CARD = "task_card"
+
+
+async def call_ringing(
+    session: AsyncSession,
+    *,
+    call_id: int,
+    employee: Employee,
+    now: datetime,
+    default_locale: str,
+) -> int | None:
+    """Screen-pop: the employee whose phone rings gets the caller's card (once per call)."""
+    if employee.telegram_id is None:
+        return None
+    return await outbox.enqueue(
+        session,
+        channel=Channel.TELEGRAM,
+        recipient=employee.telegram_id,
+        kind=CALL_CARD,
+        payload={"call_id": call_id},
+        now=now,
+        locale=employee.locale or default_locale,
+        entity=("call", call_id),
+        dedupe_key=f"{CALL_CARD}:{call_id}:{employee.id}",
     )
-    edits = 0
-    for card in (await session.execute(stmt)).all():
-        await outbox.enqueue(
-            session,
-            channel=Channel.TELEGRAM,
-            recipient=card.recipient,
-            kind=LEAD_CARD,
-            payload=card.payload,
-            now=now,
-            locale=card.locale,
-            entity=("lead", lead_id),
-            edit_of_id=card.id,
+
+
+async def call_changed(session: AsyncSession, *, call_id: int, now: datetime) -> int:
+    return await _edit_cards(session, CALL_CARD, "call", call_id, now)
+
+
+async def task_assigned(
+    session: AsyncSession,
+    *,
+    task_id: int,
+    assignee_id: int | None,
+    now: datetime,
+    default_locale: str,
+) -> int | None:
+    e = Employee.__table__
+    person = (
+        (
+            await session.execute(
+                sa.select(e.c.id, e.c.telegram_id, e.c.locale).where(e.c.id == assignee_id)
+            )
+        ).one_or_none()
+        if assignee_id is not None
+        else None
+    )
+    if person is None or person.telegram_id is None:
+        return None
+    return await outbox.enqueue(
+        session,
+        channel=Channel.TELEGRAM,
+        recipient=person.telegram_id,
+        kind=TASK_CARD,
+        payload={"task_id": task_id},
+        now=now,
+        locale=person.locale or default_locale,
+        entity=("task", task_id),
+        dedupe_key=f"{TASK_CARD}:{task_id}:{person.id}",
+    )
+
+
+async def task_changed(session: AsyncSession, *, task_id: int, now: datetime) -> int:
+    return await _edit_cards(session, TASK_CARD, "task", task_id, now)
+
+
+async def _edit_cards(
+    session: AsyncSession, kind: str, entity_type: str, entity_id: int, now: datetime
+) -> int:
+    """Edit every delivered copy of a card in place; an edit still waiting to go out already
+    shows the newest state (cards are rendered when sent), so no second one is queued."""
+    o = OutboxMessage.__table__
+    rows = (
+        await session.execute(
+            sa.select(
+                o.c.id, o.c.recipient, o.c.locale, o.c.payload, o.c.edit_of_id, o.c.status
+            ).where(
+                o.c.entity_type == entity_type,
+                o.c.entity_id == entity_id,
+                o.c.kind == kind,
+                o.c.status != OutboxStatus.DEAD,
+            )
         )
-        edits += 1
-    return edits
+    ).all()
+    waiting = {
+        r.edit_of_id
+        for r in rows
+        if r.edit_of_id is not None and r.status in (OutboxStatus.PENDING, OutboxStatus.FAILED)
+    }
+    edits = [
+        outbox.Outgoing(
+            channel=Channel.TELEGRAM,
+            recipient=r.recipient,
+            kind=kind,
+            payload=r.payload,
+            locale=r.locale,
+            entity=(entity_type, entity_id),
+            edit_of_id=r.id,
+        )
+        for r in rows
+        if r.edit_of_id is None
+        and r.id not in waiting
+        and r.status not in (OutboxStatus.PENDING, OutboxStatus.FAILED)
+    ]
+    await outbox.enqueue_many(session, edits, now=now)
+    return len(edits)

@@ -12,6 +12,8 @@ from models import LeadStatus
 from services.identities import format_phone
 from services.lead_cards import LeadCard
 
+Rendered = tuple[str, InlineKeyboardMarkup | None]
+
 
 def lead_card(
     card: LeadCard, t: Translator, *, unassigned: bool = False

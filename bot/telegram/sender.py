@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiogram import Bot
@@ -19,10 +20,10 @@ from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import GiveUp, RetryLater
-from bot.telegram import cards
+from bot.telegram import call_cards, cards
 from config.i18n import Translator
 from models import Channel
-from services import lead_cards, notify, outbox
+from services import client_cards, lead_cards, notify, outbox
 from services.errors import NotFound
 from services.outbox import Claimed
 
@@ -96,13 +97,43 @@ class TelegramSender:
     async def _render(
         self, row: Claimed, session: AsyncSession
     ) -> tuple[str, InlineKeyboardMarkup | None]:
-        t = Translator(row.locale)
-        if row.kind == notify.LEAD_CARD:
-            try:
-                card = await lead_cards.load(session, int(row.payload["lead_id"]))
-            except NotFound as exc:
-                raise GiveUp("the lead no longer exists") from exc
-            return cards.lead_card(card, t, unassigned=bool(row.payload.get("unassigned")))
-        if row.kind == "text":
-            return str(row.payload["text"]), None
-        raise GiveUp(f"no Telegram template for {row.kind!r}")
+        render = _TEMPLATES.get(row.kind)
+        if render is None:
+            raise GiveUp(f"no Telegram template for {row.kind!r}")
+        try:
+            return await render(session, row, Translator(row.locale))
+        except NotFound as exc:
+            raise GiveUp(f"{exc.message}: nothing to show") from exc
+
+
+Renderer = Callable[[AsyncSession, Claimed, Translator], Awaitable[cards.Rendered]]
+
+
+async def _lead(session: AsyncSession, row: Claimed, t: Translator) -> cards.Rendered:
+    card = await lead_cards.load(session, int(row.payload["lead_id"]))
+    return cards.lead_card(card, t, unassigned=bool(row.payload.get("unassigned")))
+
+
+async def _call(session: AsyncSession, row: Claimed, t: Translator) -> cards.Rendered:
+    return call_cards.call_card(
+        await client_cards.call_card(session, int(row.payload["call_id"])), t
+    )
+
+
+async def _task(session: AsyncSession, row: Claimed, t: Translator) -> cards.Rendered:
+    return call_cards.task_card(
+        await client_cards.task_card(session, int(row.payload["task_id"])), t
+    )
+
+
+async def _text(_session: AsyncSession, row: Claimed, _t: Translator) -> cards.Rendered:
+    return str(row.payload["text"]), None
+
+
+# The message kinds this channel can show (outbox `kind` → template).
+_TEMPLATES: dict[str, Renderer] = {
+    notify.LEAD_CARD: _lead,
+    notify.CALL_CARD: _call,
+    notify.TASK_CARD: _task,
+    "text": _text,
+}

@@ -1,0 +1,94 @@
+"""Call cards (screen-pop, edited as the call goes on) and task cards, for Telegram (HTML)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from config.i18n import Translator
+from handlers.callbacks import TaskAction, TaskCallback
+from models import CallStatus, Direction, TaskStatus
+from services.client_cards import CallCard, ClientSummary, TaskCard
+from services.identities import format_phone
+
+Rendered = tuple[str, InlineKeyboardMarkup | None]
+
+
+def call_card(card: CallCard, t: Translator) -> Rendered:
+    title = "call.incoming" if card.direction is Direction.IN else "call.outgoing"
+    number = format_phone(card.number) if card.number else t("call.hidden_number")
+    lines = [f"<b>{escape(t(title, number=number))}</b>"]
+    if card.line:
+        lines.append(escape(t("call.line", value=card.line)))
+    lines += ["", *client_lines(card.client, t), "", f"<b>{escape(_state(card, t))}</b>"]
+    if card.recording_id and not card.recording_url:
+        lines.append(escape(t("call.recording_ref", value=card.recording_id)))
+    markup = None
+    if card.recording_url:
+        markup = InlineKeyboardMarkup(
+            inline_keyboard=[
+                [InlineKeyboardButton(text=t("call.recording"), url=card.recording_url)]
+            ]
+        )
+    return "\n".join(lines), markup
+
+
+def _state(card: CallCard, t: Translator) -> str:
+    if card.status is CallStatus.MISSED:
+        return t("call.missed")
+    if card.phase == "ringing":
+        return t("call.ringing")
+    who = card.employee or "—"
+    if card.phase == "talking":
+        return t("call.talking", name=who)
+    if card.status is CallStatus.ANSWERED:
+        minutes, seconds = divmod(card.talk_seconds, 60)
+        return t("call.ended", name=who, duration=f"{minutes}:{seconds:02d}")
+    return t("call.ended_short")
+
+
+def task_card(card: TaskCard, t: Translator) -> Rendered:
+    lines = [f"<b>{escape(t('task.call_back', title=card.title))}</b>"]
+    lines += ["", *client_lines(card.client, t)]
+    if card.status is TaskStatus.OPEN:
+        lines += ["", escape(t("task.due_now"))]
+        button = InlineKeyboardButton(
+            text=t("button.done"),
+            callback_data=TaskCallback(action=TaskAction.DONE, task_id=card.task_id).pack(),
+        )
+        return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=[[button]])
+    lines += ["", f"<b>{escape(t('task.done', name=card.assignee or '—'))}</b>"]
+    return "\n".join(lines), None
+
+
+def client_lines(client: ClientSummary | None, t: Translator) -> list[str]:
+    if client is None or (not client.name and not client.recent and not client.open_deals):
+        return [escape(t("card.new_client"))]
+    lines = [escape(t("card.name", value=client.name or "—"))]
+    if client.owner:
+        lines.append(escape(t("call.owner", value=client.owner)))
+    if client.recent:
+        lines.append(escape(t("call.recent")))
+        lines += [
+            escape(
+                t(
+                    "call.contact",
+                    date=c.at.strftime("%d.%m.%Y"),
+                    detail=t(f"contact.{c.detail}", default=c.detail)
+                    if c.kind == "call"
+                    else c.detail,
+                )
+            )
+            for c in client.recent
+        ]
+    if client.open_deals:
+        lines.append(escape(t("card.open_deals")))
+        lines += [
+            escape(t("card.deal", title=title, stage=stage, amount=""))
+            for title, stage, _amount in client.open_deals
+        ]
+    if client.open_tasks:
+        lines.append(escape(t("call.open_tasks")))
+        lines += [escape(f"• {title}") for title, _due in client.open_tasks]
+    return lines

@@ -1,0 +1,34 @@
+"""The Done button on a task card."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.types import CallbackQuery
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from config.i18n import Translator
+from handlers.callbacks import TaskCallback
+from services import tasks
+from services.context import Company
+from services.employees import Actor
+
+
+def make_router() -> Router:
+    router = Router(name="staff.tasks")
+    router.callback_query.register(task_button, TaskCallback.filter())
+    return router
+
+
+async def task_button(
+    query: CallbackQuery,
+    callback_data: TaskCallback,
+    session: AsyncSession,
+    company: Company,
+    actor: Actor | None,
+    t: Translator,
+) -> None:
+    if actor is None:
+        await query.answer(t("alert.not_employee"), show_alert=True)
+        return
+    await tasks.complete(session, callback_data.task_id, by=actor, company=company)
+    await query.answer(t("alert.task_done"))

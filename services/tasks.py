@@ -1,0 +1,129 @@
+"""Tasks: due work for an employee. Here: "call back" tasks opened by missed calls."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Task, TaskKind, TaskStatus
+from services import access, audit, notify
+from services.context import Company
+from services.employees import Actor
+from services.errors import Conflict, NotFound
+from services.identities import format_phone
+
+
+async def open_call_back(
+    session: AsyncSession,
+    *,
+    client_id: int,
+    call_id: int,
+    lead_id: int | None,
+    assignee_id: int | None,
+    number: str | None,
+    now: datetime,
+    default_locale: str,
+) -> int:
+    """One open call-back task per client: a further missed call doesn't add another."""
+    stmt = (
+        sa.select(Task.id)
+        .where(
+            Task.client_id == client_id,
+            Task.kind == TaskKind.CALL_BACK,
+            Task.status == TaskStatus.OPEN,
+        )
+        .limit(1)
+    )
+    existing = (await session.execute(stmt)).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    task = Task(
+        kind=TaskKind.CALL_BACK,
+        title=f"☎ {format_phone(number) if number else ''}",
+        status=TaskStatus.OPEN,
+        due_at=now,
+        remind_at=now,
+        assignee_id=assignee_id,
+        client_id=client_id,
+        lead_id=lead_id,
+        call_id=call_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(task)
+    await session.flush()
+    await notify.task_assigned(
+        session, task_id=task.id, assignee_id=assignee_id, now=now, default_locale=default_locale
+    )
+    return task.id
+
+
+async def close_call_backs(
+    session: AsyncSession,
+    *,
+    client_id: int,
+    after: datetime | None,
+    call_id: int,
+    now: datetime,
+) -> list[int]:
+    """A call that got through after the missed one: its call-back tasks are done."""
+    stmt = sa.select(Task).where(
+        Task.client_id == client_id, Task.kind == TaskKind.CALL_BACK, Task.status == TaskStatus.OPEN
+    )
+    closed = []
+    for task in (await session.execute(stmt)).scalars():
+        if after is not None and task.created_at > after:
+            continue  # opened by a later missed call: this call did not answer it
+        task.status, task.done_at, task.updated_at = TaskStatus.DONE, now, now
+        await audit.log(
+            session,
+            action="task.done_by_call",
+            entity_type="task",
+            entity_id=task.id,
+            at=now,
+            call_id=call_id,
+        )
+        closed.append(task.id)
+    await session.flush()
+    for task_id in closed:
+        await notify.task_changed(session, task_id=task_id, now=now)
+    return closed
+
+
+async def complete(session: AsyncSession, task_id: int, *, by: Actor, company: Company) -> Task:
+    """The assignee (or a manager of the office, or an admin) marks the task done."""
+    task = await session.get(Task, task_id, with_for_update=True)
+    if task is None:
+        raise NotFound("no such task", task_id=task_id)
+    office_id = await _office_of(session, task)
+    access.require_lead_action(by, assignee_id=task.assignee_id, office_id=office_id)
+    if task.status is TaskStatus.DONE:
+        return task
+    if task.status is not TaskStatus.OPEN:
+        raise Conflict("the task is closed", key="error.task_closed")
+    now = company.clock.now()
+    task.status, task.done_at, task.updated_at = TaskStatus.DONE, now, now
+    await audit.log(
+        session,
+        action="task.done",
+        entity_type="task",
+        entity_id=task.id,
+        at=now,
+        actor_id=by.id,
+        actor_kind="employee",
+    )
+    await session.flush()
+    await notify.task_changed(session, task_id=task.id, now=now)
+    return task
+
+
+async def _office_of(session: AsyncSession, task: Task) -> int | None:
+    from models import Employee
+
+    if task.assignee_id is None:
+        return None
+    return (
+        await session.execute(sa.select(Employee.office_id).where(Employee.id == task.assignee_id))
+    ).scalar_one_or_none()

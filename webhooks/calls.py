@@ -1,0 +1,109 @@
+"""`POST /webhooks/calls`: the generic telephony contract (SPEC), so any PBX with a webhook
+can be wired in. One JSON object per call event:
+
+    {"call_id": "...", "direction": "in"|"out", "from": "...", "to": "...", "line": "...",
+     "status": "ringing"|"connected"|"answered"|"missed", "started_at": ISO 8601 or unix,
+     "duration": talk seconds, "recording_url": "...", "employee": "<extension>"}
+
+`ringing`/`connected` are live events (screen-pop; `employee` is whose phone rings);
+`answered`/`missed` are the final summary. Token: `CALLS_TOKEN` as `X-CRM-Token` or `?token=`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from models import Direction
+from services import calls
+from services.calls import CallEventIn, CallState, CallSummaryIn, Party
+from webhooks.common import BadBody, json_error, read_fields, secret_matches
+from webhooks.context import container_of
+
+PROVIDER = "generic"
+
+
+class GenericCallIn(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, str_strip_whitespace=True)
+
+    call_id: str = Field(min_length=1, max_length=200)
+    direction: Literal["in", "out"]
+    caller: str | None = Field(default=None, alias="from", max_length=200)
+    callee: str | None = Field(default=None, alias="to", max_length=200)
+    line: str | None = Field(default=None, max_length=32)
+    status: Literal["ringing", "connected", "answered", "missed"]
+    started_at: datetime
+    duration: int = Field(default=0, ge=0)
+    recording_url: str | None = Field(default=None, max_length=2000)
+    employee: str | None = Field(default=None, max_length=32)
+
+    @field_validator("started_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    def parties(self) -> tuple[Party, Party]:
+        outside = self.caller if self.direction == "in" else self.callee
+        ours = self.callee if self.direction == "in" else self.caller
+        client, staff = Party(number=outside), Party(number=ours, extension=self.employee)
+        return (client, staff) if self.direction == "in" else (staff, client)
+
+
+async def receive(request: web.Request) -> web.Response:
+    container = container_of(request)
+    expected = container.settings.calls_token
+    if not expected:
+        return json_error(403, "calls_disabled", "the calls webhook is off: set CALLS_TOKEN")
+    given = request.headers.get("X-CRM-Token") or request.query.get("token")
+    if not secret_matches(given, expected):
+        return json_error(401, "bad_token", "missing or wrong calls token")
+    try:
+        call = GenericCallIn.model_validate(await read_fields(request))
+    except BadBody as exc:
+        return json_error(400, "bad_body", str(exc))
+    except ValidationError as exc:
+        return json_error(
+            422,
+            "invalid_call",
+            "the call fields are not valid",
+            details=[
+                {"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()
+            ],
+        )
+    caller, callee = call.parties()
+    async with container.db.unit_of_work() as session:
+        if call.status in ("ringing", "connected"):
+            event = CallEventIn(
+                provider=PROVIDER,
+                entry_id=call.call_id,
+                leg_id=call.call_id,
+                seq=0 if call.status == "ringing" else 1,
+                state=CallState.APPEARED if call.status == "ringing" else CallState.CONNECTED,
+                at=call.started_at,
+                caller=caller,
+                callee=callee,
+                line_number=call.line,
+            )
+            outcome = await calls.record_event(session, event, company=container.company)
+        else:
+            answered = call.status == "answered"
+            summary = CallSummaryIn(
+                provider=PROVIDER,
+                entry_id=call.call_id,
+                direction=Direction.IN if call.direction == "in" else Direction.OUT,
+                caller=caller,
+                callee=callee,
+                line_number=call.line,
+                started_at=call.started_at,
+                answered=answered,
+                talk_seconds=call.duration if answered else 0,
+                ended_at=call.started_at + timedelta(seconds=call.duration),
+                recording_url=call.recording_url,
+            )
+            outcome = await calls.record_summary(session, summary, company=container.company)
+    return web.json_response(
+        {"status": "ok", "duplicate": outcome.duplicate, "call_id": outcome.call_id}
+    )

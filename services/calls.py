@@ -362,12 +362,19 @@ async def _by_entry(session: AsyncSession, provider: str, entry_id: str) -> Call
 
 
 def _phone(number: str | None, region: str) -> str | None:
+    """The outside party's number in E.164, or None for an extension, SIP URI or garbage.
+
+    PBXs write numbers as dialled ("8 912…") or as country code and digits without "+"
+    ("7912…", "375…"); the national reading is tried first, then the international one.
+    """
     if not number or number.startswith("sip:"):
         return None
-    try:
-        return normalize_phone(number, region, international=number.isdigit() and len(number) > 10)
-    except InvalidPhone:
-        return None
+    for candidate, international in ((number, False), (number, True)):
+        try:
+            return normalize_phone(candidate, region, international=international)
+        except InvalidPhone:
+            continue
+    return None
 
 
 async def _line_id(session: AsyncSession, number: str) -> int | None:

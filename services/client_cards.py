@@ -42,7 +42,7 @@ class ClientSummary:
     owner: str | None
     recent: list[Contact] = field(default_factory=list)
     open_deals: list[tuple[str, str, Decimal | None]] = field(default_factory=list)
-    open_tasks: list[tuple[str, datetime | None]] = field(default_factory=list)
+    open_tasks: list[tuple[str, str, datetime | None]] = field(default_factory=list)  # kind, title
 
 
 async def summary(
@@ -98,9 +98,11 @@ async def _open_deals(
     return [tuple(row) for row in rows.all()]  # type: ignore[misc]
 
 
-async def _open_tasks(session: AsyncSession, client_id: int) -> list[tuple[str, datetime | None]]:
+async def _open_tasks(
+    session: AsyncSession, client_id: int
+) -> list[tuple[str, str, datetime | None]]:
     rows = await session.execute(
-        sa.select(Task.title, Task.due_at)
+        sa.select(Task.kind, Task.title, Task.due_at)
         .where(Task.client_id == client_id, Task.status == TaskStatus.OPEN)
         .order_by(Task.due_at)
         .limit(RECENT)

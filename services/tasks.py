@@ -41,7 +41,7 @@ async def open_call_back(
         return existing
     task = Task(
         kind=TaskKind.CALL_BACK,
-        title=f"☎ {format_phone(number) if number else ''}",
+        title=format_phone(number) if number else "—",
         status=TaskStatus.OPEN,
         due_at=now,
         remind_at=now,

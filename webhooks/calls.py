@@ -48,7 +48,8 @@ class GenericCallIn(BaseModel):
     def parties(self) -> tuple[Party, Party]:
         outside = self.caller if self.direction == "in" else self.callee
         ours = self.callee if self.direction == "in" else self.caller
-        client, staff = Party(number=outside), Party(number=ours, extension=self.employee)
+        extension = self.employee or (ours if ours and ours.isdigit() and len(ours) <= 6 else None)
+        client, staff = Party(number=outside), Party(number=ours, extension=extension)
         return (client, staff) if self.direction == "in" else (staff, client)
 
 

@@ -49,7 +49,7 @@ def _state(card: CallCard, t: Translator) -> str:
 
 
 def task_card(card: TaskCard, t: Translator) -> Rendered:
-    lines = [f"<b>{escape(t('task.call_back', title=card.title))}</b>"]
+    lines = [f"<b>{escape(t('task.call_back', title=card.title))}</b>"]  # title: the number
     lines += ["", *client_lines(card.client, t)]
     if card.status is TaskStatus.OPEN:
         lines += ["", escape(t("task.due_now"))]
@@ -65,7 +65,7 @@ def task_card(card: TaskCard, t: Translator) -> Rendered:
 def client_lines(client: ClientSummary | None, t: Translator) -> list[str]:
     if client is None or (not client.name and not client.recent and not client.open_deals):
         return [escape(t("card.new_client"))]
-    lines = [escape(t("card.name", value=client.name or "—"))]
+    lines = [escape(t("card.name", value=client.name))] if client.name else []
     if client.owner:
         lines.append(escape(t("call.owner", value=client.owner)))
     if client.recent:
@@ -90,5 +90,8 @@ def client_lines(client: ClientSummary | None, t: Translator) -> list[str]:
         ]
     if client.open_tasks:
         lines.append(escape(t("call.open_tasks")))
-        lines += [escape(f"• {title}") for title, _due in client.open_tasks]
+        lines += [
+            escape("• " + (t("task.call_back", title=title) if kind == "call_back" else title))
+            for kind, title, _due in client.open_tasks
+        ]
     return lines

@@ -47,8 +47,8 @@ def lead_card(
 
 
 def _history(card: LeadCard, t: Translator) -> list[str]:
-    if not card.is_returning and not card.earlier and not card.open_deals:
-        return ["", escape(t("card.new_client"))]
+    if not card.earlier and not card.open_deals:
+        return [] if card.is_returning else ["", escape(t("card.new_client"))]
     lines = ["", escape(t("card.returning"))]
     for past in card.earlier:
         lines.append(

@@ -1,0 +1,125 @@
+"""POST /webhooks/calls: any PBX with a webhook gets the same behaviour as Mango."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from models import Call, CallStatus, Lead, PhoneLine, Task, TaskStatus
+from tests import factories
+
+TOKEN = {"X-CRM-Token": "calls-secret"}
+
+
+@pytest.fixture
+async def anna(container, clock):
+    container.settings.calls_token = "calls-secret"
+    async with container.db.unit_of_work() as s:
+        anna = await factories.employee(s, clock, name="Анна")
+        anna.extension = "201"
+        s.add(PhoneLine(number="+78005553535", name="Avito", source="avito", employee_id=anna.id))
+    return anna
+
+
+async def drain(container) -> None:
+    while await container.pump.run_once():
+        pass
+
+
+def call(**fields) -> dict:
+    return {
+        "call_id": "pbx-1",
+        "direction": "in",
+        "from": "+7 912 000-11-22",
+        "to": "8 800 555-35-35",
+        "line": "+78005553535",
+        "started_at": "2025-12-01T10:00:00+03:00",
+        **fields,
+    }
+
+
+async def test_ringing_pops_up_the_card_for_the_lines_owner_then_the_answer_updates_it(
+    web, container, fake_tg, anna
+):
+    response = await web.post("/webhooks/calls", json=call(status="ringing"), headers=TOKEN)
+    assert response.status == 200, await response.text()
+    await drain(container)
+    [card] = fake_tg.sent_messages(anna.telegram_id)
+    assert "Входящий звонок: +7 912 000-11-22" in card["text"] and "Линия: avito" in card["text"]
+    done = call(
+        status="answered",
+        duration=75,
+        employee="201",
+        recording_url="https://pbx.example.ru/rec/pbx-1.mp3",
+    )
+    assert (await web.post("/webhooks/calls", json=done, headers=TOKEN)).status == 200
+    await drain(container)
+    [card] = fake_tg.sent_messages(anna.telegram_id)
+    assert "Разговор завершён: Анна, 1:15" in card["text"]
+    [[button]] = card["reply_markup"]["inline_keyboard"]
+    assert button == {"text": "🎧 Запись разговора", "url": "https://pbx.example.ru/rec/pbx-1.mp3"}
+    async with container.db.unit_of_work() as s:
+        [row] = (await s.execute(sa.select(Call))).scalars().all()
+    assert (row.status, row.talk_seconds, row.employee_id) == (CallStatus.ANSWERED, 75, anna.id)
+
+
+async def test_a_missed_call_makes_a_lead_attributed_to_the_line_and_a_task(
+    web, container, fake_tg, anna
+):
+    response = await web.post("/webhooks/calls", json=call(status="missed"), headers=TOKEN)
+    assert response.status == 200
+    async with container.db.unit_of_work() as s:
+        [lead] = (await s.execute(sa.select(Lead))).scalars().all()
+        [task] = (await s.execute(sa.select(Task))).scalars().all()
+        line = (await s.execute(sa.select(PhoneLine))).scalar_one()
+    assert (lead.source, lead.line_id, lead.assignee_id) == ("call:avito", line.id, anna.id)
+    assert task.status is TaskStatus.OPEN and task.assignee_id == anna.id
+    back = call(
+        call_id="pbx-2",
+        direction="out",
+        status="answered",
+        duration=30,
+        started_at="2025-12-01T10:05:00+03:00",
+        **{"from": "201", "to": "89120001122"},
+    )
+    assert (await web.post("/webhooks/calls", json=back, headers=TOKEN)).status == 200
+    async with container.db.unit_of_work() as s:
+        assert (await s.get(Task, task.id)).status is TaskStatus.DONE
+
+
+@pytest.mark.parametrize("headers, status", [({}, 401), ({"X-CRM-Token": "nope"}, 401)])
+async def test_without_the_token_nothing_is_written(web, container, anna, headers, status):
+    response = await web.post("/webhooks/calls", json=call(status="missed"), headers=headers)
+    assert response.status == status
+    async with container.db.unit_of_work() as s:
+        assert await factories.count(s, Call) == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        call(status="exploded"),
+        call(direction="sideways", status="missed"),
+        {k: v for k, v in call(status="missed").items() if k != "call_id"},
+        call(status="missed", started_at="yesterday"),
+    ],
+)
+async def test_malformed_calls_get_422_and_write_nothing(web, container, anna, body):
+    response = await web.post("/webhooks/calls", json=body, headers=TOKEN)
+    assert response.status == 422
+    assert (await response.json())["details"]
+    async with container.db.unit_of_work() as s:
+        assert await factories.count(s, Call) == 0
+
+
+async def test_the_same_event_twice_is_one_call(web, container, anna):
+    for _ in range(2):
+        response = await web.post("/webhooks/calls", json=call(status="missed"), headers=TOKEN)
+    assert (await response.json())["duplicate"] is True
+    async with container.db.unit_of_work() as s:
+        assert (await factories.count(s, Call), await factories.count(s, Lead)) == (1, 1)
+
+
+async def test_the_calls_webhook_is_off_without_calls_token(web, container):
+    response = await web.post("/webhooks/calls", json=call(status="missed"), headers=TOKEN)
+    assert response.status == 403

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 from bot.delivery import GiveUp, RetryLater, Sender
 from metrics import OUTBOX_RESULTS, OUTBOX_SEND_SECONDS
@@ -18,6 +19,7 @@ from services.clock import Clock
 from services.outbox import Claimed
 
 log = logging.getLogger(__name__)
+RENDER_SESSIONS = 6
 
 
 class OutboxPump:
@@ -75,26 +77,58 @@ class OutboxPump:
             [r for r in rows if r.channel not in self.senders]
         )
         if rows:
-            await asyncio.gather(*(self._spawn(row) for row in rows))
+            prepared = await self._prepare(rows)
+            await asyncio.gather(
+                *(self._spawn(row, prepared[row.id]) for row in rows if row.id in prepared)
+            )
         return len(rows)
 
-    async def _spawn(self, row: Claimed) -> None:
-        task = asyncio.create_task(self.deliver(row))
+    async def _prepare(self, rows: list[Claimed]) -> dict[int, Any]:
+        """Render the batch before sending, so no connection is held during network I/O.
+
+        Rendering reads several rows per card; a few sessions side by side keep a busy event
+        loop from turning hundreds of sequential round trips into seconds of screen-pop delay.
+        """
+        prepared: dict[int, Any] = {}
+        failed: list[tuple[Claimed, GiveUp]] = []
+
+        async def render(chunk: list[Claimed]) -> None:
+            async with self.db.unit_of_work() as session:
+                for row in chunk:
+                    try:
+                        prepared[row.id] = await self.senders[row.channel].prepare(row, session)
+                    except GiveUp as exc:
+                        failed.append((row, exc))
+
+        lanes = 1 if self.db.is_sqlite else RENDER_SESSIONS
+        await asyncio.gather(*(render(rows[i::lanes]) for i in range(lanes) if rows[i::lanes]))
+        for row, exc in failed:
+            await self._record(row, "dead", str(exc))
+        return prepared
+
+    async def _spawn(self, row: Claimed, prepared: Any) -> None:
+        task = asyncio.create_task(self.deliver(row, prepared))
         self._inflight.add(task)
         try:
             await task
         finally:
             self._inflight.discard(task)
 
-    async def deliver(self, row: Claimed) -> None:
+    async def deliver(self, row: Claimed, prepared: Any = None) -> None:
+        """Send one claimed row (rendering it first unless the batch did) and record it."""
+        sender = self.senders[row.channel]
+        if prepared is None:
+            try:
+                async with self.db.unit_of_work() as session:
+                    prepared = await sender.prepare(row, session)
+            except GiveUp as exc:
+                await self._record(row, "dead", str(exc))
+                return
         limiter = self.limiters.get(row.channel)
         if limiter is not None:
             await limiter.acquire(row.recipient)
-        sender = self.senders[row.channel]
         with OUTBOX_SEND_SECONDS.labels(row.channel.value).time():
             try:
-                async with self.db.unit_of_work() as read_session:
-                    prepared = await sender.prepare(row, read_session)
                 provider_id = await sender.send(row, prepared)
             except RetryLater as exc:
                 await self._record(row, "retry", str(exc), exc.retry_after)

@@ -2,7 +2,8 @@
 
 Rows are written in the business transaction (`enqueue`) and delivered after commit by the
 pump, which claims due rows in short transactions. Per recipient only the oldest unsettled
-row is claimable, so a chat receives its messages in order; interactive rows go first.
+new message is claimable, so a chat receives its messages in order (edits of earlier
+messages don't hold new ones up); interactive rows go first.
 """
 
 from __future__ import annotations
@@ -110,6 +111,10 @@ async def claim_due(
             older.c.recipient == o.c.recipient,
             older.c.id < o.c.id,
             older.c.status.in_(UNSETTLED),
+            # A new message never waits behind an edit of an earlier one (edits are rendered
+            # when sent, so their relative order does not matter); an edit waits for what
+            # came before it, its original included.
+            sa.or_(older.c.edit_of_id.is_(None), o.c.edit_of_id.is_not(None)),
         )
         .exists()
     )
@@ -122,7 +127,13 @@ async def claim_due(
     candidates = (
         sa.select(o.c.id)
         .where(due, ~blocked_by_older, *([o.c.channel == channel] if channel else []))
-        .order_by(sa.case((o.c.lane == OutboxLane.INTERACTIVE, 0), else_=1), o.c.id)
+        # Interactive before bulk; within a lane new messages (a screen-pop card) before
+        # edits of earlier ones (a card catching up with its call), oldest first.
+        .order_by(
+            sa.case((o.c.lane == OutboxLane.INTERACTIVE, 0), else_=1),
+            sa.case((o.c.edit_of_id.is_(None), 0), else_=1),
+            o.c.id,
+        )
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":

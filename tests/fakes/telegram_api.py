@@ -153,6 +153,7 @@ class FakeTelegram:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
+        app.router.add_get("/_fake/calls", self._recorded)  # for benchmarks in another process
         self._closed.clear()
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -166,6 +167,10 @@ class FakeTelegram:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    async def _recorded(self, request: web.Request) -> web.Response:
+        """Recorded calls as JSON (`at` is time.monotonic(), one clock for the machine)."""
+        return await _recorded_calls(self, request)
 
     def calls(self, method: str) -> list[Call]:
         return [c for c in self.requests if c.method.lower() == method.lower()]
@@ -460,6 +465,15 @@ class FakeTelegram:
         return True
 
 
+async def _recorded_calls(fake: FakeTelegram, request: web.Request) -> web.Response:
+    method = request.query.get("method")
+    calls = fake.calls(method) if method else fake.requests
+    return web.json_response(
+        [{"method": c.method, "params": c.params, "at": c.at, "status": c.status} for c in calls],
+        dumps=lambda v: json.dumps(v, default=str),
+    )
+
+
 def _print_message(event: str, state: dict[str, Any]) -> None:
     markup = state["reply_markup"] if isinstance(state["reply_markup"], dict) else {}
     rows = markup.get("inline_keyboard") or markup.get("keyboard") or []
@@ -477,7 +491,8 @@ def _print_message(event: str, state: dict[str, Any]) -> None:
 async def _serve(args: argparse.Namespace) -> None:
     bot_id = int(args.token.split(":")[0]) if args.token.split(":")[0].isdigit() else 7000000001
     fake = FakeTelegram(token=args.token, bot_username=args.username, bot_id=bot_id)
-    fake.on_message = _print_message
+    if not args.quiet:
+        fake.on_message = _print_message
     base = await fake.start(host=args.host, port=args.port)
     print(
         f"Fake Telegram Bot API on {base} (token {args.token}); set TELEGRAM_API_BASE={base}",
@@ -498,6 +513,7 @@ def main(argv: list[str] | None = None) -> None:
         ("--username", "chatcrm_test_bot"),
     ):
         parser.add_argument(flag, default=default, type=type(default))
+    parser.add_argument("--quiet", action="store_true", help="don't print messages")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(parser.parse_args(argv)))
 

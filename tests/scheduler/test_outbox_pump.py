@@ -227,3 +227,37 @@ async def test_two_workers_share_the_outbox_without_sending_anything_twice(
     assert sorted(sent) == sorted(f"{chat}:{i}" for chat in range(1, 21) for i in range(2))
     for chat in range(1, 21):
         assert [m["text"] for m in fake_tg.sent_messages(chat)] == [f"{chat}:0", f"{chat}:1"]
+
+
+async def test_a_new_card_does_not_wait_behind_an_edit_of_an_older_one(container, fake_tg, clock):
+    async with container.db.unit_of_work() as s:
+        first = await outbox.enqueue(
+            s,
+            channel=Channel.TELEGRAM,
+            recipient=42,
+            kind="text",
+            payload={"text": "first card"},
+            now=clock.now(),
+        )
+    await container.pump.run_once()
+    fake_tg.fail_next("editMessageText", status=500, description="Internal Server Error")
+    async with container.db.unit_of_work() as s:
+        await outbox.enqueue(
+            s,
+            channel=Channel.TELEGRAM,
+            recipient=42,
+            kind="text",
+            payload={"text": "first card, edited"},
+            now=clock.now(),
+            edit_of_id=first,
+        )
+        await outbox.enqueue(
+            s,
+            channel=Channel.TELEGRAM,
+            recipient=42,
+            kind="text",
+            payload={"text": "second card"},
+            now=clock.now(),
+        )
+    await container.pump.run_once()  # the edit fails and waits for its retry
+    assert [m["text"] for m in fake_tg.sent_messages(42)] == ["first card", "second card"]

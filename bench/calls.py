@@ -222,9 +222,20 @@ async def run(args: argparse.Namespace) -> None:
     await seed(env, args.employees)
     port, bare_port = free_port(), free_port()
     crm = str(Path(sys.executable).parent / "crm")
-    product = subprocess.Popen(
-        [crm, "run"], cwd=ROOT, env={**env, "HTTP_PORT": str(port)}, stderr=subprocess.DEVNULL
-    )
+    if args.split:  # the scale-out layout: web, outbox worker and bot as separate processes
+        env["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+        roles = [["--only", "web"], ["--only", "worker"], ["--only", "bot"]]
+    else:
+        roles = [[]]
+    processes = [
+        subprocess.Popen(
+            [crm, "run", *role],
+            cwd=ROOT,
+            env={**env, "HTTP_PORT": str(port)},
+            stderr=subprocess.DEVNULL,
+        )
+        for role in roles
+    ]
     bare = await bare_server(bare_port)
     rng = random.Random(7)
     numbers = [f"7912{rng.randrange(10**7):07d}" for _ in range(args.numbers)]
@@ -244,6 +255,8 @@ async def run(args: argparse.Namespace) -> None:
         sends = await fake.wait_for("sendMessage", count=args.scenarios, timeout=args.drain_timeout)
         pops = _screen_pop_latencies(sends, plan, extensions, appeared)
         events = 4 * args.scenarios
+        layout = "web + worker + bot processes, Redis" if args.split else "one crm run process"
+        print(f"layout: {layout}")
         print(
             f"{args.scenarios} call scenarios x 4 Mango events, {args.numbers} numbers, "
             f"{args.employees} employees, {args.concurrency} at once; Telegram limits "
@@ -263,8 +276,9 @@ async def run(args: argparse.Namespace) -> None:
             f"p99 {p99:6.1f} ms   (at the fake Bot API)"
         )
     finally:
-        product.terminate()
-        product.wait(timeout=15)
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=15)
         await bare.cleanup()
         fake.stop()
 
@@ -312,6 +326,11 @@ def main() -> None:
     parser.add_argument("--global-rate", type=float, default=30)
     parser.add_argument("--chat-interval", type=float, default=1.0)
     parser.add_argument("--drain-timeout", type=float, default=600)
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="run web, worker and bot as separate processes (with Redis)",
+    )
     asyncio.run(run(parser.parse_args()))
 
 

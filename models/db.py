@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +102,12 @@ class Database:
 
 def insert_ignoring_conflicts(session: AsyncSession, table: sa.Table) -> Any:
     """`INSERT ... ON CONFLICT DO NOTHING` for the session's backend (SQLite or PostgreSQL)."""
-    if session.get_bind().dialect.name == "postgresql":
+    return _insert_ignoring(session.get_bind().dialect.name, table)
+
+
+@cache  # statements are immutable; building them is a real cost on hot paths
+def _insert_ignoring(dialect: str, table: sa.Table) -> Any:
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert

@@ -113,22 +113,22 @@ async def record_event(
     ):
         return DUPLICATE
     direction = _direction(event.caller, event.callee)
-    call = await _call(
-        session,
-        event.provider,
-        event.entry_id,
-        direction,
-        event.caller,
-        event.callee,
-        event.line_number,
-        event.at,
-        company,
-    )
-    employee = await _employee(
-        session, event.callee if direction is Direction.IN else event.caller, call.line_id
-    )
-    if not _advance(call, event):
-        return CallOutcome(call.id)  # an older event of this leg, arriving late
+    with session.no_autoflush:
+        call = await _call(
+            session,
+            event.provider,
+            event.entry_id,
+            direction,
+            event.caller,
+            event.callee,
+            event.line_number,
+            event.at,
+            company,
+        )
+        if not _advance(call, event):
+            return CallOutcome(call.id)  # an older event of this leg, arriving late
+        ours = event.callee if direction is Direction.IN else event.caller
+        employee = await _employee(session, ours, call.line_id)
     if employee is not None and call.employee_id is None and direction is not Direction.IN:
         call.employee_id = employee.id
     if event.state is CallState.CONNECTED and employee is not None:
@@ -327,6 +327,7 @@ async def _call(
     company: Company,
 ) -> Call:
     call = await _by_entry(session, provider, entry_id)
+    created = call is None
     if call is None:
         call = Call(
             provider=provider,
@@ -345,10 +346,10 @@ async def _call(
         callee.number or callee.extension,
     )
     call.client_number = call.client_number or _phone(outside.number, company.region)
-    if line_number:
-        call.line_number = _phone(line_number, company.region) or line_number
-        call.line_id = call.line_id or await _line_id(session, call.line_number)
-    if call.client_id is None and call.client_number:
+    line = (_phone(line_number, company.region) or line_number) if line_number else None
+    if line and line != call.line_number:
+        call.line_number, call.line_id = line, await _line_id(session, line)
+    if created and call.client_number:
         found = await clients.find(session, [(Channel.PHONE, call.client_number)])
         call.client_id = found.id if found else None
     if call.started_at is None or at < call.started_at:
@@ -356,9 +357,29 @@ async def _call(
     return call
 
 
+_BY_ENTRY = (
+    sa.select(Call)
+    .where(Call.provider == sa.bindparam("provider"), Call.external_id == sa.bindparam("entry"))
+    .with_for_update()
+)
+_LINE = sa.select(PhoneLine.id).where(PhoneLine.number == sa.bindparam("number"))
+_E = Employee.__table__
+_BY_EXTENSION = (
+    sa.select(_E.c.id, _E.c.telegram_id, _E.c.locale)
+    .where(_E.c.extension == sa.bindparam("extension"), _E.c.is_active)
+    .limit(1)
+)
+_BY_LINE = (
+    sa.select(_E.c.id, _E.c.telegram_id, _E.c.locale)
+    .join(PhoneLine.__table__, PhoneLine.employee_id == _E.c.id)
+    .where(PhoneLine.id == sa.bindparam("line"), _E.c.is_active)
+    .limit(1)
+)
+
+
 async def _by_entry(session: AsyncSession, provider: str, entry_id: str) -> Call | None:
-    stmt = sa.select(Call).where(Call.provider == provider, Call.external_id == entry_id)
-    return (await session.execute(stmt.with_for_update())).scalar_one_or_none()
+    result = await session.execute(_BY_ENTRY, {"provider": provider, "entry": entry_id})
+    return result.scalar_one_or_none()
 
 
 def _phone(number: str | None, region: str) -> str | None:
@@ -378,22 +399,15 @@ def _phone(number: str | None, region: str) -> str | None:
 
 
 async def _line_id(session: AsyncSession, number: str) -> int | None:
-    stmt = sa.select(PhoneLine.id).where(PhoneLine.number == number)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return (await session.execute(_LINE, {"number": number})).scalar_one_or_none()
 
 
-async def _employee(session: AsyncSession, party: Party, line_id: int | None) -> Employee | None:
+async def _employee(session: AsyncSession, party: Party, line_id: int | None) -> sa.Row | None:
     """Whose phone this is: the extension, or else the owner of the line that was called."""
     if party.extension:
-        stmt = sa.select(Employee).where(Employee.extension == party.extension, Employee.is_active)
-        found = (await session.execute(stmt)).scalars().first()
+        found = (await session.execute(_BY_EXTENSION, {"extension": party.extension})).first()
         if found is not None:
             return found
     if line_id is not None:
-        stmt = (
-            sa.select(Employee)
-            .join(PhoneLine, PhoneLine.employee_id == Employee.id)
-            .where(PhoneLine.id == line_id, Employee.is_active)
-        )
-        return (await session.execute(stmt)).scalars().first()
+        return (await session.execute(_BY_LINE, {"line": line_id})).first()
     return None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cache
+
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import InboundEvent
-from models.db import insert_ignoring_conflicts
 from services.clock import Clock
 
 
@@ -16,9 +18,15 @@ async def record(session: AsyncSession, *, source: str, external_id: str, clock:
     and the provider's retry is processed again. A concurrent duplicate waits on the unique
     index and then sees the row (PostgreSQL) or is serialised by the write lock (SQLite).
     """
-    stmt = (
-        insert_ignoring_conflicts(session, InboundEvent.__table__)
-        .values(source=source, external_id=external_id[:200], received_at=clock.now())
-        .returning(InboundEvent.id)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none() is not None
+    stmt = _statement(session.get_bind().dialect.name)
+    params = {"source": source, "external_id": external_id[:200], "received_at": clock.now()}
+    return (await session.execute(stmt, params)).scalar_one_or_none() is not None
+
+
+@cache
+def _statement(dialect: str) -> sa.Insert:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(InboundEvent.__table__).on_conflict_do_nothing().returning(InboundEvent.id)

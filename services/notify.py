@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -68,7 +69,7 @@ async def call_ringing(
     session: AsyncSession,
     *,
     call_id: int,
-    employee: Employee,
+    employee: Any,  # anything with id, telegram_id and locale
     now: datetime,
     default_locale: str,
 ) -> int | None:
@@ -129,24 +130,24 @@ async def task_changed(session: AsyncSession, *, task_id: int, now: datetime) ->
     return await _edit_cards(session, TASK_CARD, "task", task_id, now)
 
 
+_O = OutboxMessage.__table__
+_CARDS_OF = sa.select(
+    _O.c.id, _O.c.recipient, _O.c.locale, _O.c.payload, _O.c.edit_of_id, _O.c.status
+).where(
+    _O.c.entity_type == sa.bindparam("entity_type"),
+    _O.c.entity_id == sa.bindparam("entity_id"),
+    _O.c.kind == sa.bindparam("kind"),
+    _O.c.status != OutboxStatus.DEAD,
+)
+
+
 async def _edit_cards(
     session: AsyncSession, kind: str, entity_type: str, entity_id: int, now: datetime
 ) -> int:
     """Edit every delivered copy of a card in place; an edit still waiting to go out already
     shows the newest state (cards are rendered when sent), so no second one is queued."""
-    o = OutboxMessage.__table__
-    rows = (
-        await session.execute(
-            sa.select(
-                o.c.id, o.c.recipient, o.c.locale, o.c.payload, o.c.edit_of_id, o.c.status
-            ).where(
-                o.c.entity_type == entity_type,
-                o.c.entity_id == entity_id,
-                o.c.kind == kind,
-                o.c.status != OutboxStatus.DEAD,
-            )
-        )
-    ).all()
+    params = {"entity_type": entity_type, "entity_id": entity_id, "kind": kind}
+    rows = (await session.execute(_CARDS_OF, params)).all()
     waiting = {
         r.edit_of_id
         for r in rows

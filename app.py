@@ -27,7 +27,7 @@ from services.clock import Clock, SystemClock
 from services.context import Company
 from services.errors import DomainError
 from webhooks import calls, forms, health, mango, telegram
-from webhooks.batching import IntakeBatcher
+from webhooks.batching import GroupCommit, calls_batcher, intake_batcher
 from webhooks.common import json_error
 from webhooks.context import CONTAINER
 
@@ -46,11 +46,13 @@ class Container:
     bot: Bot | None = None
     dispatcher: Dispatcher | None = None
     pump: OutboxPump | None = None
-    intake: IntakeBatcher = field(init=False)
+    intake: GroupCommit = field(init=False)
+    calls: GroupCommit = field(init=False)
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.intake = IntakeBatcher(self.db, self.company)
+        self.intake = intake_batcher(self.db, self.company)
+        self.calls = calls_batcher(self.db, self.company)
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None) -> Container:
@@ -113,6 +115,7 @@ class Container:
 
     async def close(self) -> None:
         await self.intake.close()
+        await self.calls.close()
         if self.pump is not None:
             await self.pump.stop()
         for task in list(self.background):

@@ -65,7 +65,15 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--telegram-id", type=int)
     add.add_argument("--phone")
     add.add_argument("--office", help="office name (created if new)")
+    add.add_argument("--extension", help="PBX extension, so calls find the employee")
     add.set_defaults(func=_employee_add)
+    line = sub.add_parser("line", help="manage phone lines").add_subparsers(title="actions")
+    add_line = line.add_parser("add", help="add a phone line (a named lead source)")
+    add_line.add_argument("--number", required=True)
+    add_line.add_argument("--name", required=True)
+    add_line.add_argument("--source", help="what the reports call it, e.g. yandex-direct")
+    add_line.add_argument("--employee-id", type=int, help="whose phone rings on this line")
+    add_line.set_defaults(func=_line_add)
     return parser
 
 
@@ -134,10 +142,31 @@ async def _employee_add(settings: Settings, args: argparse.Namespace) -> int:
             telegram_id=args.telegram_id,
             phone=args.phone,
             office=args.office,
+            extension=args.extension,
         )
         print(f"employee id: {new.id}")
         if new.invite_code:
             print(f"invite: {await _invite_link(settings, new.invite_code)}")
+        return 0
+
+    return await _with_db(settings, work)
+
+
+async def _line_add(settings: Settings, args: argparse.Namespace) -> int:
+    from services import lines
+    from services.clock import SystemClock
+
+    async def work(session: Any) -> int:
+        line_id = await lines.add(
+            session,
+            number=args.number,
+            name=args.name,
+            now=SystemClock().now(),
+            region=settings.default_region,
+            source=args.source,
+            employee_id=args.employee_id,
+        )
+        print(f"line id: {line_id}")
         return 0
 
     return await _with_db(settings, work)

@@ -411,3 +411,23 @@ async def _employee(session: AsyncSession, party: Party, line_id: int | None) ->
     if line_id is not None:
         return (await session.execute(_BY_LINE, {"line": line_id})).first()
     return None
+
+
+CallInput = CallEventIn | CallSummaryIn | RecordingIn
+
+
+async def record(session: AsyncSession, item: CallInput, *, company: Company) -> CallOutcome:
+    """Any call input, to the operation it is for."""
+    if isinstance(item, CallEventIn):
+        return await record_event(session, item, company=company)
+    if isinstance(item, CallSummaryIn):
+        return await record_summary(session, item, company=company)
+    return await attach_recording(session, item, company=company)
+
+
+async def record_many(
+    session: AsyncSession, items: list[CallInput], *, company: Company
+) -> list[CallOutcome]:
+    """A batch of call inputs in arrival order, in one unit of work (events of one call keep
+    their order; the call's row lock serialises batches that share a call)."""
+    return [await record(session, item, company=company) for item in items]

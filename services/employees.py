@@ -51,6 +51,7 @@ async def add(
     telegram_id: int | None = None,
     phone: str | None = None,
     office: str | None = None,
+    extension: str | None = None,
 ) -> NewEmployee:
     """Add an employee; without a Telegram id they get an invite code to bind one."""
     if not name.strip():
@@ -66,6 +67,7 @@ async def add(
         role=role,
         telegram_id=telegram_id,
         phone=normalize_phone(phone, region) if phone else None,
+        extension=extension.strip() if extension else None,
         office_id=await office_id(session, office, create=True, now=now) if office else None,
         created_at=now,
         updated_at=now,

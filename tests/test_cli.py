@@ -90,3 +90,38 @@ def test_a_bad_setting_stops_with_one_line_naming_the_variable(tmp_path, variabl
 def test_an_unknown_role_is_refused_by_the_parser(tmp_path: Path) -> None:
     done = crm(tmp_path, "employee", "add", "--name", "X", "--role", "boss")
     assert done.returncode == 2 and "invalid choice" in done.stderr
+
+
+def test_lines_and_extensions_wire_calls_to_people(tmp_path: Path) -> None:
+    done = crm(
+        tmp_path,
+        "employee",
+        "add",
+        "--name",
+        "Анна",
+        "--role",
+        "employee",
+        "--telegram-id",
+        "4242",
+        "--extension",
+        "101",
+    )
+    assert done.returncode == 0, done.stderr
+    line = crm(
+        tmp_path,
+        "line",
+        "add",
+        "--number",
+        "8 (495) 123-45-67",
+        "--name",
+        "Сайт",
+        "--source",
+        "yandex-direct",
+        "--employee-id",
+        "1",
+    )
+    assert line.returncode == 0 and "line id: 1" in line.stdout
+    again = crm(tmp_path, "line", "add", "--number", "+74951234567", "--name", "Дубль")
+    assert again.returncode == 1 and "already a line" in again.stderr
+    bad = crm(tmp_path, "line", "add", "--number", "12", "--name", "X")
+    assert bad.returncode == 1 and "phone" in bad.stderr

@@ -18,7 +18,6 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from models import Direction
-from services import calls
 from services.calls import CallEventIn, CallState, CallSummaryIn, Party
 from webhooks.common import BadBody, json_error, read_fields, secret_matches
 from webhooks.context import container_of
@@ -74,37 +73,39 @@ async def receive(request: web.Request) -> web.Response:
                 {"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()
             ],
         )
-    caller, callee = call.parties()
-    async with container.db.unit_of_work() as session:
-        if call.status in ("ringing", "connected"):
-            event = CallEventIn(
-                provider=PROVIDER,
-                entry_id=call.call_id,
-                leg_id=call.call_id,
-                seq=0 if call.status == "ringing" else 1,
-                state=CallState.APPEARED if call.status == "ringing" else CallState.CONNECTED,
-                at=call.started_at,
-                caller=caller,
-                callee=callee,
-                line_number=call.line,
-            )
-            outcome = await calls.record_event(session, event, company=container.company)
-        else:
-            answered = call.status == "answered"
-            summary = CallSummaryIn(
-                provider=PROVIDER,
-                entry_id=call.call_id,
-                direction=Direction.IN if call.direction == "in" else Direction.OUT,
-                caller=caller,
-                callee=callee,
-                line_number=call.line,
-                started_at=call.started_at,
-                answered=answered,
-                talk_seconds=call.duration if answered else 0,
-                ended_at=call.started_at + timedelta(seconds=call.duration),
-                recording_url=call.recording_url,
-            )
-            outcome = await calls.record_summary(session, summary, company=container.company)
+    outcome = await container.calls.submit(to_call_input(call))
     return web.json_response(
         {"status": "ok", "duplicate": outcome.duplicate, "call_id": outcome.call_id}
+    )
+
+
+def to_call_input(call: GenericCallIn) -> CallEventIn | CallSummaryIn:
+    """`ringing`/`connected` are live events; `answered`/`missed` the final summary."""
+    caller, callee = call.parties()
+    if call.status in ("ringing", "connected"):
+        ringing = call.status == "ringing"
+        return CallEventIn(
+            provider=PROVIDER,
+            entry_id=call.call_id,
+            leg_id=call.call_id,
+            seq=0 if ringing else 1,
+            state=CallState.APPEARED if ringing else CallState.CONNECTED,
+            at=call.started_at,
+            caller=caller,
+            callee=callee,
+            line_number=call.line,
+        )
+    answered = call.status == "answered"
+    return CallSummaryIn(
+        provider=PROVIDER,
+        entry_id=call.call_id,
+        direction=Direction.IN if call.direction == "in" else Direction.OUT,
+        caller=caller,
+        callee=callee,
+        line_number=call.line,
+        started_at=call.started_at,
+        answered=answered,
+        talk_seconds=call.duration if answered else 0,
+        ended_at=call.started_at + timedelta(seconds=call.duration),
+        recording_url=call.recording_url,
     )

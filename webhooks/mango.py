@@ -16,7 +16,6 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from models import Direction
-from services import calls
 from services.calls import CallEventIn, CallState, CallSummaryIn, Party, RecordingIn
 from webhooks.common import json_error, secret_matches
 from webhooks.context import container_of
@@ -52,13 +51,7 @@ async def receive(request: web.Request) -> web.Response:
         return json_error(422, "bad_event", f"not a Mango event: {exc}"[:500])
     if parsed is None:
         return web.json_response({"status": "ignored"})
-    async with container.db.unit_of_work() as session:
-        if isinstance(parsed, CallEventIn):
-            outcome = await calls.record_event(session, parsed, company=container.company)
-        elif isinstance(parsed, CallSummaryIn):
-            outcome = await calls.record_summary(session, parsed, company=container.company)
-        else:
-            outcome = await calls.attach_recording(session, parsed, company=container.company)
+    outcome = await container.calls.submit(parsed)
     return web.json_response({"status": "ok", "duplicate": outcome.duplicate})
 
 

@@ -12,7 +12,7 @@ from services import intake
 from services.errors import InvalidInput
 from services.intake import Incoming, LeadIn
 from tests import factories
-from webhooks.batching import IntakeBatcher
+from webhooks.batching import intake_batcher
 
 
 def incoming(phone: str | None, event: str | None = None, **fields: str) -> Incoming:
@@ -60,7 +60,7 @@ async def test_one_batch_with_repeats_new_people_returning_ones_and_bad_input(
 async def test_concurrent_posts_through_the_batcher(db, company, clock):
     async with db.unit_of_work() as s:
         await factories.employee(s, clock)
-    batcher = IntakeBatcher(db, company)
+    batcher = intake_batcher(db, company)
     try:
         same_delivery = [incoming("+79120001111", "same") for _ in range(10)]
         same_person = [incoming("8(912)000-22-22", f"p{i}") for i in range(10)]
@@ -84,7 +84,7 @@ async def test_concurrent_posts_through_the_batcher(db, company, clock):
 async def test_a_batch_that_fails_in_the_database_is_retried_one_by_one(db, company, clock):
     async with db.unit_of_work() as s:
         await factories.employee(s, clock)
-    batcher = IntakeBatcher(db, company)
+    batcher = intake_batcher(db, company)
     # NaN is not JSON: PostgreSQL's JSONB refuses the whole statement (SQLite stores it).
     broken = Incoming(LeadIn(source="form:site", phone="+79120004444", extra={"x": float("nan")}))
     try:

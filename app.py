@@ -74,7 +74,9 @@ class Container:
         senders: dict[Channel, Sender] = {}
         limiters: dict[Channel, RateLimiter] = {}
         if self.bot is not None:
-            senders[Channel.TELEGRAM] = TelegramSender(self.bot)
+            senders[Channel.TELEGRAM] = TelegramSender(
+                self.bot, public_url=self.settings.public_url
+            )
             s = self.settings
             rate, interval = s.telegram_global_rate, s.telegram_chat_interval
             limiters[Channel.TELEGRAM] = (

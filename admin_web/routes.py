@@ -14,9 +14,10 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from bot.mango.client import MangoError, recording_link
 from config.i18n import Translator
 from models import LeadStatus
-from services import lead_cards, web_sessions
+from services import calls, lead_cards, web_sessions
 from services.identities import format_phone
 from webhooks.context import container_of
 
@@ -38,6 +39,7 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/admin/login", login)
     app.router.add_post("/admin/logout", logout)
     app.router.add_get("/admin/", leads_page)
+    app.router.add_get("/admin/calls/{call_id:\\d+}/recording", call_recording)
 
 
 @web.middleware
@@ -112,3 +114,25 @@ async def leads_page(request: web.Request) -> web.StreamResponse:
         request, leads=rows, status=status, statuses=list(LeadStatus), me=request[EMPLOYEE]
     )
     return aiohttp_jinja2.render_template("leads.html", request, context)
+
+
+async def call_recording(request: web.Request) -> web.StreamResponse:
+    """The recording of a call: the PBX's URL, or a fresh link from Mango for its id."""
+    container = container_of(request)
+    async with container.db.unit_of_work() as session:
+        recording = await calls.recording_of(session, int(request.match_info["call_id"]))
+    if recording.url:
+        raise web.HTTPFound(recording.url)
+    settings = container.settings
+    if not (recording.recording_id and settings.mango_api_key and settings.mango_api_salt):
+        raise web.HTTPNotFound(text="the recording is kept at the PBX, which is not configured")
+    try:
+        link = await recording_link(
+            base=settings.mango_api_base,
+            key=settings.mango_api_key,
+            salt=settings.mango_api_salt,
+            recording_id=recording.recording_id,
+        )
+    except MangoError as exc:
+        raise web.HTTPBadGateway(text=str(exc)) from exc
+    raise web.HTTPFound(link)

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
 
     mango_api_key: str | None = None
     mango_api_salt: str | None = None
+    mango_api_base: str = "https://app.mango-office.ru/vpbx"  # commands (recording links)
     forms_token: str | None = None
     calls_token: str | None = None
 
@@ -95,7 +96,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
-    @field_validator("public_url", "telegram_api_base", "whatsapp_api_base")
+    @field_validator("public_url", "telegram_api_base", "whatsapp_api_base", "mango_api_base")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None:

@@ -15,22 +15,23 @@ from services.identities import format_phone
 Rendered = tuple[str, InlineKeyboardMarkup | None]
 
 
-def call_card(card: CallCard, t: Translator) -> Rendered:
+def call_card(card: CallCard, t: Translator, *, public_url: str | None = None) -> Rendered:
+    """`public_url` lets a recording kept at the PBX open through the admin web."""
     title = "call.incoming" if card.direction is Direction.IN else "call.outgoing"
     number = format_phone(card.number) if card.number else t("call.hidden_number")
     lines = [f"<b>{escape(t(title, number=number))}</b>"]
     if card.line:
         lines.append(escape(t("call.line", value=card.line)))
     lines += ["", *client_lines(card.client, t), "", f"<b>{escape(_state(card, t))}</b>"]
-    if card.recording_id and not card.recording_url:
+    link = card.recording_url
+    if link is None and card.recording_id and public_url:
+        link = f"{public_url}/admin/calls/{card.call_id}/recording"
+    if card.recording_id and link is None:
         lines.append(escape(t("call.recording_ref", value=card.recording_id)))
     markup = None
-    if card.recording_url:
-        markup = InlineKeyboardMarkup(
-            inline_keyboard=[
-                [InlineKeyboardButton(text=t("call.recording"), url=card.recording_url)]
-            ]
-        )
+    if link:
+        button = InlineKeyboardButton(text=t("call.recording"), url=link)
+        markup = InlineKeyboardMarkup(inline_keyboard=[[button]])
     return "\n".join(lines), markup
 
 

@@ -40,9 +40,12 @@ class Rendered:
 class TelegramSender:
     channel = Channel.TELEGRAM
 
-    def __init__(self, bot: Bot, request_timeout: float = REQUEST_TIMEOUT) -> None:  # seconds
+    def __init__(
+        self, bot: Bot, request_timeout: float = REQUEST_TIMEOUT, public_url: str | None = None
+    ) -> None:
         self.bot = bot
-        self.request_timeout = request_timeout
+        self.request_timeout = request_timeout  # seconds
+        self.public_url = public_url
 
     async def prepare(self, row: Claimed, session: AsyncSession) -> Rendered:
         text, markup = await self._render(row, session)
@@ -101,32 +104,39 @@ class TelegramSender:
         if render is None:
             raise GiveUp(f"no Telegram template for {row.kind!r}")
         try:
-            return await render(session, row, Translator(row.locale))
+            return await render(session, row, Translator(row.locale), self.public_url)
         except NotFound as exc:
             raise GiveUp(f"{exc.message}: nothing to show") from exc
 
 
-Renderer = Callable[[AsyncSession, Claimed, Translator], Awaitable[cards.Rendered]]
+Renderer = Callable[[AsyncSession, Claimed, Translator, str | None], Awaitable[cards.Rendered]]
 
 
-async def _lead(session: AsyncSession, row: Claimed, t: Translator) -> cards.Rendered:
+async def _lead(
+    session: AsyncSession, row: Claimed, t: Translator, _url: str | None
+) -> cards.Rendered:
     card = await lead_cards.load(session, int(row.payload["lead_id"]))
     return cards.lead_card(card, t, unassigned=bool(row.payload.get("unassigned")))
 
 
-async def _call(session: AsyncSession, row: Claimed, t: Translator) -> cards.Rendered:
-    return call_cards.call_card(
-        await client_cards.call_card(session, int(row.payload["call_id"])), t
-    )
+async def _call(
+    session: AsyncSession, row: Claimed, t: Translator, url: str | None
+) -> cards.Rendered:
+    card = await client_cards.call_card(session, int(row.payload["call_id"]))
+    return call_cards.call_card(card, t, public_url=url)
 
 
-async def _task(session: AsyncSession, row: Claimed, t: Translator) -> cards.Rendered:
+async def _task(
+    session: AsyncSession, row: Claimed, t: Translator, _url: str | None
+) -> cards.Rendered:
     return call_cards.task_card(
         await client_cards.task_card(session, int(row.payload["task_id"])), t
     )
 
 
-async def _text(_session: AsyncSession, row: Claimed, _t: Translator) -> cards.Rendered:
+async def _text(
+    _session: AsyncSession, row: Claimed, _t: Translator, _url: str | None
+) -> cards.Rendered:
     return str(row.payload["text"]), None
 
 

@@ -282,3 +282,50 @@ async def test_a_signed_but_malformed_event_gets_422(web, container, anna):
     )
     assert response.status == 422
     assert (await everything(container))["calls"] == []
+
+
+async def test_with_a_public_url_the_mango_recording_opens_through_the_admin_web(
+    web, container, fake_tg, anna, clock, aiohttp_server
+):
+    from aiohttp import web as aioweb
+
+    from bot.telegram.sender import TelegramSender
+    from models import Channel
+    from services import employees
+
+    asked: list[dict] = []
+
+    async def recording_post(request: aioweb.Request) -> aioweb.Response:
+        form = dict(await request.post())
+        asked.append(form)
+        raise aioweb.HTTPFound("https://files.mango.example/rec/MjQ1NTA0NTQ4NzM6MTAx.mp3")
+
+    mango_app = aioweb.Application()
+    mango_app.router.add_post("/vpbx/queries/recording/post", recording_post)
+    mango = await aiohttp_server(mango_app)
+    container.settings.mango_api_base = f"http://127.0.0.1:{mango.port}/vpbx"
+    container.settings.public_url = "https://crm.example.ru"
+    container.pump.senders[Channel.TELEGRAM] = TelegramSender(
+        container.bot, public_url="https://crm.example.ru"
+    )
+    await play(web, "answered_call", container)
+    [card] = fake_tg.sent_messages(anna.telegram_id)
+    [[button]] = card["reply_markup"]["inline_keyboard"]
+    assert button["url"].startswith("https://crm.example.ru/admin/calls/")
+    path = button["url"].removeprefix("https://crm.example.ru")
+
+    assert (await web.get(path, allow_redirects=False)).headers["Location"] == "/admin/login"
+    async with container.db.unit_of_work() as s:
+        await employees.create_admin(s, login="boss", password="correct horse", now=clock.now())
+    await web.post(
+        "/admin/login", data={"login": "boss", "password": "correct horse"}, allow_redirects=False
+    )
+    response = await web.get(path, allow_redirects=False)
+    assert response.status == 302
+    assert response.headers["Location"].endswith("/rec/MjQ1NTA0NTQ4NzM6MTAx.mp3")
+    [form] = asked
+    assert json.loads(form["json"]) == {
+        "recording_id": "MjQ1NTA0NTQ4NzM6MTAx",
+        "action": "download",
+    }
+    assert form["sign"] == hashlib.sha256((KEY + form["json"] + SALT).encode()).hexdigest()

@@ -96,10 +96,11 @@ class Container:
         if self.redis is not None:
             redis = self.redis
             self.db.after_outbox_commit.append(
-                lambda: self._spawn(redis.publish(OUTBOX_CHANNEL, b"1"))
+                lambda: self.spawn(redis.publish(OUTBOX_CHANNEL, b"1"))
             )
 
-    def _spawn(self, coro: Awaitable[object]) -> None:
+    def spawn(self, coro: Awaitable[object]) -> None:
+        """Run in the background until close()."""
         task = asyncio.ensure_future(coro)
         self.background.append(task)  # type: ignore[arg-type]
         task.add_done_callback(lambda t: self.background.remove(t))  # type: ignore[arg-type]
@@ -179,7 +180,7 @@ async def serve(container: Container, roles: set[str], stop: asyncio.Event) -> N
     if "worker" in roles:
         container.make_pump().start()
         if container.redis is not None:
-            container._spawn(container.listen_for_nudges())
+            container.spawn(container.listen_for_nudges())
     container.wire_outbox_nudges()
     if "web" in roles:
         runner = web.AppRunner(build_web_app(container), access_log=None)
@@ -216,5 +217,5 @@ async def _start_bot(container: Container, *, with_webhook_server: bool) -> None
             log.warning("webhook mode: updates arrive at the web process, not this one")
         return
     await bot.delete_webhook(drop_pending_updates=False)
-    container._spawn(dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False))
+    container.spawn(dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False))
     log.info("Telegram bot polling %s", settings.telegram_api_base)

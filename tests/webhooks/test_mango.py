@@ -329,3 +329,24 @@ async def test_with_a_public_url_the_mango_recording_opens_through_the_admin_web
         "action": "download",
     }
     assert form["sign"] == hashlib.sha256((KEY + form["json"] + SALT).encode()).hexdigest()
+
+
+async def test_state_changes_while_an_edit_waits_make_no_second_edit(web, container, anna):
+    from models import OutboxMessage, OutboxStatus
+
+    appeared, connected, disconnected, summary, _ = (s["json"] for s in scenario("answered_call"))
+    await post(web, "call", appeared)
+    await drain(container)  # the card is out
+    for data, event in ((connected, "call"), (disconnected, "call"), (summary, "summary")):
+        await post(web, event, data)
+    async with container.db.unit_of_work() as s:
+        waiting = (
+            (
+                await s.execute(
+                    sa.select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert len(waiting) == 1 and waiting[0].edit_of_id is not None

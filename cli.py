@@ -67,6 +67,14 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--office", help="office name (created if new)")
     add.add_argument("--extension", help="PBX extension, so calls find the employee")
     add.set_defaults(func=_employee_add)
+    schedule = employee.add_parser("schedule", help="set an employee's work schedule")
+    schedule.add_argument("employee_id", type=int)
+    schedule.add_argument("--days", required=True, help="e.g. mon-fri or sat,sun")
+    schedule.add_argument("--from", dest="starts", required=True, help="HH:MM, office time")
+    schedule.add_argument(
+        "--to", dest="ends", required=True, help="HH:MM (before --from: overnight)"
+    )
+    schedule.set_defaults(func=_employee_schedule)
     line = sub.add_parser("line", help="manage phone lines").add_subparsers(title="actions")
     add_line = line.add_parser("add", help="add a phone line (a named lead source)")
     add_line.add_argument("--number", required=True)
@@ -147,6 +155,35 @@ async def _employee_add(settings: Settings, args: argparse.Namespace) -> int:
         print(f"employee id: {new.id}")
         if new.invite_code:
             print(f"invite: {await _invite_link(settings, new.invite_code)}")
+        return 0
+
+    return await _with_db(settings, work)
+
+
+async def _employee_schedule(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import time
+
+    from services import employees
+    from services.clock import SystemClock
+    from services.errors import InvalidInput
+
+    try:
+        starts, ends = time.fromisoformat(args.starts), time.fromisoformat(args.ends)
+    except ValueError as exc:
+        raise InvalidInput("times look like 09:00") from exc
+    days = employees.parse_days(args.days)
+
+    async def work(session: Any) -> int:
+        await employees.set_schedule(
+            session,
+            args.employee_id,
+            days=days,
+            starts_at=starts,
+            ends_at=ends,
+            now=SystemClock().now(),
+        )
+        names = ", ".join(employees.WEEKDAYS[d] for d in days)
+        print(f"employee {args.employee_id} works {names} {starts:%H:%M}-{ends:%H:%M}")
         return 0
 
     return await _with_db(settings, work)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Employee, Office, Role
+from models import Employee, Office, Role, WorkSchedule
 from services import audit
 from services.errors import Conflict, InvalidInput, NotFound
 from services.identities import normalize_phone
@@ -191,3 +191,50 @@ async def check_password(session: AsyncSession, *, login: str, password: str) ->
 async def has_admin(session: AsyncSession) -> bool:
     stmt = sa.select(Employee.id).where(Employee.role == Role.ADMIN).limit(1)
     return (await session.execute(stmt)).scalar() is not None
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_days(spec: str) -> list[int]:
+    """ "mon-fri", "sat,sun", "mon,wed-fri" → weekday numbers (0 = Monday)."""
+    days: set[int] = set()
+    for part in spec.lower().replace(" ", "").split(","):
+        first, _, last = part.partition("-")
+        if first not in WEEKDAYS or (last and last not in WEEKDAYS):
+            raise InvalidInput(f"days look like mon-fri or sat,sun, not {spec!r}")
+        start, end = WEEKDAYS.index(first), WEEKDAYS.index(last or first)
+        days.update(range(start, end + 1) if start <= end else [*range(start, 7), *range(end + 1)])
+    return sorted(days)
+
+
+async def set_schedule(
+    session: AsyncSession,
+    employee_id: int,
+    *,
+    days: list[int],
+    starts_at: time,
+    ends_at: time,
+    now: datetime,
+) -> None:
+    """Replace the employee's work schedule (an end at or before the start runs overnight)."""
+    employee = await session.get(Employee, employee_id)
+    if employee is None:
+        raise NotFound("no such employee", employee_id=employee_id)
+    if starts_at == ends_at:
+        raise InvalidInput("a shift needs different start and end times")
+    await session.execute(sa.delete(WorkSchedule).where(WorkSchedule.employee_id == employee_id))
+    session.add_all(
+        WorkSchedule(employee_id=employee_id, weekday=d, starts_at=starts_at, ends_at=ends_at)
+        for d in days
+    )
+    await audit.log(
+        session,
+        action="employee.schedule_set",
+        entity_type="employee",
+        entity_id=employee_id,
+        at=now,
+        days=days,
+        starts=starts_at.isoformat(),
+        ends=ends_at.isoformat(),
+    )

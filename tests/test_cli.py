@@ -125,3 +125,21 @@ def test_lines_and_extensions_wire_calls_to_people(tmp_path: Path) -> None:
     assert again.returncode == 1 and "already a line" in again.stderr
     bad = crm(tmp_path, "line", "add", "--number", "12", "--name", "X")
     assert bad.returncode == 1 and "phone" in bad.stderr
+
+
+def test_a_work_schedule_is_set_from_the_command_line(tmp_path: Path) -> None:
+    crm(tmp_path, "employee", "add", "--name", "Анна", "--role", "employee", "--telegram-id", "7")
+
+    def schedule(employee: str, days: str, start: str, end: str) -> subprocess.CompletedProcess:
+        return crm(
+            tmp_path, "employee", "schedule", employee, "--days", days, "--from", start, "--to", end
+        )
+
+    done = schedule("1", "mon-fri", "09:00", "18:00")
+    assert done.returncode == 0, done.stderr
+    assert "mon, tue, wed, thu, fri 09:00-18:00" in done.stdout
+    night = schedule("1", "fri-mon", "20:00", "08:00")  # wraps the week, runs overnight
+    assert night.returncode == 0 and "mon, fri, sat, sun 20:00-08:00" in night.stdout
+    assert schedule("1", "funday", "09:00", "18:00").returncode == 1
+    assert schedule("1", "mon", "9am", "18:00").returncode == 1
+    assert schedule("9", "mon", "09:00", "18:00").returncode == 1

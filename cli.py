@@ -257,7 +257,9 @@ async def _first_run_hints(container: Any) -> None:
     base = f"http://{s.http_host}:{s.http_port}"
     if not has_admin:
         log.info(
-            "no admin yet: create one with `crm create-admin LOGIN`, then log in at %s/admin/", base
+            "no admin yet: create one with `crm create-admin LOGIN` (from a checkout: "
+            "`python3 dev.py crm create-admin LOGIN`), then log in at %s/admin/",
+            base,
         )
     if not s.forms_token:
         log.info(

@@ -66,11 +66,14 @@ def main(argv: list[str]) -> int:
     os.chdir(ROOT)
     if command == "test":
         args = [str(BIN / "python"), "-m", "pytest", *rest]
-        return subprocess.call(args)
-    if command == "run":
-        ensure_env_file()
-        rest = ["run", *rest]
-    return subprocess.call([str(BIN / "crm"), *rest])
+    else:
+        if command == "run":
+            ensure_env_file()
+            rest = ["run", *rest]
+        args = [str(BIN / "crm"), *rest]
+    # Become the command, so that signals (Ctrl-C, a service manager's SIGTERM) reach it.
+    os.execv(args[0], args)
+    return 0  # not reached
 
 
 if __name__ == "__main__":

@@ -77,7 +77,7 @@ async def record_event(
         call.answered_at = call.answered_at or event.at
     await session.flush()
     now = company.clock.now()
-    if event.state is CallState.APPEARED and employee is not None:
+    if event.state is CallState.APPEARED and employee is not None and call.summarized_at is None:
         await notify.call_ringing(
             session, call_id=call.id, employee=employee, now=now, default_locale=company.locale
         )

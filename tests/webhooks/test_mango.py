@@ -350,3 +350,64 @@ async def test_state_changes_while_an_edit_waits_make_no_second_edit(web, contai
             .all()
         )
     assert len(waiting) == 1 and waiting[0].edit_of_id is not None
+
+
+async def test_a_queue_call_rings_two_employees_and_both_cards_show_who_answered(
+    web, container, fake_tg, anna, clock
+):
+    async with container.db.unit_of_work() as s:
+        boris = await factories.employee(s, clock, name="Борис", office="Москва")
+        boris.extension = "102"
+    t, entry, caller = 1764572400, "queue-entry-1", {"number": "79120005566"}
+    ivr = {
+        "entry_id": entry,
+        "call_id": "ivr-leg",
+        "timestamp": t,
+        "seq": 1,
+        "call_state": "Appeared",
+        "location": "ivr",
+        "from": caller,
+        "to": {"number": "74951234567", "line_number": "74951234567"},
+    }
+
+    def leg(name: str, ext: str, seq: int, state: str, at: int, **extra) -> dict:
+        return {
+            "entry_id": entry,
+            "call_id": name,
+            "timestamp": at,
+            "seq": seq,
+            "call_state": state,
+            "location": "abonent",
+            "from": caller | {"taken_from_call_id": "ivr-leg"},
+            "to": {"extension": ext, "line_number": "74951234567"},
+            **extra,
+        }
+
+    await post(web, "call", ivr)
+    await post(web, "call", ivr | {"seq": 2, "call_state": "Disconnected", "timestamp": t + 8})
+    await post(web, "call", leg("leg-a", "101", 1, "Appeared", t + 8))
+    await post(web, "call", leg("leg-b", "102", 1, "Appeared", t + 8))
+    await drain(container)
+    for person in (anna, boris):
+        [card] = fake_tg.sent_messages(person.telegram_id)
+        assert "Входящий звонок: +7 912 000-55-66" in card["text"] and "Звонит" in card["text"]
+    await post(web, "call", leg("leg-b", "102", 2, "Connected", t + 12))
+    await post(web, "call", leg("leg-a", "101", 2, "Disconnected", t + 12, disconnect_reason=1122))
+    await drain(container)
+    for person in (anna, boris):
+        [card] = fake_tg.sent_messages(person.telegram_id)
+        assert "Идёт разговор: Борис" in card["text"], card["text"]
+    [call] = (await everything(container))["calls"]
+    assert (call.employee_id, call.phase.value) == (boris.id, "talking")
+
+
+async def test_a_ringing_event_arriving_after_the_summary_pops_nothing_up(
+    web, container, fake_tg, anna
+):
+    appeared, *_, summary, _ = (s["json"] for s in scenario("answered_call"))
+    await post(web, "summary", summary)
+    await post(web, "call", appeared)
+    await drain(container)
+    assert fake_tg.calls("sendMessage") == []
+    [call] = (await everything(container))["calls"]
+    assert call.status is CallStatus.ANSWERED and call.phase.value == "ended"

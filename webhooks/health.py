@@ -20,12 +20,13 @@ async def healthz(request: web.Request) -> web.Response:
             redis_state = "ok"
         except Exception:
             redis_state = "down"
+    healthy = db_ok and redis_state != "down"  # a configured Redis holds state and limits
     body = {
-        "status": "ok" if db_ok else "down",
+        "status": "ok" if healthy else "down",
         "db": "ok" if db_ok else "down",
         "redis": redis_state,
     }
-    return web.json_response(body, status=200 if db_ok else 503)
+    return web.json_response(body, status=200 if healthy else 503)
 
 
 async def metrics(_request: web.Request) -> web.Response:

@@ -34,3 +34,14 @@ async def test_metrics_are_prometheus_text_and_count_requests(web):
     assert response.content_type == "text/plain"
     text = await response.text()
     assert 'crm_http_request_seconds_count{method="GET",route="/healthz",status="200"}' in text
+
+
+async def test_healthz_is_503_when_a_configured_redis_is_unreachable(settings, aiohttp_client):
+    container = Container.build(settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"}))
+    try:
+        client = await aiohttp_client(build_web_app(container))
+        response = await client.get("/healthz")
+        assert response.status == 503
+        assert await response.json() == {"status": "down", "db": "ok", "redis": "down"}
+    finally:
+        await container.close()

@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Task, TaskKind, TaskStatus
+from models import Employee, Task, TaskKind, TaskStatus
 from services import access, audit, notify
 from services.context import Company
 from services.employees import Actor
@@ -120,8 +120,6 @@ async def complete(session: AsyncSession, task_id: int, *, by: Actor, company: C
 
 
 async def _office_of(session: AsyncSession, task: Task) -> int | None:
-    from models import Employee
-
     if task.assignee_id is None:
         return None
     return (

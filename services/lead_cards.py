@@ -9,7 +9,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Deal, DealStatus, Employee, Lead, LeadStatus, PipelineStage
+from models import Call, Deal, DealStatus, Employee, Lead, LeadStatus, PipelineStage
 from models.lead import UTM_FIELDS
 from services.errors import NotFound
 
@@ -18,9 +18,11 @@ HISTORY_LIMIT = 5
 
 @dataclass(frozen=True)
 class PastContact:
+    """An earlier lead (source, status) or call ("in:missed", "out:answered"; status None)."""
+
     at: datetime
     source: str
-    status: LeadStatus
+    status: LeadStatus | None = None
 
 
 @dataclass(frozen=True)
@@ -83,13 +85,22 @@ async def load(session: AsyncSession, lead_id: int) -> LeadCard:
 
 
 async def _earlier(session: AsyncSession, lead: Lead) -> list[PastContact]:
-    stmt = (
+    """The client's history before this lead, whatever the channel: leads and calls."""
+    leads = await session.execute(
         sa.select(Lead.created_at, Lead.source, Lead.status)
         .where(Lead.client_id == lead.client_id, Lead.id < lead.id)
         .order_by(Lead.id.desc())
         .limit(HISTORY_LIMIT)
     )
-    return [PastContact(*row) for row in (await session.execute(stmt)).all()]
+    calls = await session.execute(
+        sa.select(Call.started_at, Call.direction, Call.status)
+        .where(Call.client_id == lead.client_id, Call.started_at <= lead.created_at)
+        .order_by(Call.started_at.desc())
+        .limit(HISTORY_LIMIT)
+    )
+    past = [PastContact(*row) for row in leads.all()]
+    past += [PastContact(at, f"{d.value}:{st.value}") for at, d, st in calls.all()]
+    return sorted(past, key=lambda p: p.at, reverse=True)[:HISTORY_LIMIT]
 
 
 async def _open_deals(session: AsyncSession, lead: Lead) -> list[OpenDeal]:

@@ -51,16 +51,13 @@ def _history(card: LeadCard, t: Translator) -> list[str]:
         return [] if card.is_returning else ["", escape(t("card.new_client"))]
     lines = ["", escape(t("card.returning"))]
     for past in card.earlier:
-        lines.append(
-            escape(
-                t(
-                    "card.earlier",
-                    date=past.at.strftime("%d.%m.%Y"),
-                    source=past.source,
-                    status=t(f"status.{past.status.value}"),
-                )
-            )
-        )
+        date = past.at.strftime("%d.%m.%Y")
+        if past.status is None:  # a call
+            what = t(f"contact.{past.source}", default=past.source)
+            lines.append(escape(t("call.contact", date=date, detail=what)))
+        else:
+            status = t(f"status.{past.status.value}")
+            lines.append(escape(t("card.earlier", date=date, source=past.source, status=status)))
     if card.open_deals:
         lines.append(escape(t("card.open_deals")))
         for deal in card.open_deals:

@@ -123,3 +123,21 @@ async def test_the_same_event_twice_is_one_call(web, container, anna):
 async def test_the_calls_webhook_is_off_without_calls_token(web, container):
     response = await web.post("/webhooks/calls", json=call(status="missed"), headers=TOKEN)
     assert response.status == 403
+
+
+async def test_a_form_lead_from_someone_who_called_shows_the_call_on_the_card(
+    web, container, fake_tg, anna
+):
+    answered = call(status="answered", duration=40, employee="201")
+    assert (await web.post("/webhooks/calls", json=answered, headers=TOKEN)).status == 200
+    container.company.clock.advance(hours=2)
+    response = await web.post(
+        "/webhooks/forms/site",
+        headers={"X-CRM-Token": "form-secret"},
+        json={"name": "Иван", "phone": "89120001122"},
+    )
+    assert response.status == 200
+    await drain(container)
+    [lead_card] = [m for m in fake_tg.sent_messages(anna.telegram_id) if "Новый лид" in m["text"]]
+    assert "Клиент уже обращался" in lead_card["text"]
+    assert "01.12.2025 — входящий звонок" in lead_card["text"]

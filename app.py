@@ -177,6 +177,8 @@ async def serve(container: Container, roles: set[str], stop: asyncio.Event) -> N
     """Run the given roles until `stop` is set."""
     settings = container.settings
     runner: web.AppRunner | None = None
+    if "scheduler" in roles and roles == {"scheduler"}:
+        log.info("scheduler: no scheduled jobs yet (reminders and digests come with their issue)")
     if "worker" in roles:
         container.make_pump().start()
         if container.redis is not None:

@@ -25,7 +25,16 @@ from services.call_inputs import (
     Party,
     RecordingIn,
 )
-from services.call_rows import advance, by_entry, direction_of, upsert, whose_phone
+from services.call_rows import (
+    CallRow,
+    advance,
+    by_entry,
+    direction_of,
+    new_row,
+    save,
+    upsert,
+    whose_phone,
+)
 from services.context import Company
 from services.errors import NotFound
 
@@ -75,7 +84,7 @@ async def record_event(
     if event.state is CallState.CONNECTED and employee is not None:
         call.employee_id, call.status = employee.id, CallStatus.ANSWERED
         call.answered_at = call.answered_at or event.at
-    await session.flush()
+    await save(session, call, company.clock.now())
     now = company.clock.now()
     if event.state is CallState.APPEARED and employee is not None and call.summarized_at is None:
         await notify.call_ringing(
@@ -123,10 +132,11 @@ async def record_summary(
             session, [(Channel.PHONE, call.client_number)], name=None, now=company.clock.now()
         )
         call.client_id = found.id
-    await session.flush()
+    await save(session, call, company.clock.now())
     outcome = CallOutcome(call.id)
     if call.direction is Direction.IN and not summary.answered:
         outcome = await _missed(session, call, company)
+        await save(session, call, company.clock.now())  # the lead it opened
     elif summary.answered and call.client_id is not None:
         await tasks.close_call_backs(
             session,
@@ -143,22 +153,16 @@ async def attach_recording(
     session: AsyncSession, recording: RecordingIn, *, company: Company
 ) -> CallOutcome:
     call = await by_entry(session, recording.provider, recording.entry_id)
-    if call is None:
-        call = Call(
-            provider=recording.provider,
-            external_id=recording.entry_id,
-            direction=Direction.IN,
-            legs={},
-        )
-        session.add(call)
+    if call is None:  # the recording came first; the events will fill the rest in
+        call = new_row(recording.provider, recording.entry_id, Direction.IN, None)
     call.recording_url = recording.recording_url or call.recording_url
     call.recording_id = recording.recording_id or call.recording_id
-    await session.flush()
+    await save(session, call, company.clock.now())
     await notify.call_changed(session, call_id=call.id, now=company.clock.now())
     return CallOutcome(call.id)
 
 
-async def _missed(session: AsyncSession, call: Call, company: Company) -> CallOutcome:
+async def _missed(session: AsyncSession, call: CallRow, company: Company) -> CallOutcome:
     """A missed incoming call nobody has returned yet: a lead (unless one is open) and a
     call-back task due at once for the responsible employee."""
     if call.client_id is None or await _returned_since(session, call):
@@ -199,7 +203,7 @@ def _lead_source(line: PhoneLine | None) -> str:
     return f"call:{line.source or line.name}"
 
 
-async def _returned_since(session: AsyncSession, call: Call) -> bool:
+async def _returned_since(session: AsyncSession, call: CallRow) -> bool:
     """An answered call, or any outgoing one, with this number after the missed call."""
     stmt = (
         sa.select(Call.id)

@@ -164,10 +164,6 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
-    @property
-    def whatsapp_enabled(self) -> bool:
-        return bool(self.whatsapp_token and self.whatsapp_phone_number_id)
-
 
 def load_settings(**overrides: object) -> Settings:
     """Read the settings or raise ConfigError naming the offending variable."""

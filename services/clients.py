@@ -129,18 +129,6 @@ class NewClient:
     owner_id: int | None
 
 
-async def create(
-    session: AsyncSession,
-    identities: list[Identity],
-    *,
-    name: str | None,
-    now: datetime,
-    owner_id: int | None = None,
-) -> ResolvedClient:
-    [client] = await create_many(session, [NewClient(identities, name, owner_id)], now=now)
-    return client
-
-
 async def create_many(
     session: AsyncSession, people: list[NewClient], *, now: datetime
 ) -> list[ResolvedClient]:
@@ -256,7 +244,8 @@ async def resolve_or_create(
 ) -> ResolvedClient:
     found = await find(session, identities)
     if found is None:
-        return await create(session, identities, name=name, now=now, owner_id=owner_id)
+        [created] = await create_many(session, [NewClient(identities, name, owner_id)], now=now)
+        return created
     await update_seen(session, found, identities, name=name, now=now, owner_id=owner_id)
     return found
 

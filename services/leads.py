@@ -17,7 +17,6 @@ __all__ = [
     "Incoming",
     "IntakeResult",
     "LeadIn",
-    "get",
     "register_incoming",
     "register_many",
     "reject",
@@ -75,13 +74,6 @@ async def _changed(
     )
     await session.flush()
     await notify.lead_changed(session, lead_id=lead.id, now=now)
-
-
-async def get(session: AsyncSession, lead_id: int) -> Lead:
-    lead = await session.get(Lead, lead_id)
-    if lead is None:
-        raise NotFound("no such lead", lead_id=lead_id)
-    return lead
 
 
 async def _for_action(session: AsyncSession, lead_id: int, by: Actor) -> Lead:

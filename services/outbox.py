@@ -233,13 +233,6 @@ async def provider_message_id(session: AsyncSession, row_id: int) -> str | None:
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def next_due_at(session: AsyncSession) -> datetime | None:
-    stmt = sa.select(sa.func.min(OutboxMessage.next_attempt_at)).where(
-        OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.FAILED))
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
 async def _settle(session: AsyncSession, row_id: int, **values: Any) -> None:
     await session.execute(
         sa.update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values)

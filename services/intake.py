@@ -147,8 +147,9 @@ async def register_many(
         await _resolve_offices(session, work)
         await _resolve_lines(session, work)
         await _find_clients(session, work)
-        await _assign(session, work, now, company)
-        await _create_clients(session, work, now)
+        people = list(_people(work).values())
+        await _assign(session, people, now, company)
+        await _create_clients(session, people, now)
         await _insert_leads(session, work, now)
         await notify.leads_arrived(
             session,
@@ -240,21 +241,12 @@ async def _find_clients(session: AsyncSession, work: list[_Item]) -> None:
         item.client = clients.best_match(found, item.identities)
 
 
-async def _assign(
-    session: AsyncSession, work: list[_Item], now: datetime, company: Company
-) -> None:
-    """Returning clients go to their owner; the rest take turns, one turn per person however
-    many of their leads are in the batch."""
+def _people(work: list[_Item]) -> dict[object, list[_Item]]:
+    """The batch's items grouped by person, in order: a known client is one person, and so
+    are new leads sharing a phone or e-mail (a form resent, a call and then a form)."""
     people: dict[object, list[_Item]] = {}
     person_of: dict[Identity, object] = {}
     for n, item in enumerate(work):
-        owner = item.client.owner if item.client else None
-        if owner is not None:
-            item.chosen = Assignment(
-                owner.id, owner.office_id, Reason.OWNER, owner.telegram_id, owner.locale
-            )
-            item.returning = True
-            continue
         key: object = (
             ("client", item.client.id)
             if item.client
@@ -262,47 +254,60 @@ async def _assign(
         )
         person_of.update({i: key for i in item.identities})
         people.setdefault(key, []).append(item)
-    firsts = [group[0] for group in people.values()]
+    return people
+
+
+async def _assign(
+    session: AsyncSession, people: list[list[_Item]], now: datetime, company: Company
+) -> None:
+    """Returning clients go to their owner; the rest take turns, one turn per person however
+    many of their leads are in the batch."""
+    turns = []
+    for group in people:
+        owner = group[0].client.owner if group[0].client else None
+        if owner is None:
+            turns.append(group)
+            continue
+        for item in group:
+            item.chosen = Assignment(
+                owner.id, owner.office_id, Reason.OWNER, owner.telegram_id, owner.locale
+            )
+    firsts = [group[0] for group in turns]
     offices = [i.office_id or (i.client.office_id if i.client else None) for i in firsts]
     choices = await assignment.choose_many(session, offices, now=now, timezone=company.timezone)
-    for group, choice in zip(people.values(), choices, strict=True):
+    for group, choice in zip(turns, choices, strict=True):
         for position, item in enumerate(group):
             later = position > 0 and choice.employee_id is not None
             item.chosen = replace(choice, reason=Reason.OWNER) if later else choice
+    for group in people:
+        for position, item in enumerate(group):
             item.returning = item.client is not None or position > 0
 
 
-async def _create_clients(session: AsyncSession, work: list[_Item], now: datetime) -> None:
+async def _create_clients(session: AsyncSession, people: list[list[_Item]], now: datetime) -> None:
     """One new client per new person; returning clients get the addresses not yet on
     record, a missing name and an owner."""
-    new: dict[object, list[_Item]] = {}
-    person_of: dict[Identity, object] = {}
-    seen: list[clients.Seen] = []
-    for n, item in enumerate(work):
-        assert item.chosen is not None
-        if item.client is not None:
-            seen.append(
-                clients.Seen(item.client, item.identities, item.lead.name, item.chosen.employee_id)
-            )
-            continue
-        key = next((person_of[i] for i in item.identities if i in person_of), n)
-        person_of.update({i: key for i in item.identities})
-        new.setdefault(key, []).append(item)
+    seen = [
+        clients.Seen(item.client, item.identities, item.lead.name, item.chosen.employee_id)
+        for group in people
+        for item in group
+        if item.client is not None and item.chosen is not None
+    ]
     await clients.update_seen_many(session, seen, now=now)
-    groups = list(new.values())
+    new = [group for group in people if group[0].client is None]
     created = await clients.create_many(
         session,
         [
             clients.NewClient(
-                sorted({i for it in g for i in it.identities}),
-                g[0].lead.name,
-                g[0].chosen.employee_id if g[0].chosen else None,
+                sorted({i for item in group for i in item.identities}),
+                group[0].lead.name,
+                group[0].chosen.employee_id if group[0].chosen else None,
             )
-            for g in groups
+            for group in new
         ],
         now=now,
     )
-    for group, client in zip(groups, created, strict=True):
+    for group, client in zip(new, created, strict=True):
         for item in group:
             item.client = client
             item.returning = item.returning or not client.created

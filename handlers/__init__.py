@@ -7,7 +7,6 @@ from aiogram import Router
 
 def get_routers() -> list[Router]:
     """Fresh routers each call (a router can belong to one dispatcher only)."""
-    from handlers import errors, start
-    from handlers.staff import leads, tasks
+    from handlers import errors, staff, start, strangers
 
-    return [errors.make_router(), start.make_router(), leads.make_router(), tasks.make_router()]
+    return [errors.make_router(), start.make_router(), staff.make_router(), strangers.make_router()]

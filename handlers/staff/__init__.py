@@ -1,0 +1,24 @@
+"""Routers for employees: everything here is reached only by an active employee (the router
+filter), so handlers take a non-optional `actor`; strangers are answered in handlers.strangers."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Filter
+from aiogram.types import TelegramObject
+
+from services.employees import Actor
+
+
+class IsEmployee(Filter):
+    async def __call__(self, event: TelegramObject, actor: Actor | None = None) -> bool:
+        return actor is not None
+
+
+def make_router() -> Router:
+    from handlers.staff import leads, tasks
+
+    router = Router(name="staff")
+    router.callback_query.filter(IsEmployee())
+    router.include_routers(leads.make_router(), tasks.make_router())
+    return router

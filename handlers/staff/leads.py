@@ -32,12 +32,9 @@ async def lead_button(
     callback_data: LeadCallback,
     session: AsyncSession,
     company: Company,
-    actor: Actor | None,
+    actor: Actor,
     t: Translator,
 ) -> None:
-    if actor is None:
-        await query.answer(t("alert.not_employee"), show_alert=True)
-        return
     if callback_data.action is LeadAction.TAKE:
         await leads.take(session, callback_data.lead_id, by=actor, company=company)
     else:

@@ -112,3 +112,16 @@ async def test_a_redelivered_update_is_handled_once(container, fake_tg, team):
     await container.dispatcher.feed_raw_update(container.bot, update)
     await container.dispatcher.feed_raw_update(container.bot, update)
     assert len(fake_tg.calls("answerCallbackQuery")) == 1
+
+
+async def test_an_employee_pressing_a_button_that_means_nothing_now_is_told_so(
+    container, fake_tg, team
+):
+    lead_id, card = await card_for(container, fake_tg, team["anna"])
+    update = fake_tg.callback_update(
+        from_id=team["anna"].telegram_id, data="lead:gone:1", message=card
+    )
+    await container.dispatcher.feed_raw_update(container.bot, update)
+    [answer] = fake_tg.calls("answerCallbackQuery")
+    assert answer.params["show_alert"] is True and answer.params["text"] == "Не найдено"
+    assert await lead_status(container, lead_id) is LeadStatus.NEW

@@ -19,7 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from models import Direction
 from services.calls import CallEventIn, CallState, CallSummaryIn, Party
-from webhooks.common import BadBody, json_error, read_fields, secret_matches
+from webhooks.common import (
+    BadBody,
+    given_token,
+    invalid_fields,
+    json_error,
+    read_fields,
+    secret_matches,
+)
 from webhooks.context import container_of
 
 PROVIDER = "generic"
@@ -57,22 +64,14 @@ async def receive(request: web.Request) -> web.Response:
     expected = container.settings.calls_token
     if not expected:
         return json_error(403, "calls_disabled", "the calls webhook is off: set CALLS_TOKEN")
-    given = request.headers.get("X-CRM-Token") or request.query.get("token")
-    if not secret_matches(given, expected):
+    if not secret_matches(given_token(request), expected):
         return json_error(401, "bad_token", "missing or wrong calls token")
     try:
         call = GenericCallIn.model_validate(await read_fields(request))
     except BadBody as exc:
         return json_error(400, "bad_body", str(exc))
     except ValidationError as exc:
-        return json_error(
-            422,
-            "invalid_call",
-            "the call fields are not valid",
-            details=[
-                {"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()
-            ],
-        )
+        return invalid_fields(exc, "invalid_call", "the call fields are not valid")
     outcome = await container.calls.submit(to_call_input(call))
     return web.json_response(
         {"status": "ok", "duplicate": outcome.duplicate, "call_id": outcome.call_id}

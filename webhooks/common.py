@@ -8,10 +8,25 @@ from typing import Any
 
 from aiohttp import web
 from multidict import MultiDictProxy
+from pydantic import ValidationError
 
 
 def json_error(status: int, code: str, message: str, **extra: Any) -> web.Response:
     return web.json_response({"error": code, "message": message, **extra}, status=status)
+
+
+def invalid_fields(error: ValidationError, code: str, message: str) -> web.Response:
+    """422 listing each field pydantic refused, so the sender can see what to fix."""
+    details = [{"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in error.errors()]
+    return json_error(422, code, message, details=details)
+
+
+def given_token(request: web.Request, fields: dict[str, Any] | None = None) -> str | None:
+    """Our shared-secret convention: the `X-CRM-Token` header, `?token=`, or a `token` field."""
+    token = request.headers.get("X-CRM-Token") or request.query.get("token")
+    if token is None and fields is not None and isinstance(fields.get("token"), str):
+        token = fields["token"].strip() or None
+    return token
 
 
 def secret_matches(given: str | None, expected: str) -> bool:

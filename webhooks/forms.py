@@ -17,7 +17,14 @@ from pydantic import ValidationError
 from models.lead import UTM_FIELDS
 from services import leads
 from services.intake import Incoming
-from webhooks.common import BadBody, json_error, read_fields, secret_matches
+from webhooks.common import (
+    BadBody,
+    given_token,
+    invalid_fields,
+    json_error,
+    read_fields,
+    secret_matches,
+)
 from webhooks.context import container_of
 
 SOURCE_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,49}$")
@@ -56,22 +63,14 @@ async def receive(request: web.Request) -> web.Response:
         fields = {str(k): v for k, v in (await read_fields(request)).items()}
     except BadBody as exc:
         return json_error(400, "bad_body", str(exc))
-    given = request.headers.get("X-CRM-Token") or request.query.get("token") or fields.get("token")
-    if not secret_matches(_text(given), expected):
+    if not secret_matches(given_token(request, fields), expected):
         return json_error(401, "bad_token", "missing or wrong form token")
     if _is_tilda_probe(fields):
         return web.json_response({"status": "ok", "test": True})
     try:
         lead_in, event_id = to_lead_in(source, fields)
     except ValidationError as exc:
-        return json_error(
-            422,
-            "invalid_form",
-            "the form fields are not valid",
-            details=[
-                {"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()
-            ],
-        )
+        return invalid_fields(exc, "invalid_form", "the form fields are not valid")
     event = (f"form:{source}", event_id) if event_id else None
     result = await container.intake.submit(Incoming(lead_in, event))
     return web.json_response(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,13 @@ from services.assignment import Assignment
 LEAD_CARD = "lead_card"
 
 
+@dataclass(frozen=True)
+class _Person:
+    id: int
+    telegram_id: int | None
+    locale: str | None
+
+
 async def leads_arrived(
     session: AsyncSession,
     arrivals: list[tuple[int, Assignment]],
@@ -23,37 +31,37 @@ async def leads_arrived(
     default_locale: str,
 ) -> int:
     """Each assignee gets the client card; an unassigned lead goes to every admin instead."""
-    admins: list[tuple[int, int | None, str | None]] | None = None
-    cards: list[outbox.Outgoing] = []
+    admins: list[_Person] | None = None
+    cards: list[outbox.Outgoing | None] = []
     for lead_id, assignee in arrivals:
         if assignee.employee_id is not None:
-            people = [(assignee.employee_id, assignee.telegram_id, assignee.locale)]
+            people = [_Person(assignee.employee_id, assignee.telegram_id, assignee.locale)]
         else:
             admins = admins if admins is not None else await _admins(session)
             people = admins
-        cards.extend(
-            outbox.Outgoing(
-                channel=Channel.TELEGRAM,
-                recipient=telegram_id,
-                kind=LEAD_CARD,
-                payload={"lead_id": lead_id, "unassigned": assignee.employee_id is None},
-                locale=locale or default_locale,
-                entity=("lead", lead_id),
-                dedupe_key=f"{LEAD_CARD}:{lead_id}:{employee_id}",
+        unassigned = assignee.employee_id is None
+        cards += [
+            _card(
+                LEAD_CARD,
+                "lead",
+                lead_id,
+                person,
+                default_locale,
+                lead_id=lead_id,
+                unassigned=unassigned,
             )
-            for employee_id, telegram_id, locale in people
-            if telegram_id is not None
-        )
-    written = await outbox.enqueue_many(session, cards, now=now)
+            for person in people
+        ]
+    written = await outbox.enqueue_many(session, [c for c in cards if c], now=now)
     return sum(row_id is not None for row_id in written)
 
 
-async def _admins(session: AsyncSession) -> list[tuple[int, int | None, str | None]]:
+async def _admins(session: AsyncSession) -> list[_Person]:
     e = Employee.__table__
     stmt = sa.select(e.c.id, e.c.telegram_id, e.c.locale).where(
         e.c.is_active, e.c.telegram_id.is_not(None), e.c.role == Role.ADMIN
     )
-    return [(row.id, row.telegram_id, row.locale) for row in (await session.execute(stmt)).all()]
+    return [_Person(*row) for row in (await session.execute(stmt)).all()]
 
 
 async def lead_changed(session: AsyncSession, *, lead_id: int, now: datetime) -> int:
@@ -66,27 +74,13 @@ TASK_CARD = "task_card"
 
 
 async def call_ringing(
-    session: AsyncSession,
-    *,
-    call_id: int,
-    employee: Any,  # anything with id, telegram_id and locale
-    now: datetime,
-    default_locale: str,
+    session: AsyncSession, *, call_id: int, employee: Any, now: datetime, default_locale: str
 ) -> int | None:
-    """Screen-pop: the employee whose phone rings gets the caller's card (once per call)."""
-    if employee.telegram_id is None:
-        return None
-    return await outbox.enqueue(
-        session,
-        channel=Channel.TELEGRAM,
-        recipient=employee.telegram_id,
-        kind=CALL_CARD,
-        payload={"call_id": call_id},
-        now=now,
-        locale=employee.locale or default_locale,
-        entity=("call", call_id),
-        dedupe_key=f"{CALL_CARD}:{call_id}:{employee.id}",
-    )
+    """Screen-pop: the employee whose phone rings gets the caller's card (once per call).
+
+    `employee` is anything with `id`, `telegram_id` and `locale`."""
+    card = _card(CALL_CARD, "call", call_id, employee, default_locale, call_id=call_id)
+    return (await outbox.enqueue_many(session, [card], now=now))[0] if card else None
 
 
 async def call_changed(session: AsyncSession, *, call_id: int, now: datetime) -> int:
@@ -101,28 +95,35 @@ async def task_assigned(
     now: datetime,
     default_locale: str,
 ) -> int | None:
+    if assignee_id is None:
+        return None
     e = Employee.__table__
-    person = (
-        (
-            await session.execute(
-                sa.select(e.c.id, e.c.telegram_id, e.c.locale).where(e.c.id == assignee_id)
-            )
-        ).one_or_none()
-        if assignee_id is not None
-        else None
-    )
+    stmt = sa.select(e.c.id, e.c.telegram_id, e.c.locale).where(e.c.id == assignee_id)
+    person = (await session.execute(stmt)).one_or_none()
+    card = _card(TASK_CARD, "task", task_id, person, default_locale, task_id=task_id)
+    return (await outbox.enqueue_many(session, [card], now=now))[0] if card else None
+
+
+def _card(
+    kind: str,
+    entity_type: str,
+    entity_id: int,
+    person: Any,
+    default_locale: str,
+    **payload: Any,
+) -> outbox.Outgoing | None:
+    """A card about one entity for one employee in Telegram, sent once (dedupe key);
+    None when they have no Telegram."""
     if person is None or person.telegram_id is None:
         return None
-    return await outbox.enqueue(
-        session,
+    return outbox.Outgoing(
         channel=Channel.TELEGRAM,
         recipient=person.telegram_id,
-        kind=TASK_CARD,
-        payload={"task_id": task_id},
-        now=now,
+        kind=kind,
+        payload=payload,
         locale=person.locale or default_locale,
-        entity=("task", task_id),
-        dedupe_key=f"{TASK_CARD}:{task_id}:{person.id}",
+        entity=(entity_type, entity_id),
+        dedupe_key=f"{kind}:{entity_id}:{person.id}",
     )
 
 

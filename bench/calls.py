@@ -37,7 +37,7 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import PG_URL, free_port, recreate_database  # noqa: E402
+from bench.ingest import PG_URL, free_port, recreate_database, wait_up  # noqa: E402
 
 KEY, SALT = "bench-key", "bench-salt"
 T0 = 1764572400
@@ -243,7 +243,7 @@ async def run(args: argparse.Namespace) -> None:
     plan = [(rng.choice(numbers), rng.choice(list(extensions))) for _ in range(args.scenarios)]
     scenarios = [scenario(n, number, ext) for n, (number, ext) in enumerate(plan)]
     try:
-        await _wait_up(f"http://127.0.0.1:{port}/healthz")
+        await wait_up(f"http://127.0.0.1:{port}", timeout=40)
         await fake.wait_for("getUpdates", timeout=30)
         bare_time, bare_lat = await burst(
             f"http://127.0.0.1:{bare_port}", scenarios, args.concurrency
@@ -302,19 +302,6 @@ def _screen_pop_latencies(
                 result.append(max(call["at"] - appeared[n], 0.0))
                 break
     return result
-
-
-async def _wait_up(url: str) -> None:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(200):
-            try:
-                async with http.get(url) as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
 
 
 def main() -> None:

@@ -1,0 +1,29 @@
+"""The admin session cookie, as a browser would receive and lose it."""
+
+from __future__ import annotations
+
+from services import employees
+
+
+async def test_the_session_cookie_is_http_only_strict_and_scoped_to_the_admin(
+    web, container, clock
+):
+    async with container.db.unit_of_work() as s:
+        await employees.create_admin(s, login="boss", password="correct horse", now=clock.now())
+    response = await web.post(
+        "/admin/login", allow_redirects=False, data={"login": "boss", "password": "correct horse"}
+    )
+    assert response.status == 302 and response.headers["Location"] == "/admin/"
+    cookie = response.headers["Set-Cookie"]
+    for flag in ("crm_session=", "HttpOnly", "SameSite=Strict", "Path=/admin", "Max-Age=43200"):
+        assert flag in cookie
+    assert (await web.get("/admin/", allow_redirects=False)).status == 200
+    token = cookie.split("crm_session=", 1)[1].split(";", 1)[0]
+    out = await web.post("/admin/logout", allow_redirects=False)
+    assert out.headers["Location"] == "/admin/login"
+    # The old cookie, replayed after logout, opens nothing: the session is gone server-side.
+    web.session.cookie_jar.clear()
+    replay = await web.get(
+        "/admin/", allow_redirects=False, headers={"Cookie": f"crm_session={token}"}
+    )
+    assert replay.headers["Location"] == "/admin/login"

@@ -44,4 +44,3 @@ class Call(IdMixin, TimestampMixin, Base):
     recording_url: Mapped[str | None] = mapped_column(sa.String(2000))
     recording_id: Mapped[str | None] = mapped_column(sa.String(200))  # Mango keeps the file
     disconnect_reason: Mapped[str | None] = mapped_column(sa.String(32))
-    last_seq: Mapped[int | None]

@@ -15,8 +15,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from models.lead import UTM_FIELDS
-from services import leads
-from services.intake import Incoming
+from services.intake import Incoming, LeadIn
 from webhooks.common import (
     BadBody,
     given_token,
@@ -83,7 +82,7 @@ async def receive(request: web.Request) -> web.Response:
     )
 
 
-def to_lead_in(source: str, fields: dict[str, Any]) -> tuple[leads.LeadIn, str | None]:
+def to_lead_in(source: str, fields: dict[str, Any]) -> tuple[LeadIn, str | None]:
     lowered = {k.strip().lower(): v for k, v in fields.items()}
     picked: dict[str, Any] = {}
     used: set[str] = set(_SERVICE_FIELDS)
@@ -98,7 +97,7 @@ def to_lead_in(source: str, fields: dict[str, Any]) -> tuple[leads.LeadIn, str |
     used.update(UTM_FIELDS)
     extra = {k: v for k, v in fields.items() if k.strip().lower() not in used}
     event_id = next((_text(lowered[f]) for f in _EVENT_ID_FIELDS if _text(lowered.get(f))), None)
-    lead_in = leads.LeadIn(source=f"form:{source}", utm=utm, extra=extra, **picked)
+    lead_in = LeadIn(source=f"form:{source}", utm=utm, extra=extra, **picked)
     return lead_in, event_id
 
 

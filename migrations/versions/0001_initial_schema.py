@@ -824,7 +824,6 @@ def upgrade() -> None:
         sa.Column("talk_seconds", sa.Integer(), nullable=False),
         sa.Column("recording_url", sa.String(length=2000), nullable=True),
         sa.Column("disconnect_reason", sa.String(length=32), nullable=True),
-        sa.Column("last_seq", sa.Integer(), nullable=True),
         sa.Column(
             "id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),

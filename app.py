@@ -33,7 +33,6 @@ from webhooks.context import CONTAINER
 
 log = logging.getLogger("chatcrm")
 ROLES = ("web", "bot", "worker", "scheduler")
-OUTBOX_CHANNEL = "crm:outbox"
 MAX_BODY = 4 * 1024 * 1024  # WhatsApp batches reach 3 MB; aiohttp's default is 1 MiB
 
 
@@ -67,8 +66,15 @@ class Container:
         container = cls(settings, Database(settings.database_url), company, redis)
         if settings.telegram_bot_token:
             container.bot = make_bot(settings.telegram_bot_token, settings.telegram_api_base)
-            container.dispatcher = make_dispatcher(container.db, company, redis)
+            container.dispatcher = make_dispatcher(
+                container.db, company, redis, redis_prefix=settings.redis_prefix
+            )
         return container
+
+    @property
+    def outbox_channel(self) -> str:
+        """The Redis pub/sub channel that wakes outbox pumps in other processes."""
+        return f"{self.settings.redis_prefix}:outbox"
 
     def make_pump(self, *, batch: int = 50, poll_interval: float = 1.0) -> OutboxPump:
         senders: dict[Channel, Sender] = {}
@@ -80,7 +86,9 @@ class Container:
             s = self.settings
             rate, interval = s.telegram_global_rate, s.telegram_chat_interval
             limiters[Channel.TELEGRAM] = (
-                RedisRateLimiter(self.redis, rate, interval)
+                RedisRateLimiter(
+                    self.redis, rate, interval, prefix=f"{s.redis_prefix}:rl:telegram"
+                )
                 if self.redis is not None
                 else MemoryRateLimiter(rate, interval)
             )
@@ -96,7 +104,7 @@ class Container:
         if self.redis is not None:
             redis = self.redis
             self.db.after_outbox_commit.append(
-                lambda: self.spawn(redis.publish(OUTBOX_CHANNEL, b"1"))
+                lambda: self.spawn(redis.publish(self.outbox_channel, b"1"))
             )
 
     def spawn(self, coro: Awaitable[object]) -> None:
@@ -108,7 +116,7 @@ class Container:
     async def listen_for_nudges(self) -> None:
         assert self.redis is not None and self.pump is not None
         pubsub = self.redis.pubsub()
-        await pubsub.subscribe(OUTBOX_CHANNEL)
+        await pubsub.subscribe(self.outbox_channel)
         try:
             async for message in pubsub.listen():
                 if message.get("type") == "message":

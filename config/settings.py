@@ -32,6 +32,9 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: str | None = None
+    # Every Redis key and pub/sub channel starts with this, so deployments (and test runs)
+    # can share one Redis without touching each other's state.
+    redis_prefix: str = Field(default="crm", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)
     public_url: str | None = None

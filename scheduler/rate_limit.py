@@ -19,7 +19,10 @@ WINDOW = 1.1
 
 
 class RateLimiter(Protocol):
-    async def acquire(self, key: str) -> None: ...
+    async def acquire(self, key: str) -> float:
+        """Wait for a send slot for `key`; returns the slot's reserved start time (seconds, on
+        the limiter's own clock), which is what the limits are kept on."""
+        ...
 
 
 class MemoryRateLimiter:
@@ -31,7 +34,7 @@ class MemoryRateLimiter:
         self._next_for: dict[str, float] = {}
         self._lock = asyncio.Lock()
 
-    async def acquire(self, key: str) -> None:
+    async def acquire(self, key: str) -> float:
         while True:
             async with self._lock:
                 now = time.monotonic()
@@ -43,6 +46,7 @@ class MemoryRateLimiter:
             await asyncio.sleep(key_wait)
         if slot > now:
             await asyncio.sleep(slot - now)
+        return slot
 
     def _reserve(self, now: float) -> float:
         while self._slots and self._slots[0] <= now - self._window:
@@ -57,7 +61,8 @@ class MemoryRateLimiter:
 
 
 # KEYS: window zset, per-key key, sequence. ARGV: rate, window ms, interval ms.
-# Returns {wait_ms, 0} with a reserved slot, or {-1, key_wait_ms} when the key must wait first.
+# Returns {wait_ms, 0, slot_ms} with a reserved slot, or {-1, key_wait_ms} when the key must
+# wait first. Time is Redis's own clock, one for every process.
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -74,7 +79,7 @@ end
 redis.call('ZADD', KEYS[1], slot, tostring(redis.call('INCR', KEYS[3])))
 redis.call('PEXPIRE', KEYS[1], window * 4 + 60000)
 redis.call('SET', KEYS[2], slot + interval, 'PX', interval + 60000)
-return {slot - now, 0}
+return {slot - now, 0, slot}
 """
 
 
@@ -93,12 +98,12 @@ class RedisRateLimiter:
         self._prefix = prefix
         self._script = redis.register_script(_ACQUIRE)
 
-    async def acquire(self, key: str) -> None:
+    async def acquire(self, key: str) -> float:
         keys = [f"{self._prefix}:window", f"{self._prefix}:chat:{key}", f"{self._prefix}:seq"]
         while True:
-            wait_ms, key_wait_ms = await self._script(keys=keys, args=self._args)
+            wait_ms, key_wait_ms, *slot = await self._script(keys=keys, args=self._args)
             if int(wait_ms) >= 0:
                 if int(wait_ms) > 0:
                     await asyncio.sleep(int(wait_ms) / 1000)
-                return
+                return int(slot[0]) / 1000
             await asyncio.sleep(int(key_wait_ms) / 1000)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
@@ -31,8 +32,12 @@ MONDAY_10AM = datetime(2025, 12, 1, 10, 0, tzinfo=MSK)
 PG_ADMIN_URL = os.environ.get(
     "TEST_PG_ADMIN_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
-PG_TEST_DB = os.environ.get("TEST_PG_DATABASE", "chatcrm_test")
+# Each run has its own PostgreSQL database and Redis key prefix, so two suites on one machine
+# (two checkouts, CI beside a developer) never touch each other's data.
+RUN_ID = f"{os.getpid()}_{secrets.token_hex(3)}"
+PG_TEST_DB = os.environ.get("TEST_PG_DATABASE", f"chatcrm_test_{RUN_ID}")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_PREFIX = f"crmtest:{RUN_ID}"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 KEEP = {"alembic_version", "pipelines", "pipeline_stages"}
 
@@ -44,20 +49,20 @@ def _unavailable(what: str, error: Exception) -> None:
     pytest.skip(f"{what} not reachable: {error}")
 
 
-async def _create_pg_database() -> str:
+async def _pg_admin(*statements: str) -> None:
     admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as conn:
-            await conn.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d"
-                ),
-                {"d": PG_TEST_DB},
-            )
-            await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{PG_TEST_DB}"'))
-            await conn.execute(sa.text(f'CREATE DATABASE "{PG_TEST_DB}"'))
+            for statement in statements:
+                await conn.execute(sa.text(statement))
     finally:
         await admin.dispose()
+
+
+async def _create_pg_database() -> str:
+    await _pg_admin(
+        f'DROP DATABASE IF EXISTS "{PG_TEST_DB}" WITH (FORCE)', f'CREATE DATABASE "{PG_TEST_DB}"'
+    )
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_TEST_DB}"
 
 
@@ -70,13 +75,14 @@ def sqlite_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def postgresql_url() -> str:
+def postgresql_url() -> Iterator[str]:
     try:
         url = asyncio.run(_create_pg_database())
     except Exception as exc:  # connection refused, auth, ...
         _unavailable("PostgreSQL", exc)
     migrations.upgrade(url)
-    return url
+    yield url
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{PG_TEST_DB}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -137,6 +143,7 @@ def settings(db_url: str, fake_tg: FakeTelegram) -> Settings:
         telegram_api_base=fake_tg.base_url,
         forms_token="form-secret",
         telegram_webhook_secret="tg-secret",
+        redis_prefix=REDIS_PREFIX,
         # Tests that are about pacing install the real limits themselves.
         telegram_global_rate=1000,
         telegram_chat_interval=0,
@@ -155,16 +162,29 @@ async def container(
 
 
 @pytest.fixture
+def redis_prefix() -> str:
+    """This run's Redis key prefix (settings built by the fixtures use it too)."""
+    return REDIS_PREFIX
+
+
+async def _delete_run_keys(client: Redis) -> None:
+    keys = [key async for key in client.scan_iter(match=f"{REDIS_PREFIX}:*", count=1000)]
+    if keys:
+        await client.delete(*keys)
+
+
+@pytest.fixture
 async def redis() -> AsyncIterator[Redis]:
+    """Redis for one test; only this run's keys are removed before and after, never others'."""
     client = Redis.from_url(REDIS_URL)
     try:
         await client.ping()
     except Exception as exc:
         await client.aclose()
         _unavailable("Redis", exc)
-    await client.flushdb()
+    await _delete_run_keys(client)
     yield client
-    await client.flushdb()
+    await _delete_run_keys(client)
     await client.aclose()
 
 

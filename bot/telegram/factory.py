@@ -6,7 +6,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.storage.redis import RedisStorage
 from redis.asyncio import Redis
@@ -22,8 +22,14 @@ def make_bot(token: str, api_base: str) -> Bot:
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode="HTML"))
 
 
-def make_dispatcher(db: Database, company: Company, redis: Redis | None = None) -> Dispatcher:
-    storage: BaseStorage = RedisStorage(redis) if redis is not None else MemoryStorage()
+def make_dispatcher(
+    db: Database, company: Company, redis: Redis | None = None, *, redis_prefix: str = "crm"
+) -> Dispatcher:
+    storage: BaseStorage = (
+        RedisStorage(redis, key_builder=DefaultKeyBuilder(prefix=f"{redis_prefix}:fsm"))
+        if redis is not None
+        else MemoryStorage()
+    )
     dispatcher = Dispatcher(storage=storage)
     dispatcher.update.outer_middleware(UnitOfWorkMiddleware(db, company))
     dispatcher.update.outer_middleware(EmployeeMiddleware(company.locale))

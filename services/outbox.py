@@ -199,18 +199,22 @@ async def claim_due(
                 backlog.setdefault((row_channel, recipient), []).append(row_id)
         for chat, ids in list(backlog.items())[: limit - len(units)]:
             units[chat] = ids[:DIGEST_SIZE] if len(ids) >= COALESCE_FROM else ids[:1]
-    locked = await _lock(session, [i for ids in units.values() for i in ids])
+    locked = await _lock(session, [i for ids in units.values() for i in ids], now)
     claimed = [[i for i in ids if i in locked] for ids in units.values()]
     return await _lease(session, [ids for ids in claimed if ids], now)
 
 
-async def _lock(session: AsyncSession, ids: list[int]) -> set[int]:
+async def _lock(session: AsyncSession, ids: list[int], now: datetime) -> set[int]:
     """The rows among `ids` this claimer gets; on PostgreSQL a concurrent claimer's rows are
     skipped, not waited for. (SQLite: the transaction holds the database's write lock.)"""
     if not ids or session.get_bind().dialect.name != "postgresql":
         return set(ids)
-    stmt = sa.select(_O.c.id).where(_O.c.id.in_(ids)).with_for_update(skip_locked=True)
-    return set((await session.execute(stmt)).scalars())
+    # Due again here: a row another claimer leased (and committed) since our look is no
+    # longer due, and PostgreSQL re-checks the condition on the row's newest version.
+    stmt = (
+        sa.select(_O.c.id).where(_O.c.id.in_(ids), _DUE).with_for_update(skip_locked=True)
+    )
+    return set((await session.execute(stmt, {"now": now})).scalars())
 
 
 async def _lease(session: AsyncSession, units: list[list[int]], now: datetime) -> list[Claimed]:

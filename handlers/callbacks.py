@@ -11,6 +11,7 @@ class LeadAction(enum.StrEnum):
     TAKE = "take"
     NON_TARGET = "nt"
     SPAM = "spam"
+    OPEN = "open"  # show the full card (a digest lists leads as lines)
 
 
 class LeadCallback(CallbackData, prefix="lead"):

@@ -96,6 +96,7 @@ class OutboxStatus(enum.StrEnum):
     SENT = "sent"
     FAILED = "failed"  # will be retried at next_attempt_at
     DEAD = "dead"  # gave up; last_error says why
+    COALESCED = "coalesced"  # delivered as a line of a digest message, not a message of its own
 
 
 class OutboxLane(enum.StrEnum):

@@ -18,6 +18,7 @@ class OutboxMessage(IdMixin, TimestampMixin, Base):
         sa.Index("ix_outbox_due", "status", "next_attempt_at"),
         sa.Index("ix_outbox_recipient", "channel", "recipient", "id"),
         sa.Index("ix_outbox_entity", "entity_type", "entity_id"),
+        sa.Index("ix_outbox_coalesced_into", "coalesced_into_id"),
     )
 
     channel: Mapped[Channel]
@@ -32,6 +33,13 @@ class OutboxMessage(IdMixin, TimestampMixin, Base):
     # Edit the message that row delivered instead of sending a new one.
     edit_of_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("outbox.id"))
     dedupe_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
+    # Rows of one group (e.g. "new_leads") waiting for one chat may go out as one digest
+    # message instead of one message each; they need no order among themselves.
+    coalesce_group: Mapped[str | None] = mapped_column(sa.String(50))
+    # While a digest is being sent: the row that carries it (its newest member).
+    coalesced_into_id: Mapped[int | None] = mapped_column(
+        BigId, sa.ForeignKey("outbox.id", ondelete="SET NULL")
+    )
 
     status: Mapped[OutboxStatus] = mapped_column(default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)

@@ -115,6 +115,27 @@ async def _open_deals(session: AsyncSession, lead: Lead) -> list[OpenDeal]:
 
 
 @dataclass(frozen=True)
+class LeadLine:
+    """One lead as a line of a digest."""
+
+    lead_id: int
+    name: str | None
+    phone: str | None
+    raw_phone: str | None
+    email: str | None
+    source: str
+
+
+async def lines(session: AsyncSession, lead_ids: list[int]) -> list[LeadLine]:
+    """The leads of a digest, in the given order (missing ones left out)."""
+    stmt = sa.select(Lead.id, Lead.name, Lead.phone, Lead.raw_phone, Lead.email, Lead.source).where(
+        Lead.id.in_(lead_ids)
+    )
+    found = {row.id: LeadLine(*row) for row in (await session.execute(stmt)).all()}
+    return [found[i] for i in lead_ids if i in found]
+
+
+@dataclass(frozen=True)
 class LeadRow:
     id: int
     created_at: datetime

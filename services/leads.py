@@ -17,6 +17,7 @@ __all__ = [
     "Incoming",
     "IntakeResult",
     "LeadIn",
+    "open_card",
     "register_incoming",
     "register_many",
     "reject",
@@ -57,6 +58,21 @@ async def reject(
         lead.first_response_seconds = max(int((now - lead.created_at).total_seconds()), 0)
     await _changed(session, lead, f"lead.{status.value}", by=by, now=now)
     return lead
+
+
+async def open_card(session: AsyncSession, lead_id: int, *, by: Actor, company: Company) -> None:
+    """Send the employee the lead's full card (a digest shows each lead as a line)."""
+    lead = await session.get(Lead, lead_id)
+    if lead is None:
+        raise NotFound("no such lead", lead_id=lead_id)
+    access.require_lead_action(by, assignee_id=lead.assignee_id, office_id=lead.office_id)
+    await notify.lead_card_requested(
+        session,
+        lead_id=lead_id,
+        employee_id=by.id,
+        now=company.clock.now(),
+        default_locale=company.locale,
+    )
 
 
 async def _changed(

@@ -14,6 +14,8 @@ from services import outbox
 from services.assignment import Assignment
 
 LEAD_CARD = "lead_card"
+# New-lead cards waiting for one chat may go out together as one digest (services.outbox).
+NEW_LEADS = "new_leads"
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ async def leads_arrived(
                 lead_id,
                 person,
                 default_locale,
+                coalesce_group=NEW_LEADS,
                 lead_id=lead_id,
                 unassigned=unassigned,
             )
@@ -97,9 +100,7 @@ async def task_assigned(
 ) -> int | None:
     if assignee_id is None:
         return None
-    e = Employee.__table__
-    stmt = sa.select(e.c.id, e.c.telegram_id, e.c.locale).where(e.c.id == assignee_id)
-    person = (await session.execute(stmt)).one_or_none()
+    person = await _person(session, assignee_id)
     card = _card(TASK_CARD, "task", task_id, person, default_locale, task_id=task_id)
     return (await outbox.enqueue_many(session, [card], now=now))[0] if card else None
 
@@ -110,10 +111,13 @@ def _card(
     entity_id: int,
     person: Any,
     default_locale: str,
+    *,
+    coalesce_group: str | None = None,
+    once: bool = True,
     **payload: Any,
 ) -> outbox.Outgoing | None:
-    """A card about one entity for one employee in Telegram, sent once (dedupe key);
-    None when they have no Telegram."""
+    """A card about one entity for one employee in Telegram, sent once (dedupe key) unless
+    asked for again; None when they have no Telegram."""
     if person is None or person.telegram_id is None:
         return None
     return outbox.Outgoing(
@@ -123,8 +127,25 @@ def _card(
         payload=payload,
         locale=person.locale or default_locale,
         entity=(entity_type, entity_id),
-        dedupe_key=f"{kind}:{entity_id}:{person.id}",
+        dedupe_key=f"{kind}:{entity_id}:{person.id}" if once else None,
+        coalesce_group=coalesce_group,
     )
+
+
+async def lead_card_requested(
+    session: AsyncSession, *, lead_id: int, employee_id: int, now: datetime, default_locale: str
+) -> int | None:
+    """The employee asked to see the lead's card (from a digest): a fresh copy, on its own,
+    that is then kept up to date like every copy."""
+    person = await _person(session, employee_id)
+    card = _card(LEAD_CARD, "lead", lead_id, person, default_locale, once=False, lead_id=lead_id)
+    return (await outbox.enqueue_many(session, [card], now=now))[0] if card else None
+
+
+async def _person(session: AsyncSession, employee_id: int) -> Any:
+    e = Employee.__table__
+    stmt = sa.select(e.c.id, e.c.telegram_id, e.c.locale).where(e.c.id == employee_id)
+    return (await session.execute(stmt)).one_or_none()
 
 
 async def task_changed(session: AsyncSession, *, task_id: int, now: datetime) -> int:
@@ -138,7 +159,8 @@ _CARDS_OF = sa.select(
     _O.c.entity_type == sa.bindparam("entity_type"),
     _O.c.entity_id == sa.bindparam("entity_id"),
     _O.c.kind == sa.bindparam("kind"),
-    _O.c.status != OutboxStatus.DEAD,
+    # A dead copy never arrived; a coalesced one is a line of a digest, not a card to edit.
+    _O.c.status.not_in((OutboxStatus.DEAD, OutboxStatus.COALESCED)),
 )
 
 

@@ -1,9 +1,14 @@
 """The outbox: the one place outgoing messages are written, claimed and settled.
 
 Rows are written in the business transaction (`enqueue`) and delivered after commit by the
-pump, which claims due rows in short transactions. Per recipient only the oldest unsettled
-new message is claimable, so a chat receives its messages in order (edits of earlier
-messages don't hold new ones up); interactive rows go first.
+pump, which claims due rows in short transactions. A chat has one message in flight at a
+time. Ordinary messages go out in order (edits of earlier messages don't hold new ones up);
+interactive rows go first.
+
+Rows of a coalesce group (new-lead cards) need no order among themselves and hold nothing
+up: the newest goes first, so a new card overtakes a backlog, and a chat with a backlog of
+COALESCE_FROM or more gets up to DIGEST_SIZE of them as one digest message (a line and a
+button each) instead of one message a second. See README: "When cards pile up".
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ from models.db import OUTBOX_DIRTY, insert_ignoring_conflicts
 UNSETTLED = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED)
 CLAIM_LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 12
+COALESCE_FROM = 3  # this many cards of one group waiting for one chat go out as a digest
+DIGEST_SIZE = 20  # at most this many in one digest (lines and buttons fit Telegram's limits)
+DIGEST_KIND = "digest"  # Claimed.kind of a digest; Claimed.payload["group"] names the group
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,7 @@ class Outgoing:
     entity: tuple[str, int] | None = None
     thread_id: int | None = None
     edit_of_id: int | None = None
+    coalesce_group: str | None = None
 
 
 async def enqueue(session: AsyncSession, *, now: datetime, **message: Any) -> int | None:
@@ -78,6 +87,7 @@ async def enqueue_many(
             dedupe_key=m.dedupe_key,
             thread_id=m.thread_id,
             edit_of_id=m.edit_of_id,
+            coalesce_group=m.coalesce_group,
             entity_type=m.entity[0] if m.entity else None,
             entity_id=m.entity[1] if m.entity else None,
             status=OutboxStatus.PENDING,
@@ -98,83 +108,184 @@ async def enqueue_many(
     return [by_key.get(m.dedupe_key) if m.dedupe_key else next(unkeyed) for m in messages]
 
 
+_O = OutboxMessage.__table__
+_OTHER = _O.alias("other")
+_SAME_CHAT = sa.and_(_OTHER.c.channel == _O.c.channel, _OTHER.c.recipient == _O.c.recipient)
+_DUE = sa.or_(
+    sa.and_(
+        _O.c.status.in_((OutboxStatus.PENDING, OutboxStatus.FAILED)),
+        _O.c.next_attempt_at <= sa.bindparam("now"),
+    ),
+    # a lease that expired: its sender died
+    sa.and_(_O.c.status == OutboxStatus.SENDING, _O.c.claimed_until < sa.bindparam("now")),
+)
+# A chat has one new message in flight at a time (the per-chat rate limit would hold a second
+# one anyway, and a card that is claimed early could not be overtaken any more).
+_CHAT_BUSY = (
+    sa.select(_OTHER.c.id)
+    .where(
+        _SAME_CHAT,
+        _OTHER.c.id != _O.c.id,
+        _OTHER.c.status == OutboxStatus.SENDING,
+        _OTHER.c.claimed_until >= sa.bindparam("now"),
+        _OTHER.c.edit_of_id.is_(None),
+    )
+    .exists()
+)
+# Ordinary messages keep their order: one waits for every older unsettled ordinary message
+# of its chat. A new message never waits behind an edit of an earlier one (edits are
+# rendered when sent, so their relative order does not matter); an edit waits for what
+# came before it, its original included. Coalescible rows hold nobody up.
+_WAITS_FOR_OLDER = (
+    sa.select(_OTHER.c.id)
+    .where(
+        _SAME_CHAT,
+        _OTHER.c.id < _O.c.id,
+        _OTHER.c.status.in_(UNSETTLED),
+        sa.or_(_OTHER.c.coalesce_group.is_(None), _O.c.edit_of_id.is_not(None)),
+        sa.or_(_OTHER.c.edit_of_id.is_(None), _O.c.edit_of_id.is_not(None)),
+    )
+    .exists()
+)
+_COALESCIBLE = sa.and_(_O.c.coalesce_group.is_not(None), _O.c.edit_of_id.is_(None))
+_ORDINARY_DUE = (
+    sa.select(_O.c.id, _O.c.channel, _O.c.recipient)
+    .where(_DUE, ~_COALESCIBLE, ~_WAITS_FOR_OLDER, ~_CHAT_BUSY)
+    # Interactive before bulk; within a lane new messages (a screen-pop card) before edits
+    # of earlier ones (a card catching up with its call), oldest first.
+    .order_by(
+        sa.case((_O.c.lane == OutboxLane.INTERACTIVE, 0), else_=1),
+        sa.case((_O.c.edit_of_id.is_(None), 0), else_=1),
+        _O.c.id,
+    )
+)
+_COALESCIBLE_DUE = (
+    sa.select(_O.c.id, _O.c.channel, _O.c.recipient, _O.c.coalesce_group)
+    .where(_DUE, _COALESCIBLE, ~_WAITS_FOR_OLDER, ~_CHAT_BUSY)
+    .order_by(_O.c.id.desc())  # the newest first: a new card overtakes a backlog
+)
+_CLAIMED_COLUMNS = (
+    _O.c.id,
+    _O.c.channel,
+    _O.c.recipient,
+    _O.c.thread_id,
+    _O.c.kind,
+    _O.c.locale,
+    _O.c.payload,
+    _O.c.entity_type,
+    _O.c.entity_id,
+    _O.c.edit_of_id,
+    _O.c.attempts,
+)
+
+
 async def claim_due(
     session: AsyncSession, *, now: datetime, limit: int = 50, channel: Channel | None = None
 ) -> list[Claimed]:
-    """Lease up to `limit` due rows (at most one per recipient) for delivery."""
-    o = OutboxMessage.__table__
-    older = o.alias("older")
-    blocked_by_older = (
-        sa.select(older.c.id)
-        .where(
-            older.c.channel == o.c.channel,
-            older.c.recipient == o.c.recipient,
-            older.c.id < o.c.id,
-            older.c.status.in_(UNSETTLED),
-            # A new message never waits behind an edit of an earlier one (edits are rendered
-            # when sent, so their relative order does not matter); an edit waits for what
-            # came before it, its original included.
-            sa.or_(older.c.edit_of_id.is_(None), o.c.edit_of_id.is_not(None)),
-        )
-        .exists()
+    """Lease up to `limit` due messages (at most one per chat) for delivery; a digest of
+    several coalesced rows counts as one message."""
+    where = [_O.c.channel == channel] if channel else []
+    ordinary = await session.execute(_ORDINARY_DUE.where(*where).limit(limit), {"now": now})
+    units: dict[tuple[str, str], list[int]] = {}
+    for row_id, row_channel, recipient in ordinary.all():
+        units.setdefault((row_channel, recipient), [row_id])
+    if len(units) < limit:
+        stmt = _COALESCIBLE_DUE.where(*where).limit(limit * DIGEST_SIZE * 2)
+        backlog: dict[tuple[str, str], list[int]] = {}
+        for row_id, row_channel, recipient, _group in (
+            await session.execute(stmt, {"now": now})
+        ).all():
+            if (row_channel, recipient) not in units:
+                backlog.setdefault((row_channel, recipient), []).append(row_id)
+        for chat, ids in list(backlog.items())[: limit - len(units)]:
+            units[chat] = ids[:DIGEST_SIZE] if len(ids) >= COALESCE_FROM else ids[:1]
+    locked = await _lock(session, [i for ids in units.values() for i in ids], now)
+    claimed = [[i for i in ids if i in locked] for ids in units.values()]
+    return await _lease(session, [ids for ids in claimed if ids], now)
+
+
+async def _lock(session: AsyncSession, ids: list[int], now: datetime) -> set[int]:
+    """The rows among `ids` this claimer gets; on PostgreSQL a concurrent claimer's rows are
+    skipped, not waited for. (SQLite: the transaction holds the database's write lock.)"""
+    if not ids or session.get_bind().dialect.name != "postgresql":
+        return set(ids)
+    # Due again here: a row another claimer leased (and committed) since our look is no
+    # longer due, and PostgreSQL re-checks the condition on the row's newest version.
+    stmt = (
+        sa.select(_O.c.id).where(_O.c.id.in_(ids), _DUE).with_for_update(skip_locked=True)
     )
-    due = sa.or_(
-        sa.and_(
-            o.c.status.in_((OutboxStatus.PENDING, OutboxStatus.FAILED)), o.c.next_attempt_at <= now
-        ),
-        sa.and_(o.c.status == OutboxStatus.SENDING, o.c.claimed_until < now),  # lease expired
-    )
-    candidates = (
-        sa.select(o.c.id)
-        .where(due, ~blocked_by_older, *([o.c.channel == channel] if channel else []))
-        # Interactive before bulk; within a lane new messages (a screen-pop card) before
-        # edits of earlier ones (a card catching up with its call), oldest first.
-        .order_by(
-            sa.case((o.c.lane == OutboxLane.INTERACTIVE, 0), else_=1),
-            sa.case((o.c.edit_of_id.is_(None), 0), else_=1),
-            o.c.id,
-        )
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True, of=o)
-    ids = list((await session.execute(candidates)).scalars())
-    if not ids:
+    return set((await session.execute(stmt, {"now": now})).scalars())
+
+
+async def _lease(session: AsyncSession, units: list[list[int]], now: datetime) -> list[Claimed]:
+    if not units:
         return []
     stmt = (
-        sa.update(o)
-        .where(o.c.id.in_(ids))
+        sa.update(_O)
+        .where(_O.c.id.in_([i for ids in units for i in ids]))
         .values(
             status=OutboxStatus.SENDING,
             claimed_until=now + CLAIM_LEASE,
-            attempts=o.c.attempts + 1,
+            attempts=_O.c.attempts + 1,
+            coalesced_into_id=None,
             updated_at=now,
         )
-        .returning(
-            o.c.id,
-            o.c.channel,
-            o.c.recipient,
-            o.c.thread_id,
-            o.c.kind,
-            o.c.locale,
-            o.c.payload,
-            o.c.entity_type,
-            o.c.entity_id,
-            o.c.edit_of_id,
-            o.c.attempts,
-        )
+        .returning(*_CLAIMED_COLUMNS, _O.c.coalesce_group)
     )
-    rows = (await session.execute(stmt)).all()
-    return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
+    rows = {row.id: row for row in (await session.execute(stmt)).all()}
+    result = []
+    for ids in units:
+        head = rows[ids[0]]
+        if len(ids) == 1:
+            result.append(Claimed(*tuple(head)[:-1]))
+            continue
+        await session.execute(
+            sa.update(_O).where(_O.c.id.in_(ids[1:])).values(coalesced_into_id=head.id)
+        )
+        members = [rows[i] for i in ids]  # newest first
+        payload = {
+            "group": head.coalesce_group,
+            "entity_type": head.entity_type,
+            "entity_ids": [m.entity_id for m in members],
+        }
+        attempts = max(m.attempts for m in members)
+        result.append(
+            Claimed(
+                head.id,
+                head.channel,
+                head.recipient,
+                head.thread_id,
+                DIGEST_KIND,
+                head.locale,
+                payload,
+                None,
+                None,
+                None,
+                attempts,
+            )
+        )
+    return sorted(result, key=lambda c: c.id)
 
 
 async def mark_sent(
     session: AsyncSession, row_id: int, *, now: datetime, provider_message_id: str | None
 ) -> None:
+    """The message went out. A digest's rows (the head included) are COALESCED: each was
+    shown as a line of the digest, not as a message that could be edited later."""
+    members = await _settle_members(
+        session,
+        row_id,
+        status=OutboxStatus.COALESCED,
+        sent_at=now,
+        updated_at=now,
+        provider_message_id=provider_message_id,
+        claimed_until=None,
+        last_error=None,
+    )
     await _settle(
         session,
         row_id,
-        status=OutboxStatus.SENT,
+        status=OutboxStatus.COALESCED if members else OutboxStatus.SENT,
         sent_at=now,
         updated_at=now,
         provider_message_id=provider_message_id,
@@ -196,29 +307,27 @@ async def mark_retry(
     if retry_after is None and attempts >= MAX_ATTEMPTS:
         return await mark_dead(session, row_id, now=now, error=error)
     delay = retry_after if retry_after is not None else backoff_seconds(attempts)
-    await _settle(
-        session,
-        row_id,
+    values = dict(
         status=OutboxStatus.FAILED,
         last_error=error[:1000],
         next_attempt_at=now + timedelta(seconds=delay),
         claimed_until=None,
         updated_at=now,
     )
+    # A digest's rows wait too, each on its own: the next claim groups them afresh.
+    await _settle_members(session, row_id, **values)
+    await _settle(session, row_id, **values)
     return OutboxStatus.FAILED
 
 
 async def mark_dead(
     session: AsyncSession, row_id: int, *, now: datetime, error: str
 ) -> OutboxStatus:
-    await _settle(
-        session,
-        row_id,
-        status=OutboxStatus.DEAD,
-        last_error=error[:1000],
-        claimed_until=None,
-        updated_at=now,
+    values = dict(
+        status=OutboxStatus.DEAD, last_error=error[:1000], claimed_until=None, updated_at=now
     )
+    await _settle_members(session, row_id, **values)  # the chat can't be reached (blocked)
+    await _settle(session, row_id, **values)
     return OutboxStatus.DEAD
 
 
@@ -229,8 +338,22 @@ def backoff_seconds(attempts: int) -> float:
 
 
 async def provider_message_id(session: AsyncSession, row_id: int) -> str | None:
-    stmt = sa.select(OutboxMessage.provider_message_id).where(OutboxMessage.id == row_id)
+    """The id of the message a row delivered on its own (None: not delivered, or only as a
+    line of a digest, which has no message of its own to edit)."""
+    stmt = sa.select(_O.c.provider_message_id).where(
+        _O.c.id == row_id, _O.c.status == OutboxStatus.SENT
+    )
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def _settle_members(session: AsyncSession, row_id: int, **values: Any) -> int:
+    """Settle the rows coalesced into a digest carried by `row_id`; how many there were."""
+    stmt = (
+        sa.update(_O)
+        .where(_O.c.coalesced_into_id == row_id, _O.c.status == OutboxStatus.SENDING)
+        .values(coalesced_into_id=None, **values)
+    )
+    return (await session.execute(stmt)).rowcount or 0
 
 
 async def _settle(session: AsyncSession, row_id: int, **values: Any) -> None:

@@ -10,7 +10,7 @@ from config.i18n import Translator
 from handlers.callbacks import LeadAction, LeadCallback
 from models import LeadStatus
 from services.identities import format_phone
-from services.lead_cards import LeadCard
+from services.lead_cards import LeadCard, LeadLine
 
 Rendered = tuple[str, InlineKeyboardMarkup | None]
 
@@ -95,3 +95,37 @@ def _buttons(card: LeadCard, t: Translator) -> InlineKeyboardMarkup | None:
 
 def _line(t: Translator, key: str, value: str | None) -> str:
     return escape(t(key, value=value or "—"))
+
+
+def lead_digest(leads: list[LeadLine], t: Translator) -> Rendered:
+    """Several new leads waiting for one chat, as one message: a line and a button each; the
+    button sends that lead's full card."""
+    lines = [f"<b>{escape(t('digest.new_leads', count=len(leads)))}</b>", escape(t("digest.hint"))]
+    buttons = []
+    for n, lead in enumerate(leads, 1):
+        contact = format_phone(lead.phone) if lead.phone else lead.raw_phone or lead.email or "—"
+        name = _short(lead.name or t("card.no_name"), 40)
+        lines.append(
+            escape(
+                t(
+                    "digest.line",
+                    n=n,
+                    lead_id=lead.lead_id,
+                    name=name,
+                    contact=_short(contact, 40),
+                    source=_short(lead.source, 40),
+                )
+            )
+        )
+        buttons.append(
+            InlineKeyboardButton(
+                text=t("digest.button", lead_id=lead.lead_id, name=_short(name, 20)),
+                callback_data=LeadCallback(action=LeadAction.OPEN, lead_id=lead.lead_id).pack(),
+            )
+        )
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -134,6 +134,18 @@ async def _task(
     )
 
 
+async def _digest(
+    session: AsyncSession, row: Claimed, t: Translator, _url: str | None
+) -> cards.Rendered:
+    """Several rows of one coalesce group as one message (services.outbox.claim_due)."""
+    if row.payload.get("group") != notify.NEW_LEADS:
+        raise GiveUp(f"no Telegram digest for {row.payload.get('group')!r}")
+    leads = await lead_cards.lines(session, [int(i) for i in row.payload["entity_ids"]])
+    if not leads:
+        raise NotFound("none of the digest's leads exist")
+    return cards.lead_digest(leads, t)
+
+
 async def _text(
     _session: AsyncSession, row: Claimed, _t: Translator, _url: str | None
 ) -> cards.Rendered:
@@ -145,5 +157,6 @@ _TEMPLATES: dict[str, Renderer] = {
     notify.LEAD_CARD: _lead,
     notify.CALL_CARD: _call,
     notify.TASK_CARD: _task,
+    outbox.DIGEST_KIND: _digest,
     "text": _text,
 }

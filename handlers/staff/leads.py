@@ -1,4 +1,5 @@
-"""The buttons on a lead card: Take / Non-target / Spam."""
+"""The buttons on a lead card (Take / Non-target / Spam) and on a digest of new leads (open
+one lead's card)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,10 @@ async def lead_button(
     actor: Actor,
     t: Translator,
 ) -> None:
+    if callback_data.action is LeadAction.OPEN:
+        await leads.open_card(session, callback_data.lead_id, by=actor, company=company)
+        await query.answer(t("digest.opened"))
+        return
     if callback_data.action is LeadAction.TAKE:
         await leads.take(session, callback_data.lead_id, by=actor, company=company)
     else:

@@ -29,7 +29,7 @@ async def still_signed_in(web) -> bool:
 
 
 async def test_a_logout_without_the_token_is_refused_and_the_admin_stays_in(web, admin):
-    await signed_in(web)
+    assert (await sign_in(web, "boss", "correct horse")).status == 302
     forged = await web.post("/admin/logout", allow_redirects=False)
     assert forged.status == 403
     assert "отправлена с другого сайта" in await forged.text()

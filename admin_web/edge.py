@@ -9,7 +9,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from ipaddress import ip_address
 from typing import Any
 
 import aiohttp_jinja2
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin_web import csrf
 from config.i18n import Translator
+from config.settings import IPNetwork
 from services import web_sessions
 from services.errors import DomainError
 from webhooks.context import container_of
@@ -79,6 +81,32 @@ async def _serve(
             secure=request.secure,
         )
     return response
+
+
+def client_address(request: web.Request, proxies: Sequence[IPNetwork]) -> str | None:
+    """Where the request came from: its peer, unless the peer is a trusted proxy; then the
+    nearest X-Forwarded-For hop that is not one (hops further left are the client's own word)."""
+    address = request.remote
+    hops = ",".join(request.headers.getall("X-Forwarded-For", [])).split(",")
+    for hop in reversed([h.strip() for h in hops if h.strip()]):
+        if not (_is_ip(hop) and _within(address, proxies)):
+            break
+        address = hop
+    return address
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _within(address: str | None, networks: Sequence[IPNetwork]) -> bool:
+    if not address or not _is_ip(address):
+        return False
+    return any(ip_address(address) in network for network in networks)
 
 
 def context(request: web.Request, **values: Any) -> dict[str, Any]:

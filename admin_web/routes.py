@@ -15,7 +15,15 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from admin_web import csrf
-from admin_web.edge import COOKIE, DB, EMPLOYEE, LOGIN_PATH, admin_edge, context
+from admin_web.edge import (
+    COOKIE,
+    DB,
+    EMPLOYEE,
+    LOGIN_PATH,
+    admin_edge,
+    client_address,
+    context,
+)
 from bot.mango.client import MangoError, recording_link
 from models import LeadStatus
 from services import calls, lead_cards, web_sessions
@@ -73,7 +81,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         request[DB],
         login=form.login,
         password=form.password,
-        address=request.remote,
+        address=client_address(request, container.settings.proxy_networks),
         now=container.company.clock.now(),
     )
     if outcome.token is None:

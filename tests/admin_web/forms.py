@@ -21,10 +21,12 @@ async def _token_on(client: Any, path: str) -> str | None:
     return found.group(1) if found else None
 
 
-async def sign_in(client: Any, login: str, password: str) -> Any:
+async def sign_in(client: Any, login: str, password: str, **headers: str) -> Any:
     """Open the login page and submit it as shown; the response is not followed."""
     form = {"login": login, "password": password}
     token = await _token_on(client, "/admin/login")
     if token:  # a page without the field is the CSRF tests' business, not the caller's
         form["csrf_token"] = token
-    return await client.post("/admin/login", allow_redirects=False, data=form)
+    return await client.post(
+        "/admin/login", allow_redirects=False, data=form, headers=headers or None
+    )

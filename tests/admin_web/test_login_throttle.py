@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
-from app import build_web_app
+from app import Container, build_web_app
 from models import AuditEntry
 from services import employees
 from tests.admin_web.forms import sign_in
@@ -88,3 +88,40 @@ async def test_every_attempt_is_audited_with_its_address(client_at, container):
         ("web.login_throttled", "boss", "127.0.0.2"),
         ("web.login", "boss", "127.0.0.3"),
     ]
+
+
+async def test_behind_a_trusted_proxy_the_forwarded_client_is_throttled(
+    settings, clock, db, aiohttp_client
+):
+    behind_proxy = settings.model_copy(update={"trusted_proxies": "127.0.0.0/8"})
+    container = Container.build(behind_proxy, clock=clock)
+    try:
+        async with container.db.unit_of_work() as s:
+            await employees.create_admin(
+                s, login="boss", password="hunter2 but long", now=clock.now()
+            )
+        proxy = await aiohttp_client(build_web_app(container))
+        # A client may prepend hops of its own; the proxy appends the address it really saw.
+        attacker = {"X-Forwarded-For": "10.9.9.9, 203.0.113.5"}
+        for n in range(4):
+            assert (await sign_in(proxy, "boss", f"guess {n}", **attacker)).status == 401
+        attacker["X-Forwarded-For"] = f"10.9.9.{n + 1}, 203.0.113.5"
+        assert (await sign_in(proxy, "boss", "guess", **attacker)).status == 429
+        admin = {"X-Forwarded-For": "198.51.100.7"}
+        assert (await sign_in(proxy, "boss", "hunter2 but long", **admin)).status == 302
+        async with container.db.unit_of_work() as s:
+            attempts = sa.select(AuditEntry.data).where(AuditEntry.action.like("web.login%"))
+            entries = (await s.execute(attempts)).scalars().all()
+        addresses = {entry["address"] for entry in entries}
+        assert addresses == {"203.0.113.5", "198.51.100.7"}
+    finally:
+        await container.close()
+
+
+async def test_without_trusted_proxies_a_forwarded_for_header_changes_nothing(client_at):
+    attacker = client_at("127.0.0.2")
+    answers = [
+        (await sign_in(attacker, "boss", "guess", **{"X-Forwarded-For": f"198.51.100.{n}"})).status
+        for n in range(6)
+    ]
+    assert answers == [401] * 4 + [429] * 2

@@ -11,6 +11,7 @@ pair signs in, or by `crm admin unlock`. The rows live in the database, shared b
 
 from __future__ import annotations
 
+import hashlib
 import math
 from datetime import datetime, timedelta
 
@@ -39,6 +40,23 @@ def delay_after(failures: int, free: int) -> timedelta:
     if excess <= 0:
         return timedelta(0)
     return min(timedelta(seconds=2 ** min(excess, 20)), MAX_DELAY)
+
+
+async def begin_attempt(
+    session: AsyncSession, *, login: str, address: str | None, now: datetime
+) -> int:
+    """Start judging an attempt: the seconds it must still wait (0: check the password).
+
+    Attempts from one address are judged one after another: otherwise a burst of parallel
+    guesses would all be checked before the first failure is counted. On PostgreSQL a
+    transaction-scoped advisory lock on the address does that; SQLite's BEGIN IMMEDIATE
+    already serialises every transaction.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.sha256(f"login-throttle:{_key(address)}".encode()).digest()
+        lock = int.from_bytes(digest[:8], "big", signed=True)
+        await session.execute(sa.select(sa.func.pg_advisory_xact_lock(lock)))
+    return await wait_left(session, login=login, address=address, now=now)
 
 
 async def wait_left(

@@ -56,7 +56,7 @@ async def log_in(
     if not login or not password:
         error = InvalidInput("enter the login and the password", key="web.login_empty")
         return LoginOutcome(error=error)
-    wait = await login_throttle.wait_left(session, login=login, address=address, now=now)
+    wait = await login_throttle.begin_attempt(session, login=login, address=address, now=now)
     if wait:
         await _audit_attempt(session, "web.login_throttled", login, address, now, wait=wait)
         return LoginOutcome(error=Throttled(wait))

@@ -4,6 +4,7 @@ admin out from elsewhere. Each client here connects from its own loopback addres
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import aiohttp
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 from app import Container, build_web_app
 from models import AuditEntry
 from services import employees
-from tests.admin_web.forms import sign_in
+from tests.admin_web.forms import page_token, sign_in
 
 Client = Callable[[str], aiohttp.ClientSession]
 
@@ -61,6 +62,18 @@ async def test_each_further_failure_doubles_the_wait(client_at, clock):
         assert (await sign_in(attacker, "boss", "guess")).status == 429
         clock.advance(seconds=1)
     assert (await sign_in(attacker, "boss", "correct horse")).status == 302
+
+
+async def test_a_burst_of_parallel_guesses_is_judged_one_by_one(client_at):
+    attacker = client_at("127.0.0.2")
+    token = await page_token(attacker)
+    form = {"login": "boss", "password": "guess", "csrf_token": token}
+
+    async def guess() -> int:
+        return (await attacker.post("/admin/login", data=form, allow_redirects=False)).status
+
+    answers = await asyncio.gather(*(guess() for _ in range(12)))
+    assert sorted(answers) == [401] * 4 + [429] * 8
 
 
 async def test_spraying_many_logins_from_one_address_is_slowed_too(client_at):

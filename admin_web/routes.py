@@ -63,7 +63,8 @@ class LoginForm:
             value = form.get(name, "")
             return value if isinstance(value, str) else ""
 
-        return cls(login=text("login"), password=text("password"))
+        # PostgreSQL text cannot hold NUL, and no login contains one: it stays a wrong login.
+        return cls(login=text("login").replace("\x00", "\ufffd"), password=text("password"))
 
 
 async def to_leads(_request: web.Request) -> web.StreamResponse:

@@ -16,6 +16,7 @@ from services.errors import AccessDenied, DomainError, InvalidInput
 
 SESSION_TTL = timedelta(hours=12)
 WEB_ROLES = (Role.ADMIN,)
+AUDITED_LOGIN = 64  # what is kept of a typed login (real ones are at most 64 characters)
 
 
 def _hash(token: str) -> str:
@@ -97,7 +98,7 @@ async def _audit_attempt(
         at=now,
         actor_id=employee_id,
         actor_kind="admin" if employee_id else "system",
-        login=login,
+        login=login[:AUDITED_LOGIN],
         address=address,
         **data,
     )

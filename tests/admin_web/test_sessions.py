@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+import sqlalchemy as sa
+
+from models import AuditEntry
 from services import employees
 from tests.admin_web.forms import page_token, sign_in
 
@@ -37,3 +41,17 @@ async def test_the_session_cookie_is_http_only_strict_and_scoped_to_the_admin(
         "/admin/", allow_redirects=False, headers={"Cookie": f"crm_session={token}"}
     )
     assert replay.headers["Location"] == "/admin/login"
+
+
+@pytest.mark.parametrize("typed", ["bo\x00ss", "x" * 100_000])
+async def test_a_hostile_login_is_just_a_wrong_login(web, container, clock, typed):
+    async with container.db.unit_of_work() as s:
+        await employees.create_admin(s, login="boss", password="correct horse", now=clock.now())
+    response = await sign_in(web, typed, "pass\x00word")
+    assert response.status == 401
+    assert "Неверный логин или пароль" in await response.text()
+    async with container.db.unit_of_work() as s:
+        [entry] = await s.scalars(
+            sa.select(AuditEntry.data).where(AuditEntry.action == "web.login_failed")
+        )
+    assert len(entry["login"]) <= 64

@@ -58,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     admin.add_argument("login")
     admin.add_argument("--password", help="read from stdin when omitted")
     admin.set_defaults(func=_create_admin)
+    _admin_parsers(sub)
     employee = sub.add_parser("employee", help="manage employees").add_subparsers(title="actions")
     add = employee.add_parser("add", help="add an employee; prints the id and an invite link")
     add.add_argument("--name", required=True)
@@ -83,6 +84,20 @@ def _parser() -> argparse.ArgumentParser:
     add_line.add_argument("--employee-id", type=int, help="whose phone rings on this line")
     add_line.set_defaults(func=_line_add)
     return parser
+
+
+def _admin_parsers(sub: Any) -> None:
+    admin = sub.add_parser("admin", help="help an admin who cannot sign in")
+    actions = admin.add_subparsers(title="actions")
+    unlock = actions.add_parser("unlock", help="clear the login's sign-in throttling")
+    unlock.add_argument("login")
+    unlock.set_defaults(func=_admin_unlock)
+    reset = actions.add_parser(
+        "reset-password", help="set a new password and end the login's web sessions"
+    )
+    reset.add_argument("login")
+    reset.add_argument("--password", help="read from stdin when omitted")
+    reset.set_defaults(func=_admin_reset_password)
 
 
 async def _with_db(settings: Settings, work: Callable[[Any], Awaitable[int]]) -> int:
@@ -125,6 +140,34 @@ async def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
                 f"to get unassigned leads in Telegram, open: "
                 f"{await _invite_link(settings, admin.invite_code)}"
             )
+        return 0
+
+    return await _with_db(settings, work)
+
+
+async def _admin_unlock(settings: Settings, args: argparse.Namespace) -> int:
+    from services import web_sessions
+    from services.clock import SystemClock
+
+    async def work(session: Any) -> int:
+        await web_sessions.unlock(session, login=args.login, now=SystemClock().now())
+        print(f"{args.login!r} may sign in again at once")
+        return 0
+
+    return await _with_db(settings, work)
+
+
+async def _admin_reset_password(settings: Settings, args: argparse.Namespace) -> int:
+    from services import web_sessions
+    from services.clock import SystemClock
+
+    password = args.password if args.password is not None else _read_password()
+
+    async def work(session: Any) -> int:
+        ended = await web_sessions.reset_password(
+            session, login=args.login, password=password, now=SystemClock().now()
+        )
+        print(f"password of {args.login!r} changed; {ended} web session(s) ended")
         return 0
 
     return await _with_db(settings, work)

@@ -1,29 +1,38 @@
 """`/admin/…`: login, logout and the lead list. Everything but the login page needs a session.
 
-Each view translates the request, calls one service and renders a template; texts come from
-the locale files (`web.*` keys).
+Each view translates the request into a typed input, calls one service in the request's unit
+of work (admin_web.edge) and renders a template; texts come from the locale files (`web.*`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from multidict import MultiDictProxy
 
+from admin_web import csrf
+from admin_web.edge import (
+    COOKIE,
+    DB,
+    EMPLOYEE,
+    LOGIN_PATH,
+    admin_edge,
+    client_address,
+    context,
+)
 from bot.mango.client import MangoError, recording_link
-from config.i18n import Translator
 from models import LeadStatus
 from services import calls, lead_cards, web_sessions
+from services.errors import DomainError
 from services.identities import format_phone
+from services.web_sessions import Throttled
 from webhooks.context import container_of
 
-COOKIE = "crm_session"
-EMPLOYEE: web.RequestKey[Any] = web.RequestKey("admin_employee")
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+__all__ = ["COOKIE", "setup"]
 
 
 def setup(app: web.Application) -> None:
@@ -33,33 +42,29 @@ def setup(app: web.Application) -> None:
         autoescape=jinja2.select_autoescape(["html"]),
     )
     env.filters["phone"] = lambda value: format_phone(value) if value else ""
-    app.middlewares.append(require_session)
+    env.globals["csrf_field"] = csrf.csrf_field
+    app.middlewares.append(admin_edge)
     app.router.add_get("/admin", to_leads)
-    app.router.add_get("/admin/login", login_page)
-    app.router.add_post("/admin/login", login)
+    app.router.add_get(LOGIN_PATH, login_page)
+    app.router.add_post(LOGIN_PATH, login)
     app.router.add_post("/admin/logout", logout)
     app.router.add_get("/admin/", leads_page)
     app.router.add_get("/admin/calls/{call_id:\\d+}/recording", call_recording)
 
 
-@web.middleware
-async def require_session(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if not request.path.startswith("/admin") or request.path == "/admin/login":
-        return await handler(request)
-    container = container_of(request)
-    async with container.db.unit_of_work() as session:
-        employee = await web_sessions.employee_for(
-            session, request.cookies.get(COOKIE), container.company.clock.now()
-        )
-    if employee is None:
-        raise web.HTTPFound("/admin/login")
-    request[EMPLOYEE] = employee
-    return await handler(request)
+@dataclass(frozen=True)
+class LoginForm:
+    login: str
+    password: str
 
+    @classmethod
+    def parse(cls, form: MultiDictProxy[str | bytes | web.FileField]) -> LoginForm:
+        def text(name: str) -> str:
+            value = form.get(name, "")
+            return value if isinstance(value, str) else ""
 
-def _context(request: web.Request, **values: Any) -> dict[str, Any]:
-    container = container_of(request)
-    return {"t": Translator(container.settings.locale), "tz": container.company.timezone, **values}
+        # PostgreSQL text cannot hold NUL, and no login contains one: it stays a wrong login.
+        return cls(login=text("login").replace("\x00", "\ufffd"), password=text("password"))
 
 
 async def to_leads(_request: web.Request) -> web.StreamResponse:
@@ -67,21 +72,21 @@ async def to_leads(_request: web.Request) -> web.StreamResponse:
 
 
 async def login_page(request: web.Request) -> web.StreamResponse:
-    return aiohttp_jinja2.render_template("login.html", request, _context(request))
+    return aiohttp_jinja2.render_template("login.html", request, context(request))
 
 
 async def login(request: web.Request) -> web.StreamResponse:
     container = container_of(request)
-    form = await request.post()
-    login_name, password = str(form.get("login", "")), str(form.get("password", ""))
-    async with container.db.unit_of_work() as session:
-        outcome = await web_sessions.log_in(
-            session, login=login_name, password=password, now=container.company.clock.now()
-        )
+    form = LoginForm.parse(await request.post())
+    outcome = await web_sessions.log_in(
+        request[DB],
+        login=form.login,
+        password=form.password,
+        address=client_address(request, container.settings.proxy_networks),
+        now=container.company.clock.now(),
+    )
     if outcome.token is None:
-        key = outcome.error.key if outcome.error else "web.login_wrong"
-        context = _context(request, error_key=key, login=login_name)
-        return aiohttp_jinja2.render_template("login.html", request, context, status=401)
+        return _login_refused(request, form, outcome.error)
     response = web.HTTPFound("/admin/")
     response.set_cookie(
         COOKIE,
@@ -95,32 +100,44 @@ async def login(request: web.Request) -> web.StreamResponse:
     raise response
 
 
+def _login_refused(
+    request: web.Request, form: LoginForm, error: DomainError | None
+) -> web.StreamResponse:
+    """The login page again with the reason; 429 and Retry-After while the attempt must wait."""
+    key = error.key if error else "web.login_wrong"
+    values = context(request, error_key=key, error_params=error.params if error else {})
+    values["login"] = form.login
+    status = 429 if isinstance(error, Throttled) else 401
+    response = aiohttp_jinja2.render_template("login.html", request, values, status=status)
+    if isinstance(error, Throttled):
+        response.headers["Retry-After"] = str(error.seconds)
+    return response
+
+
 async def logout(request: web.Request) -> web.StreamResponse:
-    container = container_of(request)
-    async with container.db.unit_of_work() as session:
-        await web_sessions.log_out(session, request.cookies.get(COOKIE))
-    response = web.HTTPFound("/admin/login")
+    await web_sessions.log_out(request[DB], request.cookies.get(COOKIE))
+    response = web.HTTPFound(LOGIN_PATH)
     response.del_cookie(COOKIE, path="/admin")
     raise response
 
 
 async def leads_page(request: web.Request) -> web.StreamResponse:
-    container = container_of(request)
     raw = request.query.get("status")
     status = LeadStatus(raw) if raw in {s.value for s in LeadStatus} else None
-    async with container.db.unit_of_work() as session:
-        rows = await lead_cards.recent(session, status=status)
-    context = _context(
+    rows = await lead_cards.recent(request[DB], status=status)
+    values = context(
         request, leads=rows, status=status, statuses=list(LeadStatus), me=request[EMPLOYEE]
     )
-    return aiohttp_jinja2.render_template("leads.html", request, context)
+    return aiohttp_jinja2.render_template("leads.html", request, values)
 
 
 async def call_recording(request: web.Request) -> web.StreamResponse:
     """The recording of a call: the PBX's URL, or a fresh link from Mango for its id."""
     container = container_of(request)
-    async with container.db.unit_of_work() as session:
-        recording = await calls.recording_of(session, int(request.match_info["call_id"]))
+    session = request[DB]
+    recording = await calls.recording_of(session, int(request.match_info["call_id"]))
+    # End the read before waiting on Mango: on SQLite every transaction holds the write lock.
+    await session.commit()
     if recording.url:
         raise web.HTTPFound(recording.url)
     settings = container.settings

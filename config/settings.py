@@ -9,6 +9,7 @@ import re
 import secrets
 from datetime import time
 from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -18,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/crm.sqlite3"
 SUPPORTED_LOCALES = ("ru", "en")
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+IPNetwork = IPv4Network | IPv6Network
 _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 
 
@@ -38,6 +40,10 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)
     public_url: str | None = None
+    # Reverse proxies in front of the web server (addresses or networks, comma-separated).
+    # Only a request from one of these has its X-Forwarded-For believed, to learn the client's
+    # address (admin sign-in throttling is per address).
+    trusted_proxies: str | None = None
 
     telegram_bot_token: str | None = None
     telegram_api_base: str = "https://api.telegram.org"
@@ -68,6 +74,7 @@ class Settings(BaseSettings):
     @field_validator(
         "redis_url",
         "public_url",
+        "trusted_proxies",
         "telegram_bot_token",
         "whatsapp_token",
         "whatsapp_phone_number_id",
@@ -107,6 +114,13 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: str | None) -> str | None:
+        if value is not None:
+            _networks(value)
+        return value
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -163,9 +177,20 @@ class Settings(BaseSettings):
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @cached_property
+    def proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return _networks(self.trusted_proxies) if self.trusted_proxies else ()
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _networks(spec: str) -> tuple[IPNetwork, ...]:
+    try:
+        return tuple(ip_network(part.strip(), strict=False) for part in spec.split(","))
+    except ValueError as exc:
+        raise ValueError("must be IP addresses or networks, e.g. 127.0.0.1,10.0.0.0/8") from exc
 
 
 def load_settings(**overrides: object) -> Settings:

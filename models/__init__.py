@@ -27,6 +27,7 @@ from models.enums import (
 )
 from models.inbound_event import InboundEvent
 from models.lead import Lead
+from models.login_throttle import LoginThrottle
 from models.note import Note
 from models.office import Office, PhoneLine
 from models.outbox import OutboxMessage
@@ -54,6 +55,7 @@ __all__ = [
     "InboundEvent",
     "Lead",
     "LeadStatus",
+    "LoginThrottle",
     "Message",
     "MessageStatus",
     "Note",

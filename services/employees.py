@@ -17,6 +17,7 @@ from services.errors import Conflict, InvalidInput, NotFound
 from services.identities import normalize_phone
 
 INVITE_TTL = timedelta(days=7)
+MIN_PASSWORD = 8
 _hasher = PasswordHasher()
 
 
@@ -145,8 +146,7 @@ async def create_admin(
     login = login.strip()
     if not login or len(login) > 64:
         raise InvalidInput("the login must be 1-64 characters")
-    if len(password) < 8:
-        raise InvalidInput("the password must be at least 8 characters")
+    _check_new_password(password)
     exists = await session.execute(sa.select(Employee.id).where(Employee.login == login))
     if exists.scalar() is not None:
         raise Conflict("this login is taken", login=login)
@@ -171,6 +171,39 @@ async def create_admin(
         login=login,
     )
     return NewEmployee(admin.id, admin.invite_code)
+
+
+def _check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"the password must be at least {MIN_PASSWORD} characters")
+
+
+async def by_login(session: AsyncSession, login: str) -> Employee:
+    """The employee who signs in with `login`, or NotFound."""
+    stmt = sa.select(Employee).where(Employee.login == login.strip())
+    employee = (await session.execute(stmt)).scalar_one_or_none()
+    if employee is None:
+        raise NotFound(f"no one signs in as {login.strip()!r}", login=login)
+    return employee
+
+
+async def set_password(
+    session: AsyncSession, *, login: str, password: str, now: datetime
+) -> Employee:
+    """Give the login a new password (the caller ends its old sessions)."""
+    _check_new_password(password)
+    employee = await by_login(session, login)
+    employee.password_hash = _hasher.hash(password)
+    employee.updated_at = now
+    await audit.log(
+        session,
+        action="admin.password_reset",
+        entity_type="employee",
+        entity_id=employee.id,
+        at=now,
+        login=employee.login,
+    )
+    return employee
 
 
 async def check_password(session: AsyncSession, *, login: str, password: str) -> Employee | None:

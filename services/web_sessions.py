@@ -1,4 +1,4 @@
-"""Logging in to the admin web: password check, server-side sessions, brute-force brake."""
+"""Logging in to the admin web: password check, server-side sessions, attempts audited."""
 
 from __future__ import annotations
 
@@ -10,14 +10,13 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import AuditEntry, Employee, Role, WebSession
-from services import audit, employees
+from models import Employee, Role, WebSession
+from services import audit, employees, login_throttle
 from services.errors import AccessDenied, DomainError, InvalidInput
 
 SESSION_TTL = timedelta(hours=12)
-FAILURE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES = 5
 WEB_ROLES = (Role.ADMIN,)
+AUDITED_LOGIN = 64  # what is kept of a typed login (real ones are at most 64 characters)
 
 
 def _hash(token: str) -> str:
@@ -30,33 +29,44 @@ class LoginOutcome:
     error: DomainError | None = None
 
 
+class Throttled(AccessDenied):
+    """Too many failures for this login from this address (or from this address at all)."""
+
+    code = "throttled"
+    http_status = 429
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(
+            f"too many failed attempts; try again in {seconds} s",
+            key="web.login_throttled",
+            seconds=seconds,
+        )
+        self.seconds = seconds
+
+
 async def log_in(
-    session: AsyncSession, *, login: str, password: str, now: datetime
+    session: AsyncSession, *, login: str, password: str, address: str | None, now: datetime
 ) -> LoginOutcome:
     """A new session token for a valid admin login, or the reason there is none.
 
-    A failure is returned, not raised, so that its audit entry is committed: after
-    MAX_FAILURES wrong passwords for a login within FAILURE_WINDOW, further attempts are
-    refused until the window passes (counted from audit entries, shared by all processes).
+    Every attempt is audited with the client's address. A failure is returned, not raised, so
+    that its audit entry and its count (services.login_throttle) are committed. While the
+    (login, address) pair or the address must wait, the password is not even checked.
     """
     login = login.strip()
     if not login or not password:
         error = InvalidInput("enter the login and the password", key="web.login_empty")
         return LoginOutcome(error=error)
-    if await _recent_failures(session, login, now) >= MAX_FAILURES:
-        error = AccessDenied("too many failed attempts; try again later", key="web.login_locked")
-        return LoginOutcome(error=error)
+    wait = await login_throttle.begin_attempt(session, login=login, address=address, now=now)
+    if wait:
+        await _audit_attempt(session, "web.login_throttled", login, address, now, wait=wait)
+        return LoginOutcome(error=Throttled(wait))
     employee = await employees.check_password(session, login=login, password=password)
     if employee is None or employee.role not in WEB_ROLES:
-        await audit.log(
-            session,
-            action="web.login_failed",
-            entity_type="login",
-            entity_id=None,
-            at=now,
-            login=login,
-        )
+        await login_throttle.record_failure(session, login=login, address=address, now=now)
+        await _audit_attempt(session, "web.login_failed", login, address, now)
         return LoginOutcome(error=AccessDenied("wrong login or password", key="web.login_wrong"))
+    await login_throttle.record_success(session, login=login, address=address)
     token = secrets.token_urlsafe(32)
     session.add(
         WebSession(
@@ -66,16 +76,32 @@ async def log_in(
             expires_at=now + SESSION_TTL,
         )
     )
+    await _audit_attempt(session, "web.login", login, address, now, employee_id=employee.id)
+    return LoginOutcome(token=token)
+
+
+async def _audit_attempt(
+    session: AsyncSession,
+    action: str,
+    login: str,
+    address: str | None,
+    now: datetime,
+    *,
+    employee_id: int | None = None,
+    **data: object,
+) -> None:
     await audit.log(
         session,
-        action="web.login",
-        entity_type="employee",
-        entity_id=employee.id,
+        action=action,
+        entity_type="employee" if employee_id else "login",
+        entity_id=employee_id,
         at=now,
-        actor_id=employee.id,
-        actor_kind="admin",
+        actor_id=employee_id,
+        actor_kind="admin" if employee_id else "system",
+        login=login[:AUDITED_LOGIN],
+        address=address,
+        **data,
     )
-    return LoginOutcome(token=token)
 
 
 async def employee_for(session: AsyncSession, token: str | None, now: datetime) -> Employee | None:
@@ -96,11 +122,31 @@ async def log_out(session: AsyncSession, token: str | None) -> None:
         await session.execute(sa.delete(WebSession).where(WebSession.token_hash == _hash(token)))
 
 
-async def _recent_failures(session: AsyncSession, login: str, now: datetime) -> int:
-    stmt = sa.select(sa.func.count()).where(
-        AuditEntry.action == "web.login_failed",
-        AuditEntry.entity_type == "login",
-        AuditEntry.at > now - FAILURE_WINDOW,
-        AuditEntry.data["login"].as_string() == login,
+async def end_all_of(session: AsyncSession, employee_id: int) -> int:
+    """Sign the employee out everywhere (their password changed); returns how many sessions."""
+    result = await session.execute(
+        sa.delete(WebSession).where(WebSession.employee_id == employee_id)
     )
-    return (await session.execute(stmt)).scalar_one()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def reset_password(session: AsyncSession, *, login: str, password: str, now: datetime) -> int:
+    """Set a new password and end every web session of that login; returns how many ended."""
+    employee = await employees.set_password(session, login=login, password=password, now=now)
+    return await end_all_of(session, employee.id)
+
+
+async def unlock(session: AsyncSession, *, login: str, now: datetime) -> int:
+    """Let `login` be tried again at once from anywhere it was slowed down (`crm admin unlock`)."""
+    employee = await employees.by_login(session, login)
+    cleared = await login_throttle.unlock(session, employee.login or login)
+    await audit.log(
+        session,
+        action="admin.unlocked",
+        entity_type="employee",
+        entity_id=employee.id,
+        at=now,
+        login=employee.login,
+        cleared=cleared,
+    )
+    return cleared

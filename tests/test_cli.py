@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from models.db import Database
+from services import employees, login_throttle, web_sessions
 
 CRM = str(Path(sys.executable).parent / "crm")
 
@@ -78,6 +84,7 @@ def test_create_admin_reads_the_password_from_stdin(tmp_path: Path) -> None:
         ("TELEGRAM_BOT_TOKEN", "not-a-token"),
         ("DIGEST_TIME", "25:00"),
         ("LOCALE", "de"),
+        ("TRUSTED_PROXIES", "10.0.0.0/8,proxy"),
     ],
 )
 def test_a_bad_setting_stops_with_one_line_naming_the_variable(tmp_path, variable, value):
@@ -143,3 +150,70 @@ def test_a_work_schedule_is_set_from_the_command_line(tmp_path: Path) -> None:
     assert schedule("1", "funday", "09:00", "18:00").returncode == 1
     assert schedule("1", "mon", "9am", "18:00").returncode == 1
     assert schedule("9", "mon", "09:00", "18:00").returncode == 1
+
+
+def _in_db(tmp_path: Path, work: Any) -> Any:
+    """Run `work(session)` in one unit of work on the CLI's database (as the web would)."""
+
+    async def run() -> Any:
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'crm.sqlite3'}")
+        try:
+            async with db.unit_of_work() as session:
+                return await work(session)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
+def test_an_admin_slowed_down_by_failures_is_unlocked(tmp_path: Path) -> None:
+    assert crm(tmp_path, "create-admin", "boss", "--password", "correct horse").returncode == 0
+    now = datetime.now(UTC)
+
+    async def guess_wrong(session: Any) -> int:
+        for _ in range(6):
+            await login_throttle.record_failure(session, login="boss", address="10.0.0.7", now=now)
+        return await login_throttle.wait_left(session, login="boss", address="10.0.0.7", now=now)
+
+    assert _in_db(tmp_path, guess_wrong) >= 8
+    done = crm(tmp_path, "admin", "unlock", "boss")
+    assert done.returncode == 0, done.stderr
+    assert "may sign in again" in done.stdout
+
+    async def wait(session: Any) -> int:
+        return await login_throttle.wait_left(session, login="boss", address="10.0.0.7", now=now)
+
+    assert _in_db(tmp_path, wait) == 0
+    unknown = crm(tmp_path, "admin", "unlock", "nobody")
+    assert unknown.returncode == 1
+    assert unknown.stderr.strip().splitlines() == ["crm: no one signs in as 'nobody'"]
+
+
+def test_a_password_reset_ends_the_admins_web_sessions(tmp_path: Path) -> None:
+    assert crm(tmp_path, "create-admin", "boss", "--password", "correct horse").returncode == 0
+    now = datetime.now(UTC)
+
+    async def sign_in(session: Any) -> str | None:
+        outcome = await web_sessions.log_in(
+            session, login="boss", password="correct horse", address="10.0.0.8", now=now
+        )
+        return outcome.token
+
+    token = _in_db(tmp_path, sign_in)
+    assert token
+    short = crm(tmp_path, "admin", "reset-password", "boss", "--password", "1234567")
+    assert short.returncode == 1 and "at least 8" in short.stderr
+    done = crm(tmp_path, "admin", "reset-password", "boss", stdin="new horse battery\n")
+    assert done.returncode == 0, done.stderr
+    assert "1 web session(s) ended" in done.stdout
+
+    async def after(session: Any) -> tuple[object, object, object]:
+        old = await web_sessions.employee_for(session, token, now)
+        new = await employees.check_password(session, login="boss", password="new horse battery")
+        was = await employees.check_password(session, login="boss", password="correct horse")
+        return old, new, was
+
+    old_session, new_password, old_password = _in_db(tmp_path, after)
+    assert old_session is None and new_password is not None and old_password is None
+    unknown = crm(tmp_path, "admin", "reset-password", "nobody", "--password", "long enough")
+    assert unknown.returncode == 1 and "no one signs in as 'nobody'" in unknown.stderr

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import AsyncIterator
 
 import pytest
+from aiohttp import web
 
 from app import build_web_app
 from services import employees, intake
@@ -21,6 +23,9 @@ FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # Sibling hosts of one site, both served from this machine: an attacker on a same-site
+    # subdomain is exactly what SameSite=Strict does not stop.
+    "--host-resolver-rules=MAP *.example.com 127.0.0.1",
 ]
 
 
@@ -99,5 +104,44 @@ async def test_the_login_locks_after_repeated_wrong_passwords(browser, site):
         await page.click("button[type=submit]")
     await page.fill("#password", "correct horse")
     await page.click("button[type=submit]")
-    assert "Слишком много" in await page.text_content("[role=alert]")
+    # Three mistakes are free; after the fourth the next attempt from here waits 2 s.
+    assert await page.text_content("[role=alert]") == (
+        "Слишком много неудачных попыток. Повторите через 2 с"
+    )
     assert page.url.endswith("/admin/login")
+
+
+async def test_a_forged_logout_from_a_sibling_site_does_nothing_but_the_button_works(
+    browser, site, aiohttp_server
+):
+    admin = site.replace("127.0.0.1", "admin.example.com")
+    evil_page = f"""<!doctype html><form method="post" action="{admin}/admin/logout">
+        <input type="hidden" name="csrf_token" value="guessed"></form>
+        <script>document.forms[0].submit()</script>"""
+
+    async def lure(_request: web.Request) -> web.Response:
+        return web.Response(text=evil_page, content_type="text/html")
+
+    evil_app = web.Application()
+    evil_app.router.add_get("/", lure)
+    evil = await aiohttp_server(evil_app)
+
+    page = await browser.new_page()
+    await page.goto(f"{admin}/admin/login")
+    await page.fill("#login", "boss")
+    await page.fill("#password", "correct horse")
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{admin}/admin/")
+
+    # The admin opens a page on evil.example.com (same site, so the Strict cookie goes along).
+    await page.goto(f"http://evil.example.com:{evil.port}/")
+    await page.wait_for_url(re.compile(r"^http://admin\.example\.com:\d+/admin/"))
+    await page.wait_for_load_state()
+    await page.goto(f"{admin}/admin/")
+    assert page.url == f"{admin}/admin/"  # still signed in
+    assert await page.locator("tbody tr").count() == 2
+
+    await page.click("text=Выйти")
+    await page.wait_for_url(f"{admin}/admin/login")
+    await page.goto(f"{admin}/admin/")
+    assert page.url.endswith("/admin/login")  # the real button did sign out

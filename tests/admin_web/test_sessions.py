@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+import sqlalchemy as sa
+
+from models import AuditEntry
 from services import employees
+from tests.admin_web.forms import page_token, sign_in
 
 
 async def test_the_session_cookie_is_http_only_strict_and_scoped_to_the_admin(
@@ -10,14 +15,13 @@ async def test_the_session_cookie_is_http_only_strict_and_scoped_to_the_admin(
 ):
     async with container.db.unit_of_work() as s:
         await employees.create_admin(s, login="boss", password="correct horse", now=clock.now())
-    response = await web.post(
-        "/admin/login", allow_redirects=False, data={"login": "boss", "password": "correct horse"}
-    )
+    response = await sign_in(web, "boss", "correct horse")
     assert response.status == 302 and response.headers["Location"] == "/admin/"
     cookie = response.headers["Set-Cookie"]
     for flag in ("crm_session=", "HttpOnly", "SameSite=Strict", "Path=/admin", "Max-Age=43200"):
         assert flag in cookie
     assert (await web.get("/admin/", allow_redirects=False)).status == 200
+    token_field = await page_token(web, "/admin/")
     token = cookie.split("crm_session=", 1)[1].split(";", 1)[0]
     web.session.cookie_jar.clear()
     replay = await web.get(
@@ -25,7 +29,10 @@ async def test_the_session_cookie_is_http_only_strict_and_scoped_to_the_admin(
     )
     assert replay.status == 200  # the token alone opens the admin while the session lives
     out = await web.post(
-        "/admin/logout", allow_redirects=False, headers={"Cookie": f"crm_session={token}"}
+        "/admin/logout",
+        allow_redirects=False,
+        headers={"Cookie": f"crm_session={token}"},
+        data={"csrf_token": token_field},
     )
     assert out.headers["Location"] == "/admin/login"
     # The old cookie, replayed after logout, opens nothing: the session is gone server-side.
@@ -34,3 +41,17 @@ async def test_the_session_cookie_is_http_only_strict_and_scoped_to_the_admin(
         "/admin/", allow_redirects=False, headers={"Cookie": f"crm_session={token}"}
     )
     assert replay.headers["Location"] == "/admin/login"
+
+
+@pytest.mark.parametrize("typed", ["bo\x00ss", "x" * 100_000])
+async def test_a_hostile_login_is_just_a_wrong_login(web, container, clock, typed):
+    async with container.db.unit_of_work() as s:
+        await employees.create_admin(s, login="boss", password="correct horse", now=clock.now())
+    response = await sign_in(web, typed, "pass\x00word")
+    assert response.status == 401
+    assert "Неверный логин или пароль" in await response.text()
+    async with container.db.unit_of_work() as s:
+        [entry] = await s.scalars(
+            sa.select(AuditEntry.data).where(AuditEntry.action == "web.login_failed")
+        )
+    assert len(entry["login"]) <= 64

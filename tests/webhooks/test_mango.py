@@ -292,6 +292,7 @@ async def test_with_a_public_url_the_mango_recording_opens_through_the_admin_web
     from bot.telegram.sender import TelegramSender
     from models import Channel
     from services import employees
+    from tests.admin_web.forms import sign_in
 
     asked: list[dict] = []
 
@@ -317,9 +318,7 @@ async def test_with_a_public_url_the_mango_recording_opens_through_the_admin_web
     assert (await web.get(path, allow_redirects=False)).headers["Location"] == "/admin/login"
     async with container.db.unit_of_work() as s:
         await employees.create_admin(s, login="boss", password="correct horse", now=clock.now())
-    await web.post(
-        "/admin/login", data={"login": "boss", "password": "correct horse"}, allow_redirects=False
-    )
+    assert (await sign_in(web, "boss", "correct horse")).status == 302
     response = await web.get(path, allow_redirects=False)
     assert response.status == 302
     assert response.headers["Location"].endswith("/rec/MjQ1NTA0NTQ4NzM6MTAx.mp3")

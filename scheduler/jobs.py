@@ -34,7 +34,7 @@ class Job:
 
 async def hand_out_queue(session: AsyncSession, company: Company) -> str:
     done = await lead_queue.hand_out(session, company)
-    if done.waiting:
+    if done.given:
         log.info("lead queue: %d handed out, %d still waiting", done.given, done.waiting)
     return f"{done.given} leads handed out, {done.waiting} still waiting"
 

@@ -101,7 +101,7 @@ async def give(
     )
     if (await session.execute(stmt)).scalar_one_or_none() is None:
         return False  # taken meanwhile (another process, a button)
-    await _move_tasks(session, lead_id, to.employee_id, previous, company)
+    await move_tasks(session, lead_id, to.employee_id, previous, company)
     await notify.lead_changed(session, lead_id=lead_id, now=now)
     await notify.leads_arrived(session, [(lead_id, to)], now=now, default_locale=company.locale)
     await audit.log(
@@ -202,7 +202,7 @@ async def _claim(session: AsyncSession, limit: int) -> list[tuple[int, int | Non
     return [(row.id, row.office_id) for row in (await session.execute(stmt)).all()]
 
 
-async def _move_tasks(
+async def move_tasks(
     session: AsyncSession, lead_id: int, to: int | None, previous: int | None, company: Company
 ) -> None:
     """The lead's open tasks that were nobody's or the previous assignee's follow the lead."""

@@ -36,6 +36,8 @@ async def take(session: AsyncSession, lead_id: int, *, by: Actor, company: Compa
             return lead  # a second press of the same button
         raise Conflict("lead already processed", lead_id=lead_id, status=lead.status.value)
     now = company.clock.now()
+    if lead.assignee_id != by.id:  # a manager or admin taking it: its call-back goes with it
+        await lead_queue.move_tasks(session, lead.id, by.id, lead.assignee_id, company)
     lead.status, lead.assignee_id, lead.taken_at = LeadStatus.TARGET, by.id, now
     lead.first_response_seconds = max(int((now - lead.created_at).total_seconds()), 0)
     await clients.set_owner_if_unowned(session, lead.client_id, by.id, now=now)

@@ -123,3 +123,27 @@ async def test_an_employee_who_binds_telegram_on_shift_gets_the_waiting_lead(
         assert (await s.get(Lead, lead_id)).assignee_id == new.id
     [card] = cards(fake_tg, 7007)
     assert f"Новый лид #{lead_id}" in card["text"]
+
+
+async def test_an_admin_who_takes_the_waiting_missed_call_gets_its_call_back_task_too(
+    web, container, fake_tg, clock
+):
+    container.settings.calls_token = "calls-secret"
+    async with container.db.unit_of_work() as s:
+        anna = await factories.employee(s, clock, name="Анна", shifts=factories.WEEKDAYS_9_TO_18)
+        s.add(PhoneLine(number="+78005553535", name="Avito", source="avito", employee_id=anna.id))
+        admin = await factories.employee(s, clock, name="Админ", role=Role.ADMIN)
+    clock.set(SUNDAY_NIGHT)
+    await web.post("/webhooks/calls", json=missed_call(), headers=TOKEN)
+    await drain(container)
+    [card] = cards(fake_tg, admin.telegram_id)
+    take = card["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    await container.dispatcher.feed_raw_update(
+        container.bot,
+        fake_tg.callback_update(from_id=admin.telegram_id, data=take, message=card),
+    )
+    await drain(container)
+    lead, task = await lead_and_task(container)
+    assert (lead.assignee_id, task.assignee_id) == (admin.id, admin.id)
+    assert any("Перезвонить" in m["text"] for m in cards(fake_tg, admin.telegram_id))
+    assert cards(fake_tg, anna.telegram_id) == []

@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per tick otherwise
     try:
         settings = load_settings()
         return asyncio.run(args.func(settings, args)) or 0

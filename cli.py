@@ -370,7 +370,6 @@ async def _employee_list(settings: Settings, _args: argparse.Namespace) -> int:
 
 async def _employee_edit(settings: Settings, args: argparse.Namespace) -> int:
     from services import employees
-    from services.clock import SystemClock
     from services.errors import InvalidInput
 
     changes = employees.Changes(
@@ -385,13 +384,7 @@ async def _employee_edit(settings: Settings, args: argparse.Namespace) -> int:
         raise InvalidInput("nothing to change: give --name, --role, --phone, --extension, …")
 
     async def work(session: Any) -> int:
-        done = await employees.edit(
-            session,
-            args.employee_id,
-            changes,
-            now=SystemClock().now(),
-            region=settings.default_region,
-        )
+        done = await employees.edit(session, args.employee_id, changes, company=_company(settings))
         print(f"employee {done.id} updated")
         return 0
 

@@ -21,8 +21,8 @@ from services.errors import Conflict, InvalidInput, NotFound
 from services.identities import normalize_phone
 
 INVITE_TTL = timedelta(days=7)
-# PBX extensions are short numbers (Mango: up to 10 digits in practice 3-4); one per employee,
-# or calls would silently go to whichever holder the database returns first.
+# PBX extensions are short numbers (usually 3-4 digits); one per employee, or calls would
+# silently go to whichever holder the database returns first.
 _EXTENSION = re.compile(r"\d{1,10}")
 _hasher = PasswordHasher()
 
@@ -142,9 +142,7 @@ async def redeem_invite(
         actor_kind="employee",
     )
     await session.flush()
-    await lead_queue.hand_out(session, company)
-    if employee.role is Role.ADMIN:
-        await lead_queue.show_to_admins(session, company)
+    await _queue_may_move(session, employee, company)
     return employee
 
 
@@ -254,8 +252,11 @@ class Changes:
 
 
 async def edit(
-    session: AsyncSession, employee_id: int, changes: Changes, *, now: datetime, region: str
+    session: AsyncSession, employee_id: int, changes: Changes, *, company: Company
 ) -> Employee:
+    """Change what is given; a newly bound Telegram or a new role may let them take leads
+    waiting in the queue, which is then handed out."""
+    now = company.clock.now()
     employee = await get(session, employee_id)
     if changes.name is not None:
         if not changes.name.strip():
@@ -265,30 +266,46 @@ async def edit(
         if employee.role is Role.ADMIN and changes.role is not Role.ADMIN:
             await _keep_an_admin(session, employee)
         employee.role = changes.role
-    if changes.phone is not None:
-        employee.phone = normalize_phone(changes.phone, region) if changes.phone.strip() else None
-    if changes.extension is not None:
-        ext = changes.extension
-        employee.extension = await _free_extension(session, ext, employee.id) if ext else None
-    if changes.office is not None:
-        office = changes.office.strip()
-        employee.office_id = (
-            await office_id(session, office, create=True, now=now) if office else None
-        )
-    if changes.telegram_id is not None:
-        await _bind(session, employee, changes.telegram_id)
+    await _change_contacts(session, employee, changes, company)
     employee.updated_at = now
     await session.flush()
-    changed = {k: v for k, v in vars(changes).items() if v is not None}
+    changed = {k: str(v) for k, v in vars(changes).items() if v is not None}
     await audit.log(
         session,
         action="employee.edited",
         entity_type="employee",
         entity_id=employee.id,
         at=now,
-        **{k: str(v) for k, v in changed.items()},
+        **changed,
     )
+    if changes.telegram_id is not None or changes.role is not None:
+        await _queue_may_move(session, employee, company)
     return employee
+
+
+async def _change_contacts(
+    session: AsyncSession, employee: Employee, changes: Changes, company: Company
+) -> None:
+    if changes.phone is not None:
+        phone = changes.phone.strip()
+        employee.phone = normalize_phone(phone, company.region) if phone else None
+    if changes.extension is not None:
+        ext = changes.extension
+        employee.extension = await _free_extension(session, ext, employee.id) if ext else None
+    if changes.office is not None:
+        office, now = changes.office.strip(), company.clock.now()
+        employee.office_id = (
+            await office_id(session, office, create=True, now=now) if office else None
+        )
+    if changes.telegram_id is not None:
+        await _bind(session, employee, changes.telegram_id)
+
+
+async def _queue_may_move(session: AsyncSession, employee: Employee, company: Company) -> None:
+    """Someone new may take waiting leads now; an admin new to Telegram is shown the rest."""
+    await lead_queue.hand_out(session, company)
+    if employee.role is Role.ADMIN and employee.telegram_id is not None:
+        await lead_queue.show_to_admins(session, company)
 
 
 async def _bind(session: AsyncSession, employee: Employee, telegram_id: int) -> None:

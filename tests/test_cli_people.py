@@ -183,3 +183,13 @@ async def _a_lead(url: str) -> int:
     finally:
         await db.dispose()
     return result.lead_id
+
+
+def test_binding_telegram_with_edit_hands_out_the_waiting_lead(crm, tmp_path: Path) -> None:
+    crm(tmp_path, "employee", "add", "--name", "Вера", "--role", "employee")  # no Telegram yet
+    lead_id = asyncio.run(_a_lead(f"sqlite+aiosqlite:///{tmp_path / 'crm.sqlite3'}"))
+    assert crm(tmp_path, "job", "run", "hand_out_queue").stdout.endswith("1 still waiting\n")
+    assert crm(tmp_path, "employee", "edit", "1", "--telegram-id", "9").returncode == 0
+    assert crm(tmp_path, "job", "run", "hand_out_queue").stdout.endswith("0 still waiting\n")
+    taken = crm(tmp_path, "lead", "assign", str(lead_id), "--employee", "1")
+    assert f"lead {lead_id} is Вера's" in taken.stdout  # already hers: nothing changes

@@ -188,7 +188,11 @@ async def candidates(
     rows = await assignment.on_duty_now(
         session, now=company.clock.now(), timezone=company.timezone, office_id=office_id[0]
     )
-    return [Person(row.id, row.name) for row in rows]
+    return [
+        Person(row.id, row.name)
+        for row in rows
+        if access.can_assign_lead(by, office_id=office_id[0], to_office_id=row.office_id)
+    ]
 
 
 async def count_waiting(session: AsyncSession) -> int:

@@ -21,6 +21,7 @@ from config.settings import Settings
 from metrics import HTTP_REQUESTS
 from models import Channel
 from models.db import Database
+from scheduler import runner as scheduler_runner
 from scheduler.outbox_pump import OutboxPump
 from scheduler.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from services.clock import Clock, SystemClock
@@ -185,8 +186,7 @@ async def serve(container: Container, roles: set[str], stop: asyncio.Event) -> N
     """Run the given roles until `stop` is set."""
     settings = container.settings
     runner: web.AppRunner | None = None
-    if "scheduler" in roles and roles == {"scheduler"}:
-        log.info("scheduler: no scheduled jobs yet (reminders and digests come with their issue)")
+    jobs = scheduler_runner.start(container.db, container.company) if "scheduler" in roles else None
     if "worker" in roles:
         container.make_pump().start()
         if container.redis is not None:
@@ -202,6 +202,8 @@ async def serve(container: Container, roles: set[str], stop: asyncio.Event) -> N
     try:
         await stop.wait()
     finally:
+        if jobs is not None:
+            jobs.shutdown(wait=False)
         if container.dispatcher is not None:
             with contextlib.suppress(RuntimeError):
                 await container.dispatcher.stop_polling()

@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per tick otherwise
     try:
         settings = load_settings()
         return asyncio.run(args.func(settings, args)) or 0
@@ -68,14 +69,22 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--office", help="office name (created if new)")
     add.add_argument("--extension", help="PBX extension, so calls find the employee")
     add.set_defaults(func=_employee_add)
-    schedule = employee.add_parser("schedule", help="set an employee's work schedule")
-    schedule.add_argument("employee_id", type=int)
-    schedule.add_argument("--days", required=True, help="e.g. mon-fri or sat,sun")
-    schedule.add_argument("--from", dest="starts", required=True, help="HH:MM, office time")
-    schedule.add_argument(
-        "--to", dest="ends", required=True, help="HH:MM (before --from: overnight)"
+    schedule = employee.add_parser(
+        "schedule", help="set (replace), --add to, --show or --clear an employee's shifts"
     )
+    schedule.add_argument("employee_id", type=int)
+    schedule.add_argument("--days", help="e.g. mon-fri or sat,sun")
+    schedule.add_argument("--from", dest="starts", help="H:MM, office time")
+    schedule.add_argument(
+        "--to", dest="ends", help="H:MM (before --from: overnight; equal: 24 h; 24:00: midnight)"
+    )
+    schedule.add_argument("--all-day", action="store_true", help="00:00-24:00")
+    mode = schedule.add_mutually_exclusive_group()
+    mode.add_argument("--add", action="store_true", help="add these shifts to the others")
+    mode.add_argument("--show", action="store_true", help="print the shifts")
+    mode.add_argument("--clear", action="store_true", help="remove all shifts (always on duty)")
     schedule.set_defaults(func=_employee_schedule)
+    _people_commands(sub, employee)
     line = sub.add_parser("line", help="manage phone lines").add_subparsers(title="actions")
     add_line = line.add_parser("add", help="add a phone line (a named lead source)")
     add_line.add_argument("--number", required=True)
@@ -204,32 +213,47 @@ async def _employee_add(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _employee_schedule(settings: Settings, args: argparse.Namespace) -> int:
-    from datetime import time
-
-    from services import employees
+    from services import schedules
     from services.clock import SystemClock
-    from services.errors import InvalidInput
 
-    try:
-        starts, ends = time.fromisoformat(args.starts), time.fromisoformat(args.ends)
-    except ValueError as exc:
-        raise InvalidInput("times look like 09:00") from exc
-    days = employees.parse_days(args.days)
+    shifts = None if args.show or args.clear else _shifts_from(args)
 
     async def work(session: Any) -> int:
-        await employees.set_schedule(
-            session,
-            args.employee_id,
-            days=days,
-            starts_at=starts,
-            ends_at=ends,
-            now=SystemClock().now(),
-        )
-        names = ", ".join(employees.WEEKDAYS[d] for d in days)
-        print(f"employee {args.employee_id} works {names} {starts:%H:%M}-{ends:%H:%M}")
+        now = SystemClock().now()
+        if args.clear:
+            await schedules.clear(session, args.employee_id, now=now)
+        elif shifts is not None:
+            write = schedules.add if args.add else schedules.replace
+            await write(session, args.employee_id, shifts, now=now)
+            print(f"employee {args.employee_id} works {_shift_summary(shifts)}")
+        _print_schedule(await schedules.show(session, args.employee_id), args)
         return 0
 
     return await _with_db(settings, work)
+
+
+def _shifts_from(args: argparse.Namespace) -> list[Any]:
+    from services import schedules
+    from services.errors import InvalidInput
+
+    if not args.days or not (args.all_day or (args.starts and args.ends)):
+        raise InvalidInput("give --days and --from/--to (or --all-day), or --show or --clear")
+    starts = schedules.parse_time("00:00" if args.all_day else args.starts)
+    ends = schedules.parse_time("24:00" if args.all_day else args.ends, end=True)
+    return schedules.shifts_for(schedules.parse_days(args.days), starts, ends)
+
+
+def _shift_summary(shifts: list[Any]) -> str:
+    days = ", ".join(str(s).split()[0] for s in shifts)
+    return f"{days} {str(shifts[0]).split()[1]}" if shifts else "no shifts"
+
+
+def _print_schedule(shifts: list[Any], args: argparse.Namespace) -> None:
+    if args.show or args.add or args.clear:
+        if not shifts:
+            print(f"employee {args.employee_id} has no shifts: on duty at any time (when on shift)")
+        for shift in shifts:
+            print(shift)
 
 
 async def _line_add(settings: Settings, args: argparse.Namespace) -> int:
@@ -313,6 +337,149 @@ async def _first_run_hints(container: Any) -> None:
     log.info(
         "add staff with `crm employee add --name NAME --role employee`; health: %s/healthz", base
     )
+
+
+def _people_commands(sub: Any, employee: Any) -> None:
+    """Employees beyond adding them, the lead queue, and the scheduled jobs."""
+    employee.add_parser("list", help="every employee, and who is on duty now").set_defaults(
+        func=_employee_list
+    )
+    edit = employee.add_parser("edit", help='change an employee ("" clears a field)')
+    edit.add_argument("employee_id", type=int)
+    edit.add_argument("--name")
+    edit.add_argument("--role", choices=[r.value for r in Role])
+    edit.add_argument("--phone")
+    edit.add_argument("--extension")
+    edit.add_argument("--office")
+    edit.add_argument("--telegram-id", type=int)
+    edit.set_defaults(func=_employee_edit)
+    for action, active in (("activate", True), ("deactivate", False)):
+        toggle = employee.add_parser(
+            action, help="give new leads again" if active else "no new leads; untaken ones return"
+        )
+        toggle.add_argument("employee_id", type=int)
+        toggle.set_defaults(func=_employee_set_active, active=active)
+    lead = sub.add_parser("lead", help="work with leads").add_subparsers(title="actions")
+    assign = lead.add_parser("assign", help="give a new lead (e.g. from the queue) to someone")
+    assign.add_argument("lead_id", type=int)
+    assign.add_argument("--employee", type=int, required=True, help="employee id")
+    assign.set_defaults(func=_lead_assign)
+    job = sub.add_parser("job", help="scheduled jobs").add_subparsers(title="actions")
+    job.add_parser("list", help="the jobs and how often they run").set_defaults(func=_job_list)
+    run = job.add_parser("run", help="run one job now, once")
+    run.add_argument("name")
+    run.set_defaults(func=_job_run)
+
+
+def _company(settings: Settings) -> Any:
+    from services.context import Company
+
+    return Company(
+        timezone=settings.tz,
+        region=settings.default_region,
+        locale=settings.locale,
+        currency=settings.currency,
+    )
+
+
+async def _employee_list(settings: Settings, _args: argparse.Namespace) -> int:
+    from services import employees
+
+    async def work(session: Any) -> int:
+        company = _company(settings)
+        rows = await employees.roster(session, now=company.clock.now(), timezone=company.timezone)
+        yes = {True: "yes", False: "no"}
+        table = [("id", "name", "role", "office", "telegram", "ext", "active", "on duty")]
+        table += [
+            (
+                str(r.id),
+                r.name,
+                r.role.value,
+                r.office or "-",
+                yes[r.telegram_bound],
+                r.extension or "-",
+                yes[r.active],
+                yes[r.on_duty],
+            )
+            for r in rows
+        ]
+        widths = [max(len(row[n]) for row in table) for n in range(len(table[0]))]
+        for row in table:
+            print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        return 0
+
+    return await _with_db(settings, work)
+
+
+async def _employee_edit(settings: Settings, args: argparse.Namespace) -> int:
+    from services import employees
+    from services.errors import InvalidInput
+
+    changes = employees.Changes(
+        name=args.name,
+        role=Role(args.role) if args.role else None,
+        phone=args.phone,
+        extension=args.extension,
+        office=args.office,
+        telegram_id=args.telegram_id,
+    )
+    if changes == employees.Changes():
+        raise InvalidInput("nothing to change: give --name, --role, --phone, --extension, …")
+
+    async def work(session: Any) -> int:
+        done = await employees.edit(session, args.employee_id, changes, company=_company(settings))
+        print(f"employee {done.id} updated")
+        return 0
+
+    return await _with_db(settings, work)
+
+
+async def _employee_set_active(settings: Settings, args: argparse.Namespace) -> int:
+    from services import employees
+
+    async def work(session: Any) -> int:
+        done = await employees.set_active(
+            session, args.employee_id, args.active, company=_company(settings)
+        )
+        print(
+            f"employee {done.id} ({done.name}) is {'active' if done.is_active else 'deactivated'}"
+        )
+        return 0
+
+    return await _with_db(settings, work)
+
+
+async def _lead_assign(settings: Settings, args: argparse.Namespace) -> int:
+    from services import leads
+
+    async def work(session: Any) -> int:
+        done = await leads.assign(
+            session, args.lead_id, to=args.employee, by=None, company=_company(settings)
+        )
+        print(f"lead {done.lead_id} is {done.employee_name}'s (employee {done.employee_id})")
+        return 0
+
+    return await _with_db(settings, work)
+
+
+async def _job_list(_settings: Settings, _args: argparse.Namespace) -> int:
+    from scheduler.jobs import JOBS
+
+    for job in JOBS:
+        print(f"{job.name}  every {job.every.total_seconds():g} s  {job.description}")
+    return 0
+
+
+async def _job_run(settings: Settings, args: argparse.Namespace) -> int:
+    from scheduler import jobs
+
+    job = jobs.by_name(args.name)
+
+    async def work(session: Any) -> int:
+        print(f"{job.name}: {await job.work(session, _company(settings))}")
+        return 0
+
+    return await _with_db(settings, work)
 
 
 if __name__ == "__main__":

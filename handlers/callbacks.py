@@ -26,3 +26,16 @@ class TaskAction(enum.StrEnum):
 class TaskCallback(CallbackData, prefix="task"):
     action: TaskAction
     task_id: int
+
+
+class QueueAction(enum.StrEnum):
+    MINE = "me"  # give the lead to whoever pressed
+    PICK = "pick"  # show who is on duty for it
+    GIVE = "give"  # give it to `employee_id`
+    LIST = "list"  # back to the queue
+
+
+class QueueCallback(CallbackData, prefix="queue"):
+    action: QueueAction
+    lead_id: int = 0
+    employee_id: int = 0

@@ -34,7 +34,7 @@ async def start_with_invite(
         (command.args or "").strip(),
         telegram_id=message.from_user.id,
         username=message.from_user.username,
-        now=company.clock.now(),
+        company=company,
     )
     await message.answer(
         Translator(employee.locale or t.locale)("bot.invite_ok", name=employee.name)

@@ -22,8 +22,8 @@ class Employee(IdMixin, TimestampMixin, Base):
     telegram_id: Mapped[int | None] = mapped_column(sa.BigInteger, unique=True)
     telegram_username: Mapped[str | None] = mapped_column(sa.String(64))
     phone: Mapped[str | None] = mapped_column(sa.String(32))
-    # A PBX extension, so that call events can be matched to the employee.
-    extension: Mapped[str | None] = mapped_column(sa.String(32))
+    # A PBX extension, so that call events can be matched to the employee (one per employee).
+    extension: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
     locale: Mapped[str | None] = mapped_column(sa.String(8))
     is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # "On shift / on break" toggle; schedules say when the shift is.
@@ -42,7 +42,9 @@ class Employee(IdMixin, TimestampMixin, Base):
 class WorkSchedule(IdMixin, Base):
     """One working interval on a weekday (0 = Monday), local time of the office.
 
-    `ends_at <= starts_at` means the shift runs past midnight into the next day.
+    `ends_at < starts_at` means the shift runs past midnight into the next day; `ends_at ==
+    starts_at` is a 24-hour shift (00:00-00:00: the whole weekday). An employee may have
+    several shifts a day.
     """
 
     __tablename__ = "work_schedules"

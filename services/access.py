@@ -25,3 +25,31 @@ def can_act_on_lead(by: HasRole, *, assignee_id: int | None, office_id: int | No
 def require_lead_action(by: HasRole, *, assignee_id: int | None, office_id: int | None) -> None:
     if not can_act_on_lead(by, assignee_id=assignee_id, office_id=office_id):
         raise AccessDenied("only the assignee or a manager of the office may do this")
+
+
+def can_manage_queue(by: HasRole) -> bool:
+    """Managers and admins see the queue of unassigned leads and hand leads out."""
+    return by.role in (Role.MANAGER, Role.ADMIN)
+
+
+def require_queue(by: HasRole) -> None:
+    if not can_manage_queue(by):
+        raise AccessDenied("only managers and admins see the queue", key="queue.no_access")
+
+
+def can_assign_lead(by: HasRole, *, office_id: int | None, to_office_id: int | None) -> bool:
+    """An admin gives any lead to anyone; a manager gives their office's (or an office-less)
+    lead to someone of their office (a manager without an office: to anyone)."""
+    if by.role is Role.ADMIN:
+        return True
+    if by.role is not Role.MANAGER or office_id not in (None, by.office_id):
+        return False
+    return by.office_id is None or to_office_id in (None, by.office_id)
+
+
+def require_assign(by: HasRole, *, office_id: int | None, to_office_id: int | None) -> None:
+    if not can_assign_lead(by, office_id=office_id, to_office_id=to_office_id):
+        raise AccessDenied(
+            "only an admin or a manager of the office may give this lead to this employee",
+            key="queue.no_assign_access",
+        )

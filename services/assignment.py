@@ -33,6 +33,7 @@ class Reason(enum.StrEnum):
     ON_DUTY = "on_duty"
     OFFICE_MANAGER = "office_manager"
     NOBODY = "nobody"
+    MANUAL = "manual"  # a manager or admin gave it (services.leads.assign)
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,10 @@ class Shift:
 
 
 def is_on_duty(shifts: Iterable[Shift], local: datetime) -> bool:
-    """Whether `local` (office wall-clock time) falls in any shift; no shifts = always."""
+    """Whether `local` (office wall-clock time) falls in any shift; no shifts = always.
+
+    An end before the start runs past midnight; an end equal to the start is a 24-hour
+    shift (00:00-24:00 is the whole day)."""
     shifts = list(shifts)
     if not shifts:
         return True
@@ -64,7 +68,7 @@ def is_on_duty(shifts: Iterable[Shift], local: datetime) -> bool:
         elif (s.weekday == weekday and now >= s.starts_at) or (
             s.weekday == (weekday - 1) % 7 and now < s.ends_at
         ):
-            return True  # an overnight shift, before or after midnight
+            return True  # an overnight or 24-hour shift, before or after midnight
     return False
 
 
@@ -124,10 +128,40 @@ async def _candidates(session: AsyncSession, *, roles: tuple[Role, ...]) -> list
 
 
 async def _on_duty(session: AsyncSession, *, now: datetime, timezone: ZoneInfo) -> list[sa.Row]:
+    e = Employee.__table__
+    on_duty = (e.c.role == Role.EMPLOYEE, e.c.is_active, e.c.on_shift, e.c.telegram_id.is_not(None))
+    return await _in_schedule(session, on_duty, now=now, timezone=timezone)
+
+
+async def on_duty_now(
+    session: AsyncSession, *, now: datetime, timezone: ZoneInfo, office_id: int | None = None
+) -> list[sa.Row]:
+    """Who would take turns for a new lead of `office_id` now (id, name, office_id, ...)."""
+    return _in_office(await _on_duty(session, now=now, timezone=timezone), office_id)
+
+
+async def inside_schedule(
+    session: AsyncSession, employee_ids: list[int], *, now: datetime, timezone: ZoneInfo
+) -> set[int]:
+    """Those of `employee_ids` whose schedule covers `now` (no schedule: always)."""
+    if not employee_ids:
+        return set()
+    where = (Employee.__table__.c.id.in_(employee_ids),)
+    return {row.id for row in await _in_schedule(session, where, now=now, timezone=timezone)}
+
+
+async def _in_schedule(
+    session: AsyncSession,
+    where: tuple[sa.ColumnElement[bool], ...],
+    *,
+    now: datetime,
+    timezone: ZoneInfo,
+) -> list[sa.Row]:
     e, w, o = Employee.__table__, WorkSchedule.__table__, Office.__table__
     stmt = (
         sa.select(
             e.c.id,
+            e.c.name,
             e.c.office_id,
             e.c.telegram_id,
             e.c.locale,
@@ -138,7 +172,7 @@ async def _on_duty(session: AsyncSession, *, now: datetime, timezone: ZoneInfo) 
         )
         .outerjoin(w, w.c.employee_id == e.c.id)
         .outerjoin(o, o.c.id == e.c.office_id)
-        .where(e.c.role == Role.EMPLOYEE, e.c.is_active, e.c.on_shift, e.c.telegram_id.is_not(None))
+        .where(*where)
     )
     shifts: dict[int, list[Shift]] = defaultdict(list)
     people: dict[int, sa.Row] = {}

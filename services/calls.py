@@ -164,7 +164,7 @@ async def attach_recording(
 
 async def _missed(session: AsyncSession, call: CallRow, company: Company) -> CallOutcome:
     """A missed incoming call nobody has returned yet: a lead (unless one is open) and a
-    call-back task due at once for the responsible employee."""
+    call-back task due at once for the lead's assignee."""
     if call.client_id is None or await _returned_since(session, call):
         return CallOutcome(call.id)
     lead = await _open_lead(session, call.client_id)
@@ -183,13 +183,15 @@ async def _missed(session: AsyncSession, call: CallRow, company: Company) -> Cal
         lead = await session.get(Lead, result.lead_id)
     assert lead is not None
     call.lead_id = lead.id
-    assignee = lead.assignee_id or call.employee_id
+    # The task is the lead's assignee's, like the lead: when nobody may have the lead now it
+    # waits in the queue, and the task goes with it to whoever gets it (services.lead_queue).
+    # The line's owner has seen the call ring and go unanswered on their own card.
     task = await tasks.open_call_back(
         session,
         client_id=call.client_id,
         call_id=call.id,
         lead_id=lead.id,
-        assignee_id=assignee,
+        assignee_id=lead.assignee_id,
         number=call.client_number,
         now=company.clock.now(),
         default_locale=company.locale,

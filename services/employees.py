@@ -1,23 +1,30 @@
-"""Employees: adding them, invites that bind a Telegram account, admin logins."""
+"""Employees: adding, listing, editing and deactivating them, invites that bind a Telegram
+account, admin logins. Their work schedules live in services.schedules."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Employee, Office, Role, WorkSchedule
-from services import audit
+from models import Employee, Office, Role
+from services import assignment, audit, lead_queue
+from services.context import Company
 from services.errors import Conflict, InvalidInput, NotFound
 from services.identities import normalize_phone
 
 INVITE_TTL = timedelta(days=7)
 MIN_PASSWORD = 8
+# PBX extensions are short numbers (usually 3-4 digits); one per employee, or calls would
+# silently go to whichever holder the database returns first.
+_EXTENSION = re.compile(r"\d{1,10}")
 _hasher = PasswordHasher()
 
 
@@ -57,18 +64,14 @@ async def add(
     """Add an employee; without a Telegram id they get an invite code to bind one."""
     if not name.strip():
         raise InvalidInput("the employee needs a name")
-    if telegram_id is not None and await by_telegram_id(session, telegram_id) is not None:
-        raise Conflict(
-            "this Telegram account already belongs to an employee",
-            key="error.telegram_taken",
-            telegram_id=telegram_id,
-        )
+    await _check_telegram_free(session, telegram_id)
+    extension = await _free_extension(session, extension) if extension else None
     employee = Employee(
         name=name.strip(),
         role=role,
         telegram_id=telegram_id,
         phone=normalize_phone(phone, region) if phone else None,
-        extension=extension.strip() if extension else None,
+        extension=extension,
         office_id=await office_id(session, office, create=True, now=now) if office else None,
         created_at=now,
         updated_at=now,
@@ -104,9 +107,17 @@ async def office_id(
 
 
 async def redeem_invite(
-    session: AsyncSession, code: str, *, telegram_id: int, username: str | None, now: datetime
+    session: AsyncSession,
+    code: str,
+    *,
+    telegram_id: int,
+    username: str | None,
+    company: Company,
 ) -> Employee:
-    """Bind the Telegram account that opened the invite link to its employee."""
+    """Bind the Telegram account that opened the invite link to its employee. Leads waiting
+    in the queue are handed out at once (the new person may be on duty), and a new admin gets
+    the cards of those still waiting."""
+    now = company.clock.now()
     employee = (
         await session.execute(sa.select(Employee).where(Employee.invite_code == code))
     ).scalar_one_or_none()
@@ -131,6 +142,8 @@ async def redeem_invite(
         actor_id=employee.id,
         actor_kind="employee",
     )
+    await session.flush()
+    await _queue_may_move(session, employee, company)
     return employee
 
 
@@ -226,48 +239,194 @@ async def has_admin(session: AsyncSession) -> bool:
     return (await session.execute(stmt)).scalar() is not None
 
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def parse_days(spec: str) -> list[int]:
-    """ "mon-fri", "sat,sun", "mon,wed-fri" → weekday numbers (0 = Monday)."""
-    days: set[int] = set()
-    for part in spec.lower().replace(" ", "").split(","):
-        first, _, last = part.partition("-")
-        if first not in WEEKDAYS or (last and last not in WEEKDAYS):
-            raise InvalidInput(f"days look like mon-fri or sat,sun, not {spec!r}")
-        start, end = WEEKDAYS.index(first), WEEKDAYS.index(last or first)
-        days.update(range(start, end + 1) if start <= end else [*range(start, 7), *range(end + 1)])
-    return sorted(days)
-
-
-async def set_schedule(
-    session: AsyncSession,
-    employee_id: int,
-    *,
-    days: list[int],
-    starts_at: time,
-    ends_at: time,
-    now: datetime,
+async def _check_telegram_free(
+    session: AsyncSession, telegram_id: int | None, employee_id: int | None = None
 ) -> None:
-    """Replace the employee's work schedule (an end at or before the start runs overnight)."""
-    employee = await session.get(Employee, employee_id)
-    if employee is None:
-        raise NotFound("no such employee", employee_id=employee_id)
-    if starts_at == ends_at:
-        raise InvalidInput("a shift needs different start and end times")
-    await session.execute(sa.delete(WorkSchedule).where(WorkSchedule.employee_id == employee_id))
-    session.add_all(
-        WorkSchedule(employee_id=employee_id, weekday=d, starts_at=starts_at, ends_at=ends_at)
-        for d in days
+    if telegram_id is None:
+        return
+    holder = await by_telegram_id(session, telegram_id)
+    if holder is not None and holder.id != employee_id:
+        raise Conflict(
+            "this Telegram account already belongs to an employee",
+            key="error.telegram_taken",
+            telegram_id=telegram_id,
+        )
+
+
+async def _free_extension(
+    session: AsyncSession, extension: str, employee_id: int | None = None
+) -> str:
+    """A valid extension nobody else has (the database enforces it too)."""
+    value = extension.strip()
+    if not _EXTENSION.fullmatch(value):
+        raise InvalidInput(f"an extension is 1-10 digits, like 101, not {extension!r}")
+    stmt = sa.select(Employee.id, Employee.name).where(
+        Employee.extension == value, Employee.id != (employee_id or 0)
     )
+    holder = (await session.execute(stmt)).first()
+    if holder is not None:
+        raise Conflict(
+            f"extension {value} already belongs to {holder.name} (id {holder.id})",
+            key="staff.extension_taken",
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What `crm employee edit` changes; None leaves a field as it is, "" clears it."""
+
+    name: str | None = None
+    role: Role | None = None
+    phone: str | None = None
+    extension: str | None = None
+    office: str | None = None
+    telegram_id: int | None = None
+
+
+async def edit(
+    session: AsyncSession, employee_id: int, changes: Changes, *, company: Company
+) -> Employee:
+    """Change what is given; a newly bound Telegram or a new role may let them take leads
+    waiting in the queue, which is then handed out."""
+    now = company.clock.now()
+    employee = await get(session, employee_id)
+    if changes.name is not None:
+        if not changes.name.strip():
+            raise InvalidInput("the employee needs a name")
+        employee.name = changes.name.strip()
+    if changes.role is not None:
+        if employee.role is Role.ADMIN and changes.role is not Role.ADMIN:
+            await _keep_an_admin(session, employee)
+        employee.role = changes.role
+    await _change_contacts(session, employee, changes, company)
+    employee.updated_at = now
+    await session.flush()
+    changed = {k: str(v) for k, v in vars(changes).items() if v is not None}
     await audit.log(
         session,
-        action="employee.schedule_set",
+        action="employee.edited",
         entity_type="employee",
-        entity_id=employee_id,
+        entity_id=employee.id,
         at=now,
-        days=days,
-        starts=starts_at.isoformat(),
-        ends=ends_at.isoformat(),
+        **changed,
     )
+    if changes.telegram_id is not None or changes.role is not None:
+        await _queue_may_move(session, employee, company)
+    return employee
+
+
+async def _change_contacts(
+    session: AsyncSession, employee: Employee, changes: Changes, company: Company
+) -> None:
+    if changes.phone is not None:
+        phone = changes.phone.strip()
+        employee.phone = normalize_phone(phone, company.region) if phone else None
+    if changes.extension is not None:
+        ext = changes.extension
+        employee.extension = await _free_extension(session, ext, employee.id) if ext else None
+    if changes.office is not None:
+        office, now = changes.office.strip(), company.clock.now()
+        employee.office_id = (
+            await office_id(session, office, create=True, now=now) if office else None
+        )
+    if changes.telegram_id is not None:
+        await _bind(session, employee, changes.telegram_id)
+
+
+async def _queue_may_move(session: AsyncSession, employee: Employee, company: Company) -> None:
+    """Someone new may take waiting leads now; an admin new to Telegram is shown the rest."""
+    await lead_queue.hand_out(session, company)
+    if employee.role is Role.ADMIN and employee.telegram_id is not None:
+        await lead_queue.show_to_admins(session, company)
+
+
+async def _bind(session: AsyncSession, employee: Employee, telegram_id: int) -> None:
+    await _check_telegram_free(session, telegram_id, employee.id)
+    employee.telegram_id = telegram_id
+    employee.invite_code = employee.invite_expires_at = None
+
+
+async def set_active(
+    session: AsyncSession, employee_id: int, active: bool, *, company: Company
+) -> Employee:
+    """Deactivated: no new leads, no returning clients, buttons answer "not an employee", and
+    their untaken leads go back to the queue (handed out at once if someone is on duty)."""
+    employee = await get(session, employee_id)
+    if employee.is_active is active:
+        return employee
+    if not active and employee.role is Role.ADMIN:
+        await _keep_an_admin(session, employee)
+    now = company.clock.now()
+    employee.is_active, employee.updated_at = active, now
+    await session.flush()
+    action = "employee.activated" if active else "employee.deactivated"
+    await audit.log(session, action=action, entity_type="employee", entity_id=employee.id, at=now)
+    if not active:
+        await lead_queue.release(session, assignee_id=employee.id, company=company)
+    await lead_queue.hand_out(session, company)
+    if not active:
+        await lead_queue.show_to_admins(session, company)
+    return employee
+
+
+async def _keep_an_admin(session: AsyncSession, employee: Employee) -> None:
+    stmt = sa.select(sa.func.count()).where(
+        Employee.role == Role.ADMIN, Employee.is_active, Employee.id != employee.id
+    )
+    if (await session.execute(stmt)).scalar_one() == 0:
+        raise Conflict("this is the only active admin; make another admin first")
+
+
+async def get(session: AsyncSession, employee_id: int) -> Employee:
+    employee = await session.get(Employee, employee_id)
+    if employee is None:
+        raise NotFound(f"no employee with id {employee_id}", employee_id=employee_id)
+    return employee
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    id: int
+    name: str
+    role: Role
+    office: str | None
+    telegram_bound: bool
+    extension: str | None
+    active: bool
+    on_duty: bool  # active, on shift and inside their schedule now
+
+
+async def roster(session: AsyncSession, *, now: datetime, timezone: ZoneInfo) -> list[RosterRow]:
+    """Every employee, for `crm employee list`."""
+    e, o = Employee.__table__, Office.__table__
+    stmt = (
+        sa.select(
+            e.c.id,
+            e.c.name,
+            e.c.role,
+            o.c.name.label("office"),
+            e.c.telegram_id,
+            e.c.extension,
+            e.c.is_active,
+            e.c.on_shift,
+        )
+        .outerjoin(o, o.c.id == e.c.office_id)
+        .order_by(e.c.id)
+    )
+    rows = (await session.execute(stmt)).all()
+    working = [r.id for r in rows if r.is_active and r.on_shift]
+    inside = await assignment.inside_schedule(session, working, now=now, timezone=timezone)
+    return [
+        RosterRow(
+            r.id,
+            r.name,
+            r.role,
+            r.office,
+            r.telegram_id is not None,
+            r.extension,
+            r.is_active,
+            r.id in inside,
+        )
+        for r in rows
+    ]

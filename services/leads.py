@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Lead, LeadStatus
-from services import access, audit, clients, deals, notify
+from models import Employee, Lead, LeadStatus
+from services import access, audit, clients, deals, lead_queue, notify
+from services.assignment import Assignment, Reason
 from services.context import Company
 from services.employees import Actor
 from services.errors import Conflict, InvalidInput, NotFound
 from services.intake import Incoming, IntakeResult, LeadIn, register_incoming, register_many
 
 __all__ = [
+    "Assigned",
     "Incoming",
     "IntakeResult",
     "LeadIn",
+    "assign",
     "open_card",
     "register_incoming",
     "register_many",
@@ -33,6 +37,8 @@ async def take(session: AsyncSession, lead_id: int, *, by: Actor, company: Compa
             return lead  # a second press of the same button
         raise Conflict("lead already processed", lead_id=lead_id, status=lead.status.value)
     now = company.clock.now()
+    if lead.assignee_id != by.id:  # a manager or admin taking it: its call-back goes with it
+        await lead_queue.move_tasks(session, lead.id, by.id, lead.assignee_id, company)
     lead.status, lead.assignee_id, lead.taken_at = LeadStatus.TARGET, by.id, now
     lead.first_response_seconds = max(int((now - lead.created_at).total_seconds()), 0)
     await clients.set_owner_if_unowned(session, lead.client_id, by.id, now=now)
@@ -73,6 +79,54 @@ async def open_card(session: AsyncSession, lead_id: int, *, by: Actor, company: 
         now=company.clock.now(),
         default_locale=company.locale,
     )
+@dataclass(frozen=True)
+class Assigned:
+    lead_id: int
+    employee_id: int
+    employee_name: str
+
+
+async def assign(
+    session: AsyncSession, lead_id: int, *, to: int, by: Actor | None, company: Company
+) -> Assigned:
+    """Give a new lead to an employee (`by` None: the operator at the command line). They get
+    the card; the copies others got show who has it now."""
+    lead = await session.get(Lead, lead_id, with_for_update=True)
+    if lead is None:
+        raise NotFound("no such lead", lead_id=lead_id)
+    target = await _assignable(session, to)
+    if by is not None:
+        access.require_assign(by, office_id=lead.office_id, to_office_id=target.office_id)
+    if lead.status is not LeadStatus.NEW:
+        raise Conflict("lead already processed", lead_id=lead_id, status=lead.status.value)
+    if lead.assignee_id != target.id:
+        choice = Assignment(
+            target.id, target.office_id, Reason.MANUAL, target.telegram_id, target.locale
+        )
+        previous = lead.assignee_id
+        await lead_queue.give(
+            session, lead_id, choice, company=company, previous=previous, by_id=by and by.id
+        )
+        await session.refresh(lead)
+    return Assigned(lead_id, target.id, target.name)
+
+
+async def _assignable(session: AsyncSession, employee_id: int) -> Employee:
+    """Someone who will see the card: active, with Telegram bound."""
+    employee = await session.get(Employee, employee_id)
+    if employee is None:
+        raise NotFound(f"no employee with id {employee_id}", employee_id=employee_id)
+    if not employee.is_active:
+        raise InvalidInput(
+            f"{employee.name} is deactivated", key="queue.assignee_inactive", name=employee.name
+        )
+    if employee.telegram_id is None:
+        raise InvalidInput(
+            f"{employee.name} has not bound Telegram and would never see the card",
+            key="queue.assignee_no_telegram",
+            name=employee.name,
+        )
+    return employee
 
 
 async def _changed(

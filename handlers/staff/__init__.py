@@ -16,9 +16,9 @@ class IsEmployee(Filter):
 
 
 def make_router() -> Router:
-    from handlers.staff import leads, tasks
+    from handlers.staff import leads, queue, tasks
 
     router = Router(name="staff")
     router.callback_query.filter(IsEmployee())
-    router.include_routers(leads.make_router(), tasks.make_router())
+    router.include_routers(leads.make_router(), tasks.make_router(), queue.make_router())
     return router

@@ -1,7 +1,7 @@
 """outbox: coalesce groups (a chat's backlog of new-lead cards goes out as one digest)
 
 Revision ID: 0009
-Revises: 0003
+Revises: 0006
 Create Date: 2026-12-03 07:50:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0003"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time
 import sqlalchemy as sa
 
 from models import OutboxMessage, Role
-from services import assignment, leads
+from services import assignment, leads, schedules
 from services.assignment import Reason, Shift, is_on_duty
 from tests import factories
 from tests.conftest import MSK
@@ -99,3 +99,40 @@ def test_shift_boundaries_start_inclusive_end_exclusive() -> None:
     assert not is_on_duty(day, datetime(2025, 12, 1, 18, 0))
     assert not is_on_duty(day, datetime(2025, 12, 1, 8, 59))
     assert assignment.is_on_duty([], datetime(2025, 12, 7, 3, 0))
+
+
+async def test_a_real_week_weekdays_a_saturday_morning_and_a_24_hour_sunday(
+    session, company, clock
+):
+    anna = await factories.employee(session, clock, name="Анна")
+    weekdays = schedules.shifts_for(
+        schedules.parse_days("mon-fri"), schedules.parse_time("9:00"), schedules.parse_time("18:00")
+    )
+    await schedules.replace(session, anna.id, weekdays, now=clock.now())
+    saturday = schedules.shifts_for(
+        [5], schedules.parse_time("10:00"), schedules.parse_time("14:00")
+    )
+    sunday = schedules.shifts_for(
+        [6], schedules.parse_time("00:00"), schedules.parse_time("24:00", end=True)
+    )
+    await schedules.add(session, anna.id, saturday + sunday, now=clock.now())
+    expected = {
+        datetime(2025, 12, 5, 17, 59, tzinfo=MSK): anna.id,  # Friday before six
+        datetime(2025, 12, 6, 12, 0, tzinfo=MSK): anna.id,  # Saturday noon
+        datetime(2025, 12, 6, 15, 0, tzinfo=MSK): None,  # Saturday afternoon
+        datetime(2025, 12, 7, 0, 0, tzinfo=MSK): anna.id,  # all of Sunday
+        datetime(2025, 12, 7, 23, 59, tzinfo=MSK): anna.id,
+        datetime(2025, 12, 8, 8, 0, tzinfo=MSK): None,  # Monday before nine
+    }
+    for n, (moment, who) in enumerate(expected.items()):
+        clock.set(moment)
+        result = await leads.register_incoming(session, lead(f"+791200011{n:02d}"), company=company)
+        assert result.assignee_id == who, moment
+
+
+def test_a_24_hour_shift_from_eight_runs_to_eight_the_next_morning() -> None:
+    duty = [Shift(0, time(8, 0), time(8, 0))]  # Monday 08:00 → Tuesday 08:00
+    assert is_on_duty(duty, datetime(2025, 12, 1, 8, 0))
+    assert is_on_duty(duty, datetime(2025, 12, 2, 7, 59))
+    assert not is_on_duty(duty, datetime(2025, 12, 2, 8, 0))
+    assert not is_on_duty(duty, datetime(2025, 12, 1, 7, 59))

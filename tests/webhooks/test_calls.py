@@ -141,3 +141,48 @@ async def test_a_form_lead_from_someone_who_called_shows_the_call_on_the_card(
     [lead_card] = [m for m in fake_tg.sent_messages(anna.telegram_id) if "Новый лид" in m["text"]]
     assert "Клиент уже обращался" in lead_card["text"]
     assert "01.12.2025 — входящий звонок" in lead_card["text"]
+
+
+def card_starting(fake_tg, who, prefix: str) -> dict:
+    [card] = [m for m in fake_tg.sent_messages(who.telegram_id) if prefix in m["text"]]
+    return card
+
+
+async def test_a_first_missed_call_is_a_new_client_on_its_lead_and_task_cards(
+    web, container, fake_tg, anna
+):
+    """The call, the lead it made and its call-back task are one event: no card shows the
+    others as earlier history."""
+    response = await web.post("/webhooks/calls", json=call(status="missed"), headers=TOKEN)
+    assert response.status == 200
+    await drain(container)
+    lead_card = card_starting(fake_tg, anna, "Новый лид")
+    assert "Новый клиент" in lead_card["text"]
+    assert "Клиент уже обращался" not in lead_card["text"]
+    assert "пропущенный звонок" not in lead_card["text"]
+    task_card = card_starting(fake_tg, anna, "Перезвонить: +7 912 000-11-22")
+    assert "Новый клиент" in task_card["text"]
+    for earlier in ("Последние обращения", "call:avito", "пропущенный звонок", "Открытые задачи"):
+        assert earlier not in task_card["text"]
+    assert task_card["text"].count("Перезвонить") == 1
+
+
+async def test_a_form_lead_after_a_missed_call_shows_the_call_and_the_open_task(
+    web, container, fake_tg, anna
+):
+    """A positive control: for the next event, the missed call is earlier history."""
+    assert (await web.post("/webhooks/calls", json=call(status="missed"), headers=TOKEN)).ok
+    await drain(container)
+    container.company.clock.advance(hours=1)
+    response = await web.post(
+        "/webhooks/forms/site",
+        headers={"X-CRM-Token": "form-secret"},
+        json={"name": "Иван", "phone": "89120001122"},
+    )
+    assert response.status == 200
+    await drain(container)
+    texts = [m["text"] for m in fake_tg.sent_messages(anna.telegram_id) if "form:site" in m["text"]]
+    assert texts, fake_tg.sent_messages(anna.telegram_id)
+    text = texts[0]
+    assert "Клиент уже обращался" in text and "пропущенный звонок" in text
+    assert "Открытые задачи" in text and "Перезвонить: +7 912 000-11-22" in text

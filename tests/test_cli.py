@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -143,3 +144,15 @@ def test_a_work_schedule_is_set_from_the_command_line(tmp_path: Path) -> None:
     assert schedule("1", "funday", "09:00", "18:00").returncode == 1
     assert schedule("1", "mon", "9am", "18:00").returncode == 1
     assert schedule("9", "mon", "09:00", "18:00").returncode == 1
+
+
+def test_a_port_in_use_stops_crm_run_with_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = crm(tmp_path, "run", HTTP_PORT=str(port))
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"crm: cannot listen on 127.0.0.1:{port}: address already in use (set HTTP_PORT)"
+    ]

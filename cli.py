@@ -270,6 +270,14 @@ async def _first_run_hints(container: Any) -> None:
         )
     else:
         log.info("site forms: POST %s/webhooks/forms/<source>?token=FORMS_TOKEN", base)
+    if not s.calls_token:
+        log.info("calls from a PBX are off: set CALLS_TOKEN, then POST to %s/webhooks/calls", base)
+    else:
+        log.info(
+            "calls from a PBX: POST JSON to %s/webhooks/calls with header X-CRM-Token: CALLS_TOKEN"
+            " (fields: see README, Calls)",
+            base,
+        )
     log.info(
         "add staff with `crm employee add --name NAME --role employee`; health: %s/healthz", base
     )

@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,64 +11,27 @@ import pytest
 
 from app import BOT_CONNECTING, BOT_OK, Container, serve
 from tests.fakes.telegram_api import FakeTelegram
+from tests.processes import crm, crm_run, environment, free_port
 
-CRM = str(Path(sys.executable).parent / "crm")
 EMPLOYEE_CHAT = 4242
 
 
-def free_port() -> int:
-    """A port nothing listens on (yet): connecting to it is refused."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TELEGRAM_", "FORMS", "CALLS", "PUBLIC_URL", "REDIS_URL", "HTTP_"))
-    }
-    env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'crm.sqlite3'}"
-    env.update(extra)
-    return env
-
-
 @pytest.fixture
-def product(tmp_path: Path) -> Iterator[tuple[str, int, int]]:
-    """`crm run` as a real process whose Bot API port is closed: (base URL, API port, pid)."""
+def product(tmp_path: Path) -> Iterator[tuple[str, int]]:
+    """`crm run` as a real process whose Bot API port is closed: (base URL, API port)."""
     http_port, api_port = free_port(), free_port()
-    fake = FakeTelegram()
     env = environment(
         tmp_path,
         HTTP_PORT=str(http_port),
-        TELEGRAM_BOT_TOKEN=fake.token,
+        TELEGRAM_BOT_TOKEN=FakeTelegram().token,
         TELEGRAM_API_BASE=f"http://127.0.0.1:{api_port}",
         FORMS_TOKEN="form-secret",
     )
-    add = [CRM, "employee", "add", "--name", "Анна", "--role", "employee"]
-    added = subprocess.run(
-        [*add, "--telegram-id", str(EMPLOYEE_CHAT)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    add = ["employee", "add", "--name", "Анна", "--role", "employee"]
+    added = crm(tmp_path, *add, "--telegram-id", str(EMPLOYEE_CHAT), env=env)
     assert added.returncode == 0, added.stderr
-    log = (tmp_path / "crm.log").open("w")
-    process = subprocess.Popen(
-        [CRM, "run"], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT
-    )
-    try:
-        yield f"http://127.0.0.1:{http_port}", api_port, process.pid
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+    with crm_run(tmp_path, env):
+        yield f"http://127.0.0.1:{http_port}", api_port
 
 
 async def health(http: aiohttp.ClientSession, base: str, *, until: str) -> dict:
@@ -92,7 +50,7 @@ async def health(http: aiohttp.ClientSession, base: str, *, until: str) -> dict:
 
 
 async def test_leads_are_taken_while_telegram_is_down_and_delivered_once_it_is_up(product):
-    base, api_port, _pid = product
+    base, api_port = product
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
         state = await health(http, base, until=BOT_CONNECTING)
         assert state["http"] == 200 and state["status"] == "ok" and state["db"] == "ok"

@@ -263,7 +263,7 @@ async def _connect_bot(container: Container, *, with_webhook_server: bool) -> No
             delay = reconnect_delay(attempt)
             attempt += 1
             log.warning(
-                "Telegram Bot API at %s not reachable (%s: %s); retrying in %.0f s",
+                "bot not connected to the Telegram Bot API at %s (%s: %s); retrying in %.0f s",
                 container.settings.telegram_api_base,
                 type(exc).__name__,
                 exc,

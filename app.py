@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -34,6 +36,8 @@ from webhooks.context import CONTAINER
 
 log = logging.getLogger("chatcrm")
 ROLES = ("web", "bot", "worker", "scheduler")
+# What /healthz says about the bot in this process: not run here, waiting for the Bot API, up.
+BOT_OFF, BOT_CONNECTING, BOT_OK = "off", "connecting", "ok"
 MAX_BODY = 4 * 1024 * 1024  # WhatsApp batches reach 3 MB; aiohttp's default is 1 MiB
 
 
@@ -49,6 +53,7 @@ class Container:
     intake: GroupCommit = field(init=False)
     calls: GroupCommit = field(init=False)
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    bot_state: str = BOT_OFF
 
     def __post_init__(self) -> None:
         self.intake = intake_batcher(self.db, self.company)
@@ -182,24 +187,35 @@ def build_web_app(container: Container) -> web.Application:
     return app
 
 
-async def serve(container: Container, roles: set[str], stop: asyncio.Event) -> None:
-    """Run the given roles until `stop` is set."""
-    settings = container.settings
+class CannotListen(Exception):
+    """The HTTP server could not bind its address (in use, not ours, no permission)."""
+
+
+async def serve(
+    container: Container,
+    roles: set[str],
+    stop: asyncio.Event,
+    *,
+    started: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Run the given roles until `stop` is set; `started` runs once they are up (the HTTP
+    port is bound, the bot is connecting)."""
     runner: web.AppRunner | None = None
     jobs = scheduler_runner.start(container.db, container.company) if "scheduler" in roles else None
-    if "worker" in roles:
-        container.make_pump().start()
-        if container.redis is not None:
-            container.spawn(container.listen_for_nudges())
-    container.wire_outbox_nudges()
-    if "web" in roles:
-        runner = web.AppRunner(build_web_app(container), access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, settings.http_host, settings.http_port).start()
-        log.info("HTTP on http://%s:%s", settings.http_host, settings.http_port)
-    if "bot" in roles:
-        await _start_bot(container, with_webhook_server="web" in roles)
     try:
+        if "worker" in roles:
+            container.make_pump().start()
+            if container.redis is not None:
+                container.spawn(container.listen_for_nudges())
+        container.wire_outbox_nudges()
+        if "web" in roles:
+            runner = web.AppRunner(build_web_app(container), access_log=None)
+            await runner.setup()
+            await _listen(runner, container.settings)
+        if "bot" in roles:
+            _start_bot(container, with_webhook_server="web" in roles)
+        if started is not None:
+            await started()
         await stop.wait()
     finally:
         if jobs is not None:
@@ -212,11 +228,61 @@ async def serve(container: Container, roles: set[str], stop: asyncio.Event) -> N
         await container.close()
 
 
-async def _start_bot(container: Container, *, with_webhook_server: bool) -> None:
-    settings, bot, dispatcher = container.settings, container.bot, container.dispatcher
-    if bot is None or dispatcher is None:
+async def _listen(runner: web.AppRunner, settings: Settings) -> None:
+    host, port = settings.http_host, settings.http_port
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        reason = _BIND_ERRORS.get(exc.errno or 0) or str(exc.strerror or exc).lower()
+        raise CannotListen(f"cannot listen on {host}:{port}: {reason} (set HTTP_PORT)") from exc
+    log.info("HTTP on http://%s:%s", host, port)
+
+
+_BIND_ERRORS = {
+    errno.EADDRINUSE: "address already in use",
+    errno.EACCES: "permission denied",
+    errno.EADDRNOTAVAIL: "address not available on this machine (set HTTP_HOST)",
+}
+
+
+def _start_bot(container: Container, *, with_webhook_server: bool) -> None:
+    """Connect the bot in the background: web intake and the outbox never wait for Telegram
+    (the outbox keeps cards pending and retries them until the Bot API answers)."""
+    if container.bot is None or container.dispatcher is None:
         log.warning("Telegram bot is off: TELEGRAM_BOT_TOKEN is not set (the rest runs)")
         return
+    container.bot_state = BOT_CONNECTING
+    container.spawn(_connect_bot(container, with_webhook_server=with_webhook_server))
+
+
+async def _connect_bot(container: Container, *, with_webhook_server: bool) -> None:
+    attempt = 0
+    while True:
+        try:
+            await _register_bot(container, with_webhook_server=with_webhook_server)
+            break
+        except Exception as exc:  # unreachable, 5xx, 429, a rejected token: say so, retry
+            delay = reconnect_delay(attempt)
+            attempt += 1
+            log.warning(
+                "bot not connected to the Telegram Bot API at %s (%s: %s); retrying in %.0f s",
+                container.settings.telegram_api_base,
+                type(exc).__name__,
+                exc,
+                delay,
+            )
+            await asyncio.sleep(delay)
+    container.bot_state = BOT_OK
+
+
+def reconnect_delay(attempt: int) -> float:
+    """1 s doubling to 60 s, with jitter so a fleet of processes doesn't retry in step."""
+    return min(2.0**attempt, 60.0) * random.uniform(0.8, 1.2)
+
+
+async def _register_bot(container: Container, *, with_webhook_server: bool) -> None:
+    settings, bot, dispatcher = container.settings, container.bot, container.dispatcher
+    assert bot is not None and dispatcher is not None
     if settings.public_url:
         url = f"{settings.public_url}/webhooks/telegram"
         await bot.set_webhook(
@@ -229,5 +295,6 @@ async def _start_bot(container: Container, *, with_webhook_server: bool) -> None
             log.warning("webhook mode: updates arrive at the web process, not this one")
         return
     await bot.delete_webhook(drop_pending_updates=False)
+    await bot.me()  # start_polling asks for it first and gives up if that fails
     container.spawn(dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False))
     log.info("Telegram bot polling %s", settings.telegram_api_base)

@@ -296,14 +296,13 @@ async def _invite_link(settings: Settings, code: str) -> str:
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
     import migrations
-    from app import ROLES, Container, serve
+    from app import ROLES, CannotListen, Container, serve
 
     roles = {args.only} if args.only else set(ROLES)
     if settings.is_sqlite and args.only:
         log.warning("--only with SQLite: run a single process, or use PostgreSQL and Redis")
     await migrations.upgrade_async(settings.database_url)
     container = Container.build(settings)
-    await _first_run_hints(container)
     # Everything loaded so far lives for the whole run: keep it out of the GC's scans, so
     # full collections under load stay short (latency tail).
     gc.freeze()
@@ -311,7 +310,11 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await serve(container, roles, stop)
+    try:
+        await serve(container, roles, stop, started=lambda: _first_run_hints(container))
+    except CannotListen as exc:
+        print(f"crm: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -334,6 +337,14 @@ async def _first_run_hints(container: Any) -> None:
         )
     else:
         log.info("site forms: POST %s/webhooks/forms/<source>?token=FORMS_TOKEN", base)
+    if not s.calls_token:
+        log.info("calls from a PBX are off: set CALLS_TOKEN, then POST to %s/webhooks/calls", base)
+    else:
+        log.info(
+            "calls from a PBX: POST JSON to %s/webhooks/calls with header X-CRM-Token: CALLS_TOKEN"
+            " (fields: see README, Calls)",
+            base,
+        )
     log.info(
         "add staff with `crm employee add --name NAME --role employee`; health: %s/healthz", base
     )

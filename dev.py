@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -42,19 +43,32 @@ def ensure_venv() -> None:
     stamp.write_text(digest)
 
 
-def ensure_env_file() -> None:
-    """A first run gets a .env with a generated FORMS_TOKEN, so site forms work at once."""
-    env = ROOT / ".env"
-    if env.exists() or os.environ.get("FORMS_TOKEN"):
+ENV_HEADER = "# chatcrm settings (see README: Configuration). Created by dev.py on first run.\n"
+GENERATED = ("FORMS_TOKEN", "CALLS_TOKEN")  # shared secrets for site forms and the calls webhook
+
+
+def ensure_env_file(root: Path = ROOT) -> None:
+    """A first run gets a .env with generated FORMS_TOKEN and CALLS_TOKEN, so site forms and
+    the calls webhook work at once. A .env that dev.py wrote earlier gets the tokens it lacks
+    (older versions wrote only FORMS_TOKEN); a .env written by hand is never touched, and a
+    token set in the environment is not generated."""
+    env = root / ".env"
+    text = env.read_text(encoding="utf-8") if env.exists() else ""
+    if text and not text.startswith(ENV_HEADER):
         return
-    token = secrets.token_urlsafe(18)
-    env.write_text(
-        "# chatcrm settings (see README: Configuration). Created by dev.py on first run.\n"
-        f"FORMS_TOKEN={token}\n"
-        "# TELEGRAM_BOT_TOKEN=123456:ABC-from-BotFather\n",
-        encoding="utf-8",
-    )
-    print(f"wrote .env with FORMS_TOKEN={token}", flush=True)
+    missing = [
+        name
+        for name in GENERATED
+        if not os.environ.get(name) and not re.search(rf"^\s*{name}\s*=", text, re.MULTILINE)
+    ]
+    if not missing:
+        return
+    if not text:
+        text = ENV_HEADER + "# TELEGRAM_BOT_TOKEN=123456:ABC-from-BotFather\n"
+    added = {name: secrets.token_urlsafe(18) for name in missing}
+    text = text if text.endswith("\n") else text + "\n"
+    env.write_text(text + "".join(f"{k}={v}\n" for k, v in added.items()), encoding="utf-8")
+    print("wrote .env with " + ", ".join(f"{k}={v}" for k, v in added.items()), flush=True)
 
 
 def main(argv: list[str]) -> int:

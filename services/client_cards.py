@@ -2,37 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import (
-    Call,
-    CallStatus,
-    Client,
-    Deal,
-    DealStatus,
-    Direction,
-    Employee,
-    Lead,
-    PhoneLine,
-    PipelineStage,
-    Task,
-    TaskStatus,
-)
+from models import Call, CallStatus, Client, Direction, Employee, PhoneLine, Task, TaskStatus
+from services import timeline
 from services.errors import NotFound
-
-RECENT = 5
-
-
-@dataclass(frozen=True)
-class Contact:
-    at: datetime
-    kind: str  # "lead" or "call"
-    detail: str  # the lead's source, or the call's direction and outcome
+from services.timeline import Event, Timeline
 
 
 @dataclass(frozen=True)
@@ -40,74 +18,17 @@ class ClientSummary:
     client_id: int
     name: str | None
     owner: str | None
-    recent: list[Contact] = field(default_factory=list)
-    open_deals: list[tuple[str, str, Decimal | None]] = field(default_factory=list)
-    open_tasks: list[tuple[str, str, datetime | None]] = field(default_factory=list)  # kind, title
+    history: Timeline
 
 
-async def summary(
-    session: AsyncSession, client_id: int, *, except_call: int | None = None
-) -> ClientSummary:
+async def summary(session: AsyncSession, client_id: int, *, leaving_out: Event) -> ClientSummary:
+    """Who the client is and whose, with their history minus the card's own event."""
     client = await session.get(Client, client_id)
     if client is None:
         raise NotFound("no such client", client_id=client_id)
     owner = await session.get(Employee, client.owner_id) if client.owner_id else None
-    return ClientSummary(
-        client.id,
-        client.name,
-        owner.name if owner else None,
-        await _recent(session, client_id, except_call),
-        await _open_deals(session, client_id),
-        await _open_tasks(session, client_id),
-    )
-
-
-async def _recent(session: AsyncSession, client_id: int, except_call: int | None) -> list[Contact]:
-    leads = await session.execute(
-        sa.select(Lead.created_at, Lead.source)
-        .where(Lead.client_id == client_id)
-        .order_by(Lead.id.desc())
-        .limit(RECENT)
-    )
-    calls = await session.execute(
-        sa.select(Call.started_at, Call.direction, Call.status)
-        .where(
-            Call.client_id == client_id, Call.id != (except_call or 0), Call.started_at.is_not(None)
-        )
-        .order_by(Call.started_at.desc())
-        .limit(RECENT)
-    )
-    contacts = [Contact(at, "lead", source) for at, source in leads.all()]
-    contacts += [
-        Contact(at, "call", f"{direction.value}:{status.value}")
-        for at, direction, status in calls.all()
-    ]
-    return sorted(contacts, key=lambda c: c.at, reverse=True)[:RECENT]
-
-
-async def _open_deals(
-    session: AsyncSession, client_id: int
-) -> list[tuple[str, str, Decimal | None]]:
-    rows = await session.execute(
-        sa.select(Deal.title, PipelineStage.name, Deal.amount)
-        .join(PipelineStage, PipelineStage.id == Deal.stage_id)
-        .where(Deal.client_id == client_id, Deal.status == DealStatus.OPEN)
-        .order_by(Deal.id)
-        .limit(RECENT)
-    )
-    return [tuple(row) for row in rows.all()]  # type: ignore[misc]
-
-
-async def _open_tasks(
-    session: AsyncSession, client_id: int
-) -> list[tuple[str, str, datetime | None]]:
-    rows = await session.execute(
-        sa.select(Task.kind, Task.title, Task.due_at)
-        .where(Task.client_id == client_id, Task.status == TaskStatus.OPEN)
-        .order_by(Task.due_at)
-        .limit(RECENT)
-    )
-    return [tuple(row) for row in rows.all()]  # type: ignore[misc]
+    history = await timeline.of_client(session, client_id, leaving_out=leaving_out)
+    return ClientSummary(client.id, client.name, owner.name if owner else None, history)
 
 
 @dataclass(frozen=True)
@@ -131,7 +52,10 @@ async def call_card(session: AsyncSession, call_id: int) -> CallCard:
         raise NotFound("no such call", call_id=call_id)
     line = await session.get(PhoneLine, call.line_id) if call.line_id else None
     employee = await session.get(Employee, call.employee_id) if call.employee_id else None
-    client = await summary(session, call.client_id, except_call=call.id) if call.client_id else None
+    client = None
+    if call.client_id:
+        event = await timeline.of_call(session, call.id)
+        client = await summary(session, call.client_id, leaving_out=event)
     return CallCard(
         call.id,
         call.direction,
@@ -162,7 +86,10 @@ async def task_card(session: AsyncSession, task_id: int) -> TaskCard:
     if task is None:
         raise NotFound("no such task", task_id=task_id)
     assignee = await session.get(Employee, task.assignee_id) if task.assignee_id else None
-    client = await summary(session, task.client_id) if task.client_id else None
+    client = None
+    if task.client_id:
+        event = await timeline.of_task(session, task)
+        client = await summary(session, task.client_id, leaving_out=event)
     return TaskCard(
         task.id, task.title, task.status, task.due_at, assignee.name if assignee else None, client
     )

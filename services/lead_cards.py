@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Call, Deal, DealStatus, Employee, Lead, LeadStatus, PipelineStage
+from models import Employee, Lead, LeadStatus
 from models.lead import UTM_FIELDS
+from services import timeline
 from services.errors import NotFound
-
-HISTORY_LIMIT = 5
-
-
-@dataclass(frozen=True)
-class PastContact:
-    """An earlier lead (source, status) or call ("in:missed", "out:answered"; status None)."""
-
-    at: datetime
-    source: str
-    status: LeadStatus | None = None
-
-
-@dataclass(frozen=True)
-class OpenDeal:
-    title: str
-    stage: str
-    amount: Decimal | None
+from services.timeline import Timeline
 
 
 @dataclass(frozen=True)
@@ -50,9 +33,7 @@ class LeadCard:
     assignee_id: int | None
     assignee_name: str | None
     closed_by: str | None
-    is_returning: bool
-    earlier: list[PastContact] = field(default_factory=list)
-    open_deals: list[OpenDeal] = field(default_factory=list)
+    history: Timeline  # the client's contacts up to this lead, without the lead's own event
 
 
 async def load(session: AsyncSession, lead_id: int) -> LeadCard:
@@ -78,40 +59,10 @@ async def load(session: AsyncSession, lead_id: int) -> LeadCard:
         assignee_id=lead.assignee_id,
         assignee_name=assignee.name if assignee else None,
         closed_by=closer.name if closer else None,
-        is_returning=lead.is_returning,
-        earlier=await _earlier(session, lead),
-        open_deals=await _open_deals(session, lead),
+        history=await timeline.of_client(
+            session, lead.client_id, leaving_out=await timeline.of_lead(session, lead), before=lead
+        ),
     )
-
-
-async def _earlier(session: AsyncSession, lead: Lead) -> list[PastContact]:
-    """The client's history before this lead, whatever the channel: leads and calls."""
-    leads = await session.execute(
-        sa.select(Lead.created_at, Lead.source, Lead.status)
-        .where(Lead.client_id == lead.client_id, Lead.id < lead.id)
-        .order_by(Lead.id.desc())
-        .limit(HISTORY_LIMIT)
-    )
-    calls = await session.execute(
-        sa.select(Call.started_at, Call.direction, Call.status)
-        .where(Call.client_id == lead.client_id, Call.started_at <= lead.created_at)
-        .order_by(Call.started_at.desc())
-        .limit(HISTORY_LIMIT)
-    )
-    past = [PastContact(*row) for row in leads.all()]
-    past += [PastContact(at, f"{d.value}:{st.value}") for at, d, st in calls.all()]
-    return sorted(past, key=lambda p: p.at, reverse=True)[:HISTORY_LIMIT]
-
-
-async def _open_deals(session: AsyncSession, lead: Lead) -> list[OpenDeal]:
-    stmt = (
-        sa.select(Deal.title, PipelineStage.name, Deal.amount)
-        .join(PipelineStage, PipelineStage.id == Deal.stage_id)
-        .where(Deal.client_id == lead.client_id, Deal.status == DealStatus.OPEN)
-        .order_by(Deal.id)
-        .limit(HISTORY_LIMIT)
-    )
-    return [OpenDeal(*row) for row in (await session.execute(stmt)).all()]
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -217,3 +218,13 @@ def test_a_password_reset_ends_the_admins_web_sessions(tmp_path: Path) -> None:
     assert old_session is None and new_password is not None and old_password is None
     unknown = crm(tmp_path, "admin", "reset-password", "nobody", "--password", "long enough")
     assert unknown.returncode == 1 and "no one signs in as 'nobody'" in unknown.stderr
+def test_a_port_in_use_stops_crm_run_with_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = crm(tmp_path, "run", HTTP_PORT=str(port))
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"crm: cannot listen on 127.0.0.1:{port}: address already in use (set HTTP_PORT)"
+    ]

@@ -25,6 +25,8 @@ async def healthz(request: web.Request) -> web.Response:
         "status": "ok" if healthy else "down",
         "db": "ok" if db_ok else "down",
         "redis": redis_state,
+        # The bot never makes the process unhealthy: intake works while Telegram is away.
+        "bot": container.bot_state,
     }
     return web.json_response(body, status=200 if healthy else 503)
 

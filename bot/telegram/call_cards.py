@@ -6,6 +6,7 @@ from html import escape
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.telegram.cards import history_lines
 from config.i18n import Translator
 from handlers.callbacks import TaskAction, TaskCallback
 from models import CallStatus, Direction, TaskStatus
@@ -64,35 +65,11 @@ def task_card(card: TaskCard, t: Translator) -> Rendered:
 
 
 def client_lines(client: ClientSummary | None, t: Translator) -> list[str]:
-    if client is None or (not client.name and not client.recent and not client.open_deals):
+    if client is None:
         return [escape(t("card.new_client"))]
     lines = [escape(t("card.name", value=client.name))] if client.name else []
     if client.owner:
         lines.append(escape(t("call.owner", value=client.owner)))
-    if client.recent:
-        lines.append(escape(t("call.recent")))
-        lines += [
-            escape(
-                t(
-                    "call.contact",
-                    date=c.at.strftime("%d.%m.%Y"),
-                    detail=t(f"contact.{c.detail}", default=c.detail)
-                    if c.kind == "call"
-                    else c.detail,
-                )
-            )
-            for c in client.recent
-        ]
-    if client.open_deals:
-        lines.append(escape(t("card.open_deals")))
-        lines += [
-            escape(t("card.deal", title=title, stage=stage, amount=""))
-            for title, stage, _amount in client.open_deals
-        ]
-    if client.open_tasks:
-        lines.append(escape(t("call.open_tasks")))
-        lines += [
-            escape("• " + (t("task.call_back", title=title) if kind == "call_back" else title))
-            for kind, title, _due in client.open_tasks
-        ]
-    return lines
+    if client.history.is_empty:
+        return [*lines, escape(t("card.new_client"))]
+    return lines + history_lines(client.history, t, heading="call.recent")

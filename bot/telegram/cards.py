@@ -11,6 +11,7 @@ from handlers.callbacks import LeadAction, LeadCallback
 from models import LeadStatus
 from services.identities import format_phone
 from services.lead_cards import LeadCard, LeadLine
+from services.timeline import Timeline
 
 Rendered = tuple[str, InlineKeyboardMarkup | None]
 
@@ -47,22 +48,34 @@ def lead_card(
 
 
 def _history(card: LeadCard, t: Translator) -> list[str]:
-    if not card.earlier and not card.open_deals:
-        return [] if card.is_returning else ["", escape(t("card.new_client"))]
-    lines = ["", escape(t("card.returning"))]
-    for past in card.earlier:
-        date = past.at.strftime("%d.%m.%Y")
-        if past.status is None:  # a call
-            what = t(f"contact.{past.source}", default=past.source)
+    if card.history.is_empty:
+        return ["", escape(t("card.new_client"))]
+    return ["", *history_lines(card.history, t, heading="card.returning")]
+
+
+def history_lines(history: Timeline, t: Translator, *, heading: str) -> list[str]:
+    """A client's timeline as every card shows it (lead, call and task cards)."""
+    lines = [escape(t(heading))] if history.contacts else []
+    for contact in history.contacts:
+        date = contact.at.strftime("%d.%m.%Y")
+        if contact.status is None:  # a call
+            what = t(f"contact.{contact.detail}", default=contact.detail)
             lines.append(escape(t("call.contact", date=date, detail=what)))
         else:
-            status = t(f"status.{past.status.value}")
-            lines.append(escape(t("card.earlier", date=date, source=past.source, status=status)))
-    if card.open_deals:
+            status = t(f"status.{contact.status.value}")
+            text = t("card.earlier", date=date, source=contact.detail, status=status)
+            lines.append(escape(text))
+    if history.open_deals:
         lines.append(escape(t("card.open_deals")))
-        for deal in card.open_deals:
+        for deal in history.open_deals:
             amount = f", {deal.amount:,.0f}".replace(",", " ") if deal.amount else ""
             lines.append(escape(t("card.deal", title=deal.title, stage=deal.stage, amount=amount)))
+    if history.open_tasks:
+        lines.append(escape(t("call.open_tasks")))
+        for task in history.open_tasks:
+            call_back = task.kind == "call_back"
+            title = t("task.call_back", title=task.title) if call_back else task.title
+            lines.append(escape("• " + title))
     return lines
 
 

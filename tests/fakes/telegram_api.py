@@ -2,7 +2,8 @@
 
 Point aiogram at it: ``Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(url)))``.
 Standalone: ``python -m tests.fakes.telegram_api --port 8081 --token 123:abc`` prints every
-message the bot sends (chat id, text, inline buttons).
+message the bot sends (chat id, text, inline buttons); ``send``, ``press`` and ``messages``
+then act as a Telegram user against it (see tests/fakes/telegram_control.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import contextlib
 import copy
 import itertools
 import json
+import sys
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Awaitable, Callable
@@ -20,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+
+from tests.fakes import telegram_control
 
 JSON_KEYS = frozenset(
     {
@@ -154,6 +158,7 @@ class FakeTelegram:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
         app.router.add_get("/_fake/calls", self._recorded)  # for benchmarks in another process
+        telegram_control.add_routes(app, self)  # act as a user: send, press, read a chat
         self._closed.clear()
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -505,6 +510,9 @@ async def _serve(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if telegram_control.is_command(argv):  # send / press / messages: a client of a running fake
+        sys.exit(telegram_control.main(argv))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for flag, default in (
         ("--host", "127.0.0.1"),

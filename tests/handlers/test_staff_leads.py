@@ -125,3 +125,43 @@ async def test_an_employee_pressing_a_button_that_means_nothing_now_is_told_so(
     [answer] = fake_tg.calls("answerCallbackQuery")
     assert answer.params["show_alert"] is True and answer.params["text"] == "Не найдено"
     assert await lead_status(container, lead_id) is LeadStatus.NEW
+
+
+async def test_after_take_a_new_clients_card_still_says_new_client(container, fake_tg, team):
+    """The deal Take opens is this lead's own event, not an earlier contact."""
+    anna = team["anna"]
+    lead_id, card = await card_for(container, fake_tg, anna)
+    assert "Новый клиент" in card["text"]
+    await press(container, fake_tg, anna, LeadAction.TAKE, lead_id, card)
+    [edited] = fake_tg.sent_messages(anna.telegram_id)
+    assert "Взял в работу: Анна" in edited["text"]
+    assert "Новый клиент" in edited["text"]
+    assert "Клиент уже обращался" not in edited["text"]
+    assert "Открытые сделки" not in edited["text"]
+
+
+async def test_a_second_lead_of_a_taken_client_shows_the_first_and_its_deal(
+    container, fake_tg, team, clock
+):
+    """A positive control: what is left out is only the card's own event."""
+    anna = team["anna"]
+    lead_id, card = await card_for(container, fake_tg, anna)
+    await press(container, fake_tg, anna, LeadAction.TAKE, lead_id, card)
+    clock.advance(hours=1)
+    await card_for_again(container)
+    second = [m for m in fake_tg.sent_messages(anna.telegram_id) if m["message_id"] == 2]
+    assert second, fake_tg.sent_messages(anna.telegram_id)
+    text = second[0]["text"]
+    assert "Клиент уже обращался" in text and "form:tilda (целевой)" in text
+    assert "Открытые сделки" in text and "Иван — Первичный контакт" in text
+    assert "Новый клиент" not in text
+
+
+async def card_for_again(container) -> None:
+    async with container.db.unit_of_work() as s:
+        await leads.register_incoming(
+            s,
+            leads.LeadIn(source="form:site", phone="+79120001122", name="Иван", office="Москва"),
+            company=container.company,
+        )
+    await container.pump.run_once()

@@ -141,3 +141,137 @@ async def test_a_form_lead_from_someone_who_called_shows_the_call_on_the_card(
     [lead_card] = [m for m in fake_tg.sent_messages(anna.telegram_id) if "Новый лид" in m["text"]]
     assert "Клиент уже обращался" in lead_card["text"]
     assert "01.12.2025 — входящий звонок" in lead_card["text"]
+
+
+def card_starting(fake_tg, who, prefix: str) -> dict:
+    [card] = [m for m in fake_tg.sent_messages(who.telegram_id) if prefix in m["text"]]
+    return card
+
+
+async def test_a_first_missed_call_is_a_new_client_on_its_lead_and_task_cards(
+    web, container, fake_tg, anna
+):
+    """The call, the lead it made and its call-back task are one event: no card shows the
+    others as earlier history."""
+    response = await web.post("/webhooks/calls", json=call(status="missed"), headers=TOKEN)
+    assert response.status == 200
+    await drain(container)
+    lead_card = card_starting(fake_tg, anna, "Новый лид")
+    assert "Новый клиент" in lead_card["text"]
+    assert "Клиент уже обращался" not in lead_card["text"]
+    assert "пропущенный звонок" not in lead_card["text"]
+    task_card = card_starting(fake_tg, anna, "Перезвонить: +7 912 000-11-22")
+    assert "Новый клиент" in task_card["text"]
+    for earlier in ("Последние обращения", "call:avito", "пропущенный звонок", "Открытые задачи"):
+        assert earlier not in task_card["text"]
+    assert task_card["text"].count("Перезвонить") == 1
+
+
+async def test_a_form_lead_after_a_missed_call_shows_the_call_and_the_open_task(
+    web, container, fake_tg, anna
+):
+    """A positive control: for the next event, the missed call is earlier history."""
+    assert (await web.post("/webhooks/calls", json=call(status="missed"), headers=TOKEN)).ok
+    await drain(container)
+    container.company.clock.advance(hours=1)
+    response = await web.post(
+        "/webhooks/forms/site",
+        headers={"X-CRM-Token": "form-secret"},
+        json={"name": "Иван", "phone": "89120001122"},
+    )
+    assert response.status == 200
+    await drain(container)
+    texts = [m["text"] for m in fake_tg.sent_messages(anna.telegram_id) if "form:site" in m["text"]]
+    assert texts, fake_tg.sent_messages(anna.telegram_id)
+    text = texts[0]
+    assert "Клиент уже обращался" in text and "пропущенный звонок" in text
+    assert "Открытые задачи" in text and "Перезвонить: +7 912 000-11-22" in text
+
+
+# The examples of the README's "Generic call webhook" section, as a PBX would post them.
+README_EXAMPLES = [
+    {
+        "call_id": "c-1001",
+        "direction": "in",
+        "from": "+79120001122",
+        "to": "+78005553535",
+        "line": "+78005553535",
+        "status": "ringing",
+        "started_at": "2025-12-01T10:00:00+03:00",
+        "employee": "201",
+    },
+    {
+        "call_id": "c-1001",
+        "direction": "in",
+        "from": "+79120001122",
+        "to": "+78005553535",
+        "line": "+78005553535",
+        "status": "connected",
+        "started_at": "2025-12-01T10:00:00+03:00",
+        "employee": "201",
+    },
+    {
+        "call_id": "c-1001",
+        "direction": "in",
+        "from": "+79120001122",
+        "to": "+78005553535",
+        "line": "+78005553535",
+        "status": "answered",
+        "started_at": 1764572400,
+        "duration": 75,
+        "employee": "201",
+        "recording_url": "https://pbx.example.ru/rec/c-1001.mp3",
+    },
+    {
+        "call_id": "c-1002",
+        "direction": "in",
+        "from": "8 (912) 000-33-44",
+        "to": "+78005553535",
+        "line": "+78005553535",
+        "status": "missed",
+        "started_at": "2025-12-01T10:20:00+03:00",
+    },
+    {
+        "call_id": "c-1003",
+        "direction": "out",
+        "from": "201",
+        "to": "89120003344",
+        "status": "answered",
+        "started_at": "2025-12-01T10:25:00+03:00",
+        "duration": 30,
+    },
+]
+
+
+async def test_the_documented_examples_do_what_the_readme_says(web, container, fake_tg, anna):
+    async def post(body: dict, **query) -> dict:
+        response = await web.post("/webhooks/calls", json=body, params=query)
+        assert response.status == 200, await response.text()
+        await drain(container)
+        return await response.json()
+
+    ringing, connected, answered, missed, called_back = README_EXAMPLES
+    first = await post(ringing, token="calls-secret")  # ?token= works as well as the header
+    assert first["duplicate"] is False and isinstance(first["call_id"], int)
+    assert "Звонит" in card_starting(fake_tg, anna, "Входящий звонок: +7 912 000-11-22")["text"]
+    await post(connected, token="calls-secret")
+    assert "Идёт разговор: Анна" in card_starting(fake_tg, anna, "000-11-22")["text"]
+    await post(answered, token="calls-secret")
+    card = card_starting(fake_tg, anna, "000-11-22")
+    assert "Разговор завершён: Анна, 1:15" in card["text"]
+    assert card["reply_markup"]["inline_keyboard"][0][0]["url"].endswith("/c-1001.mp3")
+    assert (await post(answered, token="calls-secret"))["duplicate"] is True
+    await post(missed, token="calls-secret")
+    assert "Новый лид" in card_starting(fake_tg, anna, "call:avito")["text"]
+    task_card = card_starting(fake_tg, anna, "Перезвонить: +7 912 000-33-44")
+    assert task_card["reply_markup"] is not None
+    await post(called_back, token="calls-secret")
+    task_card = card_starting(fake_tg, anna, "Перезвонить: +7 912 000-33-44")
+    assert "Сделано: Анна" in task_card["text"] and task_card["reply_markup"] is None
+    async with container.db.unit_of_work() as s:
+        calls = (await s.execute(sa.select(Call).order_by(Call.id))).scalars().all()
+    assert [(c.status, c.talk_seconds) for c in calls] == [
+        (CallStatus.ANSWERED, 75),
+        (CallStatus.MISSED, 0),
+        (CallStatus.ANSWERED, 30),
+    ]

@@ -9,7 +9,7 @@ from config.settings import Settings
 async def test_healthz_reports_database_ok_and_redis_off(web):
     response = await web.get("/healthz")
     assert response.status == 200
-    assert await response.json() == {"status": "ok", "db": "ok", "redis": "off"}
+    assert await response.json() == {"status": "ok", "db": "ok", "redis": "off", "bot": "off"}
 
 
 async def test_healthz_is_503_when_the_database_is_unreachable(aiohttp_client):
@@ -42,6 +42,7 @@ async def test_healthz_is_503_when_a_configured_redis_is_unreachable(settings, a
         client = await aiohttp_client(build_web_app(container))
         response = await client.get("/healthz")
         assert response.status == 503
-        assert await response.json() == {"status": "down", "db": "ok", "redis": "down"}
+        body = await response.json()
+        assert body == {"status": "down", "db": "ok", "redis": "down", "bot": "off"}
     finally:
         await container.close()

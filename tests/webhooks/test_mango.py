@@ -410,3 +410,16 @@ async def test_a_ringing_event_arriving_after_the_summary_pops_nothing_up(
     assert fake_tg.calls("sendMessage") == []
     [call] = (await everything(container))["calls"]
     assert call.status is CallStatus.ANSWERED and call.phase.value == "ended"
+
+
+async def test_a_first_missed_calls_screen_pop_says_new_client_not_its_own_lead_and_task(
+    web, container, fake_tg, anna
+):
+    """The lead and the call-back task the missed call made are not the caller's history."""
+    await play(web, "missed_call", container)
+    [card] = [
+        m for m in fake_tg.sent_messages(anna.telegram_id) if "Входящий звонок" in m["text"]
+    ]
+    assert "Пропущенный звонок" in card["text"] and "Новый клиент" in card["text"]
+    for own in ("Последние обращения", "call:yandex-direct", "Открытые задачи", "Перезвонить"):
+        assert own not in card["text"]

@@ -1,0 +1,184 @@
+"""A client's history as every card shows it: contacts (leads and calls), open deals and open
+tasks, leaving out the event the card is about.
+
+One event can leave several rows: a missed call makes a lead and a "call back" task, and Take
+opens a deal from a lead. A card about any of them must not show the others as history (a
+first-time caller is a new client, not "a client who has contacted before").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Call, Deal, DealStatus, Lead, LeadStatus, PipelineStage, Task, TaskStatus
+
+LIMIT = 5
+MISSED_CALL = "missed_call"  # lead.extra key: the missed call that made the lead (services.calls)
+
+
+@dataclass(frozen=True)
+class Contact:
+    at: datetime
+    kind: str  # "lead" or "call"
+    detail: str  # a lead's source; a call's direction and outcome ("in:missed")
+    status: LeadStatus | None = None  # a lead's status
+
+
+@dataclass(frozen=True)
+class OpenDeal:
+    title: str
+    stage: str
+    amount: Decimal | None
+
+
+@dataclass(frozen=True)
+class OpenTask:
+    kind: str
+    title: str
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Timeline:
+    contacts: list[Contact] = field(default_factory=list)
+    open_deals: list[OpenDeal] = field(default_factory=list)
+    open_tasks: list[OpenTask] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing but the card's own event: a new client."""
+        return not (self.contacts or self.open_deals or self.open_tasks)
+
+
+@dataclass(frozen=True)
+class Event:
+    """The rows of the event a card is about, which its history leaves out."""
+
+    leads: frozenset[int] = frozenset()
+    calls: frozenset[int] = frozenset()
+    deals: frozenset[int] = frozenset()
+    tasks: frozenset[int] = frozenset()
+
+
+NOTHING = Event()
+
+
+async def of_client(
+    session: AsyncSession,
+    client_id: int,
+    *,
+    leaving_out: Event = NOTHING,
+    before: Lead | None = None,
+) -> Timeline:
+    """The client's newest contacts, open deals and open tasks, without `leaving_out`;
+    with `before`, only contacts up to that lead (a lead card's "contacted before")."""
+    return Timeline(
+        await _contacts(session, client_id, leaving_out, before),
+        await _open_deals(session, client_id, leaving_out),
+        await _open_tasks(session, client_id, leaving_out),
+    )
+
+
+async def of_lead(session: AsyncSession, lead: Lead) -> Event:
+    """A lead, the missed call that made it, that call's task, and the deal Take opened."""
+    call_id = (lead.extra or {}).get(MISSED_CALL)
+    return await _event(
+        session, leads={lead.id}, call_id=call_id if isinstance(call_id, int) else None
+    )
+
+
+async def of_call(session: AsyncSession, call_id: int) -> Event:
+    """A call, and the lead and task it made if it was missed."""
+    return await _event(session, leads=set(), call_id=call_id)
+
+
+async def of_task(session: AsyncSession, task: Task) -> Event:
+    """A task, and the missed call that opened it with that call's lead."""
+    event = await _event(session, leads=set(), call_id=task.call_id)
+    return Event(event.leads, event.calls, event.deals, event.tasks | {task.id})
+
+
+async def _event(session: AsyncSession, *, leads: set[int], call_id: int | None) -> Event:
+    calls: set[int] = set()
+    tasks: set[int] = set()
+    if call_id is not None:
+        calls.add(call_id)
+        made = await session.execute(
+            sa.select(Lead.id, Lead.extra)
+            .join(Call, Call.lead_id == Lead.id)
+            .where(Call.id == call_id)
+        )
+        leads |= {i for i, extra in made.all() if (extra or {}).get(MISSED_CALL) == call_id}
+        tasks |= set(await session.scalars(sa.select(Task.id).where(Task.call_id == call_id)))
+    deals: set[int] = set()
+    if leads:
+        stmt = sa.select(Deal.id).where(Deal.lead_id.in_(sorted(leads)))
+        deals = set(await session.scalars(stmt))
+    return Event(frozenset(leads), frozenset(calls), frozenset(deals), frozenset(tasks))
+
+
+async def _contacts(
+    session: AsyncSession, client_id: int, leaving_out: Event, before: Lead | None
+) -> list[Contact]:
+    leads = (
+        sa.select(Lead.created_at, Lead.source, Lead.status)
+        .where(Lead.client_id == client_id, Lead.id.not_in(sorted(leaving_out.leads)))
+        .order_by(Lead.id.desc())
+        .limit(LIMIT)
+    )
+    calls = (
+        sa.select(Call.started_at, Call.direction, Call.status)
+        .where(
+            Call.client_id == client_id,
+            Call.id.not_in(sorted(leaving_out.calls)),
+            Call.started_at.is_not(None),
+        )
+        .order_by(Call.started_at.desc())
+        .limit(LIMIT)
+    )
+    if before is not None:
+        leads = leads.where(Lead.id < before.id)
+        calls = calls.where(Call.started_at <= before.created_at)
+    found = [
+        Contact(at, "lead", source, status)
+        for at, source, status in (await session.execute(leads)).all()
+    ]
+    found += [
+        Contact(at, "call", f"{direction.value}:{status.value}")
+        for at, direction, status in (await session.execute(calls)).all()
+    ]
+    return sorted(found, key=lambda c: c.at, reverse=True)[:LIMIT]
+
+
+async def _open_deals(session: AsyncSession, client_id: int, leaving_out: Event) -> list[OpenDeal]:
+    stmt = (
+        sa.select(Deal.title, PipelineStage.name, Deal.amount)
+        .join(PipelineStage, PipelineStage.id == Deal.stage_id)
+        .where(
+            Deal.client_id == client_id,
+            Deal.status == DealStatus.OPEN,
+            Deal.id.not_in(sorted(leaving_out.deals)),
+        )
+        .order_by(Deal.id)
+        .limit(LIMIT)
+    )
+    return [OpenDeal(*row) for row in (await session.execute(stmt)).all()]
+
+
+async def _open_tasks(session: AsyncSession, client_id: int, leaving_out: Event) -> list[OpenTask]:
+    stmt = (
+        sa.select(Task.kind, Task.title, Task.due_at)
+        .where(
+            Task.client_id == client_id,
+            Task.status == TaskStatus.OPEN,
+            Task.id.not_in(sorted(leaving_out.tasks)),
+        )
+        .order_by(Task.due_at)
+        .limit(LIMIT)
+    )
+    return [OpenTask(str(kind), title, due) for kind, title, due in (await session.execute(stmt))]

@@ -201,7 +201,7 @@ async def serve(
     """Run the given roles until `stop` is set; `started` runs once they are up (the HTTP
     port is bound, the bot is connecting)."""
     runner: web.AppRunner | None = None
-    jobs = scheduler_runner.start(container.db, container.company) if "scheduler" in roles else None
+    jobs = None
     try:
         if "worker" in roles:
             container.make_pump().start()
@@ -214,6 +214,8 @@ async def serve(
             await _listen(runner, container.settings)
         if "bot" in roles:
             _start_bot(container, with_webhook_server="web" in roles)
+        if "scheduler" in roles:  # once the port is ours: a failed start runs no job
+            jobs = scheduler_runner.start(container.db, container.company)
         if started is not None:
             await started()
         await stop.wait()

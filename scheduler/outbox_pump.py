@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 RENDER_SESSIONS = 6
 STOP_GRACE = 5.0  # seconds a graceful stop waits for sends in flight
 RECORD_BACKOFF = (0.05, 2.0)  # first and longest pause between attempts to record a result
+PROBE_EVERY = 2.0  # while a channel's provider is unreachable, how often it is asked again
 HEARTBEAT = outbox.CLAIM_LEASE.total_seconds() / 4  # how often held claims are extended
 
 
@@ -43,6 +44,7 @@ class Outcome:
     provider_id: str | None = None
     error: str = ""
     retry_after: float | None = None
+    unreachable: bool = False  # the provider did not answer properly (network, timeout, 5xx)
 
 
 class OutboxPump:
@@ -65,6 +67,10 @@ class OutboxPump:
         # Claims whose result is not recorded yet (id → claim): extended while held, handed
         # back on stop, and never sent a second time by this process if their lease lapses.
         self._held: dict[int, Claimed] = {}
+        # Rows this process put into backoff because the provider was unreachable: retried at
+        # once when a send on their channel succeeds again, instead of waiting out the backoff.
+        self._unreachable: dict[Channel, set[int]] = {}
+        self._watchers: dict[Channel, asyncio.Task[None]] = {}
 
     @property
     def capacity(self) -> int:
@@ -83,9 +89,9 @@ class OutboxPump:
 
     async def stop(self) -> None:
         """Claim nothing more; let sends in flight finish for `grace` s; hand back the rest."""
-        for loop in self._loops:
+        for loop in [*self._loops, *self._watchers.values()]:
             loop.cancel()
-        await asyncio.gather(*self._loops, return_exceptions=True)
+        await asyncio.gather(*self._loops, *self._watchers.values(), return_exceptions=True)
         self._loops = []
         if self._tasks:
             _done, late = await asyncio.wait(set(self._tasks), timeout=self.grace)
@@ -205,12 +211,17 @@ class OutboxPump:
             try:
                 return Outcome("sent", provider_id=await sender.send(row, prepared))
             except RetryLater as exc:
-                return Outcome("retry", error=str(exc), retry_after=exc.retry_after)
+                return Outcome(
+                    "retry",
+                    error=str(exc),
+                    retry_after=exc.retry_after,
+                    unreachable=exc.retry_after is None,
+                )
             except GiveUp as exc:
                 return Outcome("dead", error=str(exc))
             except Exception as exc:
                 log.exception("sending outbox row %s failed", row.id)
-                return Outcome("retry", error=f"{type(exc).__name__}: {exc}")
+                return Outcome("retry", error=f"{type(exc).__name__}: {exc}", unreachable=True)
 
     async def _record(self, row: Claimed, outcome: Outcome) -> None:
         """Write the outcome, retrying with short backoff until the database takes it."""
@@ -234,6 +245,12 @@ class OutboxPump:
                 await asyncio.sleep(pause * random.uniform(0.8, 1.2))
                 pause = min(pause * 2, RECORD_BACKOFF[1])
         self._held.pop(row.id, None)
+        waiting = self._unreachable.setdefault(row.channel, set())
+        if result == "failed" and outcome.unreachable:
+            waiting.add(row.id)
+            self._watch(row.channel)
+        elif result == "sent" and waiting:
+            await self._retry_now(row.channel)
         if result != "sent":
             log.warning(
                 "outbox row %s (%s to %s): %s: %s",
@@ -264,6 +281,37 @@ class OutboxPump:
             retry_after=outcome.retry_after,
         )
         return status.value
+
+    def _watch(self, channel: Channel) -> None:
+        """Ask the provider every PROBE_EVERY s whether it answers again (one probe at a time)."""
+        probe = getattr(self.senders.get(channel), "reachable", None)
+        if probe is None or channel in self._watchers:
+            return
+
+        async def watch() -> None:
+            try:
+                while self._unreachable.get(channel):
+                    await asyncio.sleep(PROBE_EVERY)
+                    if await probe():
+                        await self._retry_now(channel)
+                        return
+            finally:
+                self._watchers.pop(channel, None)
+
+        self._watchers[channel] = asyncio.create_task(watch(), name=f"outbox-probe-{channel}")
+
+    async def _retry_now(self, channel: Channel) -> None:
+        """The channel answers again: what waits out a backoff for that goes now."""
+        ids = sorted(self._unreachable.pop(channel, set()))
+        try:
+            async with self.db.unit_of_work() as session:
+                due = await outbox.retry_now(session, ids, now=self.clock.now())
+        except Exception as exc:  # they keep their backoff; nothing is lost
+            log.warning("outbox: could not bring %d retries forward: %s", len(ids), exc)
+            return
+        if due:
+            log.info("outbox: %s answers again; %d waiting row(s) retried now", channel.value, due)
+            self.nudge()
 
     async def _keep_leases(self) -> None:
         """Extend the leases of claims this process holds, so none lapses while in flight."""

@@ -248,6 +248,19 @@ async def release(session: AsyncSession, claims: list[tuple[int, int]], *, now: 
     )
 
 
+async def retry_now(session: AsyncSession, ids: list[int], *, now: datetime) -> int:
+    """Make rows waiting out a backoff due at once (the provider answers again)."""
+    if not ids:
+        return 0
+    o = OutboxMessage.__table__
+    stmt = (
+        sa.update(o)
+        .where(o.c.id.in_(ids), o.c.status == OutboxStatus.FAILED, o.c.next_attempt_at > now)
+        .values(next_attempt_at=now, updated_at=now)
+    )
+    return (await session.execute(stmt)).rowcount
+
+
 async def _for_claims(session: AsyncSession, claims: list[tuple[int, int]], **values: Any) -> int:
     # `attempts` grows with every claim, so (id, attempts) names one claim: a row settled or
     # claimed again by someone else since is left alone.

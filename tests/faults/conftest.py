@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
 import pytest
+import sqlalchemy as sa
 from redis.asyncio import Redis
 
 from app import Container, build_web_app
@@ -134,6 +135,21 @@ async def each_once(fake: FakeTelegram, names: list[str], within: float) -> floa
     await asyncio.sleep(0.3)  # a duplicate would be on its way by now
     assert cards_of(fake, names) == {n: 1 for n in names}
     return took
+
+
+async def all_sent(db: Database, within: float = 5) -> bool:
+    """Every outbox row ends up sent (its result recorded) within a few seconds."""
+    from models import OutboxMessage, OutboxStatus
+
+    deadline = time.monotonic() + within
+    while True:
+        async with db.unit_of_work() as s:
+            found = set((await s.execute(sa.select(OutboxMessage.status))).scalars())
+        if found == {OutboxStatus.SENT}:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.1)
 
 
 # --- a throwaway Redis: never the machine's shared one ----------------------------------------

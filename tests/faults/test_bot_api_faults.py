@@ -11,22 +11,12 @@ import sqlalchemy as sa
 
 from bot.telegram.sender import TelegramSender
 from models import Channel, OutboxMessage, OutboxStatus
-from tests.faults.conftest import Leads, copies, each_once, staff, wait_until
+from tests.faults.conftest import Leads, all_sent, copies, each_once, staff, wait_until
 
 
 async def statuses(db) -> list[OutboxStatus]:  # type: ignore[no-untyped-def]
     async with db.unit_of_work() as s:
         return list((await s.execute(sa.select(OutboxMessage.status))).scalars())
-
-
-async def all_sent(db, within: float = 5) -> bool:  # type: ignore[no-untyped-def]
-    """Every outbox row ends up sent (results recorded), within a few seconds."""
-    deadline = time.monotonic() + within
-    while set(await statuses(db)) != {OutboxStatus.SENT}:
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.1)
-    return True
 
 
 async def test_server_errors_delay_cards_by_the_backoff_only(live, client, fake_tg, pg):

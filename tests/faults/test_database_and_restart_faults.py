@@ -36,7 +36,7 @@ async def test_connections_dropped_while_sends_wait_for_telegram(live, client, f
     leads = Leads()
     fake_tg.hold_next("sendMessage", times=3)  # three cards out, answers not back yet
     await leads.post(client, 3)
-    await fake_tg.wait_for("sendMessage", count=3)
+    await fake_tg.wait_for("sendMessage")
     await _pg_admin(TERMINATE)  # every pooled connection of the product is gone
     fake_tg.release_held()
     # More leads while the pool is full of dead connections: accepted (pre-ping), delivered.
@@ -91,7 +91,7 @@ async def test_a_graceful_stop_hands_back_unfinished_sends(live_settings, fake_t
 
     async with TestClient(TestServer(build_web_app(first))) as http:
         await leads.post(http, 2)
-        await fake_tg.wait_for("sendMessage", count=2)
+        await fake_tg.wait_for("sendMessage")
         await first.close()  # the grace runs out with both sends unanswered
     second = await start_live(live_settings)
     try:

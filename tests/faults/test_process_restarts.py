@@ -1,6 +1,9 @@
-"""`crm run` killed with SIGKILL in the middle of a burst of form leads, then started again:
-every acknowledged lead's card arrives; a second copy only for a card whose send was in flight
-at the kill (Telegram may have taken it, the record never happened)."""
+"""A real `crm run` stopped in the middle of its work, then started again.
+
+SIGTERM (a deploy): sends still unanswered after the grace period are handed back and go out
+from the next process at once. SIGKILL mid-burst: every acknowledged lead's card arrives; a
+second copy only for a card whose send was in flight at the kill (Telegram may have taken it,
+the record never happened), and the killed process's claims wait out their 20 s lease."""
 
 from __future__ import annotations
 
@@ -13,7 +16,15 @@ from pathlib import Path
 import aiohttp
 
 from tests.conftest import REDIS_PREFIX
-from tests.faults.conftest import FORMS_TOKEN, Leads, copies, free_port, staff, wait_until
+from tests.faults.conftest import (
+    FORMS_TOKEN,
+    Leads,
+    cards_of,
+    copies,
+    free_port,
+    staff,
+    wait_until,
+)
 
 CRM = str(Path(sys.executable).parent / "crm")
 
@@ -42,8 +53,65 @@ async def start_crm(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Proces
             await asyncio.sleep(0.2)
 
 
+def crm_env(postgresql_url: str, fake_tg, port: int) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    inherited = {
+        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "FORMS", "REDIS"))
+    }
+    return {
+        **inherited,
+        "DATABASE_URL": postgresql_url,
+        "TELEGRAM_BOT_TOKEN": fake_tg.token,
+        "TELEGRAM_API_BASE": fake_tg.base_url,
+        "FORMS_TOKEN": FORMS_TOKEN,
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_PORT": str(port),
+        "REDIS_PREFIX": REDIS_PREFIX,
+        "TELEGRAM_CHAT_INTERVAL": "0.2",
+    }
+
+
+class Http:
+    """What `Leads.post` needs, speaking to the real process."""
+
+    def __init__(self, session: aiohttp.ClientSession, port: int) -> None:
+        self.session, self.port = session, port
+
+    async def post(self, path: str, **kwargs):  # type: ignore[no-untyped-def]
+        async with self.session.post(f"http://127.0.0.1:{self.port}{path}", **kwargs) as r:
+            await r.read()
+            return r
+
+
+async def test_a_deploy_sigterm_hands_back_unanswered_sends(postgresql_url, pg, fake_tg, tmp_path):
+    anna, boris = await staff(pg, 2)
+    port = free_port()
+    env = crm_env(postgresql_url, fake_tg, port)
+    process = await start_crm(env, tmp_path)
+    leads = Leads()
+    fake_tg.hold_next("sendMessage")  # Telegram never answers Anna's card
+    async with aiohttp.ClientSession() as session:
+        http = Http(session, port)
+        await leads.post(http, 2)
+        await fake_tg.wait_for("sendMessage", predicate=lambda c: c.status == 200)
+        stopping = time.monotonic()
+        process.terminate()
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+        assert time.monotonic() - stopping < 15  # the 5 s grace, not the 15 s request timeout
+        process = await start_crm(env, tmp_path)
+        try:
+            took = await wait_until(lambda: len(fake_tg.sent_messages(anna)) == 1, within=10)
+            assert took < 10  # handed back: not the 20 s lease
+            await asyncio.sleep(0.5)
+        finally:
+            process.terminate()
+            await process.wait()
+    # The unanswered request never reached the fake's mailbox: each card exactly once.
+    assert cards_of(fake_tg, leads.acknowledged) == dict.fromkeys(leads.acknowledged, 1)
+    assert [len(fake_tg.sent_messages(c)) for c in (anna, boris)] == [1, 1]
+
+
 async def test_killed_with_sigkill_mid_burst_then_started_again(
-    postgresql_url, pg, fake_tg, tmp_path, aiohttp_client
+    postgresql_url, pg, fake_tg, tmp_path
 ):
     await staff(pg, 3)
     port = free_port()
@@ -64,17 +132,8 @@ async def test_killed_with_sigkill_mid_burst_then_started_again(
     fake_tg.delay_next("sendMessage", 0.3, times=12)  # some sends are in flight at the kill
     leads = Leads()
 
-    class Http:  # Leads.post speaks to a test client; this one speaks to the real process
-        def __init__(self, session: aiohttp.ClientSession) -> None:
-            self.session = session
-
-        async def post(self, path: str, **kwargs):  # type: ignore[no-untyped-def]
-            async with self.session.post(f"http://127.0.0.1:{port}{path}", **kwargs) as r:
-                await r.read()
-                return r
-
     async with aiohttp.ClientSession() as session:
-        http = Http(session)
+        http = Http(session, port)
 
         async def burst() -> None:
             for _ in range(40):

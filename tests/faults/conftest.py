@@ -141,6 +141,7 @@ async def all_sent(db: Database, within: float = 5) -> bool:
     """Every outbox row ends up sent (its result recorded) within a few seconds."""
     from models import OutboxMessage, OutboxStatus
 
+    await db.engine.dispose()  # the test's own connections may have been dropped too
     deadline = time.monotonic() + within
     while True:
         async with db.unit_of_work() as s:

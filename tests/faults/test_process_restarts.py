@@ -92,7 +92,8 @@ async def test_a_deploy_sigterm_hands_back_unanswered_sends(postgresql_url, pg, 
     async with aiohttp.ClientSession() as session:
         http = Http(session, port)
         await leads.post(http, 2)
-        await fake_tg.wait_for("sendMessage", predicate=lambda c: c.status == 200)
+        await fake_tg.wait_for("sendMessage")
+        await asyncio.sleep(0.5)  # Boris's card may go out or still be claimed: both are fine
         stopping = time.monotonic()
         process.terminate()
         assert await asyncio.wait_for(process.wait(), 30) == 0

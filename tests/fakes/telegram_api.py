@@ -346,6 +346,7 @@ class FakeTelegram:
             call.status, call.response = await self._answer(request.match_info["token"], call)
         finally:
             call.status = call.status or 499  # cancelled: the client went away
+            self._call_event.set()  # wake wait_for() predicates that look at the answer
         return web.json_response(
             call.response, status=call.status, dumps=lambda o: json.dumps(o, ensure_ascii=False)
         )

@@ -299,3 +299,17 @@ async def test_a_claim_in_hand_is_kept_past_its_lease(container, fake_tg, anna, 
     [row] = await rows(container)
     assert row.status is OutboxStatus.SENT
     assert len(fake_tg.sent_messages(anna.telegram_id)) == 1
+
+
+async def test_a_card_that_keeps_failing_is_given_up_after_12_attempts(
+    container, fake_tg, anna, clock
+):
+    fake_tg.fail_next("sendMessage", status=502, description="Bad Gateway", times=20)
+    await new_lead(container)
+    for _ in range(15):
+        await container.pump.run_once()
+        clock.advance(seconds=400)  # past the longest backoff (5 minutes)
+    [row] = await rows(container)
+    assert (row.status, row.attempts) == (OutboxStatus.DEAD, 12)
+    assert "Bad Gateway" in row.last_error
+    assert len(fake_tg.calls("sendMessage")) == 12

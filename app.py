@@ -25,7 +25,12 @@ from models import Channel
 from models.db import Database
 from scheduler import runner as scheduler_runner
 from scheduler.outbox_pump import OutboxPump
-from scheduler.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from scheduler.rate_limit import (
+    FallbackRateLimiter,
+    MemoryRateLimiter,
+    RateLimiter,
+    RedisRateLimiter,
+)
 from services.clock import Clock, SystemClock
 from services.context import Company
 from services.errors import DomainError
@@ -91,12 +96,16 @@ class Container:
             )
             s = self.settings
             rate, interval = s.telegram_global_rate, s.telegram_chat_interval
+            local = MemoryRateLimiter(rate, interval)
             limiters[Channel.TELEGRAM] = (
-                RedisRateLimiter(
-                    self.redis, rate, interval, prefix=f"{s.redis_prefix}:rl:telegram"
+                FallbackRateLimiter(
+                    RedisRateLimiter(
+                        self.redis, rate, interval, prefix=f"{s.redis_prefix}:rl:telegram"
+                    ),
+                    local,
                 )
                 if self.redis is not None
-                else MemoryRateLimiter(rate, interval)
+                else local
             )
         self.pump = OutboxPump(
             self.db, senders, limiters, self.company.clock, batch=batch, poll_interval=poll_interval
@@ -108,10 +117,15 @@ class Container:
         if self.pump is not None:
             self.db.after_outbox_commit.append(self.pump.nudge)
         if self.redis is not None:
-            redis = self.redis
-            self.db.after_outbox_commit.append(
-                lambda: self.spawn(redis.publish(self.outbox_channel, b"1"))
-            )
+            self.db.after_outbox_commit.append(lambda: self.spawn(self._publish_nudge()))
+
+    async def _publish_nudge(self) -> None:
+        # Best effort: with Redis away, other processes find the rows at their next poll.
+        assert self.redis is not None
+        try:
+            await asyncio.wait_for(self.redis.publish(self.outbox_channel, b"1"), 2)
+        except Exception as exc:
+            log.debug("outbox nudge not published: %s", exc)
 
     def spawn(self, coro: Awaitable[object]) -> None:
         """Run in the background until close()."""
@@ -119,16 +133,35 @@ class Container:
         self.background.append(task)  # type: ignore[arg-type]
         task.add_done_callback(lambda t: self.background.remove(t))  # type: ignore[arg-type]
 
-    async def listen_for_nudges(self) -> None:
+    async def listen_for_nudges(self, *, max_backoff: float = 2.0) -> None:
+        """Wake the local pump on other processes' nudges; reconnect whenever Redis drops.
+
+        While Redis is away the pump still polls every second, so cards keep flowing.
+        """
         assert self.redis is not None and self.pump is not None
-        pubsub = self.redis.pubsub()
-        await pubsub.subscribe(self.outbox_channel)
-        try:
-            async for message in pubsub.listen():
-                if message.get("type") == "message":
-                    self.pump.nudge()
-        finally:
-            await pubsub.aclose()
+        pause = 0.1
+        while True:
+            pubsub = self.redis.pubsub()
+            try:
+                await pubsub.subscribe(self.outbox_channel)
+                if pause > 0.1:
+                    log.warning("outbox nudges: Redis is back, listening again")
+                pause = 0.1
+                # Anything published while we were away is lost: look for due rows now.
+                self.pump.nudge()
+                async for message in pubsub.listen():
+                    if message.get("type") == "message":
+                        self.pump.nudge()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if pause == 0.1:
+                    log.warning("outbox nudges: Redis unreachable (%s); reconnecting", exc)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, max_backoff)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
 
     async def close(self) -> None:
         await self.intake.close()

@@ -34,3 +34,6 @@ class Sender(Protocol):
     async def send(self, row: Claimed, prepared: Any) -> str | None:
         """Send it; return the provider's message id. Raise RetryLater or GiveUp."""
         ...
+
+    # Optional: `async def reachable(self) -> bool`, asked every few seconds after sends failed
+    # for want of an answer; when it says yes, the rows waiting out their backoff go at once.

@@ -28,6 +28,9 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_recycle", 1800)
+    # A pooled connection may have been dropped (database restarted, idle connections killed):
+    # test it on checkout, so the next unit of work gets a fresh one instead of an error.
+    kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
 
 

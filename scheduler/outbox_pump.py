@@ -1,12 +1,24 @@
 """The outbox pump: claims due rows, delivers them through the channel's sender, records the
 result in its own transaction. Woken right after a commit that wrote rows; polls as a
-fallback, so rows left by a crash or written by another process are delivered too."""
+fallback, so rows left by a crash or written by another process are delivered too.
+
+Faults must not stall or double the outbox:
+- every delivery is its own task, at most `capacity` at a time; the pump claims more as soon as
+  one finishes (or a nudge comes), so one send that hangs holds up only its own chat;
+- the outcome of a send is never dropped: recording it is retried with short backoff until the
+  database takes it, while the pump keeps the claim's lease extended;
+- `stop()` claims nothing more, gives sends in flight a short grace to finish and record, and
+  hands back the claims of those that did not, so the next process sends them at once.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import random
+from collections.abc import Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 from bot.delivery import GiveUp, RetryLater, Sender
@@ -20,6 +32,19 @@ from services.outbox import Claimed
 
 log = logging.getLogger(__name__)
 RENDER_SESSIONS = 6
+STOP_GRACE = 5.0  # seconds a graceful stop waits for sends in flight
+RECORD_BACKOFF = (0.05, 2.0)  # first and longest pause between attempts to record a result
+PROBE_EVERY = 2.0  # while a channel's provider is unreachable, how often it is asked again
+HEARTBEAT = outbox.CLAIM_LEASE.total_seconds() / 4  # how often held claims are extended
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: str  # "sent", "retry" or "dead"
+    provider_id: str | None = None
+    error: str = ""
+    retry_after: float | None = None
+    unreachable: bool = False  # the provider did not answer properly (network, timeout, 5xx)
 
 
 class OutboxPump:
@@ -32,65 +57,117 @@ class OutboxPump:
         *,
         batch: int = 50,
         poll_interval: float = 1.0,
+        grace: float = STOP_GRACE,
     ) -> None:
         self.db, self.senders, self.limiters, self.clock = db, senders, limiters, clock
-        self.batch, self.poll_interval = batch, poll_interval
+        self.batch, self.poll_interval, self.grace = batch, poll_interval, grace
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._inflight: set[asyncio.Task[None]] = set()
+        self._loops: list[asyncio.Task[None]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        # Claims whose result is not recorded yet (id → claim): extended while held, handed
+        # back on stop, and never sent a second time by this process if their lease lapses.
+        self._held: dict[int, Claimed] = {}
+        # Rows this process put into backoff because the provider was unreachable: retried at
+        # once when a send on their channel succeeds again, instead of waiting out the backoff.
+        self._unreachable: dict[Channel, set[int]] = {}
+        self._watchers: dict[Channel, asyncio.Task[None]] = {}
+
+    @property
+    def capacity(self) -> int:
+        """Deliveries in flight at most (each waits on its own chat's limit and answer)."""
+        return self.batch
 
     def nudge(self) -> None:
         """Called after a commit that wrote outbox rows (and by Redis pub/sub)."""
         self._wake.set()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="outbox-pump")
+        self._loops = [
+            asyncio.create_task(self._run(), name="outbox-pump"),
+            asyncio.create_task(self._keep_leases(), name="outbox-leases"),
+        ]
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        for task in list(self._inflight):
-            task.cancel()
-        await asyncio.gather(*self._inflight, return_exceptions=True)
+        """Claim nothing more; let sends in flight finish for `grace` s; hand back the rest."""
+        for loop in [*self._loops, *self._watchers.values()]:
+            loop.cancel()
+        await asyncio.gather(*self._loops, *self._watchers.values(), return_exceptions=True)
+        self._loops = []
+        if self._tasks:
+            _done, late = await asyncio.wait(set(self._tasks), timeout=self.grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        await self._release(list(self._held.values()))
 
     async def _run(self) -> None:
         while True:
+            self._wake.clear()
             try:
-                claimed = await self.run_once()
-            except asyncio.CancelledError:
-                raise
+                claimed = await self._fill()
             except Exception:
-                log.exception("outbox pump iteration failed")
+                log.exception("outbox pump: claiming failed (will retry)")
                 claimed = 0
-            if not claimed:
+            if not claimed or len(self._tasks) >= self.capacity:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval)
-                self._wake.clear()
+
+    async def _fill(self) -> int:
+        """Claim as many due rows as there is room for and start delivering each on its own."""
+        room = self.capacity - len(self._tasks)
+        if room <= 0:
+            return 0
+        rows, off = await self._claim(room)
+        prepared = await self._prepare(rows)
+        for row in rows:
+            self._spawn(self.deliver(row, prepared.get(row.id)), row)
+        for row in off:
+            self._spawn(self._record(row, _channel_off(row)), row)
+        return len(rows) + len(off)
 
     async def run_once(self) -> int:
-        """Claim one batch and start delivering it; returns how many rows were claimed."""
-        async with self.db.unit_of_work() as session:
-            rows = await outbox.claim_due(session, now=self.clock.now(), limit=self.batch)
-        rows = [r for r in rows if r.channel in self.senders] + await self._park(
-            [r for r in rows if r.channel not in self.senders]
+        """Claim one batch and deliver it, waiting for every result (tests, one-off drains)."""
+        rows, off = await self._claim(self.batch)
+        prepared = await self._prepare(rows)
+        await asyncio.gather(
+            *(self.deliver(row, prepared.get(row.id)) for row in rows),
+            *(self._record(row, _channel_off(row)) for row in off),
         )
-        if rows:
-            prepared = await self._prepare(rows)
-            await asyncio.gather(
-                *(self._spawn(row, prepared[row.id]) for row in rows if row.id in prepared)
-            )
         return len(rows)
+
+    async def _claim(self, limit: int) -> tuple[list[Claimed], list[Claimed]]:
+        """Claimed rows: those to send, and those for a channel that is off now."""
+        async with self.db.unit_of_work() as session:
+            rows = await outbox.claim_due(session, now=self.clock.now(), limit=limit)
+        # A row of ours whose lease lapsed while its result waited for the database (an outage
+        # longer than the lease) comes back here: its pending record settles it, not a resend.
+        rows = [r for r in rows if r.id not in self._held]
+        for row in rows:
+            self._held[row.id] = row
+        return (
+            [r for r in rows if r.channel in self.senders],
+            [r for r in rows if r.channel not in self.senders],
+        )
+
+    def _spawn(self, work: Coroutine[Any, Any, None], row: Claimed) -> None:
+        task = asyncio.create_task(work, name=f"outbox-{row.id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._wake.set()  # room for one more, and its chat's next message may be due now
+        if not task.cancelled() and task.exception() is not None:
+            log.error("outbox delivery task failed", exc_info=task.exception())
 
     async def _prepare(self, rows: list[Claimed]) -> dict[int, Any]:
         """Render the batch before sending, so no connection is held during network I/O.
 
         Rendering reads several rows per card; a few sessions side by side keep a busy event
         loop from turning hundreds of sequential round trips into seconds of screen-pop delay.
+        A row this fails for (the database went away) renders again in its own delivery.
         """
         prepared: dict[int, Any] = {}
-        failed: list[tuple[Claimed, GiveUp]] = []
 
         async def render(chunk: list[Claimed]) -> None:
             async with self.db.unit_of_work() as session:
@@ -98,78 +175,176 @@ class OutboxPump:
                     try:
                         prepared[row.id] = await self.senders[row.channel].prepare(row, session)
                     except GiveUp as exc:
-                        failed.append((row, exc))
+                        prepared[row.id] = exc
 
         lanes = 1 if self.db.is_sqlite else RENDER_SESSIONS
-        await asyncio.gather(*(render(rows[i::lanes]) for i in range(lanes) if rows[i::lanes]))
-        for row, exc in failed:
-            await self._record(row, "dead", str(exc))
+        chunks = [rows[i::lanes] for i in range(lanes) if rows[i::lanes]]
+        results = await asyncio.gather(*(render(c) for c in chunks), return_exceptions=True)
+        for error in results:
+            if isinstance(error, Exception):
+                log.warning("outbox: rendering a batch failed (%s); rows render one by one", error)
         return prepared
-
-    async def _spawn(self, row: Claimed, prepared: Any) -> None:
-        task = asyncio.create_task(self.deliver(row, prepared))
-        self._inflight.add(task)
-        try:
-            await task
-        finally:
-            self._inflight.discard(task)
 
     async def deliver(self, row: Claimed, prepared: Any = None) -> None:
         """Send one claimed row (rendering it first unless the batch did) and record it."""
+        self._held[row.id] = row
+        await self._record(row, await self._attempt(row, prepared))
+
+    async def _attempt(self, row: Claimed, prepared: Any) -> Outcome:
+        """One delivery attempt; never raises (but for cancellation)."""
         sender = self.senders[row.channel]
-        if prepared is None:
-            try:
+        try:
+            if isinstance(prepared, GiveUp):
+                raise prepared
+            if prepared is None:
                 async with self.db.unit_of_work() as session:
                     prepared = await sender.prepare(row, session)
-            except GiveUp as exc:
-                await self._record(row, "dead", str(exc))
-                return
-        limiter = self.limiters.get(row.channel)
-        if limiter is not None:
-            await limiter.acquire(row.recipient)
+            limiter = self.limiters.get(row.channel)
+            if limiter is not None:
+                await limiter.acquire(row.recipient)
+        except GiveUp as exc:
+            return Outcome("dead", error=str(exc))
+        except Exception as exc:  # nothing was sent: try again after the usual backoff
+            log.warning("outbox row %s: not sent: %s: %s", row.id, type(exc).__name__, exc)
+            return Outcome("retry", error=f"{type(exc).__name__}: {exc}")
         with OUTBOX_SEND_SECONDS.labels(row.channel.value).time():
             try:
-                provider_id = await sender.send(row, prepared)
+                return Outcome("sent", provider_id=await sender.send(row, prepared))
             except RetryLater as exc:
-                await self._record(row, "retry", str(exc), exc.retry_after)
-                return
+                return Outcome(
+                    "retry",
+                    error=str(exc),
+                    retry_after=exc.retry_after,
+                    unreachable=exc.retry_after is None,
+                )
             except GiveUp as exc:
-                await self._record(row, "dead", str(exc))
-                return
+                return Outcome("dead", error=str(exc))
             except Exception as exc:
                 log.exception("sending outbox row %s failed", row.id)
-                await self._record(row, "retry", f"{type(exc).__name__}: {exc}")
-                return
-        async with self.db.unit_of_work() as session:
-            await outbox.mark_sent(
-                session, row.id, now=self.clock.now(), provider_message_id=provider_id
-            )
-        OUTBOX_RESULTS.labels(row.channel.value, "sent").inc()
+                return Outcome("retry", error=f"{type(exc).__name__}: {exc}", unreachable=True)
 
-    async def _record(
-        self, row: Claimed, result: str, error: str, retry_after: float | None = None
-    ) -> None:
-        now = self.clock.now()
-        async with self.db.unit_of_work() as session:
-            if result == "dead":
-                await outbox.mark_dead(session, row.id, now=now, error=error)
-            else:
-                status = await outbox.mark_retry(
-                    session,
-                    row.id,
-                    now=now,
-                    attempts=row.attempts,
-                    error=error,
-                    retry_after=retry_after,
-                )
-                result = status.value
-        log.warning(
-            "outbox row %s (%s to %s): %s: %s", row.id, row.kind, row.recipient, result, error
-        )
+    async def _record(self, row: Claimed, outcome: Outcome) -> None:
+        """Write the outcome, retrying with short backoff until the database takes it."""
+        pause, failures = RECORD_BACKOFF[0], 0
+        while True:
+            try:
+                async with self.db.unit_of_work() as session:
+                    result = await self._settle(session, row, outcome)
+                break
+            except Exception as exc:
+                failures += 1
+                if failures == 1 or failures % 30 == 0:
+                    log.warning(
+                        "outbox row %s: recording %r failed %d time(s) (%s: %s); retrying",
+                        row.id,
+                        outcome.result,
+                        failures,
+                        type(exc).__name__,
+                        exc,
+                    )
+                await asyncio.sleep(pause * random.uniform(0.8, 1.2))
+                pause = min(pause * 2, RECORD_BACKOFF[1])
+        self._held.pop(row.id, None)
+        waiting = self._unreachable.setdefault(row.channel, set())
+        if result == "failed" and outcome.unreachable:
+            waiting.add(row.id)
+            self._watch(row.channel)
+        elif result == "sent" and waiting:
+            await self._retry_now(row.channel)
+        if result != "sent":
+            log.warning(
+                "outbox row %s (%s to %s): %s: %s",
+                row.id,
+                row.kind,
+                row.recipient,
+                result,
+                outcome.error,
+            )
         OUTBOX_RESULTS.labels(row.channel.value, result).inc()
 
-    async def _park(self, rows: list[Claimed]) -> list[Claimed]:
-        """Rows for a channel that is off now wait (not die) until it is configured."""
-        for row in rows:
-            await self._record(row, "retry", f"channel {row.channel.value} is off", 300)
-        return []
+    async def _settle(self, session: Any, row: Claimed, outcome: Outcome) -> str:
+        now = self.clock.now()
+        if outcome.result == "sent":
+            await outbox.mark_sent(
+                session, row.id, now=now, provider_message_id=outcome.provider_id
+            )
+            return "sent"
+        if outcome.result == "dead":
+            await outbox.mark_dead(session, row.id, now=now, error=outcome.error)
+            return "dead"
+        status = await outbox.mark_retry(
+            session,
+            row.id,
+            now=now,
+            attempts=row.attempts,
+            error=outcome.error,
+            retry_after=outcome.retry_after,
+        )
+        return status.value
+
+    def _watch(self, channel: Channel) -> None:
+        """Ask the provider every PROBE_EVERY s whether it answers again (one probe at a time)."""
+        probe = getattr(self.senders.get(channel), "reachable", None)
+        if probe is None or channel in self._watchers:
+            return
+
+        async def watch() -> None:
+            try:
+                while self._unreachable.get(channel):
+                    await asyncio.sleep(PROBE_EVERY)
+                    if await probe():
+                        await self._retry_now(channel)
+                        return
+            finally:
+                self._watchers.pop(channel, None)
+
+        self._watchers[channel] = asyncio.create_task(watch(), name=f"outbox-probe-{channel}")
+
+    async def _retry_now(self, channel: Channel) -> None:
+        """The channel answers again: what waits out a backoff for that goes now."""
+        ids = sorted(self._unreachable.pop(channel, set()))
+        try:
+            async with self.db.unit_of_work() as session:
+                due = await outbox.retry_now(session, ids, now=self.clock.now())
+        except Exception as exc:  # they keep their backoff; nothing is lost
+            log.warning("outbox: could not bring %d retries forward: %s", len(ids), exc)
+            return
+        if due:
+            log.info("outbox: %s answers again; %d waiting row(s) retried now", channel.value, due)
+            self.nudge()
+
+    async def _keep_leases(self) -> None:
+        """Extend the leases of claims this process holds, so none lapses while in flight."""
+        while True:
+            await asyncio.sleep(HEARTBEAT)
+            claims = [(r.id, r.attempts) for r in self._held.values()]
+            if not claims:
+                continue
+            try:
+                async with self.db.unit_of_work() as session:
+                    await outbox.extend_leases(session, claims, now=self.clock.now())
+            except Exception as exc:
+                log.warning("outbox: extending %d lease(s) failed: %s", len(claims), exc)
+
+    async def _release(self, rows: list[Claimed]) -> None:
+        """Hand back claims that did not finish, so they go out at once from the next process."""
+        if not rows:
+            return
+        claims = [(r.id, r.attempts) for r in rows]
+        for pause in (0.1, 0.3, 1.0, None):
+            try:
+                async with self.db.unit_of_work() as session:
+                    released = await outbox.release(session, claims, now=self.clock.now())
+                log.info("outbox: handed back %d unfinished claim(s) on stop", released)
+                self._held.clear()
+                return
+            except Exception as exc:
+                if pause is None:
+                    log.error("outbox: could not hand back %d claim(s): %s", len(claims), exc)
+                    return
+                await asyncio.sleep(pause)
+
+
+def _channel_off(row: Claimed) -> Outcome:
+    # A channel that is off waits (not dies) until it is configured.
+    return Outcome("retry", error=f"channel {row.channel.value} is off", retry_after=300)

@@ -9,13 +9,17 @@ Telegram closer together, and Telegram counts arrivals.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import time
 from collections import deque
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 WINDOW = 1.1
+log = logging.getLogger(__name__)
 
 
 class RateLimiter(Protocol):
@@ -92,18 +96,64 @@ class RedisRateLimiter:
         *,
         window: float = WINDOW,
         prefix: str = "crm:rl:telegram",
+        call_timeout: float = 2.0,
     ) -> None:
         self._redis = redis
+        self._call_timeout = call_timeout  # a Redis that hangs counts as unreachable
         self._args = [max(int(per_second), 1), int(window * 1000), int(per_key_interval * 1000)]
         self._prefix = prefix
         self._script = redis.register_script(_ACQUIRE)
 
+    async def ping(self) -> None:
+        await asyncio.wait_for(self._redis.ping(), self._call_timeout)
+
     async def acquire(self, key: str) -> float:
         keys = [f"{self._prefix}:window", f"{self._prefix}:chat:{key}", f"{self._prefix}:seq"]
         while True:
-            wait_ms, key_wait_ms, *slot = await self._script(keys=keys, args=self._args)
+            wait_ms, key_wait_ms, *slot = await asyncio.wait_for(
+                self._script(keys=keys, args=self._args), self._call_timeout
+            )
             if int(wait_ms) >= 0:
                 if int(wait_ms) > 0:
                     await asyncio.sleep(int(wait_ms) / 1000)
                 return int(slot[0]) / 1000
             await asyncio.sleep(int(key_wait_ms) / 1000)
+
+
+class FallbackRateLimiter:
+    """The shared (Redis) limiter while it answers; a local one while it does not.
+
+    A send never fails because Redis is unreachable: the same limits are kept in this process
+    meanwhile (per process, so several workers together may exceed them for that while). One
+    background probe checks Redis every `retry_every` seconds and switches back when it answers.
+    """
+
+    def __init__(
+        self, shared: RedisRateLimiter, local: RateLimiter, *, retry_every: float = 1.0
+    ) -> None:
+        self._shared, self._local = shared, local
+        self._retry_every = retry_every
+        self._probe: asyncio.Task[None] | None = None
+
+    @property
+    def using_shared(self) -> bool:
+        return self._probe is None
+
+    async def acquire(self, key: str) -> float:
+        if self._probe is None:
+            try:
+                return await self._shared.acquire(key)
+            except (RedisError, OSError, TimeoutError) as exc:
+                if self._probe is None:
+                    log.warning("rate limiter: Redis unreachable (%s); limiting in-process", exc)
+                    self._probe = asyncio.create_task(self._wait_for_shared())
+        return await self._local.acquire(key)
+
+    async def _wait_for_shared(self) -> None:
+        while True:
+            await asyncio.sleep(self._retry_every)
+            with contextlib.suppress(RedisError, OSError, TimeoutError):
+                await self._shared.ping()
+                break
+        log.warning("rate limiter: Redis is back; limits are shared again")
+        self._probe = None

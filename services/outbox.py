@@ -25,7 +25,9 @@ from models import Channel, OutboxLane, OutboxMessage, OutboxStatus
 from models.db import OUTBOX_DIRTY, insert_ignoring_conflicts
 
 UNSETTLED = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED)
-CLAIM_LEASE = timedelta(seconds=60)
+# A claim lasts this long unless its holder extends it (the pump does, every few seconds, while
+# a row is in its hands). It is what a killed process's rows wait out before another takes them.
+CLAIM_LEASE = timedelta(seconds=20)
 MAX_ATTEMPTS = 12
 COALESCE_FROM = 3  # this many cards of one group waiting for one chat go out as a digest
 DIGEST_SIZE = 20  # at most this many in one digest (lines and buttons fit Telegram's limits)
@@ -329,6 +331,54 @@ async def mark_dead(
     await _settle_members(session, row_id, **values)  # the chat can't be reached (blocked)
     await _settle(session, row_id, **values)
     return OutboxStatus.DEAD
+
+
+async def extend_leases(
+    session: AsyncSession, claims: list[tuple[int, int]], *, now: datetime
+) -> int:
+    """Keep `(id, attempts)` claims (still ours: same attempt, still sending) leased."""
+    return await _for_claims(session, claims, claimed_until=now + CLAIM_LEASE, updated_at=now)
+
+
+async def release(session: AsyncSession, claims: list[tuple[int, int]], *, now: datetime) -> int:
+    """Hand back claims whose attempt did not finish: due at once, the attempt not counted."""
+    o = OutboxMessage.__table__
+    return await _for_claims(
+        session,
+        claims,
+        status=sa.case(
+            (o.c.attempts <= 1, sa.literal(OutboxStatus.PENDING, o.c.status.type)),
+            else_=sa.literal(OutboxStatus.FAILED, o.c.status.type),
+        ),
+        attempts=o.c.attempts - 1,
+        next_attempt_at=now,
+        claimed_until=None,
+        updated_at=now,
+    )
+
+
+async def retry_now(session: AsyncSession, ids: list[int], *, now: datetime) -> int:
+    """Make rows waiting out a backoff due at once (the provider answers again)."""
+    if not ids:
+        return 0
+    o = OutboxMessage.__table__
+    stmt = (
+        sa.update(o)
+        .where(o.c.id.in_(ids), o.c.status == OutboxStatus.FAILED, o.c.next_attempt_at > now)
+        .values(next_attempt_at=now, updated_at=now)
+    )
+    return (await session.execute(stmt)).rowcount
+
+
+async def _for_claims(session: AsyncSession, claims: list[tuple[int, int]], **values: Any) -> int:
+    # `attempts` grows with every claim, so (id, attempts) names one claim: a row settled or
+    # claimed again by someone else since is left alone.
+    if not claims:
+        return 0
+    o = OutboxMessage.__table__
+    mine = sa.or_(*(sa.and_(o.c.id == i, o.c.attempts == a) for i, a in claims))
+    stmt = sa.update(o).where(mine, o.c.status == OutboxStatus.SENDING).values(**values)
+    return (await session.execute(stmt)).rowcount
 
 
 def backoff_seconds(attempts: int) -> float:

@@ -47,6 +47,16 @@ class TelegramSender:
         self.request_timeout = request_timeout  # seconds
         self.public_url = public_url
 
+    async def reachable(self) -> bool:
+        """Does the Bot API answer at all (after network errors)? A cheap getMe."""
+        try:
+            await self.bot.get_me(request_timeout=5)  # type: ignore[call-arg]
+        except (TimeoutError, TelegramServerError, TelegramNetworkError):
+            return False
+        except Exception:  # it answered, if only with an error: it is reachable
+            return True
+        return True
+
     async def prepare(self, row: Claimed, session: AsyncSession) -> Rendered:
         text, markup = await self._render(row, session)
         if row.edit_of_id is None:

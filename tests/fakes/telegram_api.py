@@ -76,6 +76,7 @@ NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply "
     "markup are exactly the same as a current content and reply markup of the message"
 )
+CHAT_METHODS = ("sendmessage", "editmessagetext", "editmessagereplymarkup")
 MessageHook = Callable[[str, dict[str, Any]], None]
 
 
@@ -131,6 +132,10 @@ class FakeTelegram:
         self.on_message: MessageHook | None = None  # called with ("sent"|"edited", state)
         self._failures: dict[str, deque[ApiError]] = defaultdict(deque)
         self._delays: dict[str, deque[float]] = defaultdict(deque)
+        self._holds: Counter[str] = Counter()  # requests to hold until release_held()
+        self._released = asyncio.Event()
+        self._chat_failures: dict[int, ApiError] = {}  # chat id → error for every send to it
+        self.host, self.port = "127.0.0.1", 0
         self._updates: deque[dict[str, Any]] = deque()
         self._update_seq = 100
         self._msg_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
@@ -163,11 +168,21 @@ class FakeTelegram:
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()
-        self.base_url = f"http://{host}:{self._runner.addresses[0][1]}"
+        self.host, self.port = host, self._runner.addresses[0][1]
+        self.base_url = f"http://{host}:{self.port}"
         return self.base_url
+
+    async def refuse_connections(self) -> None:
+        """Stop listening (clients get "connection refused") until `accept_connections()`."""
+        await self.stop()
+
+    async def accept_connections(self) -> None:
+        """Listen again on the same address, as a Bot API back from an outage would."""
+        await self.start(self.host, self.port)
 
     async def stop(self) -> None:
         self._closed.set()
+        self._released.set()
         self._update_event.set()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -232,6 +247,23 @@ class FakeTelegram:
 
     def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
         self._delays[method.lower()].extend([seconds] * times)
+
+    def hold_next(self, method: str, times: int = 1) -> None:
+        """The next `times` calls get no answer until `release_held()` (or the client gives up)."""
+        self._released.clear()
+        self._holds[method.lower()] += times
+
+    def release_held(self) -> None:
+        """Answer every held call now (normally)."""
+        self._released.set()
+
+    def fail_chat(self, chat_id: int, *, status: int, description: str) -> None:
+        """Every sendMessage/edit to this chat fails so, until `heal_chat` (a user who blocked
+        the bot: 403 "Forbidden: bot was blocked by the user")."""
+        self._chat_failures[chat_id] = ApiError(status, description)
+
+    def heal_chat(self, chat_id: int) -> None:
+        self._chat_failures.pop(chat_id, None)
 
     def _next_update_id(self) -> int:
         self._update_seq += 1
@@ -319,6 +351,7 @@ class FakeTelegram:
             call.status, call.response = await self._answer(request.match_info["token"], call)
         finally:
             call.status = call.status or 499  # cancelled: the client went away
+            self._call_event.set()  # wake wait_for() predicates that look at the answer
         return web.json_response(
             call.response, status=call.status, dumps=lambda o: json.dumps(o, ensure_ascii=False)
         )
@@ -330,9 +363,15 @@ class FakeTelegram:
         if self._delays[key]:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closed.wait(), self._delays[key].popleft())
+        if self._holds[key] > 0:
+            self._holds[key] -= 1
+            await self._released.wait()
         try:
             if self._failures[key]:
                 raise self._failures[key].popleft()
+            chat_id = call.params.get("chat_id")
+            if key in CHAT_METHODS and isinstance(chat_id, int) and chat_id in self._chat_failures:
+                raise self._chat_failures[chat_id]
             if key not in self._handlers:
                 raise ApiError(404, "Not Found")
             return 200, {"ok": True, "result": await self._handlers[key](call.params)}

@@ -261,3 +261,55 @@ async def test_a_new_card_does_not_wait_behind_an_edit_of_an_older_one(container
         )
     await container.pump.run_once()  # the edit fails and waits for its retry
     assert [m["text"] for m in fake_tg.sent_messages(42)] == ["first card", "second card"]
+
+
+async def test_a_stopped_pump_hands_back_what_telegram_did_not_answer(
+    container, fake_tg, anna, clock
+):
+    container.pump.grace = 0.5
+    container.pump.start()
+    fake_tg.hold_next("sendMessage")  # Telegram takes the request and never answers
+    await new_lead(container)
+    await fake_tg.wait_for("sendMessage")
+    await container.pump.stop()  # a deploy: the grace runs out
+    [row] = await rows(container)
+    assert (row.status, row.attempts, row.claimed_until) == (OutboxStatus.PENDING, 0, None)
+    # The next process sends it at once, without waiting for any lease (the clock stands still).
+    fresh = OutboxPump(container.db, {Channel.TELEGRAM: TelegramSender(container.bot)}, {}, clock)
+    assert await fresh.run_once() == 1
+    assert len(fake_tg.sent_messages(anna.telegram_id)) == 1
+
+
+async def test_a_claim_in_hand_is_kept_past_its_lease(container, fake_tg, anna, clock, monkeypatch):
+    from scheduler import outbox_pump
+
+    monkeypatch.setattr(outbox_pump, "HEARTBEAT", 0.05, raising=False)
+    container.pump.start()
+    fake_tg.hold_next("sendMessage")
+    await new_lead(container)
+    await fake_tg.wait_for("sendMessage")
+    other = OutboxPump(container.db, {Channel.TELEGRAM: TelegramSender(container.bot)}, {}, clock)
+    for _ in range(5):  # 75 s pass while the send waits; the lease is renewed all along
+        clock.advance(seconds=15)
+        await asyncio.sleep(0.3)
+        assert await other.run_once() == 0
+    fake_tg.release_held()
+    await fake_tg.wait_for("sendMessage", predicate=lambda c: c.status == 200)
+    await asyncio.sleep(0.3)
+    [row] = await rows(container)
+    assert row.status is OutboxStatus.SENT
+    assert len(fake_tg.sent_messages(anna.telegram_id)) == 1
+
+
+async def test_a_card_that_keeps_failing_is_given_up_after_12_attempts(
+    container, fake_tg, anna, clock
+):
+    fake_tg.fail_next("sendMessage", status=502, description="Bad Gateway", times=20)
+    await new_lead(container)
+    for _ in range(15):
+        await container.pump.run_once()
+        clock.advance(seconds=400)  # past the longest backoff (5 minutes)
+    [row] = await rows(container)
+    assert (row.status, row.attempts) == (OutboxStatus.DEAD, 12)
+    assert "Bad Gateway" in row.last_error
+    assert len(fake_tg.calls("sendMessage")) == 12

@@ -6,6 +6,11 @@ import enum
 
 from aiogram.filters.callback_data import CallbackData
 
+from services.bounds import Int64
+
+# Ids are bounded so that a forged button ("lead:take:99999999999999999999") is simply not
+# ours (the filter does not match) rather than an id no database column can hold.
+
 
 class LeadAction(enum.StrEnum):
     TAKE = "take"
@@ -15,7 +20,7 @@ class LeadAction(enum.StrEnum):
 
 class LeadCallback(CallbackData, prefix="lead"):
     action: LeadAction
-    lead_id: int
+    lead_id: Int64
 
 
 class TaskAction(enum.StrEnum):
@@ -24,4 +29,4 @@ class TaskAction(enum.StrEnum):
 
 class TaskCallback(CallbackData, prefix="task"):
     action: TaskAction
-    task_id: int
+    task_id: Int64

@@ -28,7 +28,6 @@ from services.context import Company
 from services.errors import DomainError, InvalidEmail, InvalidInput, InvalidPhone
 from services.identities import normalize_email, normalize_phone
 
-
 # How much of each field a lead keeps (the lead's column sizes). A longer value is cut at its
 # cap and the lead gets a `truncated:<field>` warning: the request is never refused for being
 # long, so the visitor's phone is never thrown away with an oversized name.

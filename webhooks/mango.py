@@ -41,7 +41,9 @@ async def receive(request: web.Request) -> web.Response:
     given_key, sign, body = (form.get(name) for name in ("vpbx_api_key", "sign", "json"))
     if not isinstance(given_key, str) or not isinstance(sign, str) or not isinstance(body, str):
         return json_error(401, "unsigned", "vpbx_api_key, sign and json are required")
-    expected = hashlib.sha256((given_key + body + salt).encode("utf-8", "surrogatepass")).hexdigest()
+    expected = hashlib.sha256(
+        (given_key + body + salt).encode("utf-8", "surrogatepass")
+    ).hexdigest()
     if not secret_matches(given_key, key) or not secret_matches(sign.lower(), expected):
         return json_error(403, "bad_sign", "wrong vpbx_api_key or sign")
     data = parse_json(body)  # signed, so now it is worth reading

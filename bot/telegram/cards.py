@@ -6,6 +6,7 @@ from html import escape
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.telegram.limits import FIELD, LONG_FIELD, clip, fit_text
 from config.i18n import Translator
 from handlers.callbacks import LeadAction, LeadCallback
 from models import LeadStatus
@@ -36,14 +37,15 @@ def lead_card(
             _line(
                 t,
                 "card.utm",
-                ", ".join(f"{k.removeprefix('utm_')}={v}" for k, v in card.utm.items()),
+                ", ".join(f"{k.removeprefix('utm_')}={clip(v, 100)}" for k, v in card.utm.items()),
+                limit=LONG_FIELD,
             )
         )
     if card.comment:
-        lines.append(_line(t, "card.comment", card.comment[:1000]))
+        lines.append(_line(t, "card.comment", card.comment, limit=LONG_FIELD))
     lines.extend(_history(card, t))
     lines.extend(_state(card, t))
-    return "\n".join(lines), _buttons(card, t)
+    return fit_text("\n".join(lines)), _buttons(card, t)
 
 
 def _history(card: LeadCard, t: Translator) -> list[str]:
@@ -53,16 +55,18 @@ def _history(card: LeadCard, t: Translator) -> list[str]:
     for past in card.earlier:
         date = past.at.strftime("%d.%m.%Y")
         if past.status is None:  # a call
-            what = t(f"contact.{past.source}", default=past.source)
+            what = t(f"contact.{past.source}", default=clip(past.source))
             lines.append(escape(t("call.contact", date=date, detail=what)))
         else:
             status = t(f"status.{past.status.value}")
-            lines.append(escape(t("card.earlier", date=date, source=past.source, status=status)))
+            source = clip(past.source)
+            lines.append(escape(t("card.earlier", date=date, source=source, status=status)))
     if card.open_deals:
         lines.append(escape(t("card.open_deals")))
         for deal in card.open_deals:
             amount = f", {deal.amount:,.0f}".replace(",", " ") if deal.amount else ""
-            lines.append(escape(t("card.deal", title=deal.title, stage=deal.stage, amount=amount)))
+            title, stage = clip(deal.title), clip(deal.stage)
+            lines.append(escape(t("card.deal", title=title, stage=stage, amount=amount)))
     return lines
 
 
@@ -70,9 +74,10 @@ def _state(card: LeadCard, t: Translator) -> list[str]:
     if card.status is LeadStatus.NEW:
         return ["", _line(t, "card.assignee", card.assignee_name)] if card.assignee_name else []
     if card.status is LeadStatus.TARGET:
-        return ["", f"<b>{escape(t('card.taken_by', name=card.assignee_name or '—'))}</b>"]
+        name = clip(card.assignee_name or "—")
+        return ["", f"<b>{escape(t('card.taken_by', name=name))}</b>"]
     status = t(f"status.{card.status.value}")
-    text = t("card.rejected_by", status=status, name=card.closed_by or "—")
+    text = t("card.rejected_by", status=status, name=clip(card.closed_by or "—"))
     return ["", f"<b>{escape(text)}</b>"]
 
 
@@ -93,5 +98,6 @@ def _buttons(card: LeadCard, t: Translator) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(inline_keyboard=[row[:1], row[1:]])
 
 
-def _line(t: Translator, key: str, value: str | None) -> str:
-    return escape(t(key, value=value or "—"))
+def _line(t: Translator, key: str, value: str | None, *, limit: int = FIELD) -> str:
+    """One labelled field, clipped before it is escaped (see bot.telegram.limits)."""
+    return escape(t(key, value=clip(value or "—", limit)))

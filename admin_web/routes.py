@@ -19,6 +19,7 @@ from config.i18n import Translator
 from models import LeadStatus
 from services import calls, lead_cards, web_sessions
 from services.identities import format_phone
+from webhooks.common import read_form
 from webhooks.context import container_of
 
 COOKIE = "crm_session"
@@ -72,7 +73,7 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 
 async def login(request: web.Request) -> web.StreamResponse:
     container = container_of(request)
-    form = await request.post()
+    form = await read_form(request)  # unreadable bodies, NUL in a login: a 400, never a 500
     login_name, password = str(form.get("login", "")), str(form.get("password", ""))
     async with container.db.unit_of_work() as session:
         outcome = await web_sessions.log_in(

@@ -15,6 +15,7 @@ import json
 from typing import Any, Literal
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDictProxy
 from pydantic import ValidationError
 
@@ -155,8 +156,9 @@ async def read_form(request: web.Request, *, exact: bool = False) -> dict[str, s
     try:
         form: MultiDictProxy[Any] = await request.post()
     # ValueError: bad encoding or broken multipart; LookupError: an unknown `charset`;
-    # AssertionError: aiohttp's multipart reader asserts on some malformed parts.
-    except (ValueError, LookupError, AssertionError) as exc:
+    # HttpProcessingError: a part's headers are malformed; AssertionError: aiohttp's
+    # multipart reader asserts on some malformed parts.
+    except (ValueError, LookupError, HttpProcessingError, AssertionError) as exc:
         raise BadBody(f"form body could not be read: {exc!r}") from None
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     return fields if exact else {clean_text(k): clean_text(v) for k, v in fields.items()}

@@ -27,10 +27,10 @@ def call_card(card: CallCard, t: Translator, *, public_url: str | None = None) -
     link = card.recording_url
     if link is None and card.recording_id and public_url:
         link = f"{public_url}/admin/calls/{card.call_id}/recording"
-    # A URL Telegram would refuse as a button is shown as text, so the card still goes out.
-    reference = card.recording_id if link is None else None if button_url(link) else link
-    if reference:
-        lines.append(escape(t("call.recording_ref", value=clip(reference))))
+    if card.recording_id and link is None:
+        lines.append(escape(t("call.recording_ref", value=clip(card.recording_id))))
+    elif link and not button_url(link):  # Telegram would refuse the button: show it as text
+        lines.append(escape(t("call.recording_text", value=clip(link))))
     markup = None
     if button_url(link):
         button = InlineKeyboardButton(text=t("call.recording"), url=link)

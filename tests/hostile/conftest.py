@@ -32,7 +32,7 @@ _COMMON = dict(
     ],
 )
 _BUDGET = os.environ.get("HOSTILE_EXAMPLES")
-settings.register_profile("ci", max_examples=int(_BUDGET or 12), derandomize=True, **_COMMON)
+settings.register_profile("ci", max_examples=int(_BUDGET or 30), derandomize=True, **_COMMON)
 settings.register_profile("long", max_examples=int(_BUDGET or 300), **_COMMON)
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 EXAMPLES: Counter[str] = Counter()  # examples run per endpoint, reported at the end

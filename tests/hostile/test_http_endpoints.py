@@ -43,10 +43,8 @@ async def test_generic_calls(rig: Rig, body: tuple[bytes, str]) -> None:
     await rig.exchange("calls", lambda: rig.web.post("/webhooks/calls", data=data, headers=headers))
 
 
-@given(
-    event=st.sampled_from(["call", "summary", "recording", "dtmf", "sms"]),
-    data=st.data(),
-)
+@pytest.mark.parametrize("event", ["call", "summary", "recording", "dtmf"])
+@given(data=st.data())
 async def test_mango_events_with_valid_signs(rig: Rig, event: str, data: st.DataObject) -> None:
     body = data.draw(hs.mango_json(event))
     form = hs.urlencode(list(mango_form(body).items()))

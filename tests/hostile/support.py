@@ -60,6 +60,9 @@ class Rig:
     examples: dict[str, int] = field(default_factory=dict)
     seeded: bool = False  # a real lead exists, for generated button presses to hit
 
+    def __repr__(self) -> str:  # hypothesis prints the failing example's arguments
+        return "Rig(...)"
+
     async def exchange(
         self, name: str, send: Callable[[], Awaitable[ClientResponse]]
     ) -> tuple[int, Any]:

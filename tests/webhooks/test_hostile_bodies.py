@@ -226,3 +226,19 @@ async def test_a_garbage_recording_url_costs_the_button_not_the_card(web, contai
     [card] = fake_tg.sent_messages(anna.telegram_id)
     assert "Запись: javascript:alert(1)//&lt;b&gt;" in card["text"]
     assert card["reply_markup"] is None  # no button Telegram would refuse
+
+
+async def test_an_update_whose_error_reply_fails_is_still_answered_200(
+    web, container, fake_tg, anna
+):
+    """Pressing a button for a lead that is gone fails, and so does telling the user: the
+    update still ends with a 200, or Telegram would redeliver it for hours."""
+    card = {"message_id": 1, "date": 0, "chat": {"id": anna.telegram_id, "type": "private"}}
+    update = fake_tg.callback_update(from_id=anna.telegram_id, data="lead:take:999", message=card)
+    fake_tg.fail_next(
+        "answerCallbackQuery", status=400, description="Bad Request: query is too old"
+    )
+    response = await web.post("/webhooks/telegram", data=json.dumps(update), headers=TG)
+    assert response.status == 200, await response.text()
+    [answer] = fake_tg.calls("answerCallbackQuery")
+    assert answer.params["text"] == "Не найдено"  # it was tried

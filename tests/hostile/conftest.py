@@ -53,7 +53,7 @@ async def rig(web, container, fake_tg, clock) -> Rig:  # type: ignore[no-untyped
     async with container.db.unit_of_work() as s:
         anna = await factories.employee(s, clock, name="Анна")
         anna.telegram_id, anna.extension = EMPLOYEE_TG, "101"
-    return Rig(web, container, fake_tg, EMPLOYEE_TG, EXAMPLES)
+    return Rig(web, container, fake_tg, EXAMPLES)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]

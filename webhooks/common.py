@@ -78,9 +78,11 @@ BigInts = Literal["reject", "text"]
 def parse_json(raw: bytes | str, *, big_ints: BigInts = "reject") -> Any:
     """JSON from an untrusted body, cleaned (see the module docstring).
 
-    `big_ints="text"` keeps integers beyond 64 bits as their digits instead of refusing the
-    body: for site forms, where such a number is only ever an unused field kept on the lead.
+    `big_ints="text"` keeps numbers beyond 64 bits (and floats beyond a double) as their
+    digits instead of refusing the body: for site forms, where such a number is only ever an
+    unused field kept on the lead.
     """
+    as_text = big_ints == "text"
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError:
@@ -89,8 +91,8 @@ def parse_json(raw: bytes | str, *, big_ints: BigInts = "reject") -> Any:
         data = json.loads(
             text,
             parse_constant=_no_constants,
-            parse_float=_finite_float,
-            parse_int=_int64 if big_ints == "reject" else _int64_or_text,
+            parse_float=_float_or_text if as_text else _finite_float,
+            parse_int=_int64_or_text if as_text else _int64,
         )
     except RecursionError:
         raise BadBody(f"JSON nested deeper than {MAX_DEPTH} levels") from None
@@ -139,6 +141,13 @@ def _int64(literal: str) -> int:
     if value is None or not INT64_MIN <= value <= INT64_MAX:
         raise OutOfRange(f"integer {literal[:40]} does not fit in 64 bits")
     return value
+
+
+def _float_or_text(literal: str) -> float | str:
+    try:
+        return _finite_float(literal)
+    except OutOfRange:
+        return literal
 
 
 def _int64_or_text(literal: str) -> int | str:

@@ -201,6 +201,16 @@ async def test_a_10000_character_name_keeps_the_lead_and_its_phone(web, containe
     assert card.status is OutboxStatus.SENT, card.last_error  # the card fits the Bot API
 
 
+async def test_numbers_no_column_could_hold_do_not_cost_a_form_its_lead(web, container, anna):
+    body = b'{"phone": "+79120001122", "budget": 1e999, "ref": 123456789012345678901234567890}'
+    headers = {"X-CRM-Token": FORMS_TOKEN, **JSON}
+    response = await web.post("/webhooks/forms/site", data=body, headers=headers)
+    assert response.status == 200, await response.text()
+    async with container.db.unit_of_work() as s:
+        [lead] = (await s.execute(sa.select(Lead))).scalars().all()
+    assert lead.extra == {"budget": "1e999", "ref": "123456789012345678901234567890"}
+
+
 async def test_a_garbage_recording_url_costs_the_button_not_the_card(web, container, fake_tg, anna):
     call = {
         "call_id": "pbx-9",

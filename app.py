@@ -36,7 +36,7 @@ from services.context import Company
 from services.errors import DomainError
 from webhooks import calls, forms, health, mango, telegram
 from webhooks.batching import GroupCommit, calls_batcher, intake_batcher
-from webhooks.common import json_error
+from webhooks.common import BadBody, bad_input, json_error
 from webhooks.context import CONTAINER
 
 log = logging.getLogger("chatcrm")
@@ -191,6 +191,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except DomainError as exc:
         status = exc.http_status
         return json_error(exc.http_status, exc.code, exc.message)
+    except BadBody as exc:  # any receiver's unreadable body: one JSON 4xx, nothing written
+        status = exc.status
+        return bad_input(exc)
     except web.HTTPException as exc:
         status = exc.status
         if exc.status >= 400 and not request.path.startswith("/admin"):

@@ -6,13 +6,13 @@ of work (admin_web.edge) and renders a template; texts come from the locale file
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
-from multidict import MultiDictProxy
 
 from admin_web import csrf
 from admin_web.edge import (
@@ -30,6 +30,7 @@ from services import calls, lead_cards, web_sessions
 from services.errors import DomainError
 from services.identities import format_phone
 from services.web_sessions import Throttled
+from webhooks.common import read_form
 from webhooks.context import container_of
 
 __all__ = ["COOKIE", "setup"]
@@ -58,7 +59,7 @@ class LoginForm:
     password: str
 
     @classmethod
-    def parse(cls, form: MultiDictProxy[str | bytes | web.FileField]) -> LoginForm:
+    def parse(cls, form: Mapping[str, str]) -> LoginForm:
         def text(name: str) -> str:
             value = form.get(name, "")
             return value if isinstance(value, str) else ""
@@ -77,7 +78,8 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 
 async def login(request: web.Request) -> web.StreamResponse:
     container = container_of(request)
-    form = LoginForm.parse(await request.post())
+    # An unreadable body is a 400 (BadBody), never a 500; NUL in a login is a wrong login.
+    form = LoginForm.parse(await read_form(request))
     outcome = await web_sessions.log_in(
         request[DB],
         login=form.login,

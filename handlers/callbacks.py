@@ -6,6 +6,11 @@ import enum
 
 from aiogram.filters.callback_data import CallbackData
 
+from services.bounds import Int64
+
+# Ids are bounded so that a forged button ("lead:take:99999999999999999999") is simply not
+# ours (the filter does not match) rather than an id no database column can hold.
+
 
 class LeadAction(enum.StrEnum):
     TAKE = "take"
@@ -16,7 +21,7 @@ class LeadAction(enum.StrEnum):
 
 class LeadCallback(CallbackData, prefix="lead"):
     action: LeadAction
-    lead_id: int
+    lead_id: Int64
 
 
 class TaskAction(enum.StrEnum):
@@ -25,7 +30,7 @@ class TaskAction(enum.StrEnum):
 
 class TaskCallback(CallbackData, prefix="task"):
     action: TaskAction
-    task_id: int
+    task_id: Int64
 
 
 class QueueAction(enum.StrEnum):
@@ -37,5 +42,5 @@ class QueueAction(enum.StrEnum):
 
 class QueueCallback(CallbackData, prefix="queue"):
     action: QueueAction
-    lead_id: int = 0
-    employee_id: int = 0
+    lead_id: Int64 = 0
+    employee_id: Int64 = 0

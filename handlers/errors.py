@@ -34,7 +34,10 @@ async def on_error(event: ErrorEvent, t: Translator | None = None) -> None:
     else:
         log.error("update %s failed", update.update_id, exc_info=error)
         text = t("error.internal")
-    if update.callback_query is not None:
-        await update.callback_query.answer(text[:200], show_alert=True)
-    elif update.message is not None:
-        await update.message.answer(text)
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(text[:200], show_alert=True)
+        elif update.message is not None:
+            await update.message.answer(text)
+    except Exception as exc:  # the chat may be gone or odd; the update must still end here
+        log.warning("could not tell update %s about its error: %r", update.update_id, exc)

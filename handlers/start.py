@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from aiogram import F, Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.telegram.limits import clip
 from config.i18n import Translator
 from services import employees
 from services.context import Company
@@ -36,13 +39,12 @@ async def start_with_invite(
         username=message.from_user.username,
         company=company,
     )
-    await message.answer(
-        Translator(employee.locale or t.locale)("bot.invite_ok", name=employee.name)
-    )
+    name = escape(clip(employee.name))  # replies are HTML: a name is text, never markup
+    await message.answer(Translator(employee.locale or t.locale)("bot.invite_ok", name=name))
 
 
 async def start(message: Message, actor: Actor | None, t: Translator) -> None:
     if actor is None:
         await message.answer(t("bot.start_unknown"))
     else:
-        await message.answer(t("bot.start_employee", name=actor.name))
+        await message.answer(t("bot.start_employee", name=escape(clip(actor.name))))

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Employee, Office, Role
 from services import assignment, audit, lead_queue
+from services.bounds import fits_int64
 from services.context import Company
 from services.errors import Conflict, InvalidInput, NotFound
 from services.identities import normalize_phone
@@ -148,6 +149,8 @@ async def redeem_invite(
 
 
 async def by_telegram_id(session: AsyncSession, telegram_id: int) -> Employee | None:
+    if not fits_int64(telegram_id):
+        return None  # no column can hold it, so nobody has it
     stmt = sa.select(Employee).where(Employee.telegram_id == telegram_id)
     return (await session.execute(stmt)).scalar_one_or_none()
 

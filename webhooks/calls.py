@@ -11,16 +11,17 @@ can be wired in. One JSON object per call event:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models import Direction
+from services.bounds import SaneTime
+from services.call_inputs import MAX_CALL_SECONDS, NUMBER_CAP
 from services.calls import CallEventIn, CallState, CallSummaryIn, Party
 from webhooks.common import (
-    BadBody,
     given_token,
     invalid_fields,
     json_error,
@@ -37,19 +38,14 @@ class GenericCallIn(BaseModel):
 
     call_id: str = Field(min_length=1, max_length=200)
     direction: Literal["in", "out"]
-    caller: str | None = Field(default=None, alias="from", max_length=200)
-    callee: str | None = Field(default=None, alias="to", max_length=200)
+    caller: str | None = Field(default=None, alias="from", max_length=NUMBER_CAP)
+    callee: str | None = Field(default=None, alias="to", max_length=NUMBER_CAP)
     line: str | None = Field(default=None, max_length=32)
     status: Literal["ringing", "connected", "answered", "missed"]
-    started_at: datetime
-    duration: int = Field(default=0, ge=0)
+    started_at: SaneTime
+    duration: int = Field(default=0, ge=0, le=MAX_CALL_SECONDS)
     recording_url: str | None = Field(default=None, max_length=2000)
     employee: str | None = Field(default=None, max_length=32)
-
-    @field_validator("started_at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
 
     def parties(self) -> tuple[Party, Party]:
         outside = self.caller if self.direction == "in" else self.callee
@@ -66,10 +62,9 @@ async def receive(request: web.Request) -> web.Response:
         return json_error(403, "calls_disabled", "the calls webhook is off: set CALLS_TOKEN")
     if not secret_matches(given_token(request), expected):
         return json_error(401, "bad_token", "missing or wrong calls token")
+    fields = await read_fields(request)
     try:
-        call = GenericCallIn.model_validate(await read_fields(request))
-    except BadBody as exc:
-        return json_error(400, "bad_body", str(exc))
+        call = GenericCallIn.model_validate(fields)
     except ValidationError as exc:
         return invalid_fields(exc, "invalid_call", "the call fields are not valid")
     outcome = await container.calls.submit(to_call_input(call))

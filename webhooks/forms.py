@@ -17,7 +17,6 @@ from pydantic import ValidationError
 from models.lead import UTM_FIELDS
 from services.intake import Incoming, LeadIn
 from webhooks.common import (
-    BadBody,
     given_token,
     invalid_fields,
     json_error,
@@ -58,10 +57,8 @@ async def receive(request: web.Request) -> web.Response:
     expected = container.settings.forms_token
     if not expected:
         return json_error(403, "forms_disabled", "site forms are off: set FORMS_TOKEN")
-    try:
-        fields = {str(k): v for k, v in (await read_fields(request)).items()}
-    except BadBody as exc:
-        return json_error(400, "bad_body", str(exc))
+    # Integers beyond 64 bits are kept as digits: an odd field never costs the lead.
+    fields = {str(k): v for k, v in (await read_fields(request, big_ints="text")).items()}
     if not secret_matches(given_token(request, fields), expected):
         return json_error(401, "bad_token", "missing or wrong form token")
     if _is_tilda_probe(fields):

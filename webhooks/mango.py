@@ -8,16 +8,16 @@ Events the product does not use (dtmf, sms, …) get 200 and are ignored.
 from __future__ import annotations
 
 import hashlib
-import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
 
 from models import Direction
+from services.bounds import INT64_MAX, INT64_MIN, from_unix
 from services.calls import CallEventIn, CallState, CallSummaryIn, Party, RecordingIn
-from webhooks.common import json_error, secret_matches
+from webhooks.common import invalid_fields, json_error, parse_json, read_form, secret_matches
 from webhooks.context import container_of
 
 PROVIDER = "mango"
@@ -37,18 +37,24 @@ async def receive(request: web.Request) -> web.Response:
         return json_error(
             403, "mango_off", "Mango Office is off: set MANGO_API_KEY and MANGO_API_SALT"
         )
-    form = await request.post()
+    form = await read_form(request, exact=True)  # the sign covers the exact `json`
     given_key, sign, body = (form.get(name) for name in ("vpbx_api_key", "sign", "json"))
     if not isinstance(given_key, str) or not isinstance(sign, str) or not isinstance(body, str):
         return json_error(401, "unsigned", "vpbx_api_key, sign and json are required")
-    expected = hashlib.sha256((given_key + body + salt).encode()).hexdigest()
+    expected = hashlib.sha256(
+        (given_key + body + salt).encode("utf-8", "surrogatepass")
+    ).hexdigest()
     if not secret_matches(given_key, key) or not secret_matches(sign.lower(), expected):
         return json_error(403, "bad_sign", "wrong vpbx_api_key or sign")
+    data = parse_json(body)  # signed, so now it is worth reading
+    if not isinstance(data, dict):
+        return json_error(422, "bad_event", "not a Mango event: json must be an object")
     try:
-        data = json.loads(body)
         parsed = _parse(request.match_info["event"], data)
-    except (ValueError, KeyError, TypeError, ValidationError) as exc:
-        return json_error(422, "bad_event", f"not a Mango event: {exc}"[:500])
+    except ValidationError as exc:
+        return invalid_fields(exc, "bad_event", "not a Mango event")
+    except (ValueError, KeyError, TypeError) as exc:
+        return json_error(422, "bad_event", f"not a Mango event: {exc!r}"[:300])
     if parsed is None:
         return web.json_response({"status": "ignored"})
     outcome = await container.calls.submit(parsed)
@@ -73,25 +79,25 @@ def _call_event(data: dict[str, Any]) -> CallEventIn | None:
         provider=PROVIDER,
         entry_id=str(data["entry_id"]),
         leg_id=str(data["call_id"]),
-        seq=int(data.get("seq") or 0),
+        seq=_int(data.get("seq")),
         state=state,
         at=_time(data["timestamp"]),
         caller=_party(data.get("from")),
         callee=_party(data.get("to")),
-        line_number=_text((data.get("to") or {}).get("line_number")),
+        line_number=_text(_object(data.get("to")).get("line_number")),
         disconnect_reason=_text(data.get("disconnect_reason")),
     )
 
 
 def _summary(data: dict[str, Any]) -> CallSummaryIn:
-    talk, end = int(data.get("talk_time") or 0), int(data.get("end_time") or 0)
+    talk, end = _int(data.get("talk_time")), _int(data.get("end_time"))
     # Mango: talk_time is when the talk began (0 if there was none); summaries that say
     # "talk happened" with talk_time 0 (a call that ended in the IVR) are unanswered.
-    answered = talk > 0 and int(data.get("entry_result") or 0) == 1
+    answered = talk > 0 and _int(data.get("entry_result")) == 1
     return CallSummaryIn(
         provider=PROVIDER,
         entry_id=str(data["entry_id"]),
-        direction=_DIRECTIONS.get(int(data.get("call_direction") or 1), Direction.IN),
+        direction=_DIRECTIONS.get(_int(data.get("call_direction"), 1), Direction.IN),
         caller=_party(data.get("from")),
         callee=_party(data.get("to")),
         line_number=_text(data.get("line_number")),
@@ -106,7 +112,7 @@ def _summary(data: dict[str, Any]) -> CallSummaryIn:
 
 def _recording(data: dict[str, Any]) -> RecordingIn | None:
     state = str(data.get("recording_state", "Completed")).lower()
-    code = int(data.get("completion_code") or 1000)
+    code = _int(data.get("completion_code"), 1000)
     if state != "completed" or code != 1000:
         return None  # still recording, or not saved (too short, limit reached)
     return RecordingIn(
@@ -117,13 +123,29 @@ def _recording(data: dict[str, Any]) -> RecordingIn | None:
 
 
 def _party(raw: Any) -> Party:
-    raw = raw if isinstance(raw, dict) else {}
+    raw = _object(raw)
     return Party(number=_text(raw.get("number")), extension=_text(raw.get("extension")))
 
 
+def _object(raw: Any) -> dict[str, Any]:
+    return raw if isinstance(raw, dict) else {}
+
+
+def _int(value: Any, default: int = 0) -> int:
+    """Mango sends numbers as ints or as digit strings; ValueError for anything else."""
+    if value in (None, ""):
+        return default
+    if isinstance(value, bool | dict | list) or (isinstance(value, str) and len(value) > 20):
+        raise ValueError(f"not a number: {value!r}"[:100])
+    number = int(value)
+    if not INT64_MIN <= number <= INT64_MAX:
+        raise ValueError(f"number out of range: {number}"[:100])
+    return number
+
+
 def _time(value: Any) -> datetime:
-    return datetime.fromtimestamp(int(value), tz=UTC)
+    return from_unix(_int(value))
 
 
 def _text(value: Any) -> str | None:
-    return str(value) if value not in (None, "") else None
+    return None if value in (None, "") else str(value)

@@ -1,11 +1,25 @@
-"""`POST /webhooks/telegram`: Telegram updates in webhook mode, checked by the secret header."""
+"""`POST /webhooks/telegram`: Telegram updates in webhook mode, checked by the secret header.
+
+After the secret matched: a body that is not JSON → 400; JSON that is not a Telegram Update
+(wrong types, numbers beyond 64 bits) → logged and 200 `{"status": "ignored"}`, because
+Telegram would otherwise redeliver it for hours; an update whose handling fails → logged and
+200 `{"status": "failed"}` for the same reason (the bot's error router has already told the
+user when it could). Everything else → 200 `{}`.
+"""
 
 from __future__ import annotations
 
-from aiohttp import web
+import logging
 
-from webhooks.common import json_error, secret_matches
+from aiogram.types import Update
+from aiohttp import web
+from pydantic import ValidationError
+
+from metrics import TELEGRAM_UPDATES
+from webhooks.common import OutOfRange, json_error, parse_json, secret_matches
 from webhooks.context import container_of
+
+log = logging.getLogger(__name__)
 
 
 async def receive(request: web.Request) -> web.Response:
@@ -13,15 +27,20 @@ async def receive(request: web.Request) -> web.Response:
     given = request.headers.get("X-Telegram-Bot-Api-Secret-Token")
     if not secret_matches(given, container.settings.telegram_webhook_secret):
         return json_error(401, "unauthorized", "missing or wrong secret token")
-    if container.bot is None or container.dispatcher is None:
+    bot, dispatcher = container.bot, container.dispatcher
+    if bot is None or dispatcher is None:
         return json_error(503, "bot_off", "the Telegram bot is off: set TELEGRAM_BOT_TOKEN")
     try:
-        update = await request.json()
-    except ValueError:
-        return json_error(400, "bad_body", "body is not valid JSON")
-    if not isinstance(update, dict) or "update_id" not in update:
-        return json_error(400, "bad_update", "not a Telegram update")
-    # Processed before answering: a failure gets a non-2xx and Telegram redelivers it
-    # (the update_id dedupe in the unit of work makes the redelivery harmless).
-    await container.dispatcher.feed_webhook_update(container.bot, update)
+        data = parse_json(await request.read())  # BadBody (not JSON) → 400 by the middleware
+        update = Update.model_validate(data, context={"bot": bot})
+    except (OutOfRange, ValidationError) as exc:
+        log.warning("ignored a webhook body that is not a Telegram update: %s", str(exc)[:300])
+        TELEGRAM_UPDATES.labels("ignored").inc()
+        return web.json_response({"status": "ignored"})
+    try:
+        await dispatcher.feed_update(bot, update)
+    except Exception:
+        log.exception("update %s failed; answered 200 so it is not redelivered", update.update_id)
+        TELEGRAM_UPDATES.labels("failed").inc()
+        return web.json_response({"status": "failed"})
     return web.json_response({})

@@ -7,6 +7,7 @@ from html import escape
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.telegram.cards import history_lines
+from bot.telegram.limits import button_url, clip, fit_text
 from config.i18n import Translator
 from handlers.callbacks import TaskAction, TaskCallback
 from models import CallStatus, Direction, TaskStatus
@@ -19,21 +20,23 @@ Rendered = tuple[str, InlineKeyboardMarkup | None]
 def call_card(card: CallCard, t: Translator, *, public_url: str | None = None) -> Rendered:
     """`public_url` lets a recording kept at the PBX open through the admin web."""
     title = "call.incoming" if card.direction is Direction.IN else "call.outgoing"
-    number = format_phone(card.number) if card.number else t("call.hidden_number")
+    number = clip(format_phone(card.number)) if card.number else t("call.hidden_number")
     lines = [f"<b>{escape(t(title, number=number))}</b>"]
     if card.line:
-        lines.append(escape(t("call.line", value=card.line)))
+        lines.append(escape(t("call.line", value=clip(card.line))))
     lines += ["", *client_lines(card.client, t), "", f"<b>{escape(_state(card, t))}</b>"]
     link = card.recording_url
     if link is None and card.recording_id and public_url:
         link = f"{public_url}/admin/calls/{card.call_id}/recording"
     if card.recording_id and link is None:
-        lines.append(escape(t("call.recording_ref", value=card.recording_id)))
+        lines.append(escape(t("call.recording_ref", value=clip(card.recording_id))))
+    elif link and not button_url(link):  # Telegram would refuse the button: show it as text
+        lines.append(escape(t("call.recording_text", value=clip(link))))
     markup = None
-    if link:
+    if button_url(link):
         button = InlineKeyboardButton(text=t("call.recording"), url=link)
         markup = InlineKeyboardMarkup(inline_keyboard=[[button]])
-    return "\n".join(lines), markup
+    return fit_text("\n".join(lines)), markup
 
 
 def _state(card: CallCard, t: Translator) -> str:
@@ -41,7 +44,7 @@ def _state(card: CallCard, t: Translator) -> str:
         return t("call.missed")
     if card.phase == "ringing":
         return t("call.ringing")
-    who = card.employee or "—"
+    who = clip(card.employee or "—")
     if card.phase == "talking":
         return t("call.talking", name=who)
     if card.status is CallStatus.ANSWERED:
@@ -51,7 +54,7 @@ def _state(card: CallCard, t: Translator) -> str:
 
 
 def task_card(card: TaskCard, t: Translator) -> Rendered:
-    lines = [f"<b>{escape(t('task.call_back', title=card.title))}</b>"]  # title: the number
+    lines = [f"<b>{escape(t('task.call_back', title=clip(card.title)))}</b>"]  # the number
     lines += ["", *client_lines(card.client, t)]
     if card.status is TaskStatus.OPEN:
         lines += ["", escape(t("task.due_now"))]
@@ -59,17 +62,17 @@ def task_card(card: TaskCard, t: Translator) -> Rendered:
             text=t("button.done"),
             callback_data=TaskCallback(action=TaskAction.DONE, task_id=card.task_id).pack(),
         )
-        return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=[[button]])
-    lines += ["", f"<b>{escape(t('task.done', name=card.assignee or '—'))}</b>"]
-    return "\n".join(lines), None
+        return fit_text("\n".join(lines)), InlineKeyboardMarkup(inline_keyboard=[[button]])
+    lines += ["", f"<b>{escape(t('task.done', name=clip(card.assignee or '—')))}</b>"]
+    return fit_text("\n".join(lines)), None
 
 
 def client_lines(client: ClientSummary | None, t: Translator) -> list[str]:
     if client is None:
         return [escape(t("card.new_client"))]
-    lines = [escape(t("card.name", value=client.name))] if client.name else []
+    lines = [escape(t("card.name", value=clip(client.name)))] if client.name else []
     if client.owner:
-        lines.append(escape(t("call.owner", value=client.owner)))
+        lines.append(escape(t("call.owner", value=clip(client.owner))))
     if client.history.is_empty:
         return [*lines, escape(t("card.new_client"))]
     return lines + history_lines(client.history, t, heading="call.recent")

@@ -6,6 +6,7 @@ from html import escape
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.telegram.limits import FIELD, LONG_FIELD, clip, fit_text
 from config.i18n import Translator
 from handlers.callbacks import LeadAction, LeadCallback
 from models import LeadStatus
@@ -37,14 +38,15 @@ def lead_card(
             _line(
                 t,
                 "card.utm",
-                ", ".join(f"{k.removeprefix('utm_')}={v}" for k, v in card.utm.items()),
+                ", ".join(f"{k.removeprefix('utm_')}={clip(v, 100)}" for k, v in card.utm.items()),
+                limit=LONG_FIELD,
             )
         )
     if card.comment:
-        lines.append(_line(t, "card.comment", card.comment[:1000]))
+        lines.append(_line(t, "card.comment", card.comment, limit=LONG_FIELD))
     lines.extend(_history(card, t))
     lines.extend(_state(card, t))
-    return "\n".join(lines), _buttons(card, t)
+    return fit_text("\n".join(lines)), _buttons(card, t)
 
 
 def _history(card: LeadCard, t: Translator) -> list[str]:
@@ -54,27 +56,29 @@ def _history(card: LeadCard, t: Translator) -> list[str]:
 
 
 def history_lines(history: Timeline, t: Translator, *, heading: str) -> list[str]:
-    """A client's timeline as every card shows it (lead, call and task cards)."""
+    """A client's timeline as every card shows it (lead, call and task cards); each field is
+    clipped before it is escaped (see bot.telegram.limits)."""
     lines = [escape(t(heading))] if history.contacts else []
     for contact in history.contacts:
         date = contact.at.strftime("%d.%m.%Y")
         if contact.status is None:  # a call
-            what = t(f"contact.{contact.detail}", default=contact.detail)
+            what = t(f"contact.{contact.detail}", default=clip(contact.detail))
             lines.append(escape(t("call.contact", date=date, detail=what)))
         else:
             status = t(f"status.{contact.status.value}")
-            text = t("card.earlier", date=date, source=contact.detail, status=status)
+            text = t("card.earlier", date=date, source=clip(contact.detail), status=status)
             lines.append(escape(text))
     if history.open_deals:
         lines.append(escape(t("card.open_deals")))
         for deal in history.open_deals:
             amount = f", {deal.amount:,.0f}".replace(",", " ") if deal.amount else ""
-            lines.append(escape(t("card.deal", title=deal.title, stage=deal.stage, amount=amount)))
+            title, stage = clip(deal.title), clip(deal.stage)
+            lines.append(escape(t("card.deal", title=title, stage=stage, amount=amount)))
     if history.open_tasks:
         lines.append(escape(t("call.open_tasks")))
         for task in history.open_tasks:
             call_back = task.kind == "call_back"
-            title = t("task.call_back", title=task.title) if call_back else task.title
+            title = t("task.call_back", title=clip(task.title)) if call_back else clip(task.title)
             lines.append(escape("• " + title))
     return lines
 
@@ -83,9 +87,10 @@ def _state(card: LeadCard, t: Translator) -> list[str]:
     if card.status is LeadStatus.NEW:
         return ["", _line(t, "card.assignee", card.assignee_name)] if card.assignee_name else []
     if card.status is LeadStatus.TARGET:
-        return ["", f"<b>{escape(t('card.taken_by', name=card.assignee_name or '—'))}</b>"]
+        name = clip(card.assignee_name or "—")
+        return ["", f"<b>{escape(t('card.taken_by', name=name))}</b>"]
     status = t(f"status.{card.status.value}")
-    text = t("card.rejected_by", status=status, name=card.closed_by or "—")
+    text = t("card.rejected_by", status=status, name=clip(card.closed_by or "—"))
     return ["", f"<b>{escape(text)}</b>"]
 
 
@@ -106,8 +111,9 @@ def _buttons(card: LeadCard, t: Translator) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(inline_keyboard=[row[:1], row[1:]])
 
 
-def _line(t: Translator, key: str, value: str | None) -> str:
-    return escape(t(key, value=value or "—"))
+def _line(t: Translator, key: str, value: str | None, *, limit: int = FIELD) -> str:
+    """One labelled field, clipped before it is escaped (see bot.telegram.limits)."""
+    return escape(t(key, value=clip(value or "—", limit)))
 
 
 def lead_digest(leads: list[LeadLine], t: Translator) -> Rendered:
@@ -117,28 +123,21 @@ def lead_digest(leads: list[LeadLine], t: Translator) -> Rendered:
     buttons = []
     for n, lead in enumerate(leads, 1):
         contact = format_phone(lead.phone) if lead.phone else lead.raw_phone or lead.email or "—"
-        name = _short(lead.name or t("card.no_name"), 40)
-        lines.append(
-            escape(
-                t(
-                    "digest.line",
-                    n=n,
-                    lead_id=lead.lead_id,
-                    name=name,
-                    contact=_short(contact, 40),
-                    source=_short(lead.source, 40),
-                )
-            )
+        name = clip(lead.name or t("card.no_name"), 40)
+        line = t(
+            "digest.line",
+            n=n,
+            lead_id=lead.lead_id,
+            name=name,
+            contact=clip(contact, 40),
+            source=clip(lead.source, 40),
         )
+        lines.append(escape(line))
         buttons.append(
             InlineKeyboardButton(
-                text=t("digest.button", lead_id=lead.lead_id, name=_short(name, 20)),
+                text=t("digest.button", lead_id=lead.lead_id, name=clip(name, 20)),
                 callback_data=LeadCallback(action=LeadAction.OPEN, lead_id=lead.lead_id).pack(),
             )
         )
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
-
-
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return fit_text("\n".join(lines)), InlineKeyboardMarkup(inline_keyboard=rows) if rows else None

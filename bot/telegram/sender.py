@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import GiveUp, RetryLater
 from bot.telegram import call_cards, cards
+from bot.telegram.limits import fit_text
 from config.i18n import Translator
 from models import Channel
 from services import client_cards, lead_cards, notify, outbox
@@ -114,9 +115,10 @@ class TelegramSender:
         if render is None:
             raise GiveUp(f"no Telegram template for {row.kind!r}")
         try:
-            return await render(session, row, Translator(row.locale), self.public_url)
+            text, markup = await render(session, row, Translator(row.locale), self.public_url)
         except NotFound as exc:
             raise GiveUp(f"{exc.message}: nothing to show") from exc
+        return fit_text(text), markup  # the last guard, whatever the template
 
 
 Renderer = Callable[[AsyncSession, Claimed, Translator, str | None], Awaitable[cards.Rendered]]

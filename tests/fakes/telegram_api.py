@@ -14,6 +14,7 @@ import contextlib
 import copy
 import itertools
 import json
+import re
 import sys
 import time
 from collections import Counter, defaultdict, deque
@@ -78,6 +79,16 @@ NOT_MODIFIED = (
 )
 CHAT_METHODS = ("sendmessage", "editmessagetext", "editmessagereplymarkup")
 MessageHook = Callable[[str, dict[str, Any]], None]
+# The Bot API's limits this fake enforces, as Telegram does (a 400 that kills the message).
+TEXT_LIMIT, CAPTION_LIMIT, CALLBACK_DATA_BYTES, ALERT_LIMIT = 4096, 1024, 64, 200
+HTML_TAGS = frozenset(
+    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a"}
+    | {"code", "pre", "blockquote", "tg-emoji"}
+)
+_HTML_TOKEN = re.compile(
+    r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s[^<>]*)?)>|&(#\d+|#x[0-9a-fA-F]+|lt|gt|amp|quot);"
+)
+_URL = re.compile(r"^(https?)://[A-Za-z0-9.-]+(:\d{1,5})?([/?#][!-~]*)?$|^tg://[!-~]+$")
 
 
 @dataclass
@@ -154,6 +165,8 @@ class FakeTelegram:
             "editMessageText": self._edit,
             "editMessageReplyMarkup": self._edit,
             "deleteMessage": self._delete_message,
+            "sendPhoto": self._send_media,
+            "sendDocument": self._send_media,
         }
         handlers.update({name: self._true for name in TRUE_METHODS})
         self._canonical = {name.lower(): name for name in handlers}
@@ -379,7 +392,16 @@ class FakeTelegram:
             return e.status, e.body
 
     async def _true(self, params: dict[str, Any]) -> bool:
+        if len(str(params.get("text") or "")) > ALERT_LIMIT:  # answerCallbackQuery's alert
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         return True
+
+    async def _send_media(self, params: dict[str, Any]) -> dict[str, Any]:
+        """sendPhoto/sendDocument: the file is not kept, the caption limit is enforced."""
+        caption = str(params.get("caption") or "")
+        if caption:
+            self._check_text(caption, params.get("parse_mode"), CAPTION_LIMIT)
+        return await self._send_message({**params, "text": caption or "[media]"})
 
     async def _get_me(self, params: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -435,19 +457,22 @@ class FakeTelegram:
         return int(value)
 
     @staticmethod
-    def _check_text(text: str) -> None:
+    def _check_text(text: str, parse_mode: Any = None, limit: int = TEXT_LIMIT) -> None:
+        """Stricter than Telegram in one way: the length counts HTML tags too."""
         if not text.strip():
             raise ApiError(400, "Bad Request: message text is empty")
-        if len(text) > 4096:
-            raise ApiError(400, "Bad Request: message is too long")
+        if len(text.encode("utf-16-le")) // 2 > limit:
+            what = "message is too long" if limit == TEXT_LIMIT else "message caption is too long"
+            raise ApiError(400, f"Bad Request: {what}")
+        if str(parse_mode).lower() == "html":
+            _check_html(text)
 
     @staticmethod
     def _markup(params: dict[str, Any]) -> Any:
         markup = params.get("reply_markup")
         for row in (markup or {}).get("inline_keyboard", []) if isinstance(markup, dict) else []:
             for button in row:
-                if len(str(button.get("callback_data", "")).encode()) > 64:
-                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+                _check_button(button)
         return markup
 
     @staticmethod
@@ -457,7 +482,7 @@ class FakeTelegram:
 
     async def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id, text = self._chat_id(params), str(params.get("text") or "")
-        self._check_text(text)
+        self._check_text(text, params.get("parse_mode"))
         markup = self._markup(params)
         message = {
             "message_id": next(self._msg_ids[chat_id]),
@@ -491,7 +516,7 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: message to edit not found")
         text, markup = state["text"], self._markup(params)
         if "text" in params:  # editMessageText; omitting reply_markup removes the keyboard
-            self._check_text(text := str(params["text"] or ""))
+            self._check_text(text := str(params["text"] or ""), params.get("parse_mode"))
         if text == state["text"] and markup == state["reply_markup"]:
             raise ApiError(400, NOT_MODIFIED)
         if "text" in params:
@@ -507,6 +532,40 @@ class FakeTelegram:
     async def _delete_message(self, params: dict[str, Any]) -> bool:
         self._messages.pop((self._chat_id(params), int(params.get("message_id") or 0)), None)
         return True
+
+
+def _check_html(text: str) -> None:
+    """Telegram's HTML parse mode: only its tags, balanced, and only real entities."""
+    stack: list[str] = []
+    position = 0
+    for match in _HTML_TOKEN.finditer(text):
+        if "<" in text[position : match.start()] or "&" in text[position : match.start()]:
+            break
+        position = match.end()
+        closing, tag = match.group(1), (match.group(2) or "").lower()
+        if match.group(4) is not None:
+            continue
+        if tag not in HTML_TAGS:
+            raise ApiError(400, f"Bad Request: can't parse entities: unsupported tag {tag!r}")
+        if not closing:
+            stack.append(tag)
+        elif not stack or stack.pop() != tag:
+            raise ApiError(400, f"Bad Request: can't parse entities: unexpected end tag {tag!r}")
+    if "<" in text[position:] or "&" in text[position:]:
+        raise ApiError(400, "Bad Request: can't parse entities: unescaped '<' or '&'")
+    if stack:
+        raise ApiError(400, f"Bad Request: can't parse entities: unclosed tag {stack[-1]!r}")
+
+
+def _check_button(button: Any) -> None:
+    if not isinstance(button, dict) or not str(button.get("text") or "").strip():
+        raise ApiError(400, "Bad Request: text buttons are unallowed in the inline keyboard")
+    if "callback_data" in button:
+        size = len(str(button["callback_data"]).encode())
+        if not 1 <= size <= CALLBACK_DATA_BYTES:
+            raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+    if "url" in button and not _URL.match(str(button["url"])):
+        raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
 
 
 async def _recorded_calls(fake: FakeTelegram, request: web.Request) -> web.Response:

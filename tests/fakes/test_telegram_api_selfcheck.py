@@ -123,3 +123,53 @@ async def test_wait_for_times_out(tg: FakeTelegram, bot: Bot) -> None:
     with pytest.raises(AssertionError, match=r"(?s)sendMessage.*\[200\] getMe"):
         await tg.wait_for("sendMessage", timeout=0.2)
     assert len(await tg.wait_for("getme")) == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(1)", "http:// spaced.example", "https://exa mple.org", "ftp://x.org", ""],
+)
+async def test_a_button_with_a_url_telegram_refuses_kills_the_message(
+    tg: FakeTelegram, bot: Bot, url: str
+) -> None:
+    button = InlineKeyboardButton(text="🎧", url=url)
+    with pytest.raises(TelegramBadRequest, match="BUTTON_URL_INVALID"):
+        await bot.send_message(
+            CHAT, "x", reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]])
+        )
+    ok = InlineKeyboardButton(text="🎧", url="https://pbx.example.ru/rec/1.mp3?a=b")
+    await bot.send_message(CHAT, "x", reply_markup=InlineKeyboardMarkup(inline_keyboard=[[ok]]))
+    assert [c.status for c in tg.calls("sendMessage")] == [400, 200]
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("<b>unclosed", "can't parse entities"),
+        ("a < b", "can't parse entities"),
+        ("fish &chips", "can't parse entities"),
+        ("<script>x</script>", "can't parse entities"),
+        ("<b>" + "x" * 4094 + "</b>", "message is too long"),
+        ("😀" * 2049, "message is too long"),  # Telegram counts UTF-16 units
+    ],
+)
+async def test_html_messages_telegram_cannot_parse_or_fit_are_refused(
+    tg: FakeTelegram, bot: Bot, text: str, error: str
+) -> None:
+    with pytest.raises(TelegramBadRequest, match=error):
+        await bot.send_message(CHAT, text, parse_mode="HTML")
+    await bot.send_message(CHAT, "<b>ok</b> &amp; &lt;fine&gt; &#x27;", parse_mode="HTML")
+
+
+async def test_a_caption_over_1024_characters_is_refused(tg: FakeTelegram, bot: Bot) -> None:
+    photo = "AgACAgIAAxkBAAIBQ2"  # a file_id: the fake keeps no files
+    with pytest.raises(TelegramBadRequest, match="caption is too long"):
+        await bot.send_photo(CHAT, photo, caption="x" * 1025)
+    sent = await bot.send_photo(CHAT, photo, caption="x" * 1024)
+    assert sent.message_id
+
+
+async def test_an_alert_over_200_characters_is_refused(tg: FakeTelegram, bot: Bot) -> None:
+    with pytest.raises(TelegramBadRequest, match="MESSAGE_TOO_LONG"):
+        await bot.answer_callback_query("1", text="x" * 201, show_alert=True)
+    assert await bot.answer_callback_query("1", text="x" * 200, show_alert=True)

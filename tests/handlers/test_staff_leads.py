@@ -165,3 +165,44 @@ async def card_for_again(container) -> None:
             company=container.company,
         )
     await container.pump.run_once()
+@pytest.mark.parametrize(
+    "data",
+    ["lead:take:99999999999999999999999", "task:done:9223372036854775808", "x" * 5000],
+)
+async def test_a_forged_button_with_an_impossible_id_is_told_not_found(
+    container, fake_tg, team, data
+):
+    lead_id, card = await card_for(container, fake_tg, team["anna"])
+    update = fake_tg.callback_update(from_id=team["anna"].telegram_id, data=data, message=card)
+    await container.dispatcher.feed_raw_update(container.bot, update)
+    [answer] = fake_tg.calls("answerCallbackQuery")
+    assert answer.params["show_alert"] is True and answer.params["text"] == "Не найдено"
+    assert await lead_status(container, lead_id) is LeadStatus.NEW
+
+
+async def test_odd_but_valid_updates_get_no_error_reply(container, fake_tg, team):
+    """A message without text, an unknown chat type, a sender id beyond 64 bits."""
+    anna = team["anna"]
+    odd = [
+        {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": anna.telegram_id, "type": "private"},
+            "from": {"id": anna.telegram_id, "is_bot": False, "first_name": "A"},
+            "contact": {"phone_number": "+79120001122", "first_name": "Иван"},
+        },
+        {"message_id": 2, "date": 0, "chat": {"id": -5, "type": "weird"}, "text": "/start"},
+        {
+            "message_id": 3,
+            "date": 0,
+            "chat": {"id": 2**70, "type": "private"},
+            "from": {"id": 2**70, "is_bot": False, "first_name": "B"},
+            "text": "/start",
+        },
+    ]
+    for n, message in enumerate(odd):
+        await container.dispatcher.feed_raw_update(
+            container.bot, {"update_id": 9000 + n, "message": message}
+        )
+    texts = [c.params.get("text") for c in fake_tg.calls("sendMessage")]
+    assert "Что-то пошло не так, мы уже разбираемся" not in texts, texts

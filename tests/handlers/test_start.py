@@ -46,3 +46,12 @@ async def test_an_expired_invite_is_refused(container, fake_tg, clock):
 
 async def test_a_stranger_is_told_how_to_connect(container, fake_tg):
     assert "приглашение" in await say(container, fake_tg, 777, "/start")
+
+
+async def test_a_name_with_html_characters_still_gets_its_welcome(container, fake_tg, clock):
+    """Replies are HTML; a name like "Анна <Отдел продаж> & Co" is shown, not parsed."""
+    _, code = await invite(container, clock, name="Анна <Отдел продаж> & Co")
+    reply = await say(container, fake_tg, 4242, f"/start {code}")
+    assert "Анна &lt;Отдел продаж&gt; &amp; Co" in reply
+    assert "Анна &lt;Отдел продаж&gt; &amp; Co" in await say(container, fake_tg, 4242, "/start")
+    assert [c.status for c in fake_tg.calls("sendMessage")] == [200, 200]  # Telegram took both

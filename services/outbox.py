@@ -150,21 +150,17 @@ _WAITS_FOR_OLDER = (
     .exists()
 )
 _COALESCIBLE = sa.and_(_O.c.coalesce_group.is_not(None), _O.c.edit_of_id.is_(None))
-_ORDINARY_DUE = (
-    sa.select(_O.c.id, _O.c.channel, _O.c.recipient)
-    .where(_DUE, ~_COALESCIBLE, ~_WAITS_FOR_OLDER, ~_CHAT_BUSY)
-    # Interactive before bulk; within a lane new messages (a screen-pop card) before edits
-    # of earlier ones (a card catching up with its call), oldest first.
+_DUE_ROWS = (
+    sa.select(_O.c.id, _O.c.channel, _O.c.recipient, _COALESCIBLE.label("coalescible"))
+    .where(_DUE, ~_WAITS_FOR_OLDER, ~_CHAT_BUSY)
     .order_by(
+        # Interactive before bulk; new messages (a screen-pop card) before edits of earlier
+        # ones (a card catching up with its call); ordinary messages oldest first, then the
+        # coalescible ones newest first, so a new card overtakes a backlog.
         sa.case((_O.c.lane == OutboxLane.INTERACTIVE, 0), else_=1),
         sa.case((_O.c.edit_of_id.is_(None), 0), else_=1),
-        _O.c.id,
+        sa.case((_COALESCIBLE, sa.literal(2**62) - _O.c.id), else_=_O.c.id),
     )
-)
-_COALESCIBLE_DUE = (
-    sa.select(_O.c.id, _O.c.channel, _O.c.recipient, _O.c.coalesce_group)
-    .where(_DUE, _COALESCIBLE, ~_WAITS_FOR_OLDER, ~_CHAT_BUSY)
-    .order_by(_O.c.id.desc())  # the newest first: a new card overtakes a backlog
 )
 _CLAIMED_COLUMNS = (
     _O.c.id,
@@ -185,38 +181,32 @@ async def claim_due(
     session: AsyncSession, *, now: datetime, limit: int = 50, channel: Channel | None = None
 ) -> list[Claimed]:
     """Lease up to `limit` due messages (at most one per chat) for delivery; a digest of
-    several coalesced rows counts as one message."""
-    where = [_O.c.channel == channel] if channel else []
-    ordinary = await session.execute(_ORDINARY_DUE.where(*where).limit(limit), {"now": now})
+    several coalesced rows counts as one message. Two round trips: look and lock, lease."""
+    stmt = _DUE_ROWS.where(*([_O.c.channel == channel] if channel else []))
+    stmt = stmt.limit(limit * 4)
+    if session.get_bind().dialect.name == "postgresql":
+        # Rows another claimer holds are skipped, not waited for; a row it leased and
+        # committed meanwhile is re-checked by PostgreSQL and no longer due.
+        stmt = stmt.with_for_update(skip_locked=True, of=_O)
     units: dict[tuple[str, str], list[int]] = {}
-    for row_id, row_channel, recipient in ordinary.all():
-        units.setdefault((row_channel, recipient), [row_id])
-    if len(units) < limit:
-        stmt = _COALESCIBLE_DUE.where(*where).limit(limit * DIGEST_SIZE * 2)
-        backlog: dict[tuple[str, str], list[int]] = {}
-        for row_id, row_channel, recipient, _group in (
-            await session.execute(stmt, {"now": now})
-        ).all():
-            if (row_channel, recipient) not in units:
-                backlog.setdefault((row_channel, recipient), []).append(row_id)
-        for chat, ids in list(backlog.items())[: limit - len(units)]:
-            units[chat] = ids[:DIGEST_SIZE] if len(ids) >= COALESCE_FROM else ids[:1]
-    locked = await _lock(session, [i for ids in units.values() for i in ids], now)
-    claimed = [[i for i in ids if i in locked] for ids in units.values()]
-    return await _lease(session, [ids for ids in claimed if ids], now)
-
-
-async def _lock(session: AsyncSession, ids: list[int], now: datetime) -> set[int]:
-    """The rows among `ids` this claimer gets; on PostgreSQL a concurrent claimer's rows are
-    skipped, not waited for. (SQLite: the transaction holds the database's write lock.)"""
-    if not ids or session.get_bind().dialect.name != "postgresql":
-        return set(ids)
-    # Due again here: a row another claimer leased (and committed) since our look is no
-    # longer due, and PostgreSQL re-checks the condition on the row's newest version.
-    stmt = (
-        sa.select(_O.c.id).where(_O.c.id.in_(ids), _DUE).with_for_update(skip_locked=True)
-    )
-    return set((await session.execute(stmt, {"now": now})).scalars())
+    coalescible: set[tuple[str, str]] = set()
+    for row_id, row_channel, recipient, is_coalescible in (
+        await session.execute(stmt, {"now": now})
+    ).all():
+        chat = (row_channel, recipient)
+        if chat not in units:
+            if len(units) == limit:
+                continue
+            units[chat] = [row_id]
+            if is_coalescible:
+                coalescible.add(chat)
+        elif chat in coalescible and is_coalescible and len(units[chat]) < DIGEST_SIZE:
+            units[chat].append(row_id)
+    chosen = [
+        ids if chat not in coalescible or len(ids) >= COALESCE_FROM else ids[:1]
+        for chat, ids in units.items()
+    ]
+    return await _lease(session, chosen, now)
 
 
 async def _lease(session: AsyncSession, units: list[list[int]], now: datetime) -> list[Claimed]:

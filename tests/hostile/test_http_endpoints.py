@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from admin_web import csrf
 from tests.hostile import strategies as hs
 from tests.hostile.support import CALLS_TOKEN, FORMS_TOKEN, TG_SECRET, Rig, mango_form
 
@@ -104,10 +105,26 @@ async def test_admin_login(rig: Rig, body: tuple[bytes, str]) -> None:
     assert response_status < 500
 
 
-async def _admin_post(rig: Rig, data: bytes, content_type: str) -> int:
+@given(body=hs.raw_bodies(st.fixed_dictionaries({"login": hs.TEXT, "password": hs.TEXT})))
+async def test_admin_login_past_its_csrf_check(rig: Rig, body: tuple[bytes, str]) -> None:
+    """With the page's own pre-session token, so the hostile form reaches the sign-in logic
+    (password check, throttling, audit) rather than stopping at the CSRF check."""
+    data, content_type = body
+    response_status = await _admin_post(rig, data, content_type, genuine=True)
+    assert response_status != 403
+
+
+async def _admin_post(rig: Rig, data: bytes, content_type: str, *, genuine: bool = False) -> int:
     """The admin web answers in HTML (its own pages, redirects); only "never a 5xx" applies."""
+    headers = {"Content-Type": content_type}
+    if genuine:
+        secret = "hostile-suite-pre-session"
+        headers |= {
+            "Cookie": f"{csrf.PRE_SESSION_COOKIE}={secret}",
+            csrf.HEADER: csrf.token_for(secret),
+        }
     response = await rig.web.post(
-        "/admin/login", data=data, headers={"Content-Type": content_type}, allow_redirects=False
+        "/admin/login", data=data, headers=headers, allow_redirects=False
     )
     name = f"/admin/login POST {response.status}"
     rig.examples[name] = rig.examples.get(name, 0) + 1

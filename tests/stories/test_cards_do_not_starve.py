@@ -10,9 +10,12 @@ import time
 from collections import Counter
 
 import pytest
+import sqlalchemy as sa
 
 from app import Container, build_web_app
 from handlers.callbacks import LeadAction, LeadCallback
+from models import Lead, OutboxMessage, OutboxStatus
+from services import leads
 from tests import factories
 
 LEAD_ID = re.compile(r"#(\d+)")
@@ -42,6 +45,21 @@ def leads_shown(fake_tg, chat_id: int) -> Counter[int]:
     return seen
 
 
+async def waiting(container, count: int) -> list[int]:
+    """`count` new leads whose cards wait for the one employee on duty; their ids, oldest
+    first."""
+    ids = []
+    async with container.db.unit_of_work() as s:
+        for i in range(count):
+            result = await leads.register_incoming(
+                s,
+                leads.LeadIn(source="form:site", name=f"Клиент {i}", phone=f"+7912000110{i}"),
+                company=container.company,
+            )
+            ids.append(result.lead_id)
+    return ids
+
+
 async def post(client, **fields) -> dict:
     response = await client.post(FORM, json=fields, headers={"X-CRM-Token": "form-secret"})
     assert response.status == 200, await response.text()
@@ -65,8 +83,6 @@ async def test_a_real_lead_overtakes_a_burst_of_junk_and_nothing_is_lost(
     real = await post(client, name="Настоящий Клиент", phone="+79035550101")
     chat = {anna.id: anna.telegram_id, boris.id: boris.telegram_id}
     async with limited.db.unit_of_work() as s:
-        from models import Lead
-
         assignee = (await s.get(Lead, real["lead_id"])).assignee_id
     [card] = await fake_tg.wait_for(
         "sendMessage",
@@ -95,17 +111,7 @@ async def test_a_lead_in_a_digest_opens_as_a_full_card_that_can_be_taken(
 ):
     async with container.db.unit_of_work() as s:
         anna = await factories.employee(s, clock, name="Анна")
-    from services import leads
-
-    ids = []
-    async with container.db.unit_of_work() as s:
-        for i in range(4):
-            result = await leads.register_incoming(
-                s,
-                leads.LeadIn(source="form:site", name=f"Клиент {i}", phone=f"+7912000110{i}"),
-                company=container.company,
-            )
-            ids.append(result.lead_id)
+    ids = await waiting(container, 4)
     assert await container.pump.run_once() == 1  # four cards waiting: one digest
     [digest] = fake_tg.sent_messages(anna.telegram_id)
     assert "4" in digest["text"].splitlines()[0]
@@ -139,15 +145,7 @@ async def test_a_lead_in_a_digest_opens_as_a_full_card_that_can_be_taken(
 async def test_a_few_waiting_cards_still_go_one_by_one_newest_first(container, fake_tg, clock):
     async with container.db.unit_of_work() as s:
         anna = await factories.employee(s, clock, name="Анна")
-    from services import leads
-
-    async with container.db.unit_of_work() as s:
-        for i in range(2):
-            await leads.register_incoming(
-                s,
-                leads.LeadIn(source="form:site", name=f"Клиент {i}", phone=f"+7912000110{i}"),
-                company=container.company,
-            )
+    await waiting(container, 2)
     for _ in range(3):
         await container.pump.run_once()
     texts = [m["text"] for m in fake_tg.sent_messages(anna.telegram_id)]
@@ -159,20 +157,9 @@ async def test_a_few_waiting_cards_still_go_one_by_one_newest_first(container, f
 async def test_a_digest_that_fails_is_retried_whole_and_each_lead_still_shown_once(
     container, fake_tg, clock
 ):
-    import sqlalchemy as sa
-
-    from models import OutboxMessage, OutboxStatus
-    from services import leads
-
     async with container.db.unit_of_work() as s:
         anna = await factories.employee(s, clock, name="Анна")
-    async with container.db.unit_of_work() as s:
-        for i in range(5):
-            await leads.register_incoming(
-                s,
-                leads.LeadIn(source="form:site", name=f"Клиент {i}", phone=f"+7912000110{i}"),
-                company=container.company,
-            )
+    await waiting(container, 5)
     fake_tg.fail_next("sendMessage", status=502, description="Bad Gateway")
     assert await container.pump.run_once() == 1
     assert fake_tg.sent_messages(anna.telegram_id) == []

@@ -104,21 +104,35 @@ async def of_task(session: AsyncSession, task: Task) -> Event:
 
 
 async def _event(session: AsyncSession, *, leads: set[int], call_id: int | None) -> Event:
-    calls: set[int] = set()
-    tasks: set[int] = set()
+    """The rows of one event in one round trip (a card is rendered for every call event)."""
+    calls = {call_id} if call_id is not None else set()
+    parts = []
     if call_id is not None:
-        calls.add(call_id)
-        made = await session.execute(
-            sa.select(Lead.id, Lead.extra)
+        made = (
+            # As text: a lead's `extra` may hold anything a form sent under that key.
+            sa.select(sa.literal("lead"), Lead.id, Lead.extra[MISSED_CALL].as_string())
             .join(Call, Call.lead_id == Lead.id)
             .where(Call.id == call_id)
         )
-        leads |= {i for i, extra in made.all() if (extra or {}).get(MISSED_CALL) == call_id}
-        tasks |= set(await session.scalars(sa.select(Task.id).where(Task.call_id == call_id)))
-    deals: set[int] = set()
-    if leads:
-        stmt = sa.select(Deal.id).where(Deal.lead_id.in_(sorted(leads)))
-        deals = set(await session.scalars(stmt))
+        task = sa.select(sa.literal("task"), Task.id, sa.null().cast(sa.String)).where(
+            Task.call_id == call_id
+        )
+        call_lead = sa.select(Call.lead_id).where(Call.id == call_id).scalar_subquery()
+        parts += [made, task]
+        deal_of = sa.or_(Deal.lead_id.in_(sorted(leads)), Deal.lead_id == call_lead)
+    else:
+        deal_of = Deal.lead_id.in_(sorted(leads))
+    if not parts and not leads:
+        return Event(calls=frozenset(calls))
+    parts.append(
+        sa.select(sa.literal("deal"), Deal.id, sa.cast(Deal.lead_id, sa.String)).where(deal_of)
+    )
+    rows = (await session.execute(sa.union_all(*parts))).all()
+    made = {i for kind, i, by in rows if kind == "lead" and str(by) == str(call_id)}
+    leads = leads | made
+    tasks = {i for kind, i, _ in rows if kind == "task"}
+    of_leads = {str(i) for i in leads}
+    deals = {i for kind, i, lead_id in rows if kind == "deal" and str(lead_id) in of_leads}
     return Event(frozenset(leads), frozenset(calls), frozenset(deals), frozenset(tasks))
 
 

@@ -1,0 +1,169 @@
+"""Claiming due rows for delivery: one message in flight per chat, ordinary messages in order,
+new-lead cards newest first and coalesced into digests (see the package docstring)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Channel, OutboxLane, OutboxMessage, OutboxStatus
+from services.outbox.messages import (
+    CLAIM_LEASE,
+    COALESCE_FROM,
+    DIGEST_KIND,
+    DIGEST_SIZE,
+    UNSETTLED,
+    Claimed,
+)
+
+_O = OutboxMessage.__table__
+_OTHER = _O.alias("other")
+_SAME_CHAT = sa.and_(_OTHER.c.channel == _O.c.channel, _OTHER.c.recipient == _O.c.recipient)
+_DUE = sa.or_(
+    sa.and_(
+        _O.c.status.in_((OutboxStatus.PENDING, OutboxStatus.FAILED)),
+        _O.c.next_attempt_at <= sa.bindparam("now"),
+    ),
+    # a lease that expired: its sender died
+    sa.and_(_O.c.status == OutboxStatus.SENDING, _O.c.claimed_until < sa.bindparam("now")),
+)
+# A chat has one new message in flight at a time (the per-chat rate limit would hold a second
+# one anyway, and a card that is claimed early could not be overtaken any more).
+_CHAT_BUSY = (
+    sa.select(_OTHER.c.id)
+    .where(
+        _SAME_CHAT,
+        _OTHER.c.id != _O.c.id,
+        _OTHER.c.status == OutboxStatus.SENDING,
+        _OTHER.c.claimed_until >= sa.bindparam("now"),
+        _OTHER.c.edit_of_id.is_(None),
+    )
+    .exists()
+)
+# Ordinary messages keep their order: one waits for every older unsettled ordinary message
+# of its chat. A new message never waits behind an edit of an earlier one (edits are
+# rendered when sent, so their relative order does not matter); an edit waits for what
+# came before it, its original included. Coalescible rows hold nobody up.
+_WAITS_FOR_OLDER = (
+    sa.select(_OTHER.c.id)
+    .where(
+        _SAME_CHAT,
+        _OTHER.c.id < _O.c.id,
+        _OTHER.c.status.in_(UNSETTLED),
+        sa.or_(_OTHER.c.coalesce_group.is_(None), _O.c.edit_of_id.is_not(None)),
+        sa.or_(_OTHER.c.edit_of_id.is_(None), _O.c.edit_of_id.is_not(None)),
+    )
+    .exists()
+)
+_COALESCIBLE = sa.and_(_O.c.coalesce_group.is_not(None), _O.c.edit_of_id.is_(None))
+_DUE_ROWS = (
+    sa.select(_O.c.id, _O.c.channel, _O.c.recipient, _COALESCIBLE.label("coalescible"))
+    .where(_DUE, ~_WAITS_FOR_OLDER, ~_CHAT_BUSY)
+    .order_by(
+        # Interactive before bulk; new messages (a screen-pop card) before edits of earlier
+        # ones (a card catching up with its call); ordinary messages oldest first, then the
+        # coalescible ones newest first, so a new card overtakes a backlog.
+        sa.case((_O.c.lane == OutboxLane.INTERACTIVE, 0), else_=1),
+        sa.case((_O.c.edit_of_id.is_(None), 0), else_=1),
+        sa.case((_COALESCIBLE, sa.literal(2**62) - _O.c.id), else_=_O.c.id),
+    )
+)
+_CLAIMED_COLUMNS = (
+    _O.c.id,
+    _O.c.channel,
+    _O.c.recipient,
+    _O.c.thread_id,
+    _O.c.kind,
+    _O.c.locale,
+    _O.c.payload,
+    _O.c.entity_type,
+    _O.c.entity_id,
+    _O.c.edit_of_id,
+    _O.c.attempts,
+)
+
+
+async def claim_due(
+    session: AsyncSession, *, now: datetime, limit: int = 50, channel: Channel | None = None
+) -> list[Claimed]:
+    """Lease up to `limit` due messages (at most one per chat) for delivery; a digest of
+    several coalesced rows counts as one message. Two round trips: look and lock, lease."""
+    stmt = _DUE_ROWS.where(*([_O.c.channel == channel] if channel else []))
+    stmt = stmt.limit(limit * 4)
+    if session.get_bind().dialect.name == "postgresql":
+        # Rows another claimer holds are skipped, not waited for; a row it leased and
+        # committed meanwhile is re-checked by PostgreSQL and no longer due.
+        stmt = stmt.with_for_update(skip_locked=True, of=_O)
+    units: dict[tuple[str, str], list[int]] = {}
+    coalescible: set[tuple[str, str]] = set()
+    for row_id, row_channel, recipient, is_coalescible in (
+        await session.execute(stmt, {"now": now})
+    ).all():
+        chat = (row_channel, recipient)
+        if chat not in units:
+            if len(units) == limit:
+                continue
+            units[chat] = [row_id]
+            if is_coalescible:
+                coalescible.add(chat)
+        elif chat in coalescible and is_coalescible and len(units[chat]) < DIGEST_SIZE:
+            units[chat].append(row_id)
+    chosen = [
+        ids if chat not in coalescible or len(ids) >= COALESCE_FROM else ids[:1]
+        for chat, ids in units.items()
+    ]
+    return await _lease(session, chosen, now)
+
+
+async def _lease(session: AsyncSession, units: list[list[int]], now: datetime) -> list[Claimed]:
+    if not units:
+        return []
+    stmt = (
+        sa.update(_O)
+        .where(_O.c.id.in_([i for ids in units for i in ids]))
+        .values(
+            status=OutboxStatus.SENDING,
+            claimed_until=now + CLAIM_LEASE,
+            attempts=_O.c.attempts + 1,
+            coalesced_into_id=None,
+            updated_at=now,
+        )
+        .returning(*_CLAIMED_COLUMNS, _O.c.coalesce_group)
+    )
+    rows = {row.id: row for row in (await session.execute(stmt)).all()}
+    result = []
+    for ids in units:
+        head = rows[ids[0]]
+        if len(ids) == 1:
+            result.append(Claimed(*tuple(head)[:-1]))
+            continue
+        await session.execute(
+            sa.update(_O).where(_O.c.id.in_(ids[1:])).values(coalesced_into_id=head.id)
+        )
+        members = [rows[i] for i in ids]  # newest first
+        payload = {
+            "group": head.coalesce_group,
+            "entity_type": head.entity_type,
+            "entity_ids": [m.entity_id for m in members],
+        }
+        attempts = max(m.attempts for m in members)
+        result.append(
+            Claimed(
+                head.id,
+                head.channel,
+                head.recipient,
+                head.thread_id,
+                DIGEST_KIND,
+                head.locale,
+                payload,
+                None,
+                None,
+                None,
+                attempts,
+            )
+        )
+    return sorted(result, key=lambda c: c.id)
+
+

@@ -37,6 +37,7 @@ from services.call_rows import (
 )
 from services.context import Company
 from services.errors import NotFound
+from services.lead_inputs import LeadIn
 
 __all__ = [
     "CallEventIn",
@@ -172,7 +173,7 @@ async def _missed(session: AsyncSession, call: CallRow, company: Company) -> Cal
         line = await session.get(PhoneLine, call.line_id) if call.line_id else None
         result = await intake.register_incoming(
             session,
-            intake.LeadIn(
+            LeadIn(
                 source=_lead_source(line),
                 phone=call.client_number,
                 line_number=call.line_number,

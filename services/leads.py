@@ -13,7 +13,8 @@ from services.assignment import Assignment, Reason
 from services.context import Company
 from services.employees import Actor
 from services.errors import Conflict, InvalidInput, NotFound
-from services.intake import Incoming, IntakeResult, LeadIn, register_incoming, register_many
+from services.intake import Incoming, IntakeResult, register_incoming, register_many
+from services.lead_inputs import LeadIn
 
 __all__ = [
     "Assigned",

@@ -17,7 +17,7 @@ CAPTION_LIMIT = 1024  # characters of a media caption
 CALLBACK_DATA_BYTES = 64  # bytes of an inline button's callback_data (CallbackData checks it)
 URL_LIMIT = 2048
 
-# How much of one value a card shows; the lead itself keeps more (services.intake.FIELD_CAPS).
+# How much of one value a card shows; the lead itself keeps more (services.lead_inputs.FIELD_CAPS).
 FIELD = 200
 LONG_FIELD = 1000  # a comment
 ELLIPSIS = "…"

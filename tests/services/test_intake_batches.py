@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from models import Client, Lead, OutboxMessage
 from services import intake
 from services.errors import InvalidInput
-from services.intake import Incoming, LeadIn
+from services.intake import Incoming
+from services.lead_inputs import LeadIn
 from tests import factories
 from webhooks.batching import intake_batcher
 

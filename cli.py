@@ -131,13 +131,13 @@ async def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 async def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
-    from services import employees
+    from services import admins
     from services.clock import SystemClock
 
     password = args.password if args.password is not None else _read_password()
 
     async def work(session: Any) -> int:
-        admin = await employees.create_admin(
+        admin = await admins.create_admin(
             session, login=args.login, password=password, now=SystemClock().now()
         )
         print(
@@ -319,11 +319,11 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _first_run_hints(container: Any) -> None:
-    from services import employees
+    from services import admins
 
     s = container.settings
     async with container.db.unit_of_work() as session:
-        has_admin = await employees.has_admin(session)
+        has_admin = await admins.has_admin(session)
     base = f"http://{s.http_host}:{s.http_port}"
     if not has_admin:
         log.info(

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Employee, Role, WebSession
-from services import audit, employees, login_throttle
+from services import admins, audit, login_throttle
 from services.errors import AccessDenied, DomainError, InvalidInput
 
 SESSION_TTL = timedelta(hours=12)
@@ -61,7 +61,7 @@ async def log_in(
     if wait:
         await _audit_attempt(session, "web.login_throttled", login, address, now, wait=wait)
         return LoginOutcome(error=Throttled(wait))
-    employee = await employees.check_password(session, login=login, password=password)
+    employee = await admins.check_password(session, login=login, password=password)
     if employee is None or employee.role not in WEB_ROLES:
         await login_throttle.record_failure(session, login=login, address=address, now=now)
         await _audit_attempt(session, "web.login_failed", login, address, now)
@@ -132,13 +132,13 @@ async def end_all_of(session: AsyncSession, employee_id: int) -> int:
 
 async def reset_password(session: AsyncSession, *, login: str, password: str, now: datetime) -> int:
     """Set a new password and end every web session of that login; returns how many ended."""
-    employee = await employees.set_password(session, login=login, password=password, now=now)
+    employee = await admins.set_password(session, login=login, password=password, now=now)
     return await end_all_of(session, employee.id)
 
 
 async def unlock(session: AsyncSession, *, login: str, now: datetime) -> int:
     """Let `login` be tried again at once from anywhere it was slowed down (`crm admin unlock`)."""
-    employee = await employees.by_login(session, login)
+    employee = await admins.by_login(session, login)
     cleared = await login_throttle.unlock(session, employee.login or login)
     await audit.log(
         session,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from models.db import Database
-from services import employees, login_throttle, web_sessions
+from services import admins, login_throttle, web_sessions
 
 CRM = str(Path(sys.executable).parent / "crm")
 
@@ -210,8 +210,8 @@ def test_a_password_reset_ends_the_admins_web_sessions(tmp_path: Path) -> None:
 
     async def after(session: Any) -> tuple[object, object, object]:
         old = await web_sessions.employee_for(session, token, now)
-        new = await employees.check_password(session, login="boss", password="new horse battery")
-        was = await employees.check_password(session, login="boss", password="correct horse")
+        new = await admins.check_password(session, login="boss", password="new horse battery")
+        was = await admins.check_password(session, login="boss", password="correct horse")
         return old, new, was
 
     old_session, new_password, old_password = _in_db(tmp_path, after)

@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 
 from app import build_web_app
-from services import employees, intake
+from services import admins, intake
 from tests import factories
 from tests.conftest import IN_CI
 
@@ -45,7 +45,7 @@ async def browser() -> AsyncIterator[object]:
 @pytest.fixture
 async def site(container, aiohttp_server, clock):
     async with container.db.unit_of_work() as s:
-        await employees.create_admin(s, login="boss", password="correct horse", now=clock.now())
+        await admins.create_admin(s, login="boss", password="correct horse", now=clock.now())
         await factories.employee(s, clock, name="Анна")
         await intake.register_incoming(
             s,

@@ -8,14 +8,14 @@ from aiohttp import web as aioweb
 
 from app import build_web_app
 from models import AuditEntry, WebSession
-from services import employees
+from services import admins
 from tests.admin_web.forms import page_token, sign_in
 
 
 @pytest.fixture
 async def admin(container, clock) -> None:
     async with container.db.unit_of_work() as s:
-        await employees.create_admin(s, login="boss", password="correct horse", now=clock.now())
+        await admins.create_admin(s, login="boss", password="correct horse", now=clock.now())
 
 
 async def signed_in(web) -> str:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from app import Container, build_web_app
 from models import AuditEntry
-from services import employees
+from services import admins
 from tests.admin_web.forms import page_token, sign_in
 
 Client = Callable[[str], aiohttp.ClientSession]
@@ -22,7 +22,7 @@ Client = Callable[[str], aiohttp.ClientSession]
 @pytest.fixture
 async def client_at(container, clock, aiohttp_server) -> AsyncIterator[Client]:
     async with container.db.unit_of_work() as s:
-        await employees.create_admin(s, login="boss", password="correct horse", now=clock.now())
+        await admins.create_admin(s, login="boss", password="correct horse", now=clock.now())
     server = await aiohttp_server(build_web_app(container))
     opened: list[aiohttp.ClientSession] = []
 
@@ -110,7 +110,7 @@ async def test_behind_a_trusted_proxy_the_forwarded_client_is_throttled(
     container = Container.build(behind_proxy, clock=clock)
     try:
         async with container.db.unit_of_work() as s:
-            await employees.create_admin(
+            await admins.create_admin(
                 s, login="boss", password="hunter2 but long", now=clock.now()
             )
         proxy = await aiohttp_client(build_web_app(container))

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from models import AuditEntry
-from services import employees
+from services import admins
 from tests.admin_web.forms import page_token, sign_in
 
 
@@ -14,7 +14,7 @@ async def test_the_session_cookie_is_http_only_strict_and_scoped_to_the_admin(
     web, container, clock
 ):
     async with container.db.unit_of_work() as s:
-        await employees.create_admin(s, login="boss", password="correct horse", now=clock.now())
+        await admins.create_admin(s, login="boss", password="correct horse", now=clock.now())
     response = await sign_in(web, "boss", "correct horse")
     assert response.status == 302 and response.headers["Location"] == "/admin/"
     cookie = response.headers["Set-Cookie"]
@@ -46,7 +46,7 @@ async def test_the_session_cookie_is_http_only_strict_and_scoped_to_the_admin(
 @pytest.mark.parametrize("typed", ["bo\x00ss", "x" * 100_000])
 async def test_a_hostile_login_is_just_a_wrong_login(web, container, clock, typed):
     async with container.db.unit_of_work() as s:
-        await employees.create_admin(s, login="boss", password="correct horse", now=clock.now())
+        await admins.create_admin(s, login="boss", password="correct horse", now=clock.now())
     response = await sign_in(web, typed, "pass\x00word")
     assert response.status == 401
     assert "Неверный логин или пароль" in await response.text()

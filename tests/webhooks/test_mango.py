@@ -291,7 +291,7 @@ async def test_with_a_public_url_the_mango_recording_opens_through_the_admin_web
 
     from bot.telegram.sender import TelegramSender
     from models import Channel
-    from services import employees
+    from services import admins
     from tests.admin_web.forms import sign_in
 
     asked: list[dict] = []
@@ -317,7 +317,7 @@ async def test_with_a_public_url_the_mango_recording_opens_through_the_admin_web
 
     assert (await web.get(path, allow_redirects=False)).headers["Location"] == "/admin/login"
     async with container.db.unit_of_work() as s:
-        await employees.create_admin(s, login="boss", password="correct horse", now=clock.now())
+        await admins.create_admin(s, login="boss", password="correct horse", now=clock.now())
     assert (await sign_in(web, "boss", "correct horse")).status == 302
     response = await web.get(path, allow_redirects=False)
     assert response.status == 302

@@ -263,14 +263,14 @@ class OutboxPump:
         OUTBOX_RESULTS.labels(row.channel.value, result).inc()
 
     async def _settle(self, session: Any, row: Claimed, outcome: Outcome) -> str:
-        now = self.clock.now()
+        now, digest = self.clock.now(), row.kind == outbox.DIGEST_KIND
         if outcome.result == "sent":
             await outbox.mark_sent(
-                session, row.id, now=now, provider_message_id=outcome.provider_id
+                session, row.id, now=now, provider_message_id=outcome.provider_id, digest=digest
             )
             return "sent"
         if outcome.result == "dead":
-            await outbox.mark_dead(session, row.id, now=now, error=outcome.error)
+            await outbox.mark_dead(session, row.id, now=now, error=outcome.error, digest=digest)
             return "dead"
         status = await outbox.mark_retry(
             session,
@@ -279,6 +279,7 @@ class OutboxPump:
             attempts=row.attempts,
             error=outcome.error,
             retry_after=outcome.retry_after,
+            digest=digest,
         )
         return status.value
 

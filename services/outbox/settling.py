@@ -16,24 +16,20 @@ _O = OutboxMessage.__table__
 
 
 async def mark_sent(
-    session: AsyncSession, row_id: int, *, now: datetime, provider_message_id: str | None
+    session: AsyncSession,
+    row_id: int,
+    *,
+    now: datetime,
+    provider_message_id: str | None,
+    digest: bool = False,
 ) -> None:
     """The message went out. A digest's rows (the head included) are COALESCED: each was
     shown as a line of the digest, not as a message that could be edited later."""
-    members = await _settle_members(
-        session,
-        row_id,
-        status=OutboxStatus.COALESCED,
-        sent_at=now,
-        updated_at=now,
-        provider_message_id=provider_message_id,
-        claimed_until=None,
-        last_error=None,
-    )
     await _settle(
         session,
         row_id,
-        status=OutboxStatus.COALESCED if members else OutboxStatus.SENT,
+        digest=digest,
+        status=OutboxStatus.COALESCED if digest else OutboxStatus.SENT,
         sent_at=now,
         updated_at=now,
         provider_message_id=provider_message_id,
@@ -50,32 +46,39 @@ async def mark_retry(
     attempts: int,
     error: str,
     retry_after: float | None = None,
+    digest: bool = False,
 ) -> OutboxStatus:
-    """Schedule another attempt (honouring the provider's retry_after), or give up."""
+    """Schedule another attempt (honouring the provider's retry_after), or give up. A
+    digest's rows wait each on its own: the next claim groups them afresh."""
     if retry_after is None and attempts >= MAX_ATTEMPTS:
-        return await mark_dead(session, row_id, now=now, error=error)
+        return await mark_dead(session, row_id, now=now, error=error, digest=digest)
     delay = retry_after if retry_after is not None else backoff_seconds(attempts)
-    values = dict(
+    await _settle(
+        session,
+        row_id,
+        digest=digest,
         status=OutboxStatus.FAILED,
         last_error=error[:1000],
         next_attempt_at=now + timedelta(seconds=delay),
         claimed_until=None,
         updated_at=now,
     )
-    # A digest's rows wait too, each on its own: the next claim groups them afresh.
-    await _settle_members(session, row_id, **values)
-    await _settle(session, row_id, **values)
     return OutboxStatus.FAILED
 
 
 async def mark_dead(
-    session: AsyncSession, row_id: int, *, now: datetime, error: str
+    session: AsyncSession, row_id: int, *, now: datetime, error: str, digest: bool = False
 ) -> OutboxStatus:
-    values = dict(
-        status=OutboxStatus.DEAD, last_error=error[:1000], claimed_until=None, updated_at=now
+    """Give up (a digest's rows too: the chat cannot be reached)."""
+    await _settle(
+        session,
+        row_id,
+        digest=digest,
+        status=OutboxStatus.DEAD,
+        last_error=error[:1000],
+        claimed_until=None,
+        updated_at=now,
     )
-    await _settle_members(session, row_id, **values)  # the chat can't be reached (blocked)
-    await _settle(session, row_id, **values)
     return OutboxStatus.DEAD
 
 
@@ -122,7 +125,10 @@ async def _for_claims(session: AsyncSession, claims: list[tuple[int, int]], **va
     if not claims:
         return 0
     o = OutboxMessage.__table__
-    mine = sa.or_(*(sa.and_(o.c.id == i, o.c.attempts == a) for i, a in claims))
+    # A digest's rows follow the claim of the row carrying it.
+    mine = sa.or_(
+        *(sa.or_(sa.and_(o.c.id == i, o.c.attempts == a), _carried_by(i)) for i, a in claims)
+    )
     stmt = sa.update(o).where(mine, o.c.status == OutboxStatus.SENDING).values(**values)
     return (await session.execute(stmt)).rowcount
 
@@ -142,17 +148,12 @@ async def provider_message_id(session: AsyncSession, row_id: int) -> str | None:
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def _settle_members(session: AsyncSession, row_id: int, **values: Any) -> int:
-    """Settle the rows coalesced into a digest carried by `row_id`; how many there were."""
-    stmt = (
-        sa.update(_O)
-        .where(_O.c.coalesced_into_id == row_id, _O.c.status == OutboxStatus.SENDING)
-        .values(coalesced_into_id=None, **values)
-    )
-    return (await session.execute(stmt)).rowcount or 0
+def _carried_by(row_id: int) -> sa.ColumnElement[bool]:
+    """The rows a digest carried by `row_id` stands for, while it is being sent."""
+    return sa.and_(_O.c.coalesced_into_id == row_id, _O.c.status == OutboxStatus.SENDING)
 
 
-async def _settle(session: AsyncSession, row_id: int, **values: Any) -> None:
-    await session.execute(
-        sa.update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values)
-    )
+async def _settle(session: AsyncSession, row_id: int, *, digest: bool, **values: Any) -> None:
+    """One statement: the row, and with a digest the rows it carried."""
+    which = sa.or_(_O.c.id == row_id, _carried_by(row_id)) if digest else _O.c.id == row_id
+    await session.execute(sa.update(_O).where(which).values(**values))

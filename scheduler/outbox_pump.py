@@ -72,11 +72,6 @@ class OutboxPump:
         self._unreachable: dict[Channel, set[int]] = {}
         self._watchers: dict[Channel, asyncio.Task[None]] = {}
 
-    @property
-    def capacity(self) -> int:
-        """Deliveries in flight at most (each waits on its own chat's limit and answer)."""
-        return self.batch
-
     def nudge(self) -> None:
         """Called after a commit that wrote outbox rows (and by Redis pub/sub)."""
         self._wake.set()
@@ -108,13 +103,13 @@ class OutboxPump:
             except Exception:
                 log.exception("outbox pump: claiming failed (will retry)")
                 claimed = 0
-            if not claimed or len(self._tasks) >= self.capacity:
+            if not claimed or len(self._tasks) >= self.batch:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval)
 
     async def _fill(self) -> int:
         """Claim as many due rows as there is room for and start delivering each on its own."""
-        room = self.capacity - len(self._tasks)
+        room = self.batch - len(self._tasks)
         if room <= 0:
             return 0
         rows, off = await self._claim(room)

@@ -135,10 +135,6 @@ class FallbackRateLimiter:
         self._retry_every = retry_every
         self._probe: asyncio.Task[None] | None = None
 
-    @property
-    def using_shared(self) -> bool:
-        return self._probe is None
-
     async def acquire(self, key: str) -> float:
         if self._probe is None:
             try:

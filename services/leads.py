@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Employee, Lead, LeadStatus
-from services import access, audit, clients, deals, lead_queue, notify
+from services import access, audit, clients, deals, employees, lead_queue, notify
 from services.assignment import Assignment, Reason
 from services.context import Company
 from services.employees import Actor
@@ -114,9 +114,7 @@ async def assign(
 
 async def _assignable(session: AsyncSession, employee_id: int) -> Employee:
     """Someone who will see the card: active, with Telegram bound."""
-    employee = await session.get(Employee, employee_id)
-    if employee is None:
-        raise NotFound(f"no employee with id {employee_id}", employee_id=employee_id)
+    employee = await employees.get(session, employee_id)
     if not employee.is_active:
         raise InvalidInput(
             f"{employee.name} is deactivated", key="queue.assignee_inactive", name=employee.name

@@ -15,9 +15,9 @@ from datetime import datetime, time
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Employee, WorkSchedule
-from services import audit
-from services.errors import Conflict, InvalidInput, NotFound
+from models import WorkSchedule
+from services import audit, employees
+from services.errors import Conflict, InvalidInput
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = re.compile(r"(\d{1,2})(?:[:.](\d{2}))?")
@@ -65,7 +65,7 @@ async def replace(
     session: AsyncSession, employee_id: int, shifts: list[ShiftRow], *, now: datetime
 ) -> list[ShiftRow]:
     """The employee's schedule becomes exactly `shifts`."""
-    await _employee(session, employee_id)
+    await employees.get(session, employee_id)
     await session.execute(sa.delete(WorkSchedule).where(WorkSchedule.employee_id == employee_id))
     return await _add(session, employee_id, shifts, now=now, action="employee.schedule_set")
 
@@ -92,7 +92,7 @@ async def clear(session: AsyncSession, employee_id: int, *, now: datetime) -> No
 
 
 async def show(session: AsyncSession, employee_id: int) -> list[ShiftRow]:
-    await _employee(session, employee_id)
+    await employees.get(session, employee_id)
     w = WorkSchedule.__table__
     stmt = (
         sa.select(w.c.weekday, w.c.starts_at, w.c.ends_at)
@@ -123,8 +123,3 @@ async def _add(
     return await show(session, employee_id)
 
 
-async def _employee(session: AsyncSession, employee_id: int) -> Employee:
-    employee = await session.get(Employee, employee_id)
-    if employee is None:
-        raise NotFound(f"no employee with id {employee_id}", employee_id=employee_id)
-    return employee

@@ -7,7 +7,7 @@ from html import escape
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.telegram.cards import history_lines
-from bot.telegram.limits import button_url, clip, fit_text
+from bot.telegram.limits import button_url, clip
 from config.i18n import Translator
 from handlers.callbacks import TaskAction, TaskCallback
 from models import CallStatus, Direction, TaskStatus
@@ -36,7 +36,7 @@ def call_card(card: CallCard, t: Translator, *, public_url: str | None = None) -
     if button_url(link):
         button = InlineKeyboardButton(text=t("call.recording"), url=link)
         markup = InlineKeyboardMarkup(inline_keyboard=[[button]])
-    return fit_text("\n".join(lines)), markup
+    return "\n".join(lines), markup
 
 
 def _state(card: CallCard, t: Translator) -> str:
@@ -62,9 +62,9 @@ def task_card(card: TaskCard, t: Translator) -> Rendered:
             text=t("button.done"),
             callback_data=TaskCallback(action=TaskAction.DONE, task_id=card.task_id).pack(),
         )
-        return fit_text("\n".join(lines)), InlineKeyboardMarkup(inline_keyboard=[[button]])
+        return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=[[button]])
     lines += ["", f"<b>{escape(t('task.done', name=clip(card.assignee or '—')))}</b>"]
-    return fit_text("\n".join(lines)), None
+    return "\n".join(lines), None
 
 
 def client_lines(client: ClientSummary | None, t: Translator) -> list[str]:

@@ -6,7 +6,7 @@ from html import escape
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.telegram.limits import FIELD, LONG_FIELD, clip, fit_text
+from bot.telegram.limits import FIELD, LONG_FIELD, clip
 from config.i18n import Translator
 from handlers.callbacks import LeadAction, LeadCallback
 from models import LeadStatus
@@ -46,7 +46,7 @@ def lead_card(
         lines.append(_line(t, "card.comment", card.comment, limit=LONG_FIELD))
     lines.extend(_history(card, t))
     lines.extend(_state(card, t))
-    return fit_text("\n".join(lines)), _buttons(card, t)
+    return "\n".join(lines), _buttons(card, t)
 
 
 def _history(card: LeadCard, t: Translator) -> list[str]:
@@ -140,4 +140,4 @@ def lead_digest(leads: list[LeadLine], t: Translator) -> Rendered:
             )
         )
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    return fit_text("\n".join(lines)), InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows) if rows else None

@@ -2,7 +2,8 @@
 
 Renderers clip each value with `clip` *before* HTML-escaping it (cutting escaped text could
 split an entity such as `&amp;` and Telegram would refuse the whole message), and pass the
-finished message through `fit_text` / `fit_caption`, a final guard that drops whole lines.
+finished message through `fit_text` (in TelegramSender, for every template), a final guard
+that drops whole lines.
 Buttons get their URL through `button_url`, which answers None for anything Telegram would
 refuse, so a garbage URL from a PBX costs a button, never the card.
 """
@@ -14,7 +15,6 @@ from urllib.parse import urlsplit
 
 TEXT_LIMIT = 4096  # characters of a message's text
 CAPTION_LIMIT = 1024  # characters of a media caption
-CALLBACK_DATA_BYTES = 64  # bytes of an inline button's callback_data (CallbackData checks it)
 URL_LIMIT = 2048
 
 # How much of one value a card shows; the lead itself keeps more (services.lead_inputs.FIELD_CAPS).
@@ -53,10 +53,6 @@ def fit_text(text: str, limit: int = TEXT_LIMIT) -> str:
         kept.append(line)
         used += size
     return "\n".join([*kept, ELLIPSIS])
-
-
-def fit_caption(text: str) -> str:
-    return fit_text(text, CAPTION_LIMIT)
 
 
 def button_url(url: str | None) -> str | None:

@@ -60,12 +60,8 @@ class LoginForm:
 
     @classmethod
     def parse(cls, form: Mapping[str, str]) -> LoginForm:
-        def text(name: str) -> str:
-            value = form.get(name, "")
-            return value if isinstance(value, str) else ""
-
-        # PostgreSQL text cannot hold NUL, and no login contains one: it stays a wrong login.
-        return cls(login=text("login").replace("\x00", "\ufffd"), password=text("password"))
+        """`form` as `read_form` gives it: text fields, NUL already removed."""
+        return cls(login=form.get("login", ""), password=form.get("password", ""))
 
 
 async def to_leads(_request: web.Request) -> web.StreamResponse:
@@ -78,7 +74,8 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 
 async def login(request: web.Request) -> web.StreamResponse:
     container = container_of(request)
-    # An unreadable body is a 400 (BadBody), never a 500; NUL in a login is a wrong login.
+    # An unreadable body is a 400 (BadBody), never a 500; read_form drops NUL (PostgreSQL
+    # text cannot hold it).
     form = LoginForm.parse(await read_form(request))
     outcome = await web_sessions.log_in(
         request[DB],
@@ -109,7 +106,7 @@ def _login_refused(
     key = error.key if error else "web.login_wrong"
     values = context(request, error_key=key, error_params=error.params if error else {})
     values["login"] = form.login
-    status = 429 if isinstance(error, Throttled) else 401
+    status = error.http_status if isinstance(error, Throttled) else 401
     response = aiohttp_jinja2.render_template("login.html", request, values, status=status)
     if isinstance(error, Throttled):
         response.headers["Retry-After"] = str(error.seconds)

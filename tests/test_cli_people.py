@@ -193,3 +193,13 @@ def test_binding_telegram_with_edit_hands_out_the_waiting_lead(crm, tmp_path: Pa
     assert crm(tmp_path, "job", "run", "hand_out_queue").stdout.endswith("0 still waiting\n")
     taken = crm(tmp_path, "lead", "assign", str(lead_id), "--employee", "1")
     assert f"lead {lead_id} is Вера's" in taken.stdout  # already hers: nothing changes
+
+
+def test_the_only_active_admin_can_be_neither_deactivated_nor_demoted(crm, tmp_path: Path) -> None:
+    assert crm(tmp_path, "create-admin", "boss", "--password", "correct horse").returncode == 0
+    for attempt in (("deactivate", "1"), ("edit", "1", "--role", "manager")):
+        refused = crm(tmp_path, "employee", *attempt)
+        assert refused.returncode == 1 and "only active admin" in refused.stderr
+    # With a second admin, the first may go.
+    assert crm(tmp_path, "employee", "add", "--name", "Вера", "--role", "admin").returncode == 0
+    assert crm(tmp_path, "employee", "deactivate", "1").returncode == 0

@@ -6,11 +6,6 @@ from __future__ import annotations
 from tests import conftest
 
 
-def test_each_run_has_its_own_postgresql_database(postgresql_url: str) -> None:
-    name = postgresql_url.rsplit("/", 1)[1]
-    assert name == conftest.PG_TEST_DB and conftest.RUN_ID in name
-
-
 async def test_cleaning_up_after_a_test_leaves_another_runs_redis_keys_alone(redis) -> None:
     other_run = "crmtest:someone-else:rl:telegram:window"
     ours = f"{conftest.REDIS_PREFIX}:rl:telegram:window"

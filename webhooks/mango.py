@@ -15,7 +15,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from models import Direction
-from services.bounds import INT64_MAX, INT64_MIN, from_unix
+from services.bounds import fits_int64, from_unix
 from services.calls import CallEventIn, CallState, CallSummaryIn, Party, RecordingIn
 from webhooks.common import invalid_fields, json_error, parse_json, read_form, secret_matches
 from webhooks.context import container_of
@@ -138,7 +138,7 @@ def _int(value: Any, default: int = 0) -> int:
     if isinstance(value, bool | dict | list) or (isinstance(value, str) and len(value) > 20):
         raise ValueError(f"not a number: {value!r}"[:100])
     number = int(value)
-    if not INT64_MIN <= number <= INT64_MAX:
+    if not fits_int64(number):
         raise ValueError(f"number out of range: {number}"[:100])
     return number
 

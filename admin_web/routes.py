@@ -26,9 +26,10 @@ from admin_web.edge import (
 )
 from bot.mango.client import MangoError, recording_link
 from models import LeadStatus
-from services import calls, lead_cards, web_sessions
+from services import calls, web_sessions
+from services.clients.identities import format_phone
 from services.errors import DomainError
-from services.identities import format_phone
+from services.leads import cards as lead_cards
 from services.web_sessions import Throttled
 from webhooks.common import read_form
 from webhooks.context import container_of

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.telegram.limits import clip
 from config.i18n import Translator
 from services import employees
+from services.actors import Actor
 from services.context import Company
-from services.employees import Actor
 
 
 def make_router() -> Router:

@@ -16,9 +16,9 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.db import Database
-from services import lead_queue
 from services.context import Company
 from services.errors import NotFound
+from services.leads import queue as lead_queue
 
 log = logging.getLogger(__name__)
 Work = Callable[[AsyncSession, Company], Awaitable[str]]

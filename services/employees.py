@@ -13,31 +13,17 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Employee, Office, Role
-from services import assignment, audit, lead_queue
+from services import assignment, audit
 from services.bounds import fits_int64
+from services.clients.identities import normalize_phone
 from services.context import Company
 from services.errors import Conflict, InvalidInput, NotFound
-from services.identities import normalize_phone
+from services.leads import queue as lead_queue
 
 INVITE_TTL = timedelta(days=7)
 # PBX extensions are short numbers (usually 3-4 digits); one per employee, or calls would
 # silently go to whichever holder the database returns first.
 _EXTENSION = re.compile(r"\d{1,10}")
-
-
-@dataclass(frozen=True)
-class Actor:
-    """The employee performing an action, as services need to know them."""
-
-    id: int
-    role: Role
-    office_id: int | None
-    name: str
-    locale: str | None = None
-
-    @classmethod
-    def of(cls, employee: Employee) -> Actor:
-        return cls(employee.id, employee.role, employee.office_id, employee.name, employee.locale)
 
 
 @dataclass(frozen=True)

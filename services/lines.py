@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Employee, PhoneLine
+from services.clients.identities import normalize_phone
 from services.errors import Conflict, InvalidInput, NotFound
-from services.identities import normalize_phone
 
 
 async def add(

@@ -121,5 +121,3 @@ async def _add(
         shifts=[str(s) for s in shifts],
     )
     return await show(session, employee_id)
-
-

@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Employee, Task, TaskKind, TaskStatus
 from services import access, audit, notify
+from services.actors import Actor
+from services.clients.identities import format_phone
 from services.context import Company
-from services.employees import Actor
 from services.errors import Conflict, NotFound
-from services.identities import format_phone
 
 
 async def open_call_back(

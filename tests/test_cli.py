@@ -218,6 +218,8 @@ def test_a_password_reset_ends_the_admins_web_sessions(tmp_path: Path) -> None:
     assert old_session is None and new_password is not None and old_password is None
     unknown = crm(tmp_path, "admin", "reset-password", "nobody", "--password", "long enough")
     assert unknown.returncode == 1 and "no one signs in as 'nobody'" in unknown.stderr
+
+
 def test_a_port_in_use_stops_crm_run_with_one_line(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -19,8 +19,9 @@ from typing import Generic, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.db import Database
-from services import calls, intake
+from services import calls
 from services.context import Company
+from services.leads import intake
 
 log = logging.getLogger(__name__)
 In = TypeVar("In")

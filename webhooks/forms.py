@@ -15,8 +15,8 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from models.lead import UTM_FIELDS
-from services.intake import Incoming
-from services.lead_inputs import LeadIn
+from services.leads.inputs import LeadIn
+from services.leads.intake import Incoming
 from webhooks.common import (
     given_token,
     invalid_fields,

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from models import Direction
 from services.bounds import fits_int64, from_unix
-from services.calls import CallEventIn, CallState, CallSummaryIn, Party, RecordingIn
+from services.calls.inputs import CallEventIn, CallState, CallSummaryIn, Party, RecordingIn
 from webhooks.common import invalid_fields, json_error, parse_json, read_form, secret_matches
 from webhooks.context import container_of
 

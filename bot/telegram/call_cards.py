@@ -11,8 +11,8 @@ from bot.telegram.limits import button_url, clip
 from config.i18n import Translator
 from handlers.callbacks import TaskAction, TaskCallback
 from models import CallStatus, Direction, TaskStatus
-from services.client_cards import CallCard, ClientSummary, TaskCard
-from services.identities import format_phone
+from services.clients.cards import CallCard, ClientSummary, TaskCard
+from services.clients.identities import format_phone
 
 Rendered = tuple[str, InlineKeyboardMarkup | None]
 

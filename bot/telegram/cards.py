@@ -10,9 +10,9 @@ from bot.telegram.limits import FIELD, LONG_FIELD, clip
 from config.i18n import Translator
 from handlers.callbacks import LeadAction, LeadCallback
 from models import LeadStatus
-from services.identities import format_phone
-from services.lead_cards import LeadCard, LeadLine
-from services.timeline import Timeline
+from services.clients.identities import format_phone
+from services.clients.timeline import Timeline
+from services.leads.cards import LeadCard, LeadLine
 
 Rendered = tuple[str, InlineKeyboardMarkup | None]
 

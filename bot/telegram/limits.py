@@ -17,7 +17,7 @@ TEXT_LIMIT = 4096  # characters of a message's text
 CAPTION_LIMIT = 1024  # characters of a media caption
 URL_LIMIT = 2048
 
-# How much of one value a card shows; the lead itself keeps more (services.lead_inputs.FIELD_CAPS).
+# How much of one value a card shows; the lead itself keeps more (services.leads.inputs.FIELD_CAPS).
 FIELD = 200
 LONG_FIELD = 1000  # a comment
 ELLIPSIS = "…"

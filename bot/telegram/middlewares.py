@@ -12,8 +12,8 @@ from config.i18n import Translator
 from metrics import TELEGRAM_UPDATES
 from models.db import Database
 from services import employees, inbound
+from services.actors import Actor
 from services.context import Company
-from services.employees import Actor
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 

@@ -9,8 +9,8 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from config.i18n import Translator
 from handlers.callbacks import QueueAction, QueueCallback
-from services.identities import format_phone
-from services.lead_queue import Person, QueueView
+from services.clients.identities import format_phone
+from services.leads.queue import Person, QueueView
 
 Rendered = tuple[str, InlineKeyboardMarkup | None]
 NAME_LIMIT = 40  # a line per lead stays short however long the name the form sent

@@ -24,8 +24,10 @@ from bot.telegram import call_cards, cards
 from bot.telegram.limits import fit_text
 from config.i18n import Translator
 from models import Channel
-from services import client_cards, lead_cards, notify, outbox
+from services import notify, outbox
+from services.clients import cards as client_cards
 from services.errors import NotFound
+from services.leads import cards as lead_cards
 from services.outbox import Claimed
 
 REQUEST_TIMEOUT = 15

@@ -7,7 +7,7 @@ from aiogram import Router
 from aiogram.filters import Filter
 from aiogram.types import TelegramObject
 
-from services.employees import Actor
+from services.actors import Actor
 
 
 class IsEmployee(Filter):

@@ -11,8 +11,8 @@ from config.i18n import Translator
 from handlers.callbacks import LeadAction, LeadCallback
 from models import LeadStatus
 from services import leads
+from services.actors import Actor
 from services.context import Company
-from services.employees import Actor
 
 _REJECT = {LeadAction.NON_TARGET: LeadStatus.NON_TARGET, LeadAction.SPAM: LeadStatus.SPAM}
 _ALERT = {

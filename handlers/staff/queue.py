@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.telegram import queue_cards
 from config.i18n import Translator
 from handlers.callbacks import QueueAction, QueueCallback
-from services import access, lead_queue, leads
+from services import access, leads
+from services.actors import Actor
 from services.context import Company
-from services.employees import Actor
+from services.leads import queue as lead_queue
 
 
 class KeepsQueue(Filter):

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.i18n import Translator
 from handlers.callbacks import TaskCallback
 from services import tasks
+from services.actors import Actor
 from services.context import Company
-from services.employees import Actor
 
 
 def make_router() -> Router:

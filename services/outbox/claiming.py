@@ -165,5 +165,3 @@ async def _lease(session: AsyncSession, units: list[list[int]], now: datetime) -
             )
         )
     return sorted(result, key=lambda c: c.id)
-
-

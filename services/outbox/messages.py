@@ -95,5 +95,3 @@ async def enqueue_many(
     by_key = {key: row_id for row_id, key in written if key is not None}
     unkeyed = iter(sorted(row_id for row_id, key in written if key is None))
     return [by_key.get(m.dedupe_key) if m.dedupe_key else next(unkeyed) for m in messages]
-
-

@@ -10,7 +10,8 @@ import pytest
 from aiohttp import web
 
 from app import build_web_app
-from services import admins, intake
+from services import admins
+from services.leads import intake
 from tests import factories
 from tests.conftest import IN_CI
 

@@ -110,9 +110,7 @@ async def test_behind_a_trusted_proxy_the_forwarded_client_is_throttled(
     container = Container.build(behind_proxy, clock=clock)
     try:
         async with container.db.unit_of_work() as s:
-            await admins.create_admin(
-                s, login="boss", password="hunter2 but long", now=clock.now()
-            )
+            await admins.create_admin(s, login="boss", password="hunter2 but long", now=clock.now())
         proxy = await aiohttp_client(build_web_app(container))
         # A client may prepend hops of its own; the proxy appends the address it really saw.
         attacker = {"X-Forwarded-For": "10.9.9.9, 203.0.113.5"}

@@ -165,6 +165,8 @@ async def card_for_again(container) -> None:
             company=container.company,
         )
     await container.pump.run_once()
+
+
 @pytest.mark.parametrize(
     "data",
     ["lead:take:99999999999999999999999", "task:done:9223372036854775808", "x" * 5000],

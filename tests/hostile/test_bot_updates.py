@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from services import intake
+from services.leads import intake
 from tests.hostile import strategies as hs
 from tests.hostile.support import Rig
 

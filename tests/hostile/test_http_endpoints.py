@@ -123,9 +123,7 @@ async def _admin_post(rig: Rig, data: bytes, content_type: str, *, genuine: bool
             "Cookie": f"{csrf.PRE_SESSION_COOKIE}={secret}",
             csrf.HEADER: csrf.token_for(secret),
         }
-    response = await rig.web.post(
-        "/admin/login", data=data, headers=headers, allow_redirects=False
-    )
+    response = await rig.web.post("/admin/login", data=data, headers=headers, allow_redirects=False)
     name = f"/admin/login POST {response.status}"
     rig.examples[name] = rig.examples.get(name, 0) + 1
     assert response.status < 500, (response.status, (await response.read())[:300])

@@ -2,8 +2,8 @@
 
 import pytest
 
+from services.clients.identities import normalize_email, normalize_phone
 from services.errors import InvalidEmail, InvalidPhone
-from services.identities import normalize_email, normalize_phone
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,10 @@ import pytest
 import sqlalchemy as sa
 
 from models import Client, Lead, OutboxMessage
-from services import intake
 from services.errors import InvalidInput
-from services.intake import Incoming
-from services.lead_inputs import LeadIn
+from services.leads import intake
+from services.leads.inputs import LeadIn
+from services.leads.intake import Incoming
 from tests import factories
 from webhooks.batching import intake_batcher
 

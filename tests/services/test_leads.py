@@ -112,7 +112,7 @@ async def test_taking_a_lead_makes_it_a_target_deal_and_records_response_time(
         session, lead(phone="+79120001122", name="Иван"), company=company
     )
     clock.advance(seconds=42)
-    from services.employees import Actor
+    from services.actors import Actor
 
     taken = await leads.take(session, result.lead_id, by=Actor.of(anna), company=company)
     assert taken.status is LeadStatus.TARGET and taken.first_response_seconds == 42
@@ -125,7 +125,7 @@ async def test_taking_a_lead_makes_it_a_target_deal_and_records_response_time(
 
 
 async def test_only_the_assignee_or_the_office_manager_may_act_on_a_lead(session, company, clock):
-    from services.employees import Actor
+    from services.actors import Actor
     from services.errors import AccessDenied
 
     anna = await factories.employee(session, clock, name="Анна", office="Москва")

@@ -57,9 +57,7 @@ async def test_a_night_missed_call_waits_is_shown_to_a_late_admin_and_goes_to_th
     async with container.db.unit_of_work() as s:
         anna = await factories.employee(s, clock, name="Анна", shifts=factories.WEEKDAYS_9_TO_18)
         s.add(PhoneLine(number="+78005553535", name="Avito", source="avito", employee_id=anna.id))
-        admin = await admins.create_admin(
-            s, login="boss", password="secret-pass", now=clock.now()
-        )
+        admin = await admins.create_admin(s, login="boss", password="secret-pass", now=clock.now())
     clock.set(SUNDAY_NIGHT)
 
     response = await web.post("/webhooks/calls", json=missed_call(), headers=TOKEN)

@@ -6,7 +6,7 @@ import asyncio
 
 from app import Container, serve
 from models import Role
-from services import intake
+from services.leads import intake
 from tests import factories
 
 

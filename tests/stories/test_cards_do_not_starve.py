@@ -106,9 +106,7 @@ async def test_a_real_lead_overtakes_a_burst_of_junk_and_nothing_is_lost(
         assert len(fake_tg.sent_messages(person.telegram_id)) <= 8
 
 
-async def test_a_lead_in_a_digest_opens_as_a_full_card_that_can_be_taken(
-    container, fake_tg, clock
-):
+async def test_a_lead_in_a_digest_opens_as_a_full_card_that_can_be_taken(container, fake_tg, clock):
     async with container.db.unit_of_work() as s:
         anna = await factories.employee(s, clock, name="Анна")
     ids = await waiting(container, 4)

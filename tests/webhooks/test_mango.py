@@ -20,8 +20,9 @@ from models import (
     TaskKind,
     TaskStatus,
 )
-from services import intake, leads
-from services.employees import Actor
+from services import leads
+from services.actors import Actor
+from services.leads import intake
 from tests import factories
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "mango"
@@ -417,9 +418,7 @@ async def test_a_first_missed_calls_screen_pop_says_new_client_not_its_own_lead_
 ):
     """The lead and the call-back task the missed call made are not the caller's history."""
     await play(web, "missed_call", container)
-    [card] = [
-        m for m in fake_tg.sent_messages(anna.telegram_id) if "Входящий звонок" in m["text"]
-    ]
+    [card] = [m for m in fake_tg.sent_messages(anna.telegram_id) if "Входящий звонок" in m["text"]]
     assert "Пропущенный звонок" in card["text"] and "Новый клиент" in card["text"]
     for own in ("Последние обращения", "call:yandex-direct", "Открытые задачи", "Перезвонить"):
         assert own not in card["text"]

@@ -1,4 +1,4 @@
-"""Leads: what staff do with them (taking, rejecting); intake lives in services.intake."""
+"""Leads: what staff do with them (taking, rejecting); intake lives in services.leads.intake."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Employee, Lead, LeadStatus
-from services import access, audit, clients, deals, employees, lead_queue, notify
+from services import access, audit, clients, deals, employees, notify
+from services.actors import Actor
 from services.assignment import Assignment, Reason
 from services.context import Company
-from services.employees import Actor
 from services.errors import Conflict, InvalidInput, NotFound
-from services.intake import Incoming, IntakeResult, register_incoming, register_many
-from services.lead_inputs import LeadIn
+from services.leads import queue as lead_queue
+from services.leads.inputs import LeadIn
+from services.leads.intake import Incoming, IntakeResult, register_incoming, register_many
 
 __all__ = [
     "Assigned",
@@ -80,6 +81,8 @@ async def open_card(session: AsyncSession, lead_id: int, *, by: Actor, company: 
         now=company.clock.now(),
         default_locale=company.locale,
     )
+
+
 @dataclass(frozen=True)
 class Assigned:
     lead_id: int

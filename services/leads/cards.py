@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Employee, Lead, LeadStatus
 from models.lead import UTM_FIELDS
-from services import timeline
+from services.clients import timeline
+from services.clients.timeline import Timeline
 from services.errors import NotFound
-from services.timeline import Timeline
 
 
 @dataclass(frozen=True)

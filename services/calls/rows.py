@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Call, CallPhase, CallStatus, Channel, Direction, Employee, PhoneLine
 from services import clients
-from services.call_inputs import CallEventIn, CallState, Party
+from services.calls.inputs import CallEventIn, CallState, Party
+from services.clients.identities import normalize_phone
 from services.context import Company
 from services.errors import InvalidPhone
-from services.identities import normalize_phone
 
 _PHASE = {
     CallState.APPEARED: CallPhase.RINGING,

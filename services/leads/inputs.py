@@ -1,5 +1,5 @@
 """What an incoming request may carry, whatever the channel: `LeadIn`, with the caps that keep
-an oversized field from costing the lead (intake registers it; see services.intake)."""
+an oversized field from costing the lead (intake registers it; see services.leads.intake)."""
 
 from __future__ import annotations
 

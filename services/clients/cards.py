@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Call, CallStatus, Client, Direction, Employee, PhoneLine, Task, TaskStatus
-from services import timeline
+from services.clients import timeline
+from services.clients.timeline import Event, Timeline
 from services.errors import NotFound
-from services.timeline import Event, Timeline
 
 
 @dataclass(frozen=True)

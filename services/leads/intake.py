@@ -22,10 +22,10 @@ from models.lead import UTM_FIELDS
 from services import assignment, clients, notify
 from services.assignment import Assignment, Reason
 from services.clients import Identity, ResolvedClient
+from services.clients.identities import normalize_email, normalize_phone
 from services.context import Company
 from services.errors import DomainError, InvalidEmail, InvalidInput, InvalidPhone
-from services.identities import normalize_email, normalize_phone
-from services.lead_inputs import LeadIn
+from services.leads.inputs import LeadIn
 
 
 @dataclass(frozen=True)

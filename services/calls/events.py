@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Call, CallPhase, CallStatus, Channel, Direction, Lead, LeadStatus, PhoneLine
-from services import clients, inbound, intake, notify, tasks
-from services.call_inputs import (
+from services import clients, inbound, notify, tasks
+from services.calls.inputs import (
     DUPLICATE,
     CallEventIn,
     CallInput,
@@ -25,7 +25,7 @@ from services.call_inputs import (
     Party,
     RecordingIn,
 )
-from services.call_rows import (
+from services.calls.rows import (
     CallRow,
     advance,
     by_entry,
@@ -37,7 +37,8 @@ from services.call_rows import (
 )
 from services.context import Company
 from services.errors import NotFound
-from services.lead_inputs import LeadIn
+from services.leads import intake
+from services.leads.inputs import LeadIn
 
 __all__ = [
     "CallEventIn",
@@ -185,7 +186,7 @@ async def _missed(session: AsyncSession, call: CallRow, company: Company) -> Cal
     assert lead is not None
     call.lead_id = lead.id
     # The task is the lead's assignee's, like the lead: when nobody may have the lead now it
-    # waits in the queue, and the task goes with it to whoever gets it (services.lead_queue).
+    # waits in the queue, and the task goes with it to whoever gets it (services.leads.queue).
     # The line's owner has seen the call ring and go unanswered on their own card.
     task = await tasks.open_call_back(
         session,

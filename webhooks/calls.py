@@ -19,8 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models import Direction
 from services.bounds import SaneTime
-from services.calls.inputs import CallEventIn, CallState, CallSummaryIn, Party
-from services.calls.inputs import MAX_CALL_SECONDS, NUMBER_CAP
+from services.calls.inputs import (
+    MAX_CALL_SECONDS,
+    NUMBER_CAP,
+    CallEventIn,
+    CallState,
+    CallSummaryIn,
+    Party,
+)
 from webhooks.common import (
     given_token,
     invalid_fields,

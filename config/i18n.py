@@ -1,45 +1,132 @@
-"""Locale texts: `config/locales/<locale>.toml`, keys with dots, `str.format` parameters."""
+"""Locale texts and formats.
+
+Texts live in `config/locales/<locale>.toml` and `<locale>.<feature>.toml` (one file per
+feature, so that features don't edit one file); keys with dots, `str.format` parameters. A key
+used in two files of one locale is an error at load.
+
+Plural forms come from Babel's CLDR rules, never hand-written: a plural text is a table with
+the CLDR categories the language has (`one`, `few`, `many`, `other` in Russian; `one`, `other`
+in English) and `t.plural("deals.count", n)` picks the right one (`{n}` is the number).
+Money is `150 000 ₽` (grouped, no kopecks unless there are any); times are shown in the
+viewer's time zone.
+"""
 
 from __future__ import annotations
 
 import tomllib
+from datetime import date, datetime, tzinfo
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 FALLBACK = "ru"
+LOCALES = ("ru", "en")
+PLURAL_CATEGORIES = frozenset({"zero", "one", "two", "few", "many", "other"})
+CURRENCY_SIGNS = {"RUB": "₽", "USD": "$", "EUR": "€", "KZT": "₸"}
 
 
 @cache
-def _catalog(locale: str) -> dict[str, str]:
-    path = LOCALES_DIR / f"{locale}.toml"
-    if not path.exists():
-        return {}
-    return dict(_flatten(tomllib.loads(path.read_text(encoding="utf-8"))))
+def _catalog(locale: str) -> dict[str, Any]:
+    files = [LOCALES_DIR / f"{locale}.toml", *sorted(LOCALES_DIR.glob(f"{locale}.*.toml"))]
+    catalog: dict[str, Any] = {}
+    for path in files:
+        if not path.exists():
+            continue
+        for key, value in _flatten(tomllib.loads(path.read_text(encoding="utf-8"))):
+            if key in catalog:
+                raise ValueError(f"{path.name}: {key!r} is already defined in another file")
+            catalog[key] = value
+    return catalog
 
 
-def _flatten(tree: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
-    items: list[tuple[str, str]] = []
+def _flatten(tree: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    items: list[tuple[str, Any]] = []
     for key, value in tree.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict):
+        if isinstance(value, dict) and not _is_plural(value):
             items.extend(_flatten(value, name + "."))
+        elif isinstance(value, dict):
+            items.append((name, {k: str(v) for k, v in value.items()}))
         else:
             items.append((name, str(value)))
     return items
 
 
+def _is_plural(table: dict[str, Any]) -> bool:
+    return "other" in table and set(table) <= PLURAL_CATEGORIES
+
+
+def _lookup(locale: str, key: str) -> Any:
+    found = _catalog(locale).get(key)
+    return found if found is not None else _catalog(FALLBACK).get(key)
+
+
 def translate(locale: str | None, key: str, *, default: str | None = None, **params: Any) -> str:
-    text = _catalog(locale or FALLBACK).get(key) or _catalog(FALLBACK).get(key)
+    text = _lookup(locale or FALLBACK, key)
+    if isinstance(text, dict):  # a plural text used without a number: its general form
+        text = text["other"]
     if text is None:
         text = default if default is not None else key
     return text.format(**params) if params else text
 
 
+def plural(locale: str | None, key: str, n: int | Decimal, **params: Any) -> str:
+    """The text for `n` things, in the form the language's plural rules ask for."""
+    locale = locale or FALLBACK
+    forms = _lookup(locale, key)
+    if not isinstance(forms, dict):
+        return translate(locale, key, n=n, **params)
+    category = Locale.parse(locale).plural_form(abs(n))
+    text = forms.get(category) or forms["other"]
+    return text.format(n=n, **params)
+
+
+def money(locale: str | None, amount: Decimal | int | float | None, currency: str = "RUB") -> str:
+    """`150 000 ₽`: grouped as the locale groups, kopecks only when there are some."""
+    if amount is None:
+        return "—"
+    number = format_decimal(Decimal(amount), format="#,##0.##", locale=locale or FALLBACK)
+    return f"{number}\u00a0{CURRENCY_SIGNS.get(currency, currency)}"
+
+
+def when(locale: str | None, moment: datetime, tz: tzinfo, *, with_date: bool = True) -> str:
+    """A moment in the viewer's zone: `5 дек., 10:00` (the year only when it is not this one)."""
+    local = moment.astimezone(tz)
+    if not with_date:
+        return format_datetime(local, "HH:mm", locale=locale or FALLBACK)
+    now = datetime.now(tz)
+    pattern = "d MMM, HH:mm" if local.year == now.year else "d MMM y, HH:mm"
+    return format_datetime(local, pattern, locale=locale or FALLBACK)
+
+
+def day(locale: str | None, value: date) -> str:
+    return format_date(value, "d MMM y", locale=locale or FALLBACK)
+
+
 class Translator:
+    """Texts and formats in one language: `t("key", **params)`, `t.plural(...)`, `t.money(...)`,
+    `t.when(...)`."""
+
     def __init__(self, locale: str | None) -> None:
-        self.locale = locale or FALLBACK
+        self.locale = locale if locale in LOCALES else FALLBACK
 
     def __call__(self, key: str, *, default: str | None = None, **params: Any) -> str:
         return translate(self.locale, key, default=default, **params)
+
+    def plural(self, key: str, n: int | Decimal, **params: Any) -> str:
+        return plural(self.locale, key, n, **params)
+
+    def money(self, amount: Decimal | int | float | None, currency: str = "RUB") -> str:
+        return money(self.locale, amount, currency)
+
+    def when(self, moment: datetime, tz: tzinfo, *, with_date: bool = True) -> str:
+        return when(self.locale, moment, tz, with_date=with_date)
+
+    def day(self, value: date) -> str:
+        return day(self.locale, value)

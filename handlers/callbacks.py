@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
 
 from services.bounds import Int64
 
@@ -44,3 +46,82 @@ class QueueCallback(CallbackData, prefix="queue"):
     action: QueueAction
     lead_id: Int64 = 0
     employee_id: Int64 = 0
+
+
+# A page number on a button; a forged one out of range is not ours (the filter does not match).
+Page = Annotated[int, Field(ge=0, le=10_000)]
+
+# --- The staff bot's screens (issue 13). Each class's handler lives with its feature; other
+# features only build buttons with them. Enums are append-only: a button already in a chat
+# must keep meaning what it meant.
+
+
+class ClientAction(enum.StrEnum):
+    OPEN = "o"  # the client card, timeline page `page`
+    EDIT = "e"  # the edit menu (fields)
+    NOTE = "n"  # start typing a note
+    LEADS = "l"  # the client's leads
+    DEALS = "d"  # the client's deals
+    MERGE = "m"  # merge with a duplicate (managers)
+
+
+class ClientCallback(CallbackData, prefix="cl"):
+    action: ClientAction
+    client_id: Int64
+    page: Page = 0
+
+
+class DealAction(enum.StrEnum):
+    OPEN = "o"
+    STAGE = "st"  # move to stage `arg`
+    WON = "won"
+    LOST = "lost"  # `arg` 0: show the reasons; n: reason number n
+    AMOUNT = "amt"
+    COST = "cost"
+    NOTE = "n"
+    HISTORY = "h"
+
+
+class DealCallback(CallbackData, prefix="dl"):
+    action: DealAction
+    deal_id: Int64
+    arg: Int64 = 0
+
+
+class NewDealCallback(CallbackData, prefix="nd"):
+    """A new deal for a client, from their card or (with `lead_id`) from a lead."""
+
+    client_id: Int64
+    lead_id: Int64 = 0
+
+
+class ListView(enum.StrEnum):
+    MY_LEADS = "ml"  # my new leads
+    OFFICE_LEADS = "ol"  # the office's unassigned and untaken leads (managers)
+    MY_DEALS = "md"  # my deals by stage
+    OFFICE_DEALS = "od"  # the office's deals by stage (managers)
+    DEALS_BY_EMPLOYEE = "oe"  # the office's deals by employee (managers)
+    STAGE_DEALS = "sd"  # the deals of one stage (`stage_id`; `employee_id` 0 for the scope)
+
+
+class ListCallback(CallbackData, prefix="ls"):
+    view: ListView
+    page: Page = 0
+    stage_id: Int64 = 0
+    employee_id: Int64 = 0
+
+
+class MergeAction(enum.StrEnum):
+    START = "s"  # from `client_id`'s card: find the duplicate
+    PICK = "p"  # `other_id` picked: show both and ask
+    CONFIRM = "c"  # merge `other_id` into `client_id`
+
+
+class MergeCallback(CallbackData, prefix="mg"):
+    action: MergeAction
+    client_id: Int64
+    other_id: Int64 = 0
+
+
+class MergeUndoCallback(CallbackData, prefix="mu"):
+    merge_id: Int64

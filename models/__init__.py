@@ -3,10 +3,10 @@
 from models.audit import AuditEntry
 from models.base import Base
 from models.call import Call
-from models.client import ChannelIdentity, Client, ContactPerson
+from models.client import ChannelIdentity, Client, ClientMerge, ClientTag, ContactPerson
 from models.conversation import Conversation, Message
 from models.counter import Counter
-from models.deal import Deal, Pipeline, PipelineStage
+from models.deal import Deal, DealStageChange, Pipeline, PipelineStage
 from models.employee import Employee, SalesPlan, WorkSchedule
 from models.enums import (
     CallPhase,
@@ -45,10 +45,13 @@ __all__ = [
     "ChannelIdentity",
     "Client",
     "ClientKind",
+    "ClientMerge",
+    "ClientTag",
     "ContactPerson",
     "Conversation",
     "Counter",
     "Deal",
+    "DealStageChange",
     "DealStatus",
     "Direction",
     "Employee",

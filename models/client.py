@@ -6,6 +6,9 @@ One person is one client: every phone, e-mail, WhatsApp id and Telegram id is a
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -18,6 +21,11 @@ class Client(IdMixin, TimestampMixin, Base):
 
     kind: Mapped[ClientKind] = mapped_column(default=ClientKind.PERSON)
     name: Mapped[str | None] = mapped_column(sa.String(300))
+    # The company a person works for (or a company client's legal name), as typed.
+    company: Mapped[str | None] = mapped_column(sa.String(300))
+    # Lower-cased name, company and contact persons' names, maintained by services.clients:
+    # what /find matches words against (SQLite's lower() knows no Cyrillic).
+    search_text: Mapped[str | None] = mapped_column(sa.String(1000))
     owner_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("employees.id"), index=True)
     office_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("offices.id"))
     # Set when this client was merged into another; the row stays for history.
@@ -29,6 +37,32 @@ class Client(IdMixin, TimestampMixin, Base):
     identities: Mapped[list[ChannelIdentity]] = relationship(
         back_populates="client", cascade="all, delete-orphan"
     )
+
+
+class ClientTag(Base):
+    __tablename__ = "client_tags"
+    __table_args__ = (sa.Index("ix_client_tags_tag", "tag"),)
+
+    client_id: Mapped[int] = mapped_column(
+        BigId, sa.ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+
+
+class ClientMerge(IdMixin, Base):
+    """One client merged into another: what moved, so that it can be undone exactly."""
+
+    __tablename__ = "client_merges"
+
+    survivor_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("clients.id"), index=True)
+    merged_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("clients.id"), index=True)
+    by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("employees.id"))
+    at: Mapped[datetime]
+    undone_at: Mapped[datetime | None]
+    # {"leads": [ids], "deals": [...], ...} moved from merged to survivor, and the two
+    # clients' fields before the merge.
+    moved: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    before: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class ContactPerson(IdMixin, TimestampMixin, Base):

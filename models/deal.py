@@ -50,7 +50,10 @@ class PipelineStage(IdMixin, Base):
 
 class Deal(IdMixin, TimestampMixin, Base):
     __tablename__ = "deals"
-    __table_args__ = (sa.Index("ix_deals_owner_status", "owner_id", "status"),)
+    __table_args__ = (
+        sa.Index("ix_deals_owner_status", "owner_id", "status"),
+        sa.Index("ix_deals_office_status", "office_id", "status"),
+    )
 
     client_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("clients.id"), index=True)
     lead_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("leads.id"))
@@ -68,3 +71,16 @@ class Deal(IdMixin, TimestampMixin, Base):
     lost_reason: Mapped[str | None] = mapped_column(sa.String(500))
 
     stage: Mapped[PipelineStage] = relationship()
+
+
+class DealStageChange(IdMixin, Base):
+    """One move of a deal: from which stage to which, by whom, when (creation has no from)."""
+
+    __tablename__ = "deal_stage_changes"
+    __table_args__ = (sa.Index("ix_deal_stage_changes_deal_at", "deal_id", "at"),)
+
+    deal_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("deals.id", ondelete="CASCADE"))
+    from_stage_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("pipeline_stages.id"))
+    to_stage_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("pipeline_stages.id"))
+    by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("employees.id"))
+    at: Mapped[datetime]

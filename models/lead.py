@@ -53,6 +53,8 @@ class Lead(IdMixin, TimestampMixin, Base):
     taken_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     closed_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("employees.id"))
+    # Why it was marked non-target or spam (picked from buttons).
+    close_reason: Mapped[str | None] = mapped_column(sa.String(200))
     first_response_seconds: Mapped[int | None]
 
     client: Mapped[Client] = relationship()

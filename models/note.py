@@ -13,6 +13,6 @@ class Note(IdMixin, TimestampMixin, Base):
 
     author_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("employees.id"))
     client_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("clients.id"), index=True)
-    deal_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("deals.id"))
+    deal_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("deals.id"), index=True)
     lead_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("leads.id"))
     text: Mapped[str] = mapped_column(sa.Text)

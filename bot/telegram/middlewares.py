@@ -8,6 +8,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update, User
 
+from bot.telegram.screens import Ui
 from config.i18n import Translator
 from metrics import TELEGRAM_UPDATES
 from models.db import Database
@@ -57,8 +58,27 @@ class EmployeeMiddleware(BaseMiddleware):
                 actor = Actor.of(employee)
         data["actor"] = actor
         locale = (actor.locale if actor else None) or _supported(user) or self.default_locale
-        data["t"] = Translator(locale)
+        data["t"] = t = Translator(locale)
+        if user is not None and "session" in data:
+            data["ui"] = _ui(event, data, user, t)
         return await handler(event, data)
+
+
+def _ui(event: TelegramObject, data: dict[str, Any], user: User, t: Translator) -> Ui:
+    """Answers go to the chat the update came from (the user's private chat for inline
+    queries); a pressed button's message is the one `ui.edit` replaces."""
+    chat = data.get("event_chat")
+    message_id = None
+    if isinstance(event, Update) and event.callback_query is not None:
+        message = event.callback_query.message
+        message_id = message.message_id if message is not None else None
+    return Ui(
+        data["session"],
+        data["company"],
+        chat_id=chat.id if chat is not None else user.id,
+        t=t,
+        message_id=message_id,
+    )
 
 
 def _supported(user: User | None) -> str | None:

@@ -20,7 +20,7 @@ from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import GiveUp, RetryLater
-from bot.telegram import call_cards, cards
+from bot.telegram import call_cards, cards, screens
 from bot.telegram.limits import fit_text
 from config.i18n import Translator
 from models import Channel
@@ -31,6 +31,8 @@ from services.leads import cards as lead_cards
 from services.outbox import Claimed
 
 REQUEST_TIMEOUT = 15
+# Telegram's answers for a message that can no longer be edited (deleted, or too old).
+_UNEDITABLE = ("message to edit not found", "message can't be edited")
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ class TelegramSender:
 
     async def prepare(self, row: Claimed, session: AsyncSession) -> Rendered:
         text, markup = await self._render(row, session)
+        if row.kind == screens.SCREEN_KIND and row.payload.get("edit_message_id"):
+            return Rendered(text, markup, int(row.payload["edit_message_id"]))
         if row.edit_of_id is None:
             return Rendered(text, markup)
         message_id = await outbox.provider_message_id(session, row.edit_of_id)
@@ -73,7 +77,10 @@ class TelegramSender:
         text, markup = prepared.text, prepared.markup
         try:
             if prepared.edit_message_id is not None:
-                return await self._edit(row, prepared.edit_message_id, text, markup)
+                edited = await self._edit(row, prepared.edit_message_id, text, markup)
+                if edited is not None or row.kind != screens.SCREEN_KIND:
+                    return edited
+                # A screen whose message is gone or too old to edit comes as a new message.
             message = await self.bot.send_message(
                 chat_id=int(row.recipient),
                 text=text,
@@ -106,8 +113,11 @@ class TelegramSender:
                 request_timeout=self.request_timeout,  # type: ignore[arg-type]
             )
         except TelegramBadRequest as exc:
-            if "message is not modified" not in exc.message:
-                raise
+            if "message is not modified" in exc.message:
+                return str(message_id)
+            if row.kind == screens.SCREEN_KIND and any(m in exc.message for m in _UNEDITABLE):
+                return None
+            raise
         return str(message_id)
 
     async def _render(
@@ -160,6 +170,13 @@ async def _digest(
     return cards.lead_digest(leads, t)
 
 
+async def _screen(
+    _session: AsyncSession, row: Claimed, _t: Translator, _url: str | None
+) -> cards.Rendered:
+    """A screen rendered by a handler (bot.telegram.screens)."""
+    return str(row.payload["text"]), screens.markup_of(row.payload)
+
+
 async def _text(
     _session: AsyncSession, row: Claimed, _t: Translator, _url: str | None
 ) -> cards.Rendered:
@@ -173,4 +190,5 @@ _TEMPLATES: dict[str, Renderer] = {
     notify.TASK_CARD: _task,
     outbox.DIGEST_KIND: _digest,
     "text": _text,
+    screens.SCREEN_KIND: _screen,
 }

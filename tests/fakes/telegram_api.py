@@ -65,6 +65,7 @@ BOOL_KEYS = frozenset(
 )
 TRUE_METHODS = (
     "answerCallbackQuery",
+    "answerInlineQuery",
     "setMyCommands",
     "sendChatAction",
     "deleteMyCommands",
@@ -304,7 +305,10 @@ class FakeTelegram:
         first_name: str = "Ivan",
         username: str | None = None,
         chat_id: int | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        """A message as Telegram delivers it; `extra` adds fields (a `contact`, `reply_to_message`,
+        `forward_origin` ...), and a `text` of "" leaves the text out (a contact has none)."""
         names = {"first_name": first_name, "username": username}
         self._users[from_id] = {k: v for k, v in names.items() if v}
         chat_id = from_id if chat_id is None else chat_id
@@ -314,7 +318,10 @@ class FakeTelegram:
             "from": self._user(from_id),
             "chat": self._chat(chat_id),
             "text": text,
+            **(extra or {}),
         }
+        if not text:
+            del message["text"]
         if text.startswith("/"):
             command = text.split()[0]
             message["entities"] = [
@@ -325,6 +332,20 @@ class FakeTelegram:
                 }
             ]
         return {"update_id": self._next_update_id(), "message": message}
+
+    def inline_update(self, *, from_id: int, query: str, offset: str = "") -> dict[str, Any]:
+        """An inline query (`@bot query` typed in any chat)."""
+        self._users.setdefault(from_id, {"first_name": "Ivan"})
+        return {
+            "update_id": self._next_update_id(),
+            "inline_query": {
+                "id": str(next(self._cq_ids)),
+                "from": self._user(from_id),
+                "query": query,
+                "offset": offset,
+                "chat_type": "private",
+            },
+        }
 
     def callback_update(self, *, from_id: int, data: str, message: Any) -> dict[str, Any]:
         if hasattr(message, "model_dump"):  # an aiogram Message

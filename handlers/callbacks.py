@@ -125,3 +125,9 @@ class MergeCallback(CallbackData, prefix="mg"):
 
 class MergeUndoCallback(CallbackData, prefix="mu"):
     merge_id: Int64
+
+
+class CreateClientCallback(CallbackData, prefix="cc"):
+    """Start creating a client, with the phone already known (a shared contact's)."""
+
+    phone: Annotated[str, Field(pattern=r"^\d{0,15}$")] = ""

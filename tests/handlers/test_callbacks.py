@@ -1,0 +1,58 @@
+"""Every button's callback data fits Telegram's 64 bytes even with the largest ids, and a
+forged value out of range is simply not ours (the filter does not match)."""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import typing
+
+import pytest
+from aiogram.filters.callback_data import CallbackData
+
+from handlers import callbacks
+from services.bounds import Int64
+
+CLASSES = [
+    c
+    for c in vars(callbacks).values()
+    if inspect.isclass(c) and issubclass(c, CallbackData) and c is not CallbackData
+]
+MAX_ID = 2**63 - 1
+
+
+def _largest(cls: type[CallbackData]) -> CallbackData:
+    values: dict[str, object] = {}
+    for name, field in cls.model_fields.items():
+        hint = field.annotation
+        if inspect.isclass(hint) and issubclass(hint, enum.Enum):
+            values[name] = max(hint, key=lambda member: len(str(member.value)))
+        elif hint is str:
+            values[name] = "9" * 15
+        else:
+            bounds = [m for m in field.metadata if hasattr(m, "le")]
+            values[name] = bounds[0].le if bounds else MAX_ID
+    return cls(**values)
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
+def test_packed_data_fits_64_bytes_with_the_largest_values(cls):
+    assert len(_largest(cls).pack().encode()) <= 64
+
+
+def test_every_id_on_a_button_is_bounded():
+    """An id field is Int64, so "99999999999999999999" cannot reach a bigint column."""
+    for cls in CLASSES:
+        for name, field in cls.model_fields.items():
+            if name.endswith("_id"):
+                assert field.annotation == typing.get_args(Int64)[0]
+                assert field.metadata, f"{cls.__name__}.{name} is not bounded"
+
+
+@pytest.mark.parametrize(
+    "forged",
+    ["cl:o:99999999999999999999:0", "cl:o:5:10001", "cl:o:5:-1", "cl:zz:5:0", "cl:o:5"],
+)
+def test_a_forged_client_button_does_not_unpack(forged):
+    with pytest.raises((TypeError, ValueError)):
+        callbacks.ClientCallback.unpack(forged)

@@ -62,4 +62,4 @@ def can_merge_clients(by: HasRole) -> bool:
 
 def require_merge_clients(by: HasRole) -> None:
     if not can_merge_clients(by):
-        raise AccessDenied("only managers and admins merge clients", key="merge.no_access")
+        raise AccessDenied("only managers and admins merge clients", key="merge.error.no_access")

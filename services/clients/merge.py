@@ -97,11 +97,13 @@ async def require_mergeable(session: AsyncSession, client_id: int, *, by: HasRol
     access.require_merge_clients(by)
     client = await session.get(Client, client_id)
     if client is None:
-        raise NotFound("no such client", key="merge.not_found", client_id=client_id)
+        raise NotFound("no such client", key="merge.error.not_found", client_id=client_id)
     if client.merged_into_id is not None:
-        raise Conflict("client already merged", key="merge.already_merged", client_id=client_id)
+        raise Conflict(
+            "client already merged", key="merge.error.already_merged", client_id=client_id
+        )
     if not await visibility.can_see(session, client_id, by):
-        raise AccessDenied("not your client", key="merge.no_access", client_id=client_id)
+        raise AccessDenied("not your client", key="merge.error.no_access", client_id=client_id)
     return client
 
 
@@ -110,7 +112,7 @@ async def merge(
 ) -> Merged:
     """Merge client `merged_id` into `survivor_id` (see the module's docstring)."""
     if survivor_id == merged_id:
-        raise Conflict("a client cannot be merged into itself", key="merge.same_client")
+        raise Conflict("a client cannot be merged into itself", key="merge.error.same_client")
     await _lock(session, survivor_id, merged_id)
     survivor = await require_mergeable(session, survivor_id, by=by)
     merged = await require_mergeable(session, merged_id, by=by)
@@ -170,17 +172,17 @@ async def undo(session: AsyncSession, merge_id: int, *, by: HasRole, company: Co
     access.require_merge_clients(by)
     record = await session.get(ClientMerge, merge_id, with_for_update=True)
     if record is None:
-        raise NotFound("no such merge", key="merge.not_found", merge_id=merge_id)
+        raise NotFound("no such merge", key="merge.error.not_found", merge_id=merge_id)
     now = company.clock.now()
     if record.undone_at is not None:
-        raise Conflict("merge already undone", key="merge.already_undone", merge_id=merge_id)
+        raise Conflict("merge already undone", key="merge.error.already_undone", merge_id=merge_id)
     if now - record.at > UNDO_WINDOW:
-        raise Conflict("too late to undo", key="merge.undo_expired", merge_id=merge_id)
+        raise Conflict("too late to undo", key="merge.error.undo_expired", merge_id=merge_id)
     survivor_id, merged_id = record.survivor_id, record.merged_id
     await _lock(session, survivor_id, merged_id)
     survivor = await session.get(Client, survivor_id)
     if survivor is not None and survivor.merged_into_id is not None:
-        raise Conflict("the survivor was merged on since", key="merge.undo_later_first")
+        raise Conflict("the survivor was merged on since", key="merge.error.undo_later_first")
     await require_mergeable(session, survivor_id, by=by)
     returned: dict[str, int] = {}
     gone: dict[str, int] = {}

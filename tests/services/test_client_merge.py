@@ -3,31 +3,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 import models
 from models import (
-    Call,
-    Channel,
-    ChannelIdentity,
     Client,
     ClientMerge,
     ClientTag,
-    ContactPerson,
-    Conversation,
-    Deal,
-    Direction,
     Employee,
     Lead,
-    Message,
     Note,
-    PipelineStage,
     Role,
-    Task,
-    Ticket,
 )
 from services import audit
 from services.actors import Actor
@@ -35,87 +23,7 @@ from services.clients import merge as merging
 from services.clients import search
 from services.errors import AccessDenied, Conflict, NotFound
 from tests import factories
-
-_serial = iter(range(1, 1_000_000))
-
-
-async def client_with_history(
-    s, *, name: str | None, office_id: int | None, owner: Employee | None, tags=("vip",), **more
-) -> int:
-    """A client with a row in every table that belongs to a client."""
-    n = next(_serial)
-    client = Client(name=name, office_id=office_id, owner_id=owner and owner.id, **more)
-    s.add(client)
-    await s.flush()
-    person = ContactPerson(client_id=client.id, name=f"Контакт {n}")
-    s.add(person)
-    await s.flush()
-    stage = await s.scalar(sa.select(PipelineStage).order_by(PipelineStage.id).limit(1))
-    lead = Lead(client_id=client.id, source="form:site", phone=f"+7912000{n:04d}")
-    s.add(lead)
-    await s.flush()
-    conversation = Conversation(
-        client_id=client.id, channel=Channel.WHATSAPP, external_chat_id=f"wa{n}"
-    )
-    s.add_all(
-        [
-            ChannelIdentity(
-                client_id=client.id,
-                contact_person_id=person.id,
-                channel=Channel.PHONE,
-                address=f"+7912000{n:04d}",
-            ),
-            Deal(
-                client_id=client.id,
-                lead_id=lead.id,
-                pipeline_id=stage.pipeline_id,
-                stage_id=stage.id,
-                title=f"Сделка {n}",
-            ),
-            Call(
-                client_id=client.id,
-                provider="generic",
-                external_id=f"call{n}",
-                direction=Direction.IN,
-            ),
-            Note(client_id=client.id, text=f"Заметка {n}"),
-            Task(client_id=client.id, title=f"Перезвонить {n}"),
-            conversation,
-            *[ClientTag(client_id=client.id, tag=tag) for tag in tags],
-        ]
-    )
-    if owner is not None:
-        s.add(Ticket(client_id=client.id, author_id=owner.id, category="q", subject="?"))
-    await s.flush()
-    s.add(
-        Message(
-            conversation_id=conversation.id,
-            channel=Channel.WHATSAPP,
-            direction=Direction.IN,
-            text="Здравствуйте",
-        )
-    )
-    await s.flush()
-    await merging._set_search_text(s, client.id, await merging._search_text(s, client.id))
-    return client.id
-
-
-async def snapshot(s, client_id: int) -> dict[str, Any]:
-    """Every row of the client and everything that belongs to it, column by column."""
-    tables = models.Base.metadata.tables
-
-    async def rows(table: sa.Table, where: Any) -> list[dict[str, Any]]:
-        stmt = sa.select(table).where(where).order_by(*table.primary_key.columns)
-        return [dict(r._mapping) for r in (await s.execute(stmt)).all()]
-
-    found = {"client": await rows(tables["clients"], tables["clients"].c.id == client_id)}
-    for name in [*merging.MOVES, merging.TAGS]:
-        found[name] = await rows(tables[name], tables[name].c.client_id == client_id)
-    conversations = sa.select(Conversation.id).where(Conversation.client_id == client_id)
-    found["messages"] = await rows(
-        tables["messages"], tables["messages"].c.conversation_id.in_(conversations)
-    )
-    return found
+from tests.client_history import client_with_history, snapshot
 
 
 @pytest.fixture
@@ -233,7 +141,7 @@ async def test_undo_after_24_hours_is_refused_and_changes_nothing(
     merged_state = await snapshot(session, merged)
     with pytest.raises(Conflict) as refused:
         await merging.undo(session, done.merge_id, by=people["admin"], company=company)
-    assert refused.value.key == "merge.undo_expired"
+    assert refused.value.key == "merge.error.undo_expired"
     assert await snapshot(session, merged) == merged_state
 
 
@@ -243,7 +151,7 @@ async def test_a_second_undo_is_refused(session, company, people, pair):
     await merging.undo(session, done.merge_id, by=people["vera"], company=company)
     with pytest.raises(Conflict) as refused:
         await merging.undo(session, done.merge_id, by=people["vera"], company=company)
-    assert refused.value.key == "merge.already_undone"
+    assert refused.value.key == "merge.error.already_undone"
 
 
 async def test_undo_waits_for_a_later_merge_of_the_survivor_to_be_undone(
@@ -255,7 +163,7 @@ async def test_undo_waits_for_a_later_merge_of_the_survivor_to_be_undone(
     second = await merging.merge(session, third, survivor, by=people["admin"], company=company)
     with pytest.raises(Conflict) as refused:
         await merging.undo(session, first.merge_id, by=people["admin"], company=company)
-    assert refused.value.key == "merge.undo_later_first"
+    assert refused.value.key == "merge.error.undo_later_first"
     await merging.undo(session, second.merge_id, by=people["admin"], company=company)
     await merging.undo(session, first.merge_id, by=people["admin"], company=company)
     leads = await session.scalars(sa.select(Lead.client_id).order_by(Lead.id))
@@ -263,7 +171,7 @@ async def test_undo_waits_for_a_later_merge_of_the_survivor_to_be_undone(
 
 
 @pytest.mark.parametrize(
-    ("who", "key"), [("anna", "merge.no_access"), ("kazan", "merge.no_access")]
+    ("who", "key"), [("anna", "merge.error.no_access"), ("kazan", "merge.error.no_access")]
 )
 async def test_an_employee_and_another_offices_manager_may_not_merge(
     session, company, people, pair, who, key
@@ -291,13 +199,13 @@ async def test_a_client_into_itself_or_into_a_merged_client_is_refused(
     survivor, merged = pair
     with pytest.raises(Conflict) as itself:
         await merging.merge(session, survivor, survivor, by=people["vera"], company=company)
-    assert itself.value.key == "merge.same_client"
+    assert itself.value.key == "merge.error.same_client"
     await merging.merge(session, survivor, merged, by=people["vera"], company=company)
     third = await client_with_history(session, name="Пётр", office_id=None, owner=None)
     for into, away in ((merged, third), (third, merged)):
         with pytest.raises(Conflict) as refused:
             await merging.merge(session, into, away, by=people["admin"], company=company)
-        assert refused.value.key == "merge.already_merged"
+        assert refused.value.key == "merge.error.already_merged"
 
 
 async def test_an_unknown_merge_or_client_is_not_found(session, company, people, pair):

@@ -88,14 +88,10 @@ class Undone:
     gone: dict[str, int]  # rows moved by the merge that were deleted or moved on since
 
 
-def may_merge(by: HasRole) -> bool:
-    return access.can_merge_clients(by)
-
-
 async def require_mergeable(session: AsyncSession, client_id: int, *, by: HasRole) -> Client:
     """The client `by` may merge another one into (or merge away): a live client they see."""
     access.require_merge_clients(by)
-    client = await session.get(Client, client_id)
+    client = await session.get(Client, client_id, populate_existing=True)
     if client is None:
         raise NotFound("no such client", key="merge.error.not_found", client_id=client_id)
     if client.merged_into_id is not None:
@@ -117,52 +113,29 @@ async def merge(
     survivor = await require_mergeable(session, survivor_id, by=by)
     merged = await require_mergeable(session, merged_id, by=by)
     now = company.clock.now()
-    before = {
-        "survivor": _fields(survivor),
-        "merged": _fields(merged),
-        # What their search texts were made of: undo puts the old text back when that is so again.
-        "search": {side: await _search_text(session, c.id) for side, c in _sides(survivor, merged)},
-    }
-    moved: dict[str, list[Any]] = {}
-    for name, model in MOVES.items():
-        moved[name] = await _move(session, model, merged_id, survivor_id, ids=None)
-    moved[TAGS] = await _move_tags(session, merged_id, survivor_id)
+    before = await _before(session, survivor, merged)
+    moved = await _move_all(session, merged_id, survivor_id)
     filled = _filled(before["survivor"], before["merged"])
     await _update(session, merged_id, merged_into_id=survivor_id)
-    if filled:
-        await _update(session, survivor_id, **filled)
+    await _update(session, survivor_id, **filled)
     await _set_search_text(session, survivor_id, await _search_text(session, survivor_id))
-    record = ClientMerge(
-        survivor_id=survivor_id,
-        merged_id=merged_id,
-        by_id=by.id,
-        at=now,
-        moved=moved,
-        before=before,
-    )
+    record = ClientMerge(survivor_id=survivor_id, merged_id=merged_id, by_id=by.id, at=now)
+    record.moved, record.before = moved, before
     session.add(record)
     await session.flush()
-    counts = {name: len(ids) for name, ids in moved.items() if ids}
+    counts = _nonzero({name: len(ids) for name, ids in moved.items()})
+    changes = audit.diff(before["survivor"], await _current(session, survivor_id))
+    log: dict[str, Any] = {"merge_id": record.id, "at": now, "by": by}
     await _audit(
         session,
         "client.merge",
         survivor_id,
-        now,
-        by,
-        merge_id=record.id,
+        **log,
         merged_id=merged_id,
         moved=counts,
-        changes=audit.diff(before["survivor"], await _current(session, survivor_id)),
+        changes=changes,
     )
-    await _audit(
-        session,
-        "client.merged_into",
-        merged_id,
-        now,
-        by,
-        merge_id=record.id,
-        survivor_id=survivor_id,
-    )
+    await _audit(session, "client.merged_into", merged_id, **log, survivor_id=survivor_id)
     await _forget(session, survivor_id, merged_id)
     return Merged(record.id, survivor_id, merged_id, counts, tuple(filled))
 
@@ -170,69 +143,87 @@ async def merge(
 async def undo(session: AsyncSession, merge_id: int, *, by: HasRole, company: Company) -> Undone:
     """Undo merge `merge_id` within 24 hours of it, once (see the module's docstring)."""
     access.require_merge_clients(by)
-    record = await session.get(ClientMerge, merge_id, with_for_update=True)
-    if record is None:
-        raise NotFound("no such merge", key="merge.error.not_found", merge_id=merge_id)
     now = company.clock.now()
-    if record.undone_at is not None:
-        raise Conflict("merge already undone", key="merge.error.already_undone", merge_id=merge_id)
-    if now - record.at > UNDO_WINDOW:
-        raise Conflict("too late to undo", key="merge.error.undo_expired", merge_id=merge_id)
+    record = await _undoable(session, merge_id, now=now)
     survivor_id, merged_id = record.survivor_id, record.merged_id
     await _lock(session, survivor_id, merged_id)
-    survivor = await session.get(Client, survivor_id)
+    survivor = await session.get(Client, survivor_id, populate_existing=True)
     if survivor is not None and survivor.merged_into_id is not None:
         raise Conflict("the survivor was merged on since", key="merge.error.undo_later_first")
     await require_mergeable(session, survivor_id, by=by)
-    returned: dict[str, int] = {}
-    gone: dict[str, int] = {}
-    for name, model in MOVES.items():
-        ids = record.moved.get(name) or []
-        back = await _move(session, model, survivor_id, merged_id, ids=ids)
-        returned[name], gone[name] = len(back), len(ids) - len(back)
-    tags = record.moved.get(TAGS) or []
-    back_tags = await _move_tags(session, survivor_id, merged_id, only=tags)
-    returned[TAGS], gone[TAGS] = len(back_tags), len(tags) - len(back_tags)
+    was = {cid: await _current(session, cid) for cid in (survivor_id, merged_id)}
+    returned, gone = await _return_rows(session, record)
     await _restore_fields(session, record.before)
     await session.execute(
         sa.update(ClientMerge).where(ClientMerge.id == merge_id).values(undone_at=now)
     )
-    returned = {k: v for k, v in returned.items() if v}
-    gone = {k: v for k, v in gone.items() if v}
-    for entity_id, other in ((survivor_id, merged_id), (merged_id, survivor_id)):
+    for client_id, other_id in ((survivor_id, merged_id), (merged_id, survivor_id)):
+        changes = audit.diff(was[client_id], await _current(session, client_id))
         await _audit(
             session,
             "client.merge_undone",
-            entity_id,
-            now,
-            by,
+            client_id,
             merge_id=merge_id,
-            other_id=other,
+            at=now,
+            by=by,
+            other_id=other_id,
             returned=returned,
             gone=gone,
+            changes=changes,
         )
     await _forget(session, survivor_id, merged_id)
     return Undone(merge_id, survivor_id, merged_id, returned, gone)
 
 
-async def undoable(session: AsyncSession, merge_id: int, *, now: datetime) -> bool:
-    """Whether the Undo button still means something (not undone, within 24 hours)."""
-    record = await session.get(ClientMerge, merge_id)
-    return record is not None and record.undone_at is None and now - record.at <= UNDO_WINDOW
+async def _undoable(session: AsyncSession, merge_id: int, *, now: datetime) -> ClientMerge:
+    """The merge, locked, if it may still be undone (once, within 24 hours)."""
+    record = await session.get(ClientMerge, merge_id, with_for_update=True, populate_existing=True)
+    if record is None:
+        raise NotFound("no such merge", key="merge.error.not_found", merge_id=merge_id)
+    if record.undone_at is not None:
+        raise Conflict("merge already undone", key="merge.error.already_undone", merge_id=merge_id)
+    if now - record.at > UNDO_WINDOW:
+        raise Conflict("too late to undo", key="merge.error.undo_expired", merge_id=merge_id)
+    return record
 
 
 # --- moving rows
 
 
+async def _move_all(session: AsyncSession, from_id: int, to_id: int) -> dict[str, list[Any]]:
+    """Every row of `from_id` to `to_id`: the ids (tags) that moved, per table."""
+    moved: dict[str, list[Any]] = {}
+    for name, model in MOVES.items():
+        moved[name] = await _move(session, model, from_id, to_id)
+    moved[TAGS] = await _move_tags(session, from_id, to_id)
+    return moved
+
+
+async def _return_rows(
+    session: AsyncSession, record: ClientMerge
+) -> tuple[dict[str, int], dict[str, int]]:
+    """The rows the merge moved that are still on the survivor go back: how many per table
+    went back, and how many did not (deleted or moved on since)."""
+    back_from, to = record.survivor_id, record.merged_id
+    returned: dict[str, int] = {}
+    gone: dict[str, int] = {}
+    for name, model in [*MOVES.items(), (TAGS, ClientTag)]:
+        ids = record.moved.get(name) or []
+        if model is ClientTag:
+            back = await _move_tags(session, back_from, to, only=ids) if ids else []
+        else:
+            back = await _move(session, model, back_from, to, ids=ids) if ids else []
+        returned[name], gone[name] = len(back), len(ids) - len(back)
+    return _nonzero(returned), _nonzero(gone)
+
+
 async def _move(
-    session: AsyncSession, model: Any, from_id: int, to_id: int, *, ids: list[int] | None
+    session: AsyncSession, model: Any, from_id: int, to_id: int, *, ids: list[int] | None = None
 ) -> list[int]:
     """Move `from_id`'s rows (only `ids` of them, when given) to `to_id`; the ids that moved.
     A row's `updated_at` is kept: a merge is not an edit of the lead or call."""
     stmt = sa.update(model).where(model.client_id == from_id)
     if ids is not None:
-        if not ids:
-            return []
         stmt = stmt.where(model.id.in_(ids))
     stmt = stmt.values(client_id=to_id, updated_at=model.updated_at).returning(model.id)
     return sorted((await session.execute(stmt)).scalars())
@@ -245,11 +236,13 @@ async def _move_tags(
     has = sa.select(ClientTag.tag).where(ClientTag.client_id == to_id)
     stmt = sa.update(ClientTag).where(ClientTag.client_id == from_id, ClientTag.tag.not_in(has))
     if only is not None:
-        if not only:
-            return []
         stmt = stmt.where(ClientTag.tag.in_(only))
     result = await session.execute(stmt.values(client_id=to_id).returning(ClientTag.tag))
     return sorted(result.scalars())
+
+
+def _nonzero(counts: dict[str, int]) -> dict[str, int]:
+    return {name: n for name, n in counts.items() if n}
 
 
 # --- fields
@@ -292,8 +285,17 @@ async def _restore_fields(session: AsyncSession, before: dict[str, Any]) -> None
         await _set_search_text(session, client_id, text)
 
 
-def _sides(survivor: Client, merged: Client) -> tuple[tuple[str, Client], ...]:
-    return (("survivor", survivor), ("merged", merged))
+async def _before(session: AsyncSession, survivor: Client, merged: Client) -> dict[str, Any]:
+    """Both clients' fields, and what their search texts were made of (undo puts the old
+    text back when it is made of the same again)."""
+    return {
+        "survivor": _fields(survivor),
+        "merged": _fields(merged),
+        "search": {
+            "survivor": await _search_text(session, survivor.id),
+            "merged": await _search_text(session, merged.id),
+        },
+    }
 
 
 def _id_of(before: dict[str, Any], side: str) -> int:
@@ -330,6 +332,8 @@ async def _set_search_text(session: AsyncSession, client_id: int, text: str | No
 async def _update(session: AsyncSession, client_id: int, *where: Any, **values: Any) -> None:
     """A merge is recorded in `client_merges` and the audit log, not as an edit of either
     client: `updated_at` is kept, so that undo leaves both exactly as they were."""
+    if not values:
+        return
     stmt = sa.update(Client).where(Client.id == client_id, *where)
     await session.execute(stmt.values(updated_at=Client.updated_at, **values))
 
@@ -353,14 +357,14 @@ async def _forget(session: AsyncSession, *client_ids: int) -> None:
 
 
 async def _audit(
-    session: AsyncSession, action: str, client_id: int, now: datetime, by: HasRole, **data: Any
+    session: AsyncSession, action: str, client_id: int, *, at: datetime, by: HasRole, **data: Any
 ) -> None:
     await audit.log(
         session,
         action=action,
         entity_type="client",
         entity_id=client_id,
-        at=now,
+        at=at,
         actor_id=by.id,
         actor_kind="employee",
         **data,

@@ -10,6 +10,7 @@ from bot.telegram.screens import Screen, Ui, button
 from config.i18n import Translator
 from handlers.callbacks import MergeAction, MergeCallback, MergeUndoCallback
 from models import Channel, ChannelIdentity, Client, ClientMerge, Employee, Lead, Role
+from services import employees
 from services.actors import Actor
 from tests import factories
 from tests.chat import Chat, drain, labels
@@ -203,3 +204,17 @@ async def test_tampered_merge_buttons_change_nothing(container, fake_tg, people,
     forged = MergeUndoCallback(merge_id=4242).pack()
     assert await vera.press_data(forged) == "Клиент или объединение не найдены"
     assert await both(container, pair) == before
+
+
+async def test_a_deactivated_manager_loses_the_undo_button(
+    container, fake_tg, people, pair, open_card
+):
+    survivor, merged = pair
+    vera = await open_card(people["vera"], survivor)
+    await vera.press(MERGE)
+    await vera.press(f"#{merged}")
+    await vera.press("✅ Объединить")
+    async with container.db.unit_of_work() as s:
+        await employees.set_active(s, people["vera"].id, False, company=container.company)
+    assert await vera.press("Отменить объединение") == "Вы не сотрудник в системе"
+    assert await merged_into(container, merged) == survivor

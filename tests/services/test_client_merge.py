@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ import sqlalchemy as sa
 
 import models
 from models import (
+    Call,
     Client,
     ClientMerge,
     ClientTag,
@@ -104,11 +106,15 @@ async def test_what_happened_between_merge_and_undo_is_kept(session, company, pe
     new_lead = Lead(client_id=survivor, source="call")
     session.add_all([new_lead, ClientTag(client_id=survivor, tag="новый")])
     await session.execute(sa.delete(Note).where(Note.id == moved.moved["notes"][0]))
+    elsewhere = await client_with_history(session, name="Пётр", office_id=None, owner=None)
+    call_id = moved.moved["calls"][0]
+    await session.execute(sa.update(Call).where(Call.id == call_id).values(client_id=elsewhere))
     await session.flush()
 
     undone = await merging.undo(session, done.merge_id, by=people["vera"], company=company)
 
-    assert undone.gone == {"notes": 1}
+    assert undone.gone == {"notes": 1, "calls": 1}
+    assert await session.scalar(sa.select(Call.client_id).where(Call.id == call_id)) == elsewhere
     assert await session.scalar(sa.select(Lead.client_id).where(Lead.id == new_lead.id)) == survivor
     tags = await session.scalars(sa.select(ClientTag.tag).where(ClientTag.client_id == survivor))
     assert sorted(tags) == ["vip", "новый", "опт"]
@@ -247,3 +253,55 @@ def test_merge_knows_every_table_that_points_at_a_client():
     }
     known = {(name, "client_id") for name in [*merging.MOVES, merging.TAGS]}
     assert pointing == known | set(merging.NOT_MOVED)
+
+
+async def test_two_managers_merging_one_pair_both_ways_at_once_merge_it_once(
+    db, company, clock, pair_in_db
+):
+    """PostgreSQL runs the two at once (SQLite writes one at a time): the second waits for
+    the first's lock, then finds its client merged."""
+    survivor, merged, admin = pair_in_db
+
+    async def attempt(into: int, away: int) -> str:
+        try:
+            async with db.unit_of_work() as s:
+                await merging.merge(s, into, away, by=admin, company=company)
+        except Conflict as refused:
+            return refused.key
+        return "merged"
+
+    results = await asyncio.gather(attempt(survivor, merged), attempt(merged, survivor))
+    assert sorted(results) == ["merge.error.already_merged", "merged"]
+    async with db.unit_of_work() as s:
+        assert await factories.count(s, ClientMerge) == 1
+
+
+async def test_two_presses_of_undo_at_once_undo_once(db, company, clock, pair_in_db):
+    survivor, merged, admin = pair_in_db
+    async with db.unit_of_work() as s:
+        done = await merging.merge(s, survivor, merged, by=admin, company=company)
+
+    async def attempt() -> str:
+        try:
+            async with db.unit_of_work() as s:
+                await merging.undo(s, done.merge_id, by=admin, company=company)
+        except Conflict as refused:
+            return refused.key
+        return "undone"
+
+    results = await asyncio.gather(attempt(), attempt())
+    assert sorted(results) == ["merge.error.already_undone", "undone"]
+    async with db.unit_of_work() as s:
+        audited = await audit.history(s, "client", merged)
+    assert [e.action for e in audited] == ["client.merge_undone", "client.merged_into"]
+
+
+@pytest.fixture
+async def pair_in_db(db, clock) -> tuple[int, int, Actor]:
+    if db.is_sqlite:
+        pytest.skip("SQLite runs one writer at a time: no race to lose")
+    async with db.unit_of_work() as s:
+        admin = await factories.employee(s, clock, name="Админ", role=Role.ADMIN)
+        survivor = await client_with_history(s, name="Иван", office_id=None, owner=None)
+        merged = await client_with_history(s, name="Иван", office_id=None, owner=None)
+        return survivor, merged, Actor.of(admin)

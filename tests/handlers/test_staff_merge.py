@@ -218,3 +218,13 @@ async def test_a_deactivated_manager_loses_the_undo_button(
         await employees.set_active(s, people["vera"].id, False, company=container.company)
     assert await vera.press("Отменить объединение") == "Вы не сотрудник в системе"
     assert await merged_into(container, merged) == survivor
+
+
+def test_merge_buttons_fit_telegrams_64_bytes_with_the_largest_ids():
+    largest = 2**63 - 1
+    packed = [
+        MergeCallback(action=action, client_id=largest, other_id=largest).pack()
+        for action in MergeAction
+    ]
+    packed.append(MergeUndoCallback(merge_id=largest).pack())
+    assert max(len(p.encode()) for p in packed) <= 64

@@ -228,3 +228,18 @@ def test_merge_buttons_fit_telegrams_64_bytes_with_the_largest_ids():
     ]
     packed.append(MergeUndoCallback(merge_id=largest).pack())
     assert max(len(p.encode()) for p in packed) <= 64
+
+
+async def test_an_english_speaking_manager_is_asked_in_english_and_told_when_nobody_matches(
+    container, fake_tg, clock, pair, open_card
+):
+    survivor, merged = pair
+    async with container.db.unit_of_work() as s:
+        mary = await factories.employee(s, clock, name="Mary", role=Role.ADMIN, locale="en")
+    chat = await open_card(mary, survivor)
+    await chat.press(MERGE)
+    assert "Send the duplicate's phone, name or e-mail" in chat.text
+    await chat.say("Nobody Like This")
+    assert "Nobody found for “Nobody Like This”" in chat.text
+    await chat.press(f"#{merged}", chat.messages[-2])  # a likely one, offered at the start
+    assert "Will move: 1 lead, 1 deal, 1 call" in chat.messages[-2]["text"]

@@ -13,6 +13,13 @@ Undo puts back exactly what the merge moved: the recorded rows still on the surv
 the merged client (a row deleted meanwhile stays deleted; a row that arrived at the survivor
 after the merge stays with it), tags the survivor did not have return, the fields the merge
 filled are emptied again unless someone changed them since, and `merged_into_id` is cleared.
+A survivor merged on since must have that later merge undone first. Neither merge nor undo
+counts as an edit of the rows it moves (`updated_at` stays), so undo leaves both clients and
+all their rows exactly as they were; `client_merges` and the audit log tell what happened.
+
+Who: managers, for clients they see (`services.clients.visibility`: their office's), and
+admins; the two clients are locked in id order, so two merges of one pair run one after the
+other and the second finds its client merged.
 """
 
 from __future__ import annotations

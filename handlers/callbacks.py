@@ -115,6 +115,7 @@ class MergeAction(enum.StrEnum):
     START = "s"  # from `client_id`'s card: find the duplicate
     PICK = "p"  # `other_id` picked: show both and ask
     CONFIRM = "c"  # merge `other_id` into `client_id`
+    CANCEL = "x"  # leave the merge: back to `client_id`'s card
 
 
 class MergeCallback(CallbackData, prefix="mg"):

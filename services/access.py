@@ -53,3 +53,13 @@ def require_assign(by: HasRole, *, office_id: int | None, to_office_id: int | No
             "only an admin or a manager of the office may give this lead to this employee",
             key="queue.no_assign_access",
         )
+
+
+def can_merge_clients(by: HasRole) -> bool:
+    """Managers (within the clients they see: their office's) and admins merge duplicates."""
+    return by.role in (Role.MANAGER, Role.ADMIN)
+
+
+def require_merge_clients(by: HasRole) -> None:
+    if not can_merge_clients(by):
+        raise AccessDenied("only managers and admins merge clients", key="merge.error.no_access")

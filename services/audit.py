@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import AuditEntry
+from models import AuditEntry, Employee
 
 
 async def log(
@@ -34,6 +35,42 @@ async def log(
             data=data,
         )
     )
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    at: datetime
+    action: str
+    actor_id: int | None
+    actor_kind: str
+    actor_name: str | None  # the employee's name, for employees
+    data: dict[str, Any]
+
+
+async def history(
+    session: AsyncSession,
+    entity_type: str,
+    entity_id: int,
+    *,
+    limit: int = 50,
+    before_id: int | None = None,
+) -> list[Entry]:
+    """An entity's audit entries, newest first; the next page starts `before_id` the last
+    entry's id (keyset: pages stay fast however long the history)."""
+    stmt = (
+        sa.select(AuditEntry, Employee.name)
+        .outerjoin(Employee, Employee.id == AuditEntry.actor_id)
+        .where(AuditEntry.entity_type == entity_type, AuditEntry.entity_id == entity_id)
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+    )
+    if before_id is not None:
+        stmt = stmt.where(AuditEntry.id < before_id)
+    return [
+        Entry(e.id, e.at, e.action, e.actor_id, e.actor_kind, name, dict(e.data))
+        for e, name in (await session.execute(stmt)).all()
+    ]
 
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:

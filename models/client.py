@@ -19,9 +19,7 @@ from models.enums import Channel, ClientKind
 def trigram_index(name: str, column: str) -> sa.Index:
     """A pg_trgm GIN index (substring LIKE), on PostgreSQL only: SQLite has no such index and
     scans, which is fine at its scale. Migration 0011 creates the extension."""
-    index = sa.Index(
-        name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"}
-    )
+    index = sa.Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"})
     return index.ddl_if(dialect="postgresql")
 
 

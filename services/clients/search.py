@@ -1,17 +1,62 @@
-"""Finding clients by what an employee types: a phone in any format, an e-mail, a name or a
-company. STUB: words against `Client.search_text` only; the find feature replaces the inside,
-keeping `search` and `Found`."""
+"""Finding clients by what an employee types: a phone in any format (or its last digits), an
+e-mail, or words of a name, a company or a contact person's name.
+
+What the text is decides how it is matched:
+- a whole phone number ("+7 912 000-11-22", "89120001122", "8 (912) 000 11 22"): exactly, on
+  the client's phone and WhatsApp identities (normalised to E.164 with the company's region);
+- five or more digits that are not a whole number ("0011122"): the end of a phone;
+- an e-mail: exactly (normalised);
+- anything else: every word must occur in `Client.search_text` (name, company and contact
+  persons' names, case-folded, ё as е); a name that starts with the first word comes first.
+
+Only clients `by` may see (`visibility.visible`), never merged ones; at most `limit`. On
+PostgreSQL the substring matches use the trigram indexes of migration 0011.
+"""
 
 from __future__ import annotations
 
+import enum
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Client
+from models import Channel, ChannelIdentity, Client, ContactPerson
 from services.access import HasRole
 from services.clients import visibility
+from services.clients.identities import normalize_email, normalize_phone
+from services.clients.matching import Identity, searchable
+from services.errors import InvalidInput
+
+MAX_TEXT = 200  # characters of a query that are looked at; the rest is ignored
+MAX_WORDS = 6
+MAX_WORD = 64
+MAX_LIMIT = 50
+MIN_DIGITS = 5  # fewer digits than this are too vague to be the end of a phone
+PHONE_CHANNELS = (Channel.PHONE, Channel.WHATSAPP)
+
+# What a typed phone is made of: digits, a leading "+", spaces, brackets, dashes, dots.
+_SEP = r"[\d\s\u00a0()\-.\u2010-\u2015/]*"
+_PHONE_LIKE = re.compile(rf"\+?{_SEP}\d{_SEP}", re.ASCII)
+# NUL and lone surrogates cannot be stored or sent (PostgreSQL, UTF-8): never part of a query.
+_UNSENDABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+class Kind(enum.StrEnum):
+    PHONE = "phone"  # a whole number, E.164
+    DIGITS = "digits"  # the end of a phone
+    EMAIL = "email"
+    WORDS = "words"
+    NOTHING = "nothing"  # nothing to look for (empty, punctuation only)
+
+
+@dataclass(frozen=True)
+class Query:
+    kind: Kind
+    value: str = ""  # E.164, digits or e-mail
+    words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -20,15 +65,146 @@ class Found:
     name: str | None
     company: str | None
     phone: str | None  # E.164, the client's first phone
+    contact: str | None = None  # the contact person whose name matched, if not the client's
 
 
-async def search(session: AsyncSession, text: str, *, by: HasRole, limit: int = 10) -> list[Found]:
+def classify(text: str, region: str = "RU") -> Query:
+    """What `text` is: a phone, the end of one, an e-mail or words (see the module doc)."""
+    text = _UNSENDABLE.sub("", text)[:MAX_TEXT].strip()
+    if _PHONE_LIKE.fullmatch(text):
+        digits = re.sub(r"\D", "", text, flags=re.ASCII)
+        try:
+            return Query(Kind.PHONE, normalize_phone(text, region))
+        except InvalidInput:
+            if len(digits) >= MIN_DIGITS:
+                return Query(Kind.DIGITS, digits[-15:])
+    if "@" in text and not any(ch.isspace() for ch in text):
+        try:
+            return Query(Kind.EMAIL, normalize_email(text))
+        except (InvalidInput, ValueError):
+            pass
+    words = tuple(dict.fromkeys(w[:MAX_WORD] for w in searchable(text).split()))[:MAX_WORDS]
+    return Query(Kind.WORDS, words=words) if words else Query(Kind.NOTHING)
+
+
+async def search(
+    session: AsyncSession, text: str, *, by: HasRole, limit: int = 10, region: str = "RU"
+) -> list[Found]:
     """The clients `by` may see that match `text`, best first."""
-    words = text.casefold().replace("ё", "е").split()
-    if not words:
+    query = classify(text, region)
+    limit = max(1, min(limit, MAX_LIMIT))
+    ci = ChannelIdentity
+    if query.kind is Kind.PHONE:
+        where = _holding(ci.channel.in_(PHONE_CHANNELS), ci.address == query.value)
+    elif query.kind is Kind.DIGITS:
+        where = _holding(ci.channel.in_(PHONE_CHANNELS), ci.address.endswith(query.value))
+    elif query.kind is Kind.EMAIL:
+        where = _holding(ci.channel == Channel.EMAIL, ci.address == query.value)
+    elif query.kind is Kind.WORDS:
+        return await _by_words(session, query.words, by=by, limit=limit)
+    else:
         return []
-    stmt = sa.select(Client.id, Client.name, Client.company).where(visibility.visible(by))
-    for word in words:
-        stmt = stmt.where(Client.search_text.contains(word, autoescape=True))
-    rows = (await session.execute(stmt.order_by(Client.id.desc()).limit(limit))).all()
-    return [Found(i, name, company, None) for i, name, company in rows]
+    return await _found(session, [where], [Client.id.desc()], by=by, limit=limit)
+
+
+async def by_identities(
+    session: AsyncSession, identities: Sequence[Identity], *, by: HasRole, limit: int = 10
+) -> list[Found]:
+    """The clients `by` may see holding any of `identities` (a shared contact's phone and
+    Telegram id, a forwarded message's sender)."""
+    if not identities:
+        return []
+    ci = ChannelIdentity
+    where = _holding(sa.tuple_(ci.channel, ci.address).in_(list(identities)))
+    return await _found(session, [where], [Client.id.desc()], by=by, limit=limit)
+
+
+async def anyone_holds(session: AsyncSession, identities: Sequence[Identity]) -> bool:
+    """Whether any client at all holds one of `identities` (seen or not by the asker): a new
+    client with them could not be created."""
+    if not identities:
+        return False
+    ci = ChannelIdentity
+    stmt = sa.select(sa.literal(1)).where(sa.tuple_(ci.channel, ci.address).in_(list(identities)))
+    return (await session.scalar(stmt.limit(1))) is not None
+
+
+def _holding(*conditions: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+    return Client.id.in_(sa.select(ChannelIdentity.client_id).where(*conditions))
+
+
+async def _by_words(
+    session: AsyncSession, words: tuple[str, ...], *, by: HasRole, limit: int
+) -> list[Found]:
+    text = Client.search_text
+    where = [text.contains(w, autoescape=True) for w in words]
+    first = words[0]
+    rank = sa.case(
+        (text.startswith(first, autoescape=True), 0),
+        (text.contains(" " + first, autoescape=True), 1),
+        else_=2,
+    )
+    found = await _found(session, where, [rank, Client.id.desc()], by=by, limit=limit)
+    return await _with_contacts(session, found, words)
+
+
+async def _found(
+    session: AsyncSession,
+    where: list[sa.ColumnElement[bool]],
+    order: list[sa.ColumnElement[object]],
+    *,
+    by: HasRole,
+    limit: int,
+) -> list[Found]:
+    stmt = (
+        sa.select(Client.id, Client.name, Client.company)
+        .where(visibility.visible(by), *where)
+        .order_by(*order)
+        .limit(limit)
+    )
+    rows = (await session.execute(stmt)).all()
+    phones = await _first_phones(session, [r.id for r in rows])
+    return [Found(r.id, r.name, r.company, phones.get(r.id)) for r in rows]
+
+
+async def _first_phones(session: AsyncSession, client_ids: list[int]) -> dict[int, str]:
+    """Each client's first phone (a WhatsApp number if they have no phone)."""
+    if not client_ids:
+        return {}
+    ci = ChannelIdentity
+    stmt = (
+        sa.select(ci.client_id, ci.address)
+        .where(ci.client_id.in_(client_ids), ci.channel.in_(PHONE_CHANNELS))
+        .order_by(sa.case((ci.channel == Channel.PHONE, 0), else_=1).desc(), ci.id.desc())
+    )
+    # Last write wins: ordered so that the first phone is written last.
+    return {client_id: address for client_id, address in (await session.execute(stmt)).all()}
+
+
+async def _with_contacts(
+    session: AsyncSession, found: list[Found], words: tuple[str, ...]
+) -> list[Found]:
+    """Name the contact person a client was found by, when the client's own name and
+    company do not contain every word (one small query for the page)."""
+    unexplained = {
+        f.client_id: f
+        for f in found
+        if not all(w in searchable(f"{f.name or ''} {f.company or ''}") for w in words)
+    }
+    if not unexplained:
+        return found
+    stmt = (
+        sa.select(ContactPerson.client_id, ContactPerson.name)
+        .where(ContactPerson.client_id.in_(list(unexplained)), ContactPerson.name.is_not(None))
+        .order_by(ContactPerson.is_primary.desc(), ContactPerson.id)
+    )
+    contacts: dict[int, str] = {}
+    for client_id, name in (await session.execute(stmt)).all():
+        if client_id not in contacts and any(w in searchable(name) for w in words):
+            contacts[client_id] = name
+    return [
+        Found(f.client_id, f.name, f.company, f.phone, contacts.get(f.client_id))
+        if f.client_id in contacts
+        else f
+        for f in found
+    ]

@@ -19,6 +19,7 @@ import enum
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +35,7 @@ MAX_TEXT = 200  # characters of a query that are looked at; the rest is ignored
 MAX_WORDS = 6
 MAX_WORD = 64
 MAX_LIMIT = 50
+TRIGRAM = 3  # a word shorter than this has no trigram of its own
 MIN_DIGITS = 5  # fewer digits than this are too vague to be the end of a phone
 PHONE_CHANNELS = (Channel.PHONE, Channel.WHATSAPP)
 
@@ -94,17 +96,50 @@ async def search(
     query = classify(text, region)
     limit = max(1, min(limit, MAX_LIMIT))
     ci = ChannelIdentity
+    if query.kind is Kind.NOTHING:
+        return []
+    await _plan_for_oltp(session)
     if query.kind is Kind.PHONE:
         where = _holding(ci.channel.in_(PHONE_CHANNELS), ci.address == query.value)
     elif query.kind is Kind.DIGITS:
-        where = _holding(ci.channel.in_(PHONE_CHANNELS), ci.address.endswith(query.value))
+        where = _holding(ci.channel.in_(PHONE_CHANNELS), _like(ci.address, "%", query.value))
     elif query.kind is Kind.EMAIL:
         where = _holding(ci.channel == Channel.EMAIL, ci.address == query.value)
-    elif query.kind is Kind.WORDS:
-        return await _by_words(session, query.words, by=by, limit=limit)
     else:
-        return []
+        return await _by_words(session, query.words, by=by, limit=limit)
     return await _found(session, [where], [Client.id.desc()], by=by, limit=limit)
+
+
+async def _plan_for_oltp(session: AsyncSession) -> None:
+    """On PostgreSQL, for this transaction: plan every search with its values in view (a
+    generic plan, which asyncpg's prepared statements get after five runs, walks all clients
+    newest first hoping for an early match), and no JIT (compiling a plan whose estimate is
+    high takes longer than running it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            sa.select(
+                sa.func.set_config("plan_cache_mode", "force_custom_plan", True),
+                sa.func.set_config("jit", "off", True),
+            )
+        )
+
+
+def _like(column: sa.ColumnElement[str], before: str, value: str, after: str = "") -> Any:
+    """`column LIKE before||value||after`, `value` escaped; the pattern is rendered into the
+    statement (a literal, quoted by SQLAlchemy) so that PostgreSQL plans with the pattern in
+    view (a trigram index for a rare word, not one generic plan for every word)."""
+    escaped = value.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    pattern = sa.literal(before + escaped + after, sa.String, literal_execute=True)
+    return column.like(pattern, escape="/")
+
+
+def _contains(session: AsyncSession, column: sa.ColumnElement[str], word: str) -> Any:
+    """`word` occurs in `column`. On PostgreSQL a word shorter than a trigram is tested with
+    strpos(), which no index answers: the trigram index would read all of itself for it,
+    while the other words (or the visibility rule) narrow the rows first."""
+    if len(word) < TRIGRAM and session.get_bind().dialect.name == "postgresql":
+        return sa.func.strpos(column, sa.literal(word, sa.String, literal_execute=True)) > 0
+    return _like(column, "%", word, "%")
 
 
 async def by_identities(
@@ -129,7 +164,7 @@ async def anyone_holds(session: AsyncSession, identities: Sequence[Identity]) ->
     return (await session.scalar(stmt.limit(1))) is not None
 
 
-def _holding(*conditions: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+def _holding(*conditions: Any) -> sa.ColumnElement[bool]:
     return Client.id.in_(sa.select(ChannelIdentity.client_id).where(*conditions))
 
 
@@ -137,21 +172,29 @@ async def _by_words(
     session: AsyncSession, words: tuple[str, ...], *, by: HasRole, limit: int
 ) -> list[Found]:
     text = Client.search_text
-    where = [text.contains(w, autoescape=True) for w in words]
+    where = [_contains(session, text, w) for w in words]
     first = words[0]
-    rank = sa.case(
-        (text.startswith(first, autoescape=True), 0),
-        (text.contains(" " + first, autoescape=True), 1),
-        else_=2,
-    )
-    found = await _found(session, where, [rank, Client.id.desc()], by=by, limit=limit)
+    if all(len(w) < TRIGRAM for w in words):
+        # Only short words ("ив"): no index can help, so the newest matches are taken as
+        # they come (a scan that stops at `limit`) instead of ranking every match.
+        order: list[Any] = [Client.id.desc()]
+    else:
+        order = [
+            sa.case(
+                (_like(text, "", first, "%"), 0),
+                (_like(text, "% ", first, "%"), 1),
+                else_=2,
+            ),
+            Client.id.desc(),
+        ]
+    found = await _found(session, where, order, by=by, limit=limit)
     return await _with_contacts(session, found, words)
 
 
 async def _found(
     session: AsyncSession,
-    where: list[sa.ColumnElement[bool]],
-    order: list[sa.ColumnElement[object]],
+    where: list[Any],
+    order: list[Any],
     *,
     by: HasRole,
     limit: int,

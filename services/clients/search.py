@@ -164,6 +164,43 @@ async def anyone_holds(session: AsyncSession, identities: Sequence[Identity]) ->
     return (await session.scalar(stmt.limit(1))) is not None
 
 
+@dataclass(frozen=True)
+class ContactMatch:
+    """What a shared contact or a forwarded message's sender is to the asker."""
+
+    found: list[Found]  # the clients `by` may see holding the contact's addresses
+    taken: bool  # nobody seen, but some client holds them: a new one could not be created
+    phone: str | None  # the contact's phone, E.164, if valid
+
+
+async def for_contact(
+    session: AsyncSession,
+    *,
+    phone: str | None,
+    telegram_id: int | None,
+    by: HasRole,
+    region: str = "RU",
+) -> ContactMatch:
+    """The client behind a Telegram contact (its phone and Telegram account) or a forwarded
+    message's sender (`telegram_id` alone)."""
+    e164 = None
+    if phone:
+        try:
+            e164 = normalize_phone(
+                _UNSENDABLE.sub("", phone)[:MAX_TEXT], region, international=True
+            )
+        except InvalidInput:
+            e164 = None
+    identities: list[Identity] = []
+    if e164 is not None:
+        identities += [(channel, e164) for channel in PHONE_CHANNELS]
+    if telegram_id is not None:
+        identities.append((Channel.TELEGRAM, str(telegram_id)))
+    found = await by_identities(session, identities, by=by)
+    taken = not found and await anyone_holds(session, identities)
+    return ContactMatch(found, taken, e164)
+
+
 def _holding(*conditions: Any) -> sa.ColumnElement[bool]:
     return Client.id.in_(sa.select(ChannelIdentity.client_id).where(*conditions))
 

@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Channel, ChannelIdentity, Client, ContactPerson
+from models import Channel, ChannelIdentity, Client, ContactPerson, Role
 from services.access import HasRole
 from services.clients import visibility
 from services.clients.identities import normalize_email, normalize_phone
@@ -35,6 +35,7 @@ MAX_TEXT = 200  # characters of a query that are looked at; the rest is ignored
 MAX_WORDS = 6
 MAX_WORD = 64
 MAX_LIMIT = 50
+RANKED = 100  # the newest matches of a word search that are ranked for the best ones
 TRIGRAM = 3  # a word shorter than this has no trigram of its own
 MIN_DIGITS = 5  # fewer digits than this are too vague to be the end of a phone
 PHONE_CHANNELS = (Channel.PHONE, Channel.WHATSAPP)
@@ -107,7 +108,7 @@ async def search(
         where = _holding(ci.channel == Channel.EMAIL, ci.address == query.value)
     else:
         return await _by_words(session, query.words, by=by, limit=limit)
-    return await _found(session, [where], [Client.id.desc()], by=by, limit=limit)
+    return await _found(session, [visibility.visible(by), where], [Client.id.desc()], limit=limit)
 
 
 async def _plan_for_oltp(session: AsyncSession) -> None:
@@ -115,7 +116,7 @@ async def _plan_for_oltp(session: AsyncSession) -> None:
     generic plan, which asyncpg's prepared statements get after five runs, walks all clients
     newest first hoping for an early match), and no JIT (compiling a plan whose estimate is
     high takes longer than running it)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if _is_postgresql(session):
         await session.execute(
             sa.select(
                 sa.func.set_config("plan_cache_mode", "force_custom_plan", True),
@@ -137,7 +138,7 @@ def _contains(session: AsyncSession, column: sa.ColumnElement[str], word: str) -
     """`word` occurs in `column`. On PostgreSQL a word shorter than a trigram is tested with
     strpos(), which no index answers: the trigram index would read all of itself for it,
     while the other words (or the visibility rule) narrow the rows first."""
-    if len(word) < TRIGRAM and session.get_bind().dialect.name == "postgresql":
+    if len(word) < TRIGRAM and _is_postgresql(session):
         return sa.func.strpos(column, sa.literal(word, sa.String, literal_execute=True)) > 0
     return _like(column, "%", word, "%")
 
@@ -151,7 +152,7 @@ async def by_identities(
         return []
     ci = ChannelIdentity
     where = _holding(sa.tuple_(ci.channel, ci.address).in_(list(identities)))
-    return await _found(session, [where], [Client.id.desc()], by=by, limit=limit)
+    return await _found(session, [visibility.visible(by), where], [Client.id.desc()], limit=limit)
 
 
 async def anyone_holds(session: AsyncSession, identities: Sequence[Identity]) -> bool:
@@ -209,23 +210,43 @@ async def _by_words(
     session: AsyncSession, words: tuple[str, ...], *, by: HasRole, limit: int
 ) -> list[Found]:
     text = Client.search_text
-    where = [_contains(session, text, w) for w in words]
-    first = words[0]
+    where = [visibility.visible(by), *(_contains(session, text, w) for w in words)]
+    if by.role not in (Role.ADMIN, Role.MANAGER) and _is_postgresql(session):
+        # An employee's own clients are a few hundred: start from them (an array the planner
+        # looks up by primary key) rather than from every client that contains the word.
+        own = visibility.own_client_ids(by).scalar_subquery()
+        where.append(Client.id == sa.any_(sa.func.array(own)))
+    newest = [Client.id.desc()]
     if all(len(w) < TRIGRAM for w in words):
-        # Only short words ("ив"): no index can help, so the newest matches are taken as
-        # they come (a scan that stops at `limit`) instead of ranking every match.
-        order: list[Any] = [Client.id.desc()]
-    else:
-        order = [
-            sa.case(
-                (_like(text, "", first, "%"), 0),
-                (_like(text, "% ", first, "%"), 1),
-                else_=2,
-            ),
-            Client.id.desc(),
-        ]
-    found = await _found(session, where, order, by=by, limit=limit)
+        # Only short words ("ив"): no index helps; the newest matches are taken as they come
+        # (a scan that stops at `limit`).
+        return await _with_contacts(
+            session, await _found(session, where, newest, limit=limit), words
+        )
+    # The best of the newest RANKED matches: a name starting with the first word, then a word
+    # starting with it, then the rest. Bounded: a word half the clients contain costs a short
+    # walk down the newest clients, not a sort of all of them.
+    stmt = (
+        sa.select(Client.id, Client.name, Client.company, Client.search_text)
+        .where(*where)
+        .order_by(*newest)
+        .limit(RANKED)
+    )
+    rows = (await session.execute(stmt)).all()
+    first = words[0]
+
+    def rank(row: sa.Row) -> int:
+        haystack = row.search_text or ""
+        return 0 if haystack.startswith(first) else 1 if f" {first}" in haystack else 2
+
+    best = sorted(rows, key=rank)[:limit]  # stable: newest first within a rank
+    phones = await _first_phones(session, [r.id for r in best])
+    found = [Found(r.id, r.name, r.company, phones.get(r.id)) for r in best]
     return await _with_contacts(session, found, words)
+
+
+def _is_postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 async def _found(
@@ -233,12 +254,12 @@ async def _found(
     where: list[Any],
     order: list[Any],
     *,
-    by: HasRole,
     limit: int,
 ) -> list[Found]:
+    """The clients matching `where` (which includes the visibility rule), in `order`."""
     stmt = (
         sa.select(Client.id, Client.name, Client.company)
-        .where(visibility.visible(by), *where)
+        .where(*where)
         .order_by(*order)
         .limit(limit)
     )

@@ -6,7 +6,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models import Channel, ChannelIdentity, Client, ContactPerson, Employee, Role
+from models import (
+    Channel,
+    ChannelIdentity,
+    Client,
+    ContactPerson,
+    Employee,
+    Lead,
+    LeadStatus,
+    Role,
+)
 from services.actors import Actor
 from services.clients import matching
 from services.clients.search import Kind, by_identities, classify, search
@@ -144,6 +153,27 @@ async def test_an_employee_finds_only_their_own_clients(db, book):
     assert await names(db, "семен", actors["anna"]) == ["Иван Петров"]  # the contact, not Semyon
     assert await names(db, "+79140005566", actors["anna"]) == []
     assert await names(db, "+79140005566", actors["boris"]) == ["Семён Кузнецов"]
+
+
+async def test_an_employee_finds_a_client_whose_lead_is_theirs(db, clock, book):
+    actors, _ = book
+    async with db.unit_of_work() as s:
+        unowned = await client(s, clock, name="Захар Лидов", phones=("+79170001234",))
+        now = clock.now()
+        s.add(
+            Lead(
+                client_id=unowned.id,
+                status=LeadStatus.NEW,
+                source="form:site",
+                assignee_id=actors["boris"].id,
+                extra={},
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    assert await names(db, "лидов", actors["boris"]) == ["Захар Лидов"]
+    assert await names(db, "ли", actors["boris"]) == ["Захар Лидов"]  # a short word too
+    assert await names(db, "лидов", actors["anna"]) == []
 
 
 async def test_a_manager_finds_the_offices_clients_but_not_another_offices(db, book):

@@ -7,7 +7,8 @@ What the text is decides how it is matched:
 - five or more digits that are not a whole number ("0011122"): the end of a phone;
 - an e-mail: exactly (normalised);
 - anything else: every word must occur in `Client.search_text` (name, company and contact
-  persons' names, case-folded, ё as е); a name that starts with the first word comes first.
+  persons' names, case-folded, ё as е); of the newest 100 matches, a name that starts with
+  the first word comes first, then one with a word starting with it.
 
 Only clients `by` may see (`visibility.visible`), never merged ones; at most `limit`. On
 PostgreSQL the substring matches use the trigram indexes of migration 0011.

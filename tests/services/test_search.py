@@ -267,6 +267,15 @@ async def test_any_text_is_answered_without_error(db, book, text):
         assert len(await names(db, text, actors[who])) <= 10
 
 
+@pytest.mark.parametrize("text", ["o'brien", "100%_", "back\\slash", "/"])
+async def test_quotes_backslashes_and_wildcards_are_plain_characters(db, clock, book, text):
+    actors, _ = book
+    async with db.unit_of_work() as s:
+        await client(s, clock, name="O'Brien 100%_ back\\slash /x")
+        await client(s, clock, name="OXBrien 1000 backslash x")  # what a wildcard would match
+    assert await names(db, text, actors["admin"]) == ["O'Brien 100%_ back\\slash /x"]
+
+
 async def test_a_huge_text_is_cut_not_refused(db, book):
     actors, _ = book
     assert await names(db, "иван " + "я" * 100_000, actors["anna"]) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -26,3 +27,14 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 async def upgrade_async(database_url: str, revision: str = "head") -> None:
     await asyncio.to_thread(upgrade, database_url, revision)
+
+
+def for_dialect(dialect: str) -> Any:
+    """Autogenerate's `include_object` for `dialect`: skips what the models create on another
+    database only (`Index(...).ddl_if(dialect="postgresql")`, e.g. the trigram indexes)."""
+
+    def include_object(obj: Any, name: Any, type_: str, reflected: bool, compare_to: Any) -> bool:
+        ddl_if = getattr(obj, "_ddl_if", None)
+        return ddl_if is None or ddl_if.dialect is None or ddl_if.dialect == dialect
+
+    return include_object

@@ -9,6 +9,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import models
+from migrations import for_dialect
 from models.base import UTCDateTime
 from models.db import make_engine
 
@@ -29,6 +30,7 @@ def _configure(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         render_item=render_item,
+        include_object=for_dialect(connection.dialect.name),
         compare_type=True,
     )
     with context.begin_transaction():

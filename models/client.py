@@ -16,8 +16,17 @@ from models.base import Base, BigId, IdMixin, TimestampMixin
 from models.enums import Channel, ClientKind
 
 
+def trigram_index(name: str, column: str) -> sa.Index:
+    """A pg_trgm GIN index (substring LIKE), on PostgreSQL only: SQLite has no such index and
+    scans, which is fine at its scale. Migration 0011 creates the extension."""
+    index = sa.Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"})
+    return index.ddl_if(dialect="postgresql")
+
+
 class Client(IdMixin, TimestampMixin, Base):
     __tablename__ = "clients"
+    # /find matches words anywhere in search_text (LIKE '%word%'): trigrams on PostgreSQL.
+    __table_args__ = (trigram_index("ix_clients_search_text_trgm", "search_text"),)
 
     kind: Mapped[ClientKind] = mapped_column(default=ClientKind.PERSON)
     name: Mapped[str | None] = mapped_column(sa.String(300))
@@ -80,7 +89,11 @@ class ContactPerson(IdMixin, TimestampMixin, Base):
 
 class ChannelIdentity(IdMixin, TimestampMixin, Base):
     __tablename__ = "channel_identities"
-    __table_args__ = (sa.UniqueConstraint("channel", "address"),)
+    __table_args__ = (
+        sa.UniqueConstraint("channel", "address"),
+        # /find by the last digits of a phone (LIKE '%0011122').
+        trigram_index("ix_channel_identities_address_trgm", "address"),
+    )
 
     client_id: Mapped[int] = mapped_column(
         BigId, sa.ForeignKey("clients.id", ondelete="CASCADE"), index=True

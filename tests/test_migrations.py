@@ -6,11 +6,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import models
+from migrations import for_dialect
 
 
 async def test_migrated_schema_matches_the_models(db):
     def diff(connection):
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_object": for_dialect(connection.dialect.name)}
+        context = MigrationContext.configure(connection, opts=opts)
         return compare_metadata(context, models.Base.metadata)
 
     async with db.engine.connect() as conn:

@@ -16,11 +16,15 @@ class IsEmployee(Filter):
 
 
 def make_router() -> Router:
-    from handlers.staff import leads, merge, queue, tasks
+    from handlers.staff import find, leads, merge, queue, tasks
 
     router = Router(name="staff")
     router.callback_query.filter(IsEmployee())
     router.include_routers(
-        leads.make_router(), tasks.make_router(), queue.make_router(), merge.make_router()
+        leads.make_router(),
+        tasks.make_router(),
+        queue.make_router(),
+        merge.make_router(),
+        find.make_router(),  # last: plain text is its catch-all
     )
     return router

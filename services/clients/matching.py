@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +15,25 @@ from models.db import insert_ignoring_conflicts
 Identity = tuple[Channel, str]
 # When several clients match, the strongest identity decides whose history this is.
 _PRECEDENCE = {Channel.PHONE: 0, Channel.WHATSAPP: 1, Channel.TELEGRAM: 2, Channel.EMAIL: 3}
+
+
+SEARCH_TEXT_LIMIT = 1000  # Client.search_text's column width
+
+
+def searchable(text: str) -> str:
+    """How /find compares words: case-folded, ё as е, single spaces (SQLite's lower() knows no
+    Cyrillic, so the folding is done here, once, for both the stored text and the query)."""
+    return " ".join(text.casefold().replace("ё", "е").split())
+
+
+def search_text_of(
+    name: str | None, company: str | None = None, contact_names: Iterable[str | None] = ()
+) -> str | None:
+    """`Client.search_text` for a client with these names: every service that creates a client
+    or changes its name, company or contact persons stores this."""
+    parts = [searchable(p) for p in (name, company, *contact_names) if p]
+    text = " ".join(p for p in parts if p)[:SEARCH_TEXT_LIMIT]
+    return text or None
 
 
 @dataclass(frozen=True)
@@ -145,6 +165,7 @@ async def create_many(
         dict(
             kind=ClientKind.PERSON,
             name=p.name,
+            search_text=search_text_of(p.name),
             owner_id=p.owner_id,
             merged_into_id=None,
             office_id=None,
@@ -220,13 +241,28 @@ async def update_seen_many(session: AsyncSession, seen: list[Seen], *, now: date
         if s.owner_id is not None and s.client.owner is None and values["owner"] is None:
             values["owner"] = s.owner_id
     rows = [v for v in updates.values() if v["name"] is not None or v["owner"] is not None]
+    for row in rows:
+        row["st"] = search_text_of(str(row["name"])) if row["name"] else None
     if rows:
         c = Client.__table__
+        st = sa.bindparam("st", type_=sa.String)
         stmt = (
             sa.update(c)
             .where(c.c.id == sa.bindparam("cid"))
             .values(
                 name=sa.func.coalesce(c.c.name, sa.bindparam("name")),
+                # A name filled in now goes before the company and contacts already there.
+                search_text=sa.case(
+                    (
+                        sa.and_(c.c.name.is_(None), st.is_not(None)),
+                        sa.func.substr(
+                            st + sa.func.coalesce(sa.literal(" ") + c.c.search_text, ""),
+                            1,
+                            SEARCH_TEXT_LIMIT,
+                        ),
+                    ),
+                    else_=c.c.search_text,
+                ),
                 owner_id=sa.func.coalesce(c.c.owner_id, sa.bindparam("owner")),
                 updated_at=now,
             )

@@ -1,17 +1,66 @@
-"""Finding clients by what an employee types: a phone in any format, an e-mail, a name or a
-company. STUB: words against `Client.search_text` only; the find feature replaces the inside,
-keeping `search` and `Found`."""
+"""Finding clients by what an employee types: a phone in any format (or its last digits), an
+e-mail, or words of a name, a company or a contact person's name.
+
+What the text is decides how it is matched:
+- a whole phone number ("+7 912 000-11-22", "89120001122", "8 (912) 000 11 22"): exactly, on
+  the client's phone and WhatsApp identities (normalised to E.164 with the company's region);
+- five or more digits that are not a whole number ("0011122"): the end of a phone;
+- an e-mail: exactly (normalised);
+- anything else: every word must occur in `Client.search_text` (name, company and contact
+  persons' names, case-folded, ё as е); of the newest 100 matches, a name that starts with
+  the first word comes first, then one with a word starting with it.
+
+Only clients `by` may see (`visibility.visible`), never merged ones; at most `limit`. On
+PostgreSQL the substring matches use the trigram indexes of migration 0011.
+"""
 
 from __future__ import annotations
 
+import enum
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Client
+from models import Channel, ChannelIdentity, Client, ContactPerson, Role
 from services.access import HasRole
 from services.clients import visibility
+from services.clients.identities import normalize_email, normalize_phone
+from services.clients.matching import Identity, searchable
+from services.errors import InvalidInput
+
+MAX_TEXT = 200  # characters of a query that are looked at; the rest is ignored
+MAX_WORDS = 6
+MAX_WORD = 64
+MAX_LIMIT = 50
+RANKED = 100  # the newest matches of a word search that are ranked for the best ones
+TRIGRAM = 3  # a word shorter than this has no trigram of its own
+MIN_DIGITS = 5  # fewer digits than this are too vague to be the end of a phone
+PHONE_CHANNELS = (Channel.PHONE, Channel.WHATSAPP)
+
+# What a typed phone is made of: digits, a leading "+", spaces, brackets, dashes, dots.
+_SEP = r"[\d\s\u00a0()\-.\u2010-\u2015/]*"
+_PHONE_LIKE = re.compile(rf"\+?{_SEP}\d{_SEP}", re.ASCII)
+# NUL and lone surrogates cannot be stored or sent (PostgreSQL, UTF-8): never part of a query.
+_UNSENDABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+class Kind(enum.StrEnum):
+    PHONE = "phone"  # a whole number, E.164
+    DIGITS = "digits"  # the end of a phone
+    EMAIL = "email"
+    WORDS = "words"
+    NOTHING = "nothing"  # nothing to look for (empty, punctuation only)
+
+
+@dataclass(frozen=True)
+class Query:
+    kind: Kind
+    value: str = ""  # E.164, digits or e-mail
+    words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -20,15 +69,244 @@ class Found:
     name: str | None
     company: str | None
     phone: str | None  # E.164, the client's first phone
+    contact: str | None = None  # the contact person whose name matched, if not the client's
 
 
-async def search(session: AsyncSession, text: str, *, by: HasRole, limit: int = 10) -> list[Found]:
+def classify(text: str, region: str = "RU") -> Query:
+    """What `text` is: a phone, the end of one, an e-mail or words (see the module doc)."""
+    text = _UNSENDABLE.sub("", text)[:MAX_TEXT].strip()
+    if _PHONE_LIKE.fullmatch(text):
+        digits = re.sub(r"\D", "", text, flags=re.ASCII)
+        try:
+            return Query(Kind.PHONE, normalize_phone(text, region))
+        except InvalidInput:
+            if len(digits) >= MIN_DIGITS:
+                return Query(Kind.DIGITS, digits[-15:])
+    if "@" in text and not any(ch.isspace() for ch in text):
+        try:
+            return Query(Kind.EMAIL, normalize_email(text))
+        except (InvalidInput, ValueError):
+            pass
+    words = tuple(dict.fromkeys(w[:MAX_WORD] for w in searchable(text).split()))[:MAX_WORDS]
+    return Query(Kind.WORDS, words=words) if words else Query(Kind.NOTHING)
+
+
+async def search(
+    session: AsyncSession, text: str, *, by: HasRole, limit: int = 10, region: str = "RU"
+) -> list[Found]:
     """The clients `by` may see that match `text`, best first."""
-    words = text.casefold().replace("ё", "е").split()
-    if not words:
+    query = classify(text, region)
+    limit = max(1, min(limit, MAX_LIMIT))
+    ci = ChannelIdentity
+    if query.kind is Kind.NOTHING:
         return []
-    stmt = sa.select(Client.id, Client.name, Client.company).where(visibility.visible(by))
-    for word in words:
-        stmt = stmt.where(Client.search_text.contains(word, autoescape=True))
-    rows = (await session.execute(stmt.order_by(Client.id.desc()).limit(limit))).all()
-    return [Found(i, name, company, None) for i, name, company in rows]
+    await _plan_for_oltp(session)
+    if query.kind is Kind.PHONE:
+        where = _holding(ci.channel.in_(PHONE_CHANNELS), ci.address == query.value)
+    elif query.kind is Kind.DIGITS:
+        where = _holding(ci.channel.in_(PHONE_CHANNELS), _like(ci.address, "%", query.value))
+    elif query.kind is Kind.EMAIL:
+        where = _holding(ci.channel == Channel.EMAIL, ci.address == query.value)
+    else:
+        return await _by_words(session, query.words, by=by, limit=limit)
+    return await _found(session, [visibility.visible(by), where], [Client.id.desc()], limit=limit)
+
+
+async def _plan_for_oltp(session: AsyncSession) -> None:
+    """On PostgreSQL, for this transaction: plan every search with its values in view (a
+    generic plan, which asyncpg's prepared statements get after five runs, walks all clients
+    newest first hoping for an early match), and no JIT (compiling a plan whose estimate is
+    high takes longer than running it)."""
+    if _is_postgresql(session):
+        await session.execute(
+            sa.select(
+                sa.func.set_config("plan_cache_mode", "force_custom_plan", True),
+                sa.func.set_config("jit", "off", True),
+            )
+        )
+
+
+def _like(column: sa.ColumnElement[str], before: str, value: str, after: str = "") -> Any:
+    """`column LIKE before||value||after`, `value` escaped; the pattern is rendered into the
+    statement (a literal, quoted by SQLAlchemy) so that PostgreSQL plans with the pattern in
+    view (a trigram index for a rare word, not one generic plan for every word)."""
+    escaped = value.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    pattern = sa.literal(before + escaped + after, sa.String, literal_execute=True)
+    return column.like(pattern, escape="/")
+
+
+def _contains(session: AsyncSession, column: sa.ColumnElement[str], word: str) -> Any:
+    """`word` occurs in `column`. On PostgreSQL a word shorter than a trigram is tested with
+    strpos(), which no index answers: the trigram index would read all of itself for it,
+    while the other words (or the visibility rule) narrow the rows first."""
+    if len(word) < TRIGRAM and _is_postgresql(session):
+        return sa.func.strpos(column, sa.literal(word, sa.String, literal_execute=True)) > 0
+    return _like(column, "%", word, "%")
+
+
+async def by_identities(
+    session: AsyncSession, identities: Sequence[Identity], *, by: HasRole, limit: int = 10
+) -> list[Found]:
+    """The clients `by` may see holding any of `identities` (a shared contact's phone and
+    Telegram id, a forwarded message's sender)."""
+    if not identities:
+        return []
+    ci = ChannelIdentity
+    where = _holding(sa.tuple_(ci.channel, ci.address).in_(list(identities)))
+    return await _found(session, [visibility.visible(by), where], [Client.id.desc()], limit=limit)
+
+
+async def anyone_holds(session: AsyncSession, identities: Sequence[Identity]) -> bool:
+    """Whether any client at all holds one of `identities` (seen or not by the asker): a new
+    client with them could not be created."""
+    if not identities:
+        return False
+    ci = ChannelIdentity
+    stmt = sa.select(sa.literal(1)).where(sa.tuple_(ci.channel, ci.address).in_(list(identities)))
+    return (await session.scalar(stmt.limit(1))) is not None
+
+
+@dataclass(frozen=True)
+class ContactMatch:
+    """What a shared contact or a forwarded message's sender is to the asker."""
+
+    found: list[Found]  # the clients `by` may see holding the contact's addresses
+    taken: bool  # nobody seen, but some client holds them: a new one could not be created
+    phone: str | None  # the contact's phone, E.164, if valid
+
+
+async def for_contact(
+    session: AsyncSession,
+    *,
+    phone: str | None,
+    telegram_id: int | None,
+    by: HasRole,
+    region: str = "RU",
+) -> ContactMatch:
+    """The client behind a Telegram contact (its phone and Telegram account) or a forwarded
+    message's sender (`telegram_id` alone)."""
+    e164 = None
+    if phone:
+        try:
+            e164 = normalize_phone(
+                _UNSENDABLE.sub("", phone)[:MAX_TEXT], region, international=True
+            )
+        except InvalidInput:
+            e164 = None
+    identities: list[Identity] = []
+    if e164 is not None:
+        identities += [(channel, e164) for channel in PHONE_CHANNELS]
+    if telegram_id is not None:
+        identities.append((Channel.TELEGRAM, str(telegram_id)))
+    found = await by_identities(session, identities, by=by)
+    taken = not found and await anyone_holds(session, identities)
+    return ContactMatch(found, taken, e164)
+
+
+def _holding(*conditions: Any) -> sa.ColumnElement[bool]:
+    return Client.id.in_(sa.select(ChannelIdentity.client_id).where(*conditions))
+
+
+async def _by_words(
+    session: AsyncSession, words: tuple[str, ...], *, by: HasRole, limit: int
+) -> list[Found]:
+    text = Client.search_text
+    where = [visibility.visible(by), *(_contains(session, text, w) for w in words)]
+    if by.role not in (Role.ADMIN, Role.MANAGER) and _is_postgresql(session):
+        # An employee's own clients are a few hundred: start from them (an array the planner
+        # looks up by primary key) rather than from every client that contains the word.
+        own = visibility.own_client_ids(by).scalar_subquery()
+        where.append(Client.id == sa.any_(sa.func.array(own)))
+    newest = [Client.id.desc()]
+    if all(len(w) < TRIGRAM for w in words):
+        # Only short words ("ив"): no index helps; the newest matches are taken as they come
+        # (a scan that stops at `limit`).
+        return await _with_contacts(
+            session, await _found(session, where, newest, limit=limit), words
+        )
+    # The best of the newest RANKED matches: a name starting with the first word, then a word
+    # starting with it, then the rest. Bounded: a word half the clients contain costs a short
+    # walk down the newest clients, not a sort of all of them.
+    stmt = (
+        sa.select(Client.id, Client.name, Client.company, Client.search_text)
+        .where(*where)
+        .order_by(*newest)
+        .limit(RANKED)
+    )
+    rows = (await session.execute(stmt)).all()
+    first = words[0]
+
+    def rank(row: sa.Row) -> int:
+        haystack = row.search_text or ""
+        return 0 if haystack.startswith(first) else 1 if f" {first}" in haystack else 2
+
+    best = sorted(rows, key=rank)[:limit]  # stable: newest first within a rank
+    phones = await _first_phones(session, [r.id for r in best])
+    found = [Found(r.id, r.name, r.company, phones.get(r.id)) for r in best]
+    return await _with_contacts(session, found, words)
+
+
+def _is_postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+async def _found(
+    session: AsyncSession,
+    where: list[Any],
+    order: list[Any],
+    *,
+    limit: int,
+) -> list[Found]:
+    """The clients matching `where` (which includes the visibility rule), in `order`."""
+    stmt = (
+        sa.select(Client.id, Client.name, Client.company)
+        .where(*where)
+        .order_by(*order)
+        .limit(limit)
+    )
+    rows = (await session.execute(stmt)).all()
+    phones = await _first_phones(session, [r.id for r in rows])
+    return [Found(r.id, r.name, r.company, phones.get(r.id)) for r in rows]
+
+
+async def _first_phones(session: AsyncSession, client_ids: list[int]) -> dict[int, str]:
+    """Each client's first phone (a WhatsApp number if they have no phone)."""
+    if not client_ids:
+        return {}
+    ci = ChannelIdentity
+    stmt = (
+        sa.select(ci.client_id, ci.address)
+        .where(ci.client_id.in_(client_ids), ci.channel.in_(PHONE_CHANNELS))
+        .order_by(sa.case((ci.channel == Channel.PHONE, 0), else_=1).desc(), ci.id.desc())
+    )
+    # Last write wins: ordered so that the first phone is written last.
+    return {client_id: address for client_id, address in (await session.execute(stmt)).all()}
+
+
+async def _with_contacts(
+    session: AsyncSession, found: list[Found], words: tuple[str, ...]
+) -> list[Found]:
+    """Name the contact person a client was found by, when the client's own name and
+    company do not contain every word (one small query for the page)."""
+    unexplained = {
+        f.client_id: f
+        for f in found
+        if not all(w in searchable(f"{f.name or ''} {f.company or ''}") for w in words)
+    }
+    if not unexplained:
+        return found
+    stmt = (
+        sa.select(ContactPerson.client_id, ContactPerson.name)
+        .where(ContactPerson.client_id.in_(list(unexplained)), ContactPerson.name.is_not(None))
+        .order_by(ContactPerson.is_primary.desc(), ContactPerson.id)
+    )
+    contacts: dict[int, str] = {}
+    for client_id, name in (await session.execute(stmt)).all():
+        if client_id not in contacts and any(w in searchable(name) for w in words):
+            contacts[client_id] = name
+    return [
+        Found(f.client_id, f.name, f.company, f.phone, contacts.get(f.client_id))
+        if f.client_id in contacts
+        else f
+        for f in found
+    ]

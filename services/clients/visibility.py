@@ -36,6 +36,17 @@ def visible(by: HasRole) -> ColumnElement[bool]:
     return sa.and_(alive, own)
 
 
+def own_client_ids(by: HasRole) -> sa.CompoundSelect:
+    """The ids of `by`'s own clients (owned, or whose lead or deal is theirs): the part of
+    `visible` an employee is limited to, as a set a search can start from (a few hundred
+    rows) instead of testing every client against it. Keep the two in step."""
+    return sa.union(
+        sa.select(Client.id).where(Client.owner_id == by.id),
+        sa.select(Lead.client_id).where(Lead.assignee_id == by.id),
+        sa.select(Deal.client_id).where(Deal.owner_id == by.id),
+    )
+
+
 async def can_see(session: AsyncSession, client_id: int, by: HasRole) -> bool:
     stmt = sa.select(sa.literal(1)).where(Client.id == client_id, visible(by))
     return (await session.scalar(stmt)) is not None

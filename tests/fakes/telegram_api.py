@@ -37,6 +37,8 @@ JSON_KEYS = frozenset(
         "link_preview_options",
         "reply_parameters",
         "media",
+        "results",  # answerInlineQuery
+        "button",
     }
 )
 INT_KEYS = frozenset(
@@ -59,6 +61,7 @@ BOOL_KEYS = frozenset(
         "protect_content",
         "drop_pending_updates",
         "show_alert",
+        "is_personal",
         "disable_web_page_preview",
         "allow_sending_without_reply",
     }

@@ -53,3 +53,32 @@ def require_assign(by: HasRole, *, office_id: int | None, to_office_id: int | No
             "only an admin or a manager of the office may give this lead to this employee",
             key="queue.no_assign_access",
         )
+
+
+def can_act_on_deal(by: HasRole, *, owner_id: int | None, office_id: int | None) -> bool:
+    """The deal's owner, a manager of the deal's office (a manager without an office, or any
+    manager for an office-less deal), or an admin."""
+    if by.role is Role.ADMIN or by.id == owner_id:
+        return True
+    return by.role is Role.MANAGER and (by.office_id is None or by.office_id in (office_id, None))
+
+
+def require_deal(by: HasRole, *, owner_id: int | None, office_id: int | None) -> None:
+    if not can_act_on_deal(by, owner_id=owner_id, office_id=office_id):
+        raise AccessDenied(
+            "only the owner or a manager of the office may do this", key="deal.no_access"
+        )
+
+
+def can_see_employee_deals(
+    by: HasRole, *, employee_office_id: int | None, employee_id: int
+) -> bool:
+    """Oneself; a manager the employees of their office (all, without an office); an admin all."""
+    if by.role is Role.ADMIN or by.id == employee_id:
+        return True
+    return by.role is Role.MANAGER and by.office_id in (None, employee_office_id)
+
+
+def can_see_office_deals(by: HasRole) -> bool:
+    """Managers see their office's deals (all, without an office); admins all deals."""
+    return by.role in (Role.MANAGER, Role.ADMIN)

@@ -310,7 +310,7 @@ async def _for_change(session: AsyncSession, deal_id: int, by: Actor) -> Deal:
 
 def _require_open(deal: Deal) -> None:
     if deal.status is not DealStatus.OPEN:
-        raise Conflict("the deal is closed", key="deal.closed")
+        raise Conflict("the deal is closed", key="deal.closed_already")
 
 
 async def _change(

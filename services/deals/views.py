@@ -65,6 +65,14 @@ class StageTotal:
 
 
 @dataclass(frozen=True)
+class Summary:
+    """Totals by stage of one employee's deals (`employee` their name) or the office's."""
+
+    employee: str | None
+    stages: list[StageTotal]
+
+
+@dataclass(frozen=True)
 class EmployeeTotal:
     employee_id: int
     name: str
@@ -133,10 +141,10 @@ async def history(
     return await _moves(session, deal_id, limit)
 
 
-async def by_stage(session: AsyncSession, *, by: Actor, employee_id: int = 0) -> list[StageTotal]:
+async def by_stage(session: AsyncSession, *, by: Actor, employee_id: int = 0) -> Summary:
     """Counts and sums per stage of the default pipeline: `employee_id`'s deals, or (0) the
     deals of `by`'s office (managers; all for an admin)."""
-    scope = await _scope(session, by, employee_id)
+    scope, name = await _scope(session, by, employee_id)
     pipeline_id = await pipeline.default_pipeline_id(session)
     stmt = (
         sa.select(
@@ -152,15 +160,19 @@ async def by_stage(session: AsyncSession, *, by: Actor, employee_id: int = 0) ->
         .group_by(PipelineStage.id, PipelineStage.name, PipelineStage.kind, PipelineStage.position)
         .order_by(PipelineStage.position)
     )
-    return [
-        StageTotal(Stage(id_, name, kind, position), count, Decimal(total))
-        for id_, name, kind, position, count, total in await session.execute(stmt)
-    ]
+    rows = await session.execute(stmt)
+    return Summary(
+        name,
+        [
+            StageTotal(Stage(id_, stage, kind, position), count, Decimal(total))
+            for id_, stage, kind, position, count, total in rows
+        ],
+    )
 
 
 async def by_employee(session: AsyncSession, *, by: Actor) -> list[EmployeeTotal]:
     """The open deals of `by`'s office per owner (managers; all for an admin)."""
-    scope = await _scope(session, by, 0)
+    scope, _ = await _scope(session, by, 0)
     total = sa.func.coalesce(sa.func.sum(Deal.amount), 0)
     stmt = (
         sa.select(Employee.id, Employee.name, sa.func.count(Deal.id), total)
@@ -180,7 +192,7 @@ async def stage_deals(
     session: AsyncSession, stage_id: int, *, by: Actor, employee_id: int = 0, page: int = 0
 ) -> DealPage:
     """One page of the deals at a stage, in the same scope as `by_stage`."""
-    scope = await _scope(session, by, employee_id)
+    scope, _ = await _scope(session, by, employee_id)
     found = await session.get(PipelineStage, stage_id)
     if found is None:
         raise NotFound("no such stage", key="deal.bad_stage")
@@ -199,24 +211,32 @@ async def stage_deals(
 # --- inside
 
 
-async def _scope(session: AsyncSession, by: Actor, employee_id: int) -> ColumnElement[bool]:
-    """Which deals a list shows: one employee's (themselves, or for their managers), or the
-    office's (managers; everything for an admin or a manager without an office)."""
+async def _scope(
+    session: AsyncSession, by: Actor, employee_id: int
+) -> tuple[ColumnElement[bool], str | None]:
+    """Which deals a list shows: one employee's (themselves, or for their managers; with
+    their name), or the office's (managers; everything for an admin or a manager without an
+    office)."""
     if employee_id:
-        if employee_id != by.id:
-            office_id = await session.scalar(
-                sa.select(Employee.office_id).where(Employee.id == employee_id)
+        if employee_id == by.id:
+            return Deal.owner_id == employee_id, by.name
+        found = (
+            await session.execute(
+                sa.select(Employee.office_id, Employee.name).where(Employee.id == employee_id)
             )
-            if not access.can_see_employee_deals(
-                by, employee_office_id=office_id, employee_id=employee_id
-            ):
-                raise AccessDenied("not your colleague's deals", key="deal.no_access")
-        return Deal.owner_id == employee_id
+        ).one_or_none()
+        if found is None:
+            raise NotFound("no such employee", key="deal.no_access")
+        if not access.can_see_employee_deals(
+            by, employee_office_id=found.office_id, employee_id=employee_id
+        ):
+            raise AccessDenied("not your colleague's deals", key="deal.no_access")
+        return Deal.owner_id == employee_id, found.name
     if not access.can_see_office_deals(by):
         raise AccessDenied("only managers see the office's deals", key="deal.no_access")
     if by.role is Role.ADMIN or by.office_id is None:
-        return sa.true()
-    return Deal.office_id == by.office_id
+        return sa.true(), None
+    return Deal.office_id == by.office_id, None
 
 
 async def _moves(session: AsyncSession, deal_id: int, limit: int) -> list[StageMove]:

@@ -55,7 +55,8 @@ def make_router() -> Router:
     router.message.filter(IsEmployee())
     router.message.register(cancel, Command("cancel"), StateFilter(DealDialog))
     router.message.register(show_my_deals, Command("deals"))
-    router.message.register(typed, StateFilter(DealDialog), F.text)
+    # A command typed mid-dialog is a command (another feature's, or /deals), not an amount.
+    router.message.register(typed, StateFilter(DealDialog), F.text, ~F.text.startswith("/"))
     router.callback_query.register(new_deal, NewDealCallback.filter())
     router.callback_query.register(deal_button, DealCallback.filter())
     router.callback_query.register(list_button, ListCallback.filter(F.view.in_(_LISTS)))
@@ -188,8 +189,15 @@ async def cancel(message: Message, state: FSMContext, ui: Ui) -> None:
 
 
 async def show_my_deals(
-    message: Message, session: AsyncSession, company: Company, actor: Actor, ui: Ui
+    message: Message,
+    session: AsyncSession,
+    company: Company,
+    actor: Actor,
+    ui: Ui,
+    state: FSMContext,
 ) -> None:
+    if await state.get_state() in DealDialog.__all_states_names__:
+        await state.clear()
     await ui.send(await _list(session, ListCallback(view=ListView.MY_DEALS), actor, company, ui.t))
 
 

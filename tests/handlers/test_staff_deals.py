@@ -25,7 +25,7 @@ from models import (
     Role,
     StageKind,
 )
-from services import deals, leads
+from services import deals, employees, leads
 from services.actors import Actor
 from tests import factories
 from tests.chat import Chat, labels
@@ -457,3 +457,26 @@ async def test_closing_stages_missing_is_a_clear_refusal(container, fake_tg, peo
     anna = Chat(container, fake_tg, people["anna"])
     await opened(anna, deal_id)
     assert await anna.press("Выиграна") == "В воронке нет нужного этапа"
+
+
+async def test_a_deactivated_owner_loses_their_deal_buttons(container, fake_tg, people):
+    deal_id = await a_deal(container, people["anna"], await a_client(container, people["anna"]))
+    anna = Chat(container, fake_tg, people["anna"])
+    await opened(anna, deal_id)
+    async with container.db.unit_of_work() as s:
+        await employees.set_active(s, people["anna"].id, False, company=container.company)
+    assert await anna.press("Выиграна") == "Вы не сотрудник в системе"
+    assert (await the_deal(container, deal_id)).status is DealStatus.OPEN
+
+
+async def test_a_command_mid_dialog_is_a_command_and_deals_leaves_the_dialog(
+    container, fake_tg, people
+):
+    deal_id = await a_deal(container, people["anna"], await a_client(container, people["anna"]))
+    anna = Chat(container, fake_tg, people["anna"])
+    await opened(anna, deal_id)
+    await anna.press("Сумма")
+    await anna.say("/deals")
+    assert "Мои сделки" in seen(anna)
+    await anna.say("150000")  # the dialog is over: not an amount any more
+    assert (await the_deal(container, deal_id)).amount is None

@@ -79,7 +79,7 @@ async def new_deal(
     else:
         deal = await deals.create_for_client(session, client_id, by=actor, company=company)
     card = await deals.card(session, deal.id, by=actor)
-    screen = deal_screens.card(card, ui.t, company.timezone)
+    screen = deal_screens.card(card, ui.t, deal_screens.zone(card, company.timezone))
     # A lead card is kept up to date through the outbox: the deal gets a message of its own.
     await (ui.send(screen) if lead_id else ui.edit(screen))
     await query.answer()
@@ -99,6 +99,7 @@ async def deal_button(
     action, deal_id, arg, t = callback_data.action, callback_data.deal_id, callback_data.arg, ui.t
     done = await _act(session, action, deal_id, arg, actor=actor, company=company)
     card = await deals.card(session, deal_id, by=actor)
+    tz = deal_screens.zone(card, company.timezone)
     if action in _PROMPTS:
         dialog, key = _PROMPTS[action]
         await state.set_state(dialog)
@@ -114,9 +115,9 @@ async def deal_button(
         await ui.edit(deal_screens.lost_reasons(card, t))
     elif action is DealAction.HISTORY:
         moves = await deals.history(session, deal_id, by=actor)
-        await ui.edit(deal_screens.history(card, moves, t, company.timezone))
+        await ui.edit(deal_screens.history(card, moves, t, tz))
     else:
-        await ui.edit(deal_screens.card(card, t, company.timezone))
+        await ui.edit(deal_screens.card(card, t, tz))
     await query.answer(t(done, stage=card.stage.name) if done else None)
 
 
@@ -180,7 +181,7 @@ async def typed(
     if step:
         await ui.say(step)
     card = await deals.card(session, deal_id, by=actor)
-    await ui.send(deal_screens.card(card, ui.t, company.timezone))
+    await ui.send(deal_screens.card(card, ui.t, deal_screens.zone(card, company.timezone)))
 
 
 async def cancel(message: Message, state: FSMContext, ui: Ui) -> None:

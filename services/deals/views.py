@@ -12,7 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from models import Client, Deal, DealStageChange, DealStatus, Employee, PipelineStage, Role
+from models import (
+    Client,
+    Deal,
+    DealStageChange,
+    DealStatus,
+    Employee,
+    Office,
+    PipelineStage,
+    Role,
+)
 from services import access
 from services.actors import Actor
 from services.deals import pipeline
@@ -49,6 +58,7 @@ class DealCard:
     lost_reason: str | None
     recent: list[StageMove]
     stages: list[Stage]  # the deal's pipeline, in order
+    viewer_zone: str | None  # the viewer's office's time zone, if it has its own
 
     @property
     def gross_profit(self) -> Decimal | None:
@@ -97,8 +107,9 @@ class DealPage:
 
 async def card(session: AsyncSession, deal_id: int, *, by: Actor) -> DealCard:
     """The card of a deal `by` may work on."""
+    zone = sa.select(Office.timezone).where(Office.id == by.office_id).scalar_subquery()
     stmt = (
-        sa.select(Deal, Client.name, Client.company, Employee.name)
+        sa.select(Deal, Client.name, Client.company, Employee.name, zone)
         .join(Client, Client.id == Deal.client_id)
         .outerjoin(Employee, Employee.id == Deal.owner_id)
         .where(Deal.id == deal_id)
@@ -106,7 +117,7 @@ async def card(session: AsyncSession, deal_id: int, *, by: Actor) -> DealCard:
     row = (await session.execute(stmt)).one_or_none()
     if row is None:
         raise NotFound("no such deal", key="deal.not_found")
-    deal, client_name, client_company, owner = row
+    deal, client_name, client_company, owner, viewer_zone = row
     access.require_deal(by, owner_id=deal.owner_id, office_id=deal.office_id)
     stages = await pipeline.stages(session, deal.pipeline_id)
     [stage] = [s for s in stages if s.id == deal.stage_id]
@@ -127,6 +138,7 @@ async def card(session: AsyncSession, deal_id: int, *, by: Actor) -> DealCard:
         lost_reason=deal.lost_reason,
         recent=await _moves(session, deal.id, RECENT_MOVES),
         stages=stages,
+        viewer_zone=viewer_zone,
     )
 
 

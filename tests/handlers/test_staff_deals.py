@@ -20,6 +20,7 @@ from models import (
     DealStageChange,
     DealStatus,
     Note,
+    Office,
     Pipeline,
     PipelineStage,
     Role,
@@ -480,3 +481,18 @@ async def test_a_command_mid_dialog_is_a_command_and_deals_leaves_the_dialog(
     assert "Мои сделки" in seen(anna)
     await anna.say("150000")  # the dialog is over: not an amount any more
     assert (await the_deal(container, deal_id)).amount is None
+
+
+async def test_times_are_in_the_viewer_s_office_zone(container, fake_tg, people):
+    deal_id = await a_deal(container, people["anna"], await a_client(container, people["anna"]))
+    anna = Chat(container, fake_tg, people["anna"])
+    await opened(anna, deal_id)
+    assert re.search(r"Создана: 3 дек\.( 2025)?, 12:00", seen(anna))  # Moscow, the company's
+    async with container.db.unit_of_work() as s:
+        await s.execute(
+            sa.update(Office)
+            .where(Office.id == people["anna"].office_id)
+            .values(timezone="Asia/Yekaterinburg")
+        )
+    await opened(anna, deal_id)
+    assert re.search(r"Создана: 3 дек\.( 2025)?, 14:00", seen(anna))

@@ -66,7 +66,7 @@ def stage_picker(deal: DealCard, t: Translator) -> Screen:
 def lost_reasons(deal: DealCard, t: Translator) -> Screen:
     """One button per reason (its number in `deals.LOST_REASONS`, from 1)."""
     rows: Rows = [
-        [button(t(f"deal.reason.{code}"), _deal(DealAction.LOST, deal.id, number))]
+        [button(_reason_label(code, t), _deal(DealAction.LOST, deal.id, number))]
         for number, code in enumerate(deals.LOST_REASONS, start=1)
     ]
     rows.append([button(t("deal.button.back"), _deal(DealAction.OPEN, deal.id))])
@@ -203,6 +203,10 @@ def reason_text(stored: str, t: Translator) -> str:
 
 
 # --- inside
+
+
+def _reason_label(code: str, t: Translator) -> str:
+    return t("deal.button.other") if code == deals.OTHER else t(f"deal.reason.{code}")
 
 
 def _heading(deal: DealCard, t: Translator) -> Text:

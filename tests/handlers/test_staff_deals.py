@@ -206,12 +206,12 @@ async def test_a_deal_is_lost_for_a_reason_picked_or_typed_and_can_be_reopened(
 
     await opened(anna, second)
     await anna.press("Проиграна")
-    await anna.press("Другое")
+    await anna.press("Другое…")
     await anna.say("/cancel")
     assert (await the_deal(container, second)).status is DealStatus.OPEN
     await opened(anna, second)
     await anna.press("Проиграна")
-    await anna.press("Другое")
+    await anna.press("Другое…")
     await anna.say("Купили у соседей <b>дешевле</b>")
     assert "Купили у соседей &lt;b&gt;дешевле&lt;/b&gt;" in anna.text  # escaped, not markup
     assert "Причина проигрыша: Купили у соседей <b>дешевле</b>" in seen(anna)
@@ -496,3 +496,35 @@ async def test_times_are_in_the_viewer_s_office_zone(container, fake_tg, people)
         )
     await opened(anna, deal_id)
     assert re.search(r"Создана: 3 дек\.( 2025)?, 14:00", seen(anna))
+
+
+async def test_an_english_speaking_employee_types_and_reads_english_money(
+    container, fake_tg, people
+):
+    async with container.db.unit_of_work() as s:
+        found = await factories.employee(s, container.company.clock, name="Kate", locale="en")
+    kate = Chat(container, fake_tg, found)
+    deal_id = await a_deal(container, found, await a_client(container, found, "Ivan"))
+    await opened(kate, deal_id)
+    await kate.press("Amount")
+    await kate.say("1,500.50")
+    await kate.press("Cost")
+    await kate.say("500 ₽")
+    assert f"Gross profit: 1,000.5{NBSP}₽" in seen(kate)
+    await kate.say("/deals")
+    assert "First contact" not in seen(kate)  # stage names are data: as the table says
+    assert f"Первичный контакт: 1 deal · 1,500.5{NBSP}₽" in seen(kate)
+
+
+async def test_a_long_stage_list_pages(container, fake_tg, people):
+    client_id = await a_client(container, people["anna"])
+    for _ in range(12):
+        await a_deal(container, people["anna"], client_id)
+    anna = Chat(container, fake_tg, people["anna"])
+    await anna.say("/deals")
+    await anna.press("Первичный контакт (12)")
+    assert len([x for x in labels(anna.last) if "Иван Петров" in x]) == 10
+    await anna.press("›")
+    assert len([x for x in labels(anna.last) if "Иван Петров" in x]) == 2
+    await anna.press("‹")
+    assert len([x for x in labels(anna.last) if "Иван Петров" in x]) == 10

@@ -83,6 +83,7 @@ async def open_for_lead(
         currency=currency,
         now=now,
     )
+    await _created(session, deal, actor_id=owner_id, now=now)
     return deal.id
 
 
@@ -249,16 +250,7 @@ async def _create(
         currency=company.currency,
         now=now,
     )
-    await audit.log(
-        session,
-        action="deal.created",
-        entity_type="deal",
-        entity_id=deal.id,
-        at=now,
-        actor_id=by.id,
-        actor_kind="employee",
-        changes=audit.diff({}, _snapshot(deal)),
-    )
+    await _created(session, deal, actor_id=by.id, now=now)
     return deal
 
 
@@ -298,6 +290,19 @@ async def _insert(
     )
     await session.flush()
     return deal
+
+
+async def _created(session: AsyncSession, deal: Deal, *, actor_id: int, now: datetime) -> None:
+    await audit.log(
+        session,
+        action="deal.created",
+        entity_type="deal",
+        entity_id=deal.id,
+        at=now,
+        actor_id=actor_id,
+        actor_kind="employee",
+        changes=audit.diff({}, _snapshot(deal)),
+    )
 
 
 async def _for_change(session: AsyncSession, deal_id: int, by: Actor) -> Deal:

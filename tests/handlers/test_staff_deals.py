@@ -293,6 +293,13 @@ async def test_take_opens_a_deal_with_its_first_stage_change(container, fake_tg,
     [deal] = await all_deals(container)
     working = await stage_id(container, "Первичный контакт")
     assert await moves(container, deal.id) == [(None, working, people["anna"].id)]
+    async with container.db.unit_of_work() as s:
+        created = await s.scalar(
+            sa.select(AuditEntry.actor_id).where(
+                AuditEntry.action == "deal.created", AuditEntry.entity_id == deal.id
+            )
+        )
+    assert created == people["anna"].id
     anna = Chat(container, fake_tg, people["anna"])
     await opened(anna, deal.id)
     assert "создана на этапе «Первичный контакт» · Анна" in seen(anna)

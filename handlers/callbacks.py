@@ -80,6 +80,7 @@ class DealAction(enum.StrEnum):
     COST = "cost"
     NOTE = "n"
     HISTORY = "h"
+    REOPEN = "re"  # a won or lost deal back to work
 
 
 class DealCallback(CallbackData, prefix="dl"):

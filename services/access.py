@@ -63,3 +63,34 @@ def can_merge_clients(by: HasRole) -> bool:
 def require_merge_clients(by: HasRole) -> None:
     if not can_merge_clients(by):
         raise AccessDenied("only managers and admins merge clients", key="merge.error.no_access")
+
+
+def can_act_on_deal(by: HasRole, *, owner_id: int | None, office_id: int | None) -> bool:
+    """The deal's owner, a manager of the deal's office (a manager without an office, or any
+    manager for an office-less deal), or an admin."""
+    if by.role is Role.ADMIN or by.id == owner_id:
+        return True
+    if by.role is not Role.MANAGER:
+        return False
+    return by.office_id is None or office_id is None or by.office_id == office_id
+
+
+def require_deal(by: HasRole, *, owner_id: int | None, office_id: int | None) -> None:
+    if not can_act_on_deal(by, owner_id=owner_id, office_id=office_id):
+        raise AccessDenied(
+            "only the owner or a manager of the office may do this", key="deal.no_access"
+        )
+
+
+def can_see_employee_deals(
+    by: HasRole, *, employee_office_id: int | None, employee_id: int
+) -> bool:
+    """Oneself; a manager the employees of their office (all, without an office); an admin all."""
+    if by.role is Role.ADMIN or by.id == employee_id:
+        return True
+    return by.role is Role.MANAGER and by.office_id in (None, employee_office_id)
+
+
+def can_see_office_deals(by: HasRole) -> bool:
+    """Managers see their office's deals (all, without an office); admins all deals."""
+    return by.role in (Role.MANAGER, Role.ADMIN)

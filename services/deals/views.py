@@ -1,0 +1,265 @@
+"""What the screens show about deals: one deal's card and history, and totals by stage or by
+employee (aggregated in SQL, never by looping over deals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
+
+from models import (
+    Client,
+    Deal,
+    DealStageChange,
+    DealStatus,
+    Employee,
+    Office,
+    PipelineStage,
+    Role,
+)
+from services import access
+from services.actors import Actor
+from services.deals import pipeline
+from services.deals.pipeline import Stage
+from services.errors import AccessDenied, NotFound
+
+PAGE_SIZE = 10
+RECENT_MOVES = 3
+
+
+@dataclass(frozen=True)
+class StageMove:
+    at: datetime
+    from_stage: str | None  # None: the deal was created
+    to_stage: str
+    by: str | None
+
+
+@dataclass(frozen=True)
+class DealCard:
+    id: int
+    title: str
+    client_id: int
+    client_name: str | None
+    stage: Stage
+    status: DealStatus
+    amount: Decimal | None
+    cost: Decimal | None
+    currency: str
+    owner: str | None
+    created_at: datetime
+    stage_changed_at: datetime | None
+    closed_at: datetime | None
+    lost_reason: str | None
+    recent: list[StageMove]
+    stages: list[Stage]  # the deal's pipeline, in order
+    viewer_zone: str | None  # the viewer's office's time zone, if it has its own
+
+    @property
+    def gross_profit(self) -> Decimal | None:
+        if self.amount is None:
+            return None
+        return self.amount - (self.cost or Decimal(0))
+
+
+@dataclass(frozen=True)
+class StageTotal:
+    stage: Stage
+    count: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Totals by stage of one employee's deals (`employee` their name) or the office's."""
+
+    employee: str | None
+    stages: list[StageTotal]
+
+
+@dataclass(frozen=True)
+class EmployeeTotal:
+    employee_id: int
+    name: str
+    count: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class DealLine:
+    id: int
+    title: str
+    amount: Decimal | None
+
+
+@dataclass(frozen=True)
+class DealPage:
+    stage: Stage
+    deals: list[DealLine]
+    page: int
+    has_more: bool
+
+
+async def card(session: AsyncSession, deal_id: int, *, by: Actor) -> DealCard:
+    """The card of a deal `by` may work on."""
+    zone = sa.select(Office.timezone).where(Office.id == by.office_id).scalar_subquery()
+    stmt = (
+        sa.select(Deal, Client.name, Client.company, Employee.name, zone)
+        .join(Client, Client.id == Deal.client_id)
+        .outerjoin(Employee, Employee.id == Deal.owner_id)
+        .where(Deal.id == deal_id)
+    )
+    row = (await session.execute(stmt)).one_or_none()
+    if row is None:
+        raise NotFound("no such deal", key="deal.not_found")
+    deal, client_name, client_company, owner, viewer_zone = row
+    access.require_deal(by, owner_id=deal.owner_id, office_id=deal.office_id)
+    stages = await pipeline.stages(session, deal.pipeline_id)
+    [stage] = [s for s in stages if s.id == deal.stage_id]
+    return DealCard(
+        id=deal.id,
+        title=deal.title,
+        client_id=deal.client_id,
+        client_name=client_name or client_company,
+        stage=stage,
+        status=deal.status,
+        amount=deal.amount,
+        cost=deal.cost,
+        currency=deal.currency,
+        owner=owner,
+        created_at=deal.created_at,
+        stage_changed_at=deal.stage_changed_at,
+        closed_at=deal.closed_at,
+        lost_reason=deal.lost_reason,
+        recent=await _moves(session, deal.id, RECENT_MOVES),
+        stages=stages,
+        viewer_zone=viewer_zone,
+    )
+
+
+async def history(
+    session: AsyncSession, deal_id: int, *, by: Actor, limit: int = 30
+) -> list[StageMove]:
+    """The deal's stage moves, newest first, with who and when."""
+    deal = await session.get(Deal, deal_id)
+    if deal is None:
+        raise NotFound("no such deal", key="deal.not_found")
+    access.require_deal(by, owner_id=deal.owner_id, office_id=deal.office_id)
+    return await _moves(session, deal_id, limit)
+
+
+async def by_stage(session: AsyncSession, *, by: Actor, employee_id: int = 0) -> Summary:
+    """Counts and sums per stage of the default pipeline: `employee_id`'s deals, or (0) the
+    deals of `by`'s office (managers; all for an admin)."""
+    scope, name = await _scope(session, by, employee_id)
+    pipeline_id = await pipeline.default_pipeline_id(session)
+    stmt = (
+        sa.select(
+            PipelineStage.id,
+            PipelineStage.name,
+            PipelineStage.kind,
+            PipelineStage.position,
+            sa.func.count(Deal.id),
+            sa.func.coalesce(sa.func.sum(Deal.amount), 0),
+        )
+        .outerjoin(Deal, sa.and_(Deal.stage_id == PipelineStage.id, scope))
+        .where(PipelineStage.pipeline_id == pipeline_id)
+        .group_by(PipelineStage.id, PipelineStage.name, PipelineStage.kind, PipelineStage.position)
+        .order_by(PipelineStage.position)
+    )
+    rows = await session.execute(stmt)
+    return Summary(
+        name,
+        [
+            StageTotal(Stage(id_, stage, kind, position), count, Decimal(total))
+            for id_, stage, kind, position, count, total in rows
+        ],
+    )
+
+
+async def by_employee(session: AsyncSession, *, by: Actor) -> list[EmployeeTotal]:
+    """The open deals of `by`'s office per owner (managers; all for an admin)."""
+    scope, _ = await _scope(session, by, 0)
+    total = sa.func.coalesce(sa.func.sum(Deal.amount), 0)
+    stmt = (
+        sa.select(Employee.id, Employee.name, sa.func.count(Deal.id), total)
+        .join(Deal, Deal.owner_id == Employee.id)
+        .where(scope, Deal.status == DealStatus.OPEN)
+        .group_by(Employee.id, Employee.name)
+        .order_by(total.desc(), Employee.name)
+        .limit(50)
+    )
+    return [
+        EmployeeTotal(id_, name, count, Decimal(amount))
+        for id_, name, count, amount in await session.execute(stmt)
+    ]
+
+
+async def stage_deals(
+    session: AsyncSession, stage_id: int, *, by: Actor, employee_id: int = 0, page: int = 0
+) -> DealPage:
+    """One page of the deals at a stage, in the same scope as `by_stage`."""
+    scope, _ = await _scope(session, by, employee_id)
+    found = await session.get(PipelineStage, stage_id)
+    if found is None:
+        raise NotFound("no such stage", key="deal.bad_stage")
+    stmt = (
+        sa.select(Deal.id, Deal.title, Deal.amount)
+        .where(Deal.stage_id == stage_id, scope)
+        .order_by(Deal.stage_changed_at.desc(), Deal.id.desc())
+        .offset(page * PAGE_SIZE)
+        .limit(PAGE_SIZE + 1)
+    )
+    lines = [DealLine(*row) for row in await session.execute(stmt)]
+    stage = Stage(found.id, found.name, found.kind, found.position)
+    return DealPage(stage, lines[:PAGE_SIZE], page, len(lines) > PAGE_SIZE)
+
+
+# --- inside
+
+
+async def _scope(
+    session: AsyncSession, by: Actor, employee_id: int
+) -> tuple[ColumnElement[bool], str | None]:
+    """Which deals a list shows: one employee's (themselves, or for their managers; with
+    their name), or the office's (managers; everything for an admin or a manager without an
+    office)."""
+    if employee_id:
+        if employee_id == by.id:
+            return Deal.owner_id == employee_id, by.name
+        found = (
+            await session.execute(
+                sa.select(Employee.office_id, Employee.name).where(Employee.id == employee_id)
+            )
+        ).one_or_none()
+        if found is None:
+            raise NotFound("no such employee", key="deal.no_access")
+        if not access.can_see_employee_deals(
+            by, employee_office_id=found.office_id, employee_id=employee_id
+        ):
+            raise AccessDenied("not your colleague's deals", key="deal.no_access")
+        return Deal.owner_id == employee_id, found.name
+    if not access.can_see_office_deals(by):
+        raise AccessDenied("only managers see the office's deals", key="deal.no_access")
+    if by.role is Role.ADMIN or by.office_id is None:
+        return sa.true(), None
+    return Deal.office_id == by.office_id, None
+
+
+async def _moves(session: AsyncSession, deal_id: int, limit: int) -> list[StageMove]:
+    before, after = aliased(PipelineStage), aliased(PipelineStage)
+    stmt = (
+        sa.select(DealStageChange.at, before.name, after.name, Employee.name)
+        .join(after, after.id == DealStageChange.to_stage_id)
+        .outerjoin(before, before.id == DealStageChange.from_stage_id)
+        .outerjoin(Employee, Employee.id == DealStageChange.by_id)
+        .where(DealStageChange.deal_id == deal_id)
+        .order_by(DealStageChange.at.desc(), DealStageChange.id.desc())
+        .limit(limit)
+    )
+    return [StageMove(*row) for row in await session.execute(stmt)]

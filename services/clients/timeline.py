@@ -17,6 +17,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +37,7 @@ from models import (
     Task,
     TaskStatus,
 )
+from models.base import UTCDateTime
 from services.errors import NotFound
 
 LIMIT = 5  # contacts on a lead, call or task card
@@ -155,25 +157,42 @@ async def entries(
 ) -> list[Entry]:
     """The client's entries of `kinds`, newest first, in one round trip: each table's newest
     `offset + limit` rows (an index on client and time), merged by one UNION ALL."""
-    take = offset + limit
-    parts = [
-        part.order_by(at.desc(), row.desc()).limit(take).subquery()
-        for kind, (part, at, row) in _parts(client_id, leaving_out, before).items()
-        if kind in kinds
+    params = {
+        "client_id": client_id,
+        "take": offset + limit,
+        "skip": offset,
+        "size": limit,
+        "out_leads": sorted(leaving_out.leads),
+        "out_calls": sorted(leaving_out.calls),
+        "out_deals": sorted(leaving_out.deals),
+        "out_tasks": sorted(leaving_out.tasks),
+    }
+    if before is not None:
+        params |= {"before_id": before.id, "before_at": before.created_at}
+    rows = await session.execute(_statement(kinds, before is not None), params)
+    return [
+        Entry(r.at, Kind(r.kind), r.ref_id, r.text, r.state, r.who, r.extra) for r in rows.all()
     ]
-    if not parts:
-        return []
-    union = sa.union_all(*(sa.select(*p.c) for p in parts)).subquery()
-    stmt = (
+
+
+@cache  # built once per shape: building this statement costs more than running it
+def _statement(kinds: frozenset[Kind], before: bool) -> sa.Select[tuple[object, ...]]:
+    take = sa.bindparam("take", type_=sa.Integer)
+    parts = [
+        sa.select(*sub.c)
+        for sub in (
+            part.order_by(at.desc(), row.desc()).limit(take).subquery()
+            for kind, (part, at, row) in _parts(before).items()
+            if kind in kinds
+        )
+    ]
+    union = sa.union_all(*parts).subquery()
+    return (
         sa.select(union)
         .order_by(union.c.at.desc(), union.c.kind.desc(), union.c.row_id.desc())
-        .offset(offset)
-        .limit(limit)
+        .offset(sa.bindparam("skip", type_=sa.Integer))
+        .limit(sa.bindparam("size", type_=sa.Integer))
     )
-    return [
-        Entry(r.at, Kind(r.kind), r.ref_id, r.text, r.state, r.who, r.extra)
-        for r in (await session.execute(stmt)).all()
-    ]
 
 
 def _columns(
@@ -193,7 +212,7 @@ def _columns(
 
     return [
         at.label("at"),
-        sa.literal(int(kind), sa.Integer).label("kind"),
+        sa.literal_column(str(int(kind)), sa.Integer).label("kind"),
         row_id.label("row_id"),
         ref_id.label("ref_id"),
         text_of(text).label("text"),
@@ -206,8 +225,14 @@ def _columns(
 Part = tuple[sa.Select[tuple[object, ...]], sa.ColumnElement[datetime], sa.ColumnElement[int]]
 
 
-def _parts(client_id: int, leaving_out: Event, before: Lead | None) -> dict[Kind, Part]:
-    """Per kind: its select for one client, its time column and its row id."""
+def _out(column: sa.ColumnElement[int], name: str) -> sa.ColumnElement[bool]:
+    """`column` not among the card's own event's rows (a list bound at execution)."""
+    return column.not_in(sa.bindparam(name, expanding=True, type_=sa.Integer))
+
+
+def _parts(before: bool) -> dict[Kind, Part]:
+    """Per kind: its select for one client (`:client_id`), its time column and its row id."""
+    client_id = sa.bindparam("client_id", type_=sa.Integer)
     person = aliased(Employee)
     stage = aliased(PipelineStage)
     leads = (
@@ -217,7 +242,7 @@ def _parts(client_id: int, leaving_out: Event, before: Lead | None) -> dict[Kind
             )
         )
         .outerjoin(person, person.id == Lead.assignee_id)
-        .where(Lead.client_id == client_id)
+        .where(Lead.client_id == client_id, _out(Lead.id, "out_leads"))
     )
     calls = (
         sa.select(
@@ -232,15 +257,15 @@ def _parts(client_id: int, leaving_out: Event, before: Lead | None) -> dict[Kind
             )
         )
         .outerjoin(person, person.id == Call.employee_id)
-        .where(Call.client_id == client_id, Call.started_at.is_not(None))
+        .where(
+            Call.client_id == client_id,
+            Call.started_at.is_not(None),
+            _out(Call.id, "out_calls"),
+        )
     )
-    if leaving_out.leads:
-        leads = leads.where(Lead.id.not_in(sorted(leaving_out.leads)))
-    if leaving_out.calls:
-        calls = calls.where(Call.id.not_in(sorted(leaving_out.calls)))
-    if before is not None:
-        leads = leads.where(Lead.id < before.id)
-        calls = calls.where(Call.started_at <= before.created_at)
+    if before:
+        leads = leads.where(Lead.id < sa.bindparam("before_id", type_=sa.Integer))
+        calls = calls.where(Call.started_at <= sa.bindparam("before_at", type_=UTCDateTime()))
     tasks = (
         sa.select(
             *_columns(
@@ -255,7 +280,7 @@ def _parts(client_id: int, leaving_out: Event, before: Lead | None) -> dict[Kind
             )
         )
         .outerjoin(person, person.id == Task.assignee_id)
-        .where(Task.client_id == client_id)
+        .where(Task.client_id == client_id, _out(Task.id, "out_tasks"))
     )
     deals = (
         sa.select(
@@ -272,7 +297,7 @@ def _parts(client_id: int, leaving_out: Event, before: Lead | None) -> dict[Kind
         )
         .join(stage, stage.id == Deal.stage_id)
         .outerjoin(person, person.id == Deal.owner_id)
-        .where(Deal.client_id == client_id)
+        .where(Deal.client_id == client_id, _out(Deal.id, "out_deals"))
     )
     moves = (
         sa.select(
@@ -291,7 +316,11 @@ def _parts(client_id: int, leaving_out: Event, before: Lead | None) -> dict[Kind
         .join(stage, stage.id == DealStageChange.to_stage_id)
         .outerjoin(person, person.id == DealStageChange.by_id)
         # A deal's first stage is its opening, shown by the deal's own entry.
-        .where(Deal.client_id == client_id, DealStageChange.from_stage_id.is_not(None))
+        .where(
+            Deal.client_id == client_id,
+            DealStageChange.from_stage_id.is_not(None),
+            _out(Deal.id, "out_deals"),
+        )
     )
     notes = (
         sa.select(
@@ -316,11 +345,6 @@ def _parts(client_id: int, leaving_out: Event, before: Lead | None) -> dict[Kind
         .outerjoin(person, person.id == Message.author_employee_id)
         .where(Conversation.client_id == client_id)
     )
-    if leaving_out.deals:
-        deals = deals.where(Deal.id.not_in(sorted(leaving_out.deals)))
-        moves = moves.where(Deal.id.not_in(sorted(leaving_out.deals)))
-    if leaving_out.tasks:
-        tasks = tasks.where(Task.id.not_in(sorted(leaving_out.tasks)))
     return {
         Kind.LEAD: (leads, Lead.created_at, Lead.id),
         Kind.CALL: (calls, Call.started_at, Call.id),

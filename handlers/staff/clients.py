@@ -68,9 +68,10 @@ def make_router() -> Router:
     router.callback_query.register(client_button, ClientCallback.filter())
     router.callback_query.register(create_button, CreateClientCallback.filter())
     router.callback_query.register(edit_button, ClientEditCallback.filter())
-    router.message.register(note_text, NoteDialog.text, F.text)
-    router.message.register(create_step, StateFilter(CreateDialog), F.text)
-    router.message.register(edit_value, StateFilter(EditDialog), F.text)
+    typed = F.text & ~F.text.startswith("/")  # another command is not a field's value
+    router.message.register(note_text, NoteDialog.text, typed)
+    router.message.register(create_step, StateFilter(CreateDialog), typed)
+    router.message.register(edit_value, StateFilter(EditDialog), typed)
     return router
 
 

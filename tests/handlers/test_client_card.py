@@ -9,10 +9,11 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from handlers.callbacks import ClientAction, ClientCallback
-from models import AuditEntry, Client, Note, Role
+from handlers.callbacks import ClientAction, ClientCallback, CreateClientCallback
+from models import AuditEntry, Client, Employee, Note, Office, Role
 from tests import client_history, factories
 from tests.chat import Chat, labels
+from tests.conftest import MSK
 
 
 @pytest.fixture
@@ -252,3 +253,48 @@ async def test_leads_and_deals_lists_open_the_lead_and_name_the_deal(container, 
     assert "1 сделка" in deals["text"]
     assert "• Кухня — Успешно реализовано, 150\xa0000\xa0₽" in deals["text"]
     assert labels(deals)[0].startswith("Кухня — Успешно реализовано, 150")  # opens the deal
+
+
+async def test_create_from_a_shared_contacts_phone_skips_the_phone_question(
+    container, fake_tg, team
+):
+    anna = Chat(container, fake_tg, team["anna"])
+    await anna.say("/start")
+    await anna.press_data(CreateClientCallback(phone="79125556677").pack())
+    await anna.say("Ольга")
+    assert "E-mail клиента" in anna.text  # the phone is known already
+    for answer in ("-", "-", "-"):
+        await anna.say(answer)
+    assert "Ольга" in anna.text and "📞 +7 912 555-66-77" in anna.text
+    await anna.press_data(CreateClientCallback(phone="79120001122").pack())  # Ivan's
+    assert "уже есть у клиента «Иван Петров»" in anna.text
+    assert labels(anna.last) == [f"Открыть клиента #{team['ivan']}"]
+
+
+async def test_a_deactivated_employee_gets_no_card(container, fake_tg, team):
+    anna = Chat(container, fake_tg, team["anna"])
+    await anna.say("/start")
+    async with container.db.unit_of_work() as s:
+        (await s.get(Employee, team["anna"].id)).is_active = False
+    alert = await anna.press_data(open_data(team["ivan"]))
+    assert alert == "Вы не сотрудник в системе"
+    assert "Иван" not in anna.text
+
+
+async def test_times_are_in_the_viewers_office_zone_and_english_texts_use_english_plurals(
+    container, fake_tg, team, clock
+):
+    async with container.db.unit_of_work() as s:
+        office_id = (await s.get(Employee, team["gleb"].id)).office_id
+        (await s.get(Office, office_id)).timezone = "Asia/Yekaterinburg"  # Moscow + 2 h
+        (await s.get(Employee, team["gleb"].id)).locale = "en"
+    gleb = await open_card(container, fake_tg, team["gleb"], team["ivan"])
+    won_at = team["history"].start + timedelta(hours=7)  # 30 Nov, 10:00 Moscow + 7 h
+    assert won_at.astimezone(MSK).strftime("%H:%M") == "17:00"
+    assert "<b>History</b>" in gleb.text
+    assert "• 30 Nov 2025, 19:00 · 🏆 “Кухня” won, Глеб" in gleb.text
+    await gleb.press("Deals")
+    assert (
+        "Client #" in gleb.last_with_buttons["text"]
+        and ": 1 deal<" in gleb.last_with_buttons["text"]
+    )

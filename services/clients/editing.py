@@ -101,7 +101,8 @@ async def check_free(
     if owner_id == client_id:
         raise Conflict("already on this card", key="client.already_there", address=address)
     seen = await visibility.can_see(session, owner_id, by)
-    raise IdentityTaken(address, client_id=owner_id, name=name if seen else None, visible=seen)
+    shown = identities.format_phone(address) if channel is Channel.PHONE else address
+    raise IdentityTaken(shown, client_id=owner_id, name=name if seen else None, visible=seen)
 
 
 async def check_address(

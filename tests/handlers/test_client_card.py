@@ -168,7 +168,7 @@ async def test_create_a_client_in_chat_with_bad_input_and_a_duplicate_refused_cl
     await anna.say("12345")
     assert "«12345» — не номер телефона" in anna.text
     await anna.say("8 912 000 11 22")  # Ivan's
-    assert "+79120001122 уже есть у клиента «Иван Петров»" in anna.text
+    assert "+7 912 000-11-22 уже есть у клиента «Иван Петров»" in anna.text
     await anna.press(f"Открыть клиента #{team['ivan']}")
     assert "Иван Петров" in anna.text  # the existing card, opened in place
     await anna.say("+7 912 555-66-77")
@@ -298,3 +298,11 @@ async def test_times_are_in_the_viewers_office_zone_and_english_texts_use_englis
         "Client #" in gleb.last_with_buttons["text"]
         and ": 1 deal<" in gleb.last_with_buttons["text"]
     )
+
+
+async def test_a_merged_clients_button_opens_the_survivor(container, fake_tg, team, clock):
+    async with container.db.unit_of_work() as s:
+        twin = await client_history.client(s, clock.now(), name="Ваня", owner=None, phone=None)
+        (await s.get(Client, twin)).merged_into_id = team["ivan"]
+    anna = await open_card(container, fake_tg, team["anna"], twin)
+    assert "Иван Петров" in anna.text and f"#{team['ivan']}" in anna.text

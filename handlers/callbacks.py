@@ -133,3 +133,20 @@ class CreateClientCallback(CallbackData, prefix="cc"):
     """Start creating a client, with the phone already known (a shared contact's)."""
 
     phone: Annotated[str, Field(pattern=r"^\d{0,15}$")] = ""
+
+
+class ClientField(enum.StrEnum):
+    NAME = "n"
+    COMPANY = "c"
+    PHONE = "p"  # add a phone
+    EMAIL = "e"  # add an e-mail
+    CONTACT = "cp"  # add a contact person
+    REMOVE = "rm"  # remove the phone or e-mail `identity_id`
+
+
+class ClientEditCallback(CallbackData, prefix="ce"):
+    """A field picked in a client's Edit menu."""
+
+    field: ClientField
+    client_id: Int64
+    identity_id: Int64 = 0

@@ -34,7 +34,10 @@ class Conversation(IdMixin, TimestampMixin, Base):
 
 class Message(IdMixin, TimestampMixin, Base):
     __tablename__ = "messages"
-    __table_args__ = (sa.UniqueConstraint("channel", "provider_message_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("channel", "provider_message_id"),
+        sa.Index("ix_messages_conversation_created", "conversation_id", "created_at"),
+    )
 
     conversation_id: Mapped[int] = mapped_column(
         BigId, sa.ForeignKey("conversations.id", ondelete="CASCADE"), index=True

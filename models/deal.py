@@ -53,6 +53,7 @@ class Deal(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         sa.Index("ix_deals_owner_status", "owner_id", "status"),
         sa.Index("ix_deals_office_status", "office_id", "status"),
+        sa.Index("ix_deals_client_created", "client_id", "created_at"),  # the timeline
     )
 
     client_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("clients.id"), index=True)

@@ -20,6 +20,7 @@ class Lead(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         sa.Index("ix_leads_assignee_status", "assignee_id", "status"),
         sa.Index("ix_leads_created_at", "created_at"),
+        sa.Index("ix_leads_client_created", "client_id", "created_at"),  # the timeline
     )
 
     client_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("clients.id"), index=True)

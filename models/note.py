@@ -10,6 +10,7 @@ from models.base import Base, BigId, IdMixin, TimestampMixin
 
 class Note(IdMixin, TimestampMixin, Base):
     __tablename__ = "notes"
+    __table_args__ = (sa.Index("ix_notes_client_created", "client_id", "created_at"),)
 
     author_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("employees.id"))
     client_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("clients.id"), index=True)

@@ -18,6 +18,7 @@ class Task(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         sa.Index("ix_tasks_assignee_status_due", "assignee_id", "status", "due_at"),
         sa.Index("ix_tasks_status_remind", "status", "remind_at"),
+        sa.Index("ix_tasks_client_created", "client_id", "created_at"),  # the timeline
     )
 
     kind: Mapped[TaskKind] = mapped_column(default=TaskKind.GENERAL)

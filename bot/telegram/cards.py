@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+from decimal import Decimal
 from html import escape
+from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -11,10 +14,14 @@ from config.i18n import Translator
 from handlers.callbacks import LeadAction, LeadCallback
 from models import LeadStatus
 from services.clients.identities import format_phone
-from services.clients.timeline import Timeline
+from services.clients.timeline import Entry, Kind, Timeline
 from services.leads.cards import LeadCard, LeadLine
 
 Rendered = tuple[str, InlineKeyboardMarkup | None]
+
+# Cards the outbox renders know no viewer; the company's usual zone (services.context).
+DEFAULT_TZ = ZoneInfo("Europe/Moscow")
+TIMELINE_TEXT = 300  # a note or message on a timeline line
 
 
 def lead_card(
@@ -55,23 +62,17 @@ def _history(card: LeadCard, t: Translator) -> list[str]:
     return ["", *history_lines(card.history, t, heading="card.returning")]
 
 
-def history_lines(history: Timeline, t: Translator, *, heading: str) -> list[str]:
-    """A client's timeline as every card shows it (lead, call and task cards); each field is
-    clipped before it is escaped (see bot.telegram.limits)."""
+def history_lines(
+    history: Timeline, t: Translator, *, heading: str, tz: tzinfo = DEFAULT_TZ
+) -> list[str]:
+    """A client's history on a lead, call or task card: recent contacts (each line as on the
+    client card, `timeline_line`), then open deals and tasks; fields clipped, then escaped."""
     lines = [escape(t(heading))] if history.contacts else []
-    for contact in history.contacts:
-        date = contact.at.strftime("%d.%m.%Y")
-        if contact.status is None:  # a call
-            what = t(f"contact.{contact.detail}", default=clip(contact.detail))
-            lines.append(escape(t("call.contact", date=date, detail=what)))
-        else:
-            status = t(f"status.{contact.status.value}")
-            text = t("card.earlier", date=date, source=clip(contact.detail), status=status)
-            lines.append(escape(text))
+    lines += [escape("• " + timeline_line(entry, t, tz)) for entry in history.contacts]
     if history.open_deals:
         lines.append(escape(t("card.open_deals")))
         for deal in history.open_deals:
-            amount = f", {deal.amount:,.0f}".replace(",", " ") if deal.amount else ""
+            amount = f", {t.money(deal.amount)}" if deal.amount else ""
             title, stage = clip(deal.title), clip(deal.stage)
             lines.append(escape(t("card.deal", title=title, stage=stage, amount=amount)))
     if history.open_tasks:
@@ -81,6 +82,37 @@ def history_lines(history: Timeline, t: Translator, *, heading: str) -> list[str
             title = t("task.call_back", title=clip(task.title)) if call_back else clip(task.title)
             lines.append(escape("• " + title))
     return lines
+
+
+def timeline_line(entry: Entry, t: Translator, tz: tzinfo) -> str:
+    """One entry of a client's timeline as plain text (the caller escapes or wraps it): the
+    one way every card renders history. Free text is clipped to `TIMELINE_TEXT`."""
+    when = t.when(entry.at, tz)
+    who = clip(entry.who or "—", 60)
+    text = clip(entry.text or "", TIMELINE_TEXT)
+    match entry.kind:
+        case Kind.LEAD:
+            status = t(f"status.{entry.state}", default=entry.state or "")
+            return t("timeline.lead", when=when, source=clip(entry.text or ""), status=status)
+        case Kind.CALL:
+            detail = f"{entry.text}:{entry.state}"
+            return t("timeline.call", when=when, detail=t(f"contact.{detail}", default=detail))
+        case Kind.TASK:
+            status = t(f"timeline.task_status.{entry.state}", default=entry.state or "")
+            return t("timeline.task", when=when, title=text, status=status, who=who)
+        case Kind.DEAL:
+            amount = f", {t.money(Decimal(entry.extra))}" if entry.extra else ""
+            stage = clip(entry.state or "")
+            return t("timeline.deal", when=when, title=text, stage=stage, amount=amount, who=who)
+        case Kind.STAGE:
+            key = {"won": "timeline.won", "lost": "timeline.lost"}.get(entry.extra or "")
+            stage = clip(entry.state or "")
+            return t(key or "timeline.stage", when=when, title=text, stage=stage, who=who)
+        case Kind.NOTE:
+            return t("timeline.note", when=when, text=text, who=who)
+        case Kind.MESSAGE:
+            key = "timeline.message_in" if entry.state == "in" else "timeline.message_out"
+            return t(key, when=when, text=text or t("timeline.media"), who=who)
 
 
 def _state(card: LeadCard, t: Translator) -> list[str]:

@@ -16,7 +16,7 @@ class IsEmployee(Filter):
 
 
 def make_router() -> Router:
-    from handlers.staff import deals, find, leads, merge, queue, tasks
+    from handlers.staff import clients, deals, find, leads, merge, queue, tasks
 
     router = Router(name="staff")
     router.callback_query.filter(IsEmployee())
@@ -24,6 +24,7 @@ def make_router() -> Router:
         leads.make_router(),
         tasks.make_router(),
         queue.make_router(),
+        clients.make_router(),
         deals.make_router(),
         merge.make_router(),
         find.make_router(),  # last: plain text is its catch-all

@@ -1,8 +1,9 @@
 """Clients: finding or creating one person from any identity (`matching`), normalising phones
-and e-mails (`identities`), the one history every card reads (`timeline`) and what call and
-task cards show about a client (`cards`)."""
+and e-mails (`identities`), the one history every card reads (`timeline`), the client card
+(`profile`), creating and editing by hand (`editing`), who sees whom (`visibility`) and what
+call and task cards show about a client (`cards`)."""
 
-from services.clients import cards, identities, timeline
+from services.clients import cards, editing, identities, profile, timeline
 from services.clients.matching import (
     Identity,
     NewClient,
@@ -29,9 +30,11 @@ __all__ = [
     "best_match",
     "cards",
     "create_many",
+    "editing",
     "find",
     "find_many",
     "identities",
+    "profile",
     "resolve_or_create",
     "search_text_of",
     "set_owner_if_unowned",

@@ -48,6 +48,7 @@ from models import (
 from services import access, audit
 from services.access import HasRole
 from services.clients import visibility
+from services.clients.matching import search_text_of
 from services.context import Company
 from services.errors import AccessDenied, Conflict, NotFound
 
@@ -328,8 +329,7 @@ async def _search_text(session: AsyncSession, client_id: int) -> str | None:
         .where(ContactPerson.client_id == client_id)
         .order_by(ContactPerson.id)
     )
-    words = [w for w in (name, company, *contacts) if w]
-    return " ".join(words).casefold().replace("ё", "е")[:1000] or None
+    return search_text_of(name, company, contacts)
 
 
 async def _set_search_text(session: AsyncSession, client_id: int, text: str | None) -> None:

@@ -95,7 +95,7 @@ async def test_a_returning_client_card_shows_the_earlier_contact_and_open_deal(
     await container.pump.run_once()
     second = fake_tg.sent_messages(anna.telegram_id)[-1]
     assert "Клиент уже обращался" in second["text"]
-    assert "01.12.2025 — form:site (целевой)" in second["text"]
+    assert "1 дек. 2025, 10:00 · заявка form:site (целевой)" in second["text"]
     assert "Открытые сделки" in second["text"] and "Иван — Первичный контакт" in second["text"]
 
 

@@ -140,7 +140,7 @@ async def test_a_form_lead_from_someone_who_called_shows_the_call_on_the_card(
     await drain(container)
     [lead_card] = [m for m in fake_tg.sent_messages(anna.telegram_id) if "Новый лид" in m["text"]]
     assert "Клиент уже обращался" in lead_card["text"]
-    assert "01.12.2025 — входящий звонок" in lead_card["text"]
+    assert "1 дек. 2025, 10:00 · входящий звонок" in lead_card["text"]
 
 
 def card_starting(fake_tg, who, prefix: str) -> dict:

@@ -1,0 +1,172 @@
+"""The client card: who the client is, how to reach them, whose they are, and a page of their
+timeline. Read only for those who may see the client (`visibility`); a client merged into
+another shows the survivor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    Channel,
+    ChannelIdentity,
+    Client,
+    ClientTag,
+    ContactPerson,
+    Deal,
+    DealStatus,
+    Employee,
+    Lead,
+    LeadStatus,
+    PipelineStage,
+    Role,
+)
+from services.access import HasRole
+from services.clients import timeline, visibility
+from services.errors import NotFound
+
+MERGE_HOPS = 5  # a merged client's survivor may itself have been merged since
+LIST_LIMIT = 20  # leads or deals listed from a card
+
+
+@dataclass(frozen=True)
+class Address:
+    identity_id: int
+    channel: Channel
+    address: str
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str | None
+    phones: list[str]
+
+
+@dataclass(frozen=True)
+class Profile:
+    client_id: int
+    name: str | None
+    company: str | None
+    contacts: list[Contact]
+    addresses: list[Address]  # the client's own (not a contact person's)
+    owner: str | None
+    tags: list[str]
+    open_deals: int
+    timeline: timeline.Page
+    can_merge: bool
+
+    def of(self, channel: Channel) -> list[Address]:
+        return [a for a in self.addresses if a.channel is channel]
+
+
+async def survivor(session: AsyncSession, client_id: int) -> int:
+    """The client a (possibly merged) client lives on as; NotFound if there is none."""
+    for _ in range(MERGE_HOPS):
+        found = await session.get(Client, client_id)
+        if found is None:
+            raise NotFound("no such client", key="client.not_found", client_id=client_id)
+        if found.merged_into_id is None:
+            return found.id
+        client_id = found.merged_into_id
+    raise NotFound("no such client", key="client.not_found", client_id=client_id)
+
+
+async def load(session: AsyncSession, client_id: int, *, by: HasRole, page: int = 0) -> Profile:
+    """The card of a client `by` may see (NotFound / AccessDenied otherwise), with timeline
+    page `page` (NotFound for a page past the end)."""
+    client = await visibility.require(session, await survivor(session, client_id), by)
+    rows = (
+        await session.execute(
+            sa.select(
+                ChannelIdentity.id,
+                ChannelIdentity.channel,
+                ChannelIdentity.address,
+                ChannelIdentity.contact_person_id,
+            )
+            .where(ChannelIdentity.client_id == client.id)
+            .order_by(ChannelIdentity.id)
+        )
+    ).all()
+    people = (
+        await session.execute(
+            sa.select(ContactPerson.id, ContactPerson.name)
+            .where(ContactPerson.client_id == client.id)
+            .order_by(ContactPerson.id)
+        )
+    ).all()
+    contacts = [
+        Contact(name, [a for _, ch, a, of in rows if of == person_id and ch is Channel.PHONE])
+        for person_id, name in people
+    ]
+    addresses = [Address(i, ch, a) for i, ch, a, of in rows if of is None]
+    owner = sa.select(Employee.name).where(Employee.id == client.owner_id).scalar_subquery()
+    open_deals = (
+        sa.select(sa.func.count())
+        .select_from(Deal)
+        .where(Deal.client_id == client.id, Deal.status == DealStatus.OPEN)
+        .scalar_subquery()
+    )
+    owner_name, deals = (await session.execute(sa.select(owner, open_deals))).one()
+    tags = (
+        await session.execute(
+            sa.select(ClientTag.tag).where(ClientTag.client_id == client.id).order_by(ClientTag.tag)
+        )
+    ).scalars()
+    return Profile(
+        client_id=client.id,
+        name=client.name,
+        company=client.company,
+        contacts=contacts,
+        addresses=addresses,
+        owner=owner_name,
+        tags=list(tags),
+        open_deals=deals,
+        timeline=await timeline.page(session, client.id, page),
+        can_merge=by.role in (Role.MANAGER, Role.ADMIN),
+    )
+
+
+@dataclass(frozen=True)
+class LeadItem:
+    lead_id: int
+    created_at: datetime
+    source: str
+    status: LeadStatus
+
+
+async def leads_of(session: AsyncSession, client_id: int, *, by: HasRole) -> list[LeadItem]:
+    """The client's newest leads (for a client `by` may see)."""
+    client = await visibility.require(session, await survivor(session, client_id), by)
+    stmt = (
+        sa.select(Lead.id, Lead.created_at, Lead.source, Lead.status)
+        .where(Lead.client_id == client.id)
+        .order_by(Lead.created_at.desc(), Lead.id.desc())
+        .limit(LIST_LIMIT)
+    )
+    return [LeadItem(*row) for row in (await session.execute(stmt)).all()]
+
+
+@dataclass(frozen=True)
+class DealItem:
+    deal_id: int
+    title: str
+    stage: str
+    status: DealStatus
+    amount: Decimal | None
+
+
+async def deals_of(session: AsyncSession, client_id: int, *, by: HasRole) -> list[DealItem]:
+    """The client's deals, open ones first, newest first (for a client `by` may see)."""
+    client = await visibility.require(session, await survivor(session, client_id), by)
+    stmt = (
+        sa.select(Deal.id, Deal.title, PipelineStage.name, Deal.status, Deal.amount)
+        .join(PipelineStage, PipelineStage.id == Deal.stage_id)
+        .where(Deal.client_id == client.id)
+        .order_by((Deal.status == DealStatus.OPEN).desc(), Deal.created_at.desc(), Deal.id.desc())
+        .limit(LIST_LIMIT)
+    )
+    return [DealItem(*row) for row in (await session.execute(stmt)).all()]

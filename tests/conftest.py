@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 import migrations
 import models
@@ -90,6 +90,11 @@ def db_url(request: pytest.FixtureRequest) -> str:
     return request.getfixturevalue(f"{request.param}_url")
 
 
+# The seeded pipeline as migrations left it, per database: a test may rename or add stages,
+# and the next test must find the seed again.
+_SEEDED: dict[str, dict[str, list[dict[str, object]]]] = {}
+
+
 async def _empty(db: Database) -> None:
     tables = [t for t in reversed(models.Base.metadata.sorted_tables) if t.name not in KEEP]
     async with db.engine.begin() as conn:
@@ -99,6 +104,21 @@ async def _empty(db: Database) -> None:
         else:
             names = ", ".join(f'"{t.name}"' for t in tables)
             await conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        await _restore_seed(conn, str(db.engine.url))
+
+
+async def _restore_seed(conn: AsyncConnection, url: str) -> None:
+    seeded = [models.Pipeline.__table__, models.PipelineStage.__table__]
+    if url not in _SEEDED:
+        _SEEDED[url] = {
+            t.name: [dict(r._mapping) for r in await conn.execute(sa.select(t))] for t in seeded
+        }
+    for table in reversed(seeded):
+        ids = [row["id"] for row in _SEEDED[url][table.name]]
+        await conn.execute(table.delete().where(table.c.id.not_in(ids)))
+    for table in seeded:
+        for row in _SEEDED[url][table.name]:
+            await conn.execute(table.update().where(table.c.id == row["id"]).values(**row))
 
 
 @pytest.fixture

@@ -16,9 +16,11 @@ class IsEmployee(Filter):
 
 
 def make_router() -> Router:
-    from handlers.staff import leads, queue, tasks
+    from handlers.staff import lead_lists, leads, queue, tasks
 
     router = Router(name="staff")
     router.callback_query.filter(IsEmployee())
-    router.include_routers(leads.make_router(), tasks.make_router(), queue.make_router())
+    router.include_routers(
+        leads.make_router(), tasks.make_router(), queue.make_router(), lead_lists.make_router()
+    )
     return router

@@ -8,6 +8,9 @@ import asyncio
 import pytest
 import sqlalchemy as sa
 
+from bot.telegram import lead_screens
+from bot.telegram.limits import TEXT_LIMIT, units
+from config.i18n import Translator
 from handlers.callbacks import (
     LeadAction,
     LeadCallback,
@@ -289,3 +292,12 @@ async def test_the_reassign_list_pages_when_the_office_is_large(container, fake_
     assert "стр. 1 из 2" in vera.text
     await vera.press("›")
     assert labels(vera.last) == ["🟢 Яков 6", "🟢 Яков 7", "⚪ Дима — не на смене", "‹", "✖️ Отмена"]
+
+
+def test_a_picker_under_a_card_at_telegrams_limit_still_fits_and_keeps_its_prompt():
+    card_html = "\n".join(["Комментарий: " + "я" * 90] * 40)  # ≈ 4100 characters
+    screen = lead_screens.reason_picker(
+        card_html, 1, LeadAction.SPAM, ("robot", "other"), Translator("ru")
+    )
+    assert units(screen.text) <= TEXT_LIMIT
+    assert screen.text.endswith("<b>⬇️ Почему это спам? Выберите причину.</b>")

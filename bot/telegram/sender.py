@@ -142,12 +142,14 @@ async def _lead(
 ) -> cards.Rendered:
     card = await lead_cards.load(session, int(row.payload["lead_id"]))
     viewer = await employees.by_telegram_id(session, int(row.recipient))
-    return cards.lead_card(
+    text, markup = cards.lead_card(
         card,
         t,
         unassigned=bool(row.payload.get("unassigned")),
         viewer=Actor.of(viewer) if viewer is not None and viewer.is_active else None,
     )
+    # A deactivated employee's copy keeps its text but loses its buttons.
+    return text, None if viewer is not None and not viewer.is_active else markup
 
 
 async def _call(

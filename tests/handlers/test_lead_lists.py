@@ -102,3 +102,18 @@ async def test_an_employee_has_no_office_list(container, fake_tg, team):
     forged = ListCallback(view=ListView.OFFICE_LEADS).pack()
     answer = await anna.press_data(forged)
     assert answer == "Очередь видят только руководители и администраторы"
+
+
+async def test_an_english_speaking_manager_reads_the_lists_in_english(container, fake_tg, clock):
+    async with container.db.unit_of_work() as s:
+        lena = await factories.employee(
+            s, clock, name="Lena", office="Москва", role=Role.MANAGER, locale="en"
+        )
+    lead_id = await register(container, 1)  # nobody on duty: the office manager gets it
+    clock.advance(hours=1)
+    chat = Chat(container, fake_tg, lena)
+    await chat.say("/office")
+    assert "1 new lead of the office is waiting" in chat.text
+    assert f"#{lead_id} · 1 hour · Клиент 1" in chat.text and "· Lena" in chat.text
+    await chat.say("/leads")
+    assert chat.text.startswith("<b>📋 You have 1 new lead</b>")

@@ -278,6 +278,11 @@ async def test_the_manager_reassigns_a_taken_lead_and_its_deal_goes_along(contai
     assert "Взял в работу: Дима" in anna.last["text"] and anna.last["reply_markup"] is None
     [entry] = [e for e in await audit_of(container, lead_id) if e.action == "lead.reassigned"]
     assert entry.data["changes"] == {"assignee_id": [team["anna"].id, team["dima"].id]}
+    async with container.db.unit_of_work() as s:
+        stmt = sa.select(AuditEntry).where(AuditEntry.action == "deal.owner_changed")
+        [moved] = (await s.execute(stmt)).scalars().all()
+    assert (moved.entity_id, moved.actor_id) == (deal.id, team["vera"].id)
+    assert moved.data["changes"] == {"owner_id": [team["anna"].id, team["dima"].id]}
 
 
 async def test_the_reassign_list_pages_when_the_office_is_large(container, fake_tg, team, clock):

@@ -150,3 +150,32 @@ class ClientEditCallback(CallbackData, prefix="ce"):
     field: ClientField
     client_id: Int64
     identity_id: Int64 = 0
+
+
+# --- Lead cards' sub-screens (issue 13, leads). The picker replaces only the pressed copy's
+# buttons; the final action re-renders every copy through services.notify.
+
+ReasonCode = Annotated[str, Field(pattern=r"^[a-z_]{1,24}$")]
+
+
+class LeadReasonCallback(CallbackData, prefix="lr"):
+    """Close the lead as `kind` (LeadAction.NON_TARGET or SPAM) for `reason` (a code of
+    services.leads.reasons)."""
+
+    lead_id: Int64
+    kind: LeadAction
+    reason: ReasonCode
+
+
+class LeadCardCallback(CallbackData, prefix="lk"):
+    """Cancel a picker: the card's own buttons again."""
+
+    lead_id: Int64
+
+
+class LeadReassignCallback(CallbackData, prefix="lra"):
+    """Reassign the lead: `employee_id` 0 shows page `page` of whom to; else give it to them."""
+
+    lead_id: Int64
+    employee_id: Int64 = 0
+    page: Page = 0

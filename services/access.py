@@ -47,6 +47,22 @@ def can_assign_lead(by: HasRole, *, office_id: int | None, to_office_id: int | N
     return by.office_id is None or to_office_id in (None, by.office_id)
 
 
+def can_reassign_lead(by: HasRole, *, office_id: int | None) -> bool:
+    """Who gets the Reassign button on a lead card: an admin, or a manager of the lead's
+    office (any manager for an office-less lead)."""
+    if by.role is Role.ADMIN:
+        return True
+    return by.role is Role.MANAGER and office_id in (None, by.office_id)
+
+
+def require_reassign(by: HasRole, *, office_id: int | None) -> None:
+    if not can_reassign_lead(by, office_id=office_id):
+        raise AccessDenied(
+            "only an admin or a manager of the office may reassign this lead",
+            key="queue.no_assign_access",
+        )
+
+
 def require_assign(by: HasRole, *, office_id: int | None, to_office_id: int | None) -> None:
     if not can_assign_lead(by, office_id=office_id, to_office_id=to_office_id):
         raise AccessDenied(

@@ -10,9 +10,20 @@ from zoneinfo import ZoneInfo
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.telegram.limits import FIELD, LONG_FIELD, clip
+from bot.telegram.screens import Button, button, markup_of
 from config.i18n import Translator
-from handlers.callbacks import LeadAction, LeadCallback
+from handlers.callbacks import (
+    ClientAction,
+    ClientCallback,
+    DealAction,
+    DealCallback,
+    LeadAction,
+    LeadCallback,
+    LeadReassignCallback,
+)
 from models import LeadStatus
+from services import access
+from services.actors import Actor
 from services.clients.identities import format_phone
 from services.clients.timeline import Entry, Kind, Timeline
 from services.leads.cards import LeadCard, LeadLine
@@ -25,8 +36,17 @@ TIMELINE_TEXT = 300  # a note or message on a timeline line
 
 
 def lead_card(
-    card: LeadCard, t: Translator, *, unassigned: bool = False
+    card: LeadCard, t: Translator, *, unassigned: bool = False, viewer: Actor | None = None
 ) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The card as `viewer` sees it (None: whoever the chat is, with every button): only those
+    who may act on the lead get buttons, and a reassigned lead's old copy says so."""
+    text = lead_card_text(card, t, unassigned=unassigned, viewer=viewer)
+    return text, markup_of({"keyboard": lead_keyboard(card, t, viewer=viewer)})
+
+
+def lead_card_text(
+    card: LeadCard, t: Translator, *, unassigned: bool = False, viewer: Actor | None = None
+) -> str:
     title_key = "card.unassigned" if unassigned and card.assignee_id is None else "card.new_lead"
     lines = [f"<b>{escape(t(title_key, lead_id=card.lead_id))}</b>", ""]
     lines.append(_line(t, "card.name", card.name) if card.name else escape(t("card.no_name")))
@@ -52,8 +72,8 @@ def lead_card(
     if card.comment:
         lines.append(_line(t, "card.comment", card.comment, limit=LONG_FIELD))
     lines.extend(_history(card, t))
-    lines.extend(_state(card, t))
-    return "\n".join(lines), _buttons(card, t)
+    lines.extend(_state(card, t, viewer))
+    return "\n".join(lines)
 
 
 def _history(card: LeadCard, t: Translator) -> list[str]:
@@ -115,32 +135,63 @@ def timeline_line(entry: Entry, t: Translator, tz: tzinfo) -> str:
             return t(key, when=when, text=text or t("timeline.media"), who=who)
 
 
-def _state(card: LeadCard, t: Translator) -> list[str]:
+def _state(card: LeadCard, t: Translator, viewer: Actor | None) -> list[str]:
     if card.status is LeadStatus.NEW:
-        return ["", _line(t, "card.assignee", card.assignee_name)] if card.assignee_name else []
+        if not card.assignee_name:
+            return []
+        if viewer is not None and not _may_act(card, viewer):
+            return ["", f"<b>{escape(t('leads.reassigned_to', name=clip(card.assignee_name)))}</b>"]
+        return ["", _line(t, "card.assignee", card.assignee_name)]
     if card.status is LeadStatus.TARGET:
         name = clip(card.assignee_name or "—")
         return ["", f"<b>{escape(t('card.taken_by', name=name))}</b>"]
     status = t(f"status.{card.status.value}")
     text = t("card.rejected_by", status=status, name=clip(card.closed_by or "—"))
-    return ["", f"<b>{escape(text)}</b>"]
+    lines = ["", f"<b>{escape(text)}</b>"]
+    if card.close_reason:
+        reason = t(f"leads.reason.{card.close_reason}", default=clip(card.close_reason))
+        lines.append(escape(t("leads.close_reason", reason=reason)))
+    return lines
 
 
-def _buttons(card: LeadCard, t: Translator) -> InlineKeyboardMarkup | None:
-    if card.status is not LeadStatus.NEW:
-        return None
-    row = [
-        InlineKeyboardButton(
-            text=t(f"button.{key}"),
-            callback_data=LeadCallback(action=action, lead_id=card.lead_id).pack(),
+def _may_act(card: LeadCard, viewer: Actor) -> bool:
+    return access.can_act_on_lead(viewer, assignee_id=card.assignee_id, office_id=card.office_id)
+
+
+def lead_keyboard(card: LeadCard, t: Translator, *, viewer: Actor | None) -> list[list[Button]]:
+    """The card's buttons for `viewer`: Take / Non-target / Spam while it is new, Reassign for
+    managers, and the shortcuts to the client and (once taken) the deal."""
+    if viewer is not None and not _may_act(card, viewer):
+        return []
+    rows: list[list[Button]] = []
+    if card.status is LeadStatus.NEW:
+        rows.append([_lead_button(t("button.take"), LeadAction.TAKE, card.lead_id)])
+        rows.append(
+            [
+                _lead_button(t("button.non_target"), LeadAction.NON_TARGET, card.lead_id),
+                _lead_button(t("button.spam"), LeadAction.SPAM, card.lead_id),
+            ]
         )
-        for key, action in (
-            ("take", LeadAction.TAKE),
-            ("non_target", LeadAction.NON_TARGET),
-            ("spam", LeadAction.SPAM),
+    shortcuts = [
+        button(
+            t("leads.button.client"),
+            ClientCallback(action=ClientAction.OPEN, client_id=card.client_id),
         )
     ]
-    return InlineKeyboardMarkup(inline_keyboard=[row[:1], row[1:]])
+    if card.deal_id is not None:
+        deal = DealCallback(action=DealAction.OPEN, deal_id=card.deal_id)
+        shortcuts.append(button(t("leads.button.deal"), deal))
+    rows.append(shortcuts)
+    open_ = card.status in (LeadStatus.NEW, LeadStatus.TARGET)
+    if open_ and viewer is not None and access.can_reassign_lead(viewer, office_id=card.office_id):
+        rows.append(
+            [button(t("leads.button.reassign"), LeadReassignCallback(lead_id=card.lead_id))]
+        )
+    return rows
+
+
+def _lead_button(text: str, action: LeadAction, lead_id: int) -> Button:
+    return button(text, LeadCallback(action=action, lead_id=lead_id))
 
 
 def _line(t: Translator, key: str, value: str | None, *, limit: int = FIELD) -> str:

@@ -24,7 +24,8 @@ from bot.telegram import call_cards, cards, screens
 from bot.telegram.limits import fit_text
 from config.i18n import Translator
 from models import Channel
-from services import notify, outbox
+from services import employees, notify, outbox
+from services.actors import Actor
 from services.clients import cards as client_cards
 from services.errors import NotFound
 from services.leads import cards as lead_cards
@@ -140,7 +141,15 @@ async def _lead(
     session: AsyncSession, row: Claimed, t: Translator, _url: str | None
 ) -> cards.Rendered:
     card = await lead_cards.load(session, int(row.payload["lead_id"]))
-    return cards.lead_card(card, t, unassigned=bool(row.payload.get("unassigned")))
+    viewer = await employees.by_telegram_id(session, int(row.recipient))
+    text, markup = cards.lead_card(
+        card,
+        t,
+        unassigned=bool(row.payload.get("unassigned")),
+        viewer=Actor.of(viewer) if viewer is not None and viewer.is_active else None,
+    )
+    # A deactivated employee's copy keeps its text but loses its buttons.
+    return text, None if viewer is not None and not viewer.is_active else markup
 
 
 async def _call(

@@ -16,12 +16,13 @@ class IsEmployee(Filter):
 
 
 def make_router() -> Router:
-    from handlers.staff import clients, deals, find, leads, merge, queue, tasks
+    from handlers.staff import clients, deals, find, lead_lists, leads, merge, queue, tasks
 
     router = Router(name="staff")
     router.callback_query.filter(IsEmployee())
     router.include_routers(
         leads.make_router(),
+        lead_lists.make_router(),
         tasks.make_router(),
         queue.make_router(),
         clients.make_router(),

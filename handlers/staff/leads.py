@@ -1,5 +1,7 @@
-"""The buttons on a lead card (Take / Non-target / Spam) and on a digest of new leads (open
-one lead's card)."""
+"""The buttons on a lead card: Take; Non-target / Spam, which show the reasons to pick from
+(and Cancel) on the pressed copy; Reassign (managers), which shows whom to; and on a digest of
+new leads, opening one lead's card. The final choice is one service call; every copy of the
+card is then re-rendered through the outbox (services.notify), the pressed one included."""
 
 from __future__ import annotations
 
@@ -7,12 +9,21 @@ from aiogram import Router
 from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.telegram import cards, lead_screens
+from bot.telegram.screens import Screen, Ui
 from config.i18n import Translator
-from handlers.callbacks import LeadAction, LeadCallback
+from handlers.callbacks import (
+    LeadAction,
+    LeadCallback,
+    LeadCardCallback,
+    LeadReasonCallback,
+    LeadReassignCallback,
+)
 from models import LeadStatus
 from services import leads
 from services.actors import Actor
 from services.context import Company
+from services.errors import InvalidInput
 
 _REJECT = {LeadAction.NON_TARGET: LeadStatus.NON_TARGET, LeadAction.SPAM: LeadStatus.SPAM}
 _ALERT = {
@@ -25,6 +36,9 @@ _ALERT = {
 def make_router() -> Router:
     router = Router(name="staff.leads")
     router.callback_query.register(lead_button, LeadCallback.filter())
+    router.callback_query.register(reason_button, LeadReasonCallback.filter())
+    router.callback_query.register(card_button, LeadCardCallback.filter())
+    router.callback_query.register(reassign_button, LeadReassignCallback.filter())
     return router
 
 
@@ -35,16 +49,85 @@ async def lead_button(
     company: Company,
     actor: Actor,
     t: Translator,
+    ui: Ui,
 ) -> None:
-    if callback_data.action is LeadAction.OPEN:
-        await leads.open_card(session, callback_data.lead_id, by=actor, company=company)
+    action, lead_id = callback_data.action, callback_data.lead_id
+    if action is LeadAction.OPEN:
+        await leads.open_card(session, lead_id, by=actor, company=company)
         await query.answer(t("digest.opened"))
         return
-    if callback_data.action is LeadAction.TAKE:
-        await leads.take(session, callback_data.lead_id, by=actor, company=company)
-    else:
-        await leads.reject(
-            session, callback_data.lead_id, _REJECT[callback_data.action], by=actor, company=company
+    if action is LeadAction.TAKE:
+        await leads.take(session, lead_id, by=actor, company=company)
+        # The card itself is edited through the outbox (every copy of it, in order).
+        await query.answer(t(_ALERT[action]))
+        return
+    codes = await leads.closing_reasons(session, lead_id, _REJECT[action], by=actor)
+    card_html = await _card_html(session, lead_id, actor, t)
+    await ui.edit(lead_screens.reason_picker(card_html, lead_id, action, codes, t))
+    await query.answer()
+
+
+async def reason_button(
+    query: CallbackQuery,
+    callback_data: LeadReasonCallback,
+    session: AsyncSession,
+    company: Company,
+    actor: Actor,
+    t: Translator,
+) -> None:
+    status = _REJECT.get(callback_data.kind)
+    if status is None:
+        raise InvalidInput("a lead can be rejected only as non-target or spam")
+    await leads.reject(
+        session,
+        callback_data.lead_id,
+        status,
+        reason=callback_data.reason,
+        by=actor,
+        company=company,
+    )
+    await query.answer(t(_ALERT[callback_data.kind]))
+
+
+async def card_button(
+    query: CallbackQuery,
+    callback_data: LeadCardCallback,
+    session: AsyncSession,
+    actor: Actor,
+    t: Translator,
+    ui: Ui,
+) -> None:
+    """Cancel on a picker: the card with its own buttons again."""
+    card = await leads.cards.load_for(session, callback_data.lead_id, by=actor)
+    html = cards.lead_card_text(card, t, viewer=actor)
+    await ui.edit(Screen(html, cards.lead_keyboard(card, t, viewer=actor)))
+    await query.answer(t("leads.cancelled"))
+
+
+async def reassign_button(
+    query: CallbackQuery,
+    callback_data: LeadReassignCallback,
+    session: AsyncSession,
+    company: Company,
+    actor: Actor,
+    t: Translator,
+    ui: Ui,
+) -> None:
+    lead_id = callback_data.lead_id
+    if callback_data.employee_id:
+        done = await leads.assign(
+            session, lead_id, to=callback_data.employee_id, by=actor, company=company
         )
-    # The card itself is edited through the outbox (every copy of it, in order).
-    await query.answer(t(_ALERT[callback_data.action]))
+        await query.answer(t("queue.assigned", lead_id=lead_id, name=done.employee_name))
+        return
+    page = await leads.lists.reassign_candidates(
+        session, lead_id, by=actor, company=company, page=callback_data.page
+    )
+    card_html = await _card_html(session, lead_id, actor, t)
+    await ui.edit(lead_screens.reassign_picker(card_html, page, t))
+    await query.answer()
+
+
+async def _card_html(session: AsyncSession, lead_id: int, actor: Actor, t: Translator) -> str:
+    card = await leads.cards.load_for(session, lead_id, by=actor)
+    return cards.lead_card_text(card, t, viewer=actor)

@@ -8,8 +8,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Employee, Lead, LeadStatus
+from models import Deal, DealStatus, Employee, Lead, LeadStatus
 from models.lead import UTM_FIELDS
+from services import access
+from services.access import HasRole
 from services.clients import timeline
 from services.clients.timeline import Timeline
 from services.errors import NotFound
@@ -34,6 +36,9 @@ class LeadCard:
     assignee_name: str | None
     closed_by: str | None
     history: Timeline  # the client's contacts up to this lead, without the lead's own event
+    office_id: int | None = None
+    close_reason: str | None = None  # a code of services.leads.reasons
+    deal_id: int | None = None  # the deal Take opened (or found open) for it
 
 
 async def load(session: AsyncSession, lead_id: int) -> LeadCard:
@@ -62,7 +67,32 @@ async def load(session: AsyncSession, lead_id: int) -> LeadCard:
         history=await timeline.of_client(
             session, lead.client_id, leaving_out=await timeline.of_lead(session, lead), before=lead
         ),
+        office_id=lead.office_id,
+        close_reason=lead.close_reason,
+        deal_id=await _deal_of(session, lead) if lead.status is LeadStatus.TARGET else None,
     )
+
+
+async def load_for(session: AsyncSession, lead_id: int, *, by: HasRole) -> LeadCard:
+    """The card, for someone who may act on the lead (a picker shows it with other buttons)."""
+    lead = await session.get(Lead, lead_id)
+    if lead is None:
+        raise NotFound("no such lead", lead_id=lead_id)
+    access.require_lead_action(by, assignee_id=lead.assignee_id, office_id=lead.office_id)
+    return await load(session, lead_id)
+
+
+async def _deal_of(session: AsyncSession, lead: Lead) -> int | None:
+    """The deal Take opened for the lead, else the client's open deal Take found (the
+    client's few deals, on `ix_deals_client_id`)."""
+    stmt = (
+        sa.select(Deal.id)
+        .where(Deal.client_id == lead.client_id)
+        .where(sa.or_(Deal.lead_id == lead.id, Deal.status == DealStatus.OPEN))
+        .order_by(sa.case((Deal.lead_id == lead.id, 0), else_=1), Deal.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 @dataclass(frozen=True)

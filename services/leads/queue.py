@@ -114,6 +114,7 @@ async def give(
         actor_kind="employee" if by_id else "system",
         assignee_id=to.employee_id,
         previous=previous,
+        changes=audit.diff({"assignee_id": previous}, {"assignee_id": to.employee_id}),
     )
     return True
 

@@ -5,10 +5,18 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from handlers.callbacks import LeadAction, LeadCallback
+from handlers.callbacks import (
+    ClientAction,
+    ClientCallback,
+    DealAction,
+    DealCallback,
+    LeadAction,
+    LeadCallback,
+)
 from models import Deal, Lead, LeadStatus, Role
 from services import leads
 from tests import factories
+from tests.chat import Chat, buttons, labels
 
 
 @pytest.fixture
@@ -59,11 +67,19 @@ async def test_take_makes_the_lead_mine_and_the_card_shows_it(container, fake_tg
     answer = await press(container, fake_tg, anna, LeadAction.TAKE, lead_id, card)
     assert answer["text"] == "Лид ваш" and not answer.get("show_alert")
     [edited] = fake_tg.sent_messages(anna.telegram_id)
-    assert "Взял в работу: Анна" in edited["text"] and edited["reply_markup"] is None
+    assert "Взял в работу: Анна" in edited["text"]
     assert await lead_status(container, lead_id) is LeadStatus.TARGET
     async with container.db.unit_of_work() as s:
         deal = (await s.execute(sa.select(Deal))).scalar_one()
+        lead = await s.get(Lead, lead_id)
     assert deal.owner_id == anna.id
+    # Take's buttons are gone; the card leads on to the client and to the deal Take opened.
+    client = ClientCallback(action=ClientAction.OPEN, client_id=lead.client_id).pack()
+    deal_button = DealCallback(action=DealAction.OPEN, deal_id=deal.id).pack()
+    assert [(b["text"], b["callback_data"]) for b in buttons(edited)] == [
+        ("👤 Клиент", client),
+        ("💼 Сделка", deal_button),
+    ]
 
 
 @pytest.mark.parametrize("who", ["boris", "kazan"])
@@ -78,17 +94,23 @@ async def test_others_get_an_alert_and_nothing_changes(container, fake_tg, team,
 
 async def test_the_office_manager_may_mark_spam_and_the_card_says_who(container, fake_tg, team):
     lead_id, card = await card_for(container, fake_tg, team["anna"])
-    answer = await press(container, fake_tg, team["boss"], LeadAction.SPAM, lead_id, card)
-    assert answer["text"] == "Отмечен как спам"
+    boss = Chat(container, fake_tg, team["boss"])
+    await boss.press_data(LeadCallback(action=LeadAction.OPEN, lead_id=lead_id).pack(), card)
+    assert await boss.press("Спам") is None  # her own copy of the card shows the reasons
+    assert await lead_status(container, lead_id) is LeadStatus.NEW
+    assert await boss.press("Реклама") == "Отмечен как спам"
     assert await lead_status(container, lead_id) is LeadStatus.SPAM
     [edited] = fake_tg.sent_messages(team["anna"].telegram_id)
-    assert "«спам»: Вера" in edited["text"] and edited["reply_markup"] is None
+    assert "«спам»: Вера" in edited["text"] and "Причина: Реклама" in edited["text"]
+    assert labels(edited) == ["👤 Клиент"]  # closed: only the way to the client is left
+    assert "Причина: Реклама" in boss.last["text"] and labels(boss.last) == ["👤 Клиент"]
 
 
 async def test_non_target_then_take_is_refused_as_already_processed(container, fake_tg, team):
     anna = team["anna"]
     lead_id, card = await card_for(container, fake_tg, anna)
     await press(container, fake_tg, anna, LeadAction.NON_TARGET, lead_id, card)
+    await Chat(container, fake_tg, anna).press("Дубль")
     answer = await press(container, fake_tg, anna, LeadAction.TAKE, lead_id, card)
     assert answer["show_alert"] is True and "уже обработан (нецелевой)" in answer["text"]
     assert await lead_status(container, lead_id) is LeadStatus.NON_TARGET

@@ -162,6 +162,8 @@ async def test_a_deactivated_employee_gets_no_leads_and_their_buttons_stop_worki
     assert await assignee(container, result.lead_id) is None
     admin_cards = fake_tg.sent_messages(office["admin"].telegram_id)
     assert any(f"Лид #{result.lead_id} никому не назначен" in m["text"] for m in admin_cards)
+    [her_copy] = fake_tg.sent_messages(anna.telegram_id)
+    assert her_copy["reply_markup"] is None  # her copy was edited and lost its buttons
     take = LeadCallback(action=LeadAction.TAKE, lead_id=result.lead_id).pack()
     answer = await press(container, fake_tg, anna, take, card)
     assert answer["show_alert"] is True and answer["text"] == "Вы не сотрудник в системе"

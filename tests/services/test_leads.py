@@ -141,7 +141,12 @@ async def test_only_the_assignee_or_the_office_manager_may_act_on_a_lead(session
             await leads.take(session, result.lead_id, by=Actor.of(outsider), company=company)
     assert (await session.get(Lead, result.lead_id)).status is LeadStatus.NEW
     rejected = await leads.reject(
-        session, result.lead_id, LeadStatus.SPAM, by=Actor.of(boss), company=company
+        session,
+        result.lead_id,
+        LeadStatus.SPAM,
+        reason="robot",
+        by=Actor.of(boss),
+        company=company,
     )
     assert rejected.status is LeadStatus.SPAM and rejected.closed_by_id == boss.id
     assert assignee.id == result.assignee_id

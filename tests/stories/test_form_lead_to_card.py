@@ -64,7 +64,9 @@ async def test_tilda_lead_to_card_to_take(web, container, fake_tg, clock, pollin
     assert answer.params["text"] == "Лид ваш"
     await fake_tg.wait_for("editMessageText", timeout=3)
     [card] = fake_tg.sent_messages(anna.telegram_id)
-    assert "Взял в работу: Анна" in card["text"] and card["reply_markup"] is None
+    assert "Взял в работу: Анна" in card["text"]
+    shortcuts = [b["text"] for row in card["reply_markup"]["inline_keyboard"] for b in row]
+    assert shortcuts == ["👤 Клиент", "💼 Сделка"]  # Take's buttons gone; the client and the deal
 
 
 async def test_a_returning_client_card_shows_the_earlier_contact_and_open_deal(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 import inspect
+import re
 import typing
 
 import pytest
@@ -28,11 +29,19 @@ def _largest(cls: type[CallbackData]) -> CallbackData:
         if inspect.isclass(hint) and issubclass(hint, enum.Enum):
             values[name] = max(hint, key=lambda member: len(str(member.value)))
         elif hint is str:
-            values[name] = "9" * 15
+            values[name] = _longest_valid(cls, name)
         else:
             bounds = [m for m in field.metadata if hasattr(m, "le")]
             values[name] = bounds[0].le if bounds else MAX_ID
     return cls(**values)
+
+
+def _longest_valid(cls: type[CallbackData], name: str) -> str:
+    """The longest of some candidate strings the field accepts (its pattern decides)."""
+    field = cls.model_fields[name]
+    patterns = [m.pattern for m in field.metadata if getattr(m, "pattern", None)]
+    candidates = [c * n for n in range(64, 0, -1) for c in ("9", "z", "a")]
+    return next(c for c in candidates if all(re.fullmatch(p, c) for p in patterns))
 
 
 @pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)

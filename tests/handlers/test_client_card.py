@@ -247,8 +247,10 @@ async def test_leads_and_deals_lists_open_the_lead_and_name_the_deal(container, 
     anna = await open_card(container, fake_tg, team["anna"], team["ivan"])
     await anna.press("Лиды")
     assert "Клиент #" in anna.text and f"#{history.lead_id}" in anna.text
+    leads_list = anna.last
     assert await anna.press(f"Лид #{history.lead_id}") == "Карточка лида отправлена"
-    await anna.press("‹ К карточке")
+    assert "👤 Клиент" in labels(anna.last)  # the lead's card came, linking back to the client
+    await anna.press("‹ К карточке", leads_list)
     await anna.press("Сделки")
     deals = anna.last_with_buttons
     assert "1 сделка" in deals["text"]

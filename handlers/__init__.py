@@ -7,6 +7,13 @@ from aiogram import Router
 
 def get_routers() -> list[Router]:
     """Fresh routers each call (a router can belong to one dispatcher only)."""
-    from handlers import errors, staff, start, strangers
+    from handlers import errors, menu, staff, start, strangers
 
-    return [errors.make_router(), start.make_router(), staff.make_router(), strangers.make_router()]
+    return [
+        errors.make_router(),
+        strangers.make_former_router(),  # former employees: "no access", before anything else
+        start.make_router(),
+        menu.make_router(),  # /help, /cancel in any dialog state
+        staff.make_router(),
+        strangers.make_router(),
+    ]

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from admin_web import routes as admin_routes
 from bot.delivery import Sender
+from bot.telegram import commands
 from bot.telegram.factory import make_bot, make_dispatcher
 from bot.telegram.sender import TelegramSender
 from config.settings import Settings
@@ -31,6 +32,7 @@ from scheduler.rate_limit import (
     RateLimiter,
     RedisRateLimiter,
 )
+from services import notify
 from services.clock import Clock, SystemClock
 from services.context import Company
 from services.errors import DomainError
@@ -313,6 +315,19 @@ async def _connect_bot(container: Container, *, with_webhook_server: bool) -> No
     container.bot_state = BOT_OK
 
 
+async def publish_strangers_menu(container: Container) -> None:
+    """Private chats without a list of their own show /start and /help; written to the outbox
+    once per version of those texts (every process may call this at every start-up)."""
+    company = container.company
+    async with container.db.unit_of_work() as session:
+        await notify.strangers_menu(
+            session,
+            version=commands.strangers_version(),
+            default_locale=company.locale,
+            now=company.clock.now(),
+        )
+
+
 def reconnect_delay(attempt: int) -> float:
     """1 s doubling to 60 s, with jitter so a fleet of processes doesn't retry in step."""
     return min(2.0**attempt, 60.0) * random.uniform(0.8, 1.2)
@@ -321,6 +336,7 @@ def reconnect_delay(attempt: int) -> float:
 async def _register_bot(container: Container, *, with_webhook_server: bool) -> None:
     settings, bot, dispatcher = container.settings, container.bot, container.dispatcher
     assert bot is not None and dispatcher is not None
+    await publish_strangers_menu(container)
     if settings.public_url:
         url = f"{settings.public_url}/webhooks/telegram"
         await bot.set_webhook(

@@ -293,6 +293,7 @@ def _start_bot(container: Container, *, with_webhook_server: bool) -> None:
         return
     container.bot_state = BOT_CONNECTING
     container.spawn(_connect_bot(container, with_webhook_server=with_webhook_server))
+    container.spawn(_publish_strangers_menu(container))
 
 
 async def _connect_bot(container: Container, *, with_webhook_server: bool) -> None:
@@ -313,6 +314,19 @@ async def _connect_bot(container: Container, *, with_webhook_server: bool) -> No
             )
             await asyncio.sleep(delay)
     container.bot_state = BOT_OK
+
+
+async def _publish_strangers_menu(container: Container) -> None:
+    """In the background, retried until the database takes it (the bot does not wait)."""
+    attempt = 0
+    while True:
+        try:
+            return await publish_strangers_menu(container)
+        except Exception as exc:
+            delay = reconnect_delay(attempt)
+            attempt += 1
+            log.warning("strangers' menu not written (%s); retrying in %.0f s", exc, delay)
+            await asyncio.sleep(delay)
 
 
 async def publish_strangers_menu(container: Container) -> None:
@@ -336,7 +350,6 @@ def reconnect_delay(attempt: int) -> float:
 async def _register_bot(container: Container, *, with_webhook_server: bool) -> None:
     settings, bot, dispatcher = container.settings, container.bot, container.dispatcher
     assert bot is not None and dispatcher is not None
-    await publish_strangers_menu(container)
     if settings.public_url:
         url = f"{settings.public_url}/webhooks/telegram"
         await bot.set_webhook(

@@ -11,7 +11,7 @@ means anything (an old keyboard) is told it is gone."""
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
@@ -38,6 +38,7 @@ def make_former_router() -> Router:
     router = Router(name="former employees")
     for observer in (router.message, router.callback_query, router.inline_query):
         observer.filter(IsFormerEmployee())
+    router.message.filter(F.chat.type == "private")  # not a word to every group they are in
     router.message.register(former_writes)
     router.callback_query.register(former_presses)
     router.inline_query.register(former_searches)
@@ -56,7 +57,7 @@ async def former_presses(query: CallbackQuery, state: FSMContext, t: Translator)
 
 async def former_searches(query: InlineQuery, t: Translator) -> None:
     """No results, and a line above them saying why (it opens the chat with the bot)."""
-    button = InlineQueryResultsButton(text=t(NO_ACCESS)[:64], start_parameter="access")
+    button = InlineQueryResultsButton(text=t("menu.former.inline"), start_parameter="access")
     await query.answer([], cache_time=0, is_personal=True, button=button)
 
 

@@ -75,9 +75,8 @@ def help_screen(role: Role | None, t: Translator, *, name: str | None = None) ->
     lines = [as_line(f"/{cmd}", " — ", _explain(cmd, role, t), end="") for cmd in menu(role)]
     hint = t(f"menu.hint.{audience}", default="")
     text = Text(Bold(title), "\n\n", as_list(*lines), *(("\n\n", hint) if hint else ()))
-    keyboard: list[list[Button]] = [
-        [button(t(key), data) for key, data in row] for row in _BUTTONS.get(role, []) if role
-    ]
+    rows = _BUTTONS[role] if role else []
+    keyboard: list[list[Button]] = [[button(t(key), data) for key, data in row] for row in rows]
     return Screen.of(text, keyboard)
 
 

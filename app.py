@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from admin_web import routes as admin_routes
 from bot.delivery import Sender
+from bot.telegram import commands
 from bot.telegram.factory import make_bot, make_dispatcher
 from bot.telegram.sender import TelegramSender
 from config.settings import Settings
@@ -31,6 +32,7 @@ from scheduler.rate_limit import (
     RateLimiter,
     RedisRateLimiter,
 )
+from services import notify
 from services.clock import Clock, SystemClock
 from services.context import Company
 from services.errors import DomainError
@@ -291,6 +293,7 @@ def _start_bot(container: Container, *, with_webhook_server: bool) -> None:
         return
     container.bot_state = BOT_CONNECTING
     container.spawn(_connect_bot(container, with_webhook_server=with_webhook_server))
+    container.spawn(_publish_strangers_menu(container))
 
 
 async def _connect_bot(container: Container, *, with_webhook_server: bool) -> None:
@@ -311,6 +314,32 @@ async def _connect_bot(container: Container, *, with_webhook_server: bool) -> No
             )
             await asyncio.sleep(delay)
     container.bot_state = BOT_OK
+
+
+async def _publish_strangers_menu(container: Container) -> None:
+    """In the background, retried until the database takes it (the bot does not wait)."""
+    attempt = 0
+    while True:
+        try:
+            return await publish_strangers_menu(container)
+        except Exception as exc:
+            delay = reconnect_delay(attempt)
+            attempt += 1
+            log.warning("strangers' menu not written (%s); retrying in %.0f s", exc, delay)
+            await asyncio.sleep(delay)
+
+
+async def publish_strangers_menu(container: Container) -> None:
+    """Private chats without a list of their own show /start and /help; written to the outbox
+    once per version of those texts (every process may call this at every start-up)."""
+    company = container.company
+    async with container.db.unit_of_work() as session:
+        await notify.strangers_menu(
+            session,
+            version=commands.strangers_version(),
+            default_locale=company.locale,
+            now=company.clock.now(),
+        )
 
 
 def reconnect_delay(attempt: int) -> float:

@@ -7,13 +7,15 @@ from aiogram import Router
 
 def get_routers() -> list[Router]:
     """Fresh routers each call (a router can belong to one dispatcher only)."""
-    from handlers import errors, staff, start, strangers
+    from handlers import errors, menu, staff, start, strangers
     from handlers.staff import find
 
     return [
         errors.make_router(),
+        strangers.make_former_router(),  # former employees: "no access", before anything else
         find.make_link_router(),  # before start: `/start client_<id>` is not an invite code
         start.make_router(),
+        menu.make_router(),  # /help, /cancel in any dialog state
         staff.make_router(),
         strangers.make_router(),
     ]

@@ -1,17 +1,19 @@
-"""/start: employees bind their Telegram account with an invite link (`/start <code>`)."""
+"""/start: employees bind their Telegram account with an invite link (`/start <code>`); a bound
+employee gets their menu (the /help screen), a stranger is told how to connect. Either way the
+chat's command list is brought up to date (services.notify.menu_changed), which also gives
+employees added with a Telegram id (`crm employee add --telegram-id`) their menu."""
 
 from __future__ import annotations
-
-from html import escape
 
 from aiogram import F, Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.telegram.limits import clip
+from bot.telegram.screens import Ui
 from config.i18n import Translator
-from services import employees
+from handlers.menu import help_for
+from services import employees, notify
 from services.actors import Actor
 from services.context import Company
 
@@ -29,7 +31,7 @@ async def start_with_invite(
     command: CommandObject,
     session: AsyncSession,
     company: Company,
-    t: Translator,
+    ui: Ui,
 ) -> None:
     assert message.from_user is not None
     employee = await employees.redeem_invite(
@@ -39,12 +41,19 @@ async def start_with_invite(
         username=message.from_user.username,
         company=company,
     )
-    name = escape(clip(employee.name))  # replies are HTML: a name is text, never markup
-    await message.answer(Translator(employee.locale or t.locale)("bot.invite_ok", name=name))
+    ui = Ui(session, company, chat_id=ui.chat_id, t=Translator(employee.locale or ui.t.locale))
+    await ui.say("bot.invite_ok", name=employee.name)
+    await ui.send(help_for(Actor.of(employee), ui))  # redeem_invite has set their menu
 
 
-async def start(message: Message, actor: Actor | None, t: Translator) -> None:
-    if actor is None:
-        await message.answer(t("bot.start_unknown"))
-    else:
-        await message.answer(t("bot.start_employee", name=escape(clip(actor.name))))
+async def start(
+    message: Message, session: AsyncSession, company: Company, actor: Actor | None, ui: Ui
+) -> None:
+    await ui.send(help_for(actor, ui))
+    if actor is not None and message.from_user is not None:
+        await notify.menu_changed(
+            session,
+            telegram_id=message.from_user.id,
+            now=company.clock.now(),
+            default_locale=company.locale,
+        )

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Employee, Office, Role
-from services import assignment, audit
+from services import assignment, audit, notify
 from services.bounds import fits_int64
 from services.clients.identities import normalize_phone
 from services.context import Company
@@ -127,6 +127,7 @@ async def redeem_invite(
     )
     await session.flush()
     await _queue_may_move(session, employee, company)
+    await _menu_changed(session, telegram_id, company)
     return employee
 
 
@@ -189,6 +190,9 @@ async def edit(
     waiting in the queue, which is then handed out."""
     now = company.clock.now()
     employee = await get(session, employee_id)
+    chats = {employee.telegram_id, changes.telegram_id} if changes.telegram_id else set()
+    if changes.role is not None:
+        chats.add(employee.telegram_id)
     if changes.name is not None:
         if not changes.name.strip():
             raise InvalidInput("the employee needs a name")
@@ -211,6 +215,8 @@ async def edit(
     )
     if changes.telegram_id is not None or changes.role is not None:
         await _queue_may_move(session, employee, company)
+    for chat in chats - {None}:  # a chat it left loses the menu, its new one gets it
+        await _menu_changed(session, chat, company)
     return employee
 
 
@@ -265,7 +271,15 @@ async def set_active(
     await lead_queue.hand_out(session, company)
     if not active:
         await lead_queue.show_to_admins(session, company)
+    if employee.telegram_id is not None:  # their menu goes (or comes back) with their access
+        await _menu_changed(session, employee.telegram_id, company)
     return employee
+
+
+async def _menu_changed(session: AsyncSession, telegram_id: int | None, company: Company) -> None:
+    if telegram_id is not None:
+        now, locale = company.clock.now(), company.locale
+        await notify.menu_changed(session, telegram_id=telegram_id, now=now, default_locale=locale)
 
 
 async def _keep_an_admin(session: AsyncSession, employee: Employee) -> None:

@@ -193,3 +193,44 @@ async def _edit_cards(
     ]
     await outbox.enqueue_many(session, edits, now=now)
     return len(edits)
+
+
+# --- Menus (issue 13): a chat's command list (bot.telegram.commands) is set through the outbox.
+MENU = "menu"
+
+
+async def menu_changed(
+    session: AsyncSession, *, telegram_id: int, now: datetime, default_locale: str
+) -> int | None:
+    """The chat's command list is brought up to date: the role's list when it belongs to an
+    active employee when sent, none otherwise (the chat falls back to the strangers' list).
+    Decided when sent, so rows that overtake one another still leave the latest state."""
+    return await outbox.enqueue(
+        session,
+        now=now,
+        channel=Channel.TELEGRAM,
+        recipient=f"menu:{telegram_id}",  # not a message: it waits behind none of the chat's
+        kind=MENU,
+        payload={"chat_id": telegram_id},
+        locale=default_locale,  # for an employee without a locale of their own
+    )
+
+
+async def strangers_menu(
+    session: AsyncSession, *, version: str, default_locale: str, now: datetime
+) -> int:
+    """The list every private chat without its own shows (/start, /help), per language and a
+    fallback in the company's; written once per `version` of the texts (restarts add nothing)."""
+    rows = [
+        outbox.Outgoing(
+            channel=Channel.TELEGRAM,
+            recipient=f"menu:private:{code or '*'}",
+            kind=MENU,
+            payload={"scope": "private", "language_code": code},
+            locale=code or default_locale,
+            dedupe_key=f"menu:private:{code or '*'}:{version}",
+        )
+        for code in ("", "ru", "en")
+    ]
+    written = await outbox.enqueue_many(session, rows, now=now)
+    return sum(row_id is not None for row_id in written)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, Dispatcher
+from datetime import timedelta
+
+from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -11,10 +13,12 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.storage.redis import RedisStorage
 from redis.asyncio import Redis
 
-from bot.telegram.middlewares import EmployeeMiddleware, UnitOfWorkMiddleware
+from bot.telegram.middlewares import DialogMiddleware, EmployeeMiddleware, UnitOfWorkMiddleware
 from handlers import get_routers
 from models.db import Database
 from services.context import Company
+
+FSM_KEYS_TTL = timedelta(days=7)
 
 
 def make_bot(token: str, api_base: str) -> Bot:
@@ -23,15 +27,29 @@ def make_bot(token: str, api_base: str) -> Bot:
 
 
 def make_dispatcher(
-    db: Database, company: Company, redis: Redis | None = None, *, redis_prefix: str = "crm"
+    db: Database,
+    company: Company,
+    redis: Redis | None = None,
+    *,
+    redis_prefix: str = "crm",
+    routers: list[Router] | None = None,
 ) -> Dispatcher:
+    """The dispatcher with the product's routers (or `routers`, for a test that adds its own)."""
     storage: BaseStorage = (
-        RedisStorage(redis, key_builder=DefaultKeyBuilder(prefix=f"{redis_prefix}:fsm"))
+        RedisStorage(
+            redis,
+            key_builder=DefaultKeyBuilder(prefix=f"{redis_prefix}:fsm"),
+            # Dialogs expire after DIALOG_TTL (said when the person comes back); keys of
+            # people who never come back go after a week.
+            state_ttl=FSM_KEYS_TTL,
+            data_ttl=FSM_KEYS_TTL,
+        )
         if redis is not None
         else MemoryStorage()
     )
     dispatcher = Dispatcher(storage=storage)
     dispatcher.update.outer_middleware(UnitOfWorkMiddleware(db, company))
     dispatcher.update.outer_middleware(EmployeeMiddleware(company.locale))
-    dispatcher.include_routers(*get_routers())
+    dispatcher.update.outer_middleware(DialogMiddleware())
+    dispatcher.include_routers(*(get_routers() if routers is None else routers))
     return dispatcher

@@ -6,8 +6,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.fsm.context import FSMContext
 from aiogram.types import TelegramObject, Update, User
 
+from bot.telegram import dialogs
 from bot.telegram.screens import Ui
 from config.i18n import Translator
 from metrics import TELEGRAM_UPDATES
@@ -44,19 +46,22 @@ class UnitOfWorkMiddleware(BaseMiddleware):
 
 
 class EmployeeMiddleware(BaseMiddleware):
-    """Who is writing: `actor` (None for strangers) and `t`, texts in their language."""
+    """Who is writing: `actor` (None for strangers), `former` (True for an employee whose
+    access was turned off: they are answered "no access", handlers.strangers) and `t`, texts
+    in their language."""
 
     def __init__(self, default_locale: str) -> None:
         self.default_locale = default_locale
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
-        actor = None
+        actor, former = None, False
         if user is not None and "session" in data:
             employee = await employees.by_telegram_id(data["session"], user.id)
             if employee is not None and employee.is_active:
                 actor = Actor.of(employee)
-        data["actor"] = actor
+            former = employee is not None and not employee.is_active
+        data["actor"], data["former"] = actor, former
         locale = (actor.locale if actor else None) or _supported(user) or self.default_locale
         data["t"] = t = Translator(locale)
         if user is not None and "session" in data:
@@ -84,3 +89,30 @@ def _ui(event: TelegramObject, data: dict[str, Any], user: User, t: Translator) 
 def _supported(user: User | None) -> str | None:
     code = (user.language_code or "")[:2] if user else ""
     return code if code in ("ru", "en") else None
+
+
+class DialogMiddleware(BaseMiddleware):
+    """Dialogs abandoned for DIALOG_TTL expire politely (bot.telegram.dialogs): the person is
+    told so, and a text they send is not taken as the answer to a question asked long ago."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        state: FSMContext | None = data.get("state")
+        if state is None or data.get("former") or "ui" not in data:
+            return await handler(event, data)
+        now = data["company"].clock.now()
+        if data.get("raw_state") is not None and dialogs.expired(await state.get_data(), now):
+            await state.clear()
+            data["raw_state"], data["dialog_expired"] = None, True
+            await data["ui"].say("menu.dialog.expired")
+            if _is_plain_text(event):
+                return None  # it answered a question nobody is asking any more
+        result = await handler(event, data)
+        if await state.get_state() is not None:
+            await state.update_data({dialogs.TOUCHED_AT: now.isoformat()})
+        return result
+
+
+def _is_plain_text(event: TelegramObject) -> bool:
+    """A message that is not a command (commands and buttons go on as usual)."""
+    message = event.message if isinstance(event, Update) else None
+    return message is not None and not (message.text or "").startswith("/")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -16,11 +18,16 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    InlineKeyboardMarkup,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import GiveUp, RetryLater
-from bot.telegram import call_cards, cards, screens
+from bot.telegram import call_cards, cards, commands, screens
 from bot.telegram.limits import fit_text
 from config.i18n import Translator
 from models import Channel
@@ -43,6 +50,15 @@ class Rendered:
     edit_message_id: int | None = None
 
 
+@dataclass(frozen=True)
+class MenuUpdate:
+    """A command list for one scope and language; `commands` None deletes it."""
+
+    scope: BotCommandScopeChat | BotCommandScopeAllPrivateChats
+    language_code: str | None
+    commands: list[BotCommand] | None
+
+
 class TelegramSender:
     channel = Channel.TELEGRAM
 
@@ -63,7 +79,9 @@ class TelegramSender:
             return True
         return True
 
-    async def prepare(self, row: Claimed, session: AsyncSession) -> Rendered:
+    async def prepare(self, row: Claimed, session: AsyncSession) -> Rendered | MenuUpdate:
+        if row.kind == notify.MENU:
+            return await _menu(session, row)
         text, markup = await self._render(row, session)
         if row.kind == screens.SCREEN_KIND and row.payload.get("edit_message_id"):
             return Rendered(text, markup, int(row.payload["edit_message_id"]))
@@ -74,33 +92,38 @@ class TelegramSender:
             raise GiveUp("the message to edit was never delivered")
         return Rendered(text, markup, int(message_id))
 
-    async def send(self, row: Claimed, prepared: Rendered) -> str | None:
+    async def send(self, row: Claimed, prepared: Rendered | MenuUpdate) -> str | None:
+        with _classified():
+            if isinstance(prepared, MenuUpdate):
+                return await self._set_menu(prepared)
+            return await self._send_message(row, prepared)
+
+    async def _send_message(self, row: Claimed, prepared: Rendered) -> str | None:
         text, markup = prepared.text, prepared.markup
-        try:
-            if prepared.edit_message_id is not None:
-                edited = await self._edit(row, prepared.edit_message_id, text, markup)
-                if edited is not None or row.kind != screens.SCREEN_KIND:
-                    return edited
-                # A screen whose message is gone or too old to edit comes as a new message.
-            message = await self.bot.send_message(
-                chat_id=int(row.recipient),
-                text=text,
-                reply_markup=markup,
-                message_thread_id=row.thread_id,
-                request_timeout=self.request_timeout,  # type: ignore[arg-type]
-            )
-            return str(message.message_id)
-        except TelegramRetryAfter as exc:
-            raise RetryLater(exc.message, retry_after=exc.retry_after) from exc
-        except (TimeoutError, TelegramServerError, TelegramNetworkError) as exc:
-            raise RetryLater(f"{type(exc).__name__}: {exc}") from exc
-        except TelegramUnauthorizedError as exc:
-            # A configuration problem (bad token), not the message's fault: keep it for later.
-            raise RetryLater(f"unauthorized: {exc.message}", retry_after=300) from exc
-        except (TelegramForbiddenError, TelegramNotFound, TelegramMigrateToChat) as exc:
-            raise GiveUp(f"{type(exc).__name__}: {exc.message}") from exc
-        except TelegramBadRequest as exc:
-            raise GiveUp(f"bad request: {exc.message}") from exc
+        if prepared.edit_message_id is not None:
+            edited = await self._edit(row, prepared.edit_message_id, text, markup)
+            if edited is not None or row.kind != screens.SCREEN_KIND:
+                return edited
+            # A screen whose message is gone or too old to edit comes as a new message.
+        message = await self.bot.send_message(
+            chat_id=int(row.recipient),
+            text=text,
+            reply_markup=markup,
+            message_thread_id=row.thread_id,
+            request_timeout=self.request_timeout,  # type: ignore[arg-type]
+        )
+        return str(message.message_id)
+
+    async def _set_menu(self, menu: MenuUpdate) -> None:
+        where: dict[str, Any] = {
+            "scope": menu.scope,
+            "language_code": menu.language_code,
+            "request_timeout": self.request_timeout,
+        }
+        if menu.commands is None:
+            await self.bot.delete_my_commands(**where)
+        else:
+            await self.bot.set_my_commands(menu.commands, **where)
 
     async def _edit(
         self, row: Claimed, message_id: int, text: str, markup: InlineKeyboardMarkup | None
@@ -132,6 +155,40 @@ class TelegramSender:
         except NotFound as exc:
             raise GiveUp(f"{exc.message}: nothing to show") from exc
         return fit_text(text), markup  # the last guard, whatever the template
+
+
+@contextmanager
+def _classified() -> Iterator[None]:
+    """The Bot API's failures sorted into retry-later and give-up."""
+    try:
+        yield
+    except TelegramRetryAfter as exc:
+        raise RetryLater(exc.message, retry_after=exc.retry_after) from exc
+    except (TimeoutError, TelegramServerError, TelegramNetworkError) as exc:
+        raise RetryLater(f"{type(exc).__name__}: {exc}") from exc
+    except TelegramUnauthorizedError as exc:
+        # A configuration problem (bad token), not the message's fault: keep it for later.
+        raise RetryLater(f"unauthorized: {exc.message}", retry_after=300) from exc
+    except (TelegramForbiddenError, TelegramNotFound, TelegramMigrateToChat) as exc:
+        raise GiveUp(f"{type(exc).__name__}: {exc.message}") from exc
+    except TelegramBadRequest as exc:
+        raise GiveUp(f"bad request: {exc.message}") from exc
+
+
+async def _menu(session: AsyncSession, row: Claimed) -> MenuUpdate:
+    """A chat gets the list of the active employee it belongs to now, or loses its own list;
+    private chats in general get the strangers' list (bot.telegram.commands)."""
+    if row.payload.get("scope") == "private":
+        code = str(row.payload.get("language_code") or "")
+        strangers = commands.bot_commands(None, Translator(row.locale))
+        return MenuUpdate(BotCommandScopeAllPrivateChats(), code or None, strangers)
+    chat_id = int(row.payload["chat_id"])
+    employee = await employees.by_telegram_id(session, chat_id)
+    scope = BotCommandScopeChat(chat_id=chat_id)
+    if employee is None or not employee.is_active:
+        return MenuUpdate(scope, None, None)
+    t = Translator(employee.locale or row.locale)
+    return MenuUpdate(scope, None, commands.bot_commands(employee.role, t))
 
 
 Renderer = Callable[[AsyncSession, Claimed, Translator, str | None], Awaitable[cards.Rendered]]

@@ -114,7 +114,8 @@ async def test_in_webhook_mode_a_sent_message_reaches_the_bots_webhook(settings,
         }
     )
     stop = asyncio.Event()
-    task = asyncio.create_task(serve(Container.build(settings, clock=clock), {"web", "bot"}, stop))
+    container = Container.build(settings, clock=clock)
+    task = asyncio.create_task(serve(container, {"web", "bot", "worker"}, stop))
     try:
         await tg.wait_for("setWebhook", timeout=30)
         async with aiohttp.ClientSession() as http:

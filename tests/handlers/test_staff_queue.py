@@ -166,7 +166,7 @@ async def test_a_deactivated_employee_gets_no_leads_and_their_buttons_stop_worki
     assert her_copy["reply_markup"] is None  # her copy was edited and lost its buttons
     take = LeadCallback(action=LeadAction.TAKE, lead_id=result.lead_id).pack()
     answer = await press(container, fake_tg, anna, take, card)
-    assert answer["show_alert"] is True and answer["text"] == "Вы не сотрудник в системе"
+    assert answer["show_alert"] is True and answer["text"].startswith("Ваш доступ к боту отключён")
     assert await assignee(container, result.lead_id) is None
     async with container.db.unit_of_work() as s:
         later = await leads.register_incoming(

@@ -12,6 +12,7 @@ import pytest
 
 from handlers.callbacks import LeadAction, LeadCallback
 from tests import factories
+from tests.chat import drain
 
 TILDA = (Path(__file__).parent.parent / "fixtures" / "tilda" / "lead.urlencoded").read_text()
 
@@ -115,5 +116,6 @@ async def test_webhook_mode_updates_need_the_secret_header(web, container, fake_
         "/webhooks/telegram", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "tg-secret"}
     )
     assert right.status == 200
-    [reply] = fake_tg.calls("sendMessage")
+    await drain(container)  # answers go out through the outbox
+    reply = fake_tg.calls("sendMessage")[0]
     assert reply.params["chat_id"] == 4242 and "привязан" in reply.params["text"]

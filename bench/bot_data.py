@@ -111,7 +111,9 @@ class Data:
     heavy: list[int]  # client ids with the most events (skew ranks below N/100)
     new_leads: dict[int, list[int]] = field(default_factory=dict)  # assignee → new lead ids
     leads: dict[int, list[int]] = field(default_factory=dict)  # assignee → some lead ids
-    open_deals: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # owner → (deal, next stage id)
+    open_deals: dict[int, list[tuple[int, int]]] = field(
+        default_factory=dict
+    )  # owner → (deal, next stage id)
     deals: dict[int, list[int]] = field(default_factory=dict)  # owner → some deal ids
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -148,7 +150,9 @@ def _employees(count: int, offices: int, rng: random.Random) -> list[Employee]:
     return found
 
 
-def _clients(count: int, sellers: Sequence[Employee], offices: int, rng: random.Random) -> list[Client]:
+def _clients(
+    count: int, sellers: Sequence[Employee], offices: int, rng: random.Random
+) -> list[Client]:
     found = []
     for i in range(1, count + 1):
         first = rng.choice(FIRST)
@@ -221,12 +225,32 @@ async def _copy_people(
     await conn.copy_records_to_table(
         "employees",
         records=[
-            (e.id, e.name, e.role, e.office_id, e.telegram_id, "en" if e.id % 10 == 0 else "ru",
-             True, True, now, now)
+            (
+                e.id,
+                e.name,
+                e.role,
+                e.office_id,
+                e.telegram_id,
+                "en" if e.id % 10 == 0 else "ru",
+                True,
+                True,
+                now,
+                now,
+            )
             for e in employees
         ],
-        columns=["id", "name", "role", "office_id", "telegram_id", "locale", "is_active",
-                 "on_shift", "created_at", "updated_at"],
+        columns=[
+            "id",
+            "name",
+            "role",
+            "office_id",
+            "telegram_id",
+            "locale",
+            "is_active",
+            "on_shift",
+            "created_at",
+            "updated_at",
+        ],
     )
     client_rows, contact_rows, identity_rows, tag_rows = [], [], [], []
     contact_id = identity_id = 0
@@ -240,9 +264,17 @@ async def _copy_people(
             contacts = [f"{rng.choice(FIRST)} {rng.choice(LAST)}" for _ in range(rng.randint(1, 2))]
             contacts[0] = f"{c.first} {c.last}"
         client_rows.append(
-            (c.id, kind, name, c.company if kind == "person" else None,
-             search_text(name, c.company if kind == "person" else None, *contacts),
-             c.owner_id, c.office_id, created, created)
+            (
+                c.id,
+                kind,
+                name,
+                c.company if kind == "person" else None,
+                search_text(name, c.company if kind == "person" else None, *contacts),
+                c.owner_id,
+                c.office_id,
+                created,
+                created,
+            )
         )
         for i, person in enumerate(contacts):
             contact_id += 1
@@ -251,14 +283,25 @@ async def _copy_people(
         identity_rows.append((identity_id, c.id, "phone", c.phone, created, created))
         if rng.random() < 0.3:
             identity_id += 1
-            identity_rows.append((identity_id, c.id, "email", f"client{c.id}@example.ru", created, created))
+            identity_rows.append(
+                (identity_id, c.id, "email", f"client{c.id}@example.ru", created, created)
+            )
         if rng.random() < 0.1:
             tag_rows.append((c.id, rng.choice(("vip", "опт", "тендер"))))
     await conn.copy_records_to_table(
         "clients",
         records=client_rows,
-        columns=["id", "kind", "name", "company", "search_text", "owner_id", "office_id",
-                 "created_at", "updated_at"],
+        columns=[
+            "id",
+            "kind",
+            "name",
+            "company",
+            "search_text",
+            "owner_id",
+            "office_id",
+            "created_at",
+            "updated_at",
+        ],
     )
     await conn.copy_records_to_table(
         "contact_persons",
@@ -297,7 +340,8 @@ async def _events(conn: asyncpg.Connection, n: int, events: int, seed: int) -> d
     client = _client_of(n)
     phone = f"'+79' || lpad((c.id * {PHONE_MULTIPLIER} % 1000000000)::text, 9, '0')"
     counts: dict[str, int] = {}
-    counts["leads"] = _count(await conn.execute(f"""
+    counts["leads"] = _count(
+        await conn.execute(f"""
         INSERT INTO leads (client_id, status, source, name, phone, extra, office_id, assignee_id,
             is_returning, taken_at, closed_at, closed_by_id, first_response_seconds, close_reason,
             utm_source, created_at, updated_at)
@@ -320,8 +364,10 @@ async def _events(conn: asyncpg.Connection, n: int, events: int, seed: int) -> d
                 random() * interval '2 hours' AS response
             FROM (SELECT random() AS r FROM generate_series(1, {leads})) s
         ) g JOIN clients c ON c.id = g.client_id
-    """))
-    counts["calls"] = _count(await conn.execute(f"""
+    """)
+    )
+    counts["calls"] = _count(
+        await conn.execute(f"""
         INSERT INTO calls (provider, external_id, direction, client_number, employee_id,
             client_id, status, phase, started_at, answered_at, ended_at, talk_seconds, legs,
             created_at, updated_at)
@@ -335,9 +381,11 @@ async def _events(conn: asyncpg.Connection, n: int, events: int, seed: int) -> d
                 now() - random() * interval '730 days' AS at
             FROM generate_series(1, {calls}) i
         ) g JOIN clients c ON c.id = g.client_id
-    """))
+    """)
+    )
     # Stage by weight: open stages 60% (evenly), won 25%, lost 15%.
-    counts["deals"] = _count(await conn.execute(f"""
+    counts["deals"] = _count(
+        await conn.execute(f"""
         INSERT INTO deals (client_id, pipeline_id, stage_id, title, amount, cost, currency,
             owner_id, office_id, status, stage_changed_at, closed_at, lost_reason, created_at,
             updated_at)
@@ -357,10 +405,12 @@ async def _events(conn: asyncpg.Connection, n: int, events: int, seed: int) -> d
                 now() - interval '6 days' - random() * interval '720 days' AS at
             FROM (SELECT random() AS r, random() AS r2 FROM generate_series(1, {deals})) s
         ) g JOIN clients c ON c.id = g.client_id
-    """))
+    """)
+    )
     # An open deal went through every open stage up to its own; a closed one left from the
     # 1st..4th open stage. Change k goes from stage k-1 (none for the creation) to stage k.
-    counts["deal_stage_changes"] = _count(await conn.execute(f"""
+    counts["deal_stage_changes"] = _count(
+        await conn.execute(f"""
         INSERT INTO deal_stage_changes (deal_id, from_stage_id, to_stage_id, by_id, at)
         SELECT d.id,
             CASE WHEN k > 1 THEN (ARRAY{open_ids}::bigint[])[k - 1] END,
@@ -373,8 +423,10 @@ async def _events(conn: asyncpg.Connection, n: int, events: int, seed: int) -> d
                      ELSE 2 + id % 4 END AS n
             FROM deals
         ) d, generate_series(1, d.n) k
-    """))
-    counts["tasks"] = _count(await conn.execute(f"""
+    """)
+    )
+    counts["tasks"] = _count(
+        await conn.execute(f"""
         INSERT INTO tasks (kind, title, status, due_at, done_at, assignee_id, created_by_id,
             client_id, created_at, updated_at)
         SELECT (ARRAY['general', 'call_back', 'visit'])[1 + floor(g.r * 3)::int],
@@ -388,11 +440,13 @@ async def _events(conn: asyncpg.Connection, n: int, events: int, seed: int) -> d
                 now() - random() * interval '730 days' AS at
             FROM generate_series(1, {tasks})
         ) g JOIN clients c ON c.id = g.client_id
-    """))
+    """)
+    )
     notes = max(0, events - sum(counts.values()))
     on_deals = notes // 4
     texts = "ARRAY[" + ", ".join(f"'{t}'" for t in NOTES) + "]"
-    counts["notes"] = _count(await conn.execute(f"""
+    counts["notes"] = _count(
+        await conn.execute(f"""
         INSERT INTO notes (author_id, client_id, text, created_at, updated_at)
         SELECT c.owner_id, c.id, ({texts})[1 + floor(g.r * {len(NOTES)})::int], g.at, g.at
         FROM (
@@ -400,9 +454,11 @@ async def _events(conn: asyncpg.Connection, n: int, events: int, seed: int) -> d
                 now() - random() * interval '730 days' AS at
             FROM generate_series(1, {notes - on_deals})
         ) g JOIN clients c ON c.id = g.client_id
-    """))
+    """)
+    )
     deal_count = max(counts["deals"], 1)
-    counts["notes"] += _count(await conn.execute(f"""
+    counts["notes"] += _count(
+        await conn.execute(f"""
         INSERT INTO notes (author_id, client_id, deal_id, text, created_at, updated_at)
         SELECT d.owner_id, d.client_id, d.id, ({texts})[1 + floor(g.r * {len(NOTES)})::int],
             d.created_at + interval '1 day', d.created_at + interval '1 day'
@@ -410,7 +466,8 @@ async def _events(conn: asyncpg.Connection, n: int, events: int, seed: int) -> d
             SELECT 1 + floor(random() * {deal_count})::bigint AS deal_id, random() AS r
             FROM generate_series(1, {on_deals})
         ) g JOIN deals d ON d.id = g.deal_id
-    """))
+    """)
+    )
     return counts
 
 

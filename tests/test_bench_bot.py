@@ -22,9 +22,8 @@ async def test_the_bot_bench_runs_in_quick_mode(capsys: pytest.CaptureFixture[st
             pytest.fail(f"PostgreSQL is not reachable ({exc}); CI requires it", pytrace=False)
         pytest.skip(f"PostgreSQL not reachable: {exc}")
     await conn.close()
-    args = bot.parse_args(
-        ["--quick", "--clients", "1000", "--events", "8000", "--updates", "160", "--warmup", "20"]
-    )
+    sizes = "--employees 40 --clients 600 --events 5000 --updates 120 --warmup 10 --alone 20"
+    args = bot.parse_args(["--quick", *sizes.split()])
 
     figures = await bot.run(args)
 

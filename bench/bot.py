@@ -20,10 +20,13 @@ once. Both dispatchers get the same updates in the same run, in alternating roun
   button with answerCallbackQuery + editMessageText and an inline query with an empty
   answerInlineQuery, at the same fake Bot API.
 
-A handling time is one feed_raw_update. Per kind the bench prints how many updates a real
-handler answered (not the "stale button" fallback, not unhandled), so a reader sees that
-searches were searches. Then the outbox pump delivers the screens the run produced, with
-Telegram's limits lifted for the fake, and the bench prints how long that took.
+A handling time is one feed_raw_update. With `--concurrency` updates in flight it includes
+waiting for the others on the one event loop, so `--alone` more updates are then fed one at a
+time to each dispatcher: an update's own cost. Per kind the bench prints how many updates a
+real handler answered (not the "stale button" fallback, not unhandled), so a reader sees that
+searches were searches. Timeline pages (1-3) are asked of the clients with the most events.
+Then the outbox pump delivers the screens the run produced, with Telegram's limits lifted for
+the fake, and the bench prints how long that took.
 """
 
 from __future__ import annotations
@@ -93,6 +96,7 @@ class Workload:
     office: dict[int, list[bot_data.Client]] = field(init=False)
     heavy_own: dict[int, list[bot_data.Client]] = field(init=False)
     heavy_all: list[bot_data.Client] = field(init=False)
+    heavy_office: dict[int, list[bot_data.Client]] = field(init=False)
 
     def __post_init__(self) -> None:
         staff = self.data.employees
@@ -100,7 +104,7 @@ class Workload:
         self.managers = [e for e in staff if e.role == "manager"]
         self.admins = [e for e in staff if e.role == "admin"]
         self.own, self.office = defaultdict(list), defaultdict(list)
-        self.heavy_own = defaultdict(list)
+        self.heavy_own, self.heavy_office = defaultdict(list), defaultdict(list)
         heavy = set(self.data.heavy)
         self.heavy_all = [self.data.clients[i - 1] for i in self.data.heavy]
         for c in self.data.clients:
@@ -110,6 +114,8 @@ class Workload:
                     self.heavy_own[c.owner_id].append(c)
             if c.office_id is not None:
                 self.office[c.office_id].append(c)
+                if c.id in heavy:
+                    self.heavy_office[c.office_id].append(c)
 
     # Who acts: mostly sales employees, some managers and admins (they see more).
     def someone(self, rng: random.Random) -> bot_data.Employee:
@@ -126,7 +132,8 @@ class Workload:
         if who.role == "admin":
             pool = self.heavy_all if heavy else self.data.clients
         elif who.role == "manager":
-            pool = self.office[who.office_id or 0]
+            office = who.office_id or 0
+            pool = (self.heavy_office[office] if heavy else None) or self.office[office]
         else:
             pool = (self.heavy_own[who.id] if heavy else None) or self.own[who.id]
         return rng.choice(pool) if pool else None

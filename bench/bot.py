@@ -35,10 +35,12 @@ import argparse
 import asyncio
 import contextlib
 import contextvars
+import cProfile
 import itertools
 import logging
 import math
 import os
+import pstats
 import random
 import secrets
 import statistics
@@ -580,12 +582,18 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await conn.close()
         took: dict[str, float] = defaultdict(float)
         results: dict[str, list[Result]] = defaultdict(list)
+        profiler = cProfile.Profile()
         for n, steps in enumerate(rounds):
             order = [("bare", bare, bare_bot), ("chatcrm", container.dispatcher, container.bot)]
             for side, dispatcher, bot in order if n % 2 == 0 else order[::-1]:
                 plan_lanes = lanes(steps, args.concurrency, next(next_id))
                 progress(f"round {n + 1}: {side}")
+                profiling = args.profile and side == "chatcrm"
+                if profiling:
+                    profiler.enable()
                 elapsed, found = await feed(dispatcher, bot, plan_lanes)
+                if profiling:
+                    profiler.disable()
                 took[side] += elapsed
                 results[side] += found
         # One at a time: an update's own cost, with no other update sharing the event loop.
@@ -596,7 +604,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             alone[side] = (await feed(dispatcher, bot, lanes(steps, 1, next(next_id))))[1]
         progress("outbox pump")
         pump = await _drain(container, dsn)
-        return report(args, data, took, results, alone, pump)
+        figures = report(args, data, took, results, alone, pump)
+        if args.profile:
+            profiler.dump_stats(args.profile)
+            print(f"\nchatcrm rounds profiled (cProfile, this process): {args.profile}")
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)  # CPU, not waits
+        return figures
     finally:
         if container is not None:
             await container.close()
@@ -758,6 +771,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=12, help="employees at once")
     parser.add_argument("--alone", type=int, default=600, help="updates fed one at a time")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the chatcrm rounds into FILE")
     parser.add_argument("--keep-db", action="store_true", help="don't drop the database")
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
     args = parser.parse_args(argv)

@@ -1,0 +1,791 @@
+"""The staff bot under load: searches, card views, timeline pages and button presses from 200
+employees over 100,000 clients and 1,000,000 timeline events, beside a bare aiogram dispatcher.
+
+    .venv/bin/python -m bench.bot [--clients 100000] [--events 1000000] [--updates 6000]
+    .venv/bin/python -m bench.bot --quick          # small sizes: a smoke run in seconds
+
+Needs PostgreSQL (BENCH_PG_URL's server, default postgresql://postgres@127.0.0.1:5432): the
+bench creates its own database (chatcrm_bench_bot_<pid>_<random>), migrates it with the
+project's migrations, fills it (bench/bot_data.py) and drops it at the end. The fake Bot API
+runs in its own process.
+
+Updates are built as Telegram sends them (messages with text and commands, callback queries
+with the real packed callback data of handlers/callbacks.py on the employee's screen message)
+from a table of kinds (KINDS), each employee's updates in order, `--concurrency` employees at
+once. Both dispatchers get the same updates in the same run, in alternating rounds:
+
+- chatcrm: the product's dispatcher (`container.dispatcher.feed_raw_update`, as tests do):
+  its unit of work, employee lookup and handlers; screens go to the outbox.
+- bare aiogram: a Dispatcher with one router that answers a message with sendMessage, a
+  button with answerCallbackQuery + editMessageText and an inline query with an empty
+  answerInlineQuery, at the same fake Bot API.
+
+A handling time is one feed_raw_update. With `--concurrency` updates in flight it includes
+waiting for the others on the one event loop, so `--alone` more updates are then fed one at a
+time to each dispatcher: an update's own cost. Per kind the bench prints how many updates a
+real handler answered (not the "stale button" fallback, not unhandled), so a reader sees that
+searches were searches. Timeline pages (1-3) are asked of the clients with the most events.
+Then the outbox pump delivers the screens the run produced, with Telegram's limits lifted for
+the fake, and the bench prints how long that took.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import contextvars
+import cProfile
+import itertools
+import logging
+import math
+import os
+import pstats
+import random
+import secrets
+import statistics
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from aiogram import BaseMiddleware, Bot, Dispatcher, Router  # noqa: E402
+from aiogram.filters.callback_data import CallbackData  # noqa: E402
+from aiogram.types import CallbackQuery, InlineQuery, Message, TelegramObject  # noqa: E402
+
+from bench import bot_data  # noqa: E402
+from bench.calls import RemoteFake  # noqa: E402
+from handlers.callbacks import (  # noqa: E402
+    ClientAction,
+    ClientCallback,
+    DealAction,
+    DealCallback,
+    LeadAction,
+    LeadCallback,
+    ListCallback,
+    ListView,
+    NewDealCallback,
+)
+
+# The server of BENCH_PG_URL (as for the other benches); the database is this run's own.
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/chatcrm_bench")
+PG_SERVER = PG_URL.rsplit("/", 1)[0]
+FALLBACK = frozenset({"handlers.strangers.stale_button", "handlers.strangers.not_an_employee"})
+TARGET_RATIO, TARGET_P99, TARGET_SEARCH_P99 = 0.3, 50.0, 100.0
+
+
+# --- the workload ----------------------------------------------------------------------------
+
+
+@dataclass
+class Workload:
+    data: bot_data.Data
+    screens: dict[int, dict[str, Any]]  # employee id → the bot's message their buttons are on
+    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1_000_000))
+    sellers: list[bot_data.Employee] = field(init=False)
+    managers: list[bot_data.Employee] = field(init=False)
+    admins: list[bot_data.Employee] = field(init=False)
+    own: dict[int, list[bot_data.Client]] = field(init=False)
+    office: dict[int, list[bot_data.Client]] = field(init=False)
+    heavy_own: dict[int, list[bot_data.Client]] = field(init=False)
+    heavy_all: list[bot_data.Client] = field(init=False)
+    heavy_office: dict[int, list[bot_data.Client]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        staff = self.data.employees
+        self.sellers = [e for e in staff if e.role == "employee"]
+        self.managers = [e for e in staff if e.role == "manager"]
+        self.admins = [e for e in staff if e.role == "admin"]
+        self.own, self.office = defaultdict(list), defaultdict(list)
+        self.heavy_own, self.heavy_office = defaultdict(list), defaultdict(list)
+        heavy = set(self.data.heavy)
+        self.heavy_all = [self.data.clients[i - 1] for i in self.data.heavy]
+        for c in self.data.clients:
+            if c.owner_id is not None:
+                self.own[c.owner_id].append(c)
+                if c.id in heavy:
+                    self.heavy_own[c.owner_id].append(c)
+            if c.office_id is not None:
+                self.office[c.office_id].append(c)
+                if c.id in heavy:
+                    self.heavy_office[c.office_id].append(c)
+
+    # Who acts: mostly sales employees, some managers and admins (they see more).
+    def someone(self, rng: random.Random) -> bot_data.Employee:
+        roll = rng.random()
+        if roll < 0.05 and self.admins:
+            return rng.choice(self.admins)
+        if roll < 0.15 and self.managers:
+            return rng.choice(self.managers)
+        return rng.choice(self.sellers)
+
+    def client_for(
+        self, who: bot_data.Employee, rng: random.Random, heavy: bool = False
+    ) -> bot_data.Client | None:
+        if who.role == "admin":
+            pool = self.heavy_all if heavy else self.data.clients
+        elif who.role == "manager":
+            office = who.office_id or 0
+            pool = (self.heavy_office[office] if heavy else None) or self.office[office]
+        else:
+            pool = (self.heavy_own[who.id] if heavy else None) or self.own[who.id]
+        return rng.choice(pool) if pool else None
+
+    def seller_for(self, who: bot_data.Employee, rng: random.Random) -> bot_data.Employee:
+        """Whose leads and deals `who` looks at: their own, or (a manager, an admin) a seller's
+        of the office or company."""
+        if who.role == "employee":
+            return who
+        pool = [s for s in self.sellers if who.office_id in (None, s.office_id)]
+        return rng.choice(pool)
+
+    # Updates as Telegram sends them.
+    def message(self, who: bot_data.Employee, text: str) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": next(self.ids),
+            "date": int(time.time()),
+            "from": _user(who),
+            "chat": {"id": who.telegram_id, "type": "private", "first_name": who.name.split()[0]},
+            "text": text,
+        }
+        if text.startswith("/"):
+            length = len(text.split()[0].encode("utf-16-le")) // 2
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        return {"message": message}
+
+    def inline(self, who: bot_data.Employee, query: str) -> dict[str, Any]:
+        """`@bot query` typed in any chat."""
+        return {
+            "inline_query": {
+                "id": str(next(self.ids)),
+                "from": _user(who),
+                "query": query,
+                "offset": "",
+                "chat_type": "private",
+            }
+        }
+
+    def press(self, who: bot_data.Employee, data: CallbackData) -> dict[str, Any]:
+        packed = data.pack()
+        assert len(packed.encode()) <= 64, packed
+        return {
+            "callback_query": {
+                "id": str(next(self.ids)),
+                "from": _user(who),
+                "data": packed,
+                "chat_instance": str(who.telegram_id * 31),
+                "message": self.screens[who.id],
+            }
+        }
+
+
+def _user(who: bot_data.Employee) -> dict[str, Any]:
+    return {
+        "id": who.telegram_id,
+        "is_bot": False,
+        "first_name": who.name.split()[0],
+        "language_code": "ru",
+    }
+
+
+Step = tuple[str, dict[str, Any]]  # (kind, update without update_id)
+Maker = Callable[[Workload, bot_data.Employee, random.Random], list[Step] | None]
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    weight: float
+    search: bool
+    make: Maker
+    who: str = "anyone"  # or "manager"
+
+
+def _phone_formats(e164: str, rng: random.Random) -> str:
+    d = e164[2:]  # ten digits after +7
+    return rng.choice(
+        (
+            f"+7 {d[:3]} {d[3:6]}-{d[6:8]}-{d[8:]}",
+            f"8 ({d[:3]}) {d[3:6]} {d[6:8]} {d[8:]}",
+            f"7{d}",
+            f"8{d}",
+            f"+7({d[:3]}){d[3:6]}{d[6:]}",
+        )
+    )
+
+
+def _on_client(
+    build: Callable[[Workload, bot_data.Employee, bot_data.Client, random.Random], list[Step]],
+    *,
+    heavy: bool = False,
+) -> Maker:
+    def make(w: Workload, who: bot_data.Employee, rng: random.Random) -> list[Step] | None:
+        client = w.client_for(who, rng, heavy)
+        return build(w, who, client, rng) if client is not None else None
+
+    return make
+
+
+def _lead_take(w: Workload, who: bot_data.Employee, rng: random.Random) -> list[Step] | None:
+    seller = w.seller_for(who, rng)
+    fresh = w.data.new_leads.get(seller.id)
+    if not fresh or who is not seller:  # Take is the assignee's button
+        return None
+    return [("lead take", w.press(who, LeadCallback(action=LeadAction.TAKE, lead_id=fresh.pop())))]
+
+
+def _lead(action: LeadAction, name: str) -> Maker:
+    def make(w: Workload, who: bot_data.Employee, rng: random.Random) -> list[Step] | None:
+        found = w.data.leads.get(w.seller_for(who, rng).id)
+        if not found:
+            return None
+        return [(name, w.press(who, LeadCallback(action=action, lead_id=rng.choice(found))))]
+
+    return make
+
+
+def _deal(action: DealAction, name: str) -> Maker:
+    def make(w: Workload, who: bot_data.Employee, rng: random.Random) -> list[Step] | None:
+        found = w.data.deals.get(w.seller_for(who, rng).id)
+        if not found:
+            return None
+        return [(name, w.press(who, DealCallback(action=action, deal_id=rng.choice(found))))]
+
+    return make
+
+
+def _deal_stage(w: Workload, who: bot_data.Employee, rng: random.Random) -> list[Step] | None:
+    found = w.data.open_deals.get(w.seller_for(who, rng).id)
+    if not found:
+        return None
+    deal_id, next_stage = found.pop(rng.randrange(len(found)))
+    data = DealCallback(action=DealAction.STAGE, deal_id=deal_id, arg=next_stage)
+    return [("deal stage", w.press(who, data))]
+
+
+def _list(view: ListView, name: str) -> Maker:
+    return lambda w, who, rng: [(name, w.press(who, ListCallback(view=view)))]
+
+
+def _find_name(
+    w: Workload, who: bot_data.Employee, c: bot_data.Client, rng: random.Random
+) -> list[Step]:
+    text = f"/find {c.last}" if rng.random() < 0.5 else f"/find {c.last} {c.first[:3]}"
+    return [("find /find name", w.message(who, text))]
+
+
+def _find_phone(
+    w: Workload, who: bot_data.Employee, c: bot_data.Client, rng: random.Random
+) -> list[Step]:
+    phone = _phone_formats(c.phone, rng)
+    return [("find phone", w.message(who, f"/find {phone}" if rng.random() < 0.3 else phone))]
+
+
+def _find_company(
+    w: Workload, who: bot_data.Employee, c: bot_data.Client, rng: random.Random
+) -> list[Step]:
+    word = (c.company or c.last).split("«")[-1].split()[0].strip("»")
+    return [("find company", w.message(who, f"/find {word}"))]
+
+
+def _find_text(
+    w: Workload, who: bot_data.Employee, c: bot_data.Client, rng: random.Random
+) -> list[Step]:
+    return [("find plain text", w.message(who, f"{c.first} {c.last}"))]
+
+
+def _find_inline(
+    w: Workload, who: bot_data.Employee, c: bot_data.Client, rng: random.Random
+) -> list[Step]:
+    return [("find inline", w.inline(who, rng.choice((c.last, _phone_formats(c.phone, rng)))))]
+
+
+def _open(action: ClientAction, name: str, pages: int = 0) -> Callable[..., list[Step]]:
+    def build(
+        w: Workload, who: bot_data.Employee, c: bot_data.Client, rng: random.Random
+    ) -> list[Step]:
+        page = rng.randint(1, pages) if pages else 0
+        return [(name, w.press(who, ClientCallback(action=action, client_id=c.id, page=page)))]
+
+    return build
+
+
+def _new_deal(
+    w: Workload, who: bot_data.Employee, c: bot_data.Client, rng: random.Random
+) -> list[Step]:
+    """Start a new deal from the card, then /cancel the dialog it opens."""
+    return [
+        ("new deal", w.press(who, NewDealCallback(client_id=c.id))),
+        ("/cancel", w.message(who, "/cancel")),
+    ]
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind("find /find name", 8, True, _on_client(_find_name)),
+    Kind("find phone", 8, True, _on_client(_find_phone)),
+    Kind("find company", 4, True, _on_client(_find_company)),
+    Kind("find plain text", 5, True, _on_client(_find_text)),
+    Kind("find inline", 3, True, _on_client(_find_inline)),
+    Kind("client card", 18, False, _on_client(_open(ClientAction.OPEN, "client card"))),
+    Kind(
+        "timeline page",
+        12,
+        False,
+        _on_client(_open(ClientAction.OPEN, "timeline page", 3), heavy=True),
+    ),
+    Kind("client deals", 3, False, _on_client(_open(ClientAction.DEALS, "client deals"))),
+    Kind("client leads", 3, False, _on_client(_open(ClientAction.LEADS, "client leads"))),
+    Kind("lead card", 5, False, _lead(LeadAction.OPEN, "lead card")),
+    Kind("lead take", 3, False, _lead_take),
+    Kind("my leads", 5, False, _list(ListView.MY_LEADS, "my leads")),
+    Kind("my deals", 5, False, _list(ListView.MY_DEALS, "my deals")),
+    Kind("office leads", 1.5, False, _list(ListView.OFFICE_LEADS, "office leads"), who="manager"),
+    Kind("office deals", 1.5, False, _list(ListView.OFFICE_DEALS, "office deals"), who="manager"),
+    Kind("deal card", 6, False, _deal(DealAction.OPEN, "deal card")),
+    Kind("deal history", 2, False, _deal(DealAction.HISTORY, "deal history")),
+    Kind("deal stage", 3, False, _deal_stage),
+    Kind("new deal", 2, False, _on_client(_new_deal)),
+    Kind("/help", 2, False, lambda w, who, rng: [("/help", w.message(who, "/help"))]),
+)
+SEARCH_KINDS = frozenset(k.name for k in KINDS if k.search)
+
+
+def plan(w: Workload, count: int, rng: random.Random) -> list[tuple[int, Step]]:
+    """`count` updates (employee id, step), mixed by the kinds' weights, in sending order."""
+    weights = [k.weight for k in KINDS]
+    steps: list[tuple[int, Step]] = []
+    while len(steps) < count:
+        kind = rng.choices(KINDS, weights)[0]
+        for _ in range(20):
+            who = rng.choice(w.managers) if kind.who == "manager" else w.someone(rng)
+            made = kind.make(w, who, rng)
+            if made:
+                steps += [(who.id, step) for step in made]
+                break
+    return steps
+
+
+def lanes(
+    steps: list[tuple[int, Step]], count: int, first_id: int
+) -> list[list[tuple[str, dict[str, Any]]]]:
+    """Each employee's updates stay in order in one lane (a person taps one thing at a time);
+    lanes run at once. Every update gets its own update_id (the product skips redeliveries)."""
+    result: list[list[tuple[str, dict[str, Any]]]] = [[] for _ in range(count)]
+    for n, (employee_id, (kind, body)) in enumerate(steps):
+        result[employee_id % count].append((kind, {"update_id": first_id + n, **body}))
+    return result
+
+
+# --- running the updates through a dispatcher --------------------------------------------------
+
+_SEEN: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("bench_seen")
+
+
+class WhoHandled(BaseMiddleware):
+    """Notes which handler answered (and which error, if one was raised) for the report."""
+
+    def __init__(self, slot: str) -> None:
+        self.slot = slot
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        seen = _SEEN.get(None)
+        if seen is not None:
+            if self.slot == "error":
+                error = getattr(event, "exception", None)
+                seen["error"] = getattr(error, "key", None) or type(error).__name__
+            else:
+                callback = data["handler"].callback
+                seen["handler"] = f"{callback.__module__}.{callback.__qualname__}"
+        return await handler(event, data)
+
+
+def watch(dispatcher: Dispatcher) -> None:
+    for observer in (dispatcher.message, dispatcher.callback_query, dispatcher.inline_query):
+        observer.middleware(WhoHandled("handler"))
+    dispatcher.errors.middleware(WhoHandled("error"))
+
+
+@dataclass
+class Result:
+    kind: str
+    seconds: float
+    handler: str
+    error: str | None
+
+
+async def feed(
+    dispatcher: Dispatcher, bot: Bot, plan_lanes: list[list[tuple[str, dict[str, Any]]]]
+) -> tuple[float, list[Result]]:
+    results: list[Result] = []
+
+    async def lane(updates: list[tuple[str, dict[str, Any]]]) -> None:
+        for kind, update in updates:
+            seen: dict[str, str] = {}
+            _SEEN.set(seen)
+            started = time.perf_counter()
+            await dispatcher.feed_raw_update(bot, update)
+            took = time.perf_counter() - started
+            results.append(Result(kind, took, seen.get("handler", "-"), seen.get("error")))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(lane(updates) for updates in plan_lanes))
+    return time.perf_counter() - started, results
+
+
+def bare_dispatcher() -> Dispatcher:
+    """The baseline: one router answering the same updates at the same fake Bot API."""
+    router = Router(name="bare")
+
+    @router.message()
+    async def echo(message: Message, bot: Bot) -> None:
+        await bot.send_message(message.chat.id, f"echo: {message.text}", parse_mode=None)
+
+    @router.callback_query()
+    async def pressed(query: CallbackQuery, bot: Bot) -> None:
+        await query.answer()
+        assert query.message is not None
+        await bot.edit_message_text(
+            f"pressed {query.data} ({query.id})",
+            chat_id=query.message.chat.id,
+            message_id=query.message.message_id,
+            parse_mode=None,
+        )
+
+    @router.inline_query()
+    async def inline(query: InlineQuery) -> None:
+        await query.answer([], cache_time=0, is_personal=True)
+
+    dispatcher = Dispatcher()
+    dispatcher.include_router(router)
+    watch(dispatcher)
+    return dispatcher
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+
+_T0 = time.perf_counter()
+
+
+def progress(what: str) -> None:
+    print(f"[{time.perf_counter() - _T0:6.1f} s] {what}", file=sys.stderr, flush=True)
+
+
+def quantile(values: list[float], q: int) -> float:
+    """The q-th percentile in ms (the largest value when there are too few for a 1% step)."""
+    if not values:
+        return float("nan")
+    if len(values) < 2:
+        return values[0] * 1000
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000
+
+
+def _ms(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.1f}"
+
+
+async def create_database() -> tuple[str, str]:
+    name = f"chatcrm_bench_bot_{os.getpid()}_{secrets.token_hex(3)}"
+    conn = await asyncpg.connect(f"{PG_SERVER}/postgres")
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return name, f"{PG_SERVER}/{name}"
+
+
+async def drop_database(name: str) -> None:
+    conn = await asyncpg.connect(f"{PG_SERVER}/postgres")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def wait_for_fake(base_url: str, token: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as http:
+        while True:
+            with contextlib.suppress(aiohttp.ClientError):
+                async with http.get(f"{base_url}/bot{token}/getMe") as response:
+                    if response.status == 200:
+                        return
+            if time.monotonic() > deadline:
+                raise RuntimeError("the fake Bot API did not come up")
+            await asyncio.sleep(0.1)
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    """The whole bench; prints the report and returns the figures (for the smoke test)."""
+    import migrations
+    from app import Container
+    from bot.telegram.factory import make_bot
+    from config.settings import Settings
+
+    name, dsn = await create_database()
+    fake = RemoteFake()
+    container: Container | None = None
+    bare_bot: Bot | None = None
+    try:
+        await migrations.upgrade_async(dsn.replace("postgresql://", "postgresql+asyncpg://", 1))
+        sizes = bot_data.Sizes(args.employees, args.clients, args.events)
+        progress(f"database {name} migrated")
+        data = await bot_data.build(dsn, sizes, seed=args.seed)
+        progress("data built")
+        await wait_for_fake(fake.base_url, fake.token)
+        settings = Settings(
+            _env_file=None,
+            database_url=dsn.replace("postgresql://", "postgresql+asyncpg://", 1),
+            telegram_bot_token=fake.token,  # type: ignore[call-arg]
+            telegram_api_base=fake.base_url,
+            redis_url=None,
+            telegram_global_rate=1000,
+            telegram_chat_interval=0,
+        )
+        container = Container.build(settings)
+        assert container.dispatcher is not None and container.bot is not None
+        watch(container.dispatcher)
+        bare_bot = make_bot(fake.token, fake.base_url)
+        bare = bare_dispatcher()
+        screens = await _screens(container.bot, data.employees)
+        workload = Workload(data, screens)
+        rng = random.Random(args.seed)
+        warm = plan(workload, args.warmup, rng)
+        measured = plan(workload, args.updates, rng)
+        half = len(measured) // 2
+        rounds = [measured[:half], measured[half:]]
+        next_id = itertools.count(1, 10_000_000)
+        # Warm both (connections, caches, PostgreSQL's buffers), then alternate which goes first.
+        progress("warming up")
+        await feed(bare, bare_bot, lanes(warm, args.concurrency, 0))
+        await feed(
+            container.dispatcher, container.bot, lanes(warm, args.concurrency, next(next_id))
+        )
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute("DELETE FROM outbox")  # the warm-up's screens are not measured
+        finally:
+            await conn.close()
+        took: dict[str, float] = defaultdict(float)
+        results: dict[str, list[Result]] = defaultdict(list)
+        profiler = cProfile.Profile()
+        for n, steps in enumerate(rounds):
+            order = [("bare", bare, bare_bot), ("chatcrm", container.dispatcher, container.bot)]
+            for side, dispatcher, bot in order if n % 2 == 0 else order[::-1]:
+                plan_lanes = lanes(steps, args.concurrency, next(next_id))
+                progress(f"round {n + 1}: {side}")
+                profiling = args.profile and side == "chatcrm"
+                if profiling:
+                    profiler.enable()
+                elapsed, found = await feed(dispatcher, bot, plan_lanes)
+                if profiling:
+                    profiler.disable()
+                took[side] += elapsed
+                results[side] += found
+        # One at a time: an update's own cost, with no other update sharing the event loop.
+        alone: dict[str, list[Result]] = {}
+        steps = plan(workload, args.alone, rng)
+        for side, dispatcher, bot in order:
+            progress(f"one at a time: {side}")
+            alone[side] = (await feed(dispatcher, bot, lanes(steps, 1, next(next_id))))[1]
+        progress("outbox pump")
+        pump = await _drain(container, dsn)
+        figures = report(args, data, took, results, alone, pump)
+        if args.profile:
+            profiler.dump_stats(args.profile)
+            print(f"\nchatcrm rounds profiled (cProfile, this process): {args.profile}")
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)  # CPU, not waits
+        return figures
+    finally:
+        if container is not None:
+            await container.close()
+        if bare_bot is not None:
+            await bare_bot.session.close()
+        fake.stop()
+        if not args.keep_db:
+            progress("dropping the database")
+            await drop_database(name)
+            progress("done")
+        else:
+            print(f"database kept: {dsn}")
+
+
+async def _screens(bot: Bot, employees: list[bot_data.Employee]) -> dict[int, dict[str, Any]]:
+    """One message from the bot in each employee's chat: the screen their buttons are on."""
+    screens: dict[int, dict[str, Any]] = {}
+
+    async def send(e: bot_data.Employee) -> None:
+        sent = await bot.send_message(e.telegram_id, "chatcrm", parse_mode=None)
+        screens[e.id] = sent.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    for start in range(0, len(employees), 50):
+        await asyncio.gather(*(send(e) for e in employees[start : start + 50]))
+    return screens
+
+
+async def _drain(container: Any, dsn: str, timeout: float = 300) -> dict[str, Any]:
+    """Start the outbox pump and time it until every screen of the run is delivered (counted
+    on a connection of our own, outside the product's pool)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+
+        async def counts() -> dict[str, int]:
+            rows = await conn.fetch("SELECT status, count(*) AS n FROM outbox GROUP BY status")
+            return {row["status"]: row["n"] for row in rows}
+
+        edits = await conn.fetchval("SELECT count(*) FROM outbox WHERE payload ? 'edit_message_id'")
+        total = sum((await counts()).values())
+        pump = container.make_pump(batch=50, poll_interval=0.05)
+        started = time.perf_counter()
+        pump.start()
+        while time.perf_counter() < started + timeout:
+            now = await counts()
+            if not now.get("pending") and not now.get("sending"):
+                break
+            await asyncio.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        await asyncio.wait_for(pump.stop(), 30)
+        return {"rows": total, "edits": edits or 0, "seconds": elapsed, "statuses": await counts()}
+    finally:
+        await conn.close()
+
+
+def report(
+    args: argparse.Namespace,
+    data: bot_data.Data,
+    took: dict[str, float],
+    results: dict[str, list[Result]],
+    alone: dict[str, list[Result]],
+    pump: dict[str, Any],
+) -> dict[str, Any]:
+    c = data.counts
+    events = sum(c.values())
+    print(
+        f"data: {len(data.employees)} employees, {len(data.clients):,} clients, {events:,} "
+        f"timeline events (leads {c['leads']:,}, calls {c['calls']:,}, deals {c['deals']:,} "
+        f"with {c['deal_stage_changes']:,} stage changes, tasks {c['tasks']:,}, notes "
+        f"{c['notes']:,}); built in {data.seconds:.0f} s"
+    )
+    count = len(results["chatcrm"])
+    print(
+        f"updates: {count:,} to each dispatcher, {args.concurrency} employees at once, two "
+        f"alternating rounds after {args.warmup} warm-up updates; PostgreSQL, fake Bot API in "
+        f"its own process"
+    )
+    rates = {}
+    print(f"{'':<24}{'updates/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'alone p50':>11}{'alone p99':>11}")
+    for side in ("bare", "chatcrm"):
+        values = [r.seconds for r in results[side]]
+        rates[side] = len(values) / took[side]
+        label = "bare aiogram" if side == "bare" else "chatcrm"
+        single = [r.seconds for r in alone[side]]
+        figures = (quantile(values, 50), quantile(values, 99))
+        figures_alone = (quantile(single, 50), quantile(single, 99))
+        print(
+            f"{label:<24}{rates[side]:>10.0f}{figures[0]:>9.1f}{figures[1]:>9.1f}"
+            f"{figures_alone[0]:>11.1f}{figures_alone[1]:>11.1f}"
+        )
+    ratio = rates["chatcrm"] / rates["bare"]
+    verdict = "ok" if ratio >= TARGET_RATIO else "MISSED"
+    print(f"{'ratio chatcrm/bare':<24}{ratio:>10.2f}   target >= {TARGET_RATIO} ({verdict})")
+    print(
+        f"(p50/p99: {args.concurrency} at once, so they include waiting for the other updates "
+        f"in flight; alone: {len(alone['chatcrm'])} more updates fed one at a time)"
+    )
+    print()
+    print(
+        f"{'chatcrm per kind':<18}{'n':>6}{'real':>6}{'stale':>6}{'none':>6}{'error':>6}"
+        f"{'p50 ms':>8}{'p99 ms':>8}{'alone p50':>10}  handler (most frequent)"
+    )
+    by_kind: dict[str, list[Result]] = defaultdict(list)
+    for r in results["chatcrm"]:
+        by_kind[r.kind].append(r)
+    alone_by_kind: dict[str, list[float]] = defaultdict(list)
+    for r in alone["chatcrm"]:
+        alone_by_kind[r.kind].append(r.seconds)
+    for kind in [k.name for k in KINDS] + ["/cancel"]:
+        found = by_kind.get(kind, [])
+        if not found:
+            continue
+        fallback = sum(r.handler in FALLBACK for r in found)
+        none = sum(r.handler == "-" for r in found)
+        errors = Counter(r.error for r in found if r.error)
+        handler = Counter(r.handler for r in found).most_common(1)[0][0]
+        values = [r.seconds for r in found]
+        print(
+            f"{kind:<18}{len(found):>6}{len(found) - fallback - none:>6}{fallback:>6}{none:>6}"
+            f"{sum(errors.values()):>6}{quantile(values, 50):>8.1f}{quantile(values, 99):>8.1f}"
+            f"{_ms(quantile(alone_by_kind[kind], 50)):>10}  {handler.removeprefix('handlers.')}"
+            + (f"  [{', '.join(f'{e} x{n}' for e, n in errors.most_common(2))}]" if errors else "")
+        )
+    real = sum(r.handler not in FALLBACK and r.handler != "-" for r in results["chatcrm"])
+    print()
+    verdicts = {}
+    for label, found in (("at once", results["chatcrm"]), ("alone", alone["chatcrm"])):
+        search = quantile([r.seconds for r in found if r.kind in SEARCH_KINDS], 99)
+        other = quantile([r.seconds for r in found if r.kind not in SEARCH_KINDS], 99)
+        verdicts[label] = (search, other)
+        print(
+            f"p99 {label}: searches {search:.1f} ms (target < {TARGET_SEARCH_P99:.0f}: "
+            f"{'ok' if search < TARGET_SEARCH_P99 else 'MISSED'}), other updates {other:.1f} ms "
+            f"(target < {TARGET_P99:.0f}: {'ok' if other < TARGET_P99 else 'MISSED'})"
+        )
+    print(f"{real:,} of {count:,} updates answered by a real handler (not stale, not unhandled)")
+    statuses = ", ".join(f"{k} {v}" for k, v in sorted(pump["statuses"].items()))
+    rate = pump["rows"] / pump["seconds"] if pump["seconds"] else 0.0
+    print(
+        f"outbox: {pump['rows']:,} screens ({pump['edits']:,} edits) delivered by the pump in "
+        f"{pump['seconds']:.1f} s ({rate:.0f}/s, Telegram limits lifted for the fake); {statuses}"
+    )
+    return {
+        "rates": rates,
+        "ratio": ratio,
+        "p99": verdicts,
+        "kinds": {k: len(v) for k, v in by_kind.items()},
+        "real": real,
+        "outbox": pump,
+    }
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--employees", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=1_000_000, help="timeline events")
+    parser.add_argument("--updates", type=int, default=6000, help="measured updates per side")
+    parser.add_argument("--warmup", type=int, default=400)
+    parser.add_argument("--concurrency", type=int, default=12, help="employees at once")
+    parser.add_argument("--alone", type=int, default=600, help="updates fed one at a time")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the chatcrm rounds into FILE")
+    parser.add_argument("--keep-db", action="store_true", help="don't drop the database")
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.clients, args.events = min(args.clients, 2000), min(args.events, 20_000)
+        args.updates, args.warmup = min(args.updates, 300), min(args.warmup, 40)
+        args.alone = min(args.alone, 40)
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    asyncio.run(run(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()

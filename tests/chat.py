@@ -84,6 +84,11 @@ class Chat:
         """Every message the bot has in this chat, oldest first, as it looks now."""
         return self.fake.sent_messages(self.user_id)
 
+    def message(self, message_id: int) -> dict[str, Any]:
+        """One message of this chat as it looks now (after edits)."""
+        [found] = [m for m in self.messages if m["message_id"] == message_id]
+        return found
+
     @property
     def last(self) -> dict[str, Any]:
         found = self.messages

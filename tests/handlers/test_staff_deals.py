@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from config.i18n import translate
 from handlers.callbacks import DealAction, DealCallback, ListCallback, ListView, NewDealCallback
 from models import (
     AuditEntry,
@@ -30,6 +31,9 @@ from services import deals, employees, leads
 from services.actors import Actor
 from tests import factories
 from tests.chat import Chat, labels
+
+# What a deactivated employee is told (handlers.strangers, former employees).
+NO_ACCESS = translate("ru", "menu.former.no_access")
 
 NOW = datetime(2025, 12, 3, 9, 0, tzinfo=UTC)
 NBSP = "\u00a0"
@@ -473,7 +477,7 @@ async def test_a_deactivated_owner_loses_their_deal_buttons(container, fake_tg, 
     await opened(anna, deal_id)
     async with container.db.unit_of_work() as s:
         await employees.set_active(s, people["anna"].id, False, company=container.company)
-    assert await anna.press("Выиграна") == "Вы не сотрудник в системе"
+    assert await anna.press("Выиграна") == NO_ACCESS
     assert (await the_deal(container, deal_id)).status is DealStatus.OPEN
 
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from bot.telegram.client_screens import client_card
 from bot.telegram.screens import Screen, Ui, button
-from config.i18n import Translator
+from config.i18n import Translator, translate
 from handlers.callbacks import MergeAction, MergeCallback, MergeUndoCallback
 from models import Channel, ChannelIdentity, Client, ClientMerge, Employee, Lead, Role
 from services import employees
@@ -15,6 +15,9 @@ from services.actors import Actor
 from tests import factories
 from tests.chat import Chat, drain, labels
 from tests.client_history import client_with_history, snapshot
+
+# What a deactivated employee is told (handlers.strangers, former employees).
+NO_ACCESS = translate("ru", "menu.former.no_access")
 
 MERGE = "🔗 Объединить"
 
@@ -216,7 +219,7 @@ async def test_a_deactivated_manager_loses_the_undo_button(
     await vera.press("✅ Объединить")
     async with container.db.unit_of_work() as s:
         await employees.set_active(s, people["vera"].id, False, company=container.company)
-    assert await vera.press("Отменить объединение") == "Вы не сотрудник в системе"
+    assert await vera.press("Отменить объединение") == NO_ACCESS
     assert await merged_into(container, merged) == survivor
 
 

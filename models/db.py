@@ -31,7 +31,15 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # A pooled connection may have been dropped (database restarted, idle connections killed):
     # test it on checkout, so the next unit of work gets a fresh one instead of an error.
     kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    # OLTP settings for every connection, sent once at connect (no round trip per query): no
+    # JIT (compiling a plan whose estimate is high takes longer than running it), and a plan
+    # made with each query's values in view (the generic plan asyncpg's prepared statements
+    # get after five runs walks all clients newest first hoping for an early match).
+    connect_args = dict(kwargs.pop("connect_args", {}))
+    connect_args.setdefault("server_settings", {}).update(
+        {"jit": "off", "plan_cache_mode": "force_custom_plan"}
+    )
+    return create_async_engine(url, connect_args=connect_args, **kwargs)
 
 
 def _ensure_sqlite_dir(url: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import cache
@@ -30,50 +29,9 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_recycle", 1800)
     # A pooled connection may have been dropped (database restarted, idle connections killed):
-    # test it on checkout, so the next unit of work gets a fresh one instead of an error. This
-    # costs a round trip per unit of work (measured: about half a bot update's own time);
-    # `_ping_if_idle` (ping only a connection that rested) is the cheaper way, off until a
-    # hang seen once in a test teardown with it is understood (README, "Staff bot" bench).
-    always_ping = kwargs.pop("pool_pre_ping", True)
-    # OLTP settings for every connection, sent once at connect (no round trip per query): no
-    # JIT (compiling a plan whose estimate is high takes longer than running it), and a plan
-    # made with each query's values in view (the generic plan asyncpg's prepared statements
-    # get after five runs walks all clients newest first hoping for an early match).
-    connect_args = dict(kwargs.pop("connect_args", {}))
-    connect_args.setdefault("server_settings", {}).update(
-        {"jit": "off", "plan_cache_mode": "force_custom_plan"}
-    )
-    engine = create_async_engine(
-        url, connect_args=connect_args, pool_pre_ping=always_ping, **kwargs
-    )
-    if not always_ping:
-        sa.event.listen(engine.sync_engine, "checkout", _ping_if_idle(engine.dialect))
-        sa.event.listen(engine.sync_engine, "checkin", _rested_from)
-    return engine
-
-
-IDLE_PING = 2.0  # seconds a pooled connection may rest before it is tested on checkout
-_CHECKED_IN = "checked_in_at"
-
-
-def _rested_from(_dbapi_connection: Any, record: Any) -> None:
-    record.info[_CHECKED_IN] = time.monotonic()
-
-
-def _ping_if_idle(dialect: sa.Dialect) -> Callable[[Any, Any, Any], None]:
-    """SQLAlchemy's "pessimistic disconnect handling" for connections that rested: raising
-    DisconnectionError makes the pool replace this connection and try again."""
-
-    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        rested = time.monotonic() - record.info.get(_CHECKED_IN, time.monotonic())
-        if rested <= IDLE_PING:
-            return
-        try:
-            dialect.do_ping(dbapi_connection)
-        except Exception as exc:
-            raise sa.exc.DisconnectionError(f"a rested connection was dropped: {exc}") from exc
-
-    return checkout
+    # test it on checkout, so the next unit of work gets a fresh one instead of an error.
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **kwargs)
 
 
 def _ensure_sqlite_dir(url: str) -> None:

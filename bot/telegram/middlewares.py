@@ -14,7 +14,8 @@ from bot.telegram.screens import Ui
 from config.i18n import Translator
 from metrics import TELEGRAM_UPDATES
 from models.db import Database
-from services import actors, inbound
+from services import employees, inbound
+from services.actors import Actor
 from services.context import Company
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -56,7 +57,10 @@ class EmployeeMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         actor, former = None, False
         if user is not None and "session" in data:
-            actor, former = (await actors.seen(data["session"], user.id)).astuple()
+            employee = await employees.by_telegram_id(data["session"], user.id)
+            if employee is not None and employee.is_active:
+                actor = Actor.of(employee)
+            former = employee is not None and not employee.is_active
         data["actor"], data["former"] = actor, former
         locale = (actor.locale if actor else None) or _supported(user) or self.default_locale
         data["t"] = t = Translator(locale)

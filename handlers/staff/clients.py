@@ -6,8 +6,9 @@ notes); these handlers parse, call one service function and show a screen."""
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import sqlalchemy as sa
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -28,7 +29,7 @@ from handlers.callbacks import (
 )
 from handlers.errors import message_for
 from handlers.staff import IsEmployee
-from models import Channel
+from models import Channel, Office
 from services import notes
 from services.actors import Actor
 from services.clients import editing, profile, visibility
@@ -75,9 +76,15 @@ def make_router() -> Router:
 
 
 async def zone(session: AsyncSession, actor: Actor, company: Company) -> ZoneInfo:
-    """The viewer's time zone: their office's if it has one, else the company's (read with
-    the actor, no query here)."""
-    return actor.zone(company.timezone)
+    """The viewer's time zone: their office's if it has one, else the company's."""
+    if actor.office_id is not None:
+        name = await session.scalar(sa.select(Office.timezone).where(Office.id == actor.office_id))
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                pass
+    return company.timezone
 
 
 async def show_card(

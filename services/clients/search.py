@@ -100,6 +100,7 @@ async def search(
     ci = ChannelIdentity
     if query.kind is Kind.NOTHING:
         return []
+    await _plan_for_oltp(session)
     if query.kind is Kind.PHONE:
         where = _holding(ci.channel.in_(PHONE_CHANNELS), ci.address == query.value)
     elif query.kind is Kind.DIGITS:
@@ -109,6 +110,20 @@ async def search(
     else:
         return await _by_words(session, query.words, by=by, limit=limit)
     return await _found(session, [visibility.visible(by), where], [Client.id.desc()], limit=limit)
+
+
+async def _plan_for_oltp(session: AsyncSession) -> None:
+    """On PostgreSQL, for this transaction: plan every search with its values in view (a
+    generic plan, which asyncpg's prepared statements get after five runs, walks all clients
+    newest first hoping for an early match), and no JIT (compiling a plan whose estimate is
+    high takes longer than running it)."""
+    if _is_postgresql(session):
+        await session.execute(
+            sa.select(
+                sa.func.set_config("plan_cache_mode", "force_custom_plan", True),
+                sa.func.set_config("jit", "off", True),
+            )
+        )
 
 
 def _like(column: sa.ColumnElement[str], before: str, value: str, after: str = "") -> Any:

@@ -24,8 +24,9 @@ from handlers.callbacks import (
 from models import LeadStatus
 from services import access
 from services.actors import Actor
+from services.clients.history import CardHistory
 from services.clients.identities import format_phone
-from services.clients.timeline import Entry, Kind, Timeline
+from services.clients.timeline import Entry, Kind
 from services.leads.cards import LeadCard, LeadLine
 
 Rendered = tuple[str, InlineKeyboardMarkup | None]
@@ -83,7 +84,7 @@ def _history(card: LeadCard, t: Translator) -> list[str]:
 
 
 def history_lines(
-    history: Timeline, t: Translator, *, heading: str, tz: tzinfo = DEFAULT_TZ
+    history: CardHistory, t: Translator, *, heading: str, tz: tzinfo = DEFAULT_TZ
 ) -> list[str]:
     """A client's history on a lead, call or task card: recent contacts (each line as on the
     client card, `timeline_line`), then open deals and tasks; fields clipped, then escaped."""

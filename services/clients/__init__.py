@@ -3,7 +3,7 @@ and e-mails (`identities`), the one history every card reads (`timeline`), the c
 (`profile`), creating and editing by hand (`editing`), who sees whom (`visibility`) and what
 call and task cards show about a client (`cards`)."""
 
-from services.clients import cards, editing, identities, profile, timeline
+from services.clients import cards, editing, history, identities, profile, timeline
 from services.clients.matching import (
     Identity,
     NewClient,
@@ -33,6 +33,7 @@ __all__ = [
     "editing",
     "find",
     "find_many",
+    "history",
     "identities",
     "profile",
     "resolve_or_create",

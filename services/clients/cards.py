@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Call, CallStatus, Client, Direction, Employee, PhoneLine, Task, TaskStatus
-from services.clients import timeline
-from services.clients.timeline import Event, Timeline
+from services.clients import history
+from services.clients.history import CardHistory
+from services.clients.timeline import Event
 from services.errors import NotFound
 
 
@@ -18,7 +19,7 @@ class ClientSummary:
     client_id: int
     name: str | None
     owner: str | None
-    history: Timeline
+    history: CardHistory
 
 
 async def summary(session: AsyncSession, client_id: int, *, leaving_out: Event) -> ClientSummary:
@@ -27,8 +28,8 @@ async def summary(session: AsyncSession, client_id: int, *, leaving_out: Event) 
     if client is None:
         raise NotFound("no such client", client_id=client_id)
     owner = await session.get(Employee, client.owner_id) if client.owner_id else None
-    history = await timeline.of_client(session, client_id, leaving_out=leaving_out)
-    return ClientSummary(client.id, client.name, owner.name if owner else None, history)
+    past = await history.of_client(session, client_id, leaving_out=leaving_out)
+    return ClientSummary(client.id, client.name, owner.name if owner else None, past)
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ async def call_card(session: AsyncSession, call_id: int) -> CallCard:
     employee = await session.get(Employee, call.employee_id) if call.employee_id else None
     client = None
     if call.client_id:
-        event = await timeline.of_call(session, call.id)
+        event = await history.of_call(session, call.id)
         client = await summary(session, call.client_id, leaving_out=event)
     return CallCard(
         call.id,
@@ -88,7 +89,7 @@ async def task_card(session: AsyncSession, task_id: int) -> TaskCard:
     assignee = await session.get(Employee, task.assignee_id) if task.assignee_id else None
     client = None
     if task.client_id:
-        event = await timeline.of_task(session, task)
+        event = await history.of_task(session, task)
         client = await summary(session, task.client_id, leaving_out=event)
     return TaskCard(
         task.id, task.title, task.status, task.due_at, assignee.name if assignee else None, client

@@ -12,8 +12,8 @@ from models import Deal, DealStatus, Employee, Lead, LeadStatus
 from models.lead import UTM_FIELDS
 from services import access
 from services.access import HasRole
-from services.clients import timeline
-from services.clients.timeline import Timeline
+from services.clients import history
+from services.clients.history import CardHistory
 from services.errors import NotFound
 
 
@@ -35,7 +35,7 @@ class LeadCard:
     assignee_id: int | None
     assignee_name: str | None
     closed_by: str | None
-    history: Timeline  # the client's contacts up to this lead, without the lead's own event
+    history: CardHistory  # the client's contacts up to this lead, without the lead's own event
     office_id: int | None = None
     close_reason: str | None = None  # a code of services.leads.reasons
     deal_id: int | None = None  # the deal Take opened (or found open) for it
@@ -64,8 +64,8 @@ async def load(session: AsyncSession, lead_id: int) -> LeadCard:
         assignee_id=lead.assignee_id,
         assignee_name=assignee.name if assignee else None,
         closed_by=closer.name if closer else None,
-        history=await timeline.of_client(
-            session, lead.client_id, leaving_out=await timeline.of_lead(session, lead), before=lead
+        history=await history.of_client(
+            session, lead.client_id, leaving_out=await history.of_lead(session, lead), before=lead
         ),
         office_id=lead.office_id,
         close_reason=lead.close_reason,

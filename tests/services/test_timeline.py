@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from models import Note, Role
+from services.clients import history as card_history
 from services.clients import timeline
 from services.clients.timeline import Kind
 from services.errors import NotFound
@@ -103,5 +104,5 @@ async def test_another_clients_events_are_not_in_the_timeline(session, clock, hi
 
 async def test_lead_cards_read_only_contacts_from_the_same_entries(session, history):
     """The lead, call and task cards' "contacted before" is the timeline's leads and calls."""
-    contacts = (await timeline.of_client(session, history.client_id)).contacts
+    contacts = (await card_history.of_client(session, history.client_id)).contacts
     assert [e.kind for e in contacts] == [Kind.CALL, Kind.LEAD]

@@ -29,6 +29,7 @@ from handlers.callbacks import (
     NewDealCallback,
 )
 from models import Channel
+from services import actors
 from services.actors import Actor
 from services.clients import profile
 from services.clients.identities import format_phone
@@ -41,12 +42,13 @@ async def client_card(
     *,
     by: Actor,
     t: Translator,
-    tz: ZoneInfo,
+    default_tz: ZoneInfo,
     page: int = 0,
 ) -> Screen:
     """The card of a client `by` may see (raises NotFound / AccessDenied otherwise), with
-    timeline page `page` (0 = newest)."""
-    return card_screen(await profile.load(session, client_id, by=by, page=page), t, tz)
+    timeline page `page` (0 = newest), times in `by`'s zone (`default_tz`: the company's)."""
+    card = await profile.load(session, client_id, by=by, page=page)
+    return card_screen(card, t, await actors.zone_of(session, by, default_tz))
 
 
 def card_screen(card: Profile, t: Translator, tz: ZoneInfo) -> Screen:

@@ -6,9 +6,7 @@ notes); these handlers parse, call one service function and show a screen."""
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import sqlalchemy as sa
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -29,8 +27,8 @@ from handlers.callbacks import (
 )
 from handlers.errors import message_for
 from handlers.staff import IsEmployee
-from models import Channel, Office
-from services import notes
+from models import Channel
+from services import actors, notes
 from services.actors import Actor
 from services.clients import editing, profile, visibility
 from services.clients.editing import ClientIn, IdentityTaken, NewContact
@@ -75,18 +73,6 @@ def make_router() -> Router:
     return router
 
 
-async def zone(session: AsyncSession, actor: Actor, company: Company) -> ZoneInfo:
-    """The viewer's time zone: their office's if it has one, else the company's."""
-    if actor.office_id is not None:
-        name = await session.scalar(sa.select(Office.timezone).where(Office.id == actor.office_id))
-        if name:
-            try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                pass
-    return company.timezone
-
-
 async def show_card(
     ui: Ui,
     session: AsyncSession,
@@ -98,8 +84,9 @@ async def show_card(
     page: int = 0,
     edit: bool = True,
 ) -> None:
-    tz = await zone(session, actor, company)
-    screen = await client_screens.client_card(session, client_id, by=actor, t=t, tz=tz, page=page)
+    screen = await client_screens.client_card(
+        session, client_id, by=actor, t=t, default_tz=company.timezone, page=page
+    )
     await (ui.show(screen) if edit else ui.send(screen))
 
 
@@ -123,7 +110,7 @@ async def client_button(
         )
     elif action is ClientAction.LEADS:
         items = await profile.leads_of(session, client_id, by=actor)
-        tz = await zone(session, actor, company)
+        tz = await actors.zone_of(session, actor, company.timezone)
         await ui.edit(client_screens.leads_screen(client_id, items, t, tz))
     elif action is ClientAction.DEALS:
         items = await profile.deals_of(session, client_id, by=actor)

@@ -106,7 +106,9 @@ async def _show(
 ) -> None:
     """One client: the card itself; several: a line and a button each."""
     if len(found) == 1:
-        card = await client_card(session, found[0].client_id, by=actor, t=t, tz=company.timezone)
+        card = await client_card(
+            session, found[0].client_id, by=actor, t=t, default_tz=company.timezone
+        )
         await ui.send(card)
         return
     lines = [as_line(Bold(t.plural("find.found", len(found))))]
@@ -240,4 +242,6 @@ async def open_from_link(
     elif not await visibility.can_see(session, client_id, actor):
         await ui.say("find.no_access")
     else:
-        await ui.send(await client_card(session, client_id, by=actor, t=t, tz=company.timezone))
+        await ui.send(
+            await client_card(session, client_id, by=actor, t=t, default_tz=company.timezone)
+        )

@@ -93,7 +93,7 @@ async def confirm(
     ids = callback_data.client_id, callback_data.other_id
     done = await merging.merge(session, *ids, by=actor, company=company)
     await state.clear()
-    card = await client_card(session, done.survivor_id, by=actor, t=t, tz=company.timezone)
+    card = await client_card(session, done.survivor_id, by=actor, t=t, default_tz=company.timezone)
     await ui.show(merge_screens.with_undo(card, done.merge_id, t))
     await query.answer(t("merge.done"))
 
@@ -109,7 +109,9 @@ async def cancel(
     state: FSMContext,
 ) -> None:
     await state.clear()
-    card = await client_card(session, callback_data.client_id, by=actor, t=t, tz=company.timezone)
+    card = await client_card(
+        session, callback_data.client_id, by=actor, t=t, default_tz=company.timezone
+    )
     await ui.show(card)
     await query.answer()
 
@@ -124,6 +126,6 @@ async def undo(
     ui: Ui,
 ) -> None:
     done = await merging.undo(session, callback_data.merge_id, by=actor, company=company)
-    card = await client_card(session, done.survivor_id, by=actor, t=t, tz=company.timezone)
+    card = await client_card(session, done.survivor_id, by=actor, t=t, default_tz=company.timezone)
     await ui.show(card)
     await query.answer(t("merge.undone"))

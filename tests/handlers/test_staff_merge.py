@@ -60,7 +60,7 @@ def open_card(container, fake_tg):
             t = Translator("ru")
             ui = Ui(s, container.company, chat_id=who.telegram_id, t=t)
             tz = container.company.timezone
-            card = await client_card(s, client_id, by=Actor.of(who), t=t, tz=tz)
+            card = await client_card(s, client_id, by=Actor.of(who), t=t, default_tz=tz)
             start = MergeCallback(action=MergeAction.START, client_id=client_id)
             await ui.send(Screen(card.text, [[button(MERGE, start)]]))
         await drain(container)

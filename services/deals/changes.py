@@ -11,8 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Deal, DealStageChange, DealStatus, Lead, Note, StageKind
-from services import access, audit, money
+from models import Deal, DealStageChange, DealStatus, Lead, StageKind
+from services import access, audit, money, notes
 from services.actors import Actor
 from services.clients import visibility
 from services.context import Company
@@ -24,7 +24,6 @@ from services.errors import Conflict, InvalidInput, NotFound
 LOST_REASONS = ("price", "competitor", "no_budget", "no_answer", "not_needed", "other")
 OTHER = "other"
 MAX_TEXT = 400
-MAX_NOTE = 4000
 
 
 async def create_for_client(
@@ -186,35 +185,9 @@ async def set_cost(
 async def add_note(
     session: AsyncSession, deal_id: int, text: str, *, by: Actor, company: Company
 ) -> int:
-    """A note on the deal (and so on its client's timeline). Here until services.notes exists."""
-    text = text.strip()
-    if not text:
-        raise InvalidInput("an empty note", key="deal.note_empty")
-    if len(text) > MAX_NOTE:
-        raise InvalidInput("the note is too long", key="deal.note_too_long", limit=MAX_NOTE)
+    """A note on the deal (and so on its client's timeline), by whoever may work on the deal."""
     deal = await _for_change(session, deal_id, by)
-    now = company.clock.now()
-    note = Note(
-        author_id=by.id,
-        client_id=deal.client_id,
-        deal_id=deal.id,
-        text=text,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(note)
-    await session.flush()
-    await audit.log(
-        session,
-        action="deal.note",
-        entity_type="deal",
-        entity_id=deal.id,
-        at=now,
-        actor_id=by.id,
-        actor_kind="employee",
-        note_id=note.id,
-    )
-    return note.id
+    return await notes.add(session, text, by=by, now=company.clock.now(), deal_id=deal.id)
 
 
 async def get_for(session: AsyncSession, deal_id: int, by: Actor) -> Deal:

@@ -24,6 +24,8 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
+from services.clients.matching import search_text_of
+
 # Ranks are scattered over client ids with a multiplier coprime to N.
 SCATTER = (7919, 7907, 7901, 7883)
 PHONE_MULTIPLIER = 104729  # prime, coprime with 10**9: client i's phone is unique
@@ -121,11 +123,6 @@ class Data:
 
 def phone_of(client_id: int) -> str:
     return f"+79{client_id * PHONE_MULTIPLIER % 10**9:09d}"
-
-
-def search_text(*parts: str | None) -> str:
-    """As services.clients keeps it: casefolded, ё → е."""
-    return " ".join(p for p in parts if p).casefold().replace("ё", "е")
 
 
 def scatter_for(n: int) -> int:
@@ -269,7 +266,7 @@ async def _copy_people(
                 kind,
                 name,
                 c.company if kind == "person" else None,
-                search_text(name, c.company if kind == "person" else None, *contacts),
+                search_text_of(name, c.company if kind == "person" else None, contacts),
                 c.owner_id,
                 c.office_id,
                 created,

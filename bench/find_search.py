@@ -23,6 +23,7 @@ import migrations
 from models import Role
 from models.db import Database
 from services.actors import Actor
+from services.clients.matching import search_text_of
 from services.clients.search import search
 
 CLIENTS = 100_000
@@ -60,7 +61,7 @@ async def build(admin_url: str, name: str) -> str:
         for i in range(1, CLIENTS + 1):
             person = f"{rnd.choice(FIRST)} {rnd.choice(LAST)} {i}"
             company = f"ООО {rnd.choice(COMPANY)} {i % 5000}" if i % 3 == 0 else None
-            text = " ".join(p for p in (person, company) if p).casefold().replace("ё", "е")
+            text = search_text_of(person, company)
             rows.append(
                 {"name": person, "company": company, "st": text, "owner": 1 + i % EMPLOYEES}
             )

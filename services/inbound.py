@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,3 +31,34 @@ def _statement(dialect: str) -> sa.Insert:
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(InboundEvent.__table__).on_conflict_do_nothing().returning(InboundEvent.id)
+
+
+async def record_with(
+    session: AsyncSession,
+    *,
+    source: str,
+    external_id: str,
+    clock: Clock,
+    along: sa.Select[Any] | None,
+) -> tuple[bool, sa.Row[Any] | None]:
+    """`record`, and the first row of `along` read in the same round trip on PostgreSQL
+    (its INSERT runs in a WITH clause), so an entry point that needs both pays for one."""
+    if along is None:
+        return await record(session, source=source, external_id=external_id, clock=clock), None
+    if session.get_bind().dialect.name != "postgresql":
+        first = await record(session, source=source, external_id=external_id, clock=clock)
+        return first, (await session.execute(along)).first() if first else None
+    inserted = (
+        _statement("postgresql")
+        .values(source=source, external_id=external_id[:200], received_at=clock.now())
+        .cte("recorded")
+    )
+    wanted = along.limit(1).subquery("along")
+    one = sa.select(sa.literal(1).label("one")).subquery("one")
+    stmt = sa.select(
+        sa.select(inserted.c.id).scalar_subquery().label("recorded_id"), *wanted.c
+    ).select_from(one.outerjoin(wanted, sa.true()))
+    row = (await session.execute(stmt)).one()
+    if row.recorded_id is None:
+        return False, None
+    return True, row

@@ -14,32 +14,36 @@ from bot.telegram.screens import Ui
 from config.i18n import Translator
 from metrics import TELEGRAM_UPDATES
 from models.db import Database
-from services import employees, inbound
-from services.actors import Actor
+from services import actors, inbound
 from services.context import Company
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class UnitOfWorkMiddleware(BaseMiddleware):
-    """One unit of work per update; a redelivered update (same update_id) is skipped."""
+    """One unit of work per update; a redelivered update (same update_id) is skipped. Who is
+    writing (`seen`: services.actors) is read in the same round trip as the delivery record."""
 
     def __init__(self, db: Database, company: Company) -> None:
         self.db, self.company = db, company
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
+        user: User | None = data.get("event_from_user")
+        along = actors.seen_statement(user.id) if user is not None else None
         async with self.db.unit_of_work() as session:
-            first = await inbound.record(
+            first, row = await inbound.record_with(
                 session,
                 source="telegram",
                 external_id=str(event.update_id),
                 clock=self.company.clock,
+                along=along,
             )
             if not first:
                 TELEGRAM_UPDATES.labels("duplicate").inc()
                 return None
             data["session"], data["company"] = session, self.company
+            data["seen"] = actors.seen_from(row, self.company.timezone)
             result = await handler(event, data)
         TELEGRAM_UPDATES.labels("handled").inc()
         return result
@@ -55,12 +59,8 @@ class EmployeeMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
-        actor, former = None, False
-        if user is not None and "session" in data:
-            employee = await employees.by_telegram_id(data["session"], user.id)
-            if employee is not None and employee.is_active:
-                actor = Actor.of(employee)
-            former = employee is not None and not employee.is_active
+        seen: actors.Seen = data.get("seen", actors.NOBODY)
+        actor, former = seen.actor, seen.former
         data["actor"], data["former"] = actor, former
         locale = (actor.locale if actor else None) or _supported(user) or self.default_locale
         data["t"] = t = Translator(locale)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,7 +28,7 @@ from models import (
 )
 from services.access import HasRole
 from services.clients import timeline, visibility
-from services.errors import NotFound
+from services.errors import AccessDenied, NotFound
 
 MERGE_HOPS = 5  # a merged client's survivor may itself have been merged since
 LIST_LIMIT = 20  # leads or deals listed from a card
@@ -77,57 +78,76 @@ async def survivor(session: AsyncSession, client_id: int) -> int:
 
 async def load(session: AsyncSession, client_id: int, *, by: HasRole, page: int = 0) -> Profile:
     """The card of a client `by` may see (NotFound / AccessDenied otherwise), with timeline
-    page `page` (NotFound for a page past the end)."""
-    client = await visibility.require(session, await survivor(session, client_id), by)
-    rows = (
-        await session.execute(
-            sa.select(
-                ChannelIdentity.id,
-                ChannelIdentity.channel,
-                ChannelIdentity.address,
-                ChannelIdentity.contact_person_id,
-            )
-            .where(ChannelIdentity.client_id == client.id)
-            .order_by(ChannelIdentity.id)
-        )
-    ).all()
-    people = (
-        await session.execute(
-            sa.select(ContactPerson.id, ContactPerson.name)
-            .where(ContactPerson.client_id == client.id)
-            .order_by(ContactPerson.id)
-        )
-    ).all()
+    page `page` (NotFound for a page past the end). Three queries: the client with its owner,
+    open deals and whether `by` may see it; its addresses, contact persons and tags; the
+    timeline page."""
+    head = await _head(session, client_id, by)
+    details = sa.union_all(
+        sa.select(
+            sa.literal("i").label("part"),
+            ChannelIdentity.id.label("id"),
+            sa.cast(ChannelIdentity.channel, sa.String).label("a"),
+            ChannelIdentity.address.label("b"),
+            ChannelIdentity.contact_person_id.label("c"),
+        ).where(ChannelIdentity.client_id == head.id),
+        sa.select(
+            sa.literal("p"), ContactPerson.id, sa.null(), ContactPerson.name, sa.null()
+        ).where(ContactPerson.client_id == head.id),
+        sa.select(sa.literal("t"), sa.literal(0), sa.null(), ClientTag.tag, sa.null()).where(
+            ClientTag.client_id == head.id
+        ),
+    )
+    rows = (await session.execute(sa.select(details.subquery()))).all()
+    identities = sorted((i, Channel(a), b, c) for part, i, a, b, c in rows if part == "i")
+    people = sorted((i, b) for part, i, _, b, _ in rows if part == "p")
     contacts = [
-        Contact(name, [a for _, ch, a, of in rows if of == person_id and ch is Channel.PHONE])
+        Contact(name, [a for _, ch, a, of in identities if of == person_id and ch is Channel.PHONE])
         for person_id, name in people
     ]
-    addresses = [Address(i, ch, a) for i, ch, a, of in rows if of is None]
-    owner = sa.select(Employee.name).where(Employee.id == client.owner_id).scalar_subquery()
+    return Profile(
+        client_id=head.id,
+        name=head.name,
+        company=head.company,
+        contacts=contacts,
+        addresses=[Address(i, ch, a) for i, ch, a, of in identities if of is None],
+        owner=head.owner,
+        tags=sorted(b for part, _, _, b, _ in rows if part == "t"),
+        open_deals=head.open_deals,
+        timeline=await timeline.page(session, head.id, page),
+        can_merge=by.role in (Role.MANAGER, Role.ADMIN),
+    )
+
+
+async def _head(session: AsyncSession, client_id: int, by: HasRole) -> sa.Row[Any]:
+    """The client (following merges) with owner, open deals and visibility, one query a hop."""
+    owner = sa.select(Employee.name).where(Employee.id == Client.owner_id).scalar_subquery()
     open_deals = (
         sa.select(sa.func.count())
         .select_from(Deal)
-        .where(Deal.client_id == client.id, Deal.status == DealStatus.OPEN)
+        .where(Deal.client_id == Client.id, Deal.status == DealStatus.OPEN)
         .scalar_subquery()
     )
-    owner_name, deals = (await session.execute(sa.select(owner, open_deals))).one()
-    tags = (
-        await session.execute(
-            sa.select(ClientTag.tag).where(ClientTag.client_id == client.id).order_by(ClientTag.tag)
-        )
-    ).scalars()
-    return Profile(
-        client_id=client.id,
-        name=client.name,
-        company=client.company,
-        contacts=contacts,
-        addresses=addresses,
-        owner=owner_name,
-        tags=list(tags),
-        open_deals=deals,
-        timeline=await timeline.page(session, client.id, page),
-        can_merge=by.role in (Role.MANAGER, Role.ADMIN),
-    )
+    visible = sa.case((visibility.visible(by), True), else_=False)
+    for _ in range(MERGE_HOPS):
+        stmt = sa.select(
+            Client.id,
+            Client.name,
+            Client.company,
+            Client.merged_into_id,
+            owner.label("owner"),
+            open_deals.label("open_deals"),
+            visible.label("visible"),
+        ).where(Client.id == client_id)
+        row = (await session.execute(stmt)).first()
+        if row is None:
+            break
+        if row.merged_into_id is not None:
+            client_id = row.merged_into_id
+            continue
+        if not row.visible:
+            raise AccessDenied("not your client", key="client.no_access", client_id=client_id)
+        return row
+    raise NotFound("no such client", key="client.not_found", client_id=client_id)
 
 
 @dataclass(frozen=True)

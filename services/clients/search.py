@@ -115,14 +115,10 @@ async def search(
 async def _plan_for_oltp(session: AsyncSession) -> None:
     """On PostgreSQL, for this transaction: plan every search with its values in view (a
     generic plan, which asyncpg's prepared statements get after five runs, walks all clients
-    newest first hoping for an early match), and no JIT (compiling a plan whose estimate is
-    high takes longer than running it)."""
+    newest first hoping for an early match). JIT is off for every connection (models.db)."""
     if _is_postgresql(session):
         await session.execute(
-            sa.select(
-                sa.func.set_config("plan_cache_mode", "force_custom_plan", True),
-                sa.func.set_config("jit", "off", True),
-            )
+            sa.select(sa.func.set_config("plan_cache_mode", "force_custom_plan", True))
         )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Filter
 from aiogram.fsm.context import FSMContext
+from aiogram.methods import AnswerCallbackQuery, AnswerInlineQuery
 from aiogram.types import (
     CallbackQuery,
     InlineQuery,
@@ -50,15 +51,17 @@ async def former_writes(message: Message, state: FSMContext, ui: Ui) -> None:
     await ui.say(NO_ACCESS)
 
 
-async def former_presses(query: CallbackQuery, state: FSMContext, t: Translator) -> None:
+async def former_presses(
+    query: CallbackQuery, state: FSMContext, t: Translator
+) -> AnswerCallbackQuery:
     await state.clear()
-    await query.answer(t(NO_ACCESS), show_alert=True)
+    return query.answer(t(NO_ACCESS), show_alert=True)
 
 
-async def former_searches(query: InlineQuery, t: Translator) -> None:
+async def former_searches(query: InlineQuery, t: Translator) -> AnswerInlineQuery:
     """No results, and a line above them saying why (it opens the chat with the bot)."""
     button = InlineQueryResultsButton(text=t("menu.former.inline"), start_parameter="access")
-    await query.answer([], cache_time=0, is_personal=True, button=button)
+    return query.answer([], cache_time=0, is_personal=True, button=button)
 
 
 def make_router() -> Router:
@@ -68,9 +71,9 @@ def make_router() -> Router:
     return router
 
 
-async def not_an_employee(query: CallbackQuery, t: Translator) -> None:
-    await query.answer(t("alert.not_employee"), show_alert=True)
+async def not_an_employee(query: CallbackQuery, t: Translator) -> AnswerCallbackQuery:
+    return query.answer(t("alert.not_employee"), show_alert=True)
 
 
-async def stale_button(query: CallbackQuery, t: Translator) -> None:
-    await query.answer(t("error.not_found"), show_alert=True)
+async def stale_button(query: CallbackQuery, t: Translator) -> AnswerCallbackQuery:
+    return query.answer(t("error.not_found"), show_alert=True)

@@ -14,7 +14,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiogram.methods import TelegramMethod
+
 from tests.fakes.telegram_api import FakeTelegram
+
+
+async def deliver(container: Any, update: dict[str, Any]) -> Any:
+    """One update as Telegram delivers it: fed to the dispatcher, and the answer a handler
+    returns (a button's popup, an inline query's results: the product answers them in the
+    webhook reply, after its unit of work committed) performed at the Bot API, as Telegram
+    does with a webhook reply and aiogram's polling does with a returned method."""
+    result = await container.dispatcher.feed_raw_update(container.bot, update)
+    if isinstance(result, TelegramMethod):
+        await container.bot(result)
+    return result
 
 
 class Chat:
@@ -74,7 +87,7 @@ class Chat:
         return answer
 
     async def feed(self, update: dict[str, Any]) -> None:
-        await self.container.dispatcher.feed_raw_update(self.container.bot, update)
+        await deliver(self.container, update)
         await drain(self.container)
 
     # --- reading

@@ -4,15 +4,21 @@ After the secret matched: a body that is not JSON → 400; JSON that is not a Te
 (wrong types, numbers beyond 64 bits) → logged and 200 `{"status": "ignored"}`, because
 Telegram would otherwise redeliver it for hours; an update whose handling fails → logged and
 200 `{"status": "failed"}` for the same reason (the bot's error router has already told the
-user when it could). Everything else → 200 `{}`.
+user when it could). An update whose handler returned its answer (a button's popup, an inline
+query's results) → 200 with that Bot API method in the body, which Telegram performs (the Bot
+API's "answer to the webhook": no request of ours, and only after the unit of work committed).
+Everything else → 200 `{}`.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 
-from aiogram.types import Update
-from aiohttp import web
+from aiogram import Bot
+from aiogram.methods import TelegramMethod
+from aiogram.types import InputFile, Update
+from aiohttp import MultipartWriter, web
 from pydantic import ValidationError
 
 from metrics import TELEGRAM_UPDATES
@@ -38,9 +44,24 @@ async def receive(request: web.Request) -> web.Response:
         TELEGRAM_UPDATES.labels("ignored").inc()
         return web.json_response({"status": "ignored"})
     try:
-        await dispatcher.feed_update(bot, update)
+        result = await dispatcher.feed_update(bot, update)
     except Exception:
         log.exception("update %s failed; answered 200 so it is not redelivered", update.update_id)
         TELEGRAM_UPDATES.labels("failed").inc()
         return web.json_response({"status": "failed"})
+    if isinstance(result, TelegramMethod):
+        return web.Response(body=_method_reply(bot, result))
     return web.json_response({})
+
+
+def _method_reply(bot: Bot, method: TelegramMethod[object]) -> MultipartWriter:
+    """A Bot API method as a webhook reply: `method` and its parameters as form fields,
+    encoded the way aiogram encodes a request (its own webhook handler does the same)."""
+    writer = MultipartWriter("form-data", boundary=f"webhook{secrets.token_urlsafe(16)}")
+    writer.append(method.__api_method__).set_content_disposition("form-data", name="method")
+    files: dict[str, InputFile] = {}
+    for key, value in method.model_dump(warnings=False).items():
+        prepared = bot.session.prepare_value(value, bot=bot, files=files)
+        if prepared:
+            writer.append(prepared).set_content_disposition("form-data", name=key)
+    return writer

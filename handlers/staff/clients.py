@@ -11,6 +11,7 @@ from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
+from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.formatting import Text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -102,7 +103,7 @@ async def client_button(
     t: Translator,
     ui: Ui,
     state: FSMContext,
-) -> None:
+) -> AnswerCallbackQuery:
     action, client_id = callback_data.action, callback_data.client_id
     if action is ClientAction.OPEN:
         await show_card(
@@ -124,9 +125,8 @@ async def client_button(
         await state.set_data({"client_id": client_id})
         await ui.say("client.note_prompt")
     else:  # MERGE is the merge feature's (MergeCallback); an old button gets nothing here
-        await query.answer(t("client.unknown_button"), show_alert=True)
-        return
-    await query.answer()
+        return query.answer(t("client.unknown_button"), show_alert=True)
+    return query.answer()
 
 
 async def cancel(message: Message, state: FSMContext, ui: Ui) -> None:
@@ -172,7 +172,7 @@ async def create_button(
     t: Translator,
     ui: Ui,
     state: FSMContext,
-) -> None:
+) -> AnswerCallbackQuery:
     """Create a client with a shared contact's phone already filled in."""
     phones = []
     if callback_data.phone:
@@ -184,12 +184,11 @@ async def create_button(
             )
         except IdentityTaken as taken:
             await _taken(ui, taken, t)
-            await query.answer()
-            return
+            return query.answer()
     await state.set_state(CreateDialog.name)
     await state.set_data({"phones": phones, "emails": [], "contacts": []})
     await ui.say("client.create.name")
-    await query.answer()
+    return query.answer()
 
 
 async def create_step(
@@ -306,7 +305,7 @@ async def edit_button(
     t: Translator,
     ui: Ui,
     state: FSMContext,
-) -> None:
+) -> AnswerCallbackQuery:
     field, client_id = callback_data.field, callback_data.client_id
     if field is ClientField.REMOVE:
         await editing.remove_identity(
@@ -314,13 +313,12 @@ async def edit_button(
         )
         card = await profile.load(session, client_id, by=actor)
         await ui.edit(client_screens.edit_screen(card, t))
-        await query.answer(t("client.removed"))
-        return
+        return query.answer(t("client.removed"))
     await visibility.require(session, client_id, actor)
     await state.set_state(EditDialog.value)
     await state.set_data({"client_id": client_id, "field": field.value})
     await ui.say(_PROMPTS[field])
-    await query.answer()
+    return query.answer()
 
 
 async def edit_value(

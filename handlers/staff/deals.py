@@ -9,6 +9,7 @@ from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
+from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -70,7 +71,7 @@ async def new_deal(
     company: Company,
     actor: Actor,
     ui: Ui,
-) -> None:
+) -> AnswerCallbackQuery:
     client_id, lead_id = callback_data.client_id, callback_data.lead_id
     if lead_id:
         deal = await deals.create_for_lead(
@@ -82,7 +83,7 @@ async def new_deal(
     screen = deal_screens.card(card, ui.t, deal_screens.zone(card, company.timezone))
     # A lead card is kept up to date through the outbox: the deal gets a message of its own.
     await (ui.send(screen) if lead_id else ui.edit(screen))
-    await query.answer()
+    return query.answer()
 
 
 async def deal_button(
@@ -93,7 +94,7 @@ async def deal_button(
     actor: Actor,
     ui: Ui,
     state: FSMContext,
-) -> None:
+) -> AnswerCallbackQuery:
     if await state.get_state() in DealDialog.__all_states_names__:
         await state.clear()  # a press on a deal's button leaves a half-typed dialog
     action, deal_id, arg, t = callback_data.action, callback_data.deal_id, callback_data.arg, ui.t
@@ -118,7 +119,7 @@ async def deal_button(
         await ui.edit(deal_screens.history(card, moves, t, tz))
     else:
         await ui.edit(deal_screens.card(card, t, tz))
-    await query.answer(t(done, stage=card.stage.name) if done else None)
+    return query.answer(t(done, stage=card.stage.name) if done else None)
 
 
 async def _act(
@@ -209,9 +210,9 @@ async def list_button(
     company: Company,
     actor: Actor,
     ui: Ui,
-) -> None:
+) -> AnswerCallbackQuery:
     await ui.edit(await _list(session, callback_data, actor, company, ui.t))
-    await query.answer()
+    return query.answer()
 
 
 async def _list(

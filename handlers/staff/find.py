@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
+from aiogram.methods import AnswerInlineQuery
 from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -190,7 +191,7 @@ async def inline_search(
     company: Company,
     actor: Actor | None,
     t: Translator,
-) -> None:
+) -> AnswerInlineQuery:
     """Personal results, never cached: another user typing the same query must not see them."""
     results: list[InlineQueryResultArticle] = []
     if actor is not None and query.query.strip():
@@ -199,7 +200,7 @@ async def inline_search(
         )
         me = await bot.me()
         results = [_article(client, me.username or "", t) for client in found]
-    await query.answer(results, cache_time=0, is_personal=True)
+    return query.answer(results, cache_time=0, is_personal=True)
 
 
 def _article(client: search.Found, username: str, t: Translator) -> InlineQueryResultArticle:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.filters import Command
+from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,10 +50,10 @@ async def list_page(
     actor: Actor,
     t: Translator,
     ui: Ui,
-) -> None:
+) -> AnswerCallbackQuery:
     view, page = callback_data.view, callback_data.page
     await ui.edit(await _screen(view, page, session, company, actor, t))
-    await query.answer()
+    return query.answer()
 
 
 async def _screen(

@@ -6,6 +6,7 @@ card is then re-rendered through the outbox (services.notify), the pressed one i
 from __future__ import annotations
 
 from aiogram import Router
+from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,21 +51,19 @@ async def lead_button(
     actor: Actor,
     t: Translator,
     ui: Ui,
-) -> None:
+) -> AnswerCallbackQuery:
     action, lead_id = callback_data.action, callback_data.lead_id
     if action is LeadAction.OPEN:
         await leads.open_card(session, lead_id, by=actor, company=company)
-        await query.answer(t("digest.opened"))
-        return
+        return query.answer(t("digest.opened"))
     if action is LeadAction.TAKE:
         await leads.take(session, lead_id, by=actor, company=company)
         # The card itself is edited through the outbox (every copy of it, in order).
-        await query.answer(t(_ALERT[action]))
-        return
+        return query.answer(t(_ALERT[action]))
     codes = await leads.closing_reasons(session, lead_id, _REJECT[action], by=actor)
     card_html = await _card_html(session, lead_id, actor, t)
     await ui.edit(lead_screens.reason_picker(card_html, lead_id, action, codes, t))
-    await query.answer()
+    return query.answer()
 
 
 async def reason_button(
@@ -74,7 +73,7 @@ async def reason_button(
     company: Company,
     actor: Actor,
     t: Translator,
-) -> None:
+) -> AnswerCallbackQuery:
     status = _REJECT.get(callback_data.kind)
     if status is None:
         raise InvalidInput("a lead can be rejected only as non-target or spam")
@@ -86,7 +85,7 @@ async def reason_button(
         by=actor,
         company=company,
     )
-    await query.answer(t(_ALERT[callback_data.kind]))
+    return query.answer(t(_ALERT[callback_data.kind]))
 
 
 async def card_button(
@@ -96,12 +95,12 @@ async def card_button(
     actor: Actor,
     t: Translator,
     ui: Ui,
-) -> None:
+) -> AnswerCallbackQuery:
     """Cancel on a picker: the card with its own buttons again."""
     card = await leads.cards.load_for(session, callback_data.lead_id, by=actor)
     html = cards.lead_card_text(card, t, viewer=actor)
     await ui.edit(Screen(html, cards.lead_keyboard(card, t, viewer=actor)))
-    await query.answer(t("leads.cancelled"))
+    return query.answer(t("leads.cancelled"))
 
 
 async def reassign_button(
@@ -112,20 +111,19 @@ async def reassign_button(
     actor: Actor,
     t: Translator,
     ui: Ui,
-) -> None:
+) -> AnswerCallbackQuery:
     lead_id = callback_data.lead_id
     if callback_data.employee_id:
         done = await leads.assign(
             session, lead_id, to=callback_data.employee_id, by=actor, company=company
         )
-        await query.answer(t("queue.assigned", lead_id=lead_id, name=done.employee_name))
-        return
+        return query.answer(t("queue.assigned", lead_id=lead_id, name=done.employee_name))
     page = await leads.lists.reassign_candidates(
         session, lead_id, by=actor, company=company, page=callback_data.page
     )
     card_html = await _card_html(session, lead_id, actor, t)
     await ui.edit(lead_screens.reassign_picker(card_html, page, t))
-    await query.answer()
+    return query.answer()
 
 
 async def _card_html(session: AsyncSession, lead_id: int, actor: Actor, t: Translator) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
+from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,12 +48,12 @@ async def start(
     t: Translator,
     ui: Ui,
     state: FSMContext,
-) -> None:
+) -> AnswerCallbackQuery:
     candidates = await duplicates.likely(session, callback_data.client_id, by=actor)
     await state.set_state(MergeDialog.duplicate)
     await state.set_data({"client_id": callback_data.client_id})
     await ui.show(merge_screens.ask(candidates, t))
-    await query.answer()
+    return query.answer()
 
 
 async def typed(
@@ -72,12 +73,12 @@ async def pick(
     t: Translator,
     ui: Ui,
     state: FSMContext,
-) -> None:
+) -> AnswerCallbackQuery:
     ids = callback_data.client_id, callback_data.other_id
     preview = await duplicates.preview(session, *ids, by=actor)
     await state.clear()
     await ui.show(merge_screens.confirm(preview, t))
-    await query.answer()
+    return query.answer()
 
 
 async def confirm(
@@ -89,13 +90,13 @@ async def confirm(
     t: Translator,
     ui: Ui,
     state: FSMContext,
-) -> None:
+) -> AnswerCallbackQuery:
     ids = callback_data.client_id, callback_data.other_id
     done = await merging.merge(session, *ids, by=actor, company=company)
     await state.clear()
     card = await client_card(session, done.survivor_id, by=actor, t=t, default_tz=company.timezone)
     await ui.show(merge_screens.with_undo(card, done.merge_id, t))
-    await query.answer(t("merge.done"))
+    return query.answer(t("merge.done"))
 
 
 async def cancel(
@@ -107,13 +108,13 @@ async def cancel(
     t: Translator,
     ui: Ui,
     state: FSMContext,
-) -> None:
+) -> AnswerCallbackQuery:
     await state.clear()
     card = await client_card(
         session, callback_data.client_id, by=actor, t=t, default_tz=company.timezone
     )
     await ui.show(card)
-    await query.answer()
+    return query.answer()
 
 
 async def undo(
@@ -124,8 +125,8 @@ async def undo(
     actor: Actor,
     t: Translator,
     ui: Ui,
-) -> None:
+) -> AnswerCallbackQuery:
     done = await merging.undo(session, callback_data.merge_id, by=actor, company=company)
     card = await client_card(session, done.survivor_id, by=actor, t=t, default_tz=company.timezone)
     await ui.show(card)
-    await query.answer(t("merge.undone"))
+    return query.answer(t("merge.undone"))

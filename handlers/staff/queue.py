@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, Filter
+from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,7 +48,7 @@ async def queue_button(
     company: Company,
     actor: Actor,
     t: Translator,
-) -> None:
+) -> AnswerCallbackQuery:
     action, lead_id, alert = callback_data.action, callback_data.lead_id, None
     if action is QueueAction.PICK:
         people = await lead_queue.candidates(session, lead_id, by=actor, company=company)
@@ -60,7 +61,7 @@ async def queue_button(
         view = await lead_queue.waiting(session, by=actor)
         text, markup = queue_cards.queue_list(view, t, timezone=company.timezone)
     await _show(query, text, markup)
-    await query.answer(alert)
+    return query.answer(alert)
 
 
 async def _show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:

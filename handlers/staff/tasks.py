@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiogram import Router
+from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +27,6 @@ async def task_button(
     company: Company,
     actor: Actor,
     t: Translator,
-) -> None:
+) -> AnswerCallbackQuery:
     await tasks.complete(session, callback_data.task_id, by=actor, company=company)
-    await query.answer(t("alert.task_done"))
+    return query.answer(t("alert.task_done"))

@@ -20,7 +20,7 @@ from handlers.callbacks import (
 from models import AuditEntry, Deal, Employee, Lead, LeadStatus, Role
 from services import leads
 from tests import factories
-from tests.chat import Chat, drain, labels
+from tests.chat import Chat, deliver, drain, labels
 
 BOSS_CARD = ["✅ Взять", "Нецелевой", "Спам", "👤 Клиент", "🔁 Передать"]
 
@@ -98,7 +98,7 @@ async def test_two_people_pressing_take_at_once_one_wins_and_every_copy_says_who
         fake_tg.callback_update(from_id=chat.user_id, data=take, message=chat.last)
         for chat in (anna, vera)
     ]
-    await asyncio.gather(*(container.dispatcher.feed_raw_update(container.bot, u) for u in updates))
+    await asyncio.gather(*(deliver(container, u) for u in updates))
     await drain(container)
     answers = [
         next(

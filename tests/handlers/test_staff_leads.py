@@ -16,7 +16,7 @@ from handlers.callbacks import (
 from models import Deal, Lead, LeadStatus, Role
 from services import leads
 from tests import factories
-from tests.chat import Chat, buttons, labels
+from tests.chat import Chat, buttons, deliver, labels
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ async def card_for(container, fake_tg, who) -> tuple[int, dict]:
 async def press(container, fake_tg, who, action: LeadAction, lead_id: int, card: dict) -> dict:
     data = LeadCallback(action=action, lead_id=lead_id).pack()
     update = fake_tg.callback_update(from_id=who.telegram_id, data=data, message=card)
-    await container.dispatcher.feed_raw_update(container.bot, update)
+    await deliver(container, update)
     [answer] = [
         c
         for c in fake_tg.calls("answerCallbackQuery")
@@ -120,7 +120,7 @@ async def test_a_stranger_pressing_a_forwarded_button_is_told_so(container, fake
     lead_id, card = await card_for(container, fake_tg, team["anna"])
     data = LeadCallback(action=LeadAction.TAKE, lead_id=lead_id).pack()
     update = fake_tg.callback_update(from_id=555, data=data, message=card)
-    await container.dispatcher.feed_raw_update(container.bot, update)
+    await deliver(container, update)
     [answer] = fake_tg.calls("answerCallbackQuery")
     assert answer.params["show_alert"] is True
     assert await lead_status(container, lead_id) is LeadStatus.NEW
@@ -131,8 +131,8 @@ async def test_a_redelivered_update_is_handled_once(container, fake_tg, team):
     lead_id, card = await card_for(container, fake_tg, anna)
     data = LeadCallback(action=LeadAction.TAKE, lead_id=lead_id).pack()
     update = fake_tg.callback_update(from_id=anna.telegram_id, data=data, message=card)
-    await container.dispatcher.feed_raw_update(container.bot, update)
-    await container.dispatcher.feed_raw_update(container.bot, update)
+    await deliver(container, update)
+    await deliver(container, update)
     assert len(fake_tg.calls("answerCallbackQuery")) == 1
 
 
@@ -143,7 +143,7 @@ async def test_an_employee_pressing_a_button_that_means_nothing_now_is_told_so(
     update = fake_tg.callback_update(
         from_id=team["anna"].telegram_id, data="lead:gone:1", message=card
     )
-    await container.dispatcher.feed_raw_update(container.bot, update)
+    await deliver(container, update)
     [answer] = fake_tg.calls("answerCallbackQuery")
     assert answer.params["show_alert"] is True and answer.params["text"] == "Не найдено"
     assert await lead_status(container, lead_id) is LeadStatus.NEW
@@ -198,7 +198,7 @@ async def test_a_forged_button_with_an_impossible_id_is_told_not_found(
 ):
     lead_id, card = await card_for(container, fake_tg, team["anna"])
     update = fake_tg.callback_update(from_id=team["anna"].telegram_id, data=data, message=card)
-    await container.dispatcher.feed_raw_update(container.bot, update)
+    await deliver(container, update)
     [answer] = fake_tg.calls("answerCallbackQuery")
     assert answer.params["show_alert"] is True and answer.params["text"] == "Не найдено"
     assert await lead_status(container, lead_id) is LeadStatus.NEW
@@ -225,8 +225,7 @@ async def test_odd_but_valid_updates_get_no_error_reply(container, fake_tg, team
         },
     ]
     for n, message in enumerate(odd):
-        await container.dispatcher.feed_raw_update(
-            container.bot, {"update_id": 9000 + n, "message": message}
+        await deliver(container, {"update_id": 9000 + n, "message": message}
         )
     texts = [c.params.get("text") for c in fake_tg.calls("sendMessage")]
     assert "Что-то пошло не так, мы уже разбираемся" not in texts, texts

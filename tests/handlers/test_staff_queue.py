@@ -10,6 +10,7 @@ from handlers.callbacks import LeadAction, LeadCallback, QueueAction, QueueCallb
 from models import Employee, Lead, Role
 from services import employees, leads
 from tests import factories
+from tests.chat import deliver
 from tests.conftest import MSK
 
 SUNDAY_NIGHT = datetime(2025, 12, 7, 3, 0, tzinfo=MSK)
@@ -56,15 +57,14 @@ async def drain(container) -> None:
 
 async def say(container, fake_tg, who, text: str) -> list:
     before = len(fake_tg.calls("sendMessage"))
-    await container.dispatcher.feed_raw_update(
-        container.bot, fake_tg.message_update(from_id=who.telegram_id, text=text)
+    await deliver(container, fake_tg.message_update(from_id=who.telegram_id, text=text)
     )
     return fake_tg.calls("sendMessage")[before:]
 
 
 async def press(container, fake_tg, who, data: str, message: dict) -> dict:
     update = fake_tg.callback_update(from_id=who.telegram_id, data=data, message=message)
-    await container.dispatcher.feed_raw_update(container.bot, update)
+    await deliver(container, update)
     [answer] = [
         c
         for c in fake_tg.calls("answerCallbackQuery")

@@ -12,6 +12,7 @@ from models import Lead, PhoneLine, Role, Task
 from scheduler import jobs
 from services import admins, employees
 from tests import factories
+from tests.chat import deliver
 from tests.conftest import MSK
 
 TOKEN = {"X-CRM-Token": "calls-secret"}
@@ -69,8 +70,8 @@ async def test_a_night_missed_call_waits_is_shown_to_a_late_admin_and_goes_to_th
     assert fake_tg.sent_messages() == []
 
     # The admin binds Telegram later that night: they are shown the waiting lead at once.
-    await container.dispatcher.feed_raw_update(
-        container.bot, fake_tg.message_update(from_id=9001, text=f"/start {admin.invite_code}")
+    await deliver(
+        container, fake_tg.message_update(from_id=9001, text=f"/start {admin.invite_code}")
     )
     await drain(container)
     [shown] = cards(fake_tg, 9001)
@@ -113,9 +114,7 @@ async def test_an_employee_who_binds_telegram_on_shift_gets_the_waiting_lead(
         headers={"X-CRM-Token": "form-secret"},
     )
     lead_id = (await response.json())["lead_id"]
-    await container.dispatcher.feed_raw_update(
-        container.bot, fake_tg.message_update(from_id=7007, text=f"/start {new.invite_code}")
-    )
+    await deliver(container, fake_tg.message_update(from_id=7007, text=f"/start {new.invite_code}"))
     await drain(container)
     async with container.db.unit_of_work() as s:
         assert (await s.get(Lead, lead_id)).assignee_id == new.id
@@ -136,8 +135,8 @@ async def test_an_admin_who_takes_the_waiting_missed_call_gets_its_call_back_tas
     await drain(container)
     [card] = cards(fake_tg, admin.telegram_id)
     take = card["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-    await container.dispatcher.feed_raw_update(
-        container.bot,
+    await deliver(
+        container,
         fake_tg.callback_update(from_id=admin.telegram_id, data=take, message=card),
     )
     await drain(container)

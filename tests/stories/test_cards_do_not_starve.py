@@ -17,6 +17,7 @@ from handlers.callbacks import LeadAction, LeadCallback
 from models import Lead, OutboxMessage, OutboxStatus
 from services import leads
 from tests import factories
+from tests.chat import deliver
 
 LEAD_ID = re.compile(r"#(\d+)")
 FORM = "/webhooks/forms/site"
@@ -122,7 +123,7 @@ async def test_a_lead_in_a_digest_opens_as_a_full_card_that_can_be_taken(contain
     press = fake_tg.callback_update(
         from_id=anna.telegram_id, data=buttons[-1]["callback_data"], message=digest
     )
-    await container.dispatcher.feed_raw_update(container.bot, press)
+    await deliver(container, press)
     await container.pump.run_once()
     card = fake_tg.sent_messages(anna.telegram_id)[-1]
     assert f"#{ids[0]}" in card["text"] and "Клиент 0" in card["text"]
@@ -133,7 +134,7 @@ async def test_a_lead_in_a_digest_opens_as_a_full_card_that_can_be_taken(contain
     update = fake_tg.callback_update(
         from_id=anna.telegram_id, data=take["callback_data"], message=card
     )
-    await container.dispatcher.feed_raw_update(container.bot, update)
+    await deliver(container, update)
     await container.pump.run_once()
     messages = fake_tg.sent_messages(anna.telegram_id)
     assert "Взял в работу: Анна" in messages[-1]["text"]

@@ -8,11 +8,12 @@ import contextlib
 import time
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from handlers.callbacks import LeadAction, LeadCallback
 from tests import factories
-from tests.chat import drain
+from tests.chat import deliver, drain
 
 TILDA = (Path(__file__).parent.parent / "fixtures" / "tilda" / "lead.urlencoded").read_text()
 
@@ -87,7 +88,7 @@ async def test_a_returning_client_card_shows_the_earlier_contact_and_open_deal(
         message=first,
         data=LeadCallback(action=LeadAction.TAKE, lead_id=lead_id).pack(),
     )
-    await container.dispatcher.feed_raw_update(container.bot, update)
+    await deliver(container, update)
     clock.advance(days=3)
     await web.post(
         "/webhooks/forms/tilda",
@@ -119,3 +120,40 @@ async def test_webhook_mode_updates_need_the_secret_header(web, container, fake_
     await drain(container)  # answers go out through the outbox
     reply = fake_tg.calls("sendMessage")[0]
     assert reply.params["chat_id"] == 4242 and "привязан" in reply.params["text"]
+
+
+async def test_in_webhook_mode_a_press_is_answered_in_the_webhook_reply(
+    web, container, fake_tg, clock
+):
+    """Take's popup rides on the reply to Telegram's webhook request (Telegram performs it),
+    not on a request of ours made while the lead's transaction is still open."""
+    async with container.db.unit_of_work() as s:
+        anna = await factories.employee(s, clock, name="Анна")
+    posted = await web.post(
+        "/webhooks/forms/site",
+        json={"name": "Иван", "phone": "+79120001122"},
+        headers={"X-CRM-Token": "form-secret"},
+    )
+    lead_id = (await posted.json())["lead_id"]
+    await drain(container)
+    [card] = fake_tg.sent_messages(anna.telegram_id)
+    press = fake_tg.callback_update(
+        from_id=anna.telegram_id,
+        message=card,
+        data=LeadCallback(action=LeadAction.TAKE, lead_id=lead_id).pack(),
+    )
+    reply = await web.post(
+        "/webhooks/telegram", json=press, headers={"X-Telegram-Bot-Api-Secret-Token": "tg-secret"}
+    )
+    assert reply.status == 200
+    fields = {}
+    reader = aiohttp.MultipartReader.from_response(reply)
+    while (part := await reader.next()) is not None:
+        fields[part.name] = await part.text()
+    assert fields["method"] == "answerCallbackQuery"
+    assert fields["callback_query_id"] == press["callback_query"]["id"]
+    assert fields["text"] == "Лид ваш"
+    assert fake_tg.calls("answerCallbackQuery") == []  # nothing asked of the Bot API for it
+    await drain(container)
+    [card] = fake_tg.sent_messages(anna.telegram_id)
+    assert "Взял в работу: Анна" in card["text"]

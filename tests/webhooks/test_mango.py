@@ -24,6 +24,7 @@ from services import leads
 from services.actors import Actor
 from services.leads import intake
 from tests import factories
+from tests.chat import deliver
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "mango"
 KEY, SALT = "vpbx-key-123", "vpbx-salt-456"
@@ -183,7 +184,7 @@ async def test_a_missed_call_becomes_a_lead_and_a_call_back_task_with_a_done_but
     update = fake_tg.callback_update(
         from_id=anna.telegram_id, data=button["callback_data"], message=task_card
     )
-    await container.dispatcher.feed_raw_update(container.bot, update)
+    await deliver(container, update)
     await drain(container)
     assert fake_tg.calls("answerCallbackQuery")[-1].params["text"] == "Задача закрыта"
     [task] = (await everything(container))["tasks"]

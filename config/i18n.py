@@ -22,7 +22,7 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal
+from babel.numbers import parse_pattern
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 FALLBACK = "ru"
@@ -91,8 +91,16 @@ def money(locale: str | None, amount: Decimal | int | float | None, currency: st
     """`150 000 ₽`: grouped as the locale groups, kopecks only when there are some."""
     if amount is None:
         return "—"
-    number = format_decimal(Decimal(amount), format="#,##0.##", locale=locale or FALLBACK)
+    number = _MONEY_PATTERN.apply(Decimal(amount), _locale(locale or FALLBACK))
     return f"{number}\u00a0{CURRENCY_SIGNS.get(currency, currency)}"
+
+
+_MONEY_PATTERN = parse_pattern("#,##0.##")  # parsed once (format_decimal parses per call)
+
+
+@cache
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
 
 
 def when(locale: str | None, moment: datetime, tz: tzinfo, *, with_date: bool = True) -> str:

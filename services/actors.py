@@ -64,19 +64,28 @@ class Seen:
 NOBODY = Seen(None, False)
 
 
-def seen_statement(telegram_id: int) -> sa.Select[Any] | None:
-    """The employee behind a Telegram account with their office's zone (None when no column
-    could hold the id, so nobody has it). A statement, so that the bot's unit of work reads
-    it in the same round trip as the update's delivery record (services.inbound)."""
+SEEN_PARAM = "seen_telegram_id"
+
+
+def seen_statement(telegram_id: int) -> tuple[sa.Select[Any], dict[str, Any]] | None:
+    """The employee behind a Telegram account with their office's zone, as a statement and
+    its parameters (None when no column could hold the id, so nobody has it): the bot's unit
+    of work reads it in the same round trip as the update's delivery record (services.inbound).
+    """
     if not fits_int64(telegram_id):
         return None
+    return _seen(), {SEEN_PARAM: telegram_id}
+
+
+@cache  # built once: a statement is immutable, and building one costs more than running it
+def _seen() -> sa.Select[Any]:
     e, o = Employee.__table__, Office.__table__
     return (
         sa.select(
             e.c.id, e.c.role, e.c.office_id, e.c.name, e.c.locale, o.c.timezone, e.c.is_active
         )
         .select_from(e.outerjoin(o, o.c.id == e.c.office_id))
-        .where(e.c.telegram_id == telegram_id)
+        .where(e.c.telegram_id == sa.bindparam(SEEN_PARAM, type_=sa.BigInteger))
     )
 
 
@@ -92,7 +101,7 @@ def seen_from(row: Any, default: ZoneInfo) -> Seen:
 
 async def seen(session: AsyncSession, telegram_id: int, default: ZoneInfo) -> Seen:
     """Who is behind a Telegram account, in one query."""
-    stmt = seen_statement(telegram_id)
-    if stmt is None:
+    wanted = seen_statement(telegram_id)
+    if wanted is None:
         return NOBODY
-    return seen_from((await session.execute(stmt)).first(), default)
+    return seen_from((await session.execute(*wanted)).first(), default)

@@ -39,26 +39,44 @@ async def record_with(
     source: str,
     external_id: str,
     clock: Clock,
-    along: sa.Select[Any] | None,
+    along: tuple[sa.Select[Any], dict[str, Any]] | None,
 ) -> tuple[bool, sa.Row[Any] | None]:
-    """`record`, and the first row of `along` read in the same round trip on PostgreSQL
-    (its INSERT runs in a WITH clause), so an entry point that needs both pays for one."""
+    """`record`, and the first row of `along` (a statement and its parameters) read in the
+    same round trip on PostgreSQL (its INSERT runs in a WITH clause), so an entry point that
+    needs both pays for one. The row is None for a repeated delivery."""
     if along is None:
         return await record(session, source=source, external_id=external_id, clock=clock), None
+    select, params = along
     if session.get_bind().dialect.name != "postgresql":
         first = await record(session, source=source, external_id=external_id, clock=clock)
-        return first, (await session.execute(along)).first() if first else None
+        return first, (await session.execute(select, params)).first() if first else None
+    params = params | {
+        "source": source,
+        "external_id": external_id[:200],
+        "received_at": clock.now(),
+    }
+    row = (await session.execute(_recording_with(select), params)).one()
+    if row.recorded_id is None:
+        return False, None
+    return True, row
+
+
+@cache  # one per `along` statement (each is built once by its owner)
+def _recording_with(along: sa.Select[Any]) -> sa.Select[Any]:
+    """`WITH recorded AS (INSERT … ON CONFLICT DO NOTHING RETURNING id) SELECT (SELECT id
+    FROM recorded) AS recorded_id, along.* FROM (SELECT 1) LEFT JOIN (along LIMIT 1) ON true`
+    """
     inserted = (
         _statement("postgresql")
-        .values(source=source, external_id=external_id[:200], received_at=clock.now())
+        .values(
+            source=sa.bindparam("source"),
+            external_id=sa.bindparam("external_id"),
+            received_at=sa.bindparam("received_at"),
+        )
         .cte("recorded")
     )
     wanted = along.limit(1).subquery("along")
     one = sa.select(sa.literal(1).label("one")).subquery("one")
-    stmt = sa.select(
+    return sa.select(
         sa.select(inserted.c.id).scalar_subquery().label("recorded_id"), *wanted.c
     ).select_from(one.outerjoin(wanted, sa.true()))
-    row = (await session.execute(stmt)).one()
-    if row.recorded_id is None:
-        return False, None
-    return True, row

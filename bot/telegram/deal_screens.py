@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import tzinfo
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiogram.utils.formatting import Bold, Text, as_key_value, as_line, as_list, as_marked_section
 
@@ -184,14 +183,6 @@ def stage_deals(page: DealPage, t: Translator, *, employee_id: int, currency: st
     if not page.deals:
         return Screen.of(as_list(Bold(title), Text(t("deal.list.empty")), sep="\n\n"), rows)
     return Screen.of(Text(Bold(title)), rows)
-
-
-def zone(deal: DealCard, default: ZoneInfo) -> ZoneInfo:
-    """The viewer's time zone: their office's own, else the company's."""
-    try:
-        return ZoneInfo(deal.viewer_zone) if deal.viewer_zone else default
-    except (ZoneInfoNotFoundError, ValueError):
-        return default
 
 
 def reason_text(stored: str, t: Translator) -> str:

@@ -24,7 +24,7 @@ from handlers.callbacks import (
     NewDealCallback,
 )
 from handlers.staff import IsEmployee
-from services import access, deals
+from services import access, actors, deals
 from services.actors import Actor
 from services.context import Company
 from services.errors import InvalidInput
@@ -80,7 +80,7 @@ async def new_deal(
     else:
         deal = await deals.create_for_client(session, client_id, by=actor, company=company)
     card = await deals.card(session, deal.id, by=actor)
-    screen = deal_screens.card(card, ui.t, deal_screens.zone(card, company.timezone))
+    screen = deal_screens.card(card, ui.t, await actors.zone_of(session, actor, company.timezone))
     # A lead card is kept up to date through the outbox: the deal gets a message of its own.
     await (ui.send(screen) if lead_id else ui.edit(screen))
     return query.answer()
@@ -100,7 +100,7 @@ async def deal_button(
     action, deal_id, arg, t = callback_data.action, callback_data.deal_id, callback_data.arg, ui.t
     done = await _act(session, action, deal_id, arg, actor=actor, company=company)
     card = await deals.card(session, deal_id, by=actor)
-    tz = deal_screens.zone(card, company.timezone)
+    tz = await actors.zone_of(session, actor, company.timezone)
     if action in _PROMPTS:
         dialog, key = _PROMPTS[action]
         await state.set_state(dialog)
@@ -182,7 +182,9 @@ async def typed(
     if step:
         await ui.say(step)
     card = await deals.card(session, deal_id, by=actor)
-    await ui.send(deal_screens.card(card, ui.t, deal_screens.zone(card, company.timezone)))
+    await ui.send(
+        deal_screens.card(card, ui.t, await actors.zone_of(session, actor, company.timezone))
+    )
 
 
 async def cancel(message: Message, state: FSMContext, ui: Ui) -> None:

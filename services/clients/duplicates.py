@@ -142,7 +142,7 @@ async def _same_number(
         .where(mine.client_id == client_id, sa.or_(*pairs), visibility.visible(by))
         .limit(limit)
     )
-    rows = (await session.execute(stmt)).all()
+    rows = (await session.execute(stmt, visibility.params(by))).all()
     return [search.Found(i, name, company, phone) for i, name, company, phone in rows]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -82,22 +83,7 @@ async def load(session: AsyncSession, client_id: int, *, by: HasRole, page: int 
     open deals and whether `by` may see it; its addresses, contact persons and tags; the
     timeline page."""
     head = await _head(session, client_id, by)
-    details = sa.union_all(
-        sa.select(
-            sa.literal("i").label("part"),
-            ChannelIdentity.id.label("id"),
-            sa.cast(ChannelIdentity.channel, sa.String).label("a"),
-            ChannelIdentity.address.label("b"),
-            ChannelIdentity.contact_person_id.label("c"),
-        ).where(ChannelIdentity.client_id == head.id),
-        sa.select(
-            sa.literal("p"), ContactPerson.id, sa.null(), ContactPerson.name, sa.null()
-        ).where(ContactPerson.client_id == head.id),
-        sa.select(sa.literal("t"), sa.literal(0), sa.null(), ClientTag.tag, sa.null()).where(
-            ClientTag.client_id == head.id
-        ),
-    )
-    rows = (await session.execute(sa.select(details.subquery()))).all()
+    rows = (await session.execute(_details(), {"client_id": head.id})).all()
     identities = sorted((i, Channel(a), b, c) for part, i, a, b, c in rows if part == "i")
     people = sorted((i, b) for part, i, _, b, _ in rows if part == "p")
     contacts = [
@@ -120,25 +106,9 @@ async def load(session: AsyncSession, client_id: int, *, by: HasRole, page: int 
 
 async def _head(session: AsyncSession, client_id: int, by: HasRole) -> sa.Row[Any]:
     """The client (following merges) with owner, open deals and visibility, one query a hop."""
-    owner = sa.select(Employee.name).where(Employee.id == Client.owner_id).scalar_subquery()
-    open_deals = (
-        sa.select(sa.func.count())
-        .select_from(Deal)
-        .where(Deal.client_id == Client.id, Deal.status == DealStatus.OPEN)
-        .scalar_subquery()
-    )
-    visible = sa.case((visibility.visible(by), True), else_=False)
+    stmt, params = _head_statement(visibility.visible(by)), visibility.params(by)
     for _ in range(MERGE_HOPS):
-        stmt = sa.select(
-            Client.id,
-            Client.name,
-            Client.company,
-            Client.merged_into_id,
-            owner.label("owner"),
-            open_deals.label("open_deals"),
-            visible.label("visible"),
-        ).where(Client.id == client_id)
-        row = (await session.execute(stmt)).first()
+        row = (await session.execute(stmt, params | {"client_id": client_id})).first()
         if row is None:
             break
         if row.merged_into_id is not None:
@@ -148,6 +118,48 @@ async def _head(session: AsyncSession, client_id: int, by: HasRole) -> sa.Row[An
             raise AccessDenied("not your client", key="client.no_access", client_id=client_id)
         return row
     raise NotFound("no such client", key="client.not_found", client_id=client_id)
+
+
+@cache  # one per visibility clause (each is built once): building costs more than running
+def _head_statement(visible: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    owner = sa.select(Employee.name).where(Employee.id == Client.owner_id).scalar_subquery()
+    open_deals = (
+        sa.select(sa.func.count())
+        .select_from(Deal)
+        .where(Deal.client_id == Client.id, Deal.status == DealStatus.OPEN)
+        .scalar_subquery()
+    )
+    return sa.select(
+        Client.id,
+        Client.name,
+        Client.company,
+        Client.merged_into_id,
+        owner.label("owner"),
+        open_deals.label("open_deals"),
+        sa.case((visible, True), else_=False).label("visible"),
+    ).where(Client.id == sa.bindparam("client_id", type_=sa.BigInteger))
+
+
+@cache
+def _details() -> sa.Select[Any]:
+    """A client's addresses, contact persons and tags (`:client_id`) in one query."""
+    client_id = sa.bindparam("client_id", type_=sa.BigInteger)
+    details = sa.union_all(
+        sa.select(
+            sa.literal("i").label("part"),
+            ChannelIdentity.id.label("id"),
+            sa.cast(ChannelIdentity.channel, sa.String).label("a"),
+            ChannelIdentity.address.label("b"),
+            ChannelIdentity.contact_person_id.label("c"),
+        ).where(ChannelIdentity.client_id == client_id),
+        sa.select(
+            sa.literal("p"), ContactPerson.id, sa.null(), ContactPerson.name, sa.null()
+        ).where(ContactPerson.client_id == client_id),
+        sa.select(sa.literal("t"), sa.literal(0), sa.null(), ClientTag.tag, sa.null()).where(
+            ClientTag.client_id == client_id
+        ),
+    )
+    return sa.select(details.subquery())
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,7 @@ async def search(
         where = _holding(ci.channel == Channel.EMAIL, ci.address == query.value)
     else:
         return await _by_words(session, query.words, by=by, limit=limit)
-    return await _found(session, [visibility.visible(by), where], [Client.id.desc()], limit=limit)
+    return await _found(session, [visibility.visible(by), where], by=by, limit=limit)
 
 
 async def _plan_for_oltp(session: AsyncSession) -> None:
@@ -149,7 +149,7 @@ async def by_identities(
         return []
     ci = ChannelIdentity
     where = _holding(sa.tuple_(ci.channel, ci.address).in_(list(identities)))
-    return await _found(session, [visibility.visible(by), where], [Client.id.desc()], limit=limit)
+    return await _found(session, [visibility.visible(by), where], by=by, limit=limit)
 
 
 async def anyone_holds(session: AsyncSession, identities: Sequence[Identity]) -> bool:
@@ -218,7 +218,7 @@ async def _by_words(
         # Only short words ("ив"): no index helps; the newest matches are taken as they come
         # (a scan that stops at `limit`).
         return await _with_contacts(
-            session, await _found(session, where, newest, limit=limit), words
+            session, await _found(session, where, by=by, limit=limit), words
         )
     # The best of the newest RANKED matches: a name starting with the first word, then a word
     # starting with it, then the rest. Bounded: a word half the clients contain costs a short
@@ -229,7 +229,7 @@ async def _by_words(
         .order_by(*newest)
         .limit(RANKED)
     )
-    rows = (await session.execute(stmt)).all()
+    rows = (await session.execute(stmt, visibility.params(by))).all()
     first = words[0]
 
     def rank(row: sa.Row) -> int:
@@ -247,20 +247,12 @@ def _is_postgresql(session: AsyncSession) -> bool:
 
 
 async def _found(
-    session: AsyncSession,
-    where: list[Any],
-    order: list[Any],
-    *,
-    limit: int,
+    session: AsyncSession, where: list[Any], *, by: HasRole, limit: int
 ) -> list[Found]:
-    """The clients matching `where` (which includes the visibility rule), in `order`."""
-    stmt = (
-        sa.select(Client.id, Client.name, Client.company)
-        .where(*where)
-        .order_by(*order)
-        .limit(limit)
-    )
-    rows = (await session.execute(stmt)).all()
+    """The clients matching `where` (which includes `by`'s visibility rule), newest first."""
+    stmt = sa.select(Client.id, Client.name, Client.company).where(*where)
+    stmt = stmt.order_by(Client.id.desc()).limit(limit)
+    rows = (await session.execute(stmt, visibility.params(by))).all()
     phones = await _first_phones(session, [r.id for r in rows])
     return [Found(r.id, r.name, r.company, phones.get(r.id)) for r in rows]
 

@@ -8,6 +8,9 @@ not shown (its survivor is).
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -16,21 +19,42 @@ from models import Client, Deal, Employee, Lead, Role
 from services.access import HasRole
 from services.errors import AccessDenied, NotFound
 
+VIEWER, VIEWER_OFFICE = "viewer_id", "viewer_office_id"
+
 
 def visible(by: HasRole) -> ColumnElement[bool]:
-    """A WHERE clause on `Client` for the clients `by` may see."""
-    alive = Client.merged_into_id.is_(None)
+    """A WHERE clause on `Client` for the clients `by` may see. Its values are bound at
+    execution: run the statement with `params(by)`."""
+    return _visible(_scope(by))
+
+
+def params(by: HasRole) -> dict[str, Any]:
+    """The values `visible` and `own_client_ids` are run with."""
+    return {VIEWER: by.id, VIEWER_OFFICE: by.office_id}
+
+
+def _scope(by: HasRole) -> str:
     if by.role is Role.ADMIN or (by.role is Role.MANAGER and by.office_id is None):
+        return "all"
+    return "office" if by.role is Role.MANAGER else "own"
+
+
+@cache  # one clause per scope, built once (building it cost more than running the query)
+def _visible(scope: str) -> ColumnElement[bool]:
+    alive = Client.merged_into_id.is_(None)
+    if scope == "all":
         return alive
+    viewer = sa.bindparam(VIEWER, type_=sa.BigInteger)
     own = sa.or_(
-        Client.owner_id == by.id,
-        sa.exists().where(Lead.client_id == Client.id, Lead.assignee_id == by.id),
-        sa.exists().where(Deal.client_id == Client.id, Deal.owner_id == by.id),
+        Client.owner_id == viewer,
+        sa.exists().where(Lead.client_id == Client.id, Lead.assignee_id == viewer),
+        sa.exists().where(Deal.client_id == Client.id, Deal.owner_id == viewer),
     )
-    if by.role is Role.MANAGER:
+    if scope == "office":
+        office_id = sa.bindparam(VIEWER_OFFICE, type_=sa.BigInteger)
         office = sa.or_(
-            Client.office_id == by.office_id,
-            Client.owner_id.in_(sa.select(Employee.id).where(Employee.office_id == by.office_id)),
+            Client.office_id == office_id,
+            Client.owner_id.in_(sa.select(Employee.id).where(Employee.office_id == office_id)),
         )
         return sa.and_(alive, sa.or_(office, own))
     return sa.and_(alive, own)
@@ -39,17 +63,24 @@ def visible(by: HasRole) -> ColumnElement[bool]:
 def own_client_ids(by: HasRole) -> sa.CompoundSelect:
     """The ids of `by`'s own clients (owned, or whose lead or deal is theirs): the part of
     `visible` an employee is limited to, as a set a search can start from (a few hundred
-    rows) instead of testing every client against it. Keep the two in step."""
+    rows) instead of testing every client against it. Keep the two in step. Run with
+    `params(by)`."""
+    return _own_client_ids()
+
+
+@cache
+def _own_client_ids() -> sa.CompoundSelect:
+    viewer = sa.bindparam(VIEWER, type_=sa.BigInteger)
     return sa.union(
-        sa.select(Client.id).where(Client.owner_id == by.id),
-        sa.select(Lead.client_id).where(Lead.assignee_id == by.id),
-        sa.select(Deal.client_id).where(Deal.owner_id == by.id),
+        sa.select(Client.id).where(Client.owner_id == viewer),
+        sa.select(Lead.client_id).where(Lead.assignee_id == viewer),
+        sa.select(Deal.client_id).where(Deal.owner_id == viewer),
     )
 
 
 async def can_see(session: AsyncSession, client_id: int, by: HasRole) -> bool:
     stmt = sa.select(sa.literal(1)).where(Client.id == client_id, visible(by))
-    return (await session.scalar(stmt)) is not None
+    return (await session.scalar(stmt, params(by))) is not None
 
 
 async def require(session: AsyncSession, client_id: int, by: HasRole) -> Client:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +20,6 @@ from models import (
     DealStageChange,
     DealStatus,
     Employee,
-    Office,
     PipelineStage,
     Role,
 )
@@ -58,7 +59,6 @@ class DealCard:
     lost_reason: str | None
     recent: list[StageMove]
     stages: list[Stage]  # the deal's pipeline, in order
-    viewer_zone: str | None  # the viewer's office's time zone, if it has its own
 
     @property
     def gross_profit(self) -> Decimal | None:
@@ -107,17 +107,10 @@ class DealPage:
 
 async def card(session: AsyncSession, deal_id: int, *, by: Actor) -> DealCard:
     """The card of a deal `by` may work on."""
-    zone = sa.select(Office.timezone).where(Office.id == by.office_id).scalar_subquery()
-    stmt = (
-        sa.select(Deal, Client.name, Client.company, Employee.name, zone)
-        .join(Client, Client.id == Deal.client_id)
-        .outerjoin(Employee, Employee.id == Deal.owner_id)
-        .where(Deal.id == deal_id)
-    )
-    row = (await session.execute(stmt)).one_or_none()
+    row = (await session.execute(_card(), {"deal_id": deal_id})).one_or_none()
     if row is None:
         raise NotFound("no such deal", key="deal.not_found")
-    deal, client_name, client_company, owner, viewer_zone = row
+    deal, client_name, client_company, owner = row
     access.require_deal(by, owner_id=deal.owner_id, office_id=deal.office_id)
     stages = await pipeline.stages(session, deal.pipeline_id)
     [stage] = [s for s in stages if s.id == deal.stage_id]
@@ -138,7 +131,16 @@ async def card(session: AsyncSession, deal_id: int, *, by: Actor) -> DealCard:
         lost_reason=deal.lost_reason,
         recent=await _moves(session, deal.id, RECENT_MOVES),
         stages=stages,
-        viewer_zone=viewer_zone,
+    )
+
+
+@cache  # built once: building a statement costs more than running this one
+def _card() -> sa.Select[Any]:
+    return (
+        sa.select(Deal, Client.name, Client.company, Employee.name)
+        .join(Client, Client.id == Deal.client_id)
+        .outerjoin(Employee, Employee.id == Deal.owner_id)
+        .where(Deal.id == sa.bindparam("deal_id", type_=sa.BigInteger))
     )
 
 
@@ -252,14 +254,19 @@ async def _scope(
 
 
 async def _moves(session: AsyncSession, deal_id: int, limit: int) -> list[StageMove]:
+    params = {"deal_id": deal_id, "limit": limit}
+    return [StageMove(*row) for row in await session.execute(_moves_statement(), params)]
+
+
+@cache
+def _moves_statement() -> sa.Select[Any]:
     before, after = aliased(PipelineStage), aliased(PipelineStage)
-    stmt = (
+    return (
         sa.select(DealStageChange.at, before.name, after.name, Employee.name)
         .join(after, after.id == DealStageChange.to_stage_id)
         .outerjoin(before, before.id == DealStageChange.from_stage_id)
         .outerjoin(Employee, Employee.id == DealStageChange.by_id)
-        .where(DealStageChange.deal_id == deal_id)
+        .where(DealStageChange.deal_id == sa.bindparam("deal_id", type_=sa.BigInteger))
         .order_by(DealStageChange.at.desc(), DealStageChange.id.desc())
-        .limit(limit)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
     )
-    return [StageMove(*row) for row in await session.execute(stmt)]

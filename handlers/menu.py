@@ -5,19 +5,20 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from bot.telegram import commands
 from bot.telegram.screens import Screen, Ui
+from handlers.filters import PrivateChat
 from services.actors import Actor
 
 
 def make_router() -> Router:
     router = Router(name="menu")
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(PrivateChat())
     router.message.register(show_help, Command("help"))
     router.message.register(cancel, Command("cancel"))
     return router

@@ -5,13 +5,14 @@ employees added with a Telegram id (`crm employee add --telegram-id`) their menu
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.telegram.screens import Ui
 from config.i18n import Translator
+from handlers.filters import PrivateChat
 from handlers.menu import help_for
 from services import employees, notify
 from services.actors import Actor
@@ -20,7 +21,7 @@ from services.context import Company
 
 def make_router() -> Router:
     router = Router(name="start")
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(PrivateChat())
     router.message.register(start_with_invite, CommandStart(deep_link=True))
     router.message.register(start, CommandStart())
     return router

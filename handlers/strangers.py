@@ -11,7 +11,7 @@ means anything (an old keyboard) is told it is gone."""
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.methods import AnswerCallbackQuery, AnswerInlineQuery
@@ -25,6 +25,7 @@ from aiogram.types import (
 
 from bot.telegram.screens import Ui
 from config.i18n import Translator
+from handlers.filters import PrivateChat
 from handlers.staff import IsEmployee
 
 NO_ACCESS = "menu.former.no_access"
@@ -39,7 +40,7 @@ def make_former_router() -> Router:
     router = Router(name="former employees")
     for observer in (router.message, router.callback_query, router.inline_query):
         observer.filter(IsFormerEmployee())
-    router.message.filter(F.chat.type == "private")  # not a word to every group they are in
+    router.message.filter(PrivateChat())  # not a word to every group they are in
     router.message.register(former_writes)
     router.callback_query.register(former_presses)
     router.inline_query.register(former_searches)

@@ -19,6 +19,7 @@ def make_router() -> Router:
     from handlers.staff import clients, deals, find, lead_lists, leads, merge, queue, tasks
 
     router = Router(name="staff")
+    router.message.filter(IsEmployee())
     router.callback_query.filter(IsEmployee())
     router.include_routers(
         leads.make_router(),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -25,9 +25,10 @@ from handlers.callbacks import (
     ClientEditCallback,
     ClientField,
     CreateClientCallback,
+    Presses,
 )
 from handlers.errors import message_for
-from handlers.staff import IsEmployee
+from handlers.filters import TypedText
 from models import Channel
 from services import actors, notes
 from services.actors import Actor
@@ -61,16 +62,15 @@ DIALOGS = StateFilter(NoteDialog, CreateDialog, EditDialog)
 
 def make_router() -> Router:
     router = Router(name="staff.clients")
-    router.message.filter(IsEmployee())
+    router.callback_query.filter(Presses(ClientCallback, CreateClientCallback, ClientEditCallback))
     router.message.register(cancel, Command("cancel"), DIALOGS)
     router.message.register(new_client, Command("new_client"))
     router.callback_query.register(client_button, ClientCallback.filter())
     router.callback_query.register(create_button, CreateClientCallback.filter())
     router.callback_query.register(edit_button, ClientEditCallback.filter())
-    typed = F.text & ~F.text.startswith("/")  # another command is not a field's value
-    router.message.register(note_text, NoteDialog.text, typed)
-    router.message.register(create_step, StateFilter(CreateDialog), typed)
-    router.message.register(edit_value, StateFilter(EditDialog), typed)
+    router.message.register(note_text, StateFilter(NoteDialog.text), TypedText())
+    router.message.register(create_step, StateFilter(CreateDialog), TypedText())
+    router.message.register(edit_value, StateFilter(EditDialog), TypedText())
     return router
 
 

@@ -22,8 +22,9 @@ from handlers.callbacks import (
     ListCallback,
     ListView,
     NewDealCallback,
+    Presses,
 )
-from handlers.staff import IsEmployee
+from handlers.filters import TypedText
 from services import access, actors, deals
 from services.actors import Actor
 from services.context import Company
@@ -53,11 +54,11 @@ _PROMPTS = {
 
 def make_router() -> Router:
     router = Router(name="staff.deals")
-    router.message.filter(IsEmployee())
+    router.callback_query.filter(Presses(NewDealCallback, DealCallback, ListCallback))
     router.message.register(cancel, Command("cancel"), StateFilter(DealDialog))
     router.message.register(show_my_deals, Command("deals"))
     # A command typed mid-dialog is a command (another feature's, or /deals), not an amount.
-    router.message.register(typed, StateFilter(DealDialog), F.text, ~F.text.startswith("/"))
+    router.message.register(typed, StateFilter(DealDialog), TypedText())
     router.callback_query.register(new_deal, NewDealCallback.filter())
     router.callback_query.register(deal_button, DealCallback.filter())
     router.callback_query.register(list_button, ListCallback.filter(F.view.in_(_LISTS)))

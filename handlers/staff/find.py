@@ -27,7 +27,7 @@ from bot.telegram.limits import clip
 from bot.telegram.screens import Screen, Ui, button
 from config.i18n import Translator
 from handlers.callbacks import ClientAction, ClientCallback, CreateClientCallback
-from handlers.staff import IsEmployee
+from handlers.filters import ForwardedFromPerson, PrivateChat, SharedContact, TypedText
 from services.actors import Actor
 from services.clients import search, visibility
 from services.clients.identities import format_phone
@@ -41,13 +41,11 @@ def make_router() -> Router:
     """Employees' messages: register after the other staff routers (plain text is a catch-all
     for a message no dialog and no other feature wanted)."""
     router = Router(name="staff.find")
-    router.message.filter(F.chat.type == "private", IsEmployee())
+    router.message.filter(PrivateChat())
     router.message.register(find_command, Command("find"))
-    router.message.register(contact_shared, StateFilter(None), F.contact)
-    router.message.register(
-        forwarded, StateFilter(None), F.forward_origin.type.in_({"user", "hidden_user"})
-    )
-    router.message.register(typed, StateFilter(None), F.text, ~F.text.startswith("/"))
+    router.message.register(contact_shared, StateFilter(None), SharedContact())
+    router.message.register(forwarded, StateFilter(None), ForwardedFromPerson())
+    router.message.register(typed, StateFilter(None), TypedText())
     return router
 
 
@@ -58,8 +56,8 @@ def make_link_router() -> Router:
     router.inline_query.register(inline_search)
     router.message.register(
         open_from_link,
-        F.chat.type == "private",
         CommandStart(deep_link=True, magic=F.args.regexp(rf"^{DEEP_LINK}\d{{1,18}}$")),
+        PrivateChat(),
     )
     return router
 

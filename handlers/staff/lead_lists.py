@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.telegram import lead_screens
 from bot.telegram.screens import Screen, Ui
 from config.i18n import Translator
-from handlers.callbacks import ListCallback, ListView
-from handlers.staff import IsEmployee
+from handlers.callbacks import ListCallback, ListView, Presses
 from services import leads
 from services.actors import Actor
 from services.context import Company
@@ -22,7 +21,7 @@ from services.context import Company
 
 def make_router() -> Router:
     router = Router(name="staff.lead_lists")
-    router.message.filter(IsEmployee())
+    router.callback_query.filter(Presses(ListCallback))
     router.message.register(show_my_leads, Command("leads"))
     router.message.register(show_office_leads, Command("office"))
     views = {ListView.MY_LEADS, ListView.OFFICE_LEADS}

@@ -19,6 +19,7 @@ from handlers.callbacks import (
     LeadCardCallback,
     LeadReasonCallback,
     LeadReassignCallback,
+    Presses,
 )
 from models import LeadStatus
 from services import leads
@@ -36,6 +37,9 @@ _ALERT = {
 
 def make_router() -> Router:
     router = Router(name="staff.leads")
+    router.callback_query.filter(
+        Presses(LeadCallback, LeadReasonCallback, LeadCardCallback, LeadReassignCallback)
+    )
     router.callback_query.register(lead_button, LeadCallback.filter())
     router.callback_query.register(reason_button, LeadReasonCallback.filter())
     router.callback_query.register(card_button, LeadCardCallback.filter())

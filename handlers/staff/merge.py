@@ -5,6 +5,7 @@ side → Confirm → the survivor's card with Undo for 24 hours."""
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.methods import AnswerCallbackQuery
@@ -15,8 +16,8 @@ from bot.telegram import merge_screens
 from bot.telegram.client_screens import client_card
 from bot.telegram.screens import Ui
 from config.i18n import Translator
-from handlers.callbacks import MergeAction, MergeCallback, MergeUndoCallback
-from handlers.staff import IsEmployee
+from handlers.callbacks import MergeAction, MergeCallback, MergeUndoCallback, Presses
+from handlers.filters import TypedText
 from services.actors import Actor
 from services.clients import duplicates
 from services.clients import merge as merging
@@ -29,14 +30,14 @@ class MergeDialog(StatesGroup):
 
 def make_router() -> Router:
     router = Router(name="staff.merge")
-    router.message.filter(IsEmployee())
+    router.callback_query.filter(Presses(MergeCallback, MergeUndoCallback))
     on = router.callback_query.register
     on(start, MergeCallback.filter(F.action == MergeAction.START))
     on(pick, MergeCallback.filter(F.action == MergeAction.PICK))
     on(confirm, MergeCallback.filter(F.action == MergeAction.CONFIRM))
     on(cancel, MergeCallback.filter(F.action == MergeAction.CANCEL))
     on(undo, MergeUndoCallback.filter())
-    router.message.register(typed, MergeDialog.duplicate, F.text, ~F.text.startswith("/"))
+    router.message.register(typed, StateFilter(MergeDialog.duplicate), TypedText())
     return router
 
 

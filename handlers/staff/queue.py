@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.telegram import queue_cards
 from config.i18n import Translator
-from handlers.callbacks import QueueAction, QueueCallback
+from handlers.callbacks import Presses, QueueAction, QueueCallback
 from services import access, leads
 from services.actors import Actor
 from services.context import Company
@@ -27,7 +27,7 @@ class KeepsQueue(Filter):
 def make_router() -> Router:
     router = Router(name="staff.queue")
     router.message.filter(KeepsQueue())
-    router.callback_query.filter(KeepsQueue())
+    router.callback_query.filter(Presses(QueueCallback), KeepsQueue())
     router.message.register(show_queue, Command("queue"))
     router.callback_query.register(queue_button, QueueCallback.filter())
     return router

@@ -8,7 +8,7 @@ from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.i18n import Translator
-from handlers.callbacks import TaskCallback
+from handlers.callbacks import Presses, TaskCallback
 from services import tasks
 from services.actors import Actor
 from services.context import Company
@@ -16,6 +16,7 @@ from services.context import Company
 
 def make_router() -> Router:
     router = Router(name="staff.tasks")
+    router.callback_query.filter(Presses(TaskCallback))
     router.callback_query.register(task_button, TaskCallback.filter())
     return router
 

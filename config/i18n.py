@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import DateTimePattern, format_date
+from babel.dates import parse_pattern as parse_date_pattern
 from babel.numbers import parse_pattern
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
@@ -82,7 +83,7 @@ def plural(locale: str | None, key: str, n: int | Decimal, **params: Any) -> str
     forms = _lookup(locale, key)
     if not isinstance(forms, dict):
         return translate(locale, key, n=n, **params)
-    category = Locale.parse(locale).plural_form(abs(n))
+    category = _locale(locale).plural_form(abs(n))
     text = forms.get(category) or forms["other"]
     return text.format(n=n, **params)
 
@@ -103,14 +104,20 @@ def _locale(code: str) -> Locale:
     return Locale.parse(code)
 
 
+@cache
+def _date_pattern(pattern: str) -> DateTimePattern:
+    """Parsed once (format_datetime parses its pattern on every call)."""
+    return parse_date_pattern(pattern)
+
+
 def when(locale: str | None, moment: datetime, tz: tzinfo, *, with_date: bool = True) -> str:
     """A moment in the viewer's zone: `5 дек., 10:00` (the year only when it is not this one)."""
     local = moment.astimezone(tz)
     if not with_date:
-        return format_datetime(local, "HH:mm", locale=locale or FALLBACK)
-    now = datetime.now(tz)
-    pattern = "d MMM, HH:mm" if local.year == now.year else "d MMM y, HH:mm"
-    return format_datetime(local, pattern, locale=locale or FALLBACK)
+        pattern = "HH:mm"
+    else:
+        pattern = "d MMM, HH:mm" if local.year == datetime.now(tz).year else "d MMM y, HH:mm"
+    return _date_pattern(pattern).apply(local, _locale(locale or FALLBACK))
 
 
 def day(locale: str | None, value: date) -> str:

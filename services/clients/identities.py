@@ -38,6 +38,7 @@ def normalize_email(raw: str) -> str:
     return result.normalized.lower()
 
 
+@lru_cache(maxsize=4096)  # parsing a number is the costly part of drawing a card
 def format_phone(e164: str) -> str:
     """A human-friendly international form for cards: +7 912 000-11-22."""
     try:

@@ -20,6 +20,7 @@ import enum
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -261,14 +262,22 @@ async def _first_phones(session: AsyncSession, client_ids: list[int]) -> dict[in
     """Each client's first phone (a WhatsApp number if they have no phone)."""
     if not client_ids:
         return {}
+    rows = await session.execute(_first_phones_statement(), {"client_ids": client_ids})
+    # Last write wins: ordered so that the first phone is written last.
+    return {client_id: address for client_id, address in rows.all()}
+
+
+@cache  # built once (building it cost more than running it)
+def _first_phones_statement() -> sa.Select[Any]:
     ci = ChannelIdentity
-    stmt = (
+    return (
         sa.select(ci.client_id, ci.address)
-        .where(ci.client_id.in_(client_ids), ci.channel.in_(PHONE_CHANNELS))
+        .where(
+            ci.client_id.in_(sa.bindparam("client_ids", expanding=True, type_=sa.BigInteger)),
+            ci.channel.in_(PHONE_CHANNELS),
+        )
         .order_by(sa.case((ci.channel == Channel.PHONE, 0), else_=1).desc(), ci.id.desc())
     )
-    # Last write wins: ordered so that the first phone is written last.
-    return {client_id: address for client_id, address in (await session.execute(stmt)).all()}
 
 
 async def _with_contacts(

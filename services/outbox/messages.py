@@ -89,7 +89,9 @@ async def enqueue_many(
     ]
     o = OutboxMessage.__table__
     stmt = insert_ignoring_conflicts(session, o).returning(o.c.id, o.c.dedupe_key)
-    written = (await session.execute(stmt, rows)).all()
+    # One row is executed as one (a list of one would take the many-rows path, which costs a
+    # screen's unit of work more than the insert itself).
+    written = (await session.execute(stmt, rows[0] if len(rows) == 1 else rows)).all()
     if written:
         session.info[OUTBOX_DIRTY] = True
     by_key = {key: row_id for row_id, key in written if key is not None}

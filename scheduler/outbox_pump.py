@@ -104,8 +104,11 @@ class OutboxPump:
                 log.exception("outbox pump: claiming failed (will retry)")
                 claimed = 0
             if not claimed or len(self._tasks) >= self.batch:
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that
+                # arrives as the wake-up does, and the pump would never stop (seen as a hang).
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                    async with asyncio.timeout(self.poll_interval):
+                        await self._wake.wait()
 
     async def _fill(self) -> int:
         """Claim as many due rows as there is room for and start delivering each on its own."""

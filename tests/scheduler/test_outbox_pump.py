@@ -327,3 +327,15 @@ async def test_a_card_that_keeps_failing_is_given_up_after_12_attempts(
     assert (row.status, row.attempts) == (OutboxStatus.DEAD, 12)
     assert "Bad Gateway" in row.last_error
     assert len(fake_tg.calls("sendMessage")) == 12
+
+
+async def test_the_pump_stops_when_told_to_just_as_it_is_woken(container):
+    """A commit's nudge and the process's shutdown in the same instant: the pump still stops
+    (on Python 3.11 asyncio.wait_for swallowed that cancel and shutdown waited forever)."""
+    pump = container.pump
+    for _ in range(20):
+        pump.start()
+        await asyncio.sleep(0.05)  # idle, waiting to be woken
+        pump.nudge()
+        await asyncio.sleep(0)  # the wake-up is under way ...
+        await asyncio.wait_for(pump.stop(), 3)  # ... as the stop arrives

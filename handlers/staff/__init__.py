@@ -21,14 +21,15 @@ def make_router() -> Router:
     router = Router(name="staff")
     router.message.filter(IsEmployee())
     router.callback_query.filter(IsEmployee())
+    # Most pressed and typed first: every update passes the routers in front of its own.
     router.include_routers(
-        leads.make_router(),
-        lead_lists.make_router(),
-        tasks.make_router(),
-        queue.make_router(),
+        find.make_router(),  # plain text outside dialogs (searches); commands pass it by
         clients.make_router(),
         deals.make_router(),
+        leads.make_router(),
+        lead_lists.make_router(),
         merge.make_router(),
-        find.make_router(),  # last: plain text is its catch-all
+        tasks.make_router(),
+        queue.make_router(),
     )
     return router

@@ -38,8 +38,9 @@ DEEP_LINK = "client_"
 
 
 def make_router() -> Router:
-    """Employees' messages: register after the other staff routers (plain text is a catch-all
-    for a message no dialog and no other feature wanted)."""
+    """Employees' messages: `/find`, and plain text typed outside any dialog (a search). Other
+    features' messages are commands or answers inside their dialogs, so this router may come
+    first; a feature that takes plain text outside a dialog must come before it."""
     router = Router(name="staff.find")
     router.message.filter(PrivateChat())
     router.message.register(find_command, Command("find"))

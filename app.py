@@ -94,7 +94,7 @@ class Container:
         limiters: dict[Channel, RateLimiter] = {}
         if self.bot is not None:
             senders[Channel.TELEGRAM] = TelegramSender(
-                self.bot, public_url=self.settings.public_url
+                self.bot, public_url=self.settings.public_url, timezone=self.company.timezone
             )
             s = self.settings
             rate, interval = s.telegram_global_rate, s.telegram_chat_interval

@@ -581,6 +581,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             await conn.close()
         took: dict[str, float] = defaultdict(float)
+        cpu: dict[str, float] = defaultdict(float)  # this process's CPU seconds per side
         results: dict[str, list[Result]] = defaultdict(list)
         profiler = cProfile.Profile()
         for n, steps in enumerate(rounds):
@@ -591,7 +592,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 profiling = args.profile and side == "chatcrm"
                 if profiling:
                     profiler.enable()
+                cpu_before = time.process_time()
                 elapsed, found = await feed(dispatcher, bot, plan_lanes)
+                cpu[side] += time.process_time() - cpu_before
                 if profiling:
                     profiler.disable()
                 took[side] += elapsed
@@ -604,7 +607,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             alone[side] = (await feed(dispatcher, bot, lanes(steps, 1, next(next_id))))[1]
         progress("outbox pump")
         pump = await _drain(container, dsn)
-        figures = report(args, data, took, results, alone, pump)
+        figures = report(args, data, took, cpu, results, alone, pump)
         if args.profile:
             profiler.dump_stats(args.profile)
             print(f"\nchatcrm rounds profiled (cProfile, this process): {args.profile}")
@@ -668,6 +671,7 @@ def report(
     args: argparse.Namespace,
     data: bot_data.Data,
     took: dict[str, float],
+    cpu: dict[str, float],
     results: dict[str, list[Result]],
     alone: dict[str, list[Result]],
     pump: dict[str, Any],
@@ -705,6 +709,12 @@ def report(
     print(
         f"(p50/p99: {args.concurrency} at once, so they include waiting for the other updates "
         f"in flight; alone: {len(alone['chatcrm'])} more updates fed one at a time)"
+    )
+    per_update = {side: cpu[side] / len(results[side]) * 1000 for side in ("bare", "chatcrm")}
+    print(
+        f"CPU of this process per update: bare {per_update['bare']:.2f} ms, chatcrm "
+        f"{per_update['chatcrm']:.2f} ms (PostgreSQL and the fake Bot API are other processes; "
+        f"this figure swings less between runs than updates/s)"
     )
     print()
     print(
@@ -754,6 +764,7 @@ def report(
     return {
         "rates": rates,
         "ratio": ratio,
+        "cpu_ms_per_update": per_update,
         "p99": verdicts,
         "kinds": {k: len(v) for k, v in by_kind.items()},
         "real": real,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from html import escape
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -17,14 +18,17 @@ from services.clients.identities import format_phone
 Rendered = tuple[str, InlineKeyboardMarkup | None]
 
 
-def call_card(card: CallCard, t: Translator, *, public_url: str | None = None) -> Rendered:
-    """`public_url` lets a recording kept at the PBX open through the admin web."""
+def call_card(
+    card: CallCard, t: Translator, *, tz: tzinfo, public_url: str | None = None
+) -> Rendered:
+    """Times in `tz` (the viewer's clock); `public_url` lets a recording kept at the PBX open
+    through the admin web."""
     title = "call.incoming" if card.direction is Direction.IN else "call.outgoing"
     number = clip(format_phone(card.number)) if card.number else t("call.hidden_number")
     lines = [f"<b>{escape(t(title, number=number))}</b>"]
     if card.line:
         lines.append(escape(t("call.line", value=clip(card.line))))
-    lines += ["", *client_lines(card.client, t), "", f"<b>{escape(_state(card, t))}</b>"]
+    lines += ["", *client_lines(card.client, t, tz), "", f"<b>{escape(_state(card, t))}</b>"]
     link = card.recording_url
     if link is None and card.recording_id and public_url:
         link = f"{public_url}/admin/calls/{card.call_id}/recording"
@@ -53,9 +57,9 @@ def _state(card: CallCard, t: Translator) -> str:
     return t("call.ended_short")
 
 
-def task_card(card: TaskCard, t: Translator) -> Rendered:
+def task_card(card: TaskCard, t: Translator, *, tz: tzinfo) -> Rendered:
     lines = [f"<b>{escape(t('task.call_back', title=clip(card.title)))}</b>"]  # the number
-    lines += ["", *client_lines(card.client, t)]
+    lines += ["", *client_lines(card.client, t, tz)]
     if card.status is TaskStatus.OPEN:
         lines += ["", escape(t("task.due_now"))]
         button = InlineKeyboardButton(
@@ -67,7 +71,7 @@ def task_card(card: TaskCard, t: Translator) -> Rendered:
     return "\n".join(lines), None
 
 
-def client_lines(client: ClientSummary | None, t: Translator) -> list[str]:
+def client_lines(client: ClientSummary | None, t: Translator, tz: tzinfo) -> list[str]:
     if client is None:
         return [escape(t("card.new_client"))]
     lines = [escape(t("card.name", value=clip(client.name)))] if client.name else []
@@ -75,4 +79,4 @@ def client_lines(client: ClientSummary | None, t: Translator) -> list[str]:
         lines.append(escape(t("call.owner", value=clip(client.owner))))
     if client.history.is_empty:
         return [*lines, escape(t("card.new_client"))]
-    return lines + history_lines(client.history, t, heading="call.recent")
+    return lines + history_lines(client.history, t, heading="call.recent", tz=tz)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import tzinfo
 from decimal import Decimal
 from html import escape
-from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -31,22 +30,31 @@ from services.leads.cards import LeadCard, LeadLine
 
 Rendered = tuple[str, InlineKeyboardMarkup | None]
 
-# Cards the outbox renders know no viewer; the company's usual zone (services.context).
-DEFAULT_TZ = ZoneInfo("Europe/Moscow")
 TIMELINE_TEXT = 300  # a note or message on a timeline line
 
 
 def lead_card(
-    card: LeadCard, t: Translator, *, unassigned: bool = False, viewer: Actor | None = None
+    card: LeadCard,
+    t: Translator,
+    *,
+    tz: tzinfo,
+    unassigned: bool = False,
+    viewer: Actor | None = None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The card as `viewer` sees it (None: whoever the chat is, with every button): only those
-    who may act on the lead get buttons, and a reassigned lead's old copy says so."""
-    text = lead_card_text(card, t, unassigned=unassigned, viewer=viewer)
+    """The card as `viewer` sees it (None: whoever the chat is, with every button), times in
+    `tz` (their clock): only those who may act on the lead get buttons, and a reassigned
+    lead's old copy says so."""
+    text = lead_card_text(card, t, tz=tz, unassigned=unassigned, viewer=viewer)
     return text, markup_of({"keyboard": lead_keyboard(card, t, viewer=viewer)})
 
 
 def lead_card_text(
-    card: LeadCard, t: Translator, *, unassigned: bool = False, viewer: Actor | None = None
+    card: LeadCard,
+    t: Translator,
+    *,
+    tz: tzinfo,
+    unassigned: bool = False,
+    viewer: Actor | None = None,
 ) -> str:
     title_key = "card.unassigned" if unassigned and card.assignee_id is None else "card.new_lead"
     lines = [f"<b>{escape(t(title_key, lead_id=card.lead_id))}</b>", ""]
@@ -72,20 +80,18 @@ def lead_card_text(
         )
     if card.comment:
         lines.append(_line(t, "card.comment", card.comment, limit=LONG_FIELD))
-    lines.extend(_history(card, t))
+    lines.extend(_history(card, t, tz))
     lines.extend(_state(card, t, viewer))
     return "\n".join(lines)
 
 
-def _history(card: LeadCard, t: Translator) -> list[str]:
+def _history(card: LeadCard, t: Translator, tz: tzinfo) -> list[str]:
     if card.history.is_empty:
         return ["", escape(t("card.new_client"))]
-    return ["", *history_lines(card.history, t, heading="card.returning")]
+    return ["", *history_lines(card.history, t, heading="card.returning", tz=tz)]
 
 
-def history_lines(
-    history: CardHistory, t: Translator, *, heading: str, tz: tzinfo = DEFAULT_TZ
-) -> list[str]:
+def history_lines(history: CardHistory, t: Translator, *, heading: str, tz: tzinfo) -> list[str]:
     """A client's history on a lead, call or task card: recent contacts (each line as on the
     client card, `timeline_line`), then open deals and tasks; fields clipped, then escaped."""
     lines = [escape(t(heading))] if history.contacts else []

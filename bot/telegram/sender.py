@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from typing import Any
 
 from aiogram import Bot
@@ -31,8 +32,7 @@ from bot.telegram import call_cards, cards, commands, screens
 from bot.telegram.limits import fit_text
 from config.i18n import Translator
 from models import Channel
-from services import employees, notify, outbox
-from services.actors import Actor
+from services import actors, employees, notify, outbox
 from services.clients import cards as client_cards
 from services.errors import NotFound
 from services.leads import cards as lead_cards
@@ -63,11 +63,16 @@ class TelegramSender:
     channel = Channel.TELEGRAM
 
     def __init__(
-        self, bot: Bot, request_timeout: float = REQUEST_TIMEOUT, public_url: str | None = None
+        self,
+        bot: Bot,
+        request_timeout: float = REQUEST_TIMEOUT,
+        public_url: str | None = None,
+        timezone: tzinfo = UTC,
     ) -> None:
+        """`timezone`: the company's, for a recipient whose office has no zone of its own."""
         self.bot = bot
         self.request_timeout = request_timeout  # seconds
-        self.public_url = public_url
+        self.context = Context(public_url, timezone)
 
     async def reachable(self) -> bool:
         """Does the Bot API answer at all (after network errors)? A cheap getMe."""
@@ -151,7 +156,7 @@ class TelegramSender:
         if render is None:
             raise GiveUp(f"no Telegram template for {row.kind!r}")
         try:
-            text, markup = await render(session, row, Translator(row.locale), self.public_url)
+            text, markup = await render(session, row, Translator(row.locale), self.context)
         except NotFound as exc:
             raise GiveUp(f"{exc.message}: nothing to show") from exc
         return fit_text(text), markup  # the last guard, whatever the template
@@ -191,41 +196,66 @@ async def _menu(session: AsyncSession, row: Claimed) -> MenuUpdate:
     return MenuUpdate(scope, None, commands.bot_commands(employee.role, t))
 
 
-Renderer = Callable[[AsyncSession, Claimed, Translator, str | None], Awaitable[cards.Rendered]]
+@dataclass(frozen=True)
+class Context:
+    """What templates need besides the row: the admin web's address, the company's zone."""
+
+    public_url: str | None
+    timezone: tzinfo
+
+
+Renderer = Callable[[AsyncSession, Claimed, Translator, Context], Awaitable[cards.Rendered]]
+
+
+async def _recipient(session: AsyncSession, row: Claimed, context: Context) -> actors.Seen:
+    """Who the chat belongs to (their clock shows a card's times), if an employee."""
+    try:
+        chat_id = int(row.recipient)
+    except ValueError:
+        return actors.NOBODY
+    return await actors.seen(session, chat_id, context.timezone)
+
+
+def _clock(seen: actors.Seen, context: Context) -> tzinfo:
+    """The recipient's clock: their office's zone (seen with them), else the company's."""
+    return (seen.actor.zone if seen.actor else None) or context.timezone
 
 
 async def _lead(
-    session: AsyncSession, row: Claimed, t: Translator, _url: str | None
+    session: AsyncSession, row: Claimed, t: Translator, context: Context
 ) -> cards.Rendered:
     card = await lead_cards.load(session, int(row.payload["lead_id"]))
-    viewer = await employees.by_telegram_id(session, int(row.recipient))
+    seen = await _recipient(session, row, context)
     text, markup = cards.lead_card(
         card,
         t,
+        tz=_clock(seen, context),
         unassigned=bool(row.payload.get("unassigned")),
-        viewer=Actor.of(viewer) if viewer is not None and viewer.is_active else None,
+        viewer=seen.actor,
     )
     # A deactivated employee's copy keeps its text but loses its buttons.
-    return text, None if viewer is not None and not viewer.is_active else markup
+    return text, None if seen.former else markup
 
 
 async def _call(
-    session: AsyncSession, row: Claimed, t: Translator, url: str | None
+    session: AsyncSession, row: Claimed, t: Translator, context: Context
 ) -> cards.Rendered:
     card = await client_cards.call_card(session, int(row.payload["call_id"]))
-    return call_cards.call_card(card, t, public_url=url)
+    tz = _clock(await _recipient(session, row, context), context)
+    return call_cards.call_card(card, t, tz=tz, public_url=context.public_url)
 
 
 async def _task(
-    session: AsyncSession, row: Claimed, t: Translator, _url: str | None
+    session: AsyncSession, row: Claimed, t: Translator, context: Context
 ) -> cards.Rendered:
+    card = await client_cards.task_card(session, int(row.payload["task_id"]))
     return call_cards.task_card(
-        await client_cards.task_card(session, int(row.payload["task_id"])), t
+        card, t, tz=_clock(await _recipient(session, row, context), context)
     )
 
 
 async def _digest(
-    session: AsyncSession, row: Claimed, t: Translator, _url: str | None
+    session: AsyncSession, row: Claimed, t: Translator, _context: Context
 ) -> cards.Rendered:
     """Several rows of one coalesce group as one message (services.outbox.claim_due)."""
     if row.payload.get("group") != notify.NEW_LEADS:
@@ -237,14 +267,14 @@ async def _digest(
 
 
 async def _screen(
-    _session: AsyncSession, row: Claimed, _t: Translator, _url: str | None
+    _session: AsyncSession, row: Claimed, _t: Translator, _context: Context
 ) -> cards.Rendered:
     """A screen rendered by a handler (bot.telegram.screens)."""
     return str(row.payload["text"]), screens.markup_of(row.payload)
 
 
 async def _text(
-    _session: AsyncSession, row: Claimed, _t: Translator, _url: str | None
+    _session: AsyncSession, row: Claimed, _t: Translator, _context: Context
 ) -> cards.Rendered:
     return str(row.payload["text"]), None
 

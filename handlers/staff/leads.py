@@ -22,10 +22,11 @@ from handlers.callbacks import (
     Presses,
 )
 from models import LeadStatus
-from services import leads
+from services import actors, leads
 from services.actors import Actor
 from services.context import Company
 from services.errors import InvalidInput
+from services.leads.cards import LeadCard
 
 _REJECT = {LeadAction.NON_TARGET: LeadStatus.NON_TARGET, LeadAction.SPAM: LeadStatus.SPAM}
 _ALERT = {
@@ -65,7 +66,8 @@ async def lead_button(
         # The card itself is edited through the outbox (every copy of it, in order).
         return query.answer(t(_ALERT[action]))
     codes = await leads.closing_reasons(session, lead_id, _REJECT[action], by=actor)
-    card_html = await _card_html(session, lead_id, actor, t)
+    card = await leads.cards.load_for(session, lead_id, by=actor)
+    card_html = await _card_html(session, card, actor, company, t)
     await ui.edit(lead_screens.reason_picker(card_html, lead_id, action, codes, t))
     return query.answer()
 
@@ -96,13 +98,14 @@ async def card_button(
     query: CallbackQuery,
     callback_data: LeadCardCallback,
     session: AsyncSession,
+    company: Company,
     actor: Actor,
     t: Translator,
     ui: Ui,
 ) -> AnswerCallbackQuery:
     """Cancel on a picker: the card with its own buttons again."""
     card = await leads.cards.load_for(session, callback_data.lead_id, by=actor)
-    html = cards.lead_card_text(card, t, viewer=actor)
+    html = await _card_html(session, card, actor, company, t)
     await ui.edit(Screen(html, cards.lead_keyboard(card, t, viewer=actor)))
     return query.answer(t("leads.cancelled"))
 
@@ -125,11 +128,14 @@ async def reassign_button(
     page = await leads.lists.reassign_candidates(
         session, lead_id, by=actor, company=company, page=callback_data.page
     )
-    card_html = await _card_html(session, lead_id, actor, t)
+    card = await leads.cards.load_for(session, lead_id, by=actor)
+    card_html = await _card_html(session, card, actor, company, t)
     await ui.edit(lead_screens.reassign_picker(card_html, page, t))
     return query.answer()
 
 
-async def _card_html(session: AsyncSession, lead_id: int, actor: Actor, t: Translator) -> str:
-    card = await leads.cards.load_for(session, lead_id, by=actor)
-    return cards.lead_card_text(card, t, viewer=actor)
+async def _card_html(
+    session: AsyncSession, card: LeadCard, actor: Actor, company: Company, t: Translator
+) -> str:
+    tz = await actors.zone_of(session, actor, company.timezone)
+    return cards.lead_card_text(card, t, tz=tz, viewer=actor)

@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 
 from handlers.callbacks import LeadAction, LeadCallback
+from models import Office
 from tests import factories
 from tests.chat import deliver, drain
 
@@ -71,11 +72,20 @@ async def test_tilda_lead_to_card_to_take(web, container, fake_tg, clock, pollin
     assert shortcuts == ["👤 Клиент", "💼 Сделка"]  # Take's buttons gone; the client and the deal
 
 
+@pytest.mark.parametrize(
+    ("office_zone", "earlier"),
+    [(None, "1 дек. 2025, 10:00"), ("Asia/Novosibirsk", "1 дек. 2025, 14:00")],
+    ids=["company zone", "office zone"],
+)
 async def test_a_returning_client_card_shows_the_earlier_contact_and_open_deal(
-    web, container, fake_tg, clock
+    web, container, fake_tg, clock, office_zone, earlier
 ):
+    """The earlier contact's time is on the employee's clock: their office's zone if it has
+    one, else the company's (Moscow here)."""
     async with container.db.unit_of_work() as s:
-        anna = await factories.employee(s, clock, name="Анна")
+        anna = await factories.employee(s, clock, name="Анна", office="Филиал")
+        office = await s.get(Office, anna.office_id)
+        office.timezone = office_zone
     headers = {"X-CRM-Token": "form-secret"}
     await web.post(
         "/webhooks/forms/site", json={"name": "Иван", "phone": "+79120001122"}, headers=headers
@@ -99,7 +109,7 @@ async def test_a_returning_client_card_shows_the_earlier_contact_and_open_deal(
     await container.pump.run_once()
     second = fake_tg.sent_messages(anna.telegram_id)[-1]
     assert "Клиент уже обращался" in second["text"]
-    assert "1 дек. 2025, 10:00 · заявка form:site (целевой)" in second["text"]
+    assert f"{earlier} · заявка form:site (целевой)" in second["text"]
     assert "Открытые сделки" in second["text"] and "Иван — Первичный контакт" in second["text"]
 
 

@@ -14,6 +14,7 @@ viewer's time zone.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from functools import cache
@@ -83,7 +84,7 @@ def plural(locale: str | None, key: str, n: int | Decimal, **params: Any) -> str
     forms = _lookup(locale, key)
     if not isinstance(forms, dict):
         return translate(locale, key, n=n, **params)
-    category = _locale(locale).plural_form(abs(n))
+    category = _plural_rule(locale)(abs(n))
     text = forms.get(category) or forms["other"]
     return text.format(n=n, **params)
 
@@ -102,6 +103,13 @@ _MONEY_PATTERN = parse_pattern("#,##0.##")  # parsed once (format_decimal parses
 @cache
 def _locale(code: str) -> Locale:
     return Locale.parse(code)
+
+
+@cache
+def _plural_rule(code: str) -> Callable[[int | Decimal], str]:
+    """The language's CLDR plural rule (Babel rebuilds its locale data on every
+    `Locale.plural_form` read)."""
+    return _locale(code).plural_form
 
 
 @cache

@@ -151,11 +151,12 @@ class Database:
 
 def insert_ignoring_conflicts(session: AsyncSession, table: sa.Table) -> Any:
     """`INSERT ... ON CONFLICT DO NOTHING` for the session's backend (SQLite or PostgreSQL)."""
-    return _insert_ignoring(session.get_bind().dialect.name, table)
+    return insert_ignoring(session.get_bind().dialect.name, table)
 
 
 @cache  # statements are immutable; building them is a real cost on hot paths
-def _insert_ignoring(dialect: str, table: sa.Table) -> Any:
+def insert_ignoring(dialect: str, table: sa.Table) -> Any:
+    """`insert_ignoring_conflicts` for a dialect named "postgresql" or "sqlite"."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import InboundEvent
+from models.prepared import Prepared
 from services.clock import Clock
 
 
@@ -55,14 +56,14 @@ async def record_with(
         "external_id": external_id[:200],
         "received_at": clock.now(),
     }
-    row = (await session.execute(_recording_with(select), params)).one()
+    [row] = await _recording_with(select).all(session, params)
     if row.recorded_id is None:
         return False, None
     return True, row
 
 
 @cache  # one per `along` statement (each is built once by its owner)
-def _recording_with(along: sa.Select[Any]) -> sa.Select[Any]:
+def _recording_with(along: sa.Select[Any]) -> Prepared:
     """`WITH recorded AS (INSERT … ON CONFLICT DO NOTHING RETURNING id) SELECT (SELECT id
     FROM recorded) AS recorded_id, along.* FROM (SELECT 1) LEFT JOIN (along LIMIT 1) ON true`
     """
@@ -77,6 +78,8 @@ def _recording_with(along: sa.Select[Any]) -> sa.Select[Any]:
     )
     wanted = along.limit(1).subquery("along")
     one = sa.select(sa.literal(1).label("one")).subquery("one")
-    return sa.select(
-        sa.select(inserted.c.id).scalar_subquery().label("recorded_id"), *wanted.c
-    ).select_from(one.outerjoin(wanted, sa.true()))
+    return Prepared(
+        sa.select(
+            sa.select(inserted.c.id).scalar_subquery().label("recorded_id"), *wanted.c
+        ).select_from(one.outerjoin(wanted, sa.true()))
+    )

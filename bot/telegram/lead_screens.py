@@ -13,6 +13,7 @@ from datetime import datetime
 from aiogram.filters.callback_data import CallbackData
 from aiogram.utils.formatting import Bold, Text, as_list
 
+from bot.telegram.html import as_html
 from bot.telegram.limits import TEXT_LIMIT, clip, fit_text, units
 from bot.telegram.screens import Button, Screen, button
 from config.i18n import Translator
@@ -157,5 +158,5 @@ def _cancel(lead_id: int, t: Translator) -> Button:
 def _below(card_html: str, prompt: Text) -> str:
     """The card's text (ready HTML from bot.telegram.cards) with a prompt under it; a card
     near Telegram's limit loses its last lines, never the prompt."""
-    below = prompt.as_html()
+    below = as_html(prompt)
     return f"{fit_text(card_html, TEXT_LIMIT - units(below) - 2)}\n\n{below}"

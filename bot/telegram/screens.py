@@ -20,6 +20,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.formatting import Text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.telegram.html import as_html
 from config.i18n import Translator
 from models import Channel, OutboxLane
 from services import outbox
@@ -51,7 +52,7 @@ class Screen:
     @classmethod
     def of(cls, text: Text | str, keyboard: Sequence[Sequence[Button]] = ()) -> Screen:
         """From aiogram formatting nodes (escaped by construction) or ready HTML."""
-        return cls(text.as_html() if isinstance(text, Text) else text, keyboard)
+        return cls(as_html(text) if isinstance(text, Text) else text, keyboard)
 
     def payload(self, *, edit_message_id: int | None = None) -> dict[str, Any]:
         data: dict[str, Any] = {"text": self.text, "keyboard": [list(r) for r in self.keyboard]}

@@ -23,6 +23,7 @@ from aiogram.utils.formatting import Bold, Text, as_line
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.telegram.client_screens import client_card
+from bot.telegram.html import as_html
 from bot.telegram.limits import clip
 from bot.telegram.screens import Screen, Ui, button
 from config.i18n import Translator
@@ -218,7 +219,7 @@ def _article(client: search.Found, username: str, t: Translator) -> InlineQueryR
         title=clip(client.name or _label(client), 80),
         description=clip(description, 120) or None,
         input_message_content=InputTextMessageContent(
-            message_text=shared.as_html(), parse_mode="HTML"
+            message_text=as_html(shared), parse_mode="HTML"
         ),
         reply_markup=InlineKeyboardMarkup(
             inline_keyboard=[[InlineKeyboardButton(text=t("find.open"), url=url)]]

@@ -27,6 +27,7 @@ from models import (
     PipelineStage,
     Role,
 )
+from models.prepared import Prepared
 from services.access import HasRole
 from services.clients import timeline, visibility
 from services.errors import AccessDenied, NotFound
@@ -83,7 +84,7 @@ async def load(session: AsyncSession, client_id: int, *, by: HasRole, page: int 
     open deals and whether `by` may see it; its addresses, contact persons and tags; the
     timeline page."""
     head = await _head(session, client_id, by)
-    rows = (await session.execute(_details(), {"client_id": head.id})).all()
+    rows = await _details().all(session, {"client_id": head.id})
     identities = sorted((i, Channel(a), b, c) for part, i, a, b, c in rows if part == "i")
     people = sorted((i, b) for part, i, _, b, _ in rows if part == "p")
     contacts = [
@@ -104,11 +105,11 @@ async def load(session: AsyncSession, client_id: int, *, by: HasRole, page: int 
     )
 
 
-async def _head(session: AsyncSession, client_id: int, by: HasRole) -> sa.Row[Any]:
+async def _head(session: AsyncSession, client_id: int, by: HasRole) -> Any:
     """The client (following merges) with owner, open deals and visibility, one query a hop."""
     stmt, params = _head_statement(visibility.visible(by)), visibility.params(by)
     for _ in range(MERGE_HOPS):
-        row = (await session.execute(stmt, params | {"client_id": client_id})).first()
+        row = await stmt.first(session, params | {"client_id": client_id})
         if row is None:
             break
         if row.merged_into_id is not None:
@@ -121,7 +122,7 @@ async def _head(session: AsyncSession, client_id: int, by: HasRole) -> sa.Row[An
 
 
 @cache  # one per visibility clause (each is built once): building costs more than running
-def _head_statement(visible: sa.ColumnElement[bool]) -> sa.Select[Any]:
+def _head_statement(visible: sa.ColumnElement[bool]) -> Prepared:
     owner = sa.select(Employee.name).where(Employee.id == Client.owner_id).scalar_subquery()
     open_deals = (
         sa.select(sa.func.count())
@@ -129,19 +130,21 @@ def _head_statement(visible: sa.ColumnElement[bool]) -> sa.Select[Any]:
         .where(Deal.client_id == Client.id, Deal.status == DealStatus.OPEN)
         .scalar_subquery()
     )
-    return sa.select(
-        Client.id,
-        Client.name,
-        Client.company,
-        Client.merged_into_id,
-        owner.label("owner"),
-        open_deals.label("open_deals"),
-        sa.case((visible, True), else_=False).label("visible"),
-    ).where(Client.id == sa.bindparam("client_id", type_=sa.BigInteger))
+    return Prepared(
+        sa.select(
+            Client.id,
+            Client.name,
+            Client.company,
+            Client.merged_into_id,
+            owner.label("owner"),
+            open_deals.label("open_deals"),
+            sa.case((visible, True), else_=False).label("visible"),
+        ).where(Client.id == sa.bindparam("client_id", type_=sa.BigInteger))
+    )
 
 
 @cache
-def _details() -> sa.Select[Any]:
+def _details() -> Prepared:
     """A client's addresses, contact persons and tags (`:client_id`) in one query."""
     client_id = sa.bindparam("client_id", type_=sa.BigInteger)
     details = sa.union_all(
@@ -159,7 +162,7 @@ def _details() -> sa.Select[Any]:
             ClientTag.client_id == client_id
         ),
     )
-    return sa.select(details.subquery())
+    return Prepared(sa.select(details.subquery()))
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from datetime import datetime
 from functools import cache
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -31,6 +32,7 @@ from models import (
     Task,
 )
 from models.base import UTCDateTime
+from models.prepared import Prepared
 from services.errors import NotFound
 
 PAGE_SIZE = 6  # entries on a page of the client card
@@ -132,25 +134,25 @@ async def entries(
     }
     if before is not None:
         params |= {"before_id": before.id, "before_at": before.created_at}
-    rows = await session.execute(_statement(kinds, before is not None), params)
-    return [
-        Entry(r.at, Kind(r.kind), r.ref_id, r.text, r.state, r.who, r.extra) for r in rows.all()
-    ]
+    arrays = session.get_bind().dialect.name == "postgresql"
+    rows = await _statement(kinds, before is not None, arrays).all(session, params)
+    return [Entry(r.at, Kind(r.kind), r.ref_id, r.text, r.state, r.who, r.extra) for r in rows]
 
 
 @cache  # built once per shape: building this statement costs more than running it
-def _statement(kinds: frozenset[Kind], before: bool) -> sa.Select[tuple[object, ...]]:
+def _statement(kinds: frozenset[Kind], before: bool, arrays: bool) -> Prepared:
+    """`arrays`: the rows left out are bound as arrays (PostgreSQL), not as IN lists."""
     take = sa.bindparam("take", type_=sa.Integer)
     parts = [
         sa.select(*sub.c)
         for sub in (
             part.order_by(at.desc(), row.desc()).limit(take).subquery()
-            for kind, (part, at, row) in _parts(before).items()
+            for kind, (part, at, row) in _parts(before, arrays).items()
             if kind in kinds
         )
     ]
     union = sa.union_all(*parts).subquery()
-    return (
+    return Prepared(
         sa.select(union)
         .order_by(union.c.at.desc(), union.c.kind.desc(), union.c.row_id.desc())
         .offset(sa.bindparam("skip", type_=sa.Integer))
@@ -188,12 +190,15 @@ def _columns(
 Part = tuple[sa.Select[tuple[object, ...]], sa.ColumnElement[datetime], sa.ColumnElement[int]]
 
 
-def _out(column: sa.ColumnElement[int], name: str) -> sa.ColumnElement[bool]:
-    """`column` not among the card's own event's rows (a list bound at execution)."""
+def _out(column: sa.ColumnElement[int], name: str, array: bool) -> sa.ColumnElement[bool]:
+    """`column` not among the card's own event's rows (a list bound at execution: as an
+    array, `<> ALL(:name)`, or as an IN list, where there are no arrays)."""
+    if array:
+        return column != sa.all_(sa.bindparam(name, type_=ARRAY(sa.BigInteger)))
     return column.not_in(sa.bindparam(name, expanding=True, type_=sa.Integer))
 
 
-def _parts(before: bool) -> dict[Kind, Part]:
+def _parts(before: bool, arrays: bool) -> dict[Kind, Part]:
     """Per kind: its select for one client (`:client_id`), its time column and its row id."""
     client_id = sa.bindparam("client_id", type_=sa.Integer)
     person = aliased(Employee)
@@ -205,7 +210,7 @@ def _parts(before: bool) -> dict[Kind, Part]:
             )
         )
         .outerjoin(person, person.id == Lead.assignee_id)
-        .where(Lead.client_id == client_id, _out(Lead.id, "out_leads"))
+        .where(Lead.client_id == client_id, _out(Lead.id, "out_leads", arrays))
     )
     calls = (
         sa.select(
@@ -223,7 +228,7 @@ def _parts(before: bool) -> dict[Kind, Part]:
         .where(
             Call.client_id == client_id,
             Call.started_at.is_not(None),
-            _out(Call.id, "out_calls"),
+            _out(Call.id, "out_calls", arrays),
         )
     )
     if before:
@@ -243,7 +248,7 @@ def _parts(before: bool) -> dict[Kind, Part]:
             )
         )
         .outerjoin(person, person.id == Task.assignee_id)
-        .where(Task.client_id == client_id, _out(Task.id, "out_tasks"))
+        .where(Task.client_id == client_id, _out(Task.id, "out_tasks", arrays))
     )
     deals = (
         sa.select(
@@ -260,7 +265,7 @@ def _parts(before: bool) -> dict[Kind, Part]:
         )
         .join(stage, stage.id == Deal.stage_id)
         .outerjoin(person, person.id == Deal.owner_id)
-        .where(Deal.client_id == client_id, _out(Deal.id, "out_deals"))
+        .where(Deal.client_id == client_id, _out(Deal.id, "out_deals", arrays))
     )
     moves = (
         sa.select(
@@ -282,7 +287,7 @@ def _parts(before: bool) -> dict[Kind, Part]:
         .where(
             Deal.client_id == client_id,
             DealStageChange.from_stage_id.is_not(None),
-            _out(Deal.id, "out_deals"),
+            _out(Deal.id, "out_deals", arrays),
         )
     )
     notes = (

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Channel, OutboxLane, OutboxMessage, OutboxStatus
-from models.db import OUTBOX_DIRTY, insert_ignoring_conflicts
+from models.db import OUTBOX_DIRTY, insert_ignoring, insert_ignoring_conflicts
+from models.prepared import Prepared
 
 UNSETTLED = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED)
 # A claim lasts this long unless its holder extends it (the pump does, every few seconds, while
@@ -87,13 +90,27 @@ async def enqueue_many(
         )
         for m in messages
     ]
-    o = OutboxMessage.__table__
-    stmt = insert_ignoring_conflicts(session, o).returning(o.c.id, o.c.dedupe_key)
-    # One row is executed as one (a list of one would take the many-rows path, which costs a
-    # screen's unit of work more than the insert itself).
-    written = (await session.execute(stmt, rows[0] if len(rows) == 1 else rows)).all()
+    if len(rows) == 1:  # a screen's one message: a prepared statement (the hot path)
+        written = await _insert_one(session.get_bind().dialect.name).all(session, rows[0])
+    else:
+        o = OutboxMessage.__table__
+        stmt = insert_ignoring_conflicts(session, o).returning(o.c.id, o.c.dedupe_key)
+        written = list((await session.execute(stmt, rows)).all())
     if written:
         session.info[OUTBOX_DIRTY] = True
-    by_key = {key: row_id for row_id, key in written if key is not None}
+    by_key: dict[str, int] = {key: row_id for row_id, key in written if key is not None}
     unkeyed = iter(sorted(row_id for row_id, key in written if key is None))
     return [by_key.get(m.dedupe_key) if m.dedupe_key else next(unkeyed) for m in messages]
+
+
+@cache
+def _insert_one(dialect: str) -> Prepared:
+    o = OutboxMessage.__table__
+    columns = (
+        "channel recipient kind payload locale lane dedupe_key thread_id edit_of_id "
+        "coalesce_group entity_type entity_id status attempts next_attempt_at created_at "
+        "updated_at"
+    ).split()
+    values = {name: sa.bindparam(name, type_=o.c[name].type) for name in columns}
+    insert = insert_ignoring(dialect, o).values(values).returning(o.c.id, o.c.dedupe_key)
+    return Prepared(insert)

@@ -1,0 +1,144 @@
+"""Hot statements run on PostgreSQL without SQLAlchemy's per-execution work.
+
+SQLAlchemy spends more CPU around a small statement than asyncpg and PostgreSQL spend on it:
+every `session.execute` walks the statement for its cache key, looks up the compiled form,
+builds an execution context, runs the driver call in a greenlet and wraps the rows (measured
+in bench/bot.py's profile: most of a bot update's own CPU). A `Prepared` statement is compiled
+once per dialect; on PostgreSQL each run is the driver's prepared statement on the session's
+own connection and transaction (SQLAlchemy's asyncpg adapter starts the transaction and keeps
+the prepared-statement cache, as for its own statements), with SQLAlchemy's bind and result
+type processing applied from the compiled form. Rows are named tuples: `row.name`, `row[0]`
+and unpacking work as on SQLAlchemy rows.
+
+Anything else runs as usual: other dialects (SQLite) through `session.execute`, and any error
+on the fast path makes SQLAlchemy run the statement again itself, so failures (a dropped
+connection, an aborted transaction) surface as SQLAlchemy's exceptions with its connection
+invalidation, exactly as they did before.
+
+Only Core statements with plain bound parameters: an expanding IN (`.in_()` of a list) is
+rejected at compile time (use `= ANY(:array)` instead).
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+Processor = Callable[[Any], Any] | None
+
+
+class _Compiled:
+    """One statement compiled for asyncpg: its SQL, how to order and convert parameters, how
+    to convert and name the columns of a row."""
+
+    __slots__ = ("processors", "row", "slots", "sql")
+
+    def __init__(self, statement: sa.Executable, dialect: sa.Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        if (
+            compiled.literal_execute_params
+            or compiled.post_compile_params
+            or getattr(compiled, "_collected_params", None)
+        ):
+            raise TypeError(
+                "Prepared statements take plain bound parameters (no expanding IN lists): "
+                f"{statement}"
+            )
+        self.sql = compiled.string
+        # Per positional parameter: the names a caller may give it by, the bound value used
+        # when they don't, and its type's conversion (SQLAlchemy's construct_params, once).
+        escaped = compiled.escaped_bind_names
+        binds = {escaped.get(name, name): (b, name) for b, name in compiled.bind_names.items()}
+        processors = compiled._bind_processors
+        self.slots: tuple[tuple[str, str, sa.BindParameter[Any], Processor], ...] = tuple(
+            (binds[key][0].key, binds[key][1], binds[key][0], processors.get(key))
+            for key in compiled.positiontup or ()
+        )
+        columns = compiled._result_columns
+        self.row = namedtuple("Row", [c.keyname for c in columns], rename=True)  # type: ignore[misc]
+        self.processors: tuple[Processor, ...] = tuple(
+            c.type._cached_result_processor(dialect, None) for c in columns
+        )
+
+    def arguments(self, params: Mapping[str, Any] | None) -> list[Any]:
+        params = params or {}
+        arguments = []
+        for key, name, bind, process in self.slots:
+            if key in params:
+                value = params[key]
+            elif name in params:
+                value = params[name]
+            elif bind.required:
+                raise sa.exc.InvalidRequestError(f"A value is required for {key!r}")
+            else:
+                value = bind.effective_value
+            arguments.append(process(value) if process is not None else value)
+        return arguments
+
+    def rows(self, records: Sequence[Any]) -> list[Any]:
+        make, processors = self.row._make, self.processors
+        if not any(processors):
+            return [make(r) for r in records]
+        return [
+            make([p(v) if p is not None else v for p, v in zip(processors, r, strict=True)])
+            for r in records
+        ]
+
+
+_CONNECTION = "prepared.connection"
+
+
+async def _connection(session: AsyncSession) -> sa.Connection:
+    """The session's connection in this transaction. Asking the session costs a greenlet
+    round (a third of a small statement's CPU), so the answer is kept until the transaction
+    ends: commit and rollback close that Connection object, and the next asks again."""
+    known: sa.Connection | None = session.info.get(_CONNECTION)
+    if known is not None and not known.closed and not known.invalidated:
+        return known
+    connection = (await session.connection()).sync_connection
+    session.info[_CONNECTION] = connection
+    return connection
+
+
+class Prepared:
+    """A Core statement built once (at import or in a cached builder) and run many times."""
+
+    __slots__ = ("_compiled", "statement")
+
+    def __init__(self, statement: sa.Executable) -> None:
+        self.statement = statement
+        self._compiled: _Compiled | None = None
+
+    async def all(
+        self, session: AsyncSession, params: Mapping[str, Any] | None = None
+    ) -> list[Any]:
+        connection = await _connection(session)
+        if connection.dialect.driver != "asyncpg":
+            return list((await session.execute(self.statement, params)).all())
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._compiled = _Compiled(self.statement, connection.dialect)
+        adapter = connection.connection.dbapi_connection
+        try:
+            cursor = adapter.cursor()  # type: ignore[union-attr]
+            # SQLAlchemy's own call for its statements: under the adapter's lock, starting the
+            # transaction first if this is the unit of work's first statement, through its
+            # prepared-statement cache.
+            await cursor._prepare_and_execute(compiled.sql, compiled.arguments(params))
+            records = cursor.fetchall()
+        except Exception:
+            # SQLAlchemy runs it again and reports whatever is wrong as it always does.
+            return list((await session.execute(self.statement, params)).all())
+        return compiled.rows(records)
+
+    async def first(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> Any:
+        rows = await self.all(session, params)
+        return rows[0] if rows else None
+
+    async def scalar(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> Any:
+        row = await self.first(session, params)
+        return row[0] if row is not None else None

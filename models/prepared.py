@@ -35,7 +35,7 @@ class _Compiled:
     """One statement compiled for asyncpg: its SQL, how to order and convert parameters, how
     to convert and name the columns of a row."""
 
-    __slots__ = ("processors", "row", "slots", "sql")
+    __slots__ = ("columns", "dialect", "processors", "row", "slots", "sql")
 
     def __init__(self, statement: sa.Executable, dialect: sa.Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
@@ -58,11 +58,9 @@ class _Compiled:
             (binds[key][0].key, binds[key][1], binds[key][0], processors.get(key))
             for key in compiled.positiontup or ()
         )
-        columns = compiled._result_columns
-        self.row = namedtuple("Row", [c.keyname for c in columns], rename=True)  # type: ignore[misc]
-        self.processors: tuple[Processor, ...] = tuple(
-            c.type._cached_result_processor(dialect, None) for c in columns
-        )
+        self.columns, self.dialect = compiled._result_columns, dialect
+        self.row = namedtuple("Row", [c.keyname for c in self.columns], rename=True)  # type: ignore[misc]
+        self.processors: tuple[Processor, ...] | None = None  # known at the first run
 
     def arguments(self, params: Mapping[str, Any] | None) -> list[Any]:
         params = params or {}
@@ -79,8 +77,16 @@ class _Compiled:
             arguments.append(process(value) if process is not None else value)
         return arguments
 
-    def rows(self, records: Sequence[Any]) -> list[Any]:
-        make, processors = self.row._make, self.processors
+    def rows(self, records: Sequence[Any], description: Sequence[Any] | None) -> list[Any]:
+        processors = self.processors
+        if processors is None:
+            # Some conversions depend on the type the server reports (a NUMERIC or a float).
+            types = [d[1] for d in description or ()] or [None] * len(self.columns)
+            processors = self.processors = tuple(
+                c.type._cached_result_processor(self.dialect, oid)
+                for c, oid in zip(self.columns, types, strict=True)
+            )
+        make = self.row._make
         if not any(processors):
             return [make(r) for r in records]
         return [
@@ -129,11 +135,11 @@ class Prepared:
             # transaction first if this is the unit of work's first statement, through its
             # prepared-statement cache.
             await cursor._prepare_and_execute(compiled.sql, compiled.arguments(params))
-            records = cursor.fetchall()
+            records, description = cursor.fetchall(), cursor.description
         except Exception:
             # SQLAlchemy runs it again and reports whatever is wrong as it always does.
             return list((await session.execute(self.statement, params)).all())
-        return compiled.rows(records)
+        return compiled.rows(records, description)
 
     async def first(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> Any:
         rows = await self.all(session, params)

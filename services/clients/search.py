@@ -24,9 +24,11 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Channel, ChannelIdentity, Client, ContactPerson, Role
+from models.prepared import Prepared
 from services.access import HasRole
 from services.clients import visibility
 from services.clients.identities import normalize_email, normalize_phone
@@ -98,49 +100,63 @@ async def search(
     """The clients `by` may see that match `text`, best first."""
     query = classify(text, region)
     limit = max(1, min(limit, MAX_LIMIT))
-    ci = ChannelIdentity
     if query.kind is Kind.NOTHING:
         return []
-    if query.kind in (Kind.DIGITS, Kind.WORDS):
+    pg = _is_postgresql(session)
+    if query.kind in (Kind.DIGITS, Kind.WORDS) and pg:
         # A whole phone or e-mail is one index lookup whatever the plan; a fragment is not.
-        await _plan_for_oltp(session)
-    if query.kind is Kind.PHONE:
-        where = _holding(ci.channel.in_(PHONE_CHANNELS), ci.address == query.value)
-    elif query.kind is Kind.DIGITS:
-        where = _holding(ci.channel.in_(PHONE_CHANNELS), _like(ci.address, "%", query.value))
-    elif query.kind is Kind.EMAIL:
-        where = _holding(ci.channel == Channel.EMAIL, ci.address == query.value)
-    else:
-        return await _by_words(session, query.words, by=by, limit=limit)
-    return await _found(session, [visibility.visible(by), where], by=by, limit=limit)
+        await _PLAN_FOR_OLTP.all(session)
+    if query.kind is Kind.WORDS:
+        return await _by_words(session, query.words, by=by, limit=limit, pg=pg)
+    value = _pattern("%", query.value) if query.kind is Kind.DIGITS else query.value
+    stmt = _by_identity(visibility.visible(by), query.kind)
+    params = visibility.params(by) | {"value": value, "limit": limit}
+    return await _found(session, stmt, params, pg=pg)
 
 
-async def _plan_for_oltp(session: AsyncSession) -> None:
-    """On PostgreSQL, for this transaction: plan every search with its values in view (a
-    generic plan, which asyncpg's prepared statements get after five runs, walks all clients
-    newest first hoping for an early match). JIT is off for every connection (models.db)."""
-    if _is_postgresql(session):
-        await session.execute(
-            sa.select(sa.func.set_config("plan_cache_mode", "force_custom_plan", True))
-        )
+# On PostgreSQL, for this transaction: plan every search with its values in view (a generic
+# plan, which asyncpg's prepared statements get after five runs, walks all clients newest
+# first hoping for an early match; a custom one uses the trigram index for a rare word). JIT
+# is off for every connection (models.db).
+_PLAN_FOR_OLTP = Prepared(
+    sa.select(sa.func.set_config("plan_cache_mode", "force_custom_plan", True))
+)
 
 
-def _like(column: sa.ColumnElement[str], before: str, value: str, after: str = "") -> Any:
-    """`column LIKE before||value||after`, `value` escaped; the pattern is rendered into the
-    statement (a literal, quoted by SQLAlchemy) so that PostgreSQL plans with the pattern in
-    view (a trigram index for a rare word, not one generic plan for every word)."""
+def _pattern(before: str, value: str, after: str = "") -> str:
+    """A LIKE pattern (escape character "/") matching `value` literally."""
     escaped = value.replace("/", "//").replace("%", "/%").replace("_", "/_")
-    pattern = sa.literal(before + escaped + after, sa.String, literal_execute=True)
-    return column.like(pattern, escape="/")
+    return before + escaped + after
 
 
-def _contains(session: AsyncSession, column: sa.ColumnElement[str], word: str) -> Any:
-    """`word` occurs in `column`. On PostgreSQL a word shorter than a trigram is tested with
-    strpos(), which no index answers: the trigram index would read all of itself for it,
-    while the other words (or the visibility rule) narrow the rows first."""
-    if len(word) < TRIGRAM and _is_postgresql(session):
-        return sa.func.strpos(column, sa.literal(word, sa.String, literal_execute=True)) > 0
-    return _like(column, "%", word, "%")
+def _one_of(column: sa.ColumnElement[Any], values: Sequence[Any]) -> sa.ColumnElement[bool]:
+    """`column IN values` with the values in the statement (a prepared statement binds no
+    lists)."""
+    return sa.or_(*(column == value for value in values))
+
+
+@cache  # one per visibility clause and kind (each clause is built once)
+def _by_identity(visible: sa.ColumnElement[bool], kind: Kind) -> Prepared:
+    """The newest clients `visible` holding a phone (`:value`, E.164), the end of one (a
+    pattern) or an e-mail."""
+    ci = ChannelIdentity
+    value = sa.bindparam("value", type_=sa.String)
+    if kind is Kind.EMAIL:
+        holding = [ci.channel == Channel.EMAIL, ci.address == value]
+    elif kind is Kind.DIGITS:
+        holding = [_one_of(ci.channel, PHONE_CHANNELS), ci.address.like(value, escape="/")]
+    else:
+        holding = [_one_of(ci.channel, PHONE_CHANNELS), ci.address == value]
+    return Prepared(_newest(visible, Client.id.in_(sa.select(ci.client_id).where(*holding))))
+
+
+def _newest(*where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    return (
+        sa.select(Client.id, Client.name, Client.company)
+        .where(*where)
+        .order_by(Client.id.desc())
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+    )
 
 
 async def by_identities(
@@ -152,7 +168,9 @@ async def by_identities(
         return []
     ci = ChannelIdentity
     where = _holding(sa.tuple_(ci.channel, ci.address).in_(list(identities)))
-    return await _found(session, [visibility.visible(by), where], by=by, limit=limit)
+    stmt = _newest(visibility.visible(by), where)
+    rows = (await session.execute(stmt, visibility.params(by) | {"limit": limit})).all()
+    return await _with_phones(session, rows, pg=_is_postgresql(session))
 
 
 async def anyone_holds(session: AsyncSession, identities: Sequence[Identity]) -> bool:
@@ -207,42 +225,67 @@ def _holding(*conditions: Any) -> sa.ColumnElement[bool]:
 
 
 async def _by_words(
-    session: AsyncSession, words: tuple[str, ...], *, by: HasRole, limit: int
+    session: AsyncSession, words: tuple[str, ...], *, by: HasRole, limit: int, pg: bool
 ) -> list[Found]:
-    text = Client.search_text
-    where = [visibility.visible(by), *(_contains(session, text, w) for w in words)]
-    if by.role not in (Role.ADMIN, Role.MANAGER) and _is_postgresql(session):
-        # An employee's own clients are a few hundred: start from them (an array the planner
-        # looks up by primary key) rather than from every client that contains the word.
-        own = visibility.own_client_ids(by).scalar_subquery()
-        where.append(Client.id == sa.any_(sa.func.array(own)))
-    newest = [Client.id.desc()]
-    if all(len(w) < TRIGRAM for w in words):
+    shorts = tuple(len(w) < TRIGRAM for w in words)
+    # An employee's own clients are a few hundred: start from them (an array the planner
+    # looks up by primary key) rather than from every client that contains the word.
+    own = (
+        visibility.own_client_ids(by) if pg and by.role not in (Role.ADMIN, Role.MANAGER) else None
+    )
+    stmt = _by_words_statement(visibility.visible(by), shorts, own, pg)
+    params = visibility.params(by) | {"limit": limit}
+    for i, word in enumerate(words):
+        params[f"w{i}"], params[f"p{i}"] = word, _pattern("%", word, "%")
+    if all(shorts):
         # Only short words ("ив"): no index helps; the newest matches are taken as they come
         # (a scan that stops at `limit`).
-        return await _with_contacts(
-            session, await _found(session, where, by=by, limit=limit), words
-        )
+        rows = await stmt.all(session, params)
+        return await _with_contacts(session, await _with_phones(session, rows, pg=pg), words)
     # The best of the newest RANKED matches: a name starting with the first word, then a word
     # starting with it, then the rest. Bounded: a word half the clients contain costs a short
     # walk down the newest clients, not a sort of all of them.
-    stmt = (
-        sa.select(Client.id, Client.name, Client.company, Client.search_text)
-        .where(*where)
-        .order_by(*newest)
-        .limit(RANKED)
-    )
-    rows = (await session.execute(stmt, visibility.params(by))).all()
+    rows = await stmt.all(session, params | {"limit": RANKED})
     first = words[0]
 
-    def rank(row: sa.Row) -> int:
+    def rank(row: Any) -> int:
         haystack = row.search_text or ""
         return 0 if haystack.startswith(first) else 1 if f" {first}" in haystack else 2
 
     best = sorted(rows, key=rank)[:limit]  # stable: newest first within a rank
-    phones = await _first_phones(session, [r.id for r in best])
+    phones = await _first_phones(session, [r.id for r in best], pg=pg)
     found = [Found(r.id, r.name, r.company, phones.get(r.id)) for r in best]
     return await _with_contacts(session, found, words)
+
+
+@cache  # one per shape: visibility clause, which words are short, from own clients, backend
+def _by_words_statement(
+    visible: sa.ColumnElement[bool],
+    shorts: tuple[bool, ...],
+    own: sa.CompoundSelect | None,
+    pg: bool,
+) -> Prepared:
+    """Clients `visible` whose search text contains every word (`:w0`…, as LIKE patterns
+    `:p0`…), newest first. On PostgreSQL a word shorter than a trigram is tested with
+    strpos(), which no index answers: the trigram index would read all of itself for it,
+    while the other words (or the visibility rule) narrow the rows first."""
+    text = Client.search_text
+    where = [visible]
+    for i, short in enumerate(shorts):
+        if short and pg:
+            where.append(sa.func.strpos(text, sa.bindparam(f"w{i}", type_=sa.String)) > 0)
+        else:
+            where.append(text.like(sa.bindparam(f"p{i}", type_=sa.String), escape="/"))
+    if own is not None:
+        where.append(Client.id == sa.any_(sa.func.array(own.scalar_subquery())))
+    if all(shorts):
+        return Prepared(_newest(*where))
+    return Prepared(
+        sa.select(Client.id, Client.name, Client.company, Client.search_text)
+        .where(*where)
+        .order_by(Client.id.desc())
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+    )
 
 
 def _is_postgresql(session: AsyncSession) -> bool:
@@ -250,34 +293,39 @@ def _is_postgresql(session: AsyncSession) -> bool:
 
 
 async def _found(
-    session: AsyncSession, where: list[Any], *, by: HasRole, limit: int
+    session: AsyncSession, stmt: Prepared, params: dict[str, Any], *, pg: bool
 ) -> list[Found]:
-    """The clients matching `where` (which includes `by`'s visibility rule), newest first."""
-    stmt = sa.select(Client.id, Client.name, Client.company).where(*where)
-    stmt = stmt.order_by(Client.id.desc()).limit(limit)
-    rows = (await session.execute(stmt, visibility.params(by))).all()
-    phones = await _first_phones(session, [r.id for r in rows])
+    """The clients of `stmt` (id, name, company) with their first phones."""
+    return await _with_phones(session, await stmt.all(session, params), pg=pg)
+
+
+async def _with_phones(session: AsyncSession, rows: Sequence[Any], *, pg: bool) -> list[Found]:
+    phones = await _first_phones(session, [r.id for r in rows], pg=pg)
     return [Found(r.id, r.name, r.company, phones.get(r.id)) for r in rows]
 
 
-async def _first_phones(session: AsyncSession, client_ids: list[int]) -> dict[int, str]:
+async def _first_phones(
+    session: AsyncSession, client_ids: list[int], *, pg: bool
+) -> dict[int, str]:
     """Each client's first phone (a WhatsApp number if they have no phone)."""
     if not client_ids:
         return {}
-    rows = await session.execute(_first_phones_statement(), {"client_ids": client_ids})
+    rows = await _first_phones_statement(pg).all(session, {"client_ids": client_ids})
     # Last write wins: ordered so that the first phone is written last.
-    return {client_id: address for client_id, address in rows.all()}
+    return {client_id: address for client_id, address in rows}
 
 
-@cache  # built once (building it cost more than running it)
-def _first_phones_statement() -> sa.Select[Any]:
+@cache  # built once per backend (building it cost more than running it)
+def _first_phones_statement(pg: bool) -> Prepared:
+    """`:client_ids` bound as an array on PostgreSQL, as an IN list elsewhere."""
     ci = ChannelIdentity
-    return (
+    if pg:
+        ids = ci.client_id == sa.any_(sa.bindparam("client_ids", type_=ARRAY(sa.BigInteger)))
+    else:
+        ids = ci.client_id.in_(sa.bindparam("client_ids", expanding=True, type_=sa.BigInteger))
+    return Prepared(
         sa.select(ci.client_id, ci.address)
-        .where(
-            ci.client_id.in_(sa.bindparam("client_ids", expanding=True, type_=sa.BigInteger)),
-            ci.channel.in_(PHONE_CHANNELS),
-        )
+        .where(ids, _one_of(ci.channel, PHONE_CHANNELS))
         .order_by(sa.case((ci.channel == Channel.PHONE, 0), else_=1).desc(), ci.id.desc())
     )
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Pipeline, PipelineStage, StageKind
+from models.prepared import Prepared
 from services.errors import InvalidInput, NotFound
 
 
@@ -20,9 +21,18 @@ class Stage:
     position: int
 
 
+_DEFAULT = Prepared(
+    sa.select(Pipeline.id).order_by(Pipeline.is_default.desc(), Pipeline.id).limit(1)
+)
+_STAGES = Prepared(
+    sa.select(PipelineStage.id, PipelineStage.name, PipelineStage.kind, PipelineStage.position)
+    .where(PipelineStage.pipeline_id == sa.bindparam("pipeline_id", type_=sa.BigInteger))
+    .order_by(PipelineStage.position)
+)
+
+
 async def default_pipeline_id(session: AsyncSession) -> int:
-    stmt = sa.select(Pipeline.id).order_by(Pipeline.is_default.desc(), Pipeline.id).limit(1)
-    pipeline_id = (await session.execute(stmt)).scalar_one_or_none()
+    pipeline_id = await _DEFAULT.scalar(session)
     if pipeline_id is None:
         raise NotFound("no pipeline configured", key="deal.no_pipeline")
     return pipeline_id
@@ -30,12 +40,7 @@ async def default_pipeline_id(session: AsyncSession) -> int:
 
 async def stages(session: AsyncSession, pipeline_id: int) -> list[Stage]:
     """The pipeline's stages in order."""
-    stmt = (
-        sa.select(PipelineStage.id, PipelineStage.name, PipelineStage.kind, PipelineStage.position)
-        .where(PipelineStage.pipeline_id == pipeline_id)
-        .order_by(PipelineStage.position)
-    )
-    return [Stage(*row) for row in await session.execute(stmt)]
+    return [Stage(*row) for row in await _STAGES.all(session, {"pipeline_id": pipeline_id})]
 
 
 async def working_stage_id(session: AsyncSession, pipeline_id: int) -> int:

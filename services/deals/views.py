@@ -23,6 +23,7 @@ from models import (
     PipelineStage,
     Role,
 )
+from models.prepared import Prepared
 from services import access
 from services.actors import Actor
 from services.deals import pipeline
@@ -107,10 +108,9 @@ class DealPage:
 
 async def card(session: AsyncSession, deal_id: int, *, by: Actor) -> DealCard:
     """The card of a deal `by` may work on."""
-    row = (await session.execute(_card(), {"deal_id": deal_id})).one_or_none()
-    if row is None:
+    deal = await _card().first(session, {"deal_id": deal_id})
+    if deal is None:
         raise NotFound("no such deal", key="deal.not_found")
-    deal, client_name, client_company, owner = row
     access.require_deal(by, owner_id=deal.owner_id, office_id=deal.office_id)
     stages = await pipeline.stages(session, deal.pipeline_id)
     [stage] = [s for s in stages if s.id == deal.stage_id]
@@ -118,13 +118,13 @@ async def card(session: AsyncSession, deal_id: int, *, by: Actor) -> DealCard:
         id=deal.id,
         title=deal.title,
         client_id=deal.client_id,
-        client_name=client_name or client_company,
+        client_name=deal.client_name or deal.client_company,
         stage=stage,
         status=deal.status,
         amount=deal.amount,
         cost=deal.cost,
         currency=deal.currency,
-        owner=owner,
+        owner=deal.owner,
         created_at=deal.created_at,
         stage_changed_at=deal.stage_changed_at,
         closed_at=deal.closed_at,
@@ -135,9 +135,21 @@ async def card(session: AsyncSession, deal_id: int, *, by: Actor) -> DealCard:
 
 
 @cache  # built once: building a statement costs more than running this one
-def _card() -> sa.Select[Any]:
-    return (
-        sa.select(Deal, Client.name, Client.company, Employee.name)
+def _card() -> Prepared:
+    d = Deal.__table__
+    return Prepared(
+        sa.select(
+            *(
+                d.c[name]
+                for name in (
+                    "id title client_id pipeline_id stage_id status amount cost currency "
+                    "owner_id office_id created_at stage_changed_at closed_at lost_reason"
+                ).split()
+            ),
+            Client.name.label("client_name"),
+            Client.company.label("client_company"),
+            Employee.name.label("owner"),
+        )
         .join(Client, Client.id == Deal.client_id)
         .outerjoin(Employee, Employee.id == Deal.owner_id)
         .where(Deal.id == sa.bindparam("deal_id", type_=sa.BigInteger))
@@ -158,23 +170,9 @@ async def history(
 async def by_stage(session: AsyncSession, *, by: Actor, employee_id: int = 0) -> Summary:
     """Counts and sums per stage of the default pipeline: `employee_id`'s deals, or (0) the
     deals of `by`'s office (managers; all for an admin)."""
-    scope, name = await _scope(session, by, employee_id)
-    pipeline_id = await pipeline.default_pipeline_id(session)
-    stmt = (
-        sa.select(
-            PipelineStage.id,
-            PipelineStage.name,
-            PipelineStage.kind,
-            PipelineStage.position,
-            sa.func.count(Deal.id),
-            sa.func.coalesce(sa.func.sum(Deal.amount), 0),
-        )
-        .outerjoin(Deal, sa.and_(Deal.stage_id == PipelineStage.id, scope))
-        .where(PipelineStage.pipeline_id == pipeline_id)
-        .group_by(PipelineStage.id, PipelineStage.name, PipelineStage.kind, PipelineStage.position)
-        .order_by(PipelineStage.position)
-    )
-    rows = await session.execute(stmt)
+    scope, params, name = await _scope(session, by, employee_id)
+    params["pipeline_id"] = await pipeline.default_pipeline_id(session)
+    rows = await _by_stage(scope).all(session, params)
     return Summary(
         name,
         [
@@ -184,21 +182,39 @@ async def by_stage(session: AsyncSession, *, by: Actor, employee_id: int = 0) ->
     )
 
 
+@cache  # one per scope (see _scope)
+def _by_stage(scope: str) -> Prepared:
+    return Prepared(
+        sa.select(
+            PipelineStage.id,
+            PipelineStage.name,
+            PipelineStage.kind,
+            PipelineStage.position,
+            sa.func.count(Deal.id),
+            sa.func.coalesce(sa.func.sum(Deal.amount), 0),
+        )
+        .outerjoin(Deal, sa.and_(Deal.stage_id == PipelineStage.id, _scope_clause(scope)))
+        .where(PipelineStage.pipeline_id == sa.bindparam("pipeline_id", type_=sa.BigInteger))
+        .group_by(PipelineStage.id, PipelineStage.name, PipelineStage.kind, PipelineStage.position)
+        .order_by(PipelineStage.position)
+    )
+
+
 async def by_employee(session: AsyncSession, *, by: Actor) -> list[EmployeeTotal]:
     """The open deals of `by`'s office per owner (managers; all for an admin)."""
-    scope, _ = await _scope(session, by, 0)
+    scope, params, _ = await _scope(session, by, 0)
     total = sa.func.coalesce(sa.func.sum(Deal.amount), 0)
     stmt = (
         sa.select(Employee.id, Employee.name, sa.func.count(Deal.id), total)
         .join(Deal, Deal.owner_id == Employee.id)
-        .where(scope, Deal.status == DealStatus.OPEN)
+        .where(_scope_clause(scope), Deal.status == DealStatus.OPEN)
         .group_by(Employee.id, Employee.name)
         .order_by(total.desc(), Employee.name)
         .limit(50)
     )
     return [
         EmployeeTotal(id_, name, count, Decimal(amount))
-        for id_, name, count, amount in await session.execute(stmt)
+        for id_, name, count, amount in await session.execute(stmt, params)
     ]
 
 
@@ -206,18 +222,18 @@ async def stage_deals(
     session: AsyncSession, stage_id: int, *, by: Actor, employee_id: int = 0, page: int = 0
 ) -> DealPage:
     """One page of the deals at a stage, in the same scope as `by_stage`."""
-    scope, _ = await _scope(session, by, employee_id)
+    scope, params, _ = await _scope(session, by, employee_id)
     found = await session.get(PipelineStage, stage_id)
     if found is None:
         raise NotFound("no such stage", key="deal.bad_stage")
     stmt = (
         sa.select(Deal.id, Deal.title, Deal.amount)
-        .where(Deal.stage_id == stage_id, scope)
+        .where(Deal.stage_id == stage_id, _scope_clause(scope))
         .order_by(Deal.stage_changed_at.desc(), Deal.id.desc())
         .offset(page * PAGE_SIZE)
         .limit(PAGE_SIZE + 1)
     )
-    lines = [DealLine(*row) for row in await session.execute(stmt)]
+    lines = [DealLine(*row) for row in await session.execute(stmt, params)]
     stage = Stage(found.id, found.name, found.kind, found.position)
     return DealPage(stage, lines[:PAGE_SIZE], page, len(lines) > PAGE_SIZE)
 
@@ -227,13 +243,13 @@ async def stage_deals(
 
 async def _scope(
     session: AsyncSession, by: Actor, employee_id: int
-) -> tuple[ColumnElement[bool], str | None]:
-    """Which deals a list shows: one employee's (themselves, or for their managers; with
-    their name), or the office's (managers; everything for an admin or a manager without an
-    office)."""
+) -> tuple[str, dict[str, Any], str | None]:
+    """Which deals a list shows, as a scope (`_scope_clause`), its values and the employee's
+    name: one employee's (themselves, or for their managers), or the office's (managers;
+    everything for an admin or a manager without an office)."""
     if employee_id:
         if employee_id == by.id:
-            return Deal.owner_id == employee_id, by.name
+            return "employee", {SCOPE_EMPLOYEE: employee_id}, by.name
         found = (
             await session.execute(
                 sa.select(Employee.office_id, Employee.name).where(Employee.id == employee_id)
@@ -245,23 +261,35 @@ async def _scope(
             by, employee_office_id=found.office_id, employee_id=employee_id
         ):
             raise AccessDenied("not your colleague's deals", key="deal.no_access")
-        return Deal.owner_id == employee_id, found.name
+        return "employee", {SCOPE_EMPLOYEE: employee_id}, found.name
     if not access.can_see_office_deals(by):
         raise AccessDenied("only managers see the office's deals", key="deal.no_access")
     if by.role is Role.ADMIN or by.office_id is None:
-        return sa.true(), None
-    return Deal.office_id == by.office_id, None
+        return "all", {}, None
+    return "office", {SCOPE_OFFICE: by.office_id}, None
+
+
+SCOPE_EMPLOYEE, SCOPE_OFFICE = "scope_employee", "scope_office"
+
+
+@cache  # one clause per scope, built once; its values are bound at execution
+def _scope_clause(scope: str) -> ColumnElement[bool]:
+    if scope == "employee":
+        return Deal.owner_id == sa.bindparam(SCOPE_EMPLOYEE, type_=sa.BigInteger)
+    if scope == "office":
+        return Deal.office_id == sa.bindparam(SCOPE_OFFICE, type_=sa.BigInteger)
+    return sa.true()
 
 
 async def _moves(session: AsyncSession, deal_id: int, limit: int) -> list[StageMove]:
     params = {"deal_id": deal_id, "limit": limit}
-    return [StageMove(*row) for row in await session.execute(_moves_statement(), params)]
+    return [StageMove(*row) for row in await _moves_statement().all(session, params)]
 
 
 @cache
-def _moves_statement() -> sa.Select[Any]:
+def _moves_statement() -> Prepared:
     before, after = aliased(PipelineStage), aliased(PipelineStage)
-    return (
+    return Prepared(
         sa.select(DealStageChange.at, before.name, after.name, Employee.name)
         .join(after, after.id == DealStageChange.to_stage_id)
         .outerjoin(before, before.id == DealStageChange.from_stage_id)

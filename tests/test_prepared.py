@@ -121,3 +121,15 @@ def test_an_in_list_is_refused_when_compiled() -> None:
     stmt = sa.select(o.c.id).where(o.c.id.in_(sa.bindparam("ids", expanding=True)))
     with pytest.raises(TypeError, match="expanding IN"):
         _Compiled(stmt, postgresql.asyncpg.dialect())
+
+
+async def test_the_prepared_bench_runs(
+    postgresql_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """bench/prepared.py (the README's per-statement figures) never rots."""
+    from bench import prepared
+
+    await prepared.main(runs=50)
+    out = capsys.readouterr().out
+    for label in ("bare asyncpg", "session.execute", "Prepared"):
+        assert label in out and "µs" in out

@@ -2,8 +2,8 @@
 
 SQLAlchemy spends more CPU around a small statement than asyncpg and PostgreSQL spend on it:
 every `session.execute` walks the statement for its cache key, looks up the compiled form,
-builds an execution context, runs the driver call in a greenlet and wraps the rows (measured
-in bench/bot.py's profile: most of a bot update's own CPU). A `Prepared` statement is compiled
+builds an execution context, runs the driver call in a greenlet and wraps the rows
+(`python -m bench.prepared` prints the three costs side by side). A `Prepared` statement is compiled
 once per dialect; on PostgreSQL each run is the driver's prepared statement on the session's
 own connection and transaction (SQLAlchemy's asyncpg adapter starts the transaction and keeps
 the prepared-statement cache, as for its own statements), with SQLAlchemy's bind and result
@@ -15,8 +15,9 @@ on the fast path makes SQLAlchemy run the statement again itself, so failures (a
 connection, an aborted transaction) surface as SQLAlchemy's exceptions with its connection
 invalidation, exactly as they did before.
 
-Only Core statements with plain bound parameters: an expanding IN (`.in_()` of a list) is
-rejected at compile time (use `= ANY(:array)` instead).
+Only Core statements with plain bound parameters: an IN list (`.in_()`) is rejected at compile
+time. Write a fixed list with `one_of` and a list given at run time with `in_bound` (an array
+on PostgreSQL, an IN list elsewhere).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 Processor = Callable[[Any], Any] | None
@@ -45,8 +47,8 @@ class _Compiled:
             or getattr(compiled, "_collected_params", None)
         ):
             raise TypeError(
-                "Prepared statements take plain bound parameters (no expanding IN lists): "
-                f"{statement}"
+                "Prepared statements take plain bound parameters, no IN lists (see one_of and "
+                f"in_bound): {statement}"
             )
         self.sql = compiled.string
         # Per positional parameter: the names a caller may give it by, the bound value used
@@ -81,7 +83,7 @@ class _Compiled:
         processors = self.processors
         if processors is None:
             # Some conversions depend on the type the server reports (a NUMERIC or a float).
-            types = [d[1] for d in description or ()] or [None] * len(self.columns)
+            types = [d[1] for d in description] if description else [None] * len(self.columns)
             processors = self.processors = tuple(
                 c.type._cached_result_processor(self.dialect, oid)
                 for c, oid in zip(self.columns, types, strict=True)
@@ -93,6 +95,29 @@ class _Compiled:
             make([p(v) if p is not None else v for p, v in zip(processors, r, strict=True)])
             for r in records
         ]
+
+
+def one_of(column: sa.ColumnElement[Any], values: Sequence[Any]) -> sa.ColumnElement[bool]:
+    """`column IN values` for a fixed list, written into the statement as equalities."""
+    return sa.or_(*(column == value for value in values))
+
+
+def in_bound(
+    column: sa.ColumnElement[Any],
+    name: str,
+    type_: sa.types.TypeEngine[Any],
+    *,
+    arrays: bool,
+    negate: bool = False,
+) -> sa.ColumnElement[bool]:
+    """`column IN :name` (or NOT IN, `negate`) for a list given at run time: bound as an array
+    where the backend has them (`arrays`: PostgreSQL, `= ANY` / `<> ALL`), else as an IN list
+    (SQLite, where a Prepared statement is run by SQLAlchemy anyway)."""
+    if arrays:
+        array = sa.bindparam(name, type_=ARRAY(type_))
+        return column != sa.all_(array) if negate else column == sa.any_(array)
+    values = sa.bindparam(name, expanding=True, type_=type_)
+    return column.not_in(values) if negate else column.in_(values)
 
 
 _CONNECTION = "prepared.connection"

@@ -41,7 +41,7 @@ async def record_with(
     external_id: str,
     clock: Clock,
     along: tuple[sa.Select[Any], dict[str, Any]] | None,
-) -> tuple[bool, sa.Row[Any] | None]:
+) -> tuple[bool, Any]:
     """`record`, and the first row of `along` (a statement and its parameters) read in the
     same round trip on PostgreSQL (its INSERT runs in a WITH clause), so an entry point that
     needs both pays for one. The row is None for a repeated delivery."""

@@ -24,11 +24,10 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Channel, ChannelIdentity, Client, ContactPerson, Role
-from models.prepared import Prepared
+from models.prepared import Prepared, in_bound, one_of
 from services.access import HasRole
 from services.clients import visibility
 from services.clients.identities import normalize_email, normalize_phone
@@ -111,7 +110,7 @@ async def search(
     value = _pattern("%", query.value) if query.kind is Kind.DIGITS else query.value
     stmt = _by_identity(visibility.visible(by), query.kind)
     params = visibility.params(by) | {"value": value, "limit": limit}
-    return await _found(session, stmt, params, pg=pg)
+    return await _with_phones(session, await stmt.all(session, params), pg=pg)
 
 
 # On PostgreSQL, for this transaction: plan every search with its values in view (a generic
@@ -129,12 +128,6 @@ def _pattern(before: str, value: str, after: str = "") -> str:
     return before + escaped + after
 
 
-def _one_of(column: sa.ColumnElement[Any], values: Sequence[Any]) -> sa.ColumnElement[bool]:
-    """`column IN values` with the values in the statement (a prepared statement binds no
-    lists)."""
-    return sa.or_(*(column == value for value in values))
-
-
 @cache  # one per visibility clause and kind (each clause is built once)
 def _by_identity(visible: sa.ColumnElement[bool], kind: Kind) -> Prepared:
     """The newest clients `visible` holding a phone (`:value`, E.164), the end of one (a
@@ -144,15 +137,19 @@ def _by_identity(visible: sa.ColumnElement[bool], kind: Kind) -> Prepared:
     if kind is Kind.EMAIL:
         holding = [ci.channel == Channel.EMAIL, ci.address == value]
     elif kind is Kind.DIGITS:
-        holding = [_one_of(ci.channel, PHONE_CHANNELS), ci.address.like(value, escape="/")]
+        holding = [one_of(ci.channel, PHONE_CHANNELS), ci.address.like(value, escape="/")]
     else:
-        holding = [_one_of(ci.channel, PHONE_CHANNELS), ci.address == value]
+        holding = [one_of(ci.channel, PHONE_CHANNELS), ci.address == value]
     return Prepared(_newest(visible, Client.id.in_(sa.select(ci.client_id).where(*holding))))
 
 
-def _newest(*where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+def _newest(
+    *where: sa.ColumnElement[bool], also: tuple[sa.ColumnElement[Any], ...] = ()
+) -> sa.Select[Any]:
+    """Clients matching `where`, newest first, at most `:limit`: id, name, company (and
+    `also`)."""
     return (
-        sa.select(Client.id, Client.name, Client.company)
+        sa.select(Client.id, Client.name, Client.company, *also)
         .where(*where)
         .order_by(Client.id.desc())
         .limit(sa.bindparam("limit", type_=sa.Integer))
@@ -278,28 +275,15 @@ def _by_words_statement(
             where.append(text.like(sa.bindparam(f"p{i}", type_=sa.String), escape="/"))
     if own is not None:
         where.append(Client.id == sa.any_(sa.func.array(own.scalar_subquery())))
-    if all(shorts):
-        return Prepared(_newest(*where))
-    return Prepared(
-        sa.select(Client.id, Client.name, Client.company, Client.search_text)
-        .where(*where)
-        .order_by(Client.id.desc())
-        .limit(sa.bindparam("limit", type_=sa.Integer))
-    )
+    return Prepared(_newest(*where, also=() if all(shorts) else (Client.search_text,)))
 
 
 def _is_postgresql(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-async def _found(
-    session: AsyncSession, stmt: Prepared, params: dict[str, Any], *, pg: bool
-) -> list[Found]:
-    """The clients of `stmt` (id, name, company) with their first phones."""
-    return await _with_phones(session, await stmt.all(session, params), pg=pg)
-
-
 async def _with_phones(session: AsyncSession, rows: Sequence[Any], *, pg: bool) -> list[Found]:
+    """Clients (rows of id, name, company) as found, with their first phones."""
     phones = await _first_phones(session, [r.id for r in rows], pg=pg)
     return [Found(r.id, r.name, r.company, phones.get(r.id)) for r in rows]
 
@@ -317,15 +301,11 @@ async def _first_phones(
 
 @cache  # built once per backend (building it cost more than running it)
 def _first_phones_statement(pg: bool) -> Prepared:
-    """`:client_ids` bound as an array on PostgreSQL, as an IN list elsewhere."""
     ci = ChannelIdentity
-    if pg:
-        ids = ci.client_id == sa.any_(sa.bindparam("client_ids", type_=ARRAY(sa.BigInteger)))
-    else:
-        ids = ci.client_id.in_(sa.bindparam("client_ids", expanding=True, type_=sa.BigInteger))
+    ids = in_bound(ci.client_id, "client_ids", sa.BigInteger(), arrays=pg)
     return Prepared(
         sa.select(ci.client_id, ci.address)
-        .where(ids, _one_of(ci.channel, PHONE_CHANNELS))
+        .where(ids, one_of(ci.channel, PHONE_CHANNELS))
         .order_by(sa.case((ci.channel == Channel.PHONE, 0), else_=1).desc(), ci.id.desc())
     )
 

@@ -15,7 +15,6 @@ from datetime import datetime
 from functools import cache
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -32,7 +31,7 @@ from models import (
     Task,
 )
 from models.base import UTCDateTime
-from models.prepared import Prepared
+from models.prepared import Prepared, in_bound
 from services.errors import NotFound
 
 PAGE_SIZE = 6  # entries on a page of the client card
@@ -190,12 +189,9 @@ def _columns(
 Part = tuple[sa.Select[tuple[object, ...]], sa.ColumnElement[datetime], sa.ColumnElement[int]]
 
 
-def _out(column: sa.ColumnElement[int], name: str, array: bool) -> sa.ColumnElement[bool]:
-    """`column` not among the card's own event's rows (a list bound at execution: as an
-    array, `<> ALL(:name)`, or as an IN list, where there are no arrays)."""
-    if array:
-        return column != sa.all_(sa.bindparam(name, type_=ARRAY(sa.BigInteger)))
-    return column.not_in(sa.bindparam(name, expanding=True, type_=sa.Integer))
+def _out(column: sa.ColumnElement[int], name: str, arrays: bool) -> sa.ColumnElement[bool]:
+    """`column` not among the card's own event's rows (a list bound at execution)."""
+    return in_bound(column, name, sa.BigInteger(), arrays=arrays, negate=True)
 
 
 def _parts(before: bool, arrays: bool) -> dict[Kind, Part]:

@@ -91,7 +91,8 @@ async def enqueue_many(
         for m in messages
     ]
     if len(rows) == 1:  # a screen's one message: a prepared statement (the hot path)
-        written = await _insert_one(session.get_bind().dialect.name).all(session, rows[0])
+        insert = _insert_one(session.get_bind().dialect.name, tuple(rows[0]))
+        written = await insert.all(session, rows[0])
     else:
         o = OutboxMessage.__table__
         stmt = insert_ignoring_conflicts(session, o).returning(o.c.id, o.c.dedupe_key)
@@ -103,14 +104,9 @@ async def enqueue_many(
     return [by_key.get(m.dedupe_key) if m.dedupe_key else next(unkeyed) for m in messages]
 
 
-@cache
-def _insert_one(dialect: str) -> Prepared:
+@cache  # one per backend (the columns are always enqueue_many's)
+def _insert_one(dialect: str, columns: tuple[str, ...]) -> Prepared:
     o = OutboxMessage.__table__
-    columns = (
-        "channel recipient kind payload locale lane dedupe_key thread_id edit_of_id "
-        "coalesce_group entity_type entity_id status attempts next_attempt_at created_at "
-        "updated_at"
-    ).split()
     values = {name: sa.bindparam(name, type_=o.c[name].type) for name in columns}
     insert = insert_ignoring(dialect, o).values(values).returning(o.c.id, o.c.dedupe_key)
     return Prepared(insert)

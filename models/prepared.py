@@ -149,7 +149,7 @@ class Prepared:
     ) -> list[Any]:
         connection = await _connection(session)
         if connection.dialect.driver != "asyncpg":
-            return list((await session.execute(self.statement, params)).all())
+            return await self._by_sqlalchemy(session, params)
         compiled = self._compiled
         if compiled is None:
             compiled = self._compiled = _Compiled(self.statement, connection.dialect)
@@ -163,8 +163,15 @@ class Prepared:
             records, description = cursor.fetchall(), cursor.description
         except Exception:
             # SQLAlchemy runs it again and reports whatever is wrong as it always does.
-            return list((await session.execute(self.statement, params)).all())
+            return await self._by_sqlalchemy(session, params)
         return compiled.rows(records, description)
+
+    async def _by_sqlalchemy(
+        self, session: AsyncSession, params: Mapping[str, Any] | None
+    ) -> list[Any]:
+        result = await session.execute(self.statement, params)
+        # An INSERT with no RETURNING has no rows to fetch (SQLAlchemy raises if asked).
+        return list(result.all()) if self.statement.exported_columns else []
 
     async def first(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> Any:
         rows = await self.all(session, params)

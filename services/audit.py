@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import AuditEntry, Employee
+from models.prepared import Prepared
 
 
 async def log(
@@ -24,17 +25,35 @@ async def log(
     actor_kind: str = "system",
     **data: Any,
 ) -> None:
-    await session.execute(
-        sa.insert(AuditEntry).values(
-            at=at,
-            action=action,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            actor_id=actor_id,
-            actor_kind=actor_kind,
-            data=data,
-        )
+    row = {
+        "at": at,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "actor_id": actor_id,
+        "actor_kind": actor_kind,
+        "data": data,
+    }
+    await _INSERT.all(session, row)
+
+
+_A = AuditEntry.__table__
+_INSERT = Prepared(  # written next to most changes: built once
+    sa.insert(_A).values(
+        {
+            name: sa.bindparam(name, type_=_A.c[name].type)
+            for name in (
+                "at",
+                "action",
+                "entity_type",
+                "entity_id",
+                "actor_id",
+                "actor_kind",
+                "data",
+            )
+        }
     )
+)
 
 
 @dataclass(frozen=True)

@@ -133,3 +133,20 @@ async def test_the_prepared_bench_runs(
     out = capsys.readouterr().out
     for label in ("bare asyncpg", "session.execute", "Prepared"):
         assert label in out and "µs" in out
+
+
+async def test_a_statement_without_rows_runs_on_both_backends(db: Database) -> None:
+    """An audit entry (an INSERT returning nothing) is written, on SQLite as on PostgreSQL."""
+    from models import AuditEntry
+    from services import audit
+
+    async with db.unit_of_work() as s:
+        await audit.log(s, action="client.note", entity_type="client", entity_id=5, at=NOW, n=1)
+    async with db.unit_of_work() as s:
+        [entry] = (await s.execute(sa.select(AuditEntry))).scalars().all()
+    assert (entry.action, entry.entity_id, entry.data, entry.at) == (
+        "client.note",
+        5,
+        {"n": 1},
+        NOW,
+    )

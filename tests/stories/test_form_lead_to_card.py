@@ -46,9 +46,11 @@ async def test_tilda_lead_to_card_to_take(web, container, fake_tg, clock, pollin
         data=TILDA,
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
+    answered = time.monotonic() - started
     assert response.status == 200
     [sent] = await fake_tg.wait_for("sendMessage", timeout=2)
-    assert time.monotonic() - started < 1.0
+    took = time.monotonic() - started
+    assert took < 1.0, f"the card came after {took:.2f} s (form answered at {answered:.2f} s)"
     assert sent.params["chat_id"] == anna.telegram_id
     text = sent.params["text"]
     for shown in ("Иван Петров", "+7 912 000-11-22", "form:tilda", "source=vk", "Новый клиент"):

@@ -60,6 +60,7 @@ sys.path.insert(0, str(ROOT))
 from aiogram import Bot  # noqa: E402
 
 from bench import bot_data  # noqa: E402
+from bench.bot_cost import by_kind  # noqa: E402
 from bench.bot_dispatch import Result, bare_dispatcher, feed, watch  # noqa: E402
 from bench.bot_report import report  # noqa: E402
 from bench.bot_workload import Workload, lanes, plan  # noqa: E402
@@ -188,6 +189,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for side, dispatcher, bot in order:
             progress(f"one at a time: {side}")
             alone[side] = (await feed(dispatcher, bot, lanes(steps, 1, next(next_id))))[1]
+        if args.by_kind:
+            progress("by kind")
+            await by_kind(
+                workload,
+                container.dispatcher,
+                container.bot,
+                dsn,
+                name,
+                args.by_kind,
+                args.concurrency,
+                next(next_id),
+                args.seed,
+            )
         progress("outbox pump")
         pump = await _drain(container, dsn)
         figures = report(args, data, took, cpu, results, alone, pump)
@@ -261,6 +275,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--alone", type=int, default=600, help="updates fed one at a time")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--profile", metavar="FILE", help="cProfile the chatcrm rounds into FILE")
+    parser.add_argument(
+        "--by-kind",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then N updates of each kind: CPU per update here and in PostgreSQL",
+    )
     parser.add_argument("--keep-db", action="store_true", help="don't drop the database")
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
     args = parser.parse_args(argv)

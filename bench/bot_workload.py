@@ -302,12 +302,14 @@ KINDS: tuple[Kind, ...] = (
 SEARCH_KINDS = frozenset(k.name for k in KINDS if k.search)
 
 
-def plan(w: Workload, count: int, rng: random.Random) -> list[tuple[int, Step]]:
+def plan(
+    w: Workload, count: int, rng: random.Random, kinds: tuple[Kind, ...] = KINDS
+) -> list[tuple[int, Step]]:
     """`count` updates (employee id, step), mixed by the kinds' weights, in sending order."""
-    weights = [k.weight for k in KINDS]
+    weights = [k.weight for k in kinds]
     steps: list[tuple[int, Step]] = []
     while len(steps) < count:
-        kind = rng.choices(KINDS, weights)[0]
+        kind = rng.choices(kinds, weights)[0]
         for _ in range(20):
             who = rng.choice(w.managers) if kind.who == "manager" else w.someone(rng)
             made = kind.make(w, who, rng)

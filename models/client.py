@@ -26,7 +26,11 @@ def trigram_index(name: str, column: str) -> sa.Index:
 class Client(IdMixin, TimestampMixin, Base):
     __tablename__ = "clients"
     # /find matches words anywhere in search_text (LIKE '%word%'): trigrams on PostgreSQL.
-    __table_args__ = (trigram_index("ix_clients_search_text_trgm", "search_text"),)
+    # An employee's own clients are read from the owner index alone (migration 0014).
+    __table_args__ = (
+        trigram_index("ix_clients_search_text_trgm", "search_text"),
+        sa.Index("ix_clients_owner_id", "owner_id", postgresql_include=["id"]),
+    )
 
     kind: Mapped[ClientKind] = mapped_column(default=ClientKind.PERSON)
     name: Mapped[str | None] = mapped_column(sa.String(300))
@@ -35,7 +39,7 @@ class Client(IdMixin, TimestampMixin, Base):
     # Lower-cased name, company and contact persons' names, maintained by services.clients:
     # what /find matches words against (SQLite's lower() knows no Cyrillic).
     search_text: Mapped[str | None] = mapped_column(sa.String(1000))
-    owner_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("employees.id"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("employees.id"))
     office_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("offices.id"))
     # Set when this client was merged into another; the row stays for history.
     merged_into_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("clients.id"))

@@ -18,7 +18,10 @@ UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_conte
 class Lead(IdMixin, TimestampMixin, Base):
     __tablename__ = "leads"
     __table_args__ = (
-        sa.Index("ix_leads_assignee_status", "assignee_id", "status"),
+        # Carrying the client: an employee's own clients read from the index alone (0014).
+        sa.Index(
+            "ix_leads_assignee_status", "assignee_id", "status", postgresql_include=["client_id"]
+        ),
         sa.Index("ix_leads_created_at", "created_at"),
         sa.Index("ix_leads_client_created", "client_id", "created_at"),  # the timeline
     )

@@ -26,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Channel, ChannelIdentity, Client, ContactPerson, Role
+from models import Channel, ChannelIdentity, Client, ContactPerson
 from models.prepared import Prepared, in_bound, one_of
 from services.access import HasRole
 from services.clients import visibility
@@ -102,11 +102,13 @@ async def search(
     if query.kind is Kind.NOTHING:
         return []
     pg = _is_postgresql(session)
-    if query.kind in (Kind.DIGITS, Kind.WORDS) and pg:
-        # A whole phone or e-mail is one index lookup whatever the plan; a fragment is not.
+    # An employee's words are looked for among their own clients, a plan that depends on no
+    # value; a whole phone or e-mail is one index lookup whatever the plan.
+    own = pg and query.kind is Kind.WORDS and visibility.starts_from_own(by)
+    if query.kind in (Kind.DIGITS, Kind.WORDS) and pg and not own:
         await _PLAN_FOR_OLTP.all(session)
     if query.kind is Kind.WORDS:
-        return await _by_words(session, query.words, by=by, limit=limit, pg=pg)
+        return await _by_words(session, query.words, by=by, limit=limit, pg=pg, own=own)
     value = _pattern("%", query.value) if query.kind is Kind.DIGITS else query.value
     stmt = _by_identity(visibility.visible(by), query.kind)
     params = visibility.params(by) | {"value": value, "limit": limit}
@@ -222,15 +224,20 @@ def _holding(*conditions: Any) -> sa.ColumnElement[bool]:
 
 
 async def _by_words(
-    session: AsyncSession, words: tuple[str, ...], *, by: HasRole, limit: int, pg: bool
+    session: AsyncSession,
+    words: tuple[str, ...],
+    *,
+    by: HasRole,
+    limit: int,
+    pg: bool,
+    own: bool,
 ) -> list[Found]:
+    # An employee's own clients are a few hundred (`own`, PostgreSQL): start from them, read
+    # by primary key, rather than from every client that contains the word.
     shorts = tuple(len(w) < TRIGRAM for w in words)
-    # An employee's own clients are a few hundred: start from them (an array the planner
-    # looks up by primary key) rather than from every client that contains the word.
-    own = (
-        visibility.own_client_ids(by) if pg and by.role not in (Role.ADMIN, Role.MANAGER) else None
-    )
-    stmt = _by_words_statement(visibility.visible(by), shorts, own, pg)
+    indexless = tuple(own or short for short in shorts)
+    where = visibility.among_own(by) if own else visibility.visible(by)
+    stmt = _by_words_statement(where, indexless, not all(shorts), pg)
     params = visibility.params(by) | {"limit": limit}
     for i, word in enumerate(words):
         params[f"w{i}"], params[f"p{i}"] = word, _pattern("%", word, "%")
@@ -255,27 +262,23 @@ async def _by_words(
     return await _with_contacts(session, found, words)
 
 
-@cache  # one per shape: visibility clause, which words are short, from own clients, backend
+@cache  # one per shape: visibility clause, words tested without an index, ranked, backend
 def _by_words_statement(
-    visible: sa.ColumnElement[bool],
-    shorts: tuple[bool, ...],
-    own: sa.CompoundSelect | None,
-    pg: bool,
+    visible: sa.ColumnElement[bool], indexless: tuple[bool, ...], ranked: bool, pg: bool
 ) -> Prepared:
     """Clients `visible` whose search text contains every word (`:w0`…, as LIKE patterns
-    `:p0`…), newest first. On PostgreSQL a word shorter than a trigram is tested with
-    strpos(), which no index answers: the trigram index would read all of itself for it,
-    while the other words (or the visibility rule) narrow the rows first."""
+    `:p0`…), newest first, with the search text when they are to be `ranked`. On PostgreSQL
+    an `indexless` word is tested with strpos(), which no index answers: for a word shorter
+    than a trigram the trigram index would read all of itself, and among an employee's own
+    clients the rows are already few."""
     text = Client.search_text
     where = [visible]
-    for i, short in enumerate(shorts):
+    for i, short in enumerate(indexless):
         if short and pg:
             where.append(sa.func.strpos(text, sa.bindparam(f"w{i}", type_=sa.String)) > 0)
         else:
             where.append(text.like(sa.bindparam(f"p{i}", type_=sa.String), escape="/"))
-    if own is not None:
-        where.append(Client.id == sa.any_(sa.func.array(own.scalar_subquery())))
-    return Prepared(_newest(*where, also=() if all(shorts) else (Client.search_text,)))
+    return Prepared(_newest(*where, also=(Client.search_text,) if ranked else ()))
 
 
 def _is_postgresql(session: AsyncSession) -> bool:

@@ -29,7 +29,7 @@ def visible(by: HasRole) -> ColumnElement[bool]:
 
 
 def params(by: HasRole) -> dict[str, Any]:
-    """The values `visible` and `own_client_ids` are run with."""
+    """The values `visible` and `among_own` are run with."""
     return {VIEWER: by.id, VIEWER_OFFICE: by.office_id}
 
 
@@ -60,12 +60,23 @@ def _visible(scope: str) -> ColumnElement[bool]:
     return sa.and_(alive, own)
 
 
-def own_client_ids(by: HasRole) -> sa.CompoundSelect:
-    """The ids of `by`'s own clients (owned, or whose lead or deal is theirs): the part of
-    `visible` an employee is limited to, as a set a search can start from (a few hundred
-    rows) instead of testing every client against it. Keep the two in step. Run with
-    `params(by)`."""
-    return _own_client_ids()
+def starts_from_own(by: HasRole) -> bool:
+    """Whether `by` sees only their own clients (an employee, support): a few hundred ids a
+    search can start from (`among_own`)."""
+    return _scope(by) == "own"
+
+
+def among_own(by: HasRole) -> ColumnElement[bool]:
+    """For `by` who `starts_from_own`: the same clients as `visible(by)` (keep the two in
+    step), as a clause that names them by id: an array of a few hundred ids the planner looks
+    up by primary key (PostgreSQL), instead of testing every client. Run with `params(by)`."""
+    return _among_own()
+
+
+@cache
+def _among_own() -> ColumnElement[bool]:
+    ids = sa.func.array(_own_client_ids().scalar_subquery())
+    return sa.and_(Client.merged_into_id.is_(None), Client.id == sa.any_(ids))
 
 
 @cache

@@ -184,18 +184,29 @@ async def by_stage(session: AsyncSession, *, by: Actor, employee_id: int = 0) ->
 
 @cache  # one per scope (see _scope)
 def _by_stage(scope: str) -> Prepared:
+    # The scope's deals summed per stage first (an office's from the index of office, stage
+    # and amount alone: migration 0014), then joined to the pipeline's stages.
+    totals = (
+        sa.select(
+            Deal.stage_id,
+            sa.func.count().label("count"),
+            sa.func.sum(Deal.amount).label("total"),
+        )
+        .where(_scope_clause(scope))
+        .group_by(Deal.stage_id)
+        .subquery()
+    )
     return Prepared(
         sa.select(
             PipelineStage.id,
             PipelineStage.name,
             PipelineStage.kind,
             PipelineStage.position,
-            sa.func.count(Deal.id),
-            sa.func.coalesce(sa.func.sum(Deal.amount), 0),
+            sa.func.coalesce(totals.c.count, 0),
+            sa.func.coalesce(totals.c.total, 0),
         )
-        .outerjoin(Deal, sa.and_(Deal.stage_id == PipelineStage.id, _scope_clause(scope)))
+        .outerjoin(totals, totals.c.stage_id == PipelineStage.id)
         .where(PipelineStage.pipeline_id == sa.bindparam("pipeline_id", type_=sa.BigInteger))
-        .group_by(PipelineStage.id, PipelineStage.name, PipelineStage.kind, PipelineStage.position)
         .order_by(PipelineStage.position)
     )
 

@@ -11,6 +11,7 @@ from models import (
     ChannelIdentity,
     Client,
     ContactPerson,
+    Deal,
     Employee,
     Lead,
     LeadStatus,
@@ -20,6 +21,7 @@ from services.actors import Actor
 from services.clients import matching
 from services.clients.search import Kind, by_identities, classify, search
 from services.clock import Clock
+from services.deals import pipeline
 from tests import factories
 
 
@@ -142,10 +144,12 @@ async def test_the_found_client_shows_its_phone_and_company_and_the_contact_it_w
     )
 
 
-async def test_a_name_starting_with_the_word_comes_before_one_containing_it(db, book):
+@pytest.mark.parametrize("who", ["vera", "anna"])  # the office's manager; the owner
+async def test_a_name_starting_with_the_word_comes_before_one_containing_it(db, book, who):
     actors, _ = book
-    # "иван" starts Ivan Petrov's name and ends Olga Ivanova's surname.
-    assert await names(db, "иван", actors["vera"]) == ["Иван Петров", "Ольга Иванова"]
+    # "иван" starts Ivan Petrov's name and ends Olga Ivanova's surname (newer, so first
+    # unranked). An employee's search starts from their own clients; it is ranked the same.
+    assert await names(db, "иван", actors[who]) == ["Иван Петров", "Ольга Иванова"]
 
 
 async def test_an_employee_finds_only_their_own_clients(db, book):
@@ -176,6 +180,28 @@ async def test_an_employee_finds_a_client_whose_lead_is_theirs(db, clock, book):
     assert await names(db, "лидов", actors["anna"]) == []
 
 
+async def test_an_employee_finds_a_client_whose_deal_is_theirs(db, clock, book):
+    actors, _ = book
+    async with db.unit_of_work() as s:
+        unowned = await client(s, clock, name="Дарья Сделкина", phones=("+79170004321",))
+        pipeline_id = await pipeline.default_pipeline_id(s)
+        now = clock.now()
+        s.add(
+            Deal(
+                client_id=unowned.id,
+                pipeline_id=pipeline_id,
+                stage_id=await pipeline.working_stage_id(s, pipeline_id),
+                title="Окна",
+                owner_id=actors["anna"].id,
+                stage_changed_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    assert await names(db, "сделкина", actors["anna"]) == ["Дарья Сделкина"]
+    assert await names(db, "сделкина", actors["boris"]) == []
+
+
 async def test_a_manager_finds_the_offices_clients_but_not_another_offices(db, book):
     actors, _ = book
     assert sorted(await names(db, "ов", actors["vera"])) == [
@@ -192,12 +218,14 @@ async def test_an_admin_finds_everyone(db, book):
     assert await names(db, "0007788", actors["admin"]) == ["Пётр Иванов"]
 
 
-async def test_a_merged_client_is_not_found(db, book):
+@pytest.mark.parametrize("who", ["admin", "vera", "anna"])
+async def test_a_merged_client_is_not_found(db, book, who):
     actors, ids = book
     async with db.unit_of_work() as s:
         merged = await s.get(Client, ids["olga"])
         merged.merged_into_id = ids["ivan"]
-    assert await names(db, "ольга", actors["admin"]) == []
+    assert await names(db, "ольга", actors[who]) == []
+    assert await names(db, "иванова", actors[who]) == []
 
 
 async def test_results_are_bounded(db, clock, book):

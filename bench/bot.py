@@ -63,7 +63,7 @@ from bench import bot_data  # noqa: E402
 from bench.bot_cost import by_kind  # noqa: E402
 from bench.bot_dispatch import Result, bare_dispatcher, feed, watch  # noqa: E402
 from bench.bot_report import report  # noqa: E402
-from bench.bot_workload import Workload, lanes, plan  # noqa: E402
+from bench.bot_workload import KINDS, Workload, lanes, plan  # noqa: E402
 from bench.calls import RemoteFake  # noqa: E402
 
 # The server of BENCH_PG_URL (as for the other benches); the database is this run's own.
@@ -148,8 +148,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         gc.freeze()
         workload = Workload(data, screens)
         rng = random.Random(args.seed)
-        warm = plan(workload, args.warmup, rng)
-        measured = plan(workload, args.updates, rng)
+        kinds = tuple(k for k in KINDS if not args.only or k.name in args.only)
+        warm = plan(workload, args.warmup, rng, kinds)
+        measured = plan(workload, args.updates, rng, kinds)
         half = len(measured) // 2
         rounds = [measured[:half], measured[half:]]
         next_id = itertools.count(1, 10_000_000)
@@ -185,7 +186,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 results[side] += found
         # One at a time: an update's own cost, with no other update sharing the event loop.
         alone: dict[str, list[Result]] = {}
-        steps = plan(workload, args.alone, rng)
+        steps = plan(workload, args.alone, rng, kinds)
         for side, dispatcher, bot in order:
             progress(f"one at a time: {side}")
             alone[side] = (await feed(dispatcher, bot, lanes(steps, 1, next(next_id))))[1]
@@ -281,6 +282,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0,
         metavar="N",
         help="then N updates of each kind: CPU per update here and in PostgreSQL",
+    )
+    parser.add_argument(
+        "--only", action="append", metavar="KIND", help="only updates of this kind (repeatable)"
     )
     parser.add_argument("--keep-db", action="store_true", help="don't drop the database")
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")

@@ -305,10 +305,12 @@ SEARCH_KINDS = frozenset(k.name for k in KINDS if k.search)
 def plan(
     w: Workload, count: int, rng: random.Random, kinds: tuple[Kind, ...] = KINDS
 ) -> list[tuple[int, Step]]:
-    """`count` updates (employee id, step), mixed by the kinds' weights, in sending order."""
+    """`count` updates (employee id, step), mixed by the kinds' weights, in sending order;
+    fewer when the kinds run out of what they act on (fresh leads to take, open deals)."""
     weights = [k.weight for k in kinds]
     steps: list[tuple[int, Step]] = []
-    while len(steps) < count:
+    misses = 0
+    while len(steps) < count and misses < 1000:
         kind = rng.choices(kinds, weights)[0]
         for _ in range(20):
             who = rng.choice(w.managers) if kind.who == "manager" else w.someone(rng)
@@ -316,6 +318,8 @@ def plan(
             if made:
                 steps += [(who.id, step) for step in made]
                 break
+        else:
+            misses += 1
     return steps
 
 

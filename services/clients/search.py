@@ -145,13 +145,10 @@ def _by_identity(visible: sa.ColumnElement[bool], kind: Kind) -> Prepared:
     return Prepared(_newest(visible, Client.id.in_(sa.select(ci.client_id).where(*holding))))
 
 
-def _newest(
-    *where: sa.ColumnElement[bool], also: tuple[sa.ColumnElement[Any], ...] = ()
-) -> sa.Select[Any]:
-    """Clients matching `where`, newest first, at most `:limit`: id, name, company (and
-    `also`)."""
+def _newest(*where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    """Clients matching `where`, newest first, at most `:limit`: id, name, company."""
     return (
-        sa.select(Client.id, Client.name, Client.company, *also)
+        sa.select(Client.id, Client.name, Client.company)
         .where(*where)
         .order_by(Client.id.desc())
         .limit(sa.bindparam("limit", type_=sa.Integer))
@@ -238,28 +235,13 @@ async def _by_words(
     indexless = tuple(own or short for short in shorts)
     where = visibility.among_own(by) if own else visibility.visible(by)
     stmt = _by_words_statement(where, indexless, not all(shorts), pg)
-    params = visibility.params(by) | {"limit": limit}
+    params = visibility.params(by) | {"limit": limit, "ranked": RANKED}
     for i, word in enumerate(words):
         params[f"w{i}"], params[f"p{i}"] = word, _pattern("%", word, "%")
-    if all(shorts):
-        # Only short words ("ив"): no index helps; the newest matches are taken as they come
-        # (a scan that stops at `limit`).
-        rows = await stmt.all(session, params)
-        return await _with_contacts(session, await _with_phones(session, rows, pg=pg), words)
-    # The best of the newest RANKED matches: a name starting with the first word, then a word
-    # starting with it, then the rest. Bounded: a word half the clients contain costs a short
-    # walk down the newest clients, not a sort of all of them.
-    rows = await stmt.all(session, params | {"limit": RANKED})
     first = words[0]
-
-    def rank(row: Any) -> int:
-        haystack = row.search_text or ""
-        return 0 if haystack.startswith(first) else 1 if f" {first}" in haystack else 2
-
-    best = sorted(rows, key=rank)[:limit]  # stable: newest first within a rank
-    phones = await _first_phones(session, [r.id for r in best], pg=pg)
-    found = [Found(r.id, r.name, r.company, phones.get(r.id)) for r in best]
-    return await _with_contacts(session, found, words)
+    params["starts"], params["inside"] = _pattern("", first, "%"), _pattern("% ", first, "%")
+    rows = await stmt.all(session, params)
+    return await _with_contacts(session, await _with_phones(session, rows, pg=pg), words)
 
 
 @cache  # one per shape: visibility clause, words tested without an index, ranked, backend
@@ -267,10 +249,15 @@ def _by_words_statement(
     visible: sa.ColumnElement[bool], indexless: tuple[bool, ...], ranked: bool, pg: bool
 ) -> Prepared:
     """Clients `visible` whose search text contains every word (`:w0`…, as LIKE patterns
-    `:p0`…), newest first, with the search text when they are to be `ranked`. On PostgreSQL
-    an `indexless` word is tested with strpos(), which no index answers: for a word shorter
-    than a trigram the trigram index would read all of itself, and among an employee's own
-    clients the rows are already few."""
+    `:p0`…), at most `:limit`. On PostgreSQL an `indexless` word is tested with strpos(),
+    which no index answers: for a word shorter than a trigram the trigram index would read all
+    of itself, and among an employee's own clients the rows are already few.
+
+    Only short words ("ив"): the newest matches as they come (a scan that stops at `:limit`;
+    no index helps). Otherwise (`ranked`) the best of the newest `:ranked` matches: a search
+    text starting with the first word (`:starts`), then one with a word starting with it
+    (`:inside`), then the rest, newest first within each. Bounded: a word half the clients
+    contain costs a short walk down the newest clients, not a sort of all of them."""
     text = Client.search_text
     where = [visible]
     for i, short in enumerate(indexless):
@@ -278,7 +265,25 @@ def _by_words_statement(
             where.append(sa.func.strpos(text, sa.bindparam(f"w{i}", type_=sa.String)) > 0)
         else:
             where.append(text.like(sa.bindparam(f"p{i}", type_=sa.String), escape="/"))
-    return Prepared(_newest(*where, also=(Client.search_text,) if ranked else ()))
+    if not ranked:
+        return Prepared(_newest(*where))
+    newest = (
+        sa.select(Client.id, Client.name, Client.company, Client.search_text)
+        .where(*where)
+        .order_by(Client.id.desc())
+        .limit(sa.bindparam("ranked", type_=sa.Integer))
+        .subquery("newest")
+    )
+    rank = sa.case(
+        (newest.c.search_text.like(sa.bindparam("starts", type_=sa.String), escape="/"), 0),
+        (newest.c.search_text.like(sa.bindparam("inside", type_=sa.String), escape="/"), 1),
+        else_=2,
+    )
+    return Prepared(
+        sa.select(newest.c.id, newest.c.name, newest.c.company)
+        .order_by(rank, newest.c.id.desc())
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+    )
 
 
 def _is_postgresql(session: AsyncSession) -> bool:

@@ -304,6 +304,30 @@ async def test_quotes_backslashes_and_wildcards_are_plain_characters(db, clock, 
     assert await names(db, text, actors["admin"]) == ["O'Brien 100%_ back\\slash /x"]
 
 
+@pytest.mark.parametrize("who", ["admin", "vera", "anna"])
+async def test_ranking_treats_wildcards_as_plain_characters(db, clock, book, who):
+    """The ranking (starts with the first word, a word starts with it, the rest) ranks by the
+    word as typed: "5%" is not "5 anything", "a_b" is not "axb"."""
+    actors, _ = book
+    anna = await _employee_row(db, actors["anna"].id)
+    async with db.unit_of_work() as s:
+        # Oldest first: recency alone would list them the other way round.
+        for name in ("5%_x Первый", "Второй 5%_x", "Третий z5%_x", "5a_x 5%_xx Четвёртый"):
+            await client(s, clock, name=name, owner=anna, office_id=anna.office_id)
+        await client(s, clock, name="5abx Пятый", owner=anna, office_id=anna.office_id)
+    assert await names(db, "5%_x", actors[who]) == [
+        "5%_x Первый",  # starts with it ("5a_x" would, were "%" and "_" wildcards)
+        "5a_x 5%_xx Четвёртый",  # a word starts with it; newer first
+        "Второй 5%_x",
+        "Третий z5%_x",  # only contains it
+    ]
+
+
+async def _employee_row(db, employee_id: int) -> Employee:
+    async with db.unit_of_work() as s:
+        return await s.get(Employee, employee_id)
+
+
 async def test_a_huge_text_is_cut_not_refused(db, book):
     actors, _ = book
     assert await names(db, "иван " + "я" * 100_000, actors["anna"]) == []

@@ -6,11 +6,32 @@ import enum
 from typing import Annotated
 
 from aiogram.filters import Filter
-from aiogram.filters.callback_data import CallbackData
+from aiogram.filters.callback_data import MAX_CALLBACK_LENGTH, CallbackData
 from aiogram.types import CallbackQuery
 from pydantic import Field
 
 from services.bounds import Int64
+
+
+class Packed:
+    """Packs callback data as aiogram's `CallbackData.pack` does (same string, same checks),
+    without dumping the model to a dict first: a screen packs a dozen buttons, and the dump was
+    most of the cost. Put it before CallbackData in the bases."""
+
+    def pack(self: CallbackData) -> str:  # type: ignore[misc]
+        kind = type(self)
+        separator = kind.__separator__
+        parts = [kind.__prefix__]
+        for key in kind.model_fields:
+            encoded = self._encode_value(key, getattr(self, key))
+            if separator in encoded:
+                raise ValueError(f"Separator symbol {separator!r} can not be used in {key}")
+            parts.append(encoded)
+        packed = separator.join(parts)
+        if len(packed.encode()) > MAX_CALLBACK_LENGTH:
+            raise ValueError(f"Resulted callback data is too long! {packed!r}")
+        return packed
+
 
 # Ids are bounded so that a forged button ("lead:take:99999999999999999999") is simply not
 # ours (the filter does not match) rather than an id no database column can hold.
@@ -23,7 +44,7 @@ class LeadAction(enum.StrEnum):
     OPEN = "open"  # show the full card (a digest lists leads as lines)
 
 
-class LeadCallback(CallbackData, prefix="lead"):
+class LeadCallback(Packed, CallbackData, prefix="lead"):
     action: LeadAction
     lead_id: Int64
 
@@ -32,7 +53,7 @@ class TaskAction(enum.StrEnum):
     DONE = "done"
 
 
-class TaskCallback(CallbackData, prefix="task"):
+class TaskCallback(Packed, CallbackData, prefix="task"):
     action: TaskAction
     task_id: Int64
 
@@ -44,7 +65,7 @@ class QueueAction(enum.StrEnum):
     LIST = "list"  # back to the queue
 
 
-class QueueCallback(CallbackData, prefix="queue"):
+class QueueCallback(Packed, CallbackData, prefix="queue"):
     action: QueueAction
     lead_id: Int64 = 0
     employee_id: Int64 = 0
@@ -67,7 +88,7 @@ class ClientAction(enum.StrEnum):
     MERGE = "m"  # merge with a duplicate (managers)
 
 
-class ClientCallback(CallbackData, prefix="cl"):
+class ClientCallback(Packed, CallbackData, prefix="cl"):
     action: ClientAction
     client_id: Int64
     page: Page = 0
@@ -85,13 +106,13 @@ class DealAction(enum.StrEnum):
     REOPEN = "re"  # a won or lost deal back to work
 
 
-class DealCallback(CallbackData, prefix="dl"):
+class DealCallback(Packed, CallbackData, prefix="dl"):
     action: DealAction
     deal_id: Int64
     arg: Int64 = 0
 
 
-class NewDealCallback(CallbackData, prefix="nd"):
+class NewDealCallback(Packed, CallbackData, prefix="nd"):
     """A new deal for a client, from their card or (with `lead_id`) from a lead."""
 
     client_id: Int64
@@ -107,7 +128,7 @@ class ListView(enum.StrEnum):
     STAGE_DEALS = "sd"  # the deals of one stage (`stage_id`; `employee_id` 0 for the scope)
 
 
-class ListCallback(CallbackData, prefix="ls"):
+class ListCallback(Packed, CallbackData, prefix="ls"):
     view: ListView
     page: Page = 0
     stage_id: Int64 = 0
@@ -121,17 +142,17 @@ class MergeAction(enum.StrEnum):
     CANCEL = "x"  # leave the merge: back to `client_id`'s card
 
 
-class MergeCallback(CallbackData, prefix="mg"):
+class MergeCallback(Packed, CallbackData, prefix="mg"):
     action: MergeAction
     client_id: Int64
     other_id: Int64 = 0
 
 
-class MergeUndoCallback(CallbackData, prefix="mu"):
+class MergeUndoCallback(Packed, CallbackData, prefix="mu"):
     merge_id: Int64
 
 
-class CreateClientCallback(CallbackData, prefix="cc"):
+class CreateClientCallback(Packed, CallbackData, prefix="cc"):
     """Start creating a client, with the phone already known (a shared contact's)."""
 
     phone: Annotated[str, Field(pattern=r"^\d{0,15}$")] = ""
@@ -146,7 +167,7 @@ class ClientField(enum.StrEnum):
     REMOVE = "rm"  # remove the phone or e-mail `identity_id`
 
 
-class ClientEditCallback(CallbackData, prefix="ce"):
+class ClientEditCallback(Packed, CallbackData, prefix="ce"):
     """A field picked in a client's Edit menu."""
 
     field: ClientField
@@ -160,7 +181,7 @@ class ClientEditCallback(CallbackData, prefix="ce"):
 ReasonCode = Annotated[str, Field(pattern=r"^[a-z_]{1,24}$")]
 
 
-class LeadReasonCallback(CallbackData, prefix="lr"):
+class LeadReasonCallback(Packed, CallbackData, prefix="lr"):
     """Close the lead as `kind` (LeadAction.NON_TARGET or SPAM) for `reason` (a code of
     services.leads.reasons)."""
 
@@ -169,13 +190,13 @@ class LeadReasonCallback(CallbackData, prefix="lr"):
     reason: ReasonCode
 
 
-class LeadCardCallback(CallbackData, prefix="lk"):
+class LeadCardCallback(Packed, CallbackData, prefix="lk"):
     """Cancel a picker: the card's own buttons again."""
 
     lead_id: Int64
 
 
-class LeadReassignCallback(CallbackData, prefix="lra"):
+class LeadReassignCallback(Packed, CallbackData, prefix="lra"):
     """Reassign the lead: `employee_id` 0 shows page `page` of whom to; else give it to them."""
 
     lead_id: Int64

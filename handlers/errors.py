@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Router
 from aiogram.types import ErrorEvent
 
 from config.i18n import Translator
+from handlers.router import Router
 from services.errors import DomainError
 
 log = logging.getLogger(__name__)

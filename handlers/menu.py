@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
@@ -13,6 +12,7 @@ from aiogram.types import Message
 from bot.telegram import commands
 from bot.telegram.screens import Screen, Ui
 from handlers.filters import PrivateChat
+from handlers.router import Router
 from services.actors import Actor
 
 

@@ -5,7 +5,6 @@ employees added with a Telegram id (`crm employee add --telegram-id`) their menu
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +13,7 @@ from bot.telegram.screens import Ui
 from config.i18n import Translator
 from handlers.filters import PrivateChat
 from handlers.menu import help_for
+from handlers.router import Router
 from services import employees, notify
 from services.actors import Actor
 from services.context import Company

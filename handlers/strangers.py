@@ -11,7 +11,6 @@ means anything (an old keyboard) is told it is gone."""
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.filters import Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.methods import AnswerCallbackQuery, AnswerInlineQuery
@@ -26,6 +25,7 @@ from aiogram.types import (
 from bot.telegram.screens import Ui
 from config.i18n import Translator
 from handlers.filters import PrivateChat
+from handlers.router import Router
 from handlers.staff import IsEmployee
 
 NO_ACCESS = "menu.former.no_access"

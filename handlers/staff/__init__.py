@@ -3,10 +3,10 @@ filter), so handlers take a non-optional `actor`; strangers are answered in hand
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.filters import Filter
 from aiogram.types import TelegramObject
 
+from handlers.router import Router
 from services.actors import Actor
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -29,6 +28,7 @@ from handlers.callbacks import (
 )
 from handlers.errors import message_for
 from handlers.filters import TypedText
+from handlers.router import Router
 from models import Channel
 from services import actors, notes
 from services.actors import Actor

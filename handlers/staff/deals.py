@@ -5,7 +5,7 @@ every press; a typed amount, cost, note or reason is a short dialog (/cancel lea
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -25,6 +25,7 @@ from handlers.callbacks import (
     Presses,
 )
 from handlers.filters import TypedText
+from handlers.router import Router
 from services import access, actors, deals
 from services.actors import Actor
 from services.context import Company

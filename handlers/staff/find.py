@@ -6,7 +6,7 @@ re-checks access before opening the card."""
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.methods import AnswerInlineQuery
 from aiogram.types import (
@@ -29,6 +29,7 @@ from bot.telegram.screens import Screen, Ui, button
 from config.i18n import Translator
 from handlers.callbacks import ClientAction, ClientCallback, CreateClientCallback
 from handlers.filters import ForwardedFromPerson, PrivateChat, SharedContact, TypedText
+from handlers.router import Router
 from services.actors import Actor
 from services.clients import search, visibility
 from services.clients.identities import format_phone

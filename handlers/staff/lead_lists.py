@@ -4,7 +4,7 @@ its card."""
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery, Message
@@ -14,6 +14,7 @@ from bot.telegram import lead_screens
 from bot.telegram.screens import Screen, Ui
 from config.i18n import Translator
 from handlers.callbacks import ListCallback, ListView, Presses
+from handlers.router import Router
 from services import leads
 from services.actors import Actor
 from services.context import Company

@@ -5,7 +5,6 @@ card is then re-rendered through the outbox (services.notify), the pressed one i
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +20,7 @@ from handlers.callbacks import (
     LeadReassignCallback,
     Presses,
 )
+from handlers.router import Router
 from models import LeadStatus
 from services import actors, leads
 from services.actors import Actor

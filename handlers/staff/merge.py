@@ -4,7 +4,7 @@ side → Confirm → the survivor's card with Undo for 24 hours."""
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -18,6 +18,7 @@ from bot.telegram.screens import Ui
 from config.i18n import Translator
 from handlers.callbacks import MergeAction, MergeCallback, MergeUndoCallback, Presses
 from handlers.filters import TypedText
+from handlers.router import Router
 from services.actors import Actor
 from services.clients import duplicates
 from services.clients import merge as merging

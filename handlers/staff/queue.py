@@ -3,7 +3,6 @@ to someone on duty). The service re-checks access on every press."""
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, Filter
 from aiogram.methods import AnswerCallbackQuery
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.telegram import queue_cards
 from config.i18n import Translator
 from handlers.callbacks import Presses, QueueAction, QueueCallback
+from handlers.router import Router
 from services import access, leads
 from services.actors import Actor
 from services.context import Company

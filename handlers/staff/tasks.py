@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.i18n import Translator
 from handlers.callbacks import Presses, TaskCallback
+from handlers.router import Router
 from services import tasks
 from services.actors import Actor
 from services.context import Company

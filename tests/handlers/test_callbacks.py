@@ -10,6 +10,8 @@ import typing
 
 import pytest
 from aiogram.filters.callback_data import CallbackData
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from handlers import callbacks
 from services.bounds import Int64
@@ -65,3 +67,29 @@ def test_every_id_on_a_button_is_bounded():
 def test_a_forged_client_button_does_not_unpack(forged):
     with pytest.raises((TypeError, ValueError)):
         callbacks.ClientCallback.unpack(forged)
+
+
+def _values(cls: type[CallbackData]) -> st.SearchStrategy[CallbackData]:
+    fields: dict[str, st.SearchStrategy[object]] = {}
+    for name, field in cls.model_fields.items():
+        hint = field.annotation
+        if inspect.isclass(hint) and issubclass(hint, enum.Enum):
+            fields[name] = st.sampled_from(list(hint))
+        elif hint is str:
+            (pattern,) = [m.pattern for m in field.metadata if getattr(m, "pattern", None)]
+            fields[name] = st.from_regex(pattern, fullmatch=True)
+        else:
+            bounds = [m for m in field.metadata if hasattr(m, "le")]
+            fields[name] = st.integers(0, bounds[0].le if bounds else MAX_ID)
+    return st.builds(cls, **fields)
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
+@settings(max_examples=50, deadline=None)
+@given(data=st.data())
+def test_buttons_are_packed_as_aiogram_packs_them_and_unpack_back(cls, data):
+    value = data.draw(_values(cls))
+    assert isinstance(value, callbacks.Packed)
+    packed = value.pack()
+    assert packed == CallbackData.pack(value)
+    assert cls.unpack(packed) == value

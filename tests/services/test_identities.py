@@ -1,8 +1,11 @@
 """Phones and e-mails as people type them become one canonical address (PROTOCOLS §6)."""
 
+import phonenumbers
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from services.clients.identities import normalize_email, normalize_phone
+from services.clients.identities import format_phone, normalize_email, normalize_phone
 from services.errors import InvalidEmail, InvalidPhone
 
 
@@ -68,3 +71,37 @@ def test_emails_are_compared_case_insensitively() -> None:
     assert normalize_email("  Ivan.Petrov@Example.COM ") == "ivan.petrov@example.com"
     with pytest.raises(InvalidEmail):
         normalize_email("ivan@")
+
+
+def _parsed_and_formatted(e164: str) -> str:
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+_EXAMPLES = [
+    phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS)
+    for kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE)
+    if (example := phonenumbers.example_number_for_type(region, kind)) is not None
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    e164=st.sampled_from(_EXAMPLES)
+    | st.from_regex(r"\+[1-9]\d{7,14}", fullmatch=True)
+    | st.from_regex(r"\+\d{1,16}", fullmatch=True)
+    | st.text(max_size=20)
+)
+def test_a_card_shows_a_phone_as_parsing_it_would(e164: str) -> None:
+    """Stored E.164 numbers of every region (with Italian leading zeros), odd digit strings
+    and junk: format_phone writes them as phonenumbers does after parsing them."""
+    assert format_phone(e164) == _parsed_and_formatted(e164)
+
+
+def test_a_russian_mobile_is_written_with_spaces_and_dashes() -> None:
+    assert format_phone("+79120001122") == "+7 912 000-11-22"
+    assert format_phone("+390612345678") == "+39 06 1234 5678"  # Rome: the 0 is kept

@@ -7,10 +7,8 @@ import gc
 from typing import Any
 
 import pytest
-from aiogram.client.session.aiohttp import AiohttpSession
 from pydantic._internal import _generics
 
-from bot.telegram import factory
 from bot.telegram.factory import make_bot
 
 
@@ -46,17 +44,3 @@ async def test_answers_are_parsed_with_models_built_once(fake_tg, models_built):
     assert len(models_built) == first, models_built[first:]
     assert len(fake_tg.sent_messages(100)) == 6
 
-
-async def test_aiogram_alone_rebuilds_them(fake_tg, models_built, monkeypatch):
-    """Why factory.Session exists: with aiogram's own session the models are built again
-    after a collection (if a later aiogram or pydantic stops doing so, Session can go)."""
-    factory.Session._responses.clear()  # what earlier tests kept (built again when needed)
-    monkeypatch.setattr(factory, "Session", AiohttpSession)
-    bot = make_bot(fake_tg.token, fake_tg.base_url)
-    try:
-        await _requests(bot, 1)
-        first = len(models_built)
-        await _requests(bot, 5)
-    finally:
-        await bot.session.close()
-    assert len(models_built) > first

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Channel, ChannelIdentity, Client, ContactPerson
-from models.prepared import Prepared, in_bound, one_of
+from models.prepared import Prepared, one_of
 from services.access import HasRole
 from services.clients import visibility
 from services.clients.identities import normalize_email, normalize_phone
@@ -112,7 +112,7 @@ async def search(
     value = _pattern("%", query.value) if query.kind is Kind.DIGITS else query.value
     stmt = _by_identity(visibility.visible(by), query.kind)
     params = visibility.params(by) | {"value": value, "limit": limit}
-    return await _with_phones(session, await stmt.all(session, params), pg=pg)
+    return _found(await stmt.all(session, params))
 
 
 # On PostgreSQL, for this transaction: plan every search with its values in view (a generic
@@ -146,9 +146,10 @@ def _by_identity(visible: sa.ColumnElement[bool], kind: Kind) -> Prepared:
 
 
 def _newest(*where: sa.ColumnElement[bool]) -> sa.Select[Any]:
-    """Clients matching `where`, newest first, at most `:limit`: id, name, company."""
+    """Clients matching `where`, newest first, at most `:limit`: id, name, company, phone
+    (the first phone, read for the rows returned only)."""
     return (
-        sa.select(Client.id, Client.name, Client.company)
+        sa.select(Client.id, Client.name, Client.company, _first_phone(Client.id))
         .where(*where)
         .order_by(Client.id.desc())
         .limit(sa.bindparam("limit", type_=sa.Integer))
@@ -166,7 +167,7 @@ async def by_identities(
     where = _holding(sa.tuple_(ci.channel, ci.address).in_(list(identities)))
     stmt = _newest(visibility.visible(by), where)
     rows = (await session.execute(stmt, visibility.params(by) | {"limit": limit})).all()
-    return await _with_phones(session, rows, pg=_is_postgresql(session))
+    return _found(rows)
 
 
 async def anyone_holds(session: AsyncSession, identities: Sequence[Identity]) -> bool:
@@ -241,7 +242,7 @@ async def _by_words(
     first = words[0]
     params["starts"], params["inside"] = _pattern("", first, "%"), _pattern("% ", first, "%")
     rows = await stmt.all(session, params)
-    return await _with_contacts(session, await _with_phones(session, rows, pg=pg), words)
+    return await _with_contacts(session, _found(rows), words)
 
 
 @cache  # one per shape: visibility clause, words tested without an index, ranked, backend
@@ -279,10 +280,16 @@ def _by_words_statement(
         (newest.c.search_text.like(sa.bindparam("inside", type_=sa.String), escape="/"), 1),
         else_=2,
     )
-    return Prepared(
-        sa.select(newest.c.id, newest.c.name, newest.c.company)
+    best = (
+        sa.select(newest.c.id, newest.c.name, newest.c.company, rank.label("rank"))
         .order_by(rank, newest.c.id.desc())
         .limit(sa.bindparam("limit", type_=sa.Integer))
+        .subquery("best")
+    )
+    return Prepared(
+        sa.select(best.c.id, best.c.name, best.c.company, _first_phone(best.c.id)).order_by(
+            best.c.rank, best.c.id.desc()
+        )
     )
 
 
@@ -290,31 +297,22 @@ def _is_postgresql(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-async def _with_phones(session: AsyncSession, rows: Sequence[Any], *, pg: bool) -> list[Found]:
-    """Clients (rows of id, name, company) as found, with their first phones."""
-    phones = await _first_phones(session, [r.id for r in rows], pg=pg)
-    return [Found(r.id, r.name, r.company, phones.get(r.id)) for r in rows]
+def _found(rows: Sequence[Any]) -> list[Found]:
+    """Clients as found: rows of id, name, company and first phone."""
+    return [Found(r.id, r.name, r.company, r.phone) for r in rows]
 
 
-async def _first_phones(
-    session: AsyncSession, client_ids: list[int], *, pg: bool
-) -> dict[int, str]:
-    """Each client's first phone (a WhatsApp number if they have no phone)."""
-    if not client_ids:
-        return {}
-    rows = await _first_phones_statement(pg).all(session, {"client_ids": client_ids})
-    # Last write wins: ordered so that the first phone is written last.
-    return {client_id: address for client_id, address in rows}
-
-
-@cache  # built once per backend (building it cost more than running it)
-def _first_phones_statement(pg: bool) -> Prepared:
+def _first_phone(client_id: sa.ColumnElement[int]) -> sa.Label[str | None]:
+    """The client's first phone (a WhatsApp number if they have no phone), as a column of a
+    query that returns few rows: it is looked up per row returned."""
     ci = ChannelIdentity
-    ids = in_bound(ci.client_id, "client_ids", sa.BigInteger(), arrays=pg)
-    return Prepared(
-        sa.select(ci.client_id, ci.address)
-        .where(ids, one_of(ci.channel, PHONE_CHANNELS))
-        .order_by(sa.case((ci.channel == Channel.PHONE, 0), else_=1).desc(), ci.id.desc())
+    return (
+        sa.select(ci.address)
+        .where(ci.client_id == client_id, one_of(ci.channel, PHONE_CHANNELS))
+        .order_by(sa.case((ci.channel == Channel.PHONE, 0), else_=1), ci.id)
+        .limit(1)
+        .scalar_subquery()
+        .label("phone")
     )
 
 

@@ -328,6 +328,30 @@ async def _employee_row(db, employee_id: int) -> Employee:
         return await s.get(Employee, employee_id)
 
 
+async def test_a_found_client_shows_their_first_phone_or_else_their_whatsapp(db, clock, book):
+    actors, _ = book
+    async with db.unit_of_work() as s:
+        both = await client(s, clock, name="Два Номера", phones=("+79160000001", "+79160000002"))
+        only = await client(s, clock, name="Только Ватсап")
+        now = clock.now()
+        for client_id, address in ((both.id, "+79160000009"), (only.id, "+79160000003")):
+            s.add(
+                ChannelIdentity(
+                    client_id=client_id,
+                    channel=Channel.WHATSAPP,
+                    address=address,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    async with db.unit_of_work() as s:
+        for text in ("номера", "+79160000002"):  # ranked words, an identity
+            (found,) = await search(s, text, by=actors["admin"])
+            assert found.phone == "+79160000001", text
+        (found,) = await search(s, "ватсап", by=actors["admin"])
+        assert found.phone == "+79160000003"
+
+
 async def test_a_huge_text_is_cut_not_refused(db, book):
     actors, _ = book
     assert await names(db, "иван " + "я" * 100_000, actors["anna"]) == []

@@ -80,49 +80,54 @@ async def survivor(session: AsyncSession, client_id: int) -> int:
 
 async def load(session: AsyncSession, client_id: int, *, by: HasRole, page: int = 0) -> Profile:
     """The card of a client `by` may see (NotFound / AccessDenied otherwise), with timeline
-    page `page` (NotFound for a page past the end). Three queries: the client with its owner,
-    open deals and whether `by` may see it; its addresses, contact persons and tags; the
-    timeline page."""
-    head = await _head(session, client_id, by)
-    rows = await _details().all(session, {"client_id": head.id})
-    identities = sorted((i, Channel(a), b, c) for part, i, a, b, c in rows if part == "i")
-    people = sorted((i, b) for part, i, _, b, _ in rows if part == "p")
+    page `page` (NotFound for a page past the end). Two queries: the client with its owner,
+    open deals, whether `by` may see it, its addresses, contact persons and tags; the timeline
+    page."""
+    head, rows = await _card(session, client_id, by)
+    identities = sorted((r.id, Channel(r.a), r.b, r.c) for r in rows if r.part == "i")
+    people = sorted((r.id, r.b) for r in rows if r.part == "p")
     contacts = [
         Contact(name, [a for _, ch, a, of in identities if of == person_id and ch is Channel.PHONE])
         for person_id, name in people
     ]
     return Profile(
         client_id=head.id,
-        name=head.name,
-        company=head.company,
+        name=head.a,
+        company=head.b,
         contacts=contacts,
         addresses=[Address(i, ch, a) for i, ch, a, of in identities if of is None],
-        owner=head.owner,
-        tags=sorted(b for part, _, _, b, _ in rows if part == "t"),
-        open_deals=head.open_deals,
+        owner=head.d,
+        tags=sorted(r.b for r in rows if r.part == "t"),
+        open_deals=head.e,
         timeline=await timeline.page(session, head.id, page),
         can_merge=by.role in (Role.MANAGER, Role.ADMIN),
     )
 
 
-async def _head(session: AsyncSession, client_id: int, by: HasRole) -> Any:
-    """The client (following merges) with owner, open deals and visibility, one query a hop."""
-    stmt, params = _head_statement(visibility.visible(by)), visibility.params(by)
+async def _card(session: AsyncSession, client_id: int, by: HasRole) -> tuple[Any, list[Any]]:
+    """The client (following merges) and its details, one query a hop: the head row ("h":
+    id, name as `a`, company as `b`, merged into as `c`, owner as `d`, open deals as `e`,
+    visible to `by` as `f`) and the detail rows (`_DETAILS`)."""
+    stmt, params = _card_statement(visibility.visible(by)), visibility.params(by)
     for _ in range(MERGE_HOPS):
-        row = await stmt.first(session, params | {"client_id": client_id})
-        if row is None:
+        rows = await stmt.all(session, params | {"client_id": client_id})
+        head = next((r for r in rows if r.part == "h"), None)
+        if head is None:
             break
-        if row.merged_into_id is not None:
-            client_id = row.merged_into_id
+        if head.c is not None:  # merged: the survivor's card
+            client_id = head.c
             continue
-        if not row.visible:
+        if not head.f:
             raise AccessDenied("not your client", key="client.no_access", client_id=client_id)
-        return row
+        return head, [r for r in rows if r.part != "h"]
     raise NotFound("no such client", key="client.not_found", client_id=client_id)
 
 
 @cache  # one per visibility clause (each is built once): building costs more than running
-def _head_statement(visible: sa.ColumnElement[bool]) -> Prepared:
+def _card_statement(visible: sa.ColumnElement[bool]) -> Prepared:
+    """One UNION ALL of the client's head row and its details (`:client_id`); columns that a
+    part does not use are typed NULLs."""
+    client_id = sa.bindparam("client_id", type_=sa.BigInteger)
     owner = sa.select(Employee.name).where(Employee.id == Client.owner_id).scalar_subquery()
     open_deals = (
         sa.select(sa.func.count())
@@ -130,39 +135,55 @@ def _head_statement(visible: sa.ColumnElement[bool]) -> Prepared:
         .where(Deal.client_id == Client.id, Deal.status == DealStatus.OPEN)
         .scalar_subquery()
     )
-    return Prepared(
-        sa.select(
-            Client.id,
-            Client.name,
-            Client.company,
-            Client.merged_into_id,
-            owner.label("owner"),
-            open_deals.label("open_deals"),
-            sa.case((visible, True), else_=False).label("visible"),
-        ).where(Client.id == sa.bindparam("client_id", type_=sa.BigInteger))
-    )
 
+    def unused(type_: sa.types.TypeEngine[Any]) -> sa.ColumnElement[Any]:
+        return sa.cast(sa.null(), type_)
 
-@cache
-def _details() -> Prepared:
-    """A client's addresses, contact persons and tags (`:client_id`) in one query."""
-    client_id = sa.bindparam("client_id", type_=sa.BigInteger)
-    details = sa.union_all(
+    text, number = sa.String(), sa.BigInteger()
+    head = sa.select(
+        sa.literal("h", text).label("part"),
+        Client.id.label("id"),
+        Client.name.label("a"),
+        Client.company.label("b"),
+        Client.merged_into_id.label("c"),
+        owner.label("d"),
+        sa.cast(open_deals, number).label("e"),
+        sa.case((visible, 1), else_=0).label("f"),
+    ).where(Client.id == client_id)
+    ci = ChannelIdentity
+    details = [
         sa.select(
-            sa.literal("i").label("part"),
-            ChannelIdentity.id.label("id"),
-            sa.cast(ChannelIdentity.channel, sa.String).label("a"),
-            ChannelIdentity.address.label("b"),
-            ChannelIdentity.contact_person_id.label("c"),
-        ).where(ChannelIdentity.client_id == client_id),
+            sa.literal("i", text),
+            ci.id,
+            sa.cast(ci.channel, text),
+            ci.address,
+            ci.contact_person_id,
+            unused(text),
+            unused(number),
+            unused(sa.Integer()),
+        ).where(ci.client_id == client_id),
         sa.select(
-            sa.literal("p"), ContactPerson.id, sa.null(), ContactPerson.name, sa.null()
+            sa.literal("p", text),
+            ContactPerson.id,
+            unused(text),
+            ContactPerson.name,
+            unused(number),
+            unused(text),
+            unused(number),
+            unused(sa.Integer()),
         ).where(ContactPerson.client_id == client_id),
-        sa.select(sa.literal("t"), sa.literal(0), sa.null(), ClientTag.tag, sa.null()).where(
-            ClientTag.client_id == client_id
-        ),
-    )
-    return Prepared(sa.select(details.subquery()))
+        sa.select(
+            sa.literal("t", text),
+            sa.cast(sa.literal(0), number),
+            unused(text),
+            ClientTag.tag,
+            unused(number),
+            unused(text),
+            unused(number),
+            unused(sa.Integer()),
+        ).where(ClientTag.client_id == client_id),
+    ]
+    return Prepared(sa.select(sa.union_all(head, *details).subquery()))
 
 
 @dataclass(frozen=True)

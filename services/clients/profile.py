@@ -196,14 +196,18 @@ class LeadItem:
 
 async def leads_of(session: AsyncSession, client_id: int, *, by: HasRole) -> list[LeadItem]:
     """The client's newest leads (for a client `by` may see)."""
-    client = await visibility.require(session, await survivor(session, client_id), by)
-    stmt = (
+    found = await _seen(session, client_id, by)
+    return [LeadItem(*row) for row in await _leads_statement().all(session, {"client_id": found})]
+
+
+@cache
+def _leads_statement() -> Prepared:
+    return Prepared(
         sa.select(Lead.id, Lead.created_at, Lead.source, Lead.status)
-        .where(Lead.client_id == client.id)
+        .where(Lead.client_id == sa.bindparam("client_id", type_=sa.BigInteger))
         .order_by(Lead.created_at.desc(), Lead.id.desc())
         .limit(LIST_LIMIT)
     )
-    return [LeadItem(*row) for row in (await session.execute(stmt)).all()]
 
 
 @dataclass(frozen=True)
@@ -217,12 +221,42 @@ class DealItem:
 
 async def deals_of(session: AsyncSession, client_id: int, *, by: HasRole) -> list[DealItem]:
     """The client's deals, open ones first, newest first (for a client `by` may see)."""
-    client = await visibility.require(session, await survivor(session, client_id), by)
-    stmt = (
+    found = await _seen(session, client_id, by)
+    return [DealItem(*row) for row in await _deals_statement().all(session, {"client_id": found})]
+
+
+@cache
+def _deals_statement() -> Prepared:
+    return Prepared(
         sa.select(Deal.id, Deal.title, PipelineStage.name, Deal.status, Deal.amount)
         .join(PipelineStage, PipelineStage.id == Deal.stage_id)
-        .where(Deal.client_id == client.id)
+        .where(Deal.client_id == sa.bindparam("client_id", type_=sa.BigInteger))
         .order_by((Deal.status == DealStatus.OPEN).desc(), Deal.created_at.desc(), Deal.id.desc())
         .limit(LIST_LIMIT)
     )
-    return [DealItem(*row) for row in (await session.execute(stmt)).all()]
+
+
+async def _seen(session: AsyncSession, client_id: int, by: HasRole) -> int:
+    """The id of the client (following merges) if `by` may see it; NotFound / AccessDenied
+    otherwise. One query a hop."""
+    stmt, params = _seen_statement(visibility.visible(by)), visibility.params(by)
+    for _ in range(MERGE_HOPS):
+        row = await stmt.first(session, params | {"client_id": client_id})
+        if row is None:
+            break
+        if row.merged_into_id is not None:
+            client_id = row.merged_into_id
+            continue
+        if not row.visible:
+            raise AccessDenied("not your client", key="client.no_access", client_id=client_id)
+        return client_id
+    raise NotFound("no such client", key="client.not_found", client_id=client_id)
+
+
+@cache  # one per visibility clause
+def _seen_statement(visible: sa.ColumnElement[bool]) -> Prepared:
+    return Prepared(
+        sa.select(Client.merged_into_id, sa.case((visible, 1), else_=0).label("visible")).where(
+            Client.id == sa.bindparam("client_id", type_=sa.BigInteger)
+        )
+    )

@@ -92,13 +92,15 @@ async def test_the_card_shows_who_the_client_is_and_pages_its_timeline_in_place(
 
 
 @pytest.mark.parametrize("who", ["boris", "vera"])
+@pytest.mark.parametrize("action", [ClientAction.OPEN, ClientAction.LEADS, ClientAction.DEALS])
 async def test_another_employees_or_another_offices_client_is_refused(
-    container, fake_tg, team, who
+    container, fake_tg, team, who, action
 ):
     chat = Chat(container, fake_tg, team[who])
     await chat.say("/start")
     before = chat.last["text"]
-    alert = await chat.press_data(open_data(team["ivan"]))
+    data = ClientCallback(action=action, client_id=team["ivan"]).pack()
+    alert = await chat.press_data(data)
     assert alert is not None and "не ваш клиент" in alert
     assert chat.last["text"] == before and "Иван Петров" not in chat.last["text"]
 
@@ -313,3 +315,6 @@ async def test_a_merged_clients_button_opens_the_survivor(container, fake_tg, te
         (await s.get(Client, twin)).merged_into_id = team["ivan"]
     anna = await open_card(container, fake_tg, team["anna"], twin)
     assert "Иван Петров" in anna.text and f"#{team['ivan']}" in anna.text
+    # The twin's deals button lists the survivor's deals.
+    await anna.press_data(ClientCallback(action=ClientAction.DEALS, client_id=twin).pack())
+    assert "1 сделка" in anna.last["text"] and "Кухня" in anna.last["text"]

@@ -1,18 +1,20 @@
 """Lists of leads an employee works from Telegram, a page at a time: "my new leads" (new,
 assigned to me, newest first) and, for managers and admins, the office's new leads nobody has
 taken yet (oldest first, with their age); and whom a manager may reassign a lead to (those on
-shift first). Each page is one bounded query on an index (`ix_leads_assignee_status`,
-`ix_leads_status`) plus a count."""
+shift first). Each page is one query on an index (`ix_leads_assignee_status`,
+`ix_leads_status`) that also counts the whole list."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Employee, Lead, LeadStatus, Role
+from models.prepared import Prepared
 from services import access, assignment
 from services.access import HasRole
 from services.context import Company
@@ -45,47 +47,60 @@ class LeadPage:
 
 async def my_new(session: AsyncSession, *, by: HasRole, page: int = 0) -> LeadPage:
     """The new leads assigned to `by`, newest first."""
-    where = (_L.c.assignee_id == by.id, _L.c.status == LeadStatus.NEW)
-    return await _page(session, where, newest_first=True, page=page)
+    return await _page(session, _statement("mine"), {"assignee_id": by.id}, page)
 
 
 async def office_untaken(session: AsyncSession, *, by: HasRole, page: int = 0) -> LeadPage:
     """The new leads of `by`'s office (and office-less ones) nobody has taken, assigned or
     not, oldest first; an admin (or a manager without an office) sees every office's."""
     access.require_queue(by)
-    where: list[sa.ColumnElement[bool]] = [_L.c.status == LeadStatus.NEW]
     if by.role is not Role.ADMIN and by.office_id is not None:
-        where.append(sa.or_(_L.c.office_id.is_(None), _L.c.office_id == by.office_id))
-    return await _page(session, tuple(where), newest_first=False, page=page)
+        return await _page(session, _statement("office"), {"office_id": by.office_id}, page)
+    return await _page(session, _statement("all"), {}, page)
 
 
 async def _page(
-    session: AsyncSession,
-    where: tuple[sa.ColumnElement[bool], ...],
-    *,
-    newest_first: bool,
-    page: int,
+    session: AsyncSession, statement: Prepared, params: dict[str, object], page: int
 ) -> LeadPage:
-    total = (await session.execute(sa.select(sa.func.count()).where(*where))).scalar_one()
-    page = min(page, max((total - 1) // PAGE_SIZE, 0))  # a page that emptied meanwhile
-    order = (_L.c.id.desc(),) if newest_first else (_L.c.id,)
-    stmt = (
+    """One page and the count of all, in one query; a page that emptied meanwhile gives the
+    last page there is (a second query, rare)."""
+    rows = await statement.all(session, params | {"skip": page * PAGE_SIZE})
+    if not rows and page > 0:
+        rows = await statement.all(session, params | {"skip": 0})
+        if rows:
+            page = (rows[0].total - 1) // PAGE_SIZE
+            rows = await statement.all(session, params | {"skip": page * PAGE_SIZE})
+        else:
+            page = 0
+    items = [LeadItem(r.id, r.created_at, r.name, r.contact, r.source, r.assignee) for r in rows]
+    return LeadPage(items, rows[0].total if rows else 0, page)
+
+
+@cache  # one per list: "mine" (`:assignee_id`), "office" (`:office_id`), "all"
+def _statement(which: str) -> Prepared:
+    """A page (`:skip`) of the list, each row with the count of the whole list."""
+    where: list[sa.ColumnElement[bool]] = [_L.c.status == LeadStatus.NEW]
+    if which == "mine":
+        where.append(_L.c.assignee_id == sa.bindparam("assignee_id", type_=sa.BigInteger))
+    elif which == "office":
+        office_id = sa.bindparam("office_id", type_=sa.BigInteger)
+        where.append(sa.or_(_L.c.office_id.is_(None), _L.c.office_id == office_id))
+    return Prepared(
         sa.select(
             _L.c.id,
             _L.c.created_at,
             _L.c.name,
-            sa.func.coalesce(_L.c.phone, _L.c.raw_phone, _L.c.email),
+            sa.func.coalesce(_L.c.phone, _L.c.raw_phone, _L.c.email).label("contact"),
             _L.c.source,
-            _E.c.name,
+            _E.c.name.label("assignee"),
+            sa.func.count().over().label("total"),
         )
         .outerjoin(_E, _E.c.id == _L.c.assignee_id)
         .where(*where)
-        .order_by(*order)
-        .offset(page * PAGE_SIZE)
+        .order_by(_L.c.id.desc() if which == "mine" else _L.c.id)
+        .offset(sa.bindparam("skip", type_=sa.Integer))
         .limit(PAGE_SIZE)
     )
-    items = [LeadItem(*row) for row in (await session.execute(stmt)).all()]
-    return LeadPage(items, total, page)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from handlers.callbacks import ListCallback, ListView
-from models import Role
+from models import Lead, LeadStatus, Role
 from services import leads
 from services.actors import Actor
 from tests import factories
@@ -92,6 +92,24 @@ async def test_the_office_list_pages(container, fake_tg, team, clock):
     assert "9 новых лидов офиса" in vera.text and "9 дней" in vera.text
     await vera.press("›")
     assert labels(vera.last) == ["#9 Клиент 8", "‹"] and "1 день" in vera.text
+
+
+async def test_a_page_that_emptied_meanwhile_shows_the_last_page_there_is(
+    container, fake_tg, team, clock
+):
+    ids = []
+    for n in range(9):
+        ids.append(await register(container, n))
+        clock.advance(days=1)
+    vera = Chat(container, fake_tg, team["vera"])
+    await vera.say("/office")
+    first_page = vera.last
+    async with container.db.unit_of_work() as s:  # two are taken meanwhile
+        for lead_id in ids[:2]:
+            (await s.get(Lead, lead_id)).status = LeadStatus.TARGET
+    await vera.press("›", first_page)  # page 2 no longer exists: 7 leads are one page
+    assert "7 новых лидов офиса" in vera.text
+    assert "#3 Клиент 2" in labels(vera.last) and "›" not in labels(vera.last)
 
 
 async def test_an_employee_has_no_office_list(container, fake_tg, team):

@@ -66,18 +66,6 @@ class Profile:
         return [a for a in self.addresses if a.channel is channel]
 
 
-async def survivor(session: AsyncSession, client_id: int) -> int:
-    """The client a (possibly merged) client lives on as; NotFound if there is none."""
-    for _ in range(MERGE_HOPS):
-        found = await session.get(Client, client_id)
-        if found is None:
-            raise NotFound("no such client", key="client.not_found", client_id=client_id)
-        if found.merged_into_id is None:
-            return found.id
-        client_id = found.merged_into_id
-    raise NotFound("no such client", key="client.not_found", client_id=client_id)
-
-
 async def load(session: AsyncSession, client_id: int, *, by: HasRole, page: int = 0) -> Profile:
     """The card of a client `by` may see (NotFound / AccessDenied otherwise), with timeline
     page `page` (NotFound for a page past the end). Two queries: the client with its owner,
@@ -107,14 +95,23 @@ async def load(session: AsyncSession, client_id: int, *, by: HasRole, page: int 
 async def _card(session: AsyncSession, client_id: int, by: HasRole) -> tuple[Any, list[Any]]:
     """The client (following merges) and its details, one query a hop: the head row ("h":
     id, name as `a`, company as `b`, merged into as `c`, owner as `d`, open deals as `e`,
-    visible to `by` as `f`) and the detail rows (`_DETAILS`)."""
-    stmt, params = _card_statement(visibility.visible(by)), visibility.params(by)
+    visible to `by` as `f`) and the detail rows."""
+    return await _follow(session, _card_statement(visibility.visible(by)), client_id, by)
+
+
+async def _follow(
+    session: AsyncSession, stmt: Prepared, client_id: int, by: HasRole
+) -> tuple[Any, list[Any]]:
+    """Runs `stmt` (rows with `part`; the "h" row has `c` merged into and `f` visible) for
+    the client and then for whom it was merged into, up to MERGE_HOPS; the head row of the
+    survivor `by` may see and the other rows. NotFound / AccessDenied otherwise."""
+    params = visibility.params(by)
     for _ in range(MERGE_HOPS):
         rows = await stmt.all(session, params | {"client_id": client_id})
         head = next((r for r in rows if r.part == "h"), None)
         if head is None:
             break
-        if head.c is not None:  # merged: the survivor's card
+        if head.c is not None:  # merged: the survivor's
             client_id = head.c
             continue
         if not head.f:
@@ -239,24 +236,19 @@ def _deals_statement() -> Prepared:
 async def _seen(session: AsyncSession, client_id: int, by: HasRole) -> int:
     """The id of the client (following merges) if `by` may see it; NotFound / AccessDenied
     otherwise. One query a hop."""
-    stmt, params = _seen_statement(visibility.visible(by)), visibility.params(by)
-    for _ in range(MERGE_HOPS):
-        row = await stmt.first(session, params | {"client_id": client_id})
-        if row is None:
-            break
-        if row.merged_into_id is not None:
-            client_id = row.merged_into_id
-            continue
-        if not row.visible:
-            raise AccessDenied("not your client", key="client.no_access", client_id=client_id)
-        return client_id
-    raise NotFound("no such client", key="client.not_found", client_id=client_id)
+    head, _ = await _follow(session, _seen_statement(visibility.visible(by)), client_id, by)
+    return int(head.id)
 
 
 @cache  # one per visibility clause
 def _seen_statement(visible: sa.ColumnElement[bool]) -> Prepared:
+    """The head row of `_card_statement` alone: part "h", id, merged into (`c`), visible
+    (`f`)."""
     return Prepared(
-        sa.select(Client.merged_into_id, sa.case((visible, 1), else_=0).label("visible")).where(
-            Client.id == sa.bindparam("client_id", type_=sa.BigInteger)
-        )
+        sa.select(
+            sa.literal("h", sa.String()).label("part"),
+            Client.id,
+            Client.merged_into_id.label("c"),
+            sa.case((visible, 1), else_=0).label("f"),
+        ).where(Client.id == sa.bindparam("client_id", type_=sa.BigInteger))
     )

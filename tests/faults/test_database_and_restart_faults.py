@@ -100,9 +100,9 @@ async def test_a_graceful_stop_hands_back_unfinished_sends(live_settings, fake_t
                 all(copies(fake_tg, n) >= 1 for n in leads.acknowledged)
                 and len([c for c in fake_tg.calls("sendMessage") if c.status == 200]) >= 2
             ),
-            within=10,
+            within=15,  # room for a loaded CI machine; the lease is 20 s
         )
-        assert took < 10  # not the 20 s lease
+        assert took < 15  # not the 20 s lease
         assert await all_sent(pg)
         assert {n: copies(fake_tg, n) for n in leads.acknowledged} == dict.fromkeys(
             leads.acknowledged, 1

@@ -90,7 +90,9 @@ async def test_a_real_lead_overtakes_a_burst_of_junk_and_nothing_is_lost(
         timeout=10,
         predicate=lambda c: "Настоящий Клиент" in c.params.get("text", ""),
     )
-    assert card.at - started < 2.0, "the real lead waited behind the junk"
+    # The next message to that chat (one in flight, a second apart under Telegram's limit),
+    # with room for a loaded 2-core CI machine; behind the backlog it would be ~50 s.
+    assert card.at - started < 3.0, "the real lead waited behind the junk"
     assert card.params["chat_id"] == chat[assignee]
 
     # The rest drains in a handful of digests, not 50 messages a chat; each lead shown once.

@@ -71,60 +71,75 @@ async def load(session: AsyncSession, client_id: int, *, by: HasRole, page: int 
     page `page` (NotFound for a page past the end). Two queries: the client with its owner,
     open deals, whether `by` may see it, its addresses, contact persons and tags; the timeline
     page."""
-    head, rows = await _card(session, client_id, by)
-    identities = sorted((r.id, Channel(r.a), r.b, r.c) for r in rows if r.part == "i")
-    people = sorted((r.id, r.b) for r in rows if r.part == "p")
+    head, details = await _card(session, client_id, by)
+    rows = _details(details)
+    identities = sorted((i, Channel(a), b, c) for part, i, a, b, c in rows if part == "i")
+    people = sorted((i, b) for part, i, _, b, _ in rows if part == "p")
     contacts = [
         Contact(name, [a for _, ch, a, of in identities if of == person_id and ch is Channel.PHONE])
         for person_id, name in people
     ]
     return Profile(
         client_id=head.id,
-        name=head.a,
-        company=head.b,
+        name=head.name,
+        company=head.company,
         contacts=contacts,
         addresses=[Address(i, ch, a) for i, ch, a, of in identities if of is None],
-        owner=head.d,
-        tags=sorted(r.b for r in rows if r.part == "t"),
-        open_deals=head.e,
+        owner=head.owner,
+        tags=sorted(b for part, _, _, b, _ in rows if part == "t"),
+        open_deals=head.open_deals,
         timeline=await timeline.page(session, head.id, page),
         can_merge=by.role in (Role.MANAGER, Role.ADMIN),
     )
 
 
 async def _card(session: AsyncSession, client_id: int, by: HasRole) -> tuple[Any, list[Any]]:
-    """The client (following merges) and its details, one query a hop: the head row ("h":
-    id, name as `a`, company as `b`, merged into as `c`, owner as `d`, open deals as `e`,
-    visible to `by` as `f`) and the detail rows."""
+    """The client (following merges) with owner, open deals and visibility (the head row),
+    and its detail rows (`_detail`); one query a hop."""
     return await _follow(session, _card_statement(visibility.visible(by)), client_id, by)
 
 
 async def _follow(
     session: AsyncSession, stmt: Prepared, client_id: int, by: HasRole
 ) -> tuple[Any, list[Any]]:
-    """Runs `stmt` (rows with `part`; the "h" row has `c` merged into and `f` visible) for
-    the client and then for whom it was merged into, up to MERGE_HOPS; the head row of the
-    survivor `by` may see and the other rows. NotFound / AccessDenied otherwise."""
+    """Runs `stmt` (rows with `part`; the "h" row has `merged_into_id` and `visible`) for the
+    client and then for whom it was merged into, up to MERGE_HOPS: the head row of the
+    survivor, if `by` may see it, and the other rows. NotFound / AccessDenied otherwise."""
     params = visibility.params(by)
     for _ in range(MERGE_HOPS):
         rows = await stmt.all(session, params | {"client_id": client_id})
         head = next((r for r in rows if r.part == "h"), None)
         if head is None:
             break
-        if head.c is not None:  # merged: the survivor's
-            client_id = head.c
+        if head.merged_into_id is not None:
+            client_id = head.merged_into_id
             continue
-        if not head.f:
+        if not head.visible:
             raise AccessDenied("not your client", key="client.no_access", client_id=client_id)
         return head, [r for r in rows if r.part != "h"]
     raise NotFound("no such client", key="client.not_found", client_id=client_id)
 
 
+_CLIENT_ID = sa.bindparam("client_id", type_=sa.BigInteger)
+_TEXT, _NUMBER = sa.String(), sa.BigInteger()
+
+
+def _head(visible: sa.ColumnElement[bool], *also: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    """The head row of client `:client_id`: part "h", id, merged_into_id, visible (to whom
+    `visible` was built for), and `also`."""
+    return sa.select(
+        sa.literal("h", _TEXT).label("part"),
+        Client.id.label("id"),
+        Client.merged_into_id.label("merged_into_id"),
+        sa.case((visible, 1), else_=0).label("visible"),
+        *also,
+    ).where(Client.id == _CLIENT_ID)
+
+
 @cache  # one per visibility clause (each is built once): building costs more than running
 def _card_statement(visible: sa.ColumnElement[bool]) -> Prepared:
-    """One UNION ALL of the client's head row and its details (`:client_id`); columns that a
-    part does not use are typed NULLs."""
-    client_id = sa.bindparam("client_id", type_=sa.BigInteger)
+    """One UNION ALL of the client's head row (with name, company, owner, open deals) and its
+    detail rows (`_detail`), which fill the head's columns by position."""
     owner = sa.select(Employee.name).where(Employee.id == Client.owner_id).scalar_subquery()
     open_deals = (
         sa.select(sa.func.count())
@@ -132,55 +147,60 @@ def _card_statement(visible: sa.ColumnElement[bool]) -> Prepared:
         .where(Deal.client_id == Client.id, Deal.status == DealStatus.OPEN)
         .scalar_subquery()
     )
+    head = _head(
+        visible,
+        Client.name.label("name"),
+        Client.company.label("company"),
+        owner.label("owner"),
+        sa.cast(open_deals, _NUMBER).label("open_deals"),
+    )
+    ci, person, tag = ChannelIdentity, ContactPerson, ClientTag
+    details = (
+        _detail(
+            "i",
+            ci.id,
+            ci.client_id,
+            a=sa.cast(ci.channel, _TEXT),
+            b=ci.address,
+            c=ci.contact_person_id,
+        ),
+        _detail("p", person.id, person.client_id, b=person.name),
+        _detail("t", sa.cast(sa.literal(0), _NUMBER), tag.client_id, b=tag.tag),
+    )
+    return Prepared(sa.select(sa.union_all(head, *details).subquery()))
 
-    def unused(type_: sa.types.TypeEngine[Any]) -> sa.ColumnElement[Any]:
+
+def _detail(
+    part: str,
+    id_: sa.ColumnElement[Any],
+    client_id: sa.ColumnElement[int],
+    *,
+    b: sa.ColumnElement[Any],
+    a: sa.ColumnElement[Any] | None = None,
+    c: sa.ColumnElement[Any] | None = None,
+) -> sa.Select[Any]:
+    """A detail row of client `:client_id` in the head row's columns (`_details` reads them
+    back): "i" an identity (id, channel as `a`, address as `b`, contact person as `c`), "p" a
+    contact person (id, name as `b`), "t" a tag (`b`); the head's other columns typed NULLs."""
+
+    def empty(type_: sa.types.TypeEngine[Any]) -> sa.ColumnElement[Any]:
         return sa.cast(sa.null(), type_)
 
-    text, number = sa.String(), sa.BigInteger()
-    head = sa.select(
-        sa.literal("h", text).label("part"),
-        Client.id.label("id"),
-        Client.name.label("a"),
-        Client.company.label("b"),
-        Client.merged_into_id.label("c"),
-        owner.label("d"),
-        sa.cast(open_deals, number).label("e"),
-        sa.case((visible, 1), else_=0).label("f"),
-    ).where(Client.id == client_id)
-    ci = ChannelIdentity
-    details = [
-        sa.select(
-            sa.literal("i", text),
-            ci.id,
-            sa.cast(ci.channel, text),
-            ci.address,
-            ci.contact_person_id,
-            unused(text),
-            unused(number),
-            unused(sa.Integer()),
-        ).where(ci.client_id == client_id),
-        sa.select(
-            sa.literal("p", text),
-            ContactPerson.id,
-            unused(text),
-            ContactPerson.name,
-            unused(number),
-            unused(text),
-            unused(number),
-            unused(sa.Integer()),
-        ).where(ContactPerson.client_id == client_id),
-        sa.select(
-            sa.literal("t", text),
-            sa.cast(sa.literal(0), number),
-            unused(text),
-            ClientTag.tag,
-            unused(number),
-            unused(text),
-            unused(number),
-            unused(sa.Integer()),
-        ).where(ClientTag.client_id == client_id),
-    ]
-    return Prepared(sa.select(sa.union_all(head, *details).subquery()))
+    return sa.select(
+        sa.literal(part, _TEXT),
+        id_,
+        c if c is not None else empty(_NUMBER),  # in merged_into_id
+        empty(sa.Integer()),  # visible
+        a if a is not None else empty(_TEXT),  # name
+        b,  # company
+        empty(_TEXT),  # owner
+        empty(_NUMBER),  # open_deals
+    ).where(client_id == _CLIENT_ID)
+
+
+def _details(rows: list[Any]) -> list[tuple[str, int, Any, Any, Any]]:
+    """`_detail` rows as (part, id, a, b, c)."""
+    return [(r[0], r[1], r[4], r[5], r[2]) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -242,13 +262,4 @@ async def _seen(session: AsyncSession, client_id: int, by: HasRole) -> int:
 
 @cache  # one per visibility clause
 def _seen_statement(visible: sa.ColumnElement[bool]) -> Prepared:
-    """The head row of `_card_statement` alone: part "h", id, merged into (`c`), visible
-    (`f`)."""
-    return Prepared(
-        sa.select(
-            sa.literal("h", sa.String()).label("part"),
-            Client.id,
-            Client.merged_into_id.label("c"),
-            sa.case((visible, 1), else_=0).label("f"),
-        ).where(Client.id == sa.bindparam("client_id", type_=sa.BigInteger))
-    )
+    return Prepared(_head(visible))

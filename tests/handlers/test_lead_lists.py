@@ -35,11 +35,17 @@ async def register(container, n: int, *, office: str = "Москва") -> int:
     return result.lead_id
 
 
-async def test_my_new_leads_newest_first_a_page_at_a_time(container, fake_tg, team, clock):
+async def register_many(container, clock, count: int, **apart: int) -> list[int]:
+    """`count` leads ("Клиент 0"…), the clock moved by `apart` after each."""
     ids = []
-    for n in range(10):
+    for n in range(count):
         ids.append(await register(container, n))
-        clock.advance(minutes=1)
+        clock.advance(**apart)
+    return ids
+
+
+async def test_my_new_leads_newest_first_a_page_at_a_time(container, fake_tg, team, clock):
+    ids = await register_many(container, clock, 10, minutes=1)
     anna = Chat(container, fake_tg, team["anna"])
     await anna.say("/leads")
     assert "У вас 10 новых лидов" in anna.text and "Стр. 1 из 2" in anna.text
@@ -84,9 +90,7 @@ async def test_the_manager_sees_the_offices_untaken_leads_with_their_age(
 
 
 async def test_the_office_list_pages(container, fake_tg, team, clock):
-    for n in range(9):
-        await register(container, n)
-        clock.advance(days=1)
+    await register_many(container, clock, 9, days=1)
     vera = Chat(container, fake_tg, team["vera"])
     await vera.say("/office")
     assert "9 новых лидов офиса" in vera.text and "9 дней" in vera.text
@@ -97,10 +101,7 @@ async def test_the_office_list_pages(container, fake_tg, team, clock):
 async def test_a_page_that_emptied_meanwhile_shows_the_last_page_there_is(
     container, fake_tg, team, clock
 ):
-    ids = []
-    for n in range(9):
-        ids.append(await register(container, n))
-        clock.advance(days=1)
+    ids = await register_many(container, clock, 9, days=1)
     vera = Chat(container, fake_tg, team["vera"])
     await vera.say("/office")
     first_page = vera.last

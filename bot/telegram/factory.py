@@ -29,10 +29,10 @@ class Session(AiohttpSession):
 
     aiogram parses every Bot API answer with `Response[<the method's result type>]`, a
     pydantic generic parametrised on each call. pydantic caches parametrisations only weakly,
-    so once the garbage collector has run, the next call builds the model again: 2-5 ms of
-    CPU per request, which was most of what the outbox pump spent per message. Here each
-    result type's model is built once and kept for the life of the process (a few dozen
-    types)."""
+    so once the garbage collector has run, the next call could build the model again
+    (milliseconds of CPU, on every message the outbox pump sends). Here each result type's
+    model is built once and kept for the life of the process (a few dozen types;
+    tests/test_bot_session.py counts the builds)."""
 
     _responses: ClassVar[dict[Any, type]] = {}
 

@@ -64,6 +64,7 @@ class OutboxPump:
         self._wake = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self._claiming: set[asyncio.Task[list[Claimed]]] = set()
         # Claims whose result is not recorded yet (id → claim): extended while held, handed
         # back on stop, and never sent a second time by this process if their lease lapses.
         self._held: dict[int, Claimed] = {}
@@ -88,6 +89,8 @@ class OutboxPump:
             loop.cancel()
         await asyncio.gather(*self._loops, *self._watchers.values(), return_exceptions=True)
         self._loops = []
+        if self._claiming:  # a claim cut short by the cancel: let it finish to hand it back
+            await asyncio.wait(set(self._claiming), timeout=self.grace)
         if self._tasks:
             _done, late = await asyncio.wait(set(self._tasks), timeout=self.grace)
             for task in late:
@@ -134,7 +137,22 @@ class OutboxPump:
         return len(rows)
 
     async def _claim(self, limit: int) -> tuple[list[Claimed], list[Claimed]]:
-        """Claimed rows: those to send, and those for a channel that is off now."""
+        """Claimed rows: those to send, and those for a channel that is off now.
+
+        A stop that cancels the pump mid-claim must not cut the claim off between the commit
+        and `_held` (the rows would sit claimed by nobody until the lease ran out): the claim
+        runs as a task of its own that `stop()` waits for, and hands back what it took.
+        """
+        claiming = asyncio.create_task(self._claim_rows(limit), name="outbox-claim")
+        self._claiming.add(claiming)
+        claiming.add_done_callback(self._claiming.discard)
+        rows = await asyncio.shield(claiming)
+        return (
+            [r for r in rows if r.channel in self.senders],
+            [r for r in rows if r.channel not in self.senders],
+        )
+
+    async def _claim_rows(self, limit: int) -> list[Claimed]:
         async with self.db.unit_of_work() as session:
             rows = await outbox.claim_due(session, now=self.clock.now(), limit=limit)
         # A row of ours whose lease lapsed while its result waited for the database (an outage
@@ -142,10 +160,7 @@ class OutboxPump:
         rows = [r for r in rows if r.id not in self._held]
         for row in rows:
             self._held[row.id] = row
-        return (
-            [r for r in rows if r.channel in self.senders],
-            [r for r in rows if r.channel not in self.senders],
-        )
+        return rows
 
     def _spawn(self, work: Coroutine[Any, Any, None], row: Claimed) -> None:
         task = asyncio.create_task(work, name=f"outbox-{row.id}")

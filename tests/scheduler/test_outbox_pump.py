@@ -294,6 +294,36 @@ async def test_a_stopped_pump_hands_back_what_telegram_did_not_answer(
     assert len(fake_tg.sent_messages(anna.telegram_id)) == 1
 
 
+async def test_a_stop_that_cuts_a_claim_short_still_hands_it_back(
+    container, fake_tg, anna, clock, monkeypatch
+):
+    """A deploy's stop lands while a claim is on its way back from the database (seen on a
+    loaded machine): the claimed card must go out at once from the next process, not sit
+    claimed by nobody until its 20 s lease runs out."""
+    claimed, real_claim = asyncio.Event(), outbox.claim_due
+
+    async def slow_claim(session, **kw):  # type: ignore[no-untyped-def]
+        rows = await real_claim(session, **kw)
+        if rows:
+            await session.commit()  # the claim has reached the database ...
+            claimed.set()
+            await asyncio.sleep(0.3)  # ... and its answer is still on the way when stop comes
+        return rows
+
+    monkeypatch.setattr(outbox, "claim_due", slow_claim)
+    await new_lead(container)
+    container.pump.start()
+    await claimed.wait()
+    await container.pump.stop()
+    [row] = await rows(container)
+    assert (row.status, row.attempts, row.claimed_until) == (OutboxStatus.PENDING, 0, None)
+    assert fake_tg.calls("sendMessage") == []
+    monkeypatch.setattr(outbox, "claim_due", real_claim)
+    fresh = OutboxPump(container.db, {Channel.TELEGRAM: TelegramSender(container.bot)}, {}, clock)
+    assert await fresh.run_once() == 1  # the clock stands still: no lease had to run out
+    assert len(fake_tg.sent_messages(anna.telegram_id)) == 1
+
+
 async def test_a_claim_in_hand_is_kept_past_its_lease(container, fake_tg, anna, clock, monkeypatch):
     from scheduler import outbox_pump
 

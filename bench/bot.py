@@ -22,7 +22,10 @@ once. Both dispatchers get the same updates in the same run, in alternating roun
 
 A handling time is one feed_raw_update. With `--concurrency` updates in flight it includes
 waiting for the others on the one event loop, so `--alone` more updates are then fed one at a
-time to each dispatcher: an update's own cost. Per kind the bench prints how many updates a
+time to each dispatcher: an update's own cost. Then `--steady` more arrive at random at
+`--load` (default half) of the chatcrm throughput just measured, to both dispatchers at the same
+rate: the handling times of a busy working day, where updates overlap but no queue is kept
+full. Per kind the bench prints how many updates a
 real handler answered (not the "stale button" fallback, not unhandled), so a reader sees that
 searches were searches. Timeline pages (1-3) are asked of the clients with the most events.
 Then the outbox pump delivers the screens the run produced, with Telegram's limits lifted for
@@ -61,7 +64,7 @@ from aiogram import Bot  # noqa: E402
 
 from bench import bot_data  # noqa: E402
 from bench.bot_cost import by_kind  # noqa: E402
-from bench.bot_dispatch import Result, bare_dispatcher, feed, watch  # noqa: E402
+from bench.bot_dispatch import Result, bare_dispatcher, feed, steady, watch  # noqa: E402
 from bench.bot_report import report  # noqa: E402
 from bench.bot_workload import KINDS, Workload, lanes, plan  # noqa: E402
 from bench.calls import RemoteFake  # noqa: E402
@@ -190,6 +193,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for side, dispatcher, bot in order:
             progress(f"one at a time: {side}")
             alone[side] = (await feed(dispatcher, bot, lanes(steps, 1, next(next_id))))[1]
+        # A working day's load: arrivals at a share of the throughput measured above, to both.
+        rate = args.load * len(results["chatcrm"]) / took["chatcrm"]
+        calm: dict[str, list[Result]] = {}
+        steps = plan(workload, args.steady, rng, kinds)
+        for side, dispatcher, bot in order:
+            progress(f"steady {rate:.0f} updates/s: {side}")
+            calm[side] = (
+                await steady(dispatcher, bot, steps, rate, random.Random(args.seed), next(next_id))
+            )[1]
         if args.by_kind:
             progress("by kind")
             await by_kind(
@@ -205,7 +217,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             )
         progress("outbox pump")
         pump = await _drain(container, dsn)
-        figures = report(args, data, took, cpu, results, alone, pump)
+        figures = report(args, data, took, cpu, results, alone, pump, calm=calm, rate=rate)
         if args.profile:
             profiler.dump_stats(args.profile)
             print(f"\nchatcrm rounds profiled (cProfile, this process): {args.profile}")
@@ -274,6 +286,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=400)
     parser.add_argument("--concurrency", type=int, default=12, help="employees at once")
     parser.add_argument("--alone", type=int, default=600, help="updates fed one at a time")
+    parser.add_argument(
+        "--steady", type=int, default=1200, help="updates arriving at a steady rate, per side"
+    )
+    parser.add_argument(
+        "--load",
+        type=float,
+        default=0.5,
+        help="the steady rate as a share of the chatcrm throughput measured (default 0.5)",
+    )
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--profile", metavar="FILE", help="cProfile the chatcrm rounds into FILE")
     parser.add_argument(
@@ -292,7 +313,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.quick:
         args.clients, args.events = min(args.clients, 2000), min(args.events, 20_000)
         args.updates, args.warmup = min(args.updates, 300), min(args.warmup, 40)
-        args.alone = min(args.alone, 40)
+        args.alone, args.steady = min(args.alone, 40), min(args.steady, 60)
     return args
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -70,6 +71,47 @@ async def feed(
     started = time.perf_counter()
     await asyncio.gather(*(lane(updates) for updates in plan_lanes))
     return time.perf_counter() - started, results
+
+
+async def steady(
+    dispatcher: Dispatcher,
+    bot: Bot,
+    steps: list[tuple[int, tuple[str, dict[str, Any]]]],
+    rate: float,
+    rng: random.Random,
+    first_id: int,
+) -> tuple[float, list[Result]]:
+    """Updates arriving at `rate` a second on average (Poisson arrivals), however many are in
+    flight: the load of a working day rather than a queue kept full. An employee's next update
+    waits for their previous answer (a person taps one thing at a time); a handling time runs
+    from when the update arrived, or, for one that waited so, from that answer, so an event
+    loop that falls behind shows in the figures instead of delaying the arrivals."""
+    results: list[Result] = []
+    previous: dict[int, asyncio.Task[None]] = {}
+
+    async def one(kind: str, update: dict[str, Any], due: float, before: Any) -> None:
+        if before is not None:
+            await before
+        seen: dict[str, str] = {}
+        _SEEN.set(seen)
+        started = max(due, time.perf_counter()) if before is not None else due
+        await dispatcher.feed_raw_update(bot, update)
+        took = time.perf_counter() - started
+        results.append(Result(kind, took, seen.get("handler", "-"), seen.get("error")))
+
+    began = due = time.perf_counter()
+    tasks = []
+    for n, (employee_id, (kind, body)) in enumerate(steps):
+        due += rng.expovariate(rate)
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        update = {"update_id": first_id + n, **body}
+        task = asyncio.create_task(one(kind, update, due, previous.get(employee_id)))
+        previous[employee_id] = task
+        tasks.append(task)
+    await asyncio.gather(*tasks)
+    return time.perf_counter() - began, results
 
 
 def bare_dispatcher() -> Dispatcher:

@@ -38,6 +38,9 @@ def report(
     results: dict[str, list[Result]],
     alone: dict[str, list[Result]],
     pump: dict[str, Any],
+    *,
+    calm: dict[str, list[Result]],
+    rate: float,
 ) -> dict[str, Any]:
     c = data.counts
     events = sum(c.values())
@@ -108,7 +111,12 @@ def report(
     real = sum(r.handler not in FALLBACK and r.handler != "-" for r in results["chatcrm"])
     print()
     verdicts = {}
-    for label, found in (("at once", results["chatcrm"]), ("alone", alone["chatcrm"])):
+    measured = (
+        ("alone", alone["chatcrm"]),
+        ("steady", calm["chatcrm"]),
+        ("at once", results["chatcrm"]),
+    )
+    for label, found in measured:
         search = quantile([r.seconds for r in found if r.kind in SEARCH_KINDS], 99)
         other = quantile([r.seconds for r in found if r.kind not in SEARCH_KINDS], 99)
         verdicts[label] = (search, other)
@@ -117,6 +125,13 @@ def report(
             f"{'ok' if search < TARGET_SEARCH_P99 else 'MISSED'}), other updates {other:.1f} ms "
             f"(target < {TARGET_P99:.0f}: {'ok' if other < TARGET_P99 else 'MISSED'})"
         )
+    bare_calm = [r.seconds for r in calm["bare"]]
+    print(
+        f"(steady: {len(calm['chatcrm'])} updates arriving at random at {rate:.0f}/s on average, "
+        f"{args.load:.0%} of the chatcrm throughput above, each employee's in order; bare aiogram "
+        f"at the same rate: p50 {quantile(bare_calm, 50):.1f} ms, "
+        f"p99 {quantile(bare_calm, 99):.1f} ms)"
+    )
     print(f"{real:,} of {count:,} updates answered by a real handler (not stale, not unhandled)")
     statuses = ", ".join(f"{k} {v}" for k, v in sorted(pump["statuses"].items()))
     rate = pump["rows"] / pump["seconds"] if pump["seconds"] else 0.0

@@ -145,15 +145,18 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         bare_bot = make_bot(fake.token, fake.base_url)
         bare = bare_dispatcher()
         screens = await _screens(container.bot, data.employees)
-        # As `crm run` does once the product is built (cli/run.py): what exists now lives for
-        # the whole run (here also the bench's own data), so the collector stops rescanning it.
-        gc.collect()
-        gc.freeze()
         workload = Workload(data, screens)
         rng = random.Random(args.seed)
         kinds = tuple(k for k in KINDS if not args.only or k.name in args.only)
         warm = plan(workload, args.warmup, rng, kinds)
         measured = plan(workload, args.updates, rng, kinds)
+        single = plan(workload, args.alone, rng, kinds)
+        calm_steps = plan(workload, args.steady, rng, kinds)
+        # As `crm run` does once the product is built (cli/run.py): what exists now lives for
+        # the whole run (here also the bench's own data and every update it will send), so
+        # the collector stops rescanning it.
+        gc.collect()
+        gc.freeze()
         half = len(measured) // 2
         rounds = [measured[:half], measured[half:]]
         next_id = itertools.count(1, 10_000_000)
@@ -189,18 +192,18 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 results[side] += found
         # One at a time: an update's own cost, with no other update sharing the event loop.
         alone: dict[str, list[Result]] = {}
-        steps = plan(workload, args.alone, rng, kinds)
         for side, dispatcher, bot in order:
             progress(f"one at a time: {side}")
-            alone[side] = (await feed(dispatcher, bot, lanes(steps, 1, next(next_id))))[1]
+            alone[side] = (await feed(dispatcher, bot, lanes(single, 1, next(next_id))))[1]
         # A working day's load: arrivals at a share of the throughput measured above, to both.
         rate = args.load * len(results["chatcrm"]) / took["chatcrm"]
         calm: dict[str, list[Result]] = {}
-        steps = plan(workload, args.steady, rng, kinds)
         for side, dispatcher, bot in order:
             progress(f"steady {rate:.0f} updates/s: {side}")
             calm[side] = (
-                await steady(dispatcher, bot, steps, rate, random.Random(args.seed), next(next_id))
+                await steady(
+                    dispatcher, bot, calm_steps, rate, random.Random(args.seed), next(next_id)
+                )
             )[1]
         if args.by_kind:
             progress("by kind")

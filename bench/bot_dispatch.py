@@ -8,8 +8,7 @@ import contextvars
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiogram import BaseMiddleware, Bot, Dispatcher, Router
 from aiogram.types import CallbackQuery, InlineQuery, Message, TelegramObject
@@ -46,8 +45,9 @@ def watch(dispatcher: Dispatcher) -> None:
     dispatcher.errors.middleware(WhoHandled("error"))
 
 
-@dataclass
-class Result:
+class Result(NamedTuple):
+    # A tuple of plain values: the collector stops tracking it, so the thousands a run keeps
+    # do not lengthen the product's garbage collections.
     kind: str
     seconds: float
     handler: str

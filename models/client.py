@@ -26,10 +26,15 @@ def trigram_index(name: str, column: str) -> sa.Index:
 class Client(IdMixin, TimestampMixin, Base):
     __tablename__ = "clients"
     # /find matches words anywhere in search_text (LIKE '%word%'): trigrams on PostgreSQL.
-    # An employee's own clients are read from the owner index alone (migration 0014).
+    # An employee's own clients, and their search text, are read from the owner index alone
+    # (migrations 0014, 0015; services.clients.visibility.own_matching).
     __table_args__ = (
         trigram_index("ix_clients_search_text_trgm", "search_text"),
-        sa.Index("ix_clients_owner_id", "owner_id", postgresql_include=["id"]),
+        sa.Index(
+            "ix_clients_owner_id",
+            "owner_id",
+            postgresql_include=["id", "merged_into_id", "search_text"],
+        ),
     )
 
     kind: Mapped[ClientKind] = mapped_column(default=ClientKind.PERSON)

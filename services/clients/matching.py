@@ -18,6 +18,10 @@ _PRECEDENCE = {Channel.PHONE: 0, Channel.WHATSAPP: 1, Channel.TELEGRAM: 2, Chann
 
 
 SEARCH_TEXT_LIMIT = 1000  # Client.search_text's column width
+# ... and its bytes in UTF-8: PostgreSQL's owner index carries the text (migration 0015), and a
+# B-tree entry must stay under about 2.7 kB. Russian and English text never reach it (two
+# bytes a character at most); a text of four-byte characters is cut shorter.
+SEARCH_TEXT_BYTES = 2000
 
 
 def searchable(text: str) -> str:
@@ -33,6 +37,9 @@ def search_text_of(
     or changes its name, company or contact persons stores this."""
     parts = [searchable(p) for p in (name, company, *contact_names) if p]
     text = " ".join(p for p in parts if p)[:SEARCH_TEXT_LIMIT]
+    encoded = text.encode()
+    if len(encoded) > SEARCH_TEXT_BYTES:
+        text = encoded[:SEARCH_TEXT_BYTES].decode(errors="ignore")
     return text or None
 
 
@@ -246,6 +253,8 @@ async def update_seen_many(session: AsyncSession, seen: list[Seen], *, now: date
     if rows:
         c = Client.__table__
         st = sa.bindparam("st", type_=sa.String)
+        named = st + sa.func.coalesce(sa.literal(" ") + c.c.search_text, "")
+        pg = session.get_bind().dialect.name == "postgresql"
         stmt = (
             sa.update(c)
             .where(c.c.id == sa.bindparam("cid"))
@@ -253,14 +262,7 @@ async def update_seen_many(session: AsyncSession, seen: list[Seen], *, now: date
                 name=sa.func.coalesce(c.c.name, sa.bindparam("name")),
                 # A name filled in now goes before the company and contacts already there.
                 search_text=sa.case(
-                    (
-                        sa.and_(c.c.name.is_(None), st.is_not(None)),
-                        sa.func.substr(
-                            st + sa.func.coalesce(sa.literal(" ") + c.c.search_text, ""),
-                            1,
-                            SEARCH_TEXT_LIMIT,
-                        ),
-                    ),
+                    (sa.and_(c.c.name.is_(None), st.is_not(None)), _capped(named, pg)),
                     else_=c.c.search_text,
                 ),
                 owner_id=sa.func.coalesce(c.c.owner_id, sa.bindparam("owner")),
@@ -268,6 +270,17 @@ async def update_seen_many(session: AsyncSession, seen: list[Seen], *, now: date
             )
         )
         await session.execute(stmt, rows)
+
+
+def _capped(text: sa.ColumnElement[str], pg: bool) -> sa.ColumnElement[str]:
+    """`text` cut to SEARCH_TEXT_LIMIT characters, in SQL, and to a quarter of
+    SEARCH_TEXT_BYTES characters when that is still too long in bytes (which always fits)."""
+    cut = sa.func.substr(text, 1, SEARCH_TEXT_LIMIT)
+    size = sa.func.octet_length(cut) if pg else sa.func.length(sa.cast(cut, sa.LargeBinary))
+    return sa.case(
+        (size <= SEARCH_TEXT_BYTES, cut),
+        else_=sa.func.substr(text, 1, SEARCH_TEXT_BYTES // 4),
+    )
 
 
 async def resolve_or_create(

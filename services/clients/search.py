@@ -231,11 +231,13 @@ async def _by_words(
     own: bool,
 ) -> list[Found]:
     # An employee's own clients are a few hundred (`own`, PostgreSQL): start from them, read
-    # by primary key, rather than from every client that contains the word.
+    # from the owner index, rather than from every client that contains the word.
     shorts = tuple(len(w) < TRIGRAM for w in words)
-    indexless = tuple(own or short for short in shorts)
-    where = visibility.among_own(by) if own else visibility.visible(by)
-    stmt = _by_words_statement(where, indexless, not all(shorts), pg)
+    ranked = not all(shorts)
+    if own:
+        stmt = _own_words_statement(len(words), ranked)
+    else:
+        stmt = _by_words_statement(visibility.visible(by), shorts, ranked, pg)
     params = visibility.params(by) | {"limit": limit, "ranked": RANKED}
     for i, word in enumerate(words):
         params[f"w{i}"], params[f"p{i}"] = word, _pattern("%", word, "%")
@@ -252,7 +254,7 @@ def _by_words_statement(
     """Clients `visible` whose search text contains every word (`:w0`…, as LIKE patterns
     `:p0`…), at most `:limit`. On PostgreSQL an `indexless` word is tested with strpos(),
     which no index answers: for a word shorter than a trigram the trigram index would read all
-    of itself, and among an employee's own clients the rows are already few.
+    of itself.
 
     Only short words ("ив"): the newest matches as they come (a scan that stops at `:limit`;
     no index helps). Otherwise (`ranked`) the best of the newest `:ranked` matches: a search
@@ -275,11 +277,7 @@ def _by_words_statement(
         .limit(sa.bindparam("ranked", type_=sa.Integer))
         .subquery("newest")
     )
-    rank = sa.case(
-        (newest.c.search_text.like(sa.bindparam("starts", type_=sa.String), escape="/"), 0),
-        (newest.c.search_text.like(sa.bindparam("inside", type_=sa.String), escape="/"), 1),
-        else_=2,
-    )
+    rank = _rank(newest.c.search_text)
     best = (
         sa.select(newest.c.id, newest.c.name, newest.c.company, rank.label("rank"))
         .order_by(rank, newest.c.id.desc())
@@ -290,6 +288,47 @@ def _by_words_statement(
         sa.select(best.c.id, best.c.name, best.c.company, _first_phone(best.c.id)).order_by(
             best.c.rank, best.c.id.desc()
         )
+    )
+
+
+@cache  # one per number of words and ranking
+def _own_words_statement(count: int, ranked: bool) -> Prepared:
+    """`_by_words_statement` for an employee's own clients (PostgreSQL): each word tested
+    with strpos() on the search text the owner index carries (`visibility.own_matching`), and
+    only the best rows joined to the clients for their name and company."""
+    text = Client.search_text
+    words = [sa.func.strpos(text, sa.bindparam(f"w{i}", type_=sa.String)) > 0 for i in range(count)]
+    matched = visibility.own_matching(*words).subquery("matched")
+    newest = (
+        sa.select(matched.c.id, matched.c.search_text)
+        .order_by(matched.c.id.desc())
+        .limit(sa.bindparam("ranked" if ranked else "limit", type_=sa.Integer))
+        .subquery("newest")
+    )
+    if ranked:
+        rank = _rank(newest.c.search_text)
+        best = (
+            sa.select(newest.c.id, rank.label("rank"))
+            .order_by(rank, newest.c.id.desc())
+            .limit(sa.bindparam("limit", type_=sa.Integer))
+            .subquery("best")
+        )
+    else:
+        best = sa.select(newest.c.id, sa.literal(0).label("rank")).subquery("best")
+    return Prepared(
+        sa.select(best.c.id, Client.name, Client.company, _first_phone(best.c.id))
+        .join_from(best, Client, Client.id == best.c.id)
+        .order_by(best.c.rank, best.c.id.desc())
+    )
+
+
+def _rank(search_text: sa.ColumnElement[str]) -> sa.ColumnElement[int]:
+    """0 for a search text starting with the first word (`:starts`), 1 for one with a word
+    starting with it (`:inside`), 2 for the rest."""
+    return sa.case(
+        (search_text.like(sa.bindparam("starts", type_=sa.String), escape="/"), 0),
+        (search_text.like(sa.bindparam("inside", type_=sa.String), escape="/"), 1),
+        else_=2,
     )
 
 

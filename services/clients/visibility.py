@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from models import Client, Deal, Employee, Lead, Role
@@ -29,7 +30,7 @@ def visible(by: HasRole) -> ColumnElement[bool]:
 
 
 def params(by: HasRole) -> dict[str, Any]:
-    """The values `visible` and `among_own` are run with."""
+    """The values `visible` and `own_matching` are run with."""
     return {VIEWER: by.id, VIEWER_OFFICE: by.office_id}
 
 
@@ -61,31 +62,35 @@ def _visible(scope: str) -> ColumnElement[bool]:
 
 
 def starts_from_own(by: HasRole) -> bool:
-    """Whether `by` sees only their own clients (an employee, support): a few hundred ids a
-    search can start from (`among_own`)."""
+    """Whether `by` sees only their own clients (an employee, support): a few hundred a
+    search can start from (`own_matching`)."""
     return _scope(by) == "own"
 
 
-def among_own(by: HasRole) -> ColumnElement[bool]:
-    """For `by` who `starts_from_own`: the same clients as `visible(by)` (keep the two in
-    step), as a clause that names them by id: an array of a few hundred ids the planner looks
-    up by primary key (PostgreSQL), instead of testing every client. Run with `params(by)`."""
-    return _among_own()
-
-
-@cache
-def _among_own() -> ColumnElement[bool]:
-    ids = sa.func.array(_own_client_ids().scalar_subquery())
-    return sa.and_(Client.merged_into_id.is_(None), Client.id == sa.any_(ids))
-
-
-@cache
-def _own_client_ids() -> sa.CompoundSelect:
+def own_matching(*conditions: ColumnElement[bool]) -> sa.CompoundSelect:
+    """For `by` who `starts_from_own`: the id and search text of the clients `visible(by)`
+    (keep the two in step) that meet `conditions` (on `Client`), in two parts that never
+    overlap: the clients they own, which PostgreSQL reads from the owner index alone (it
+    carries the search text: migration 0015), and those whose lead or deal is theirs but that
+    they do not own, a few, looked up by primary key. Run with `params(by)`."""
     viewer = sa.bindparam(VIEWER, type_=sa.BigInteger)
-    return sa.union(
-        sa.select(Client.id).where(Client.owner_id == viewer),
-        sa.select(Lead.client_id).where(Lead.assignee_id == viewer),
-        sa.select(Deal.client_id).where(Deal.owner_id == viewer),
+    alive = Client.merged_into_id.is_(None)
+    owned = aliased(Client)
+    theirs = sa.except_(
+        sa.union(
+            sa.select(Lead.client_id).where(Lead.assignee_id == viewer),
+            sa.select(Deal.client_id).where(Deal.owner_id == viewer),
+        ),
+        sa.select(owned.id).where(owned.owner_id == viewer),
+    )
+    ids = sa.func.array(sa.select(theirs.subquery().c[0]).scalar_subquery())
+    return sa.union_all(
+        sa.select(Client.id, Client.search_text).where(
+            Client.owner_id == viewer, alive, *conditions
+        ),
+        sa.select(Client.id, Client.search_text).where(
+            Client.id == sa.any_(ids), alive, *conditions
+        ),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -266,6 +267,58 @@ def test_search_text_is_folded_names_company_and_contacts():
     )
     assert matching.search_text_of(None) is None
     assert len(matching.search_text_of("я" * 5000) or "") == 1000
+
+
+def test_search_text_fits_the_owner_index_in_bytes_too():
+    """PostgreSQL's owner index carries the search text (migration 0015), and a B-tree entry
+    must stay under about 2.7 kB: Russian text keeps its 1,000 characters, four-byte
+    characters are cut at 2,000 bytes, never inside a character."""
+    assert matching.search_text_of("ж" * 1000) == "ж" * 1000
+    emoji = matching.search_text_of("х😀" * 1000) or ""
+    assert len(emoji.encode()) <= matching.SEARCH_TEXT_BYTES
+    assert emoji == ("х😀" * 1000)[: len(emoji)] and len(emoji) > 300
+
+
+def _wide(count: int, seed: int) -> str:
+    """Four-byte characters (CJK Extension B) that do not repeat: what compression cannot
+    shrink below the index's limit."""
+    return "".join(chr(0x20000 + (seed * 1000 + i) * 7919 % 42000) for i in range(count))
+
+
+async def test_a_client_named_in_four_byte_characters_is_stored_and_found(db, clock, book):
+    """Names, a company and contacts in emoji (hostile or not) break neither the owner index
+    nor a name given later (cut in SQL there), and the owner still finds the client."""
+    actors, _ = book
+    huge = "Ёж" + _wide(298, 0)
+    emoji_contacts = tuple(_wide(300, n) for n in (1, 2, 3))
+    async with db.unit_of_work() as s:
+        anna = await s.get(Employee, actors["anna"].id)
+        await client(
+            s, clock, name=huge, company=_wide(300, 4), contacts=emoji_contacts, owner=anna
+        )
+        found = await matching.resolve_or_create(
+            s, [(Channel.PHONE, "+79160002222")], name=None, now=clock.now()
+        )
+        row = await s.get(Client, found.id)
+        row.owner_id = anna.id
+        row.search_text = matching.search_text_of(None, None, emoji_contacts)
+    async with db.unit_of_work() as s:  # a lead names the client: the name goes first
+        await matching.resolve_or_create(
+            s, [(Channel.PHONE, "+79160002222")], name="Зоя " + _wide(290, 5), now=clock.now()
+        )
+    async with db.unit_of_work() as s:
+        texts = [c.search_text for c in (await s.execute(sa.select(Client))).scalars()]
+    assert all(len((t or "").encode()) <= matching.SEARCH_TEXT_BYTES for t in texts)
+    assert await names(db, "ёж", actors["anna"]) == [huge]
+    assert [n[:4] for n in await names(db, "зоя", actors["anna"]) if n] == ["Зоя "]
+
+
+async def test_an_employee_finds_by_short_words(db, book):
+    """Words shorter than a trigram are looked for too (no index helps them), among the
+    employee's own clients only."""
+    actors, _ = book
+    assert await names(db, "ив", actors["anna"]) == ["Ольга Иванова", "Иван Петров"]
+    assert await names(db, "ив", actors["boris"]) == []
 
 
 @pytest.mark.parametrize(

@@ -21,15 +21,15 @@ once. Both dispatchers get the same updates in the same run, in alternating roun
   answerInlineQuery, at the same fake Bot API.
 
 A handling time is one feed_raw_update. With `--concurrency` updates in flight it includes
-waiting for the others on the one event loop, so `--alone` more updates are then fed one at a
-time to each dispatcher: an update's own cost. Then `--steady` more arrive at random at
-`--load` (default half) of the chatcrm throughput just measured, to both dispatchers at the same
-rate: the handling times of a busy working day, where updates overlap but no queue is kept
-full. Per kind the bench prints how many updates a
-real handler answered (not the "stale button" fallback, not unhandled), so a reader sees that
-searches were searches. Timeline pages (1-3) are asked of the clients with the most events.
-Then the outbox pump delivers the screens the run produced, with Telegram's limits lifted for
-the fake, and the bench prints how long that took.
+waiting for the others on the one event loop (its p99 is printed without a verdict), so
+`--alone` more updates are then fed one at a time to each dispatcher: an update's own cost.
+Then `--steady` more arrive at random at `--load` (default half) of the chatcrm throughput
+just measured, to both dispatchers at the same rate: the handling times of a busy working
+day, where updates overlap but no queue is kept full. Per kind the bench prints how many
+updates a real handler answered (not the "stale button" fallback, not unhandled), so a reader
+sees that searches were searches. Timeline pages (1-3) are asked of the clients with the most
+events. Then the outbox pump delivers the screens the run produced, with Telegram's limits
+lifted for the fake, and the bench prints how long that took.
 
 The parts: bot_data.py fills the database, bot_workload.py builds the updates,
 bot_dispatch.py feeds them (and holds the bare baseline), bot_report.py prints the figures.

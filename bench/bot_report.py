@@ -120,6 +120,16 @@ def report(
         search = quantile([r.seconds for r in found if r.kind in SEARCH_KINDS], 99)
         other = quantile([r.seconds for r in found if r.kind not in SEARCH_KINDS], 99)
         verdicts[label] = (search, other)
+        if label == "at once":
+            # Every update waits for the others in flight: this shows the queue, not the
+            # handling, and grows with --concurrency for any dispatcher (bare aiogram's too).
+            bare = quantile([r.seconds for r in results["bare"]], 99)
+            print(
+                f"p99 at once ({args.concurrency} in flight, a queue kept full; not judged): "
+                f"searches {search:.1f} ms, other updates {other:.1f} ms (bare aiogram "
+                f"{bare:.1f} ms)"
+            )
+            continue
         print(
             f"p99 {label}: searches {search:.1f} ms (target < {TARGET_SEARCH_P99:.0f}: "
             f"{'ok' if search < TARGET_SEARCH_P99 else 'MISSED'}), other updates {other:.1f} ms "

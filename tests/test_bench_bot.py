@@ -30,7 +30,7 @@ async def test_the_bot_bench_runs_in_quick_mode(capsys: pytest.CaptureFixture[st
 
     out = capsys.readouterr().out
     assert "ratio chatcrm/bare" in out and "p99 alone: searches" in out
-    assert "p99 steady: searches" in out
+    assert "p99 steady: searches" in out and "p99 at once (12 in flight" in out
     assert figures["rates"]["bare"] > 0 and figures["rates"]["chatcrm"] > 0
     # Every kind of search went through the product's dispatcher, and the lead buttons (whose
     # handler exists since the start) were answered by it, not by the stale-button fallback.

@@ -24,6 +24,15 @@ class Lead(IdMixin, TimestampMixin, Base):
         ),
         sa.Index("ix_leads_created_at", "created_at"),
         sa.Index("ix_leads_client_created", "client_id", "created_at"),  # the timeline
+        # The untaken leads a manager works from (services.leads.lists), oldest first, counted
+        # and paged from this alone: a few thousand rows, not every lead ever (0016).
+        sa.Index(
+            "ix_leads_new",
+            "id",
+            "office_id",
+            postgresql_where=sa.text("status = 'new'"),
+            sqlite_where=sa.text("status = 'new'"),
+        ),
     )
 
     client_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("clients.id"), index=True)

@@ -1,8 +1,8 @@
 """Lists of leads an employee works from Telegram, a page at a time: "my new leads" (new,
 assigned to me, newest first) and, for managers and admins, the office's new leads nobody has
 taken yet (oldest first, with their age); and whom a manager may reassign a lead to (those on
-shift first). Each page is one query on an index (`ix_leads_assignee_status`,
-`ix_leads_status`) that also counts the whole list."""
+shift first). Each page is one query on an index (`ix_leads_assignee_status`, and
+`ix_leads_new` of new leads only) that also counts the whole list."""
 
 from __future__ import annotations
 

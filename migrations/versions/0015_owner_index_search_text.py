@@ -30,26 +30,31 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     too_long = sa.text("octet_length(search_text) > :bytes").bindparams(bytes=MAX_BYTES)
-    if op.get_bind().scalar(
+    include = ["id", "merged_into_id", "search_text"]
+    if not op.get_bind().scalar(
         sa.select(sa.func.count()).select_from(sa.table("clients")).where(too_long)
     ):
-        # As services.clients.matching cuts a text too long in bytes: 500 characters always
-        # fit. Committed and vacuumed first: building an index reads the rows' old versions
-        # too while anyone may still see them, and those would not fit.
-        with op.get_context().autocommit_block():
-            op.execute(
-                sa.update(sa.table("clients", sa.column("search_text")))
-                .where(too_long)
-                .values(search_text=sa.func.substr(sa.column("search_text"), 1, MAX_BYTES // 4))
-            )
-            op.execute("VACUUM clients")
+        op.drop_index("ix_clients_owner_id", table_name="clients")
+        op.create_index("ix_clients_owner_id", "clients", ["owner_id"], postgresql_include=include)
+        return
+    # As services.clients.matching cuts a text too long in bytes: 500 characters always fit.
+    # The cut is committed and the index built concurrently: a plain build also reads the
+    # rows' old versions while any transaction may still see them, and those would not fit.
+    with op.get_context().autocommit_block():
+        op.execute(
+            sa.update(sa.table("clients", sa.column("search_text")))
+            .where(too_long)
+            .values(search_text=sa.func.substr(sa.column("search_text"), 1, MAX_BYTES // 4))
+        )
+        op.create_index(
+            "ix_clients_owner_id_0015",
+            "clients",
+            ["owner_id"],
+            postgresql_include=include,
+            postgresql_concurrently=True,
+        )
     op.drop_index("ix_clients_owner_id", table_name="clients")
-    op.create_index(
-        "ix_clients_owner_id",
-        "clients",
-        ["owner_id"],
-        postgresql_include=["id", "merged_into_id", "search_text"],
-    )
+    op.execute("ALTER INDEX ix_clients_owner_id_0015 RENAME TO ix_clients_owner_id")
 
 
 def downgrade() -> None:

@@ -21,6 +21,7 @@ from services.context import Company
 from services.errors import Conflict, NotFound
 
 PAGE_SIZE = 8
+_NEW = LeadStatus.NEW.value
 _L, _E = Lead.__table__, Employee.__table__
 
 
@@ -79,7 +80,9 @@ async def _page(
 @cache  # one per list: "mine" (`:assignee_id`), "office" (`:office_id`), "all"
 def _statement(which: str) -> Prepared:
     """A page (`:skip`) of the list, each row with the count of the whole list."""
-    where: list[sa.ColumnElement[bool]] = [_L.c.status == LeadStatus.NEW]
+    # 'new' written into the SQL, not bound: a generic plan (a prepared statement reused) can
+    # only use the partial index of new leads (ix_leads_new) if it sees the very value.
+    where: list[sa.ColumnElement[bool]] = [_L.c.status == sa.literal_column(f"'{_NEW}'")]
     if which == "mine":
         where.append(_L.c.assignee_id == sa.bindparam("assignee_id", type_=sa.BigInteger))
     elif which == "office":

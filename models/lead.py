@@ -30,8 +30,8 @@ class Lead(IdMixin, TimestampMixin, Base):
             "ix_leads_new",
             "id",
             "office_id",
-            postgresql_where=sa.text("status = 'new'"),
-            sqlite_where=sa.text("status = 'new'"),
+            postgresql_where=sa.text(f"status = '{LeadStatus.NEW.value}'"),
+            sqlite_where=sa.text(f"status = '{LeadStatus.NEW.value}'"),
         ),
     )
 

@@ -4,6 +4,7 @@ and emptied between tests; a frozen clock; the fake Telegram Bot API; the wired 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import tempfile
@@ -57,6 +58,21 @@ async def _pg_admin(*statements: str) -> None:
                 await conn.execute(sa.text(statement))
     finally:
         await admin.dispose()
+
+
+@contextlib.contextmanager
+def scratch_pg_database(suffix: str) -> Iterator[str]:
+    """A PostgreSQL database of this run's own, empty, for a test that migrates it step by
+    step (its URL); dropped afterwards. Skips (fails in CI) when PostgreSQL is unreachable."""
+    name = f"chatcrm_test_{RUN_ID}_{suffix}"
+    try:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        _unavailable("PostgreSQL", exc)
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def _create_pg_database() -> str:

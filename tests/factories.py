@@ -57,3 +57,9 @@ WEEKDAYS_9_TO_18 = [(d, "09:00", "18:00") for d in range(5)]
 
 async def count(session: AsyncSession, model: type) -> int:
     return (await session.execute(sa.select(sa.func.count()).select_from(model))).scalar_one()
+
+
+def four_byte_text(count: int, seed: int = 0) -> str:
+    """`count` four-byte characters (CJK Extension B) that do not repeat: text compression
+    cannot shrink below an index entry's limit, as hostile input may be."""
+    return "".join(chr(0x20000 + (seed * 1000 + i) * 7919 % 42000) for i in range(count))

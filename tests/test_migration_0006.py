@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import migrations
-from tests.conftest import PG_ADMIN_URL, RUN_ID, _pg_admin, _unavailable
+from tests.conftest import scratch_pg_database
 
 INSERT = sa.text(
     "INSERT INTO employees (name, role, extension, is_active, on_shift, created_at, updated_at) "
@@ -45,13 +45,5 @@ def test_on_sqlite(tmp_path) -> None:
 
 
 def test_on_postgresql() -> None:
-    name = f"chatcrm_test_{RUN_ID}_m6"
-    try:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        _unavailable("PostgreSQL", exc)
-    try:
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with scratch_pg_database("m6") as url:
         assert asyncio.run(_upgrade_with_shared_extension(url)) == EXPECTED
-    finally:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

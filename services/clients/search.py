@@ -268,40 +268,26 @@ def _by_words_statement(
             where.append(sa.func.strpos(text, sa.bindparam(f"w{i}", type_=sa.String)) > 0)
         else:
             where.append(text.like(sa.bindparam(f"p{i}", type_=sa.String), escape="/"))
-    if not ranked:
-        return Prepared(_newest(*where))
-    newest = (
-        sa.select(Client.id, Client.name, Client.company, Client.search_text)
-        .where(*where)
-        .order_by(Client.id.desc())
-        .limit(sa.bindparam("ranked", type_=sa.Integer))
-        .subquery("newest")
-    )
-    rank = _rank(newest.c.search_text)
-    best = (
-        sa.select(newest.c.id, newest.c.name, newest.c.company, rank.label("rank"))
-        .order_by(rank, newest.c.id.desc())
-        .limit(sa.bindparam("limit", type_=sa.Integer))
-        .subquery("best")
-    )
-    return Prepared(
-        sa.select(best.c.id, best.c.name, best.c.company, _first_phone(best.c.id)).order_by(
-            best.c.rank, best.c.id.desc()
-        )
-    )
+    return _best_of(sa.select(Client.id, text).where(*where), ranked)
 
 
 @cache  # one per number of words and ranking
 def _own_words_statement(count: int, ranked: bool) -> Prepared:
     """`_by_words_statement` for an employee's own clients (PostgreSQL): each word tested
-    with strpos() on the search text the owner index carries (`visibility.own_matching`), and
-    only the best rows joined to the clients for their name and company."""
+    with strpos() on the search text the owner index carries (`visibility.own_matching`)."""
     text = Client.search_text
     words = [sa.func.strpos(text, sa.bindparam(f"w{i}", type_=sa.String)) > 0 for i in range(count)]
-    matched = visibility.own_matching(*words).subquery("matched")
+    return _best_of(visibility.own_matching(*words), ranked)
+
+
+def _best_of(matching: sa.Select[Any] | sa.CompoundSelect, ranked: bool) -> Prepared:
+    """Of the clients `matching` (id, search text): the best `:limit` of the newest
+    `:ranked`, by `_rank` (or, not `ranked`, the newest `:limit`), with name, company and
+    first phone read from the table for those rows only."""
+    found = matching.subquery("matching")
     newest = (
-        sa.select(matched.c.id, matched.c.search_text)
-        .order_by(matched.c.id.desc())
+        sa.select(found.c.id, found.c.search_text)
+        .order_by(found.c.id.desc())
         .limit(sa.bindparam("ranked" if ranked else "limit", type_=sa.Integer))
         .subquery("newest")
     )

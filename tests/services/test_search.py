@@ -279,22 +279,21 @@ def test_search_text_fits_the_owner_index_in_bytes_too():
     assert emoji == ("х😀" * 1000)[: len(emoji)] and len(emoji) > 300
 
 
-def _wide(count: int, seed: int) -> str:
-    """Four-byte characters (CJK Extension B) that do not repeat: what compression cannot
-    shrink below the index's limit."""
-    return "".join(chr(0x20000 + (seed * 1000 + i) * 7919 % 42000) for i in range(count))
-
-
 async def test_a_client_named_in_four_byte_characters_is_stored_and_found(db, clock, book):
     """Names, a company and contacts in emoji (hostile or not) break neither the owner index
     nor a name given later (cut in SQL there), and the owner still finds the client."""
     actors, _ = book
-    huge = "Ёж" + _wide(298, 0)
-    emoji_contacts = tuple(_wide(300, n) for n in (1, 2, 3))
+    huge = "Ёж" + factories.four_byte_text(298, 0)
+    emoji_contacts = tuple(factories.four_byte_text(300, n) for n in (1, 2, 3))
     async with db.unit_of_work() as s:
         anna = await s.get(Employee, actors["anna"].id)
         await client(
-            s, clock, name=huge, company=_wide(300, 4), contacts=emoji_contacts, owner=anna
+            s,
+            clock,
+            name=huge,
+            company=factories.four_byte_text(300, 4),
+            contacts=emoji_contacts,
+            owner=anna,
         )
         found = await matching.resolve_or_create(
             s, [(Channel.PHONE, "+79160002222")], name=None, now=clock.now()
@@ -304,7 +303,10 @@ async def test_a_client_named_in_four_byte_characters_is_stored_and_found(db, cl
         row.search_text = matching.search_text_of(None, None, emoji_contacts)
     async with db.unit_of_work() as s:  # a lead names the client: the name goes first
         await matching.resolve_or_create(
-            s, [(Channel.PHONE, "+79160002222")], name="Зоя " + _wide(290, 5), now=clock.now()
+            s,
+            [(Channel.PHONE, "+79160002222")],
+            name="Зоя " + factories.four_byte_text(290, 5),
+            now=clock.now(),
         )
     async with db.unit_of_work() as s:
         texts = [c.search_text for c in (await s.execute(sa.select(Client))).scalars()]

@@ -94,7 +94,10 @@ class Container:
         limiters: dict[Channel, RateLimiter] = {}
         if self.bot is not None:
             senders[Channel.TELEGRAM] = TelegramSender(
-                self.bot, public_url=self.settings.public_url, timezone=self.company.timezone
+                self.bot,
+                public_url=self.settings.public_url,
+                timezone=self.company.timezone,
+                clock=self.company.clock,
             )
             s = self.settings
             rate, interval = s.telegram_global_rate, s.telegram_chat_interval

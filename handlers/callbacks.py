@@ -51,11 +51,42 @@ class LeadCallback(Packed, CallbackData, prefix="lead"):
 
 class TaskAction(enum.StrEnum):
     DONE = "done"
+    OPEN = "o"  # the task card
+    SNOOZE = "sz"  # the snooze choices
+    COMMENT = "cm"  # start typing a comment
+    REASSIGN = "ra"  # whom to give it to (managers)
 
 
 class TaskCallback(Packed, CallbackData, prefix="task"):
     action: TaskAction
     task_id: Int64
+
+
+class Snooze(enum.StrEnum):
+    MIN_15 = "15"
+    HOUR = "60"
+    TOMORROW = "tm"  # tomorrow at the start of the working day
+    OTHER = "x"  # typed
+
+
+class TaskSnoozeCallback(Packed, CallbackData, prefix="tz"):
+    task_id: Int64
+    choice: Snooze
+
+
+class TaskSnoozeAtCallback(Packed, CallbackData, prefix="tza"):
+    """Snooze until `at` (Unix seconds): one of the readings of an ambiguous typed time."""
+
+    task_id: Int64
+    at: Annotated[int, Field(ge=0, le=2**40)]
+
+
+class TaskReassignCallback(Packed, CallbackData, prefix="tra"):
+    """Give the task to `employee_id`; 0 shows page `page` of whom to."""
+
+    task_id: Int64
+    employee_id: Int64 = 0
+    page: Annotated[int, Field(ge=0, le=10_000)] = 0
 
 
 class QueueAction(enum.StrEnum):

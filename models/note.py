@@ -1,4 +1,4 @@
-"""Free-text notes on a client, deal or lead (internal: never sent to a client)."""
+"""Free-text notes on a client, deal, lead or task (internal: never sent to a client)."""
 
 from __future__ import annotations
 
@@ -16,4 +16,5 @@ class Note(IdMixin, TimestampMixin, Base):
     client_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("clients.id"), index=True)
     deal_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("deals.id"), index=True)
     lead_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("leads.id"))
+    task_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("tasks.id"), index=True)
     text: Mapped[str] = mapped_column(sa.Text)

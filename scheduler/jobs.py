@@ -16,11 +16,19 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.db import Database
+from services import tasks
 from services.context import Company
 from services.errors import NotFound
 from services.leads import queue as lead_queue
 
 log = logging.getLogger(__name__)
+
+
+class More(str):
+    """What a run did, when it stopped at a full batch: the job runs again at once, in a new
+    unit of work (so one tick's work is several short transactions, each committed)."""
+
+
 Work = Callable[[AsyncSession, Company], Awaitable[str]]
 
 
@@ -39,7 +47,19 @@ async def hand_out_queue(session: AsyncSession, company: Company) -> str:
     return f"{done.given} leads handed out, {done.waiting} still waiting"
 
 
+async def fire_reminders(session: AsyncSession, company: Company) -> str:
+    fired = await tasks.fire_due(session, company)
+    summary = f"{fired.count} reminders fired"
+    return More(summary) if fired.more else summary
+
+
 JOBS: tuple[Job, ...] = (
+    Job(
+        "fire_reminders",
+        timedelta(seconds=5),
+        "send the task reminders (and warnings) that are due, each once",
+        fire_reminders,
+    ),
     Job(
         "hand_out_queue",
         timedelta(minutes=1),
@@ -58,6 +78,10 @@ def by_name(name: str, jobs: tuple[Job, ...] = JOBS) -> Job:
 
 
 async def run(job: Job, db: Database, company: Company) -> str:
-    """One run of a job in its own unit of work (its outbox rows are sent after commit)."""
-    async with db.unit_of_work() as session:
-        return await job.work(session, company)
+    """One run of a job in its own unit of work (its outbox rows are sent after commit), and
+    another at once while it says there is more."""
+    while True:
+        async with db.unit_of_work() as session:
+            summary = await job.work(session, company)
+        if not isinstance(summary, More):
+            return summary

@@ -110,3 +110,39 @@ def can_see_employee_deals(
 def can_see_office_deals(by: HasRole) -> bool:
     """Managers see their office's deals (all, without an office); admins all deals."""
     return by.role in (Role.MANAGER, Role.ADMIN)
+
+
+# --- Tasks (issue 14): the lead rules, for the task's assignee and their office.
+
+
+def can_act_on_task(by: HasRole, *, assignee_id: int | None, office_id: int | None) -> bool:
+    """Done, snooze, comment: the assignee, a manager of the assignee's office (any manager for
+    an unassigned task or one without an office), or an admin."""
+    return can_act_on_lead(by, assignee_id=assignee_id, office_id=office_id)
+
+
+def require_task(by: HasRole, *, assignee_id: int | None, office_id: int | None) -> None:
+    if not can_act_on_task(by, assignee_id=assignee_id, office_id=office_id):
+        raise AccessDenied(
+            "only the assignee or a manager of the office may do this", key="task.error.no_access"
+        )
+
+
+def can_give_task(by: HasRole, *, to_id: int, to_office_id: int | None) -> bool:
+    """Who may set a task for someone: anyone for themselves, a manager for their office's
+    people (for anyone, without an office), an admin for anyone."""
+    if by.role is Role.ADMIN or by.id == to_id:
+        return True
+    return by.role is Role.MANAGER and by.office_id in (None, to_office_id)
+
+
+def can_reassign_task(by: HasRole, *, office_id: int | None) -> bool:
+    """The Reassign button: an admin, or a manager of the assignee's office."""
+    return can_reassign_lead(by, office_id=office_id)
+
+
+def require_give_task(by: HasRole, *, to_id: int, to_office_id: int | None) -> None:
+    if not can_give_task(by, to_id=to_id, to_office_id=to_office_id):
+        raise AccessDenied(
+            "only a manager of the office may set tasks for others", key="task.error.not_yours"
+        )

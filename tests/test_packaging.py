@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SKIP = shutil.ignore_patterns(
     ".venv", ".git", "var", "build", "dist", "*.egg-info", "__pycache__", ".env", "node_modules"
 )
+PRODUCT = ("bot", "cli", "config", "handlers", "models", "services", "webhooks", "scheduler")
 # What setuptools prints when a data folder is importable but not declared (~40 lines each).
 NOISE = ("is absent from the `packages` configuration", "Package would be ignored")
 
@@ -50,6 +51,13 @@ def test_the_wheel_carries_templates_locales_and_migrations_without_warnings(tmp
             for p in [
                 *ROOT.glob("admin_web/templates/*.html"),
                 *ROOT.glob("migrations/versions/*.py"),
+                # every package of the product's code (a package left out of `packages`
+                # installs without error and fails at import)
+                *(
+                    init
+                    for folder in PRODUCT
+                    for init in ROOT.glob(f"{folder}/**/__init__.py")
+                ),
             ]
         ),
     }

@@ -1,4 +1,5 @@
-"""Call cards (screen-pop, edited as the call goes on) and task cards, for Telegram (HTML)."""
+"""Call cards (screen-pop, edited as the call goes on) and "call back" task cards, for
+Telegram (HTML). Other tasks' cards: bot.telegram.task_screens."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from bot.telegram.limits import button_url, clip
 from config.i18n import Translator
 from handlers.callbacks import TaskAction, TaskCallback
 from models import CallStatus, Direction, TaskStatus
-from services.clients.cards import CallCard, ClientSummary, TaskCard
+from services.clients.cards import CallCard, ClientSummary
 from services.clients.identities import format_phone
+from services.tasks import TaskCard
 
 Rendered = tuple[str, InlineKeyboardMarkup | None]
 
@@ -57,7 +59,7 @@ def _state(card: CallCard, t: Translator) -> str:
     return t("call.ended_short")
 
 
-def task_card(card: TaskCard, t: Translator, *, tz: tzinfo) -> Rendered:
+def call_back_card(card: TaskCard, t: Translator, *, tz: tzinfo) -> Rendered:
     lines = [f"<b>{escape(t('task.call_back', title=clip(card.title)))}</b>"]  # the number
     lines += ["", *client_lines(card.client, t, tz)]
     if card.status is TaskStatus.OPEN:

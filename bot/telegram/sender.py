@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, tzinfo
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from aiogram import Bot
@@ -28,12 +28,13 @@ from aiogram.types import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import GiveUp, RetryLater
-from bot.telegram import call_cards, cards, commands, screens
+from bot.telegram import call_cards, cards, commands, screens, task_screens
 from bot.telegram.limits import fit_text
 from config.i18n import Translator
-from models import Channel
-from services import actors, employees, notify, outbox
+from models import Channel, TaskKind, TaskStatus
+from services import actors, employees, notify, outbox, tasks
 from services.clients import cards as client_cards
+from services.clock import Clock, SystemClock
 from services.errors import NotFound
 from services.leads import cards as lead_cards
 from services.outbox import Claimed
@@ -68,11 +69,12 @@ class TelegramSender:
         request_timeout: float = REQUEST_TIMEOUT,
         public_url: str | None = None,
         timezone: tzinfo = UTC,
+        clock: Clock | None = None,
     ) -> None:
         """`timezone`: the company's, for a recipient whose office has no zone of its own."""
         self.bot = bot
         self.request_timeout = request_timeout  # seconds
-        self.context = Context(public_url, timezone)
+        self.context = Context(public_url, timezone, clock or SystemClock())
 
     async def reachable(self) -> bool:
         """Does the Bot API answer at all (after network errors)? A cheap getMe."""
@@ -198,10 +200,12 @@ async def _menu(session: AsyncSession, row: Claimed) -> MenuUpdate:
 
 @dataclass(frozen=True)
 class Context:
-    """What templates need besides the row: the admin web's address, the company's zone."""
+    """What templates need besides the row: the admin web's address, the company's zone, and
+    the clock (a card says "overdue" by it)."""
 
     public_url: str | None
     timezone: tzinfo
+    clock: Clock = field(default_factory=SystemClock)
 
 
 Renderer = Callable[[AsyncSession, Claimed, Translator, Context], Awaitable[cards.Rendered]]
@@ -248,10 +252,28 @@ async def _call(
 async def _task(
     session: AsyncSession, row: Claimed, t: Translator, context: Context
 ) -> cards.Rendered:
-    card = await client_cards.task_card(session, int(row.payload["task_id"]))
-    return call_cards.task_card(
-        card, t, tz=_clock(await _recipient(session, row, context), context)
+    """A task's card, or a reminder of it (`payload["reminder"]`): a reminder of a task that
+    was done or cancelled before it went out is not sent."""
+    card = await tasks.card(session, int(row.payload["task_id"]))
+    seen = await _recipient(session, row, context)
+    tz = _clock(seen, context)
+    if card.kind is TaskKind.CALL_BACK:
+        return call_cards.call_back_card(card, t, tz=tz)
+    reminder = row.payload.get("reminder")
+    if reminder and row.edit_of_id is None and card.status is not TaskStatus.OPEN:
+        raise GiveUp(f"task {card.task_id} is {card.status.value}: its reminder is void")
+    late = row.payload.get("late_from")
+    screen = task_screens.card(
+        card,
+        t,
+        tz,
+        viewer=seen.actor,
+        now=context.clock.now(),
+        reminder=reminder,
+        late_from=datetime.fromisoformat(late) if late else None,
     )
+    # A deactivated employee's copy keeps its text but loses its buttons.
+    return screen.text, None if seen.former else screens.markup_of(screen.payload())
 
 
 async def _digest(

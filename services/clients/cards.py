@@ -1,13 +1,13 @@
-"""What staff see about a client on a call or task card: who they are, whose, and history."""
+"""What staff see about a client on a call or task card: who they are, whose, and history
+(the task card itself: services.tasks.cards)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Call, CallStatus, Client, Direction, Employee, PhoneLine, Task, TaskStatus
+from models import Call, CallStatus, Client, Direction, Employee, PhoneLine
 from services.clients import history
 from services.clients.history import CardHistory
 from services.clients.timeline import Event
@@ -69,28 +69,4 @@ async def call_card(session: AsyncSession, call_id: int) -> CallCard:
         call.recording_url,
         call.recording_id,
         client,
-    )
-
-
-@dataclass(frozen=True)
-class TaskCard:
-    task_id: int
-    title: str
-    status: TaskStatus
-    due_at: datetime | None
-    assignee: str | None
-    client: ClientSummary | None
-
-
-async def task_card(session: AsyncSession, task_id: int) -> TaskCard:
-    task = await session.get(Task, task_id, populate_existing=True)
-    if task is None:
-        raise NotFound("no such task", task_id=task_id)
-    assignee = await session.get(Employee, task.assignee_id) if task.assignee_id else None
-    client = None
-    if task.client_id:
-        event = await history.of_task(session, task)
-        client = await summary(session, task.client_id, leaving_out=event)
-    return TaskCard(
-        task.id, task.title, task.status, task.due_at, assignee.name if assignee else None, client
     )

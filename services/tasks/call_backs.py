@@ -1,4 +1,4 @@
-"""Tasks: due work for an employee. Here: "call back" tasks opened by missed calls."""
+""" "Call back" tasks opened by missed calls, closed by a call that got through."""
 
 from __future__ import annotations
 
@@ -7,12 +7,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Employee, Task, TaskKind, TaskStatus
-from services import access, audit, notify
-from services.actors import Actor
+from models import Task, TaskKind, TaskStatus
+from services import audit, notify
 from services.clients.identities import format_phone
-from services.context import Company
-from services.errors import Conflict, NotFound
 
 
 async def open_call_back(
@@ -43,8 +40,7 @@ async def open_call_back(
         kind=TaskKind.CALL_BACK,
         title=format_phone(number) if number else "—",
         status=TaskStatus.OPEN,
-        due_at=now,
-        remind_at=now,
+        due_at=now,  # its card is its reminder: no remind_at
         assignee_id=assignee_id,
         client_id=client_id,
         lead_id=lead_id,
@@ -90,38 +86,3 @@ async def close_call_backs(
     for task_id in closed:
         await notify.task_changed(session, task_id=task_id, now=now)
     return closed
-
-
-async def complete(session: AsyncSession, task_id: int, *, by: Actor, company: Company) -> Task:
-    """The assignee (or a manager of the office, or an admin) marks the task done."""
-    task = await session.get(Task, task_id, with_for_update=True)
-    if task is None:
-        raise NotFound("no such task", task_id=task_id)
-    office_id = await _office_of(session, task)
-    access.require_lead_action(by, assignee_id=task.assignee_id, office_id=office_id)
-    if task.status is TaskStatus.DONE:
-        return task
-    if task.status is not TaskStatus.OPEN:
-        raise Conflict("the task is closed", key="error.task_closed")
-    now = company.clock.now()
-    task.status, task.done_at, task.updated_at = TaskStatus.DONE, now, now
-    await audit.log(
-        session,
-        action="task.done",
-        entity_type="task",
-        entity_id=task.id,
-        at=now,
-        actor_id=by.id,
-        actor_kind="employee",
-    )
-    await session.flush()
-    await notify.task_changed(session, task_id=task.id, now=now)
-    return task
-
-
-async def _office_of(session: AsyncSession, task: Task) -> int | None:
-    if task.assignee_id is None:
-        return None
-    return (
-        await session.execute(sa.select(Employee.office_id).where(Employee.id == task.assignee_id))
-    ).scalar_one_or_none()

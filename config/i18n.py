@@ -128,11 +128,12 @@ def when(locale: str | None, moment: datetime, tz: tzinfo, *, with_date: bool = 
     return _date_pattern(pattern).apply(local, _locale(locale or FALLBACK))
 
 
-def moment(locale: str | None, value: datetime, tz: tzinfo) -> str:
+def moment(locale: str | None, value: datetime, tz: tzinfo, *, now: datetime | None = None) -> str:
     """A moment as it is read back to confirm it: `пт, 05.12 в 10:00` (the year when it is
-    not this one); the pattern is the locale's `format.moment` text."""
+    not the year of `now`); the pattern is the locale's `format.moment` text."""
     local = value.astimezone(tz)
-    key = "format.moment" if local.year == datetime.now(tz).year else "format.moment_year"
+    this_year = (now or datetime.now(tz)).astimezone(tz).year
+    key = "format.moment" if local.year == this_year else "format.moment_year"
     return _date_pattern(translate(locale, key)).apply(local, _locale(locale or FALLBACK))
 
 
@@ -162,5 +163,5 @@ class Translator:
     def day(self, value: date) -> str:
         return day(self.locale, value)
 
-    def moment(self, value: datetime, tz: tzinfo) -> str:
-        return moment(self.locale, value, tz)
+    def moment(self, value: datetime, tz: tzinfo, *, now: datetime | None = None) -> str:
+        return moment(self.locale, value, tz, now=now)

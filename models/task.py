@@ -10,7 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import Base, BigId, IdMixin, TimestampMixin
 from models.enums import TaskKind, TaskStatus
 
-
 _REMINDER_DUE = sa.text("status = 'open' AND remind_at IS NOT NULL")
 
 

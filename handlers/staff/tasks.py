@@ -4,7 +4,7 @@ on every press; a typed time or comment is a short dialog (/cancel leaves it).""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -139,7 +139,8 @@ async def _snooze(
     card = await tasks.card(session, task_id)
     await ui.edit(await _card(session, card, actor, company, ui.t))
     tz = await actors.zone_of(session, actor, company.timezone)
-    return query.answer(ui.t("task.snoozed_alert", when=ui.t.moment(until, tz)))
+    moment = ui.t.moment(until, tz, now=company.clock.now())
+    return query.answer(ui.t("task.snoozed_alert", when=moment))
 
 
 async def reassign_button(
@@ -181,20 +182,20 @@ async def typed(
         tz = await actors.zone_of(session, actor, company.timezone)
         read = when.parse_when(text, company.clock.now(), tz)
         if isinstance(read, when.Unclear):
-            await ui.send(_unclear(read, task_id, t, tz))
+            await ui.send(_unclear(read, task_id, t, tz, company.clock.now()))
             return
         await tasks.snooze(session, task_id, read.at, by=actor, company=company)
         await state.clear()
-        await ui.say("task.snoozed_alert", when=t.moment(read.at, tz))
+        await ui.say("task.snoozed_alert", when=t.moment(read.at, tz, now=company.clock.now()))
     card = await tasks.card(session, task_id)
     await ui.send(await _card(session, card, actor, company, t))
 
 
-def _unclear(read: when.Unclear, task_id: int, t: Translator, tz: object) -> Screen:
+def _unclear(read: when.Unclear, task_id: int, t: Translator, tz: tzinfo, now: datetime) -> Screen:
     rows = [
         [
             button(
-                t.moment(option, tz),  # type: ignore[arg-type]
+                t.moment(option, tz, now=now),
                 TaskSnoozeAtCallback(task_id=task_id, at=int(option.timestamp())),
             )
         ]

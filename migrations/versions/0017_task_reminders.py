@@ -36,7 +36,11 @@ def upgrade() -> None:
         "ix_tasks_remind_due", "tasks", ["remind_at"], postgresql_where=due, sqlite_where=due
     )
     with op.batch_alter_table("notes") as batch:
-        batch.add_column(sa.Column("task_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True))
+        batch.add_column(
+            sa.Column(
+                "task_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+            )
+        )
         batch.create_foreign_key("fk_notes_task_id_tasks", "tasks", ["task_id"], ["id"])
         batch.create_index("ix_notes_task_id", ["task_id"])
 

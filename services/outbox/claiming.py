@@ -45,13 +45,15 @@ _CHAT_BUSY = (
 # Ordinary messages keep their order: one waits for every older unsettled ordinary message
 # of its chat. A new message never waits behind an edit of an earlier one (edits are
 # rendered when sent, so their relative order does not matter); an edit waits for what
-# came before it, its original included. Coalescible rows hold nobody up.
+# came before it, its original included. Coalescible rows hold nobody up, and bulk rows
+# (broadcasts, digests) hold up only bulk rows: a reminder never waits behind them.
 _WAITS_FOR_OLDER = (
     sa.select(_OTHER.c.id)
     .where(
         _SAME_CHAT,
         _OTHER.c.id < _O.c.id,
         _OTHER.c.status.in_(UNSETTLED),
+        sa.or_(_OTHER.c.lane == OutboxLane.INTERACTIVE, _O.c.lane == OutboxLane.BULK),
         sa.or_(_OTHER.c.coalesce_group.is_(None), _O.c.edit_of_id.is_not(None)),
         sa.or_(_OTHER.c.edit_of_id.is_(None), _O.c.edit_of_id.is_not(None)),
     )

@@ -89,6 +89,44 @@ class TaskReassignCallback(Packed, CallbackData, prefix="tra"):
     page: Annotated[int, Field(ge=0, le=10_000)] = 0
 
 
+class NewTaskCallback(Packed, CallbackData, prefix="nt"):
+    """A new task from a card: about the client, the lead or the deal (0: none)."""
+
+    client_id: Int64 = 0
+    lead_id: Int64 = 0
+    deal_id: Int64 = 0
+
+
+class WhenChoice(enum.StrEnum):
+    """A step of the new task's time: a quick choice (services.when.Preset's values), one of
+    the readings of an ambiguous typed time (`at`), or the answer to the read-back."""
+
+    IN_HOUR = "1h"
+    TODAY_EVENING = "t18"
+    TOMORROW = "m10"
+    NEXT_MONDAY = "mo10"
+    AT = "at"  # `at`: Unix seconds
+    YES = "y"
+    CHANGE = "c"
+
+
+class TaskWhenCallback(Packed, CallbackData, prefix="tw"):
+    choice: WhenChoice
+    at: Annotated[int, Field(ge=0, le=2**40)] = 0
+
+
+class TaskListView(enum.StrEnum):
+    TODAY = "t"
+    OVERDUE = "o"
+    WEEK = "w"
+    OFFICE = "f"  # the office's overdue tasks (managers)
+
+
+class TaskListCallback(Packed, CallbackData, prefix="tl"):
+    view: TaskListView
+    page: Annotated[int, Field(ge=0, le=10_000)] = 0
+
+
 class QueueAction(enum.StrEnum):
     MINE = "me"  # give the lead to whoever pressed
     PICK = "pick"  # show who is on duty for it

@@ -98,6 +98,29 @@ def parse_when(text: str, now: datetime, tz: tzinfo) -> When:
     return _checked(words, moment, local_now, tz, assumed=not has_time)
 
 
+class Preset(enum.StrEnum):
+    """The quick choices offered beside typing a time."""
+
+    IN_HOUR = "1h"
+    TODAY_EVENING = "t18"  # today at END_OF_DAY
+    TOMORROW = "m10"  # tomorrow at DEFAULT_HOUR
+    NEXT_MONDAY = "mo10"  # Monday of next week at DEFAULT_HOUR
+
+
+def presets(now: datetime, tz: tzinfo) -> dict[Preset, datetime]:
+    """The quick choices that are still ahead of `now` (UTC moments), in their order."""
+    local = now.astimezone(tz)
+    today = local.date()
+    monday = today - timedelta(days=local.weekday()) + timedelta(days=7)
+    moments = {
+        Preset.IN_HOUR: now + timedelta(hours=1),
+        Preset.TODAY_EVENING: _at(today, time(END_OF_DAY), tz),
+        Preset.TOMORROW: _at(today + timedelta(days=1), time(DEFAULT_HOUR), tz),
+        Preset.NEXT_MONDAY: _at(monday, time(DEFAULT_HOUR), tz),
+    }
+    return {p: _utc(m).replace(second=0, microsecond=0) for p, m in moments.items() if m > now}
+
+
 def _checked(
     words: str, moment: datetime, now: datetime, tz: tzinfo, *, assumed: bool
 ) -> When:

@@ -19,6 +19,7 @@ from handlers.callbacks import (
     LeadAction,
     LeadCallback,
     LeadReassignCallback,
+    NewTaskCallback,
 )
 from models import LeadStatus
 from services import access
@@ -188,6 +189,8 @@ def lead_keyboard(card: LeadCard, t: Translator, *, viewer: Actor | None) -> lis
     if card.deal_id is not None:
         deal = DealCallback(action=DealAction.OPEN, deal_id=card.deal_id)
         shortcuts.append(button(t("leads.button.deal"), deal))
+    if card.status in (LeadStatus.NEW, LeadStatus.TARGET):
+        shortcuts.append(button(t("task.new.button_task"), NewTaskCallback(lead_id=card.lead_id)))
     rows.append(shortcuts)
     open_ = card.status in (LeadStatus.NEW, LeadStatus.TARGET)
     if open_ and viewer is not None and access.can_reassign_lead(viewer, office_id=card.office_id):

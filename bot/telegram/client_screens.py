@@ -27,6 +27,7 @@ from handlers.callbacks import (
     MergeAction,
     MergeCallback,
     NewDealCallback,
+    NewTaskCallback,
 )
 from models import Channel
 from services import actors
@@ -108,6 +109,7 @@ def _keyboard(card: Profile, t: Translator) -> list[list[Button]]:
             button(
                 t("client.button.note"), ClientCallback(action=ClientAction.NOTE, client_id=cid)
             ),
+            button(t("task.new.button_task"), NewTaskCallback(client_id=cid)),
         ]
     )
     rows.append(

@@ -19,6 +19,7 @@ from handlers.callbacks import (
     DealCallback,
     ListCallback,
     ListView,
+    NewTaskCallback,
 )
 from models import DealStatus, StageKind
 from services import deals
@@ -214,6 +215,7 @@ def _card_buttons(deal: DealCard, t: Translator) -> Rows:
         t("deal.button.client"), ClientCallback(action=ClientAction.OPEN, client_id=deal.client_id)
     )
     note = button(t("deal.button.note"), _deal(DealAction.NOTE, deal.id))
+    task = button(t("task.new.button_task"), NewTaskCallback(deal_id=deal.id))
     history_ = button(t("deal.button.history"), _deal(DealAction.HISTORY, deal.id))
     if deal.status is not DealStatus.OPEN:
         return [
@@ -231,7 +233,7 @@ def _card_buttons(deal: DealCard, t: Translator) -> Rows:
             button(t("deal.button.amount"), _deal(DealAction.AMOUNT, deal.id)),
             button(t("deal.button.cost"), _deal(DealAction.COST, deal.id)),
         ],
-        [note, history_],
+        [note, task, history_],
         [client],
     ]
 

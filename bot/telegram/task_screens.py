@@ -3,9 +3,10 @@ a task to, and the prompts of the typed steps. Times are in the viewer's zone.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.utils.formatting import Bold, Text, as_key_value, as_list
 
 from bot.telegram.limits import clip
@@ -17,11 +18,13 @@ from handlers.callbacks import (
     Snooze,
     TaskAction,
     TaskCallback,
+    TaskListCallback,
+    TaskListView,
     TaskReassignCallback,
     TaskSnoozeCallback,
 )
 from models import TaskStatus
-from services import access, tasks
+from services import access, tasks, when
 from services.actors import Actor
 from services.tasks import TaskCard
 
@@ -116,6 +119,71 @@ def reassign_choices(
         rows.append(pager)
     rows.append([_back(task, t)])
     return Screen.of(Text(t("task.reassign_title", title=clip(task.title))), rows)
+
+
+_LIST_TITLES = {
+    TaskListView.TODAY: "task.list.today",
+    TaskListView.OVERDUE: "task.list.overdue",
+    TaskListView.WEEK: "task.list.week",
+    TaskListView.OFFICE: "task.list.office",
+}
+
+
+def task_list(
+    page: tasks.TaskPage,
+    view: TaskListView,
+    t: Translator,
+    tz: tzinfo,
+    *,
+    manager: bool,
+) -> Screen:
+    """One page of a list: a button per task (it opens the card), the pager, the other lists."""
+    office = view is TaskListView.OFFICE
+    rows: Rows = []
+    for item in page.items:
+        when = t.when(item.due_at, tz) if item.due_at else "—"
+        key = "task.list.office_line" if office else "task.list.line"
+        label = t(key, when=when, who=clip(item.assignee or "—", 20), title=item.title)
+        rows.append(
+            [button(clip(label, 60), TaskCallback(action=TaskAction.OPEN, task_id=item.id))]
+        )
+    pager: list[Button] = []
+    if page.page > 0:
+        pager.append(button("‹", TaskListCallback(view=view, page=page.page - 1)))
+    if page.page + 1 < page.pages:
+        pager.append(button("›", TaskListCallback(view=view, page=page.page + 1)))
+    if pager:
+        rows.append(pager)
+    views = [TaskListView.TODAY, TaskListView.OVERDUE, TaskListView.WEEK]
+    switch = [
+        button(t(f"task.list.{v.name.lower()}_button"), TaskListCallback(view=v))
+        for v in views
+        if v is not view
+    ]
+    rows.append(switch)
+    if manager and not office:
+        rows.append(
+            [button(t("task.list.office_button"), TaskListCallback(view=TaskListView.OFFICE))]
+        )
+    title = Bold(t(_LIST_TITLES[view], count=page.total))
+    if not page.items:
+        return Screen.of(as_list(title, Text(t("task.list.empty")), sep="\n\n"), rows)
+    return Screen.of(Text(title), rows)
+
+
+def unclear_time(
+    read: when.Unclear,
+    t: Translator,
+    tz: tzinfo,
+    *,
+    now: datetime,
+    pick: Callable[[datetime], CallbackData],
+) -> Screen:
+    """A typed time that was not taken: its readings as buttons (`pick` makes each one's
+    callback data), or why it cannot be a time."""
+    rows: Rows = [[button(t.moment(option, tz, now=now), pick(option))] for option in read.options]
+    key = "when.ambiguous" if rows else f"when.{read.reason.value}"
+    return Screen.of(Text(t(key)), rows)
 
 
 # --- inside

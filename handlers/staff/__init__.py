@@ -16,7 +16,17 @@ class IsEmployee(Filter):
 
 
 def make_router() -> Router:
-    from handlers.staff import clients, deals, find, lead_lists, leads, merge, queue, tasks
+    from handlers.staff import (
+        clients,
+        deals,
+        find,
+        lead_lists,
+        leads,
+        merge,
+        new_task,
+        queue,
+        tasks,
+    )
 
     router = Router(name="staff")
     router.message.filter(IsEmployee())
@@ -30,6 +40,7 @@ def make_router() -> Router:
         lead_lists.make_router(),
         merge.make_router(),
         tasks.make_router(),
+        new_task.make_router(),
         queue.make_router(),
     )
     return router

@@ -4,25 +4,26 @@ on every press; a typed time or comment is a short dialog (/cancel leaves it).""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, time, timedelta
 
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.formatting import Text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.telegram import task_screens
 from bot.telegram.dialogs import start_dialog
-from bot.telegram.screens import Screen, Ui, button
+from bot.telegram.screens import Screen, Ui
 from config.i18n import Translator
 from handlers.callbacks import (
     Presses,
     Snooze,
     TaskAction,
     TaskCallback,
+    TaskListCallback,
+    TaskListView,
     TaskReassignCallback,
     TaskSnoozeAtCallback,
     TaskSnoozeCallback,
@@ -43,15 +44,72 @@ class TaskDialog(StatesGroup):
 
 def make_router() -> Router:
     router = Router(name="staff.tasks")
-    kinds = (TaskCallback, TaskSnoozeCallback, TaskSnoozeAtCallback, TaskReassignCallback)
+    kinds = (
+        TaskCallback,
+        TaskSnoozeCallback,
+        TaskSnoozeAtCallback,
+        TaskReassignCallback,
+        TaskListCallback,
+    )
     router.callback_query.filter(Presses(*kinds))
     router.message.register(cancel, Command("cancel"), StateFilter(TaskDialog))
     router.message.register(typed, StateFilter(TaskDialog), TypedText())
+    router.message.register(show_tasks, Command("tasks"))
+    router.callback_query.register(list_button, TaskListCallback.filter())
     router.callback_query.register(task_button, TaskCallback.filter())
     router.callback_query.register(snooze_button, TaskSnoozeCallback.filter())
     router.callback_query.register(snooze_at_button, TaskSnoozeAtCallback.filter())
     router.callback_query.register(reassign_button, TaskReassignCallback.filter())
     return router
+
+
+_VIEWS = {
+    TaskListView.TODAY: tasks.TaskView.TODAY,
+    TaskListView.OVERDUE: tasks.TaskView.OVERDUE,
+    TaskListView.WEEK: tasks.TaskView.WEEK,
+    TaskListView.OFFICE: tasks.TaskView.OFFICE_OVERDUE,
+}
+
+
+async def show_tasks(
+    message: Message,
+    session: AsyncSession,
+    company: Company,
+    actor: Actor,
+    ui: Ui,
+    state: FSMContext,
+) -> None:
+    if await state.get_state() in TaskDialog.__all_states_names__:
+        await state.clear()
+    await ui.send(await _list(session, TaskListView.TODAY, 0, actor, company, ui.t))
+
+
+async def list_button(
+    query: CallbackQuery,
+    callback_data: TaskListCallback,
+    session: AsyncSession,
+    company: Company,
+    actor: Actor,
+    ui: Ui,
+) -> AnswerCallbackQuery:
+    view, page = callback_data.view, callback_data.page
+    await ui.edit(await _list(session, view, page, actor, company, ui.t))
+    return query.answer()
+
+
+async def _list(
+    session: AsyncSession,
+    view: TaskListView,
+    page: int,
+    actor: Actor,
+    company: Company,
+    t: Translator,
+) -> Screen:
+    tz = await actors.zone_of(session, actor, company.timezone)
+    now = company.clock.now()
+    found = await tasks.page_of(session, _VIEWS[view], by=actor, now=now, tz=tz, page=page)
+    manager = tasks.can_see_office(actor)
+    return task_screens.task_list(found, view, t, tz, manager=manager)
 
 
 async def task_button(
@@ -182,27 +240,18 @@ async def typed(
         tz = await actors.zone_of(session, actor, company.timezone)
         read = when.parse_when(text, company.clock.now(), tz)
         if isinstance(read, when.Unclear):
-            await ui.send(_unclear(read, task_id, t, tz, company.clock.now()))
+
+            def pick(at: datetime) -> TaskSnoozeAtCallback:
+                return TaskSnoozeAtCallback(task_id=task_id, at=int(at.timestamp()))
+
+            now = company.clock.now()
+            await ui.send(task_screens.unclear_time(read, t, tz, now=now, pick=pick))
             return
         await tasks.snooze(session, task_id, read.at, by=actor, company=company)
         await state.clear()
         await ui.say("task.snoozed_alert", when=t.moment(read.at, tz, now=company.clock.now()))
     card = await tasks.card(session, task_id)
     await ui.send(await _card(session, card, actor, company, t))
-
-
-def _unclear(read: when.Unclear, task_id: int, t: Translator, tz: tzinfo, now: datetime) -> Screen:
-    rows = [
-        [
-            button(
-                t.moment(option, tz, now=now),
-                TaskSnoozeAtCallback(task_id=task_id, at=int(option.timestamp())),
-            )
-        ]
-        for option in read.options
-    ]
-    key = "when.ambiguous" if rows else f"when.{read.reason.value}"
-    return Screen.of(Text(t(key)), rows)
 
 
 async def cancel(message: Message, state: FSMContext, ui: Ui) -> None:

@@ -38,10 +38,17 @@ __all__ = [
 async def take(session: AsyncSession, lead_id: int, *, by: Actor, company: Company) -> Lead:
     """The employee accepts the lead: it becomes theirs, a target lead, and a deal. Of two
     presses at once the row lock lets one through; the other finds the lead taken."""
-    lead = await _for_action(session, lead_id, by)
-    if lead.status is not LeadStatus.NEW:
+    lead = await session.get(Lead, lead_id, with_for_update=True)
+    if lead is None:
+        raise NotFound("no such lead", lead_id=lead_id)
+    if lead.status is not LeadStatus.NEW and by.office_id in (None, lead.office_id):
+        # Taken meanwhile (maybe from the one who pressed, by their manager): say so, whoever
+        # may act on it now; someone of another office is refused below as always.
         if lead.status is LeadStatus.TARGET and lead.assignee_id == by.id:
             return lead  # a second press of the same button
+        raise Conflict("lead already processed", lead_id=lead_id, status=lead.status.value)
+    access.require_lead_action(by, assignee_id=lead.assignee_id, office_id=lead.office_id)
+    if lead.status is not LeadStatus.NEW:
         raise Conflict("lead already processed", lead_id=lead_id, status=lead.status.value)
     now, before = company.clock.now(), _snapshot(lead)
     if lead.assignee_id != by.id:  # a manager or admin taking it: its call-back goes with it

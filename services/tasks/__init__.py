@@ -12,6 +12,8 @@ from services.tasks.cards import Comment, TaskCard, card
 from services.tasks.lists import PAGE_SIZE, TaskItem, TaskPage, TaskView, can_see_office, page_of
 from services.tasks.reminders import DUE, WARNING, Fired, fire_due
 from services.tasks.work import (
+    about,
+    clean_title,
     comment,
     complete,
     create,
@@ -30,8 +32,10 @@ __all__ = [
     "TaskItem",
     "TaskPage",
     "TaskView",
+    "about",
     "can_see_office",
     "card",
+    "clean_title",
     "close_call_backs",
     "comment",
     "complete",

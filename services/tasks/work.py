@@ -81,6 +81,28 @@ async def create(
     return task
 
 
+def clean_title(title: str) -> str:
+    """The title as it is stored (spaces collapsed); InvalidInput if empty or too long."""
+    return _title(title)
+
+
+async def about(
+    session: AsyncSession,
+    *,
+    by: Actor,
+    client_id: int | None = None,
+    lead_id: int | None = None,
+    deal_id: int | None = None,
+) -> str | None:
+    """What a task started from a card is about, as people call it (the client's name), after
+    checking `by` may see that client; None for a task about nothing."""
+    client_id = await _client_of(session, client_id=client_id, lead_id=lead_id, deal_id=deal_id)
+    if client_id is None:
+        return None
+    client = await visibility.require(session, client_id, by)
+    return client.name or f"#{client.id}"
+
+
 async def complete(session: AsyncSession, task_id: int, *, by: Actor, company: Company) -> Task:
     """Done: no reminder of it fires any more. Pressing Done again changes nothing."""
     task = await _locked(session, task_id, by)

@@ -22,7 +22,7 @@ from services import leads
 from tests import factories
 from tests.chat import Chat, deliver, drain, labels
 
-BOSS_CARD = ["✅ Взять", "Нецелевой", "Спам", "👤 Клиент", "🔁 Передать"]
+BOSS_CARD = ["✅ Взять", "Нецелевой", "Спам", "👤 Клиент", "📌 Задача", "🔁 Передать"]
 
 
 @pytest.fixture
@@ -122,6 +122,19 @@ async def test_two_people_pressing_take_at_once_one_wins_and_every_copy_says_who
         assert f"Взял в работу: {winner}" in chat.last["text"]
 
 
+async def test_the_assignee_pressing_take_after_the_manager_took_it_is_told_it_is_taken(
+    container, fake_tg, team
+):
+    # The order the race above may end in: the manager first. The assignee has no say on the
+    # lead any more, and is told why rather than "no access".
+    lead_id, anna = await lead_for_anna(container, fake_tg, team)
+    card = anna.last
+    vera = await opened_by(container, fake_tg, team["vera"], lead_id)
+    assert await vera.press("Взять") == "Лид ваш"
+    take = LeadCallback(action=LeadAction.TAKE, lead_id=lead_id).pack()
+    assert await anna.press_data(take, card) == "Лид уже обработан (целевой)"
+
+
 @pytest.mark.parametrize(
     ("button", "reason", "label", "status", "alert"),
     [
@@ -169,7 +182,7 @@ async def test_cancel_brings_the_cards_buttons_back_and_changes_nothing(containe
     lead_id, anna = await lead_for_anna(container, fake_tg, team)
     await anna.press("Спам")
     assert await anna.press("Отмена") == "Отменено"
-    assert labels(anna.last) == ["✅ Взять", "Нецелевой", "Спам", "👤 Клиент"]
+    assert labels(anna.last) == ["✅ Взять", "Нецелевой", "Спам", "👤 Клиент", "📌 Задача"]
     assert "Выберите причину" not in anna.text
     row = await lead_row(container, lead_id)
     assert (row.status, row.close_reason, row.first_response_seconds) == (
@@ -262,7 +275,7 @@ async def test_the_manager_reassigns_a_taken_lead_and_its_deal_goes_along(contai
     lead_id, anna = await lead_for_anna(container, fake_tg, team)
     await anna.press("Взять")
     vera = await opened_by(container, fake_tg, team["vera"], lead_id)
-    assert labels(vera.last) == ["👤 Клиент", "💼 Сделка", "🔁 Передать"]
+    assert labels(vera.last) == ["👤 Клиент", "💼 Сделка", "📌 Задача", "🔁 Передать"]
     await vera.press("Передать")
     assert await vera.press("Дима") == f"Лид #{lead_id} передан: Дима"
     async with container.db.unit_of_work() as s:
@@ -274,7 +287,11 @@ async def test_the_manager_reassigns_a_taken_lead_and_its_deal_goes_along(contai
         team["dima"].id,
     )
     dima = Chat(container, fake_tg, team["dima"])
-    assert "Взял в работу: Дима" in dima.text and labels(dima.last) == ["👤 Клиент", "💼 Сделка"]
+    assert "Взял в работу: Дима" in dima.text and labels(dima.last) == [
+        "👤 Клиент",
+        "💼 Сделка",
+        "📌 Задача",
+    ]
     assert "Взял в работу: Дима" in anna.last["text"] and anna.last["reply_markup"] is None
     [entry] = [e for e in await audit_of(container, lead_id) if e.action == "lead.reassigned"]
     assert entry.data["changes"] == {"assignee_id": [team["anna"].id, team["dima"].id]}

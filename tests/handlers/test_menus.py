@@ -43,13 +43,16 @@ async def invited(container, fake_tg, clock, role: Role, telegram_id: int) -> in
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        (Role.EMPLOYEE, ["leads", "deals", "find", "new_client", "help", "cancel"]),
-        (Role.SUPPORT, ["find", "leads", "deals", "help", "cancel"]),
+        (Role.EMPLOYEE, ["leads", "deals", "tasks", "find", "new_client", "help", "cancel"]),
+        (Role.SUPPORT, ["find", "leads", "deals", "tasks", "help", "cancel"]),
         (
             Role.MANAGER,
-            ["leads", "office", "queue", "deals", "find", "new_client", "help", "cancel"],
+            ["leads", "office", "queue", "deals", "tasks", "find", "new_client", "help", "cancel"],
         ),
-        (Role.ADMIN, ["leads", "office", "queue", "deals", "find", "new_client", "help", "cancel"]),
+        (
+            Role.ADMIN,
+            ["leads", "office", "queue", "deals", "tasks", "find", "new_client", "help", "cancel"],
+        ),
     ],
 )
 async def test_opening_the_invite_gives_the_chat_the_commands_of_the_role(

@@ -12,6 +12,7 @@ from handlers.callbacks import (
     DealCallback,
     LeadAction,
     LeadCallback,
+    NewTaskCallback,
 )
 from models import Deal, Lead, LeadStatus, Role
 from services import leads
@@ -73,12 +74,15 @@ async def test_take_makes_the_lead_mine_and_the_card_shows_it(container, fake_tg
         deal = (await s.execute(sa.select(Deal))).scalar_one()
         lead = await s.get(Lead, lead_id)
     assert deal.owner_id == anna.id
-    # Take's buttons are gone; the card leads on to the client and to the deal Take opened.
+    # Take's buttons are gone; the card leads on to the client and to the deal Take opened,
+    # and sets a task about the lead.
     client = ClientCallback(action=ClientAction.OPEN, client_id=lead.client_id).pack()
     deal_button = DealCallback(action=DealAction.OPEN, deal_id=deal.id).pack()
+    task = NewTaskCallback(lead_id=lead_id).pack()
     assert [(b["text"], b["callback_data"]) for b in buttons(edited)] == [
         ("👤 Клиент", client),
         ("💼 Сделка", deal_button),
+        ("📌 Задача", task),
     ]
 
 

@@ -74,6 +74,7 @@ class Container:
             locale=settings.locale,
             currency=settings.currency,
             clock=clock or SystemClock(),
+            ticket_categories=tuple(settings.ticket_categories.split(",")),
         )
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         container = cls(settings, Database(settings.database_url), company, redis)

@@ -51,4 +51,5 @@ def company(settings: Settings) -> Any:
         region=settings.default_region,
         locale=settings.locale,
         currency=settings.currency,
+        ticket_categories=tuple(settings.ticket_categories.split(",")),
     )

@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     default_region: str = "RU"
     currency: str = "RUB"
     digest_time: time = time(9, 0)
+    # Support tickets' categories, comma-separated, in the order they are offered.
+    ticket_categories: str = "Документы,Оплата,Техника,Доступы,Другое"
 
     # Outbox delivery limits (Telegram: ~30 msg/s overall, 1 msg/s per chat).
     telegram_global_rate: float = Field(default=30.0, gt=0)
@@ -89,6 +91,18 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("ticket_categories")
+    @classmethod
+    def _ticket_categories(cls, value: str) -> str:
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        if not names:
+            raise ValueError("must list at least one category, comma-separated")
+        if len(names) > 30 or any(len(n) > 100 for n in names):
+            raise ValueError("at most 30 categories of at most 100 characters")
+        if len({n.casefold() for n in names}) != len(names):
+            raise ValueError("a category is listed twice")
+        return ",".join(names)
 
     @field_validator("database_url")
     @classmethod

@@ -115,6 +115,50 @@ class TaskWhenCallback(Packed, CallbackData, prefix="tw"):
     at: Annotated[int, Field(ge=0, le=2**40)] = 0
 
 
+class TicketAction(enum.StrEnum):
+    OPEN = "o"
+    TAKE = "t"
+    REPLY = "r"  # start typing answers
+    THREAD = "h"  # the whole thread, a message per reply
+    CLOSE = "c"
+
+
+class TicketCallback(Packed, CallbackData, prefix="tk"):
+    action: TicketAction
+    ticket_id: Int64
+    on_reply: bool = False  # pressed on one reply of a thread (left as it is), not a card
+
+
+class NewTicketCallback(Packed, CallbackData, prefix="ntk"):
+    """Raise a ticket: `category` 0 shows the topics, n picks the n-th (from 1); about a
+    client or deal when given."""
+
+    category: Annotated[int, Field(ge=0, le=30)] = 0
+    client_id: Int64 = 0
+    deal_id: Int64 = 0
+
+
+class TicketDraftAction(enum.StrEnum):
+    SEND = "s"
+    CANCEL = "x"
+
+
+class TicketDraftCallback(Packed, CallbackData, prefix="tkd"):
+    action: TicketDraftAction
+
+
+class TicketListView(enum.StrEnum):
+    MINE = "m"
+    QUEUE = "q"  # support: by category
+    CATEGORY = "c"  # support: one category's (`category`, from 1)
+
+
+class TicketListCallback(Packed, CallbackData, prefix="tkl"):
+    view: TicketListView
+    category: Annotated[int, Field(ge=0, le=30)] = 0
+    page: Annotated[int, Field(ge=0, le=10_000)] = 0
+
+
 class TaskListView(enum.StrEnum):
     TODAY = "t"
     OVERDUE = "o"

@@ -38,3 +38,18 @@ class ForwardedFromPerson(Filter):
     async def __call__(self, message: Message) -> bool:
         origin = message.forward_origin
         return origin is not None and origin.type in ("user", "hidden_user")
+
+
+class PhotoOrFile(Filter):
+    """A photo or a document (a file of any kind)."""
+
+    async def __call__(self, message: Message) -> bool:
+        return bool(message.photo) or message.document is not None
+
+
+class RepliesToBot(Filter):
+    """A message sent as a Telegram reply to one of the bot's messages."""
+
+    async def __call__(self, message: Message) -> bool:
+        replied = message.reply_to_message
+        return replied is not None and replied.from_user is not None and replied.from_user.is_bot

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import Base, BigId, IdMixin, TimestampMixin, utcnow
 from models.enums import Channel, OutboxLane, OutboxStatus
 
+_TICKETS = sa.text("entity_type = 'ticket'")
+
 
 class OutboxMessage(IdMixin, TimestampMixin, Base):
     __tablename__ = "outbox"
@@ -19,6 +21,14 @@ class OutboxMessage(IdMixin, TimestampMixin, Base):
         sa.Index("ix_outbox_recipient", "channel", "recipient", "id"),
         sa.Index("ix_outbox_entity", "entity_type", "entity_id"),
         sa.Index("ix_outbox_coalesced_into", "coalesced_into_id"),
+        # a reply in Telegram to a ticket's message finds the ticket (services.tickets)
+        sa.Index(
+            "ix_outbox_ticket_messages",
+            "recipient",
+            "provider_message_id",
+            postgresql_where=_TICKETS,
+            sqlite_where=_TICKETS,
+        ),
     )
 
     channel: Mapped[Channel]

@@ -15,3 +15,4 @@ class Company:
     locale: str = "ru"
     currency: str = "RUB"
     clock: Clock = field(default_factory=SystemClock)
+    ticket_categories: tuple[str, ...] = ("Документы", "Оплата", "Техника", "Доступы", "Другое")

@@ -148,6 +148,15 @@ async def _person(session: AsyncSession, employee_id: int) -> Any:
     return (await session.execute(stmt)).one_or_none()
 
 
+TICKET_CARD = "ticket_card"  # a ticket as support sees it, kept up to date
+TICKET_REPLY = "ticket_reply"  # one reply of a ticket's thread, headed by who wrote it
+TICKET_CLOSED = "ticket_closed"
+
+
+async def ticket_changed(session: AsyncSession, *, ticket_id: int, now: datetime) -> int:
+    return await _edit_cards(session, TICKET_CARD, "ticket", ticket_id, now)
+
+
 async def task_changed(session: AsyncSession, *, task_id: int, now: datetime) -> int:
     return await _edit_cards(session, TASK_CARD, "task", task_id, now)
 

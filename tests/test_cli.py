@@ -86,6 +86,7 @@ def test_create_admin_reads_the_password_from_stdin(tmp_path: Path) -> None:
         ("DIGEST_TIME", "25:00"),
         ("LOCALE", "de"),
         ("TRUSTED_PROXIES", "10.0.0.0/8,proxy"),
+        ("TICKET_CATEGORIES", "Оплата, ,оплата"),
     ],
 )
 def test_a_bad_setting_stops_with_one_line_naming_the_variable(tmp_path, variable, value):

@@ -28,6 +28,7 @@ from handlers.callbacks import (
     MergeCallback,
     NewDealCallback,
     NewTaskCallback,
+    NewTicketCallback,
 )
 from models import Channel
 from services import actors
@@ -125,14 +126,12 @@ def _keyboard(card: Profile, t: Translator) -> list[list[Button]]:
             ),
         ]
     )
+    last = [button(t("ticket.button.ticket"), NewTicketCallback(client_id=cid))]
     if card.can_merge:
-        rows.append(
-            [
-                button(
-                    t("client.button.merge"), MergeCallback(action=MergeAction.START, client_id=cid)
-                )
-            ]
+        last.append(
+            button(t("client.button.merge"), MergeCallback(action=MergeAction.START, client_id=cid))
         )
+    rows.append(last)
     return rows
 
 

@@ -24,12 +24,12 @@ from handlers.callbacks import ListCallback, ListView, QueueAction, QueueCallbac
 from models import Role
 
 # Commands every employee has (the features implement them: find, leads, deals, clients).
-_STAFF = ("leads", "deals", "tasks", "find", "new_client")
-_MANAGERS = ("leads", "office", "queue", "deals", "tasks", "find", "new_client")
+_STAFF = ("leads", "deals", "tasks", "tickets", "find", "new_client")
+_MANAGERS = ("leads", "office", "queue", "deals", "tasks", "tickets", "find", "new_client")
 MENUS: dict[Role | None, tuple[str, ...]] = {
     None: ("start", "help"),  # strangers, and former employees
     Role.EMPLOYEE: (*_STAFF, "help", "cancel"),
-    Role.SUPPORT: ("find", "leads", "deals", "tasks", "help", "cancel"),
+    Role.SUPPORT: ("tickets", "find", "leads", "deals", "tasks", "help", "cancel"),
     Role.MANAGER: (*_MANAGERS, "help", "cancel"),
     Role.ADMIN: (*_MANAGERS, "help", "cancel"),
 }

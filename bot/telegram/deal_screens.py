@@ -20,6 +20,7 @@ from handlers.callbacks import (
     ListCallback,
     ListView,
     NewTaskCallback,
+    NewTicketCallback,
 )
 from models import DealStatus, StageKind
 from services import deals
@@ -234,7 +235,7 @@ def _card_buttons(deal: DealCard, t: Translator) -> Rows:
             button(t("deal.button.cost"), _deal(DealAction.COST, deal.id)),
         ],
         [note, task, history_],
-        [client],
+        [client, button(t("ticket.button.ticket"), NewTicketCallback(deal_id=deal.id))],
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,11 +29,11 @@ from aiogram.types import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import GiveUp, RetryLater
-from bot.telegram import call_cards, cards, commands, screens, task_screens
-from bot.telegram.limits import fit_text
+from bot.telegram import call_cards, cards, commands, screens, task_screens, ticket_screens
+from bot.telegram.limits import CAPTION_LIMIT, TEXT_LIMIT, fit_text
 from config.i18n import Translator
 from models import Channel, TaskKind, TaskStatus
-from services import actors, employees, notify, outbox, tasks
+from services import actors, employees, notify, outbox, tasks, tickets
 from services.clients import cards as client_cards
 from services.clock import Clock, SystemClock
 from services.errors import NotFound
@@ -49,6 +50,7 @@ class Rendered:
     text: str
     markup: InlineKeyboardMarkup | None
     edit_message_id: int | None = None
+    media: tuple[str, str] | None = None  # ("photo" | "document", Telegram file_id): a caption
 
 
 @dataclass(frozen=True)
@@ -89,11 +91,11 @@ class TelegramSender:
     async def prepare(self, row: Claimed, session: AsyncSession) -> Rendered | MenuUpdate:
         if row.kind == notify.MENU:
             return await _menu(session, row)
-        text, markup = await self._render(row, session)
+        text, markup, media = await self._render(row, session)
         if row.kind == screens.SCREEN_KIND and row.payload.get("edit_message_id"):
             return Rendered(text, markup, int(row.payload["edit_message_id"]))
         if row.edit_of_id is None:
-            return Rendered(text, markup)
+            return Rendered(text, markup, media=media)
         message_id = await outbox.provider_message_id(session, row.edit_of_id)
         if message_id is None:
             raise GiveUp("the message to edit was never delivered")
@@ -112,6 +114,18 @@ class TelegramSender:
             if edited is not None or row.kind != screens.SCREEN_KIND:
                 return edited
             # A screen whose message is gone or too old to edit comes as a new message.
+        if prepared.media is not None:
+            kind, file_id = prepared.media
+            send = self.bot.send_photo if kind == "photo" else self.bot.send_document
+            sent = await send(  # type: ignore[operator]
+                int(row.recipient),
+                file_id,
+                caption=text,
+                reply_markup=markup,
+                message_thread_id=row.thread_id,
+                request_timeout=self.request_timeout,
+            )
+            return str(sent.message_id)
         message = await self.bot.send_message(
             chat_id=int(row.recipient),
             text=text,
@@ -153,15 +167,17 @@ class TelegramSender:
 
     async def _render(
         self, row: Claimed, session: AsyncSession
-    ) -> tuple[str, InlineKeyboardMarkup | None]:
+    ) -> tuple[str, InlineKeyboardMarkup | None, tuple[str, str] | None]:
         render = _TEMPLATES.get(row.kind)
         if render is None:
             raise GiveUp(f"no Telegram template for {row.kind!r}")
         try:
-            text, markup = await render(session, row, Translator(row.locale), self.context)
+            found = await render(session, row, Translator(row.locale), self.context)
         except NotFound as exc:
             raise GiveUp(f"{exc.message}: nothing to show") from exc
-        return fit_text(text), markup  # the last guard, whatever the template
+        text, markup, media = found if len(found) == 3 else (*found, None)  # type: ignore[misc]
+        # The last guard, whatever the template: a caption has a fourth of a text's room.
+        return fit_text(text, CAPTION_LIMIT if media else TEXT_LIMIT), markup, media
 
 
 @contextmanager
@@ -301,11 +317,43 @@ async def _text(
     return str(row.payload["text"]), None
 
 
+async def _ticket_card(
+    session: AsyncSession, row: Claimed, t: Translator, context: Context
+) -> cards.Rendered:
+    card = await tickets.card(session, int(row.payload["ticket_id"]))
+    seen = await _recipient(session, row, context)
+    screen = ticket_screens.card(card, t, _clock(seen, context), viewer=seen.actor)
+    return screen.text, None if seen.former else screens.markup_of(screen.payload())
+
+
+async def _ticket_reply(
+    session: AsyncSession, row: Claimed, t: Translator, context: Context
+) -> tuple[str, InlineKeyboardMarkup | None, tuple[str, str] | None]:
+    """One reply of a thread, with its photo or file (sent again by Telegram file_id)."""
+    view = await tickets.reply_view(session, int(row.payload["reply_id"]))
+    if view.ticket_id != int(row.payload["ticket_id"]):
+        raise GiveUp("the reply is not of this ticket")  # never another ticket's text
+    seen = await _recipient(session, row, context)
+    text, rows, media = ticket_screens.reply(view, t, _clock(seen, context), viewer=seen.actor)
+    markup = None if seen.former else screens.markup_of({"keyboard": rows})
+    return text, markup, media
+
+
+async def _ticket_closed(
+    _session: AsyncSession, row: Claimed, t: Translator, _context: Context
+) -> cards.Rendered:
+    text = t("ticket.closed_notice", id=row.payload["ticket_id"], by=row.payload.get("by", ""))
+    return html.escape(text), None
+
+
 # The message kinds this channel can show (outbox `kind` → template).
 _TEMPLATES: dict[str, Renderer] = {
     notify.LEAD_CARD: _lead,
     notify.CALL_CARD: _call,
     notify.TASK_CARD: _task,
+    notify.TICKET_CARD: _ticket_card,
+    notify.TICKET_REPLY: _ticket_reply,  # type: ignore[dict-item]
+    notify.TICKET_CLOSED: _ticket_closed,
     outbox.DIGEST_KIND: _digest,
     "text": _text,
     screens.SCREEN_KIND: _screen,

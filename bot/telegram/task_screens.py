@@ -15,6 +15,7 @@ from config.i18n import Translator
 from handlers.callbacks import (
     ClientAction,
     ClientCallback,
+    NewTaskCallback,
     Snooze,
     TaskAction,
     TaskCallback,
@@ -165,6 +166,7 @@ def task_list(
         rows.append(
             [button(t("task.list.office_button"), TaskListCallback(view=TaskListView.OFFICE))]
         )
+    rows.append([button(t("task.list.new_button"), NewTaskCallback())])
     title = Bold(t(_LIST_TITLES[view], count=page.total))
     if not page.items:
         return Screen.of(as_list(title, Text(t("task.list.empty")), sep="\n\n"), rows)

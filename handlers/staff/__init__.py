@@ -26,6 +26,7 @@ def make_router() -> Router:
         new_task,
         queue,
         tasks,
+        tickets,
     )
 
     router = Router(name="staff")
@@ -33,6 +34,7 @@ def make_router() -> Router:
     router.callback_query.filter(IsEmployee())
     # Most pressed and typed first: every update passes the routers in front of its own.
     router.include_routers(
+        tickets.make_reply_router(),  # a reply to a ticket's message: before search takes it
         find.make_router(),  # plain text outside dialogs (searches); commands pass it by
         clients.make_router(),
         deals.make_router(),
@@ -41,6 +43,7 @@ def make_router() -> Router:
         merge.make_router(),
         tasks.make_router(),
         new_task.make_router(),
+        tickets.make_router(),
         queue.make_router(),
     )
     return router

@@ -32,6 +32,8 @@ def _largest(cls: type[CallbackData]) -> CallbackData:
             values[name] = max(hint, key=lambda member: len(str(member.value)))
         elif hint is str:
             values[name] = _longest_valid(cls, name)
+        elif hint is bool:
+            values[name] = True  # packed as "1"
         else:
             bounds = [m for m in field.metadata if hasattr(m, "le")]
             values[name] = bounds[0].le if bounds else MAX_ID
@@ -78,6 +80,8 @@ def _values(cls: type[CallbackData]) -> st.SearchStrategy[CallbackData]:
         elif hint is str:
             (pattern,) = [m.pattern for m in field.metadata if getattr(m, "pattern", None)]
             fields[name] = st.from_regex(pattern, fullmatch=True)
+        elif hint is bool:
+            fields[name] = st.booleans()
         else:
             bounds = [m for m in field.metadata if hasattr(m, "le")]
             fields[name] = st.integers(0, bounds[0].le if bounds else MAX_ID)

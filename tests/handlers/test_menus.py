@@ -43,15 +43,40 @@ async def invited(container, fake_tg, clock, role: Role, telegram_id: int) -> in
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        (Role.EMPLOYEE, ["leads", "deals", "tasks", "find", "new_client", "help", "cancel"]),
-        (Role.SUPPORT, ["find", "leads", "deals", "tasks", "help", "cancel"]),
+        (
+            Role.EMPLOYEE,
+            ["leads", "deals", "tasks", "tickets", "find", "new_client", "help", "cancel"],
+        ),
+        (Role.SUPPORT, ["tickets", "find", "leads", "deals", "tasks", "help", "cancel"]),
         (
             Role.MANAGER,
-            ["leads", "office", "queue", "deals", "tasks", "find", "new_client", "help", "cancel"],
+            [
+                "leads",
+                "office",
+                "queue",
+                "deals",
+                "tasks",
+                "tickets",
+                "find",
+                "new_client",
+                "help",
+                "cancel",
+            ],
         ),
         (
             Role.ADMIN,
-            ["leads", "office", "queue", "deals", "tasks", "find", "new_client", "help", "cancel"],
+            [
+                "leads",
+                "office",
+                "queue",
+                "deals",
+                "tasks",
+                "tickets",
+                "find",
+                "new_client",
+                "help",
+                "cancel",
+            ],
         ),
     ],
 )

@@ -40,6 +40,7 @@ async def test_tasks_lists_today_overdue_and_opens_a_card(container, fake_tg, cl
     assert first.startswith("1 дек") and first.endswith("06:00 · Просроченный звонок")
     assert second.startswith("1 дек") and second.endswith("18:00 · Вечерний звонок")
     assert "Офис: просроченные" not in labels(chat.last)
+    assert labels(chat.last)[-1] == "➕ Новая задача"
     await chat.press("Неделя")
     assert "Задачи на неделю: 3" in chat.text
     await chat.press("Просроченные")
@@ -53,3 +54,5 @@ async def test_tasks_lists_today_overdue_and_opens_a_card(container, fake_tg, cl
     await manager.press("Офис: просроченные")
     assert "Просроченные задачи офиса: 1" in manager.text
     assert labels(manager.last)[0].endswith("06:00 · Анна · Просроченный звонок")
+    await manager.press("Новая задача")
+    assert "Что нужно сделать?" in manager.text

@@ -71,7 +71,8 @@ async def test_tilda_lead_to_card_to_take(web, container, fake_tg, clock, pollin
     [card] = fake_tg.sent_messages(anna.telegram_id)
     assert "Взял в работу: Анна" in card["text"]
     shortcuts = [b["text"] for row in card["reply_markup"]["inline_keyboard"] for b in row]
-    assert shortcuts == ["👤 Клиент", "💼 Сделка"]  # Take's buttons gone; the client and the deal
+    # Take's buttons gone; the client, the deal, and a task about the lead
+    assert shortcuts == ["👤 Клиент", "💼 Сделка", "📌 Задача"]
 
 
 @pytest.mark.parametrize(

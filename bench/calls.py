@@ -164,7 +164,8 @@ class RemoteFake:
 
     token = "7000000001:AAE-bench"
 
-    def __init__(self) -> None:
+    def __init__(self, *extra: str) -> None:
+        """`extra`: more options for the fake (`--limits`)."""
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
@@ -177,6 +178,7 @@ class RemoteFake:
                 "--token",
                 self.token,
                 "--quiet",
+                *extra,
             ],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,

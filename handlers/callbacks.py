@@ -55,6 +55,7 @@ class TaskAction(enum.StrEnum):
     SNOOZE = "sz"  # the snooze choices
     COMMENT = "cm"  # start typing a comment
     REASSIGN = "ra"  # whom to give it to (managers)
+    SHOW = "sh"  # the card as a new message (from a digest of reminders)
 
 
 class TaskCallback(Packed, CallbackData, prefix="task"):

@@ -148,6 +148,8 @@ async def _person(session: AsyncSession, employee_id: int) -> Any:
     return (await session.execute(stmt)).one_or_none()
 
 
+# Task reminders waiting for one chat may go out together as one digest (services.outbox).
+TASK_REMINDERS = "task_reminders"
 TICKET_CARD = "ticket_card"  # a ticket as support sees it, kept up to date
 TICKET_REPLY = "ticket_reply"  # one reply of a ticket's thread, headed by who wrote it
 TICKET_CLOSED = "ticket_closed"

@@ -121,9 +121,7 @@ def presets(now: datetime, tz: tzinfo) -> dict[Preset, datetime]:
     return {p: _utc(m).replace(second=0, microsecond=0) for p, m in moments.items() if m > now}
 
 
-def _checked(
-    words: str, moment: datetime, now: datetime, tz: tzinfo, *, assumed: bool
-) -> When:
+def _checked(words: str, moment: datetime, now: datetime, tz: tzinfo, *, assumed: bool) -> When:
     """The readings people may disagree about are asked; the rest must be ahead of now."""
     if not _exists(moment, tz):
         shifted = _utc(moment)

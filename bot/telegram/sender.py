@@ -296,6 +296,13 @@ async def _digest(
     session: AsyncSession, row: Claimed, t: Translator, _context: Context
 ) -> cards.Rendered:
     """Several rows of one coalesce group as one message (services.outbox.claim_due)."""
+    if row.payload.get("group") == notify.TASK_REMINDERS:
+        items = await tasks.lines(session, [int(i) for i in row.payload["entity_ids"]])
+        if not items:
+            raise NotFound("none of the digest's tasks exist")
+        tz = _clock(await _recipient(session, row, _context), _context)
+        text, rows = task_screens.reminders_digest(items, t, tz)
+        return text, screens.markup_of({"keyboard": rows})
     if row.payload.get("group") != notify.NEW_LEADS:
         raise GiveUp(f"no Telegram digest for {row.payload.get('group')!r}")
     leads = await lead_cards.lines(session, [int(i) for i in row.payload["entity_ids"]])

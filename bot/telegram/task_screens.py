@@ -9,6 +9,7 @@ from datetime import datetime, tzinfo
 from aiogram.filters.callback_data import CallbackData
 from aiogram.utils.formatting import Bold, Text, as_key_value, as_list
 
+from bot.telegram.html import as_html
 from bot.telegram.limits import clip
 from bot.telegram.screens import Button, Screen, button
 from config.i18n import Translator
@@ -171,6 +172,26 @@ def task_list(
     if not page.items:
         return Screen.of(as_list(title, Text(t("task.list.empty")), sep="\n\n"), rows)
     return Screen.of(Text(title), rows)
+
+
+def reminders_digest(
+    items: Sequence[tasks.TaskLine], t: Translator, tz: tzinfo
+) -> tuple[str, Rows]:
+    """Several reminders waiting for one chat as one message: a line and a button each (the
+    button sends that task's card, with Done and Snooze)."""
+    lines: list[Text] = [
+        Bold(t("task.digest.title", count=len(items))),
+        Text(t("task.digest.hint")),
+    ]
+    rows: Rows = []
+    for n, item in enumerate(items, start=1):
+        when = t.when(item.due_at, tz) if item.due_at else "—"
+        done = "✅ " if item.status is not TaskStatus.OPEN else ""
+        line = t("task.digest.line", n=n, when=when, title=done + clip(item.title, 80))
+        lines.append(Text(line + (" " + t("task.digest.late") if item.late else "")))
+        label = t("task.digest.button", n=n, title=clip(item.title, 30))
+        rows.append([button(label, TaskCallback(action=TaskAction.SHOW, task_id=item.id))])
+    return as_html(as_list(*lines)), rows
 
 
 def unclear_time(

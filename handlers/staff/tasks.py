@@ -138,6 +138,9 @@ async def task_button(
         await ui.edit(task_screens.prompt("task.comment_prompt", card, t))
     elif action is TaskAction.REASSIGN:
         await ui.edit(await _reassign_screen(session, card, actor, t, page=0))
+    elif action is TaskAction.SHOW:  # from a digest of reminders: the digest stays
+        await _may_act(session, task_id, actor, company)
+        await ui.send(await _card(session, card, actor, company, t))
     else:
         await ui.edit(await _card(session, card, actor, company, t))
     return query.answer()

@@ -55,7 +55,7 @@ def format_phone(e164: str) -> str:
 
 
 def _from_e164(e164: str) -> phonenumbers.PhoneNumber | None:
-    """"+" and 8-15 digits as phonenumbers.parse reads them (country code, national number
+    """ "+" and 8-15 digits as phonenumbers.parse reads them (country code, national number
     with its leading zeros), or None for anything else."""
     digits = e164[1:]
     if not (e164.startswith("+") and digits.isascii() and digits.isdigit()):

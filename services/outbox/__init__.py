@@ -5,10 +5,11 @@ pump, which claims due rows in short transactions. A chat has one message in fli
 time. Ordinary messages go out in order (edits of earlier messages don't hold new ones up);
 interactive rows go first.
 
-Rows of a coalesce group (new-lead cards) need no order among themselves and hold nothing
-up: the newest goes first, so a new card overtakes a backlog, and a chat with a backlog of
-COALESCE_FROM or more gets up to DIGEST_SIZE of them as one digest message (a line and a
-button each) instead of one message a second. See README: "When cards pile up".
+Rows of a coalesce group (new-lead cards, task reminders) need no order among themselves and
+hold nothing up: the newest goes first, so a new card overtakes a backlog, and a chat with a
+backlog of COALESCE_FROM or more of one group gets up to DIGEST_SIZE of them as one digest
+message (a line and a button each) instead of one message a second. See README: "When cards
+pile up".
 """
 
 from services.outbox.claiming import claim_due

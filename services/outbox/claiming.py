@@ -1,5 +1,6 @@
 """Claiming due rows for delivery: one message in flight per chat, ordinary messages in order,
-new-lead cards newest first and coalesced into digests (see the package docstring)."""
+coalescible rows (new-lead cards, task reminders) newest first and coalesced into digests of
+one group each (see the package docstring)."""
 
 from __future__ import annotations
 
@@ -61,7 +62,13 @@ _WAITS_FOR_OLDER = (
 )
 _COALESCIBLE = sa.and_(_O.c.coalesce_group.is_not(None), _O.c.edit_of_id.is_(None))
 _DUE_ROWS = (
-    sa.select(_O.c.id, _O.c.channel, _O.c.recipient, _COALESCIBLE.label("coalescible"))
+    sa.select(
+        _O.c.id,
+        _O.c.channel,
+        _O.c.recipient,
+        _COALESCIBLE.label("coalescible"),
+        _O.c.coalesce_group,
+    )
     .where(_DUE, ~_WAITS_FOR_OLDER, ~_CHAT_BUSY)
     .order_by(
         # Interactive before bulk; new messages (a screen-pop card) before edits of earlier
@@ -99,8 +106,8 @@ async def claim_due(
         # committed meanwhile is re-checked by PostgreSQL and no longer due.
         stmt = stmt.with_for_update(skip_locked=True, of=_O)
     units: dict[tuple[str, str], list[int]] = {}
-    coalescible: set[tuple[str, str]] = set()
-    for row_id, row_channel, recipient, is_coalescible in (
+    coalescible: dict[tuple[str, str], str] = {}  # chat → the group its digest is of
+    for row_id, row_channel, recipient, is_coalescible, group in (
         await session.execute(stmt, {"now": now})
     ).all():
         chat = (row_channel, recipient)
@@ -109,9 +116,9 @@ async def claim_due(
                 continue
             units[chat] = [row_id]
             if is_coalescible:
-                coalescible.add(chat)
-        elif chat in coalescible and is_coalescible and len(units[chat]) < DIGEST_SIZE:
-            units[chat].append(row_id)
+                coalescible[chat] = group
+        elif coalescible.get(chat) == group and is_coalescible and len(units[chat]) < DIGEST_SIZE:
+            units[chat].append(row_id)  # a digest holds one group's rows only
     chosen = [
         ids if chat not in coalescible or len(ids) >= COALESCE_FROM else ids[:1]
         for chat, ids in units.items()

@@ -8,7 +8,7 @@
 """
 
 from services.tasks.call_backs import close_call_backs, open_call_back
-from services.tasks.cards import Comment, TaskCard, card
+from services.tasks.cards import Comment, TaskCard, TaskLine, card, lines
 from services.tasks.lists import PAGE_SIZE, TaskItem, TaskPage, TaskView, can_see_office, page_of
 from services.tasks.reminders import DUE, WARNING, Fired, fire_due
 from services.tasks.work import (
@@ -30,6 +30,7 @@ __all__ = [
     "Fired",
     "TaskCard",
     "TaskItem",
+    "TaskLine",
     "TaskPage",
     "TaskView",
     "about",
@@ -41,6 +42,7 @@ __all__ = [
     "complete",
     "create",
     "fire_due",
+    "lines",
     "open_call_back",
     "page_of",
     "reassign",

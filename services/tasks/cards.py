@@ -13,6 +13,7 @@ from services.clients import cards as client_cards
 from services.clients import history
 from services.clients.cards import ClientSummary
 from services.errors import NotFound
+from services.tasks.reminders import LATE_AFTER
 
 COMMENTS = 3  # the newest comments on a card
 
@@ -70,3 +71,26 @@ async def card(session: AsyncSession, task_id: int) -> TaskCard:
         client,
         comments[::-1],
     )
+
+
+@dataclass(frozen=True)
+class TaskLine:
+    id: int
+    title: str
+    due_at: datetime | None
+    status: TaskStatus
+    late: bool  # its last reminder fired more than LATE_AFTER after its moment
+
+
+async def lines(session: AsyncSession, task_ids: list[int]) -> list[TaskLine]:
+    """The tasks of a digest of reminders, in the given order (missing ones left out)."""
+    t = Task.__table__
+    stmt = sa.select(
+        t.c.id, t.c.title, t.c.due_at, t.c.status, t.c.reminded_at, t.c.snoozed_until
+    ).where(t.c.id.in_(task_ids))
+    found = {}
+    for r in await session.execute(stmt):
+        moments = [m for m in (r.due_at, r.snoozed_until) if m is not None]
+        late = bool(r.reminded_at and moments and r.reminded_at - max(moments) > LATE_AFTER)
+        found[r.id] = TaskLine(r.id, r.title, r.due_at, TaskStatus(r.status), late)
+    return [found[i] for i in task_ids if i in found]

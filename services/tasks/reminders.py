@@ -10,7 +10,9 @@ rows (PostgreSQL: SKIP LOCKED; SQLite: one writer at a time), and the outbox row
 
 A reminder that fires more than LATE_AFTER after its moment (the service was down, the tick
 was held up) says so on the card, with the moment it was due. Reminders go in the interactive
-lane: they never wait behind bulk messages (services.outbox).
+lane: they never wait behind bulk messages (services.outbox); three or more waiting for one
+chat go as one digest (a line and a button to the task's card each), so a flood of them due in
+one minute reaches everyone within the minute instead of at the pace of one message a second.
 """
 
 from __future__ import annotations
@@ -85,6 +87,9 @@ async def fire_due(session: AsyncSession, company: Company, *, limit: int = BATC
             locale=r.locale or company.locale,
             entity=("task", r.id),
             dedupe_key=f"task_reminder:{r.id}:{r.reminders_sent + 1}",
+            # Reminders piling up for one chat (a flood of them due at once, a chat the rate
+            # limit holds back) go as one digest: a line and a button each.
+            coalesce_group=notify.TASK_REMINDERS,
         )
         for r in rows
         if r.telegram_id is not None and r.is_active

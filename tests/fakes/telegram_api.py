@@ -126,14 +126,26 @@ def _decode(key: str, value: Any) -> Any:
     return value
 
 
+# Telegram's send limits, when the fake enforces them (`limits=True`, `--limits`): about 30
+# messages a second overall and one a second per chat; a send over them is answered 429 with
+# retry_after, as Telegram does. Arrivals are counted, with a little slack for the network.
+GLOBAL_PER_SECOND, CHAT_GAP = 30, 0.9
+SENDS = frozenset({"sendmessage", "sendphoto", "senddocument"})
+
+
 class FakeTelegram:
     def __init__(
         self,
         token: str = "7000000001:AAE-fake",
         bot_username: str = "chatcrm_test_bot",
         bot_id: int = 7000000001,
+        *,
+        limits: bool = False,
     ) -> None:
         self.token, self.bot_username, self.bot_id = token, bot_username, bot_id
+        self.limits = limits
+        self._sent_at: deque[float] = deque()  # accepted sends in the last second
+        self._chat_sent_at: dict[int, float] = {}
         self.bot_user = {
             "id": bot_id,
             "is_bot": True,
@@ -409,11 +421,26 @@ class FakeTelegram:
             chat_id = call.params.get("chat_id")
             if key in CHAT_METHODS and isinstance(chat_id, int) and chat_id in self._chat_failures:
                 raise self._chat_failures[chat_id]
+            if self.limits and key in SENDS:
+                self._within_limits(call)
             if key not in self._handlers:
                 raise ApiError(404, "Not Found")
             return 200, {"ok": True, "result": await self._handlers[key](call.params)}
         except ApiError as e:
             return e.status, e.body
+
+    def _within_limits(self, call: Call) -> None:
+        """429 for a send over Telegram's limits (the send is not made)."""
+        now, chat_id = call.at, self._chat_id(call.params)
+        while self._sent_at and self._sent_at[0] <= now - 1.0:
+            self._sent_at.popleft()
+        if len(self._sent_at) >= GLOBAL_PER_SECOND:
+            raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
+        last = self._chat_sent_at.get(chat_id)
+        if last is not None and now - last < CHAT_GAP:
+            raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
+        self._sent_at.append(now)
+        self._chat_sent_at[chat_id] = now
 
     async def _true(self, params: dict[str, Any]) -> bool:
         if len(str(params.get("text") or "")) > ALERT_LIMIT:  # answerCallbackQuery's alert
@@ -617,7 +644,9 @@ def _print_message(event: str, state: dict[str, Any]) -> None:
 
 async def _serve(args: argparse.Namespace) -> None:
     bot_id = int(args.token.split(":")[0]) if args.token.split(":")[0].isdigit() else 7000000001
-    fake = FakeTelegram(token=args.token, bot_username=args.username, bot_id=bot_id)
+    fake = FakeTelegram(
+        token=args.token, bot_username=args.username, bot_id=bot_id, limits=args.limits
+    )
     if not args.quiet:
         fake.on_message = _print_message
     base = await fake.start(host=args.host, port=args.port)
@@ -644,6 +673,9 @@ def main(argv: list[str] | None = None) -> None:
     ):
         parser.add_argument(flag, default=default, type=type(default))
     parser.add_argument("--quiet", action="store_true", help="don't print messages")
+    parser.add_argument(
+        "--limits", action="store_true", help="answer 429 over Telegram's send limits"
+    )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(parser.parse_args(argv)))
 

@@ -12,7 +12,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
-from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.telegram_api import ApiError, Call, FakeTelegram
 
 pytestmark = pytest.mark.asyncio
 
@@ -173,3 +173,24 @@ async def test_an_alert_over_200_characters_is_refused(tg: FakeTelegram, bot: Bo
     with pytest.raises(TelegramBadRequest, match="MESSAGE_TOO_LONG"):
         await bot.answer_callback_query("1", text="x" * 201, show_alert=True)
     assert await bot.answer_callback_query("1", text="x" * 200, show_alert=True)
+
+
+
+async def test_with_limits_a_send_over_telegrams_limits_is_a_429() -> None:
+    """What bench/reminders.py relies on: a 31st send within a second, or a second send to
+    one chat within a second, is refused as Telegram refuses it (arrival times given here)."""
+    limited = FakeTelegram(limits=True)
+
+    def send(chat_id: int, at: float) -> int:
+        try:
+            limited._within_limits(Call("sendMessage", {"chat_id": chat_id}, at, 0))
+        except ApiError as exc:
+            return exc.status
+        return 200
+
+    assert send(1, 100.0) == 200
+    assert send(1, 100.5) == 429  # too soon for this chat
+    assert [send(chat, 100.5 + chat / 100) for chat in range(2, 31)] == [200] * 29
+    assert send(99, 100.95) == 429  # the 31st within the second
+    assert send(99, 101.01) == 200  # the first one has left the window
+    assert send(1, 101.6) == 200

@@ -40,6 +40,14 @@ async def _reminders(fake_tg, chat_id: int) -> list[dict]:  # type: ignore[no-un
     return found
 
 
+def titles_in(text: str) -> list[str]:
+    """The tasks a reminder names: its own, or each line's of a digest of several."""
+    lines = text.split("\n")
+    if lines[0].startswith("⏰ Напоминания:"):
+        return [line.split(" · ", 1)[1].split(" (с опозданием")[0] for line in lines[2:]]
+    return [lines[0].split(": ", 1)[1]]
+
+
 @pytest.fixture
 async def anna(container, clock):
     async with container.db.unit_of_work() as s:
@@ -161,18 +169,33 @@ async def test_a_typed_snooze_time_is_read_back_and_an_ambiguous_one_is_asked(
 async def test_what_fell_due_while_down_fires_once_on_start_marked_late(
     container, fake_tg, clock, anna
 ):
+    async with container.db.unit_of_work() as s:
+        boris = await factories.employee(s, clock, name="Борис")
+    await _task(container, anna, minutes=10, title="Звонок Анны")
     for n in range(3):
-        await _task(container, anna, minutes=10 + n, title=f"Задача {n}")
+        await _task(container, boris, minutes=10 + n, title=f"Задача {n}")
     clock.advance(hours=3)  # the service was down meanwhile
     container.pump.start()
-    assert await _tick(container) == "3 reminders fired"  # the first tick at start
+    assert await _tick(container) == "4 reminders fired"  # the first tick at start
     assert await _tick(container) == "0 reminders fired"
     await _settled(container, fake_tg)
-    reminders = await _reminders(fake_tg, anna.telegram_id)
-    assert sorted(r["text"].split("\n")[0] for r in reminders) == [
-        f"⏰ Напоминание: Задача {n}" for n in range(3)
+    [alone] = await _reminders(fake_tg, anna.telegram_id)
+    assert alone["text"].startswith("⏰ Напоминание: Звонок Анны")
+    assert "Напоминание опоздало: срок был" in alone["text"]
+    # Three waiting for one chat come as one message, a line and a button each.
+    [digest] = await _reminders(fake_tg, boris.telegram_id)
+    lines = digest["text"].split("\n")
+    assert lines[0] == "⏰ Напоминания: 3"
+    assert sorted(line.split(" · ")[-1] for line in lines[2:]) == [
+        f"Задача {n} (с опозданием: сервис был недоступен)" for n in range(3)
     ]
-    assert all("Напоминание опоздало: срок был" in r["text"] for r in reminders)
+    chat = Chat(container, fake_tg, boris)
+    await chat.press("Задача 1", digest)  # the card comes as a message of its own
+    await _settled(container, fake_tg)
+    assert chat.last["text"].startswith("<b>📌 Задача 1")
+    assert "✅ Готово" in [
+        b["text"] for row in chat.last["reply_markup"]["inline_keyboard"] for b in row
+    ]
 
 
 @pytest.mark.parametrize("with_redis", [False, True], ids=["no-redis", "redis"])
@@ -199,12 +222,13 @@ async def test_two_schedulers_deliver_each_reminder_once(
         for _ in range(3):
             await asyncio.gather(*(_tick(side) for side in sides))
         await _settled(sides[0], fake_tg)
-        texts = [
-            m["text"].split("\n")[0]
+        titles = [
+            title
             for who in people
             for m in await _reminders(fake_tg, who.telegram_id)
+            for title in titles_in(m["text"])
         ]
-        assert len(texts) == 200 and len(set(texts)) == 200
+        assert len(titles) == 200 and len(set(titles)) == 200
     finally:
         for side in sides:
             await side.close()

@@ -119,11 +119,48 @@ async def claim_due(
                 coalescible[chat] = group
         elif coalescible.get(chat) == group and is_coalescible and len(units[chat]) < DIGEST_SIZE:
             units[chat].append(row_id)  # a digest holds one group's rows only
+    await _gather_backlogs(session, units, coalescible, now)
     chosen = [
         ids if chat not in coalescible or len(ids) >= COALESCE_FROM else ids[:1]
         for chat, ids in units.items()
     ]
     return await _lease(session, chosen, now)
+
+
+async def _gather_backlogs(
+    session: AsyncSession,
+    units: dict[tuple[str, str], list[int]],
+    coalescible: dict[tuple[str, str], str],
+    now: datetime,
+) -> None:
+    """The look above sees the newest due rows only, a few per chat at most: a chat whose
+    backlog of one group is older (reminders due over a minute for hundreds of people) would
+    get one message at a time. Each chosen chat's other due rows of its group are read here,
+    newest first, so a backlog of COALESCE_FROM or more goes as a digest (one more round trip,
+    only when such chats were chosen)."""
+    short = [chat for chat, ids in units.items() if chat in coalescible and len(ids) < DIGEST_SIZE]
+    if not short:
+        return
+    known = {i for chat in short for i in units[chat]}
+    stmt = (
+        sa.select(_O.c.id, _O.c.channel, _O.c.recipient, _O.c.coalesce_group)
+        .where(
+            sa.tuple_(_O.c.channel, _O.c.recipient).in_(short),
+            _O.c.coalesce_group.is_not(None),
+            _O.c.edit_of_id.is_(None),
+            _O.c.status.in_((OutboxStatus.PENDING, OutboxStatus.FAILED)),
+            _O.c.next_attempt_at <= sa.bindparam("now"),
+        )
+        .order_by(_O.c.id.desc())
+        .limit(DIGEST_SIZE * len(short))
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True, of=_O)
+    for row_id, channel, recipient, group in (await session.execute(stmt, {"now": now})).all():
+        chat = (channel, recipient)
+        if row_id in known or coalescible.get(chat) != group or len(units[chat]) >= DIGEST_SIZE:
+            continue
+        units[chat].append(row_id)
 
 
 async def _lease(session: AsyncSession, units: list[list[int]], now: datetime) -> list[Claimed]:

@@ -258,3 +258,32 @@ async def test_a_reminder_does_not_wait_behind_bulk_messages_to_the_same_chat(
     async with container.db.unit_of_work() as s:
         [claimed] = await outbox.claim_due(s, now=clock.now())
     assert claimed.kind == "task_card" and claimed.payload["task_id"] == task_id
+
+
+async def test_a_backlog_older_than_the_claims_look_still_goes_as_one_digest(db, clock):
+    """The claim looks at the newest due rows only; a chat with one row there and an older
+    backlog of its group behind it gets the whole backlog as one digest, not one message. A
+    chat's rows of another group never join it."""
+    now = clock.now()
+
+    def reminder(chat: int, n: int, group: str = "task_reminders") -> outbox.Outgoing:
+        return outbox.Outgoing(
+            channel=Channel.TELEGRAM,
+            recipient=chat,
+            kind="task_card",
+            payload={"task_id": n},
+            entity=("task", n),
+            coalesce_group=group,
+        )
+
+    async with db.unit_of_work() as s:
+        await outbox.enqueue_many(s, [reminder(1, n) for n in range(4)], now=now)  # the backlog
+        await outbox.enqueue_many(s, [reminder(1, 99, group="new_leads")], now=now)
+        await outbox.enqueue_many(s, [reminder(2 + n, 10 + n) for n in range(8)], now=now)
+        await outbox.enqueue_many(s, [reminder(1, 20)], now=now)  # chat 1's newest
+    async with db.unit_of_work() as s:
+        claimed = await outbox.claim_due(s, now=now, limit=2)
+    digest = next(c for c in claimed if c.recipient == "1")
+    assert digest.kind == outbox.DIGEST_KIND
+    assert digest.payload["group"] == "task_reminders"
+    assert sorted(digest.payload["entity_ids"]) == [0, 1, 2, 3, 20]

@@ -109,6 +109,8 @@ class WhenChoice(enum.StrEnum):
     AT = "at"  # `at`: Unix seconds
     YES = "y"
     CHANGE = "c"
+    YES_WARN_15 = "y15"  # yes, and a warning 15 minutes before
+    YES_WARN_60 = "y60"  # yes, and a warning an hour before
 
 
 class TaskWhenCallback(Packed, CallbackData, prefix="tw"):

@@ -7,7 +7,7 @@ the employee's own (managers give tasks to others from its card, Reassign)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -35,6 +35,9 @@ _PRESETS = {
     WhenChoice.TOMORROW: (when.Preset.TOMORROW, "task.new.tomorrow"),
     WhenChoice.NEXT_MONDAY: (when.Preset.NEXT_MONDAY, "task.new.next_monday"),
 }
+
+
+_WARNINGS = {WhenChoice.YES_WARN_15: 15, WhenChoice.YES_WARN_60: 60}
 
 
 class NewTask(StatesGroup):
@@ -124,9 +127,14 @@ async def typed_when(
         [
             button(t("task.new.yes"), TaskWhenCallback(choice=WhenChoice.YES)),
             button(t("task.new.change"), TaskWhenCallback(choice=WhenChoice.CHANGE)),
-        ]
+        ],
+        [  # an earlier warning as well, where there is time for one
+            button(t(f"task.new.yes_warn_{minutes}"), TaskWhenCallback(choice=choice))
+            for choice, minutes in _WARNINGS.items()
+            if read.at - timedelta(minutes=minutes) > now
+        ],
     ]
-    await ui.send(Screen.of(Text(text), rows))
+    await ui.send(Screen.of(Text(text), [row for row in rows if row]))
 
 
 async def when_button(
@@ -167,6 +175,7 @@ async def when_button(
         client_id=data.get("client_id"),
         lead_id=data.get("lead_id"),
         deal_id=data.get("deal_id"),
+        warn_minutes=_WARNINGS.get(choice),
     )
     await state.clear()
     await ui.edit(Screen.of(Text(t("task.new.created", when=t.moment(due, tz, now=now)))))

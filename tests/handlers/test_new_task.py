@@ -101,3 +101,15 @@ async def test_someone_elses_client_cannot_get_a_task_from_a_forged_button(
     assert alert is not None and "Что нужно сделать" not in seen(chat)
     async with container.db.unit_of_work() as s:
         assert await factories.count(s, Task) == 0
+
+
+async def test_an_earlier_warning_can_be_asked_for_on_the_read_back(container, fake_tg, anna):
+    chat = Chat(container, fake_tg, anna)
+    await chat.say("/task")
+    await chat.say("Встреча с клиентом")
+    await chat.say("сегодня в 10:30")  # half an hour ahead: a warning an hour before can't be
+    assert labels(chat.last) == ["✅ Да", "✏️ Изменить", "⏰ Верно, и напомнить за 15 мин"]
+    await chat.press("напомнить за 15 мин")
+    task = await only_task(container)
+    assert task.warn_minutes == 15
+    assert task.remind_at.astimezone(MSK).strftime("%H:%M") == "10:15"

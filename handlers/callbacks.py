@@ -139,6 +139,7 @@ class NewTicketCallback(Packed, CallbackData, prefix="ntk"):
     category: Annotated[int, Field(ge=0, le=30)] = 0
     client_id: Int64 = 0
     deal_id: Int64 = 0
+    lead_id: Int64 = 0
 
 
 class TicketDraftAction(enum.StrEnum):

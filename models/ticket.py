@@ -25,6 +25,7 @@ class Ticket(IdMixin, TimestampMixin, Base):
     status: Mapped[TicketStatus] = mapped_column(default=TicketStatus.OPEN, index=True)
     client_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("clients.id"))
     deal_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("deals.id"))
+    lead_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("leads.id"))
     taken_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     closed_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("employees.id"))

@@ -43,4 +43,3 @@ async def test_answers_are_parsed_with_models_built_once(fake_tg, models_built):
         await bot.session.close()
     assert len(models_built) == first, models_built[first:]
     assert len(fake_tg.sent_messages(100)) == 6
-

@@ -53,11 +53,7 @@ def test_the_wheel_carries_templates_locales_and_migrations_without_warnings(tmp
                 *ROOT.glob("migrations/versions/*.py"),
                 # every package of the product's code (a package left out of `packages`
                 # installs without error and fails at import)
-                *(
-                    init
-                    for folder in PRODUCT
-                    for init in ROOT.glob(f"{folder}/**/__init__.py")
-                ),
+                *(init for folder in PRODUCT for init in ROOT.glob(f"{folder}/**/__init__.py")),
             ]
         ),
     }

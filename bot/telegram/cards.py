@@ -20,6 +20,7 @@ from handlers.callbacks import (
     LeadCallback,
     LeadReassignCallback,
     NewTaskCallback,
+    NewTicketCallback,
 )
 from models import LeadStatus
 from services import access
@@ -197,6 +198,8 @@ def lead_keyboard(card: LeadCard, t: Translator, *, viewer: Actor | None) -> lis
         rows.append(
             [button(t("leads.button.reassign"), LeadReassignCallback(lead_id=card.lead_id))]
         )
+    if open_:
+        rows.append([button(t("ticket.button.ticket"), NewTicketCallback(lead_id=card.lead_id))])
     return rows
 
 

@@ -36,12 +36,15 @@ def categories(
     about: str | None = None,
     client_id: int = 0,
     deal_id: int = 0,
+    lead_id: int = 0,
 ) -> Screen:
     rows: Rows = [
         [
             button(
                 clip(name, 60),
-                NewTicketCallback(category=n, client_id=client_id, deal_id=deal_id),
+                NewTicketCallback(
+                    category=n, client_id=client_id, deal_id=deal_id, lead_id=lead_id
+                ),
             )
         ]
         for n, name in enumerate(names, start=1)
@@ -75,6 +78,10 @@ def card(ticket: tickets.TicketCard, t: Translator, tz: tzinfo, *, viewer: Actor
         fields.append(as_key_value(t("ticket.taken_by"), clip(ticket.assignee)))
     if ticket.client:
         fields.append(as_key_value(t("ticket.about"), clip(ticket.client)))
+    if ticket.lead_id:
+        fields.append(as_key_value(t("ticket.lead"), f"#{ticket.lead_id}"))
+    if ticket.deal_id:
+        fields.append(as_key_value(t("ticket.deal"), f"#{ticket.deal_id}"))
     body = [
         Bold(t("ticket.card_title", id=ticket.id, category=clip(ticket.category, 60))),
         Text(clip(ticket.subject, LONG_FIELD)),

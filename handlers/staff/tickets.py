@@ -91,13 +91,20 @@ async def topic_button(
     state: FSMContext,
 ) -> AnswerCallbackQuery:
     data, names = callback_data, company.ticket_categories
-    client_id, deal_id = data.client_id or None, data.deal_id or None
+    links = {
+        "client_id": data.client_id or None,
+        "deal_id": data.deal_id or None,
+        "lead_id": data.lead_id or None,
+    }
     if not data.category:  # from a card: the topics, with what it is about
-        about = None
-        if client_id or deal_id:
-            about = await tasks.about(session, by=actor, client_id=client_id, deal_id=deal_id)
+        about = await tasks.about(session, by=actor, **links) if any(links.values()) else None
         screen = ticket_screens.categories(
-            names, ui.t, about=about, client_id=data.client_id, deal_id=data.deal_id
+            names,
+            ui.t,
+            about=about,
+            client_id=data.client_id,
+            deal_id=data.deal_id,
+            lead_id=data.lead_id,
         )
         await ui.send(screen)
         return query.answer()
@@ -109,8 +116,7 @@ async def topic_button(
         TicketDialog.writing,
         clock=company.clock,
         category=category,
-        client_id=client_id,
-        deal_id=deal_id,
+        **links,
         text="",
         media=[],
     )
@@ -159,6 +165,7 @@ async def draft_button(
         company=company,
         client_id=draft.get("client_id"),
         deal_id=draft.get("deal_id"),
+        lead_id=draft.get("lead_id"),
     )
     await state.clear()
     await ui.edit(Screen.of(Text(ui.t("ticket.sent", id=ticket.id))))

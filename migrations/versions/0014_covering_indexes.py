@@ -49,4 +49,3 @@ def downgrade() -> None:
         for name, table, columns, _include in reversed(REBUILT):
             op.drop_index(name, table_name=table)
             op.create_index(name, table, columns)
-

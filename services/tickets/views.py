@@ -33,6 +33,8 @@ class TicketCard:
     created_at: datetime
     replies: int
     files: int
+    lead_id: int | None = None
+    deal_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ async def card(session: AsyncSession, ticket_id: int) -> TicketCard:
                 t.c.client_id,
                 c.c.name.label("client"),
                 t.c.created_at,
+                t.c.lead_id,
+                t.c.deal_id,
             )
             .select_from(
                 t.join(e, e.c.id == t.c.author_id)
@@ -126,6 +130,8 @@ async def card(session: AsyncSession, ticket_id: int) -> TicketCard:
         row.created_at,
         replies,
         files,
+        row.lead_id,
+        row.deal_id,
     )
 
 

@@ -15,7 +15,17 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Channel, Deal, Employee, OutboxMessage, Role, Ticket, TicketReply, TicketStatus
+from models import (
+    Channel,
+    Deal,
+    Employee,
+    Lead,
+    OutboxMessage,
+    Role,
+    Ticket,
+    TicketReply,
+    TicketStatus,
+)
 from services import audit, notify, outbox
 from services.actors import Actor
 from services.clients import visibility
@@ -47,8 +57,10 @@ async def raise_ticket(
     company: Company,
     client_id: int | None = None,
     deal_id: int | None = None,
+    lead_id: int | None = None,
 ) -> Ticket:
-    """A new ticket: its text is the first reply, each photo or file one more."""
+    """A new ticket: its text is the first reply, each photo or file one more. Raised from a
+    client's, deal's or lead's card, it is about that record (and its client)."""
     if category not in company.ticket_categories:
         raise InvalidInput("no such category", key="ticket.error.category")
     body = text.strip()
@@ -58,10 +70,13 @@ async def raise_ticket(
         raise InvalidInput("too long", key="ticket.error.too_long", limit=TEXT_MAX)
     if len(media) > MEDIA_MAX:
         raise InvalidInput("too many files", key="ticket.error.too_many", limit=MEDIA_MAX)
-    if deal_id is not None:
-        client_id = await session.scalar(sa.select(Deal.client_id).where(Deal.id == deal_id))
-        if client_id is None:
-            raise NotFound("no such deal", key="ticket.error.no_record")
+    for model, record_id in ((Deal, deal_id), (Lead, lead_id)):
+        if record_id is not None:
+            client_id = await session.scalar(
+                sa.select(model.client_id).where(model.id == record_id)
+            )
+            if client_id is None:
+                raise NotFound("no such record", key="ticket.error.no_record")
     if client_id is not None:
         await visibility.require(session, client_id, by)
     now = company.clock.now()
@@ -74,6 +89,7 @@ async def raise_ticket(
         status=TicketStatus.OPEN,
         client_id=client_id,
         deal_id=deal_id,
+        lead_id=lead_id,
         last_reply_at=now,
         created_at=now,
         updated_at=now,

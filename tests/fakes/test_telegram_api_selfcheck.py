@@ -175,7 +175,6 @@ async def test_an_alert_over_200_characters_is_refused(tg: FakeTelegram, bot: Bo
     assert await bot.answer_callback_query("1", text="x" * 200, show_alert=True)
 
 
-
 async def test_with_limits_a_send_over_telegrams_limits_is_a_429() -> None:
     """What bench/reminders.py relies on: a 31st send within a second, or a second send to
     one chat within a second, is refused as Telegram refuses it (arrival times given here)."""

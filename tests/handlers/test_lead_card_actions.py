@@ -22,7 +22,15 @@ from services import leads
 from tests import factories
 from tests.chat import Chat, deliver, drain, labels
 
-BOSS_CARD = ["✅ Взять", "Нецелевой", "Спам", "👤 Клиент", "📌 Задача", "🔁 Передать"]
+BOSS_CARD = [
+    "✅ Взять",
+    "Нецелевой",
+    "Спам",
+    "👤 Клиент",
+    "📌 Задача",
+    "🔁 Передать",
+    "🆘 В поддержку",
+]
 
 
 @pytest.fixture
@@ -182,7 +190,14 @@ async def test_cancel_brings_the_cards_buttons_back_and_changes_nothing(containe
     lead_id, anna = await lead_for_anna(container, fake_tg, team)
     await anna.press("Спам")
     assert await anna.press("Отмена") == "Отменено"
-    assert labels(anna.last) == ["✅ Взять", "Нецелевой", "Спам", "👤 Клиент", "📌 Задача"]
+    assert labels(anna.last) == [
+        "✅ Взять",
+        "Нецелевой",
+        "Спам",
+        "👤 Клиент",
+        "📌 Задача",
+        "🆘 В поддержку",
+    ]
     assert "Выберите причину" not in anna.text
     row = await lead_row(container, lead_id)
     assert (row.status, row.close_reason, row.first_response_seconds) == (
@@ -275,7 +290,13 @@ async def test_the_manager_reassigns_a_taken_lead_and_its_deal_goes_along(contai
     lead_id, anna = await lead_for_anna(container, fake_tg, team)
     await anna.press("Взять")
     vera = await opened_by(container, fake_tg, team["vera"], lead_id)
-    assert labels(vera.last) == ["👤 Клиент", "💼 Сделка", "📌 Задача", "🔁 Передать"]
+    assert labels(vera.last) == [
+        "👤 Клиент",
+        "💼 Сделка",
+        "📌 Задача",
+        "🔁 Передать",
+        "🆘 В поддержку",
+    ]
     await vera.press("Передать")
     assert await vera.press("Дима") == f"Лид #{lead_id} передан: Дима"
     async with container.db.unit_of_work() as s:
@@ -291,6 +312,7 @@ async def test_the_manager_reassigns_a_taken_lead_and_its_deal_goes_along(contai
         "👤 Клиент",
         "💼 Сделка",
         "📌 Задача",
+        "🆘 В поддержку",
     ]
     assert "Взял в работу: Дима" in anna.last["text"] and anna.last["reply_markup"] is None
     [entry] = [e for e in await audit_of(container, lead_id) if e.action == "lead.reassigned"]

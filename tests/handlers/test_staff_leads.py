@@ -13,6 +13,7 @@ from handlers.callbacks import (
     LeadAction,
     LeadCallback,
     NewTaskCallback,
+    NewTicketCallback,
 )
 from models import Deal, Lead, LeadStatus, Role
 from services import leads
@@ -79,10 +80,12 @@ async def test_take_makes_the_lead_mine_and_the_card_shows_it(container, fake_tg
     client = ClientCallback(action=ClientAction.OPEN, client_id=lead.client_id).pack()
     deal_button = DealCallback(action=DealAction.OPEN, deal_id=deal.id).pack()
     task = NewTaskCallback(lead_id=lead_id).pack()
+    ticket = NewTicketCallback(lead_id=lead_id).pack()
     assert [(b["text"], b["callback_data"]) for b in buttons(edited)] == [
         ("👤 Клиент", client),
         ("💼 Сделка", deal_button),
         ("📌 Задача", task),
+        ("🆘 В поддержку", ticket),
     ]
 
 
@@ -229,7 +232,6 @@ async def test_odd_but_valid_updates_get_no_error_reply(container, fake_tg, team
         },
     ]
     for n, message in enumerate(odd):
-        await deliver(container, {"update_id": 9000 + n, "message": message}
-        )
+        await deliver(container, {"update_id": 9000 + n, "message": message})
     texts = [c.params.get("text") for c in fake_tg.calls("sendMessage")]
     assert "Что-то пошло не так, мы уже разбираемся" not in texts, texts

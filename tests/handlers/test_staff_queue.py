@@ -57,8 +57,7 @@ async def drain(container) -> None:
 
 async def say(container, fake_tg, who, text: str) -> list:
     before = len(fake_tg.calls("sendMessage"))
-    await deliver(container, fake_tg.message_update(from_id=who.telegram_id, text=text)
-    )
+    await deliver(container, fake_tg.message_update(from_id=who.telegram_id, text=text))
     return fake_tg.calls("sendMessage")[before:]
 
 

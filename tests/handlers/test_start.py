@@ -16,8 +16,7 @@ async def invite(container, clock, name: str = "Анна") -> tuple[int, str]:
 async def say(container, fake_tg, user_id: int, text: str) -> str:
     """Everything the bot answered, as one text (answers go out through the outbox)."""
     before = len(fake_tg.calls("sendMessage"))
-    await deliver(container, fake_tg.message_update(from_id=user_id, text=text, username="anna_m")
-    )
+    await deliver(container, fake_tg.message_update(from_id=user_id, text=text, username="anna_m"))
     await drain(container)
     return "\n".join(c.params["text"] for c in fake_tg.calls("sendMessage")[before:])
 

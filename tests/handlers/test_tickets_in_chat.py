@@ -8,9 +8,10 @@ import html
 import re
 
 import pytest
+import sqlalchemy as sa
 
 from handlers.callbacks import TicketAction, TicketCallback
-from models import Role
+from models import Employee, Role
 from tests import factories
 from tests.chat import Chat, labels
 
@@ -126,3 +127,27 @@ async def test_someone_not_in_support_cannot_take_or_answer(desk):
 def _card_of(chat: Chat) -> dict:
     """The newest ticket card in the chat (not a reply)."""
     return [m for m in chat.messages if plain(m["text"]).startswith("🆘 Заявка")][-1]
+
+
+async def test_a_ticket_from_a_lead_card_is_about_that_lead(desk, container, fake_tg):
+    from services import leads
+
+    anna, olga = desk["anna"], desk["olga"]
+    async with container.db.unit_of_work() as s:
+        lead = await leads.register_incoming(
+            s,
+            leads.LeadIn(source="form:site", phone="+79120001122", name="Иван Петров"),
+            company=container.company,
+        )
+        mine = await s.scalar(sa.select(Employee.id).where(Employee.telegram_id == anna.user_id))
+        if lead.assignee_id != mine:
+            await leads.assign(s, lead.lead_id, to=mine, by=None, company=container.company)
+    await anna.say("/tickets")  # the lead's card arrives meanwhile
+    [card] = [m for m in anna.messages if "Новый лид" in plain(m["text"])]
+    await anna.press("В поддержку", card)
+    assert "по «Иван Петров»" in plain(anna.text)
+    await anna.press("Оплата")
+    await anna.say("Клиент оплатил, а счёт не закрылся")
+    await anna.press("Отправить")
+    card = plain(olga.last["text"])
+    assert "Клиент: Иван Петров" in card and f"Лид: #{lead.lead_id}" in card

@@ -50,7 +50,7 @@ async def test_the_card_reaches_the_employee_right_after_commit(container, fake_
     assert "Иван" in text and "+7 912 000-11-22" in text and "form:site" in text
     assert "Новый клиент" in text
     buttons = [b["text"] for row in call.params["reply_markup"]["inline_keyboard"] for b in row]
-    assert buttons == ["✅ Взять", "Нецелевой", "Спам", "👤 Клиент", "📌 Задача"]
+    assert buttons == ["✅ Взять", "Нецелевой", "Спам", "👤 Клиент", "📌 Задача", "🆘 В поддержку"]
     await asyncio.sleep(0.1)
     [row] = await rows(container)
     assert row.status is OutboxStatus.SENT and row.provider_message_id == "1"

@@ -51,4 +51,4 @@ async def test_an_english_speaking_employee_gets_the_card_in_english(container, 
     [card] = fake_tg.sent_messages(emma.telegram_id)
     assert "New lead" in card["text"] and "New client" in card["text"]
     buttons = [b["text"] for row in card["reply_markup"]["inline_keyboard"] for b in row]
-    assert buttons == ["✅ Take", "Non-target", "Spam", "👤 Client", "📌 Task"]
+    assert buttons == ["✅ Take", "Non-target", "Spam", "👤 Client", "📌 Task", "🆘 To support"]

@@ -72,7 +72,7 @@ async def test_tilda_lead_to_card_to_take(web, container, fake_tg, clock, pollin
     assert "Взял в работу: Анна" in card["text"]
     shortcuts = [b["text"] for row in card["reply_markup"]["inline_keyboard"] for b in row]
     # Take's buttons gone; the client, the deal, and a task about the lead
-    assert shortcuts == ["👤 Клиент", "💼 Сделка", "📌 Задача"]
+    assert shortcuts == ["👤 Клиент", "💼 Сделка", "📌 Задача", "🆘 В поддержку"]
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ Times `services.when.parse_when` on every phrase of the corpus (tests/when_corpu
 times over, beside the bare library call it wraps (timesense's `parse`) in the same process:
 p50, p95 and the slowest, in milliseconds (target: p95 < 5 ms). With `--compare`, also scores
 the libraries that were weighed for the job on the same corpus (each one that is installed:
-`pip install dateparser` to include it): exact / asked (no answer) / wrong, the wrong ones
-listed. README, "Free-text times", quotes these figures.
+`pip install dateparser ctparse parsedatetime` to include them): exact / asked (no answer) /
+wrong, the wrong ones listed. README, "Free-text times", quotes these figures.
 """
 
 from __future__ import annotations
@@ -85,6 +85,30 @@ def readers() -> dict[str, Reader]:
             return moment.astimezone(UTC) if moment is not None else None
 
         found["dateparser"] = with_dateparser
+    try:
+        import ctparse
+    except ImportError:
+        print("(ctparse is not installed: `pip install ctparse` to score it too)")
+    else:
+
+        def with_ctparse(text: str, now: datetime, zone: ZoneInfo) -> datetime | None:
+            parsed = ctparse.ctparse(text, ts=now.replace(tzinfo=None), timeout=1)
+            moment = getattr(parsed.resolution, "dt", None) if parsed else None
+            return moment.replace(tzinfo=zone).astimezone(UTC) if moment else None
+
+        found["ctparse"] = with_ctparse
+    try:
+        import parsedatetime
+    except ImportError:
+        print("(parsedatetime is not installed: `pip install parsedatetime` to score it too)")
+    else:
+        calendar = parsedatetime.Calendar()
+
+        def with_parsedatetime(text: str, now: datetime, zone: ZoneInfo) -> datetime | None:
+            moment, found_any = calendar.parseDT(text, sourceTime=now.replace(tzinfo=None))
+            return moment.replace(tzinfo=zone).astimezone(UTC) if found_any else None
+
+        found["parsedatetime"] = with_parsedatetime
     return found
 
 
@@ -118,11 +142,11 @@ def score(name: str, read: Reader) -> None:
         print(f"    {item}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--compare", action="store_true", help="score the libraries too")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     print(f"{len(CASES)} phrases x {args.rounds} rounds")
     print(line("timesense (bare)", timings(bare_timesense, args.rounds)))
     spent = timings(when.parse_when, args.rounds)

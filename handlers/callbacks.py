@@ -132,14 +132,22 @@ class TicketCallback(Packed, CallbackData, prefix="tk"):
     on_reply: bool = False  # pressed on one reply of a thread (left as it is), not a card
 
 
+class TicketAbout(enum.StrEnum):
+    """What record a ticket raised from a card is about."""
+
+    NOTHING = "n"
+    CLIENT = "c"
+    DEAL = "d"
+    LEAD = "l"
+
+
 class NewTicketCallback(Packed, CallbackData, prefix="ntk"):
-    """Raise a ticket: `category` 0 shows the topics, n picks the n-th (from 1); about a
-    client or deal when given."""
+    """Raise a ticket: `category` 0 shows the topics, n picks the n-th (from 1); about the
+    record `record_id` of the kind `about` (from a card)."""
 
     category: Annotated[int, Field(ge=0, le=30)] = 0
-    client_id: Int64 = 0
-    deal_id: Int64 = 0
-    lead_id: Int64 = 0
+    about: TicketAbout = TicketAbout.NOTHING
+    record_id: Int64 = 0
 
 
 class TicketDraftAction(enum.StrEnum):

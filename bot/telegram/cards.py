@@ -21,6 +21,7 @@ from handlers.callbacks import (
     LeadReassignCallback,
     NewTaskCallback,
     NewTicketCallback,
+    TicketAbout,
 )
 from models import LeadStatus
 from services import access
@@ -199,7 +200,14 @@ def lead_keyboard(card: LeadCard, t: Translator, *, viewer: Actor | None) -> lis
             [button(t("leads.button.reassign"), LeadReassignCallback(lead_id=card.lead_id))]
         )
     if open_:
-        rows.append([button(t("ticket.button.ticket"), NewTicketCallback(lead_id=card.lead_id))])
+        rows.append(
+            [
+                button(
+                    t("ticket.button.ticket"),
+                    NewTicketCallback(about=TicketAbout.LEAD, record_id=card.lead_id),
+                )
+            ]
+        )
     return rows
 
 

@@ -29,6 +29,7 @@ from handlers.callbacks import (
     NewDealCallback,
     NewTaskCallback,
     NewTicketCallback,
+    TicketAbout,
 )
 from models import Channel
 from services import actors
@@ -126,7 +127,11 @@ def _keyboard(card: Profile, t: Translator) -> list[list[Button]]:
             ),
         ]
     )
-    last = [button(t("ticket.button.ticket"), NewTicketCallback(client_id=cid))]
+    last = [
+        button(
+            t("ticket.button.ticket"), NewTicketCallback(about=TicketAbout.CLIENT, record_id=cid)
+        )
+    ]
     if card.can_merge:
         last.append(
             button(t("client.button.merge"), MergeCallback(action=MergeAction.START, client_id=cid))

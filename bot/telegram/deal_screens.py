@@ -21,6 +21,7 @@ from handlers.callbacks import (
     ListView,
     NewTaskCallback,
     NewTicketCallback,
+    TicketAbout,
 )
 from models import DealStatus, StageKind
 from services import deals
@@ -235,7 +236,13 @@ def _card_buttons(deal: DealCard, t: Translator) -> Rows:
             button(t("deal.button.cost"), _deal(DealAction.COST, deal.id)),
         ],
         [note, task, history_],
-        [client, button(t("ticket.button.ticket"), NewTicketCallback(deal_id=deal.id))],
+        [
+            client,
+            button(
+                t("ticket.button.ticket"),
+                NewTicketCallback(about=TicketAbout.DEAL, record_id=deal.id),
+            ),
+        ],
     ]
 
 

@@ -15,6 +15,7 @@ from bot.telegram.screens import Button, Screen, button
 from config.i18n import Translator
 from handlers.callbacks import (
     NewTicketCallback,
+    TicketAbout,
     TicketAction,
     TicketCallback,
     TicketDraftAction,
@@ -34,17 +35,14 @@ def categories(
     t: Translator,
     *,
     about: str | None = None,
-    client_id: int = 0,
-    deal_id: int = 0,
-    lead_id: int = 0,
+    kind: TicketAbout = TicketAbout.NOTHING,
+    record_id: int = 0,
 ) -> Screen:
     rows: Rows = [
         [
             button(
                 clip(name, 60),
-                NewTicketCallback(
-                    category=n, client_id=client_id, deal_id=deal_id, lead_id=lead_id
-                ),
+                NewTicketCallback(category=n, about=kind, record_id=record_id),
             )
         ]
         for n, name in enumerate(names, start=1)

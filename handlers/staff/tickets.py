@@ -26,6 +26,7 @@ from bot.telegram.screens import Screen, Ui
 from handlers.callbacks import (
     NewTicketCallback,
     Presses,
+    TicketAbout,
     TicketAction,
     TicketCallback,
     TicketDraftAction,
@@ -40,6 +41,12 @@ from services import actors, tasks, tickets
 from services.actors import Actor
 from services.context import Company
 from services.errors import InvalidInput
+
+_RECORDS = {
+    TicketAbout.CLIENT: "client_id",
+    TicketAbout.DEAL: "deal_id",
+    TicketAbout.LEAD: "lead_id",
+}
 
 
 class TicketDialog(StatesGroup):
@@ -91,20 +98,12 @@ async def topic_button(
     state: FSMContext,
 ) -> AnswerCallbackQuery:
     data, names = callback_data, company.ticket_categories
-    links = {
-        "client_id": data.client_id or None,
-        "deal_id": data.deal_id or None,
-        "lead_id": data.lead_id or None,
-    }
+    field = _RECORDS.get(data.about)
+    links = {field: data.record_id} if field and data.record_id else {}
     if not data.category:  # from a card: the topics, with what it is about
-        about = await tasks.about(session, by=actor, **links) if any(links.values()) else None
+        about = await tasks.about(session, by=actor, **links) if links else None
         screen = ticket_screens.categories(
-            names,
-            ui.t,
-            about=about,
-            client_id=data.client_id,
-            deal_id=data.deal_id,
-            lead_id=data.lead_id,
+            names, ui.t, about=about, kind=data.about, record_id=data.record_id
         )
         await ui.send(screen)
         return query.answer()

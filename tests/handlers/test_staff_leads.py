@@ -14,6 +14,7 @@ from handlers.callbacks import (
     LeadCallback,
     NewTaskCallback,
     NewTicketCallback,
+    TicketAbout,
 )
 from models import Deal, Lead, LeadStatus, Role
 from services import leads
@@ -80,7 +81,7 @@ async def test_take_makes_the_lead_mine_and_the_card_shows_it(container, fake_tg
     client = ClientCallback(action=ClientAction.OPEN, client_id=lead.client_id).pack()
     deal_button = DealCallback(action=DealAction.OPEN, deal_id=deal.id).pack()
     task = NewTaskCallback(lead_id=lead_id).pack()
-    ticket = NewTicketCallback(lead_id=lead_id).pack()
+    ticket = NewTicketCallback(about=TicketAbout.LEAD, record_id=lead_id).pack()
     assert [(b["text"], b["callback_data"]) for b in buttons(edited)] == [
         ("👤 Клиент", client),
         ("💼 Сделка", deal_button),

@@ -81,8 +81,9 @@ def progress(what: str) -> None:
     print(f"[{time.perf_counter() - _T0:6.1f} s] {what}", file=sys.stderr, flush=True)
 
 
-async def create_database() -> tuple[str, str]:
-    name = f"chatcrm_bench_bot_{os.getpid()}_{secrets.token_hex(3)}"
+async def create_database(prefix: str = "chatcrm_bench_bot") -> tuple[str, str]:
+    """A database of this run's own on BENCH_PG_URL's server: its name and URL."""
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
     conn = await asyncpg.connect(f"{PG_SERVER}/postgres")
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')

@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
-import secrets
 import statistics
 import sys
 import time
@@ -40,11 +38,9 @@ import asyncpg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bot import wait_for_fake  # noqa: E402
+from bench.bot import create_database, drop_database, wait_for_fake  # noqa: E402
 from bench.calls import RemoteFake  # noqa: E402
 
-PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/chatcrm_bench")
-PG_SERVER = PG_URL.rsplit("/", 1)[0]
 RATE, CHAT_INTERVAL = 30.0, 1.0  # the product's defaults (Settings)
 TELEGRAM_IDS = 500_000_000
 _TITLE = re.compile(r"R(\d+)\b")
@@ -92,24 +88,6 @@ def line(name: str, f: Figures, expected: int) -> str:
         f"lateness p50 {cuts[49]:5.1f} s, p95 {cuts[94]:5.1f} s, max {max(f.lateness):5.1f} s; "
         f"total {f.total:6.1f} s vs floor {f.floor:6.1f} s = {f.ratio:.3f}"
     )
-
-
-async def create_database() -> tuple[str, str]:
-    name = f"chatcrm_bench_reminders_{os.getpid()}_{secrets.token_hex(3)}"
-    conn = await asyncpg.connect(f"{PG_SERVER}/postgres")
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return name, f"{PG_SERVER}/{name}"
-
-
-async def drop_database(name: str) -> None:
-    conn = await asyncpg.connect(f"{PG_SERVER}/postgres")
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 async def seed(
@@ -162,7 +140,7 @@ async def product(args: argparse.Namespace) -> Figures:
     from config.settings import Settings
     from scheduler import runner
 
-    name, dsn = await create_database()
+    name, dsn = await create_database("chatcrm_bench_reminders")
     fake = RemoteFake("--limits")
     container = None
     scheduler = None

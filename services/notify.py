@@ -19,7 +19,9 @@ NEW_LEADS = "new_leads"
 
 
 @dataclass(frozen=True)
-class _Person:
+class Person:
+    """Whom a notification goes to: their Telegram chat (None: they have none) and language."""
+
     id: int
     telegram_id: int | None
     locale: str | None
@@ -33,13 +35,13 @@ async def leads_arrived(
     default_locale: str,
 ) -> int:
     """Each assignee gets the client card; an unassigned lead goes to every admin instead."""
-    admins: list[_Person] | None = None
+    admins: list[Person] | None = None
     cards: list[outbox.Outgoing | None] = []
     for lead_id, assignee in arrivals:
         if assignee.employee_id is not None:
-            people = [_Person(assignee.employee_id, assignee.telegram_id, assignee.locale)]
+            people = [Person(assignee.employee_id, assignee.telegram_id, assignee.locale)]
         else:
-            admins = admins if admins is not None else await _admins(session)
+            admins = admins if admins is not None else await with_role(session, Role.ADMIN)
             people = admins
         unassigned = assignee.employee_id is None
         cards += [
@@ -59,12 +61,13 @@ async def leads_arrived(
     return sum(row_id is not None for row_id in written)
 
 
-async def _admins(session: AsyncSession) -> list[_Person]:
+async def with_role(session: AsyncSession, role: Role) -> list[Person]:
+    """The active employees of `role` who have Telegram, by id."""
     e = Employee.__table__
     stmt = sa.select(e.c.id, e.c.telegram_id, e.c.locale).where(
-        e.c.is_active, e.c.telegram_id.is_not(None), e.c.role == Role.ADMIN
+        e.c.is_active, e.c.telegram_id.is_not(None), e.c.role == role
     )
-    return [_Person(*row) for row in (await session.execute(stmt)).all()]
+    return [Person(*row) for row in (await session.execute(stmt.order_by(e.c.id))).all()]
 
 
 async def lead_changed(session: AsyncSession, *, lead_id: int, now: datetime) -> int:
@@ -100,7 +103,7 @@ async def task_assigned(
 ) -> int | None:
     if assignee_id is None:
         return None
-    person = await _person(session, assignee_id)
+    person = await recipient(session, assignee_id)
     card = _card(TASK_CARD, "task", task_id, person, default_locale, task_id=task_id)
     return (await outbox.enqueue_many(session, [card], now=now))[0] if card else None
 
@@ -137,15 +140,19 @@ async def lead_card_requested(
 ) -> int | None:
     """The employee asked to see the lead's card (from a digest): a fresh copy, on its own,
     that is then kept up to date like every copy."""
-    person = await _person(session, employee_id)
+    person = await recipient(session, employee_id)
     card = _card(LEAD_CARD, "lead", lead_id, person, default_locale, once=False, lead_id=lead_id)
     return (await outbox.enqueue_many(session, [card], now=now))[0] if card else None
 
 
-async def _person(session: AsyncSession, employee_id: int) -> Any:
+async def recipient(session: AsyncSession, employee_id: int | None) -> Person | None:
+    """One employee as a recipient (None: nobody, or no such employee)."""
+    if employee_id is None:
+        return None
     e = Employee.__table__
     stmt = sa.select(e.c.id, e.c.telegram_id, e.c.locale).where(e.c.id == employee_id)
-    return (await session.execute(stmt)).one_or_none()
+    row = (await session.execute(stmt)).one_or_none()
+    return Person(*row) if row else None
 
 
 # Task reminders waiting for one chat may go out together as one digest (services.outbox).

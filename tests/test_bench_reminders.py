@@ -8,14 +8,14 @@ import os
 import asyncpg
 import pytest
 
-from bench import reminders
+from bench import bot, reminders
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 async def test_the_reminders_bench_runs_small(capsys: pytest.CaptureFixture[str]) -> None:
     try:
-        conn = await asyncpg.connect(f"{reminders.PG_SERVER}/postgres", timeout=5)
+        conn = await asyncpg.connect(f"{bot.PG_SERVER}/postgres", timeout=5)
     except (OSError, asyncpg.PostgresError) as exc:
         if IN_CI:
             pytest.fail(f"PostgreSQL is not reachable ({exc}); CI requires it", pytrace=False)

@@ -4,7 +4,7 @@ on every press; a typed time or comment is a short dialog (/cancel leaves it).""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -30,7 +30,7 @@ from handlers.callbacks import (
 )
 from handlers.filters import TypedText
 from handlers.router import Router
-from services import access, actors, tasks, when
+from services import actors, tasks, when
 from services.actors import Actor
 from services.context import Company
 
@@ -130,16 +130,16 @@ async def task_button(
         return query.answer(t("alert.task_done"))
     card = await tasks.card(session, task_id)
     if action is TaskAction.SNOOZE:
-        await _may_act(session, task_id, actor, company)
+        await tasks.require_may_act(session, task_id, by=actor)
         await ui.edit(task_screens.snooze_choices(card, t))
     elif action is TaskAction.COMMENT:
-        await _may_act(session, task_id, actor, company)
+        await tasks.require_may_act(session, task_id, by=actor)
         await start_dialog(state, TaskDialog.comment, clock=company.clock, task_id=task_id)
         await ui.edit(task_screens.prompt("task.comment_prompt", card, t))
     elif action is TaskAction.REASSIGN:
         await ui.edit(await _reassign_screen(session, card, actor, t, page=0))
     elif action is TaskAction.SHOW:  # from a digest of reminders: the digest stays
-        await _may_act(session, task_id, actor, company)
+        await tasks.require_may_act(session, task_id, by=actor)
         await ui.send(await _card(session, card, actor, company, t))
     else:
         await ui.edit(await _card(session, card, actor, company, t))
@@ -159,14 +159,13 @@ async def snooze_button(
     tz = await actors.zone_of(session, actor, company.timezone)
     now = company.clock.now()
     if choice is Snooze.OTHER:
-        await _may_act(session, task_id, actor, company)
+        await tasks.require_may_act(session, task_id, by=actor)
         card = await tasks.card(session, task_id)
         await start_dialog(state, TaskDialog.snooze, clock=company.clock, task_id=task_id)
         await ui.edit(task_screens.prompt("task.snooze_prompt", card, t))
         return query.answer()
-    if choice is Snooze.TOMORROW:
-        tomorrow = now.astimezone(tz).date() + timedelta(days=1)
-        until = datetime.combine(tomorrow, time(when.DEFAULT_HOUR), tzinfo=tz)
+    if choice is Snooze.TOMORROW:  # the same "tomorrow 10:00" as a new task's quick choice
+        until = when.presets(now, tz)[when.Preset.TOMORROW]
     else:
         until = now + _SNOOZES[choice]
     return await _snooze(query, session, task_id, until, actor=actor, company=company, ui=ui)
@@ -260,12 +259,6 @@ async def typed(
 async def cancel(message: Message, state: FSMContext, ui: Ui) -> None:
     await state.clear()
     await ui.say("task.cancelled")
-
-
-async def _may_act(session: AsyncSession, task_id: int, actor: Actor, company: Company) -> None:
-    """The same check the change will make, before asking for its details."""
-    card = await tasks.card(session, task_id)
-    access.require_task(actor, assignee_id=card.assignee_id, office_id=card.office_id)
 
 
 async def _card(

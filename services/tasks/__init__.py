@@ -19,6 +19,7 @@ from services.tasks.work import (
     create,
     reassign,
     reassign_candidates,
+    require_may_act,
     snooze,
 )
 
@@ -47,5 +48,6 @@ __all__ = [
     "page_of",
     "reassign",
     "reassign_candidates",
+    "require_may_act",
     "snooze",
 ]

@@ -249,6 +249,15 @@ async def _client_of(
     return client_id
 
 
+async def require_may_act(session: AsyncSession, task_id: int, *, by: Actor) -> None:
+    """The check done, snooze and comment make, for asking their details first."""
+    task = await session.get(Task, task_id)
+    if task is None:
+        raise NotFound("no such task", key="task.error.not_found", task_id=task_id)
+    office_id = await _office_of(session, task.assignee_id)
+    access.require_task(by, assignee_id=task.assignee_id, office_id=office_id)
+
+
 async def _locked(session: AsyncSession, task_id: int, by: Actor) -> Task:
     task = await session.get(Task, task_id, with_for_update=True, populate_existing=True)
     if task is None:

@@ -108,7 +108,7 @@ async def raise_ticket(
     session.add_all(replies)
     await session.flush()
     await _audit(session, "ticket.raise", ticket, by, now, category=category)
-    people = await _support(session)
+    people = await notify.with_role(session, Role.SUPPORT)
     cards = [
         outbox.Outgoing(
             channel=Channel.TELEGRAM,
@@ -190,12 +190,12 @@ async def reply(
     await _audit(session, "ticket.reply", ticket, by, now, reply_id=answer.id)
     if from_author:
         people = (
-            [await _person(session, ticket.assignee_id)]
+            [await notify.recipient(session, ticket.assignee_id)]
             if ticket.assignee_id is not None
-            else await _support(session)
+            else await notify.with_role(session, Role.SUPPORT)
         )
     else:
-        people = [await _person(session, ticket.author_id)]
+        people = [await notify.recipient(session, ticket.author_id)]
     await _relay(session, ticket.id, answer.id, people, company, now)
     await notify.ticket_changed(session, ticket_id=ticket.id, now=now)
     return answer
@@ -214,7 +214,8 @@ async def close(session: AsyncSession, ticket_id: int, *, by: Actor, company: Co
     await _audit(session, "ticket.close", ticket, by, now)
     await session.flush()
     other = ticket.assignee_id if by.id == ticket.author_id else ticket.author_id
-    people = [p for p in [await _person(session, other)] if p is not None] if other else []
+    other_side = await notify.recipient(session, other)
+    people = [other_side] if other_side is not None else []
     await outbox.enqueue_many(
         session,
         [
@@ -252,7 +253,7 @@ async def show_thread(session: AsyncSession, ticket_id: int, *, by: Actor, compa
         .scalars()
         .all()
     )
-    person = await _person(session, by.id)
+    person = await notify.recipient(session, by.id)
     await _relay(session, ticket.id, list(ids), [person], company, company.clock.now(), thread=True)
     return len(ids)
 
@@ -308,33 +309,6 @@ async def _locked(session: AsyncSession, ticket_id: int) -> Ticket:
     return ticket
 
 
-@dataclass(frozen=True)
-class _Person:
-    id: int
-    telegram_id: int | None
-    locale: str | None
-
-
-async def _person(session: AsyncSession, employee_id: int | None) -> _Person | None:
-    if employee_id is None:
-        return None
-    e = Employee.__table__
-    row = (
-        await session.execute(
-            sa.select(e.c.id, e.c.telegram_id, e.c.locale).where(e.c.id == employee_id)
-        )
-    ).one_or_none()
-    return _Person(*row) if row else None
-
-
-async def _support(session: AsyncSession) -> list[_Person]:
-    e = Employee.__table__
-    stmt = sa.select(e.c.id, e.c.telegram_id, e.c.locale).where(
-        e.c.is_active, e.c.telegram_id.is_not(None), e.c.role == Role.SUPPORT
-    )
-    return [_Person(*row) for row in (await session.execute(stmt.order_by(e.c.id))).all()]
-
-
 async def _name(session: AsyncSession, employee_id: int) -> str:
     return await session.scalar(sa.select(Employee.name).where(Employee.id == employee_id)) or "—"
 
@@ -343,7 +317,7 @@ async def _relay(
     session: AsyncSession,
     ticket_id: int,
     reply_ids: int | list[int],
-    people: list[_Person | None],
+    people: list[notify.Person | None],
     company: Company,
     now: datetime,
     *,

@@ -9,7 +9,8 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiohttp import web
@@ -17,9 +18,12 @@ from redis.asyncio import Redis
 
 from admin_web import routes as admin_routes
 from bot.delivery import Sender
+from bot.media import MediaSources
 from bot.telegram import commands
 from bot.telegram.factory import make_bot, make_dispatcher
-from bot.telegram.sender import TelegramSender
+from bot.telegram.sender import TelegramMedia, TelegramSender
+from bot.whatsapp.graph import Graph, WhatsAppMedia
+from bot.whatsapp.sender import WhatsAppSender
 from config.settings import Settings
 from metrics import HTTP_REQUESTS
 from models import Channel
@@ -32,12 +36,13 @@ from scheduler.rate_limit import (
     RateLimiter,
     RedisRateLimiter,
 )
-from services import notify
+from services import conversations, notify
 from services.clock import Clock, SystemClock
 from services.context import Company
 from services.errors import DomainError
-from webhooks import calls, forms, health, mango, telegram
-from webhooks.batching import GroupCommit, calls_batcher, intake_batcher
+from services.outbox import Claimed
+from webhooks import calls, forms, health, mango, telegram, whatsapp
+from webhooks.batching import GroupCommit, calls_batcher, conversations_batcher, intake_batcher
 from webhooks.common import BadBody, bad_input, json_error
 from webhooks.context import CONTAINER
 
@@ -59,12 +64,15 @@ class Container:
     pump: OutboxPump | None = None
     intake: GroupCommit = field(init=False)
     calls: GroupCommit = field(init=False)
+    conversations: GroupCommit = field(init=False)
+    graph: Graph | None = None  # WhatsApp, when configured
     background: list[asyncio.Task[None]] = field(default_factory=list)
     bot_state: str = BOT_OFF
 
     def __post_init__(self) -> None:
         self.intake = intake_batcher(self.db, self.company)
         self.calls = calls_batcher(self.db, self.company)
+        self.conversations = conversations_batcher(self.db, self.company)
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None) -> Container:
@@ -75,9 +83,11 @@ class Container:
             currency=settings.currency,
             clock=clock or SystemClock(),
             ticket_categories=tuple(settings.ticket_categories.split(",")),
+            auto_reply=settings.auto_reply_text,
         )
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         container = cls(settings, Database(settings.database_url), company, redis)
+        container.graph = _whatsapp(settings)
         if settings.telegram_bot_token:
             container.bot = make_bot(settings.telegram_bot_token, settings.telegram_api_base)
             container.dispatcher = make_dispatcher(
@@ -93,30 +103,58 @@ class Container:
     def make_pump(self, *, batch: int = 50, poll_interval: float = 1.0) -> OutboxPump:
         senders: dict[Channel, Sender] = {}
         limiters: dict[Channel, RateLimiter] = {}
+        media: MediaSources = {}
+        if self.graph is not None:
+            media[Channel.WHATSAPP] = WhatsAppMedia(self.graph)
+            senders[Channel.WHATSAPP] = WhatsAppSender(self.graph, media, self.company.clock)
+            limiters[Channel.WHATSAPP] = self._limiter("whatsapp", self.settings.whatsapp_rate, 0.0)
         if self.bot is not None:
+            media[Channel.TELEGRAM] = TelegramMedia(self.bot)
             senders[Channel.TELEGRAM] = TelegramSender(
                 self.bot,
                 public_url=self.settings.public_url,
                 timezone=self.company.timezone,
                 clock=self.company.clock,
+                media=media,
             )
             s = self.settings
-            rate, interval = s.telegram_global_rate, s.telegram_chat_interval
-            local = MemoryRateLimiter(rate, interval)
-            limiters[Channel.TELEGRAM] = (
-                FallbackRateLimiter(
-                    RedisRateLimiter(
-                        self.redis, rate, interval, prefix=f"{s.redis_prefix}:rl:telegram"
-                    ),
-                    local,
-                )
-                if self.redis is not None
-                else local
+            limiters[Channel.TELEGRAM] = self._limiter(
+                "telegram", s.telegram_global_rate, s.telegram_chat_interval
             )
         self.pump = OutboxPump(
-            self.db, senders, limiters, self.company.clock, batch=batch, poll_interval=poll_interval
+            self.db,
+            senders,
+            limiters,
+            self.company.clock,
+            batch=batch,
+            poll_interval=poll_interval,
+            on_settled=self._settled,
         )
         return self.pump
+
+    def _limiter(self, name: str, rate: float, interval: float) -> RateLimiter:
+        """Shared across processes through Redis when there is one (in-process while it is
+        away), in-process otherwise."""
+        local = MemoryRateLimiter(rate, interval)
+        if self.redis is None:
+            return local
+        prefix = f"{self.settings.redis_prefix}:rl:{name}"
+        return FallbackRateLimiter(
+            RedisRateLimiter(self.redis, rate, interval, prefix=prefix), local
+        )
+
+    async def _settled(
+        self, session: Any, row: Claimed, result: str, provider_id: str | None, error: str
+    ) -> None:
+        await conversations.settled(
+            session,
+            row,
+            result=result,
+            provider_id=provider_id,
+            error=error,
+            now=self.company.clock.now(),
+            default_locale=self.company.locale,
+        )
 
     def wire_outbox_nudges(self) -> None:
         """After a commit that wrote outbox rows: wake the local pump, and others via Redis."""
@@ -172,12 +210,15 @@ class Container:
     async def close(self) -> None:
         await self.intake.close()
         await self.calls.close()
+        await self.conversations.close()
         if self.pump is not None:
             await self.pump.stop()
         for task in list(self.background):
             task.cancel()
         if self.bot is not None:
             await self.bot.session.close()
+        if self.graph is not None:
+            await self.graph.close()
         if self.redis is not None:
             await self.redis.aclose()
         await self.db.dispose()
@@ -225,8 +266,22 @@ def build_web_app(container: Container) -> web.Application:
     app.router.add_post("/webhooks/forms/{source}", forms.receive)
     app.router.add_post("/webhooks/mango/events/{event}", mango.receive)
     app.router.add_post("/webhooks/calls", calls.receive)
+    app.router.add_get("/webhooks/whatsapp", whatsapp.verify)
+    app.router.add_post("/webhooks/whatsapp", whatsapp.receive)
     admin_routes.setup(app)
     return app
+
+
+def _whatsapp(settings: Settings) -> Graph | None:
+    """The WhatsApp channel, when configured (its approved templates are the channel's)."""
+    templates = tuple(t.strip() for t in settings.whatsapp_templates.split(",") if t.strip())
+    conversations.register(replace(conversations.channels.WHATSAPP, templates=templates))
+    if not (settings.whatsapp_token and settings.whatsapp_phone_number_id):
+        log.info("WhatsApp is off: WHATSAPP_TOKEN and WHATSAPP_PHONE_NUMBER_ID are not set")
+        return None
+    return Graph(
+        settings.whatsapp_api_base, settings.whatsapp_token, settings.whatsapp_phone_number_id
+    )
 
 
 class CannotListen(Exception):

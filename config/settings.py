@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     whatsapp_app_secret: str | None = None
     whatsapp_verify_token: str | None = None
     whatsapp_api_base: str = "https://graph.facebook.com/v23.0"
+    # Approved message templates (names, comma-separated) offered when the 24-hour window has
+    # closed; and the Cloud API's send rate for the business number (80/s by default).
+    whatsapp_templates: str = ""
+    # What a client who writes after hours is answered (unset: the locale's text).
+    auto_reply_text: str | None = None
+    whatsapp_rate: float = Field(default=80.0, gt=0)
 
     mango_api_key: str | None = None
     mango_api_salt: str | None = None

@@ -7,7 +7,7 @@ from aiogram import Router
 
 def get_routers() -> list[Router]:
     """Fresh routers each call (a router can belong to one dispatcher only)."""
-    from handlers import errors, menu, staff, start, strangers
+    from handlers import clients_chat, errors, menu, staff, start, strangers
     from handlers.staff import find
 
     # An update visits the routers in this order until one handles it (each visit costs CPU).
@@ -17,6 +17,7 @@ def get_routers() -> list[Router]:
         start.make_router(),
         menu.make_router(),  # /help, /cancel in any dialog state
         staff.make_router(),
+        clients_chat.make_router(),  # anyone else who writes is a client
         strangers.make_router(),
         errors.make_router(),  # an error is propagated on its own: last, no update visits it
     ]

@@ -329,6 +329,20 @@ class LeadReassignCallback(Packed, CallbackData, prefix="lra"):
     page: Page = 0
 
 
+class ChatAction(enum.StrEnum):
+    REPLY = "r"  # the next messages typed go to the client
+    NOTE = "n"  # the next message typed is a note that never leaves
+    RETRY = "rt"  # send a failed reply again (`message_id`)
+
+
+class ChatCallback(Packed, CallbackData, prefix="cv"):
+    """A client conversation's buttons (on relayed messages, delivery notices, lead cards)."""
+
+    action: ChatAction
+    conversation_id: Int64
+    message_id: Int64 = 0  # the message it is about (quoted by a reply, or to retry)
+
+
 class Presses(Filter):
     """A router's own filter: only presses of buttons of these kinds reach its handlers. One
     check of the data's prefix per router instead of one unpacking attempt per handler (every

@@ -4,7 +4,7 @@ from models.audit import AuditEntry
 from models.base import Base
 from models.call import Call
 from models.client import ChannelIdentity, Client, ClientMerge, ClientTag, ContactPerson
-from models.conversation import Conversation, Message
+from models.conversation import Conversation, EarlyStatus, Message, MessageCopy
 from models.counter import Counter
 from models.deal import Deal, DealStageChange, Pipeline, PipelineStage
 from models.employee import Employee, SalesPlan, WorkSchedule
@@ -54,12 +54,14 @@ __all__ = [
     "DealStageChange",
     "DealStatus",
     "Direction",
+    "EarlyStatus",
     "Employee",
     "InboundEvent",
     "Lead",
     "LeadStatus",
     "LoginThrottle",
     "Message",
+    "MessageCopy",
     "MessageStatus",
     "Note",
     "Office",

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import enum
+import re
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from models.enums import Channel
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -40,6 +43,35 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
 
 
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+_CHANNEL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,23}$")
+
+
+class ChannelName(sa.TypeDecorator[str]):
+    """A channel's name: one of `models.enums.Channel`, or a plug-in client channel's own
+    name ("max", "vk"): a client channel is an adapter registered at start-up
+    (services.conversations.channels), so adding one changes no enum and no schema.
+    Stored as the short string the enum always was (VARCHAR(24)); read back as the enum
+    member when it is one."""
+
+    impl = sa.String(24)
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: sa.Dialect) -> str | None:
+        if value is None:
+            return None
+        name = str(value.value if isinstance(value, enum.Enum) else value)
+        if not _CHANNEL_NAME.match(name):
+            raise ValueError(f"not a channel name: {name[:40]!r}")
+        return name
+
+    def process_result_value(self, value: str | None, dialect: sa.Dialect) -> str | None:
+        from models.enums import Channel
+
+        if value is None:
+            return None
+        return Channel(value) if value in Channel._value2member_map_ else value
+
+
 JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
 
 
@@ -52,6 +84,7 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UTCDateTime(),
         dict[str, Any]: JSONType,
+        Channel: ChannelName(),
         enum.Enum: sa.Enum(
             enum.Enum,
             native_enum=False,

@@ -48,6 +48,8 @@ class Client(IdMixin, TimestampMixin, Base):
     office_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("offices.id"))
     # Set when this client was merged into another; the row stays for history.
     merged_into_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("clients.id"))
+    # The client asked for no broadcasts ("STOP" on any channel): broadcasts leave them out.
+    opted_out_at: Mapped[datetime | None]
 
     contacts: Mapped[list[ContactPerson]] = relationship(
         back_populates="client", cascade="all, delete-orphan"

@@ -22,7 +22,11 @@ class Conversation(IdMixin, TimestampMixin, Base):
     client_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("clients.id"), index=True)
     channel: Mapped[Channel]
     external_chat_id: Mapped[str] = mapped_column(sa.String(100))
+    # Who answers it: set by a handover; otherwise the assignee of `lead_id` (the lead the
+    # client's first message opened) answers, so a lead taken or handed out takes it along.
     assignee_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("employees.id"))
+    lead_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("leads.id"))
+    display_name: Mapped[str | None] = mapped_column(sa.String(300))  # the profile name
     is_open: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     last_inbound_at: Mapped[datetime | None]  # WhatsApp's 24-hour window starts here
     last_message_at: Mapped[datetime | None]
@@ -51,4 +55,35 @@ class Message(IdMixin, TimestampMixin, Base):
     provider_message_id: Mapped[str | None] = mapped_column(sa.String(200))
     status: Mapped[MessageStatus] = mapped_column(default=MessageStatus.RECEIVED)
     status_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(sa.String(500))
+    # The message this one quotes (a client's quote, or the client message an employee answered).
+    reply_to_id: Mapped[int | None] = mapped_column(
+        BigId, sa.ForeignKey("messages.id", ondelete="SET NULL")
+    )
+
+
+class MessageCopy(Base):
+    """Where a message is shown in staff Telegram: a relayed client message, or the employee's
+    own message that became a reply. A Telegram reply to a copy answers that conversation."""
+
+    __tablename__ = "message_copies"
+
+    chat_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    telegram_message_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        BigId, sa.ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
+
+
+class EarlyStatus(IdMixin, Base):
+    """A delivery status that came before the send that produced its message id was recorded
+    (the provider may answer the webhook before our send returns); applied when it is."""
+
+    __tablename__ = "early_statuses"
+    __table_args__ = (sa.UniqueConstraint("channel", "provider_message_id", "status"),)
+
+    channel: Mapped[Channel]
+    provider_message_id: Mapped[str] = mapped_column(sa.String(200))
+    status: Mapped[MessageStatus]
+    at: Mapped[datetime]
     error: Mapped[str | None] = mapped_column(sa.String(500))

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,7 @@ STOP_GRACE = 5.0  # seconds a graceful stop waits for sends in flight
 RECORD_BACKOFF = (0.05, 2.0)  # first and longest pause between attempts to record a result
 PROBE_EVERY = 2.0  # while a channel's provider is unreachable, how often it is asked again
 HEARTBEAT = outbox.CLAIM_LEASE.total_seconds() / 4  # how often held claims are extended
+Settled = Callable[[Any, Claimed, str, str | None, str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,13 @@ class OutboxPump:
         batch: int = 50,
         poll_interval: float = 1.0,
         grace: float = STOP_GRACE,
+        on_settled: Settled | None = None,
     ) -> None:
+        """`on_settled(session, row, result, provider_id, error)` runs in the transaction that
+        records a row's result ("sent", "failed" (will retry) or "dead"): what a delivery
+        means for the rest of the product (services.conversations.settled)."""
         self.db, self.senders, self.limiters, self.clock = db, senders, limiters, clock
+        self.on_settled = on_settled
         self.batch, self.poll_interval, self.grace = batch, poll_interval, grace
         self._wake = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
@@ -276,6 +282,12 @@ class OutboxPump:
         OUTBOX_RESULTS.labels(row.channel.value, result).inc()
 
     async def _settle(self, session: Any, row: Claimed, outcome: Outcome) -> str:
+        result = await self._mark(session, row, outcome)
+        if self.on_settled is not None and row.kind != outbox.DIGEST_KIND:
+            await self.on_settled(session, row, result, outcome.provider_id, outcome.error)
+        return result
+
+    async def _mark(self, session: Any, row: Claimed, outcome: Outcome) -> str:
         now, digest = self.clock.now(), row.kind == outbox.DIGEST_KIND
         if outcome.result == "sent":
             await outbox.mark_sent(

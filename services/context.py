@@ -16,3 +16,4 @@ class Company:
     currency: str = "RUB"
     clock: Clock = field(default_factory=SystemClock)
     ticket_categories: tuple[str, ...] = ("Документы", "Оплата", "Техника", "Доступы", "Другое")
+    auto_reply: str | None = None  # to clients who write after hours (None: the locale's text)

@@ -19,7 +19,7 @@ from typing import Generic, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.db import Database
-from services import calls
+from services import calls, conversations
 from services.context import Company
 from services.leads import intake
 
@@ -120,3 +120,21 @@ def calls_batcher(db: Database, company: Company, **kwargs: int) -> GroupCommit:
         return await calls.record_many(session, items, company=company)
 
     return GroupCommit(db, company, work, name="calls", **kwargs)
+
+
+def conversations_batcher(db: Database, company: Company, **kwargs: int) -> GroupCommit:
+    """WhatsApp notifications (webhooks.whatsapp.Notification): their messages received as one
+    batch, then their statuses; each notification gets its counts back."""
+
+    async def work(session: AsyncSession, items: list, company: Company) -> Sequence[object]:
+        messages = [m for item in items for m in item.messages]
+        await conversations.receive_many(session, messages, company=company)
+        await conversations.record_statuses(
+            session,
+            [s for item in items for s in item.statuses],
+            now=company.clock.now(),
+            default_locale=company.locale,
+        )
+        return [len(item.messages) for item in items]
+
+    return GroupCommit(db, company, work, name="conversations", **kwargs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import logging
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,22 +25,39 @@ from aiogram.types import (
     BotCommand,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
+    BufferedInputFile,
     InlineKeyboardMarkup,
+    KeyboardButton,
+    ReactionTypeEmoji,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    ReplyParameters,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import GiveUp, RetryLater
-from bot.telegram import call_cards, cards, commands, screens, task_screens, ticket_screens
+from bot.media import Fetched, MediaSources
+from bot.telegram import (
+    call_cards,
+    cards,
+    commands,
+    conversation_screens,
+    screens,
+    task_screens,
+    ticket_screens,
+)
 from bot.telegram.limits import CAPTION_LIMIT, TEXT_LIMIT, fit_text
 from config.i18n import Translator
 from models import Channel, TaskKind, TaskStatus
-from services import actors, employees, notify, outbox, tasks, tickets
+from services import actors, conversations, employees, notify, outbox, tasks, tickets
 from services.clients import cards as client_cards
 from services.clock import Clock, SystemClock
+from services.conversations import Media
 from services.errors import NotFound
 from services.leads import cards as lead_cards
 from services.outbox import Claimed
 
+log = logging.getLogger(__name__)
 REQUEST_TIMEOUT = 15
 # Telegram's answers for a message that can no longer be edited (deleted, or too old).
 _UNEDITABLE = ("message to edit not found", "message can't be edited")
@@ -51,6 +69,24 @@ class Rendered:
     markup: InlineKeyboardMarkup | None
     edit_message_id: int | None = None
     media: tuple[str, str] | None = None  # ("photo" | "document", Telegram file_id): a caption
+    upload: Upload | None = None  # a file from another channel, fetched and uploaded when sent
+    reply_to: int | None = None  # the message in this chat it answers
+    fallback: str | None = None  # the text to send instead when the file cannot be fetched
+    composite_id: bool = False  # the id kept is "chat:message" (a client's chat, not staff's)
+
+
+@dataclass(frozen=True)
+class Upload:
+    method: str  # "photo", "document", "video", "audio", "voice"
+    media: Media
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """A status mark on a message in the chat (services.conversations.notices)."""
+
+    message_id: int
+    emoji: str
 
 
 @dataclass(frozen=True)
@@ -72,9 +108,12 @@ class TelegramSender:
         public_url: str | None = None,
         timezone: tzinfo = UTC,
         clock: Clock | None = None,
+        media: MediaSources | None = None,
     ) -> None:
-        """`timezone`: the company's, for a recipient whose office has no zone of its own."""
+        """`timezone`: the company's, for a recipient whose office has no zone of its own;
+        `media`: where files of other channels are fetched from (bot.media)."""
         self.bot = bot
+        self.media = media if media is not None else {}
         self.request_timeout = request_timeout  # seconds
         self.context = Context(public_url, timezone, clock or SystemClock())
 
@@ -88,10 +127,17 @@ class TelegramSender:
             return True
         return True
 
-    async def prepare(self, row: Claimed, session: AsyncSession) -> Rendered | MenuUpdate:
+    async def prepare(
+        self, row: Claimed, session: AsyncSession
+    ) -> Rendered | MenuUpdate | Reaction:
         if row.kind == notify.MENU:
             return await _menu(session, row)
-        text, markup, media = await self._render(row, session)
+        if row.kind == conversations.STATUS_MARK:
+            return await _status_mark(session, row)
+        found = await self._render(row, session)
+        if isinstance(found, Rendered):
+            return found
+        text, markup, media = found
         if row.kind == screens.SCREEN_KIND and row.payload.get("edit_message_id"):
             return Rendered(text, markup, int(row.payload["edit_message_id"]))
         if row.edit_of_id is None:
@@ -101,14 +147,33 @@ class TelegramSender:
             raise GiveUp("the message to edit was never delivered")
         return Rendered(text, markup, int(message_id))
 
-    async def send(self, row: Claimed, prepared: Rendered | MenuUpdate) -> str | None:
+    async def send(self, row: Claimed, prepared: Rendered | MenuUpdate | Reaction) -> str | None:
         with _classified():
             if isinstance(prepared, MenuUpdate):
                 return await self._set_menu(prepared)
-            return await self._send_message(row, prepared)
+            if isinstance(prepared, Reaction):
+                await self.bot.set_message_reaction(
+                    int(row.recipient),
+                    prepared.message_id,
+                    reaction=[ReactionTypeEmoji(emoji=prepared.emoji)],
+                    request_timeout=self.request_timeout,  # type: ignore[call-arg]
+                )
+                return None
+            sent = await self._send_message(row, prepared)
+            return f"{row.recipient}:{sent}" if prepared.composite_id and sent else sent
 
     async def _send_message(self, row: Claimed, prepared: Rendered) -> str | None:
         text, markup = prepared.text, prepared.markup
+        reply = (
+            ReplyParameters(message_id=prepared.reply_to, allow_sending_without_reply=True)
+            if prepared.reply_to
+            else None
+        )
+        if prepared.upload is not None:
+            sent = await self._send_upload(row, prepared, reply)
+            if sent is not None:
+                return sent
+            text = prepared.fallback or text  # the file is gone: say so instead
         if prepared.edit_message_id is not None:
             edited = await self._edit(row, prepared.edit_message_id, text, markup)
             if edited is not None or row.kind != screens.SCREEN_KIND:
@@ -131,9 +196,43 @@ class TelegramSender:
             text=text,
             reply_markup=markup,
             message_thread_id=row.thread_id,
+            reply_parameters=reply,
             request_timeout=self.request_timeout,  # type: ignore[arg-type]
         )
         return str(message.message_id)
+
+    async def _send_upload(
+        self, row: Claimed, prepared: Rendered, reply: ReplyParameters | None
+    ) -> str | None:
+        """A file of another channel: fetched now (a provider's link lives minutes), sent as
+        the kind of message it is. None when the file cannot be had any more."""
+        upload = prepared.upload
+        assert upload is not None
+        media = upload.media
+        if media.source == Channel.TELEGRAM:  # our own bot's file: sent again by its id
+            file: Any = media.ref
+        else:
+            source = self.media.get(media.source)
+            try:
+                if source is None:
+                    raise GiveUp(f"no way to fetch files from {media.source}")
+                fetched = await source.fetch(media.ref)
+            except GiveUp as exc:
+                log.warning("outbox row %s: file not fetched: %s", row.id, exc)
+                return None
+            name = media.filename or fetched.filename or _file_name(fetched.mime or media.mime)
+            file = BufferedInputFile(fetched.data, filename=name)
+        send = getattr(self.bot, f"send_{upload.method}")
+        sent = await send(
+            int(row.recipient),
+            file,
+            caption=prepared.text,
+            reply_markup=prepared.markup,
+            message_thread_id=row.thread_id,
+            reply_parameters=reply,
+            request_timeout=self.request_timeout,
+        )
+        return str(sent.message_id)
 
     async def _set_menu(self, menu: MenuUpdate) -> None:
         where: dict[str, Any] = {
@@ -167,7 +266,7 @@ class TelegramSender:
 
     async def _render(
         self, row: Claimed, session: AsyncSession
-    ) -> tuple[str, InlineKeyboardMarkup | None, tuple[str, str] | None]:
+    ) -> tuple[str, InlineKeyboardMarkup | None, tuple[str, str] | None] | Rendered:
         render = _TEMPLATES.get(row.kind)
         if render is None:
             raise GiveUp(f"no Telegram template for {row.kind!r}")
@@ -175,6 +274,8 @@ class TelegramSender:
             found = await render(session, row, Translator(row.locale), self.context)
         except NotFound as exc:
             raise GiveUp(f"{exc.message}: nothing to show") from exc
+        if isinstance(found, Rendered):  # a template that decides more than text and buttons
+            return found
         text, markup, media = found if len(found) == 3 else (*found, None)  # type: ignore[misc]
         # The last guard, whatever the template: a caption has a fourth of a text's room.
         return fit_text(text, CAPTION_LIMIT if media else TEXT_LIMIT), markup, media
@@ -353,6 +454,125 @@ async def _ticket_closed(
     return html.escape(text), None
 
 
+async def _relayed(
+    session: AsyncSession, row: Claimed, t: Translator, _context: Context
+) -> Rendered:
+    """A client's message shown to an employee (with its file, fetched when sent)."""
+    view = await conversations.message(session, int(row.payload["message_id"]))
+    quoted = await conversations.message(session, view.quoted_id) if view.quoted_id else None
+    text, rows = conversation_screens.relayed(view, t, quoted=quoted)
+    reply_to = await conversations.copy_in(session, view.quoted_id, int(row.recipient))
+    markup = screens.markup_of({"keyboard": rows})
+    upload = _upload_of(view)
+    fallback = None
+    if upload is not None:
+        fallback = fit_text(f"{text}\n{html.escape(t('conversation.kind.media_lost'))}", TEXT_LIMIT)
+    return Rendered(
+        fit_text(text, CAPTION_LIMIT if upload else TEXT_LIMIT),
+        markup,
+        upload=upload,
+        reply_to=reply_to,
+        fallback=fallback,
+    )
+
+
+async def _to_client(session: AsyncSession, row: Claimed, _t: Translator, _c: Context) -> Rendered:
+    """An employee's reply to a client who writes to the bot."""
+    view = await conversations.message(session, int(row.payload["message_id"]))
+    quoted = view.quoted_provider_id or ""
+    chat, _, message_id = quoted.partition(":")
+    reply_to = int(message_id) if chat == row.recipient and message_id.isdigit() else None
+    upload = _upload_of(view)
+    text = html.escape(view.text or "")
+    return Rendered(
+        fit_text(text, CAPTION_LIMIT if upload else TEXT_LIMIT),
+        None,
+        upload=upload,
+        reply_to=reply_to,
+        composite_id=True,
+    )
+
+
+async def _client_notice(
+    _session: AsyncSession, row: Claimed, t: Translator, _context: Context
+) -> Rendered:
+    """A text of ours to a client of the bot (with the share-my-phone button, or taking it
+    away once the phone is shared)."""
+    text = html.escape(str(row.payload.get("text") or t(str(row.payload["key"]))))
+    markup: Any = None
+    if row.payload.get("request_contact"):
+        share = KeyboardButton(text=t("client_chat.share_button"), request_contact=True)
+        markup = ReplyKeyboardMarkup(
+            keyboard=[[share]], resize_keyboard=True, one_time_keyboard=True
+        )
+    elif row.payload.get("remove_keyboard"):
+        markup = ReplyKeyboardRemove()
+    return Rendered(fit_text(text, TEXT_LIMIT), markup)
+
+
+async def _delivery_failed(
+    session: AsyncSession, row: Claimed, t: Translator, _context: Context
+) -> Rendered:
+    view = await conversations.message(session, int(row.payload["message_id"]))
+    failure = conversations.explain(view.error)
+    templates = conversations.rules_of(view.channel).templates
+    text, rows = conversation_screens.failed(view, failure, t, templates)
+    reply_to = await conversations.copy_in(session, view.id, int(row.recipient))
+    return Rendered(text, screens.markup_of({"keyboard": rows}), reply_to=reply_to)
+
+
+async def _status_mark(session: AsyncSession, row: Claimed) -> Reaction:
+    view = await conversations.message(session, int(row.payload["message_id"]))
+    emoji = conversation_screens.STATUS_MARKS.get(view.status)
+    copy = await conversations.copy_in(session, view.id, int(row.recipient))
+    if emoji is None or copy is None:
+        raise GiveUp(f"nothing to mark ({view.status.value})")
+    return Reaction(copy, emoji)
+
+
+_UPLOADS = {
+    conversations.Kind.IMAGE: "photo",
+    conversations.Kind.VIDEO: "video",
+    conversations.Kind.AUDIO: "audio",
+    conversations.Kind.VOICE: "voice",
+}
+
+
+def _upload_of(view: conversations.MessageView) -> Upload | None:
+    media = view.media
+    if media is None:
+        return None
+    return Upload(_UPLOADS.get(view.kind, "document"), media)  # type: ignore[call-overload]
+
+
+def _file_name(mime: str | None) -> str:
+    extension = {
+        "image/jpeg": "jpg",
+        "image/png": "png",
+        "image/webp": "webp",
+        "application/pdf": "pdf",
+        "audio/ogg": "ogg",
+        "video/mp4": "mp4",
+    }.get((mime or "").split(";")[0].strip(), "bin")
+    return f"file.{extension}"
+
+
+class TelegramMedia:
+    """Files of our bot's chats, for senders of other channels (bot.media)."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def fetch(self, ref: str) -> Fetched:
+        with _classified():
+            file = await self.bot.get_file(ref)
+            if not file.file_path:
+                raise GiveUp("Telegram gave no path for the file")
+            data = await self.bot.download_file(file.file_path)
+        assert data is not None
+        return Fetched(data.read(), None, file.file_path.rsplit("/", 1)[-1])
+
+
 # The message kinds this channel can show (outbox `kind` → template).
 _TEMPLATES: dict[str, Renderer] = {
     notify.LEAD_CARD: _lead,
@@ -364,4 +584,8 @@ _TEMPLATES: dict[str, Renderer] = {
     outbox.DIGEST_KIND: _digest,
     "text": _text,
     screens.SCREEN_KIND: _screen,
+    conversations.CLIENT_MESSAGE: _relayed,  # type: ignore[dict-item]
+    conversations.CLIENT_REPLY: _to_client,  # type: ignore[dict-item]
+    conversations.DELIVERY_FAILED: _delivery_failed,  # type: ignore[dict-item]
+    conversations.CLIENT_NOTICE: _client_notice,  # type: ignore[dict-item]
 }

@@ -18,6 +18,7 @@ class IsEmployee(Filter):
 def make_router() -> Router:
     from handlers.staff import (
         clients,
+        conversations,
         deals,
         find,
         lead_lists,
@@ -34,6 +35,7 @@ def make_router() -> Router:
     router.callback_query.filter(IsEmployee())
     # Most pressed and typed first: every update passes the routers in front of its own.
     router.include_routers(
+        conversations.make_reply_router(),  # a reply to a client's message: to the client
         tickets.make_reply_router(),  # a reply to a ticket's message: before search takes it
         find.make_router(),  # plain text outside dialogs (searches); commands pass it by
         clients.make_router(),
@@ -45,5 +47,6 @@ def make_router() -> Router:
         new_task.make_router(),
         tickets.make_router(),
         queue.make_router(),
+        conversations.make_router(),
     )
     return router

@@ -117,7 +117,7 @@ def best_match(
     found: dict[Identity, ResolvedClient], identities: list[Identity]
 ) -> ResolvedClient | None:
     """When identities point at different clients, the strongest channel decides."""
-    matches = sorted((i for i in identities if i in found), key=lambda i: _PRECEDENCE[i[0]])
+    matches = sorted((i for i in identities if i in found), key=lambda i: _PRECEDENCE.get(i[0], 9))
     return found[matches[0]] if matches else None
 
 

@@ -127,7 +127,7 @@ async def merge(
     await _update(session, merged_id, merged_into_id=survivor_id)
     await _update(session, survivor_id, **filled)
     await _set_search_text(session, survivor_id, await _search_text(session, survivor_id))
-    record = ClientMerge(survivor_id=survivor_id, merged_id=merged_id, by_id=by.id, at=now)
+    record = ClientMerge(survivor_id=survivor_id, merged_id=merged_id, by_id=by.id or None, at=now)
     record.moved, record.before = moved, before
     session.add(record)
     await session.flush()
@@ -372,7 +372,7 @@ async def _audit(
         entity_type="client",
         entity_id=client_id,
         at=at,
-        actor_id=by.id,
-        actor_kind="employee",
+        actor_id=by.id or None,  # 0: the product itself (a client shared their phone)
+        actor_kind="employee" if by.id else "system",
         **data,
     )

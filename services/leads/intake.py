@@ -32,6 +32,9 @@ from services.leads.inputs import LeadIn
 class Incoming:
     lead: LeadIn
     event: tuple[str, str] | None = None  # the provider's (source, delivery id): dedupe key
+    # Addresses the channel itself vouches for (a WhatsApp id, a Telegram chat): the client is
+    # found by them, and a new client gets them on record.
+    identities: tuple[Identity, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,7 @@ def _normalise(incoming: Incoming, region: str) -> _Item | DomainError:
             item.identities.append((Channel.EMAIL, item.email))
         except InvalidEmail:
             item.warnings.append("invalid_email")
+    item.identities += [i for i in incoming.identities if i not in item.identities]
     if not item.identities and not item.raw_phone and not lead.name:
         return InvalidInput("a lead needs a phone, an e-mail or at least a name")
     return item

@@ -39,6 +39,7 @@ JSON_KEYS = frozenset(
         "media",
         "results",  # answerInlineQuery
         "button",
+        "reaction",
     }
 )
 INT_KEYS = frozenset(
@@ -162,6 +163,10 @@ class FakeTelegram:
         self._holds: Counter[str] = Counter()  # requests to hold until release_held()
         self._released = asyncio.Event()
         self._chat_failures: dict[int, ApiError] = {}  # chat id → error for every send to it
+        # Files uploaded with a send (method, file name, bytes), and reactions set by the bot
+        # on any message ((chat, message id) → emoji list).
+        self.uploads: list[tuple[str, str, bytes]] = []
+        self.reactions: dict[tuple[int, int], list[str]] = {}
         self.host, self.port = "127.0.0.1", 0
         self._updates: deque[dict[str, Any]] = deque()
         self._update_seq = 100
@@ -183,6 +188,11 @@ class FakeTelegram:
             "deleteMessage": self._delete_message,
             "sendPhoto": self._send_media,
             "sendDocument": self._send_media,
+            "sendVideo": self._send_media,
+            "sendAudio": self._send_media,
+            "sendVoice": self._send_media,
+            "setMessageReaction": self._set_reaction,
+            "getFile": self._get_file,
         }
         handlers.update({name: self._true for name in TRUE_METHODS})
         self._canonical = {name.lower(): name for name in handlers}
@@ -191,6 +201,7 @@ class FakeTelegram:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._file)
         app.router.add_get("/_fake/calls", self._recorded)  # for benchmarks in another process
         telegram_control.add_routes(app, self)  # act as a user: send, press, read a chat
         self._closed.clear()
@@ -386,8 +397,41 @@ class FakeTelegram:
             raw.update(body if isinstance(body, dict) else {})
         elif request.method == "POST":
             for key, value in (await request.post()).items():
-                raw[key] = value.filename if isinstance(value, web.FileField) else value
+                if isinstance(value, web.FileField):
+                    name = request.match_info.get("method", "")
+                    self.uploads.append((name, value.filename, value.file.read()))
+                    value = f"upload:{value.filename}"
+                raw[key] = value
         return {key: _decode(key, value) for key, value in raw.items()}
+
+    @staticmethod
+    def file_bytes(file_id: str) -> bytes:
+        """What `getFile` + download give for a file id (any id is a file here)."""
+        return f"telegram-file:{file_id}".encode()
+
+    async def _get_file(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = str(params.get("file_id") or "")
+        if not file_id:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{abs(hash(file_id))}",
+            "file_size": len(self.file_bytes(file_id)),
+            "file_path": f"documents/{file_id}.bin",
+        }
+
+    async def _file(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        path = request.match_info["path"]
+        file_id = path.removeprefix("documents/").removesuffix(".bin")
+        return web.Response(body=self.file_bytes(file_id))
+
+    async def _set_reaction(self, params: dict[str, Any]) -> bool:
+        reaction = params.get("reaction") or []
+        emoji = [r.get("emoji") for r in reaction if isinstance(r, dict)]
+        self.reactions[(self._chat_id(params), int(params.get("message_id") or 0))] = emoji
+        return True
 
     async def _dispatch(self, request: web.Request) -> web.Response:
         name = request.match_info["method"]
@@ -452,7 +496,13 @@ class FakeTelegram:
         caption = str(params.get("caption") or "")
         if caption:
             self._check_text(caption, params.get("parse_mode"), CAPTION_LIMIT)
-        return await self._send_message({**params, "text": caption or "[media]"})
+        sent = await self._send_message({**params, "text": caption or "[media]"})
+        kind = next(
+            (k for k in ("photo", "document", "video", "audio", "voice") if k in params), ""
+        )
+        state = self._messages[(self._chat_id(params), sent["message_id"])]
+        state.update(media=kind, file=params.get(kind))
+        return sent
 
     async def _get_me(self, params: dict[str, Any]) -> dict[str, Any]:
         return {

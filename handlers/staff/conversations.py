@@ -1,0 +1,164 @@
+"""Answering clients from Telegram.
+
+A Telegram reply to a client's relayed message (or to the card of the lead their first
+message opened) answers the client on their channel, quoting that message; ↩️ Reply on a
+relayed message does the same for every message typed next, until /cancel; 📝 Note (or a
+text starting with "//") is a note the client never sees. A failed reply's notice has
+🔁 Send again. Deciding is services.conversations'; this only translates.
+"""
+
+from __future__ import annotations
+
+from aiogram.dispatcher.event.bases import SkipHandler
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.methods import AnswerCallbackQuery
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.telegram.conversation_screens import channel_name
+from bot.telegram.dialogs import start_dialog
+from bot.telegram.screens import Ui
+from handlers.callbacks import ChatAction, ChatCallback, Presses
+from handlers.filters import PhotoOrFile, RepliesToBot, TypedText
+from handlers.router import Router
+from handlers.telegram_messages import content
+from services import conversations
+from services.actors import Actor
+from services.context import Company
+
+
+class ChatDialog(StatesGroup):
+    reply = State()  # each message typed goes to the client of `conversation_id`
+    note = State()  # the next text is a note on `conversation_id`
+
+
+def make_reply_router() -> Router:
+    """Telegram replies to client messages: before tickets' and the search, which take text."""
+    router = Router(name="staff.conversation_replies")
+    router.message.register(replied, RepliesToBot(), TypedText())
+    router.message.register(replied, RepliesToBot(), PhotoOrFile())
+    return router
+
+
+def make_router() -> Router:
+    router = Router(name="staff.conversations")
+    router.callback_query.filter(Presses(ChatCallback))
+    router.message.register(replying, StateFilter(ChatDialog.reply), TypedText())
+    router.message.register(replying, StateFilter(ChatDialog.reply), PhotoOrFile())
+    router.message.register(noting, StateFilter(ChatDialog.note), TypedText())
+    router.callback_query.register(chat_button, ChatCallback.filter())
+    return router
+
+
+async def replied(
+    message: Message, session: AsyncSession, company: Company, actor: Actor, ui: Ui
+) -> None:
+    replied_to = message.reply_to_message
+    assert replied_to is not None  # the filter
+    found = await conversations.conversation_of(
+        session, chat_id=message.chat.id, telegram_message_id=replied_to.message_id
+    )
+    if found is None:
+        raise SkipHandler  # not a client's message: tickets and search look at it
+    conversation_id, quoted = found
+    await _write(message, session, conversation_id, quoted, actor=actor, company=company, ui=ui)
+
+
+async def replying(
+    message: Message,
+    session: AsyncSession,
+    company: Company,
+    actor: Actor,
+    ui: Ui,
+    state: FSMContext,
+) -> None:
+    data = await state.get_data()
+    quoted = data.get("quoting") or None
+    await _write(
+        message, session, int(data["conversation_id"]), quoted, actor=actor, company=company, ui=ui
+    )
+    if quoted:  # only the first message answers the quoted one
+        await state.update_data(quoting=None)
+
+
+async def noting(
+    message: Message,
+    session: AsyncSession,
+    company: Company,
+    actor: Actor,
+    ui: Ui,
+    state: FSMContext,
+) -> None:
+    data = await state.get_data()
+    await state.clear()
+    await conversations.write(
+        session,
+        int(data["conversation_id"]),
+        by=actor,
+        text=message.text,
+        note=True,
+        staff_copy=(message.chat.id, message.message_id),
+        company=company,
+    )
+    await ui.say("conversation.note_saved")
+
+
+async def _write(
+    message: Message,
+    session: AsyncSession,
+    conversation_id: int,
+    quoted: int | None,
+    *,
+    actor: Actor,
+    company: Company,
+    ui: Ui,
+) -> None:
+    found = content(message)
+    written = await conversations.write(
+        session,
+        conversation_id,
+        by=actor,
+        text=found.text,
+        media=found.media,
+        quoting=quoted,
+        staff_copy=(message.chat.id, message.message_id),
+        company=company,
+    )
+    if written.note:
+        await ui.say("conversation.note_saved")
+
+
+async def chat_button(
+    query: CallbackQuery,
+    callback_data: ChatCallback,
+    session: AsyncSession,
+    company: Company,
+    actor: Actor,
+    ui: Ui,
+    state: FSMContext,
+) -> AnswerCallbackQuery:
+    data, t = callback_data, ui.t
+    if data.action is ChatAction.RETRY:
+        await conversations.retry(session, data.message_id, by=actor, company=company)
+        return query.answer(t("conversation.retrying"))
+    await conversations.require(session, data.conversation_id, by=actor)
+    about = await conversations.about(session, data.conversation_id)
+    names = {"name": about.name or t("conversation.unknown_client")}
+    names["channel"] = channel_name(about.channel, t)
+    if data.action is ChatAction.NOTE:
+        await start_dialog(
+            state, ChatDialog.note, clock=company.clock, conversation_id=data.conversation_id
+        )
+        await ui.say("conversation.note_prompt", **names)
+    else:
+        await start_dialog(
+            state,
+            ChatDialog.reply,
+            clock=company.clock,
+            conversation_id=data.conversation_id,
+            quoting=data.message_id or None,
+        )
+        await ui.say("conversation.reply_prompt", **names)
+    return query.answer()

@@ -1,0 +1,70 @@
+"""What the employee who wrote a reply is shown about its delivery.
+
+Each status change marks the employee's own Telegram message (a reaction: sent, delivered,
+read); a failure is a message of its own, answering theirs, with the reason in plain words,
+what to do, and Retry where sending again can help.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Channel, Message, MessageCopy, MessageStatus
+from services import notify, outbox
+
+STATUS_MARK = "status_mark"  # the reaction on the employee's message showing its status
+DELIVERY_FAILED = "delivery_failed"
+
+
+async def status_changed(
+    session: AsyncSession,
+    message_id: int,
+    status: MessageStatus,
+    *,
+    now: datetime,
+    default_locale: str,
+) -> None:
+    if status is MessageStatus.FAILED:
+        await _failed(session, message_id, now=now, default_locale=default_locale)
+        return
+    copies = (
+        await session.execute(
+            sa.select(MessageCopy.chat_id).where(MessageCopy.message_id == message_id)
+        )
+    ).scalars()
+    rows = [
+        outbox.Outgoing(
+            channel=Channel.TELEGRAM,
+            recipient=chat_id,
+            kind=STATUS_MARK,
+            payload={"message_id": message_id},
+            locale=default_locale,
+            entity=("message", message_id),
+        )
+        for chat_id in sorted(set(copies))
+    ]
+    await outbox.enqueue_many(session, rows, now=now)
+
+
+async def _failed(
+    session: AsyncSession, message_id: int, *, now: datetime, default_locale: str
+) -> None:
+    author_id = await session.scalar(
+        sa.select(Message.author_employee_id).where(Message.id == message_id)
+    )
+    person = await notify.recipient(session, author_id)
+    if person is None or person.telegram_id is None:
+        return
+    await outbox.enqueue(
+        session,
+        now=now,
+        channel=Channel.TELEGRAM,
+        recipient=person.telegram_id,
+        kind=DELIVERY_FAILED,
+        payload={"message_id": message_id},
+        locale=person.locale or default_locale,
+        entity=("message", message_id),
+    )

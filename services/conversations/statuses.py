@@ -1,0 +1,119 @@
+"""What became of the messages we sent: statuses that only move forward.
+
+sent < delivered < read; `failed` only over pending or sent (a late `sent` never downgrades
+`delivered` or `read`, and nothing follows `failed`). A status for a message id not on record
+yet (the provider's webhook overtook our own record of the send) is kept as an early status
+and applied when the send is recorded (services.conversations.delivery).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Direction, EarlyStatus, Message, MessageStatus
+from models.db import insert_ignoring_conflicts
+from services.conversations import notices
+from services.conversations.inputs import StatusUpdate
+
+# The statuses each status may replace.
+_OVER = {
+    MessageStatus.SENT: (MessageStatus.PENDING,),
+    MessageStatus.DELIVERED: (MessageStatus.PENDING, MessageStatus.SENT),
+    MessageStatus.READ: (MessageStatus.PENDING, MessageStatus.SENT, MessageStatus.DELIVERED),
+    MessageStatus.FAILED: (MessageStatus.PENDING, MessageStatus.SENT),
+}
+_ORDER = [MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ, MessageStatus.FAILED]
+
+
+async def record(
+    session: AsyncSession, updates: list[StatusUpdate], *, now: datetime, default_locale: str
+) -> int:
+    """Apply the updates (in any order); returns how many changed a message."""
+    changed = 0
+    for update in sorted(updates, key=lambda u: (u.at, _ORDER.index(u.status))):
+        message_id = await _apply(session, update)
+        if message_id is None:
+            if not await _known(session, update):
+                await _keep_early(session, update)
+            continue
+        changed += 1
+        await notices.status_changed(
+            session, message_id, update.status, now=now, default_locale=default_locale
+        )
+    return changed
+
+
+async def _apply(session: AsyncSession, update: StatusUpdate) -> int | None:
+    if update.status not in _OVER:
+        return None
+    t = Message.__table__
+    error = None
+    if update.status is MessageStatus.FAILED:
+        error = f"[{update.error_code}] {update.error or ''}".strip()[:500]
+    stmt = (
+        sa.update(t)
+        .where(
+            t.c.channel == update.channel,
+            t.c.provider_message_id == update.message_id,
+            t.c.direction == Direction.OUT,
+            t.c.status.in_(_OVER[update.status]),
+        )
+        .values(status=update.status, status_at=update.at, error=error, updated_at=update.at)
+        .returning(t.c.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def _known(session: AsyncSession, update: StatusUpdate) -> bool:
+    t = Message.__table__
+    stmt = sa.select(t.c.id).where(
+        t.c.channel == update.channel, t.c.provider_message_id == update.message_id
+    )
+    return (await session.execute(stmt.limit(1))).first() is not None
+
+
+async def _keep_early(session: AsyncSession, update: StatusUpdate) -> None:
+    error = f"[{update.error_code}] {update.error or ''}".strip() if update.error_code else None
+    await session.execute(
+        insert_ignoring_conflicts(session, EarlyStatus.__table__),
+        dict(
+            channel=update.channel,
+            provider_message_id=update.message_id[:200],
+            status=update.status,
+            at=update.at,
+            error=error[:500] if error else None,
+        ),
+    )
+
+
+async def apply_early(
+    session: AsyncSession,
+    channel: str,
+    provider_message_id: str,
+    *,
+    now: datetime,
+    default_locale: str,
+) -> None:
+    """The send of `provider_message_id` is on record now: the statuses that came first."""
+    e = EarlyStatus.__table__
+    rows = (
+        await session.execute(
+            sa.delete(e)
+            .where(e.c.channel == channel, e.c.provider_message_id == provider_message_id)
+            .returning(e.c.status, e.c.at, e.c.error)
+        )
+    ).all()
+    updates = [
+        StatusUpdate(channel, provider_message_id, MessageStatus(r.status), r.at, None, r.error)
+        for r in rows
+    ]
+    for u in updates:  # the error text kept early already carries its code
+        if u.status is MessageStatus.FAILED and u.error and u.error.startswith("["):
+            code, _, text = u.error[1:].partition("] ")
+            updates[updates.index(u)] = StatusUpdate(
+                u.channel, u.message_id, u.status, u.at, int(code) if code.isdigit() else None, text
+            )
+    await record(session, updates, now=now, default_locale=default_locale)

@@ -1,0 +1,41 @@
+"""Conversations run against both fakes: the Bot API and the Graph API (WhatsApp)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from config.settings import Settings
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.whatsapp_api import FakeWhatsApp
+
+
+@pytest.fixture
+async def fake_wa() -> AsyncIterator[FakeWhatsApp]:
+    fake = FakeWhatsApp()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def settings(
+    db_url: str, fake_tg: FakeTelegram, fake_wa: FakeWhatsApp, redis_prefix: str
+) -> Settings:
+    return Settings(
+        _env_file=None,
+        database_url=db_url,
+        telegram_bot_token=fake_tg.token,  # type: ignore[call-arg]
+        telegram_api_base=fake_tg.base_url,
+        telegram_webhook_secret="tg-secret",
+        whatsapp_token=fake_wa.token,
+        whatsapp_phone_number_id=fake_wa.phone_number_id,
+        whatsapp_app_secret=fake_wa.app_secret,
+        whatsapp_verify_token="wa-verify",
+        whatsapp_api_base=fake_wa.base_url,
+        whatsapp_templates="order_update,appointment_reminder",
+        redis_prefix=redis_prefix,
+        telegram_global_rate=1000,
+        telegram_chat_interval=0,
+    )

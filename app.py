@@ -277,8 +277,7 @@ def _whatsapp(settings: Settings) -> Graph | None:
     templates = tuple(t.strip() for t in settings.whatsapp_templates.split(",") if t.strip())
     conversations.register(replace(conversations.channels.WHATSAPP, templates=templates))
     if not (settings.whatsapp_token and settings.whatsapp_phone_number_id):
-        log.info("WhatsApp is off: WHATSAPP_TOKEN and WHATSAPP_PHONE_NUMBER_ID are not set")
-        return None
+        return None  # said once the server is up (serve)
     return Graph(
         settings.whatsapp_api_base, settings.whatsapp_token, settings.whatsapp_phone_number_id
     )
@@ -311,6 +310,8 @@ async def serve(
             await _listen(runner, container.settings)
         if "bot" in roles:
             _start_bot(container, with_webhook_server="web" in roles)
+        if "worker" in roles and container.graph is None:
+            log.info("WhatsApp is off: WHATSAPP_TOKEN and WHATSAPP_PHONE_NUMBER_ID are not set")
         if "scheduler" in roles:  # once the port is ours: a failed start runs no job
             jobs = scheduler_runner.start(container.db, container.company)
         if started is not None:

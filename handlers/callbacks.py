@@ -333,6 +333,7 @@ class ChatAction(enum.StrEnum):
     REPLY = "r"  # the next messages typed go to the client
     NOTE = "n"  # the next message typed is a note that never leaves
     RETRY = "rt"  # send a failed reply again (`message_id`)
+    HANDOVER = "h"  # whom to hand the conversation over to (managers)
 
 
 class ChatCallback(Packed, CallbackData, prefix="cv"):
@@ -341,6 +342,14 @@ class ChatCallback(Packed, CallbackData, prefix="cv"):
     action: ChatAction
     conversation_id: Int64
     message_id: Int64 = 0  # the message it is about (quoted by a reply, or to retry)
+
+
+class ChatHandoverCallback(Packed, CallbackData, prefix="cvh"):
+    """Hand a conversation over to `employee_id` (0: the page of candidates `page`)."""
+
+    conversation_id: Int64
+    employee_id: Int64 = 0
+    page: Page = 0
 
 
 class Presses(Filter):

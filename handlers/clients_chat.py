@@ -69,3 +69,7 @@ async def writes(message: Message, session: AsyncSession, company: Company) -> N
         ),
         company=company,
     )
+    if own and shared is not None:  # their phone came first: it is on record now; thank them
+        await conversations.link_phone(
+            session, Channel.TELEGRAM, chat, shared.phone_number, company=company
+        )

@@ -21,10 +21,11 @@ class PrivateChat(Filter):
 
 class TypedText(Filter):
     """A text that is not a command: a command typed mid-dialog is a command (another
-    feature's), not the answer to the question asked."""
+    feature's), not the answer to the question asked. "//" starts a note, not a command."""
 
     async def __call__(self, message: Message) -> bool:
-        return bool(message.text) and not message.text.startswith("/")  # type: ignore[union-attr]
+        text = message.text or ""
+        return bool(text) and (not text.startswith("/") or text.startswith("//"))
 
 
 class SharedContact(Filter):

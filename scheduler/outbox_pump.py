@@ -226,7 +226,7 @@ class OutboxPump:
         except Exception as exc:  # nothing was sent: try again after the usual backoff
             log.warning("outbox row %s: not sent: %s: %s", row.id, type(exc).__name__, exc)
             return Outcome("retry", error=f"{type(exc).__name__}: {exc}")
-        with OUTBOX_SEND_SECONDS.labels(row.channel.value).time():
+        with OUTBOX_SEND_SECONDS.labels(str(row.channel)).time():
             try:
                 return Outcome("sent", provider_id=await sender.send(row, prepared))
             except RetryLater as exc:
@@ -279,7 +279,7 @@ class OutboxPump:
                 result,
                 outcome.error,
             )
-        OUTBOX_RESULTS.labels(row.channel.value, result).inc()
+        OUTBOX_RESULTS.labels(str(row.channel), result).inc()
 
     async def _settle(self, session: Any, row: Claimed, outcome: Outcome) -> str:
         result = await self._mark(session, row, outcome)
@@ -336,7 +336,7 @@ class OutboxPump:
             log.warning("outbox: could not bring %d retries forward: %s", len(ids), exc)
             return
         if due:
-            log.info("outbox: %s answers again; %d waiting row(s) retried now", channel.value, due)
+            log.info("outbox: %s answers again; %d waiting row(s) retried now", channel, due)
             self.nudge()
 
     async def _keep_leases(self) -> None:
@@ -373,4 +373,4 @@ class OutboxPump:
 
 def _channel_off(row: Claimed) -> Outcome:
     # A channel that is off waits (not dies) until it is configured.
-    return Outcome("retry", error=f"channel {row.channel.value} is off", retry_after=300)
+    return Outcome("retry", error=f"channel {row.channel!s} is off", retry_after=300)

@@ -140,6 +140,8 @@ def timeline_line(entry: Entry, t: Translator, tz: tzinfo) -> str:
             return t(key or "timeline.stage", when=when, title=text, stage=stage, who=who)
         case Kind.NOTE:
             return t("timeline.note", when=when, text=text, who=who)
+        case Kind.MESSAGE if entry.state == "internal":
+            return t("timeline.note", when=when, text=text, who=who)
         case Kind.MESSAGE:
             key = "timeline.message_in" if entry.state == "in" else "timeline.message_out"
             return t(key, when=when, text=text or t("timeline.media"), who=who)

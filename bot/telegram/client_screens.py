@@ -86,7 +86,7 @@ def card_screen(card: Profile, t: Translator, tz: ZoneInfo) -> Screen:
 
 def _address(channel: Channel, address: str, t: Translator) -> str:
     shown = format_phone(address) if channel in (Channel.PHONE, Channel.WHATSAPP) else address
-    return t(f"client.channel.{channel.value}", value=clip(shown, 100))
+    return t(f"client.channel.{channel}", value=clip(shown, 100), default=clip(shown, 100))
 
 
 def _keyboard(card: Profile, t: Translator) -> list[list[Button]]:

@@ -4,12 +4,20 @@ and on which channel), a delivery failure with what to do, the status mark on a 
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
+from datetime import tzinfo
 
 from bot.telegram.screens import Button, button
 from config.i18n import Translator
-from handlers.callbacks import ChatAction, ChatCallback, ClientAction, ClientCallback
+from handlers.callbacks import (
+    ChatAction,
+    ChatCallback,
+    ChatHandoverCallback,
+    ClientAction,
+    ClientCallback,
+)
 from models import MessageStatus
-from services.conversations import Failure, Kind, MessageView
+from services.conversations import About, Failure, Kind, MessageView, Said
 
 # The reaction a reply of the employee's gets as its status moves (Telegram allows only its
 # own list of reaction emoji: no ticks).
@@ -19,6 +27,7 @@ STATUS_MARKS = {
     MessageStatus.READ: "👀",
 }
 QUOTE_CHARS = 80
+TEXT_LIMIT = 4096
 
 
 def channel_name(channel: str, t: Translator) -> str:
@@ -32,7 +41,11 @@ def who(view: MessageView, t: Translator) -> str:
 
 
 def relayed(
-    view: MessageView, t: Translator, *, quoted: MessageView | None = None
+    view: MessageView,
+    t: Translator,
+    *,
+    quoted: MessageView | None = None,
+    manager: bool = False,
 ) -> tuple[str, list[list[Button]]]:
     """A client's message in staff Telegram: head, what it is, its text; Reply/Note/Client."""
     lines = [
@@ -48,7 +61,7 @@ def relayed(
     if view.kind == Kind.LOCATION and "latitude" in view.details:
         lat, lon = view.details["latitude"], view.details.get("longitude", 0)
         lines.append(f"https://maps.google.com/?q={lat},{lon}")
-    return "\n".join(lines), keyboard(view, t)
+    return "\n".join(lines), keyboard(view, t, manager=manager)
 
 
 def body(view: MessageView, t: Translator) -> list[str]:
@@ -81,22 +94,97 @@ def _quote(quoted: MessageView, t: Translator) -> str:
     return t("conversation.quote_media")
 
 
-def keyboard(view: MessageView, t: Translator) -> list[list[Button]]:
-    def data(action: ChatAction, message_id: int = 0) -> ChatCallback:
-        return ChatCallback(
-            action=action, conversation_id=view.conversation_id, message_id=message_id
-        )
+def keyboard(view: MessageView, t: Translator, *, manager: bool = False) -> list[list[Button]]:
+    return buttons(view.conversation_id, view.client_id, view.id, t, manager=manager)
+
+
+def buttons(
+    conversation_id: int, client_id: int, message_id: int, t: Translator, *, manager: bool = False
+) -> list[list[Button]]:
+    """Reply (quoting `message_id`, if any), Note, Client; and Hand over for managers."""
+
+    def data(action: ChatAction, message: int = 0) -> ChatCallback:
+        return ChatCallback(action=action, conversation_id=conversation_id, message_id=message)
 
     return [
         [
-            button(t("conversation.button.reply"), data(ChatAction.REPLY, view.id)),
+            button(t("conversation.button.reply"), data(ChatAction.REPLY, message_id)),
             button(t("conversation.button.note"), data(ChatAction.NOTE)),
             button(
                 t("conversation.button.client"),
-                ClientCallback(action=ClientAction.OPEN, client_id=view.client_id),
+                ClientCallback(action=ClientAction.OPEN, client_id=client_id),
             ),
-        ]
+        ],
+        *(
+            [[button(t("conversation.button.handover"), data(ChatAction.HANDOVER))]]
+            if manager
+            else []
+        ),
     ]
+
+
+def handover_choices(
+    about: About,
+    people: Sequence[tuple[int, str]],
+    t: Translator,
+    *,
+    page: int,
+    has_more: bool,
+) -> tuple[str, list[list[Button]]]:
+    rows: list[list[Button]] = [
+        [button(name[:60], ChatHandoverCallback(conversation_id=about.id, employee_id=i))]
+        for i, name in people
+    ]
+    pager: list[Button] = []
+    if page > 0:
+        pager.append(button("‹", ChatHandoverCallback(conversation_id=about.id, page=page - 1)))
+    if has_more:
+        pager.append(button("›", ChatHandoverCallback(conversation_id=about.id, page=page + 1)))
+    if pager:
+        rows.append(pager)
+    name = about.name or t("conversation.unknown_client")
+    return html.escape(t("conversation.handover_title", name=name)), rows
+
+
+def history(
+    about: About,
+    lines: Sequence[Said],
+    t: Translator,
+    tz: tzinfo,
+    *,
+    manager: bool = False,
+) -> tuple[str, list[list[Button]]]:
+    """The conversation so far for its new answerer: newest last, as much as fits."""
+    name = about.name or t("conversation.unknown_client")
+    head = (
+        "<b>"
+        + html.escape(
+            t(
+                "conversation.history_head",
+                name=name,
+                channel=channel_name(about.channel, t),
+                count=len(lines),
+            )
+        )
+        + "</b>"
+    )
+    shown: list[str] = []
+    room = TEXT_LIMIT - len(head) - 10
+    for line in reversed(lines):
+        when = line.at.astimezone(tz).strftime("%d.%m %H:%M")
+        arrow = {"in": "←", "out": "→"}.get(line.direction, "📝")
+        who = line.who or (name if line.direction == "in" else "")
+        said = line.text or ""
+        if line.kind != Kind.TEXT:
+            label = t(f"conversation.kind.{line.kind}", name=line.filename or "", text="", emoji="")
+            said = f"{label} {said}".strip()
+        text = html.escape(f"{arrow} {when} {who}: {said}")
+        if len(text) + 1 > room:
+            break
+        shown.append(text)
+        room -= len(text) + 1
+    keys = buttons(about.id, about.client_id, 0, t, manager=manager)
+    return "\n".join([head, *reversed(shown)]), keys
 
 
 def failed(

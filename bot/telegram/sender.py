@@ -48,7 +48,7 @@ from bot.telegram import (
 )
 from bot.telegram.limits import CAPTION_LIMIT, TEXT_LIMIT, fit_text
 from config.i18n import Translator
-from models import Channel, TaskKind, TaskStatus
+from models import Channel, Role, TaskKind, TaskStatus
 from services import actors, conversations, employees, notify, outbox, tasks, tickets
 from services.clients import cards as client_cards
 from services.clock import Clock, SystemClock
@@ -460,7 +460,8 @@ async def _relayed(
     """A client's message shown to an employee (with its file, fetched when sent)."""
     view = await conversations.message(session, int(row.payload["message_id"]))
     quoted = await conversations.message(session, view.quoted_id) if view.quoted_id else None
-    text, rows = conversation_screens.relayed(view, t, quoted=quoted)
+    seen = await _recipient(session, row, _context)
+    text, rows = conversation_screens.relayed(view, t, quoted=quoted, manager=_manages(seen))
     reply_to = await conversations.copy_in(session, view.quoted_id, int(row.recipient))
     markup = screens.markup_of({"keyboard": rows})
     upload = _upload_of(view)
@@ -491,6 +492,20 @@ async def _to_client(session: AsyncSession, row: Claimed, _t: Translator, _c: Co
         reply_to=reply_to,
         composite_id=True,
     )
+
+
+async def _history(
+    session: AsyncSession, row: Claimed, t: Translator, context: Context
+) -> cards.Rendered:
+    """A conversation so far, for the employee who now answers it."""
+    conversation_id = int(row.payload["conversation_id"])
+    about = await conversations.about(session, conversation_id)
+    said = await conversations.history(session, conversation_id)
+    seen = await _recipient(session, row, context)
+    text, rows = conversation_screens.history(
+        about, said, t, _clock(seen, context), manager=_manages(seen)
+    )
+    return text, screens.markup_of({"keyboard": rows})
 
 
 async def _client_notice(
@@ -528,6 +543,10 @@ async def _status_mark(session: AsyncSession, row: Claimed) -> Reaction:
     if emoji is None or copy is None:
         raise GiveUp(f"nothing to mark ({view.status.value})")
     return Reaction(copy, emoji)
+
+
+def _manages(seen: actors.Seen) -> bool:
+    return seen.actor is not None and seen.actor.role in (Role.MANAGER, Role.ADMIN)
 
 
 _UPLOADS = {
@@ -588,4 +607,5 @@ _TEMPLATES: dict[str, Renderer] = {
     conversations.CLIENT_REPLY: _to_client,  # type: ignore[dict-item]
     conversations.DELIVERY_FAILED: _delivery_failed,  # type: ignore[dict-item]
     conversations.CLIENT_NOTICE: _client_notice,  # type: ignore[dict-item]
+    conversations.HISTORY: _history,
 }

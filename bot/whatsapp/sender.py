@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import GiveUp, RetryLater
-from bot.media import MediaSources
+from bot.media import Fetched, MediaSources
 from bot.whatsapp.graph import Graph, GraphError
 from config.i18n import Translator
 from models import Channel
@@ -76,8 +76,10 @@ class WhatsAppSender:
         if source is None:
             raise GiveUp(f"[131053] no way to fetch a file from {media.source}")
         fetched = await source.fetch(media.ref)
-        if media.filename and not fetched.filename:
-            fetched = type(fetched)(fetched.data, fetched.mime or media.mime, media.filename)
+        # What the message says of its file wins over what the file store guessed.
+        fetched = Fetched(
+            fetched.data, media.mime or fetched.mime, media.filename or fetched.filename
+        )
         with classified(1):
             return await self.graph.upload(fetched)
 

@@ -17,10 +17,11 @@ from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.telegram import conversation_screens
 from bot.telegram.conversation_screens import channel_name
 from bot.telegram.dialogs import start_dialog
-from bot.telegram.screens import Ui
-from handlers.callbacks import ChatAction, ChatCallback, Presses
+from bot.telegram.screens import Screen, Ui
+from handlers.callbacks import ChatAction, ChatCallback, ChatHandoverCallback, Presses
 from handlers.filters import PhotoOrFile, RepliesToBot, TypedText
 from handlers.router import Router
 from handlers.telegram_messages import content
@@ -44,11 +45,12 @@ def make_reply_router() -> Router:
 
 def make_router() -> Router:
     router = Router(name="staff.conversations")
-    router.callback_query.filter(Presses(ChatCallback))
+    router.callback_query.filter(Presses(ChatCallback, ChatHandoverCallback))
     router.message.register(replying, StateFilter(ChatDialog.reply), TypedText())
     router.message.register(replying, StateFilter(ChatDialog.reply), PhotoOrFile())
     router.message.register(noting, StateFilter(ChatDialog.note), TypedText())
     router.callback_query.register(chat_button, ChatCallback.filter())
+    router.callback_query.register(handover_button, ChatHandoverCallback.filter())
     return router
 
 
@@ -143,6 +145,8 @@ async def chat_button(
     if data.action is ChatAction.RETRY:
         await conversations.retry(session, data.message_id, by=actor, company=company)
         return query.answer(t("conversation.retrying"))
+    if data.action is ChatAction.HANDOVER:
+        return await _handover_choices(query, session, data.conversation_id, 0, actor, ui)
     await conversations.require(session, data.conversation_id, by=actor)
     about = await conversations.about(session, data.conversation_id)
     names = {"name": about.name or t("conversation.unknown_client")}
@@ -161,4 +165,39 @@ async def chat_button(
             quoting=data.message_id or None,
         )
         await ui.say("conversation.reply_prompt", **names)
+    return query.answer()
+
+
+async def handover_button(
+    query: CallbackQuery,
+    callback_data: ChatHandoverCallback,
+    session: AsyncSession,
+    company: Company,
+    actor: Actor,
+    ui: Ui,
+) -> AnswerCallbackQuery:
+    data = callback_data
+    if not data.employee_id:
+        return await _handover_choices(query, session, data.conversation_id, data.page, actor, ui)
+    name = await conversations.hand_over(
+        session, data.conversation_id, to_id=data.employee_id, by=actor, company=company
+    )
+    await ui.say("conversation.handed_over", name=name)
+    return query.answer(ui.t("conversation.handed_over", name=name))
+
+
+async def _handover_choices(
+    query: CallbackQuery,
+    session: AsyncSession,
+    conversation_id: int,
+    page: int,
+    actor: Actor,
+    ui: Ui,
+) -> AnswerCallbackQuery:
+    people, more = await conversations.candidates(session, conversation_id, by=actor, page=page)
+    about = await conversations.about(session, conversation_id)
+    text, rows = conversation_screens.handover_choices(
+        about, people, ui.t, page=page, has_more=more
+    )
+    await ui.send(Screen(text, rows)) if page == 0 else await ui.edit(Screen(text, rows))
     return query.answer()

@@ -14,6 +14,7 @@ from services.conversations.channels import ChannelRules, register, rules_of
 from services.conversations.client_side import CLIENT_NOTICE, link_phone
 from services.conversations.delivery import settled
 from services.conversations.failures import Failure, explain
+from services.conversations.handover import HISTORY, Said, candidates, hand_over, history
 from services.conversations.inputs import IncomingMessage, Kind, Media, StatusUpdate
 from services.conversations.notices import DELIVERY_FAILED, STATUS_MARK
 from services.conversations.receiving import Received, receive, receive_many
@@ -36,6 +37,7 @@ __all__ = [
     "CLIENT_NOTICE",
     "CLIENT_REPLY",
     "DELIVERY_FAILED",
+    "HISTORY",
     "STATUS_MARK",
     "About",
     "ChannelRules",
@@ -45,13 +47,17 @@ __all__ = [
     "Media",
     "MessageView",
     "Received",
+    "Said",
     "StatusUpdate",
     "WindowClosed",
     "Written",
     "about",
+    "candidates",
     "conversation_of",
     "copy_in",
     "explain",
+    "hand_over",
+    "history",
     "is_note",
     "link_phone",
     "message",

@@ -190,7 +190,7 @@ async def _open(session: AsyncSession, firsts: list[IncomingMessage], company: C
             name=m.name,
             phone=phone,
             comment=m.text or None,
-            extra={"channel": str(m.channel), "kind": str(m.kind)},
+            extra={"conversation_channel": str(m.channel)},
         )
         incoming.append(intake.Incoming(lead, identities=tuple(identities)))
     results = await intake.register_many(session, incoming, company=company)

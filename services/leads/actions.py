@@ -102,8 +102,16 @@ async def reject(
     return lead
 
 
+# lead.extra key of a lead a client's message opened (its channel: services.conversations)
+CONVERSATION = "conversation_channel"
+
+
 def _responded(lead: Lead, now: datetime) -> None:
-    """The first answer to a lead (take or reject) is its response time, recorded once."""
+    """The first answer to a lead (take or reject) is its response time, recorded once. A
+    lead a client's message opened is answered by the first reply the client gets
+    (services.conversations): taking it is not an answer the client sees."""
+    if (lead.extra or {}).get(CONVERSATION):
+        return
     if lead.first_response_seconds is None:
         lead.first_response_seconds = max(int((now - lead.created_at).total_seconds()), 0)
 
@@ -168,6 +176,8 @@ async def _hand_over(
     now, before, previous = company.clock.now(), _snapshot(lead), lead.assignee_id
     lead.assignee_id = target.id
     await lead_queue.move_tasks(session, lead.id, target.id, previous, company)
+    await session.flush()
+    await lead_queue.conversation_follows(session, lead.id, company)
     for deal_id in await _hand_over_deals(session, lead.id, previous, target.id, now):
         await audit.log(
             session,

@@ -104,6 +104,7 @@ async def give(
     await move_tasks(session, lead_id, to.employee_id, previous, company)
     await notify.lead_changed(session, lead_id=lead_id, now=now)
     await notify.leads_arrived(session, [(lead_id, to)], now=now, default_locale=company.locale)
+    await conversation_follows(session, lead_id, company)
     await audit.log(
         session,
         action="lead.assigned",
@@ -117,6 +118,14 @@ async def give(
         changes=audit.diff({"assignee_id": previous}, {"assignee_id": to.employee_id}),
     )
     return True
+
+
+async def conversation_follows(session: AsyncSession, lead_id: int, company: Company) -> None:
+    """A conversation the lead opened goes with it: its new answerer sees it so far."""
+    # Imported here: conversations open leads through intake, which this package holds.
+    from services.conversations.handover import lead_changed_hands
+
+    await lead_changed_hands(session, [lead_id], now=company.clock.now(), locale=company.locale)
 
 
 async def release(session: AsyncSession, *, assignee_id: int, company: Company) -> list[int]:

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from models import Lead, Message, MessageStatus
+from handlers.callbacks import ChatAction, ChatCallback
+from models import Conversation, Lead, Message, MessageStatus, Role
 from tests import factories
 from tests.chat import Chat, drain
-
-
-async def post(web, fake_wa, *items, statuses=None):
-    body, headers = fake_wa.notification(*items, statuses=statuses)
-    response = await web.post("/webhooks/whatsapp", data=body, headers=headers)
-    assert response.status == 200, await response.text()
-    return response
+from tests.conversations.support import post
 
 
 async def test_a_whatsapp_text_from_a_new_number_becomes_a_card_and_the_reply_goes_back(
@@ -52,3 +47,82 @@ async def test_a_whatsapp_text_from_a_new_number_becomes_a_card_and_the_reply_go
         lead = (await s.execute(sa.select(Lead))).scalar_one()
         assert lead.first_response_seconds is not None
         assert lead.source == "whatsapp"
+
+
+async def test_reply_and_note_buttons_on_a_relayed_message(web, container, fake_tg, fake_wa, clock):
+    async with container.db.unit_of_work() as s:
+        anna = await factories.employee(s, clock, name="Анна")
+    await post(web, fake_wa, fake_wa.text("79120001122", "Здравствуйте", name="Иван"))
+    question = fake_wa.text("79120001122", "Есть ли рассрочка?", name="Иван")
+    await post(web, fake_wa, question)
+    chat = Chat(container, fake_tg, anna)
+    relayed = chat.last
+    await chat.press("Ответить", relayed)
+    assert "Ответ для Иван (WhatsApp)" in chat.last["text"]
+    await chat.say("Да, на 6 месяцев")
+    await chat.say("Без переплаты")
+    await drain(container)
+    first, second = await fake_wa.wait_sent(2)
+    assert first.body["context"] == {"message_id": question["message"]["id"]}
+    assert "context" not in second.body  # only the first answers the quoted message
+    await chat.press("Заметка", relayed)
+    await chat.say("Клиенту важна цена, перезвонить вечером")
+    assert "Заметка сохранена" in chat.last["text"]
+    await drain(container)
+    assert len(fake_wa.sent) == 2
+    async with container.db.unit_of_work() as s:
+        directions = [
+            m.direction.value
+            for m in (await s.execute(sa.select(Message).order_by(Message.id))).scalars()
+        ]
+    assert directions == ["in", "in", "out", "out", "internal"]
+
+
+async def test_a_manager_hands_a_conversation_over_and_the_new_owner_gets_the_history(
+    web, container, fake_tg, fake_wa, clock
+):
+    async with container.db.unit_of_work() as s:
+        boss = await factories.employee(s, clock, name="Ольга", role=Role.MANAGER, office="Центр")
+        anna = await factories.employee(s, clock, name="Анна", office="Центр")
+        boris = await factories.employee(s, clock, name="Борис", office="Центр")
+    await post(web, fake_wa, fake_wa.text("79120001122", "Здравствуйте", name="Иван"))
+    await post(web, fake_wa, fake_wa.text("79120001122", "Нужен замер в субботу", name="Иван"))
+    async with container.db.unit_of_work() as s:
+        conv_id, lead_assignee = (
+            await s.execute(
+                sa.select(Conversation.id, Lead.assignee_id).join(
+                    Lead, Lead.id == Conversation.lead_id
+                )
+            )
+        ).one()
+    first = anna if lead_assignee == anna.id else boris
+    other = boris if first is anna else anna
+    owner = Chat(container, fake_tg, first)
+    await owner.say("Суббота подходит", reply_to_message=owner.last["message"])
+    manager = Chat(container, fake_tg, boss)
+    # the manager opens the handover from the conversation's button (sent to them by a test row)
+    fake_tg_message = await manager.say("/help")
+    await manager.press_data(
+        ChatCallback(action=ChatAction.HANDOVER, conversation_id=conv_id).pack(), fake_tg_message
+    )
+    await manager.press(other.name)
+    assert f"Переписка передана: {other.name}" in manager.last["text"]
+    newcomer = Chat(container, fake_tg, other)
+    history = newcomer.last["text"]
+    assert "Переписка с Иван · WhatsApp: 3" in history
+    assert "Нужен замер в субботу" in history and "Суббота подходит" in history
+    # the client's next message goes to the new owner only
+    await post(web, fake_wa, fake_wa.text("79120001122", "А во сколько?", name="Иван"))
+    assert "А во сколько?" in newcomer.last["text"]
+    assert "А во сколько?" not in owner.last["text"]
+
+
+async def test_an_employee_cannot_hand_over(web, container, fake_tg, fake_wa, clock):
+    async with container.db.unit_of_work() as s:
+        anna = await factories.employee(s, clock, name="Анна")
+    await post(web, fake_wa, fake_wa.text("79120001122", "Здравствуйте", name="Иван"))
+    chat = Chat(container, fake_tg, anna)
+    alert = await chat.press_data(
+        ChatCallback(action=ChatAction.HANDOVER, conversation_id=1).pack(), chat.last
+    )
+    assert alert == "Передать переписку может руководитель офиса"

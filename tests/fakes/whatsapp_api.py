@@ -68,6 +68,8 @@ class FakeWhatsApp:
         self.media: dict[str, Media] = {}
         self.downloads: list[str] = []  # media ids whose bytes were fetched
         self.expired_fetches = 0
+        self.planned_ids: deque[str] = deque()  # ids the next sends get (a status may come first)
+        self.expire_next_download = False  # the next download finds its URL expired
         self._failures: dict[str, deque[int]] = defaultdict(deque)
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -151,7 +153,9 @@ class FakeWhatsApp:
         kind = body.get("type")
         if kind == "text" and len(body["text"]["body"]) > 4096:
             return self.error(100)
-        wamid = f"wamid.HBgL{next(self._ids):012d}"
+        wamid = (
+            self.planned_ids.popleft() if self.planned_ids else f"wamid.HBgL{next(self._ids):012d}"
+        )
         self.sent.append(Sent(body, wamid, time.monotonic()))
         self._sent_event.set()
         return web.json_response(
@@ -203,6 +207,8 @@ class FakeWhatsApp:
             return web.Response(status=401)
         media = self.media.get(request.match_info["media_id"])
         fresh = time.monotonic() - (media.issued_at if media else 0) < self.url_ttl
+        if self.expire_next_download:
+            self.expire_next_download, fresh = False, False
         if media is None or request.match_info["token"] != str(media.url_token) or not fresh:
             self.expired_fetches += 1
             return web.Response(status=404, text="URL signature expired")

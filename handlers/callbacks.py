@@ -352,6 +352,13 @@ class ChatHandoverCallback(Packed, CallbackData, prefix="cvh"):
     page: Page = 0
 
 
+class ChatTemplateCallback(Packed, CallbackData, prefix="cvt"):
+    """Send the channel's `index`-th approved template to the conversation's client."""
+
+    conversation_id: Int64
+    index: Annotated[int, Field(ge=0, le=99)] = 0
+
+
 class Presses(Filter):
     """A router's own filter: only presses of buttons of these kinds reach its handlers. One
     check of the data's prefix per router instead of one unpacking attempt per handler (every

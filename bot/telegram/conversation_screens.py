@@ -13,6 +13,7 @@ from handlers.callbacks import (
     ChatAction,
     ChatCallback,
     ChatHandoverCallback,
+    ChatTemplateCallback,
     ClientAction,
     ClientCallback,
 )
@@ -123,6 +124,19 @@ def buttons(
     ]
 
 
+def template_buttons(conversation_id: int, templates: Sequence[str]) -> list[list[Button]]:
+    """A button per approved template (WhatsApp's only way past the 24-hour window)."""
+    return [
+        [
+            button(
+                f"📄 {name.partition(':')[0][:50]}",
+                ChatTemplateCallback(conversation_id=conversation_id, index=i),
+            )
+        ]
+        for i, name in enumerate(templates[:20])
+    ]
+
+
 def handover_choices(
     about: About,
     people: Sequence[tuple[int, str]],
@@ -201,6 +215,8 @@ def failed(
         templates=", ".join(templates),
     )
     rows: list[list[Button]] = []
+    if failure.templates:
+        rows += template_buttons(view.conversation_id, templates)
     if failure.retry:
         data = ChatCallback(
             action=ChatAction.RETRY, conversation_id=view.conversation_id, message_id=view.id

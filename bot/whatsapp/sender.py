@@ -61,6 +61,8 @@ class WhatsAppSender:
             view = await conversations.message(session, row.entity_id)
         except NotFound as exc:
             raise GiveUp("the message is gone") from exc
+        if view.kind == conversations.TEMPLATE:  # what may be sent outside the window
+            return Ready(_template(view))
         _require_window(view, self.clock.now())
         return Ready(_body(view), view.media)
 
@@ -91,6 +93,14 @@ def _require_window(view: conversations.MessageView, now: datetime) -> None:
     last = view.last_inbound_at
     if last is None or now - last > rules.reply_window:
         raise GiveUp(f"[{WINDOW_CLOSED}] more than 24 hours since the client last wrote")
+
+
+def _template(view: conversations.MessageView) -> dict[str, Any]:
+    template = {
+        "name": view.details.get("template") or view.text,
+        "language": {"code": view.details.get("language") or "ru"},
+    }
+    return {"to": view.chat_id, "type": "template", "template": template}
 
 
 def _body(view: conversations.MessageView) -> dict[str, Any]:

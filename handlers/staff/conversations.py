@@ -9,6 +9,8 @@ text starting with "//") is a note the client never sees. A failed reply's notic
 
 from __future__ import annotations
 
+import html
+
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
@@ -21,7 +23,14 @@ from bot.telegram import conversation_screens
 from bot.telegram.conversation_screens import channel_name
 from bot.telegram.dialogs import start_dialog
 from bot.telegram.screens import Screen, Ui
-from handlers.callbacks import ChatAction, ChatCallback, ChatHandoverCallback, Presses
+from handlers.callbacks import (
+    ChatAction,
+    ChatCallback,
+    ChatHandoverCallback,
+    ChatTemplateCallback,
+    Presses,
+)
+from handlers.errors import message_for
 from handlers.filters import PhotoOrFile, RepliesToBot, TypedText
 from handlers.router import Router
 from handlers.telegram_messages import content
@@ -45,12 +54,13 @@ def make_reply_router() -> Router:
 
 def make_router() -> Router:
     router = Router(name="staff.conversations")
-    router.callback_query.filter(Presses(ChatCallback, ChatHandoverCallback))
+    router.callback_query.filter(Presses(ChatCallback, ChatHandoverCallback, ChatTemplateCallback))
     router.message.register(replying, StateFilter(ChatDialog.reply), TypedText())
     router.message.register(replying, StateFilter(ChatDialog.reply), PhotoOrFile())
     router.message.register(noting, StateFilter(ChatDialog.note), TypedText())
     router.callback_query.register(chat_button, ChatCallback.filter())
     router.callback_query.register(handover_button, ChatHandoverCallback.filter())
+    router.callback_query.register(template_button, ChatTemplateCallback.filter())
     return router
 
 
@@ -118,16 +128,23 @@ async def _write(
     ui: Ui,
 ) -> None:
     found = content(message)
-    written = await conversations.write(
-        session,
-        conversation_id,
-        by=actor,
-        text=found.text,
-        media=found.media,
-        quoting=quoted,
-        staff_copy=(message.chat.id, message.message_id),
-        company=company,
-    )
+    try:
+        written = await conversations.write(
+            session,
+            conversation_id,
+            by=actor,
+            text=found.text,
+            media=found.media,
+            quoting=quoted,
+            staff_copy=(message.chat.id, message.message_id),
+            company=company,
+        )
+    except conversations.WindowClosed as closed:
+        # Said with the templates as buttons: WhatsApp's only way to reach the client now.
+        text = html.escape(message_for(closed, ui.t))
+        rows = conversation_screens.template_buttons(conversation_id, closed.templates)
+        await ui.send(Screen(text, rows))
+        return
     if written.note:
         await ui.say("conversation.note_saved")
 
@@ -201,3 +218,18 @@ async def _handover_choices(
     )
     await ui.send(Screen(text, rows)) if page == 0 else await ui.edit(Screen(text, rows))
     return query.answer()
+
+
+async def template_button(
+    query: CallbackQuery,
+    callback_data: ChatTemplateCallback,
+    session: AsyncSession,
+    company: Company,
+    actor: Actor,
+    ui: Ui,
+) -> AnswerCallbackQuery:
+    data = callback_data
+    name = await conversations.send_template(
+        session, data.conversation_id, data.index, by=actor, company=company
+    )
+    return query.answer(ui.t("conversation.template_sent", name=name))

@@ -21,12 +21,15 @@ from services.conversations.receiving import Received, receive, receive_many
 from services.conversations.relay import CLIENT_MESSAGE
 from services.conversations.replies import (
     CLIENT_REPLY,
+    TEMPLATE,
     WindowClosed,
     Written,
     conversation_of,
     is_note,
     require,
     retry,
+    send_template,
+    template_of,
     write,
 )
 from services.conversations.statuses import record as record_statuses
@@ -39,6 +42,7 @@ __all__ = [
     "DELIVERY_FAILED",
     "HISTORY",
     "STATUS_MARK",
+    "TEMPLATE",
     "About",
     "ChannelRules",
     "Failure",
@@ -68,6 +72,8 @@ __all__ = [
     "require",
     "retry",
     "rules_of",
+    "send_template",
     "settled",
+    "template_of",
     "write",
 ]

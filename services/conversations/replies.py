@@ -44,10 +44,9 @@ class WindowClosed(Conflict):
 
     def __init__(self, *, templates: tuple[str, ...]) -> None:
         key = "conversation.error.window_templates" if templates else "conversation.error.window"
-        super().__init__(
-            "outside the channel's reply window", key=key, templates=", ".join(templates)
-        )
-        self.templates = templates
+        names = [t.partition(":")[0] for t in templates]
+        super().__init__("outside the channel's reply window", key=key, templates=", ".join(names))
+        self.templates = tuple(names)
 
 
 @dataclass(frozen=True)
@@ -79,14 +78,14 @@ async def write(
     """
     conv = await _visible(session, conversation_id, by)
     note = note or is_note(text)
+    if not note:
+        _require_window(conv, company.clock.now())  # before anything is written
     text = (text or "").strip()
     if note:
         text = text.removeprefix(NOTE_PREFIX).strip()
     if not text and media is None:
         raise InvalidInput("nothing to send", key="conversation.error.empty")
     now = company.clock.now()
-    if not note:
-        _require_window(conv, now)
     message_id = await _insert(session, conv, by, text, media, quoting, note, now)
     if staff_copy is not None:
         await remember_copy(session, message_id, *staff_copy)
@@ -221,6 +220,66 @@ async def conversation_of(
     return (conv, None) if conv is not None else None
 
 
+TEMPLATE = "template"  # Message.kind of a template sent outside the reply window
+
+
+def template_of(channel: str, index: int, default_language: str) -> tuple[str, str]:
+    """(name, language) of the channel's `index`-th template ("name" or "name:lang")."""
+    templates = channels.rules_of(channel).templates
+    if not 0 <= index < len(templates):
+        raise NotFound("no such template", key="conversation.error.no_template")
+    name, _, language = templates[index].partition(":")
+    return name, language or default_language
+
+
+async def send_template(
+    session: AsyncSession,
+    conversation_id: int,
+    index: int,
+    *,
+    by: Actor,
+    company: Company,
+) -> str:
+    """Send one of the channel's approved templates: allowed outside the reply window (that
+    is what they are for). Returns the template's name."""
+    conv = await _visible(session, conversation_id, by)
+    name, language = template_of(conv.channel, index, company.locale)
+    now = company.clock.now()
+    t = Message.__table__
+    message_id = (
+        await session.execute(
+            sa.insert(t).returning(t.c.id),
+            dict(
+                conversation_id=conv.id,
+                channel=conv.channel,
+                direction=Direction.OUT,
+                author_employee_id=by.id,
+                kind=TEMPLATE,
+                text=name,
+                media={"template": name, "language": language},
+                status=MessageStatus.PENDING,
+                status_at=now,
+                created_at=now,
+                updated_at=now,
+            ),
+        )
+    ).scalar_one()
+    await outbox.enqueue(
+        session,
+        now=now,
+        channel=conv.channel,
+        recipient=conv.external_chat_id,
+        kind=CLIENT_REPLY,
+        payload={"message_id": message_id},
+        locale=company.locale,
+        entity=("message", message_id),
+        dedupe_key=f"{CLIENT_REPLY}:{message_id}",
+    )
+    await _first_response(session, conv, now)
+    conv.last_message_at = now
+    return name
+
+
 async def retry(session: AsyncSession, message_id: int, *, by: Actor, company: Company) -> None:
     """Send a failed reply again, once per failure (a second press while it goes is refused)."""
     message = await session.get(Message, message_id)
@@ -230,7 +289,8 @@ async def retry(session: AsyncSession, message_id: int, *, by: Actor, company: C
     if message.status is not MessageStatus.FAILED:
         raise Conflict("not a failed message", key="conversation.error.not_failed")
     now = company.clock.now()
-    _require_window(conv, now)
+    if message.kind != TEMPLATE:
+        _require_window(conv, now)
     failed_at = int((message.status_at or now).timestamp())
     message.status, message.error, message.status_at = MessageStatus.PENDING, None, now
     await outbox.enqueue(

@@ -151,6 +151,30 @@ async def test_after_24_hours_a_reply_is_refused_in_chat_and_templates_are_named
     assert "order_update" in shown[-1]
     assert fake_wa.sent == [] and fake_wa.refused == []
     assert [m.direction.value for m in await messages(container)] == ["in"]
+    # the templates are offered as buttons; one reaches the client
+    assert await chat.press("order_update") == "Шаблон «order_update» отправлен"
+    [sent] = await fake_wa.wait_sent(1)
+    assert sent.body["type"] == "template"
+    assert sent.body["template"] == {"name": "order_update", "language": {"code": "ru"}}
+    assert (await messages(container))[-1].status is MessageStatus.SENT
+
+
+async def test_131047_twice_tells_the_employee_and_offers_the_templates(
+    web, container, fake_wa, fake_tg, clock
+):
+    chat = await start(web, container, fake_wa, fake_tg, clock)
+    fake_wa.fail_next(131047, times=2)
+    await answer(chat)
+    clock.advance(seconds=4)
+    await drain(container)
+    notice = chat.last
+    assert "только шаблоны (order_update, appointment_reminder)" in notice["text"]
+    assert (
+        await chat.press("appointment_reminder", notice)
+        == "Шаблон «appointment_reminder» отправлен"
+    )
+    [sent] = await fake_wa.wait_sent(1)
+    assert sent.body["template"]["name"] == "appointment_reminder"
 
 
 async def test_a_note_never_leaves(web, container, fake_wa, fake_tg, clock):

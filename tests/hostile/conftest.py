@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import AsyncIterator
 
 import pytest
 from hypothesis import HealthCheck, settings
 
+from bot.whatsapp.graph import Graph
+from bot.whatsapp.sender import WhatsAppSender
+from models import Channel
 from tests import factories
+from tests.fakes.whatsapp_api import FakeWhatsApp
 from tests.hostile.strategies import EMPLOYEE_TG
 from tests.hostile.support import CALLS_TOKEN, MANGO_KEY, MANGO_SALT, Rig
 
@@ -46,10 +51,23 @@ def _hostile_profile():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-async def rig(web, container, fake_tg, clock) -> Rig:  # type: ignore[no-untyped-def]
-    """The product with one on-duty employee bound to Telegram, Mango and calls switched on."""
+async def fake_wa() -> AsyncIterator[FakeWhatsApp]:
+    fake = FakeWhatsApp()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def rig(web, container, fake_tg, fake_wa, clock) -> Rig:  # type: ignore[no-untyped-def]
+    """The product with one on-duty employee bound to Telegram; Mango, calls and WhatsApp
+    (against the fake Graph API) switched on."""
     container.settings.calls_token = CALLS_TOKEN
     container.settings.mango_api_key, container.settings.mango_api_salt = MANGO_KEY, MANGO_SALT
+    container.settings.whatsapp_app_secret = fake_wa.app_secret
+    graph = Graph(fake_wa.base_url, fake_wa.token, fake_wa.phone_number_id)
+    assert container.pump is not None
+    container.pump.senders[Channel.WHATSAPP] = WhatsAppSender(graph, {}, clock)
     async with container.db.unit_of_work() as s:
         anna = await factories.employee(s, clock, name="Анна")
         anna.telegram_id, anna.extension = EMPLOYEE_TG, "101"

@@ -420,3 +420,86 @@ def tg_update() -> st.SearchStrategy[Any]:
         body,
     )
     return rarely(update)
+
+
+# --- WhatsApp Cloud API notifications (webhooks.whatsapp): Meta's shape, hostile values.
+WA_IDS = value_or(st.sampled_from(["79120001122", "+79120003344", "16505551234", "7912000112"]))
+WA_TYPES = st.sampled_from(
+    [
+        *("text", "image", "document", "audio", "video", "sticker", "location", "contacts"),
+        *("interactive", "button", "reaction", "unsupported", "order", "system", ""),
+    ]
+)
+
+
+@st.composite
+def wa_message(draw: st.DrawFn) -> dict[str, Any]:
+    kind = draw(value_or(WA_TYPES, 8))
+    content = draw(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "body": TEXT,
+                "id": value_or(st.text(max_size=40)),
+                "mime_type": TEXT,
+                "caption": TEXT,
+                "filename": TEXT,
+                "voice": st.booleans(),
+                "latitude": value_or(st.floats(-90, 90)),
+                "longitude": value_or(st.floats(-180, 180)),
+                "name": TEXT,
+                "emoji": TEXT,
+                "message_id": TEXT,
+                "button_reply": JSON_VALUES,
+                "text": TEXT,
+            },
+        )
+    )
+    message: dict[str, Any] = {
+        "from": draw(WA_IDS),
+        "id": draw(value_or(st.text(min_size=1, max_size=300))),
+        "timestamp": draw(value_or(st.integers(0, 2**40).map(str))),
+        "type": kind,
+    }
+    if isinstance(kind, str):
+        message[kind] = draw(value_or(st.just(content)))
+    if draw(st.booleans()):
+        message["context"] = draw(value_or(st.fixed_dictionaries({"id": TEXT})))
+    return message
+
+
+@st.composite
+def wa_status(draw: st.DrawFn) -> dict[str, Any]:
+    return {
+        "id": draw(value_or(st.text(max_size=300))),
+        "status": draw(value_or(st.sampled_from(["sent", "delivered", "read", "failed", "x"]))),
+        "timestamp": draw(value_or(st.integers(0, 2**40).map(str))),
+        "errors": draw(rarely(st.just([{"code": 131026, "title": "Message undeliverable"}]))),
+    }
+
+
+@st.composite
+def wa_notification(draw: st.DrawFn) -> Any:
+    value = {
+        "messaging_product": "whatsapp",
+        "contacts": draw(
+            value_or(
+                st.lists(
+                    st.fixed_dictionaries(
+                        {"wa_id": WA_IDS, "profile": st.fixed_dictionaries({"name": TEXT})}
+                    ),
+                    max_size=3,
+                )
+            )
+        ),
+        "messages": draw(rarely(st.lists(wa_message(), min_size=1, max_size=4))),
+        "statuses": draw(value_or(st.lists(wa_status(), max_size=3))),
+    }
+    change = {
+        "field": draw(value_or(st.just("messages"), 8)),
+        "value": draw(rarely(st.just(value))),
+    }
+    return {
+        "object": draw(rarely(st.just("whatsapp_business_account"))),
+        "entry": draw(rarely(st.just([{"id": "1", "changes": [change]}]))),
+    }

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from admin_web import csrf
+from tests.fakes.whatsapp_api import FakeWhatsApp
 from tests.hostile import strategies as hs
 from tests.hostile.support import CALLS_TOKEN, FORMS_TOKEN, TG_SECRET, Rig, mango_form
 
@@ -129,3 +130,28 @@ async def _admin_post(rig: Rig, data: bytes, content_type: str, *, genuine: bool
     assert response.status < 500, (response.status, (await response.read())[:300])
     await rig.cards_delivered("admin login")
     return response.status
+
+
+@given(
+    notification=hs.wa_notification(),
+    encoding=st.sampled_from(["json", "json", "ascii", "garbage", "deep", "unsigned"]),
+)
+async def test_whatsapp_webhook(
+    rig: Rig, fake_wa: FakeWhatsApp, notification: object, encoding: str
+) -> None:
+    """Signed as Meta signs, so hostile values reach the conversations service."""
+    if encoding == "deep":
+        raw = (
+            b'{"object": "whatsapp_business_account", "entry": ' + b"[" * 3000 + b"]" * 3000 + b"}"
+        )
+    elif encoding == "garbage":
+        raw = hs.encode_json(notification, True)[:-1] + b"\xff"
+    else:
+        raw = hs.encode_json(notification, encoding == "ascii")
+    body, headers = fake_wa.signed(raw)
+    if encoding == "unsigned":
+        headers["X-Hub-Signature-256"] = "sha256=" + "0" * 64
+    status, answer = await rig.exchange(
+        "whatsapp", lambda: rig.web.post("/webhooks/whatsapp", data=body, headers=headers)
+    )
+    assert status in (200, 400, 401, 422), answer

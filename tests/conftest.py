@@ -26,6 +26,7 @@ from models.db import Database
 from services.clock import FrozenClock
 from services.context import Company
 from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.whatsapp_api import FakeWhatsApp
 
 MSK = ZoneInfo("Europe/Moscow")
 # Monday 1 December 2025, 10:00 in Moscow: inside ordinary working hours.
@@ -168,6 +169,34 @@ async def fake_tg() -> AsyncIterator[FakeTelegram]:
     await fake.start()
     yield fake
     await fake.stop()
+
+
+@pytest.fixture
+async def fake_wa() -> AsyncIterator[FakeWhatsApp]:
+    """The fake Graph API (WhatsApp Cloud API); tests/conversations point the product at it."""
+    fake = FakeWhatsApp()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def pg_server() -> str:
+    """PostgreSQL for a benchmark's own scratch databases (its server URL): skipped when it is
+    unreachable, failed in CI."""
+    from bench import bot
+
+    async def reachable() -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(f"{bot.PG_SERVER}/postgres", timeout=5)
+        await conn.close()
+
+    try:
+        asyncio.run(reachable())
+    except Exception as exc:
+        _unavailable("PostgreSQL", exc)
+    return bot.PG_SERVER
 
 
 @pytest.fixture

@@ -3,24 +3,14 @@ seconds reach a fake Bot API that enforces Telegram's limits, each once."""
 
 from __future__ import annotations
 
-import os
-
-import asyncpg
 import pytest
 
-from bench import bot, reminders
-
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+from bench import reminders
 
 
-async def test_the_reminders_bench_runs_small(capsys: pytest.CaptureFixture[str]) -> None:
-    try:
-        conn = await asyncpg.connect(f"{bot.PG_SERVER}/postgres", timeout=5)
-    except (OSError, asyncpg.PostgresError) as exc:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is not reachable ({exc}); CI requires it", pytrace=False)
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
-    await conn.close()
+async def test_the_reminders_bench_runs_small(
+    capsys: pytest.CaptureFixture[str], pg_server: str
+) -> None:
     args = reminders.parse_args("--reminders 60 --employees 10 --spread 2 --lead 3".split())
 
     ours, bare = await reminders.run(args)

@@ -90,20 +90,33 @@ async def write(
     if staff_copy is not None:
         await remember_copy(session, message_id, *staff_copy)
     if not note:
-        await outbox.enqueue(
-            session,
-            now=now,
-            channel=conv.channel,
-            recipient=conv.external_chat_id,
-            kind=CLIENT_REPLY,
-            payload={"message_id": message_id},
-            locale=company.locale,
-            entity=("message", message_id),
-            dedupe_key=f"{CLIENT_REPLY}:{message_id}",
-        )
+        await _send(session, conv, message_id, now=now, locale=company.locale)
         await _first_response(session, conv, now)
     conv.last_message_at = now
     return Written(message_id, note)
+
+
+async def _send(
+    session: AsyncSession,
+    conv: Conversation,
+    message_id: int,
+    *,
+    now: datetime,
+    locale: str,
+    attempt: str = "",
+) -> None:
+    """The outbox row that takes a message to the client's channel (once per `attempt`)."""
+    await outbox.enqueue(
+        session,
+        now=now,
+        channel=conv.channel,
+        recipient=conv.external_chat_id,
+        kind=CLIENT_REPLY,
+        payload={"message_id": message_id},
+        locale=locale,
+        entity=("message", message_id),
+        dedupe_key=f"{CLIENT_REPLY}:{message_id}{attempt}",
+    )
 
 
 async def require(session: AsyncSession, conversation_id: int, *, by: Actor) -> None:
@@ -264,17 +277,7 @@ async def send_template(
             ),
         )
     ).scalar_one()
-    await outbox.enqueue(
-        session,
-        now=now,
-        channel=conv.channel,
-        recipient=conv.external_chat_id,
-        kind=CLIENT_REPLY,
-        payload={"message_id": message_id},
-        locale=company.locale,
-        entity=("message", message_id),
-        dedupe_key=f"{CLIENT_REPLY}:{message_id}",
-    )
+    await _send(session, conv, message_id, now=now, locale=company.locale)
     await _first_response(session, conv, now)
     conv.last_message_at = now
     return name
@@ -293,14 +296,6 @@ async def retry(session: AsyncSession, message_id: int, *, by: Actor, company: C
         _require_window(conv, now)
     failed_at = int((message.status_at or now).timestamp())
     message.status, message.error, message.status_at = MessageStatus.PENDING, None, now
-    await outbox.enqueue(
-        session,
-        now=now,
-        channel=conv.channel,
-        recipient=conv.external_chat_id,
-        kind=CLIENT_REPLY,
-        payload={"message_id": message_id},
-        locale=company.locale,
-        entity=("message", message_id),
-        dedupe_key=f"{CLIENT_REPLY}:{message_id}:retry:{failed_at}",
+    await _send(
+        session, conv, message_id, now=now, locale=company.locale, attempt=f":retry:{failed_at}"
     )

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from config.settings import Settings
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.whatsapp_api import FakeWhatsApp
-
-
-@pytest.fixture
-async def fake_wa() -> AsyncIterator[FakeWhatsApp]:
-    fake = FakeWhatsApp()
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import AsyncIterator
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -19,7 +18,6 @@ from bot.whatsapp.graph import Graph
 from bot.whatsapp.sender import WhatsAppSender
 from models import Channel
 from tests import factories
-from tests.fakes.whatsapp_api import FakeWhatsApp
 from tests.hostile.strategies import EMPLOYEE_TG
 from tests.hostile.support import CALLS_TOKEN, MANGO_KEY, MANGO_SALT, Rig
 
@@ -48,14 +46,6 @@ def _hostile_profile():  # type: ignore[no-untyped-def]
     settings.load_profile(PROFILE)
     yield
     settings.load_profile("default")
-
-
-@pytest.fixture
-async def fake_wa() -> AsyncIterator[FakeWhatsApp]:
-    fake = FakeWhatsApp()
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture

@@ -24,10 +24,13 @@ def content(message: Message) -> Content:
     if message.photo:
         file = message.photo[-1]
         return Content(Kind.IMAGE, caption, _media(file.file_id, "image/jpeg"))
+    if message.video_note is not None:  # a round video: sent on only as a video note
+        media = _media(message.video_note.file_id, "video/mp4")
+        return Content(Kind.VIDEO, caption, media, {"round": True})
     for kind, item in (
         (Kind.VOICE, message.voice),
         (Kind.AUDIO, message.audio),
-        (Kind.VIDEO, message.video or message.video_note),
+        (Kind.VIDEO, message.video),
         (Kind.DOCUMENT, message.document),
     ):
         if item is not None:
@@ -35,8 +38,8 @@ def content(message: Message) -> Content:
             return Content(
                 kind, caption, _media(item.file_id, getattr(item, "mime_type", None), name)
             )
-    if message.sticker is not None:
-        return Content(Kind.STICKER, message.sticker.emoji, _media(message.sticker.file_id, None))
+    if message.sticker is not None:  # shown as its emoji: a sticker's file is a sticker only
+        return Content(Kind.STICKER, message.sticker.emoji)
     if message.location is not None:
         point = message.location
         details = {"latitude": point.latitude, "longitude": point.longitude}

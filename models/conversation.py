@@ -17,7 +17,11 @@ from models.enums import Channel, Direction, MessageStatus
 
 class Conversation(IdMixin, TimestampMixin, Base):
     __tablename__ = "conversations"
-    __table_args__ = (sa.UniqueConstraint("channel", "external_chat_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("channel", "external_chat_id"),
+        # an employee's handed-over conversations (services.clients.visibility)
+        sa.Index("ix_conversations_assignee_id", "assignee_id"),
+    )
 
     client_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("clients.id"), index=True)
     channel: Mapped[Channel]

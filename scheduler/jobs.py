@@ -16,7 +16,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.db import Database
-from services import tasks
+from services import conversations, tasks
 from services.context import Company
 from services.errors import NotFound
 from services.leads import queue as lead_queue
@@ -53,6 +53,11 @@ async def fire_reminders(session: AsyncSession, company: Company) -> str:
     return More(summary) if fired.more else summary
 
 
+async def forget_early_statuses(session: AsyncSession, company: Company) -> str:
+    gone = await conversations.forget_early_statuses(session, now=company.clock.now())
+    return f"{gone} early delivery statuses forgotten"
+
+
 JOBS: tuple[Job, ...] = (
     Job(
         "fire_reminders",
@@ -65,6 +70,12 @@ JOBS: tuple[Job, ...] = (
         timedelta(minutes=1),
         "give leads waiting in the queue to whoever is on duty now",
         hand_out_queue,
+    ),
+    Job(
+        "forget_early_statuses",
+        timedelta(hours=6),
+        "forget delivery statuses of messages never recorded (our notices, a week on)",
+        forget_early_statuses,
     ),
 )
 

@@ -223,14 +223,16 @@ class TelegramSender:
             name = media.filename or fetched.filename or _file_name(fetched.mime or media.mime)
             file = BufferedInputFile(fetched.data, filename=name)
         send = getattr(self.bot, f"send_{upload.method}")
+        # A video note takes no caption: whose it is shows in the message it answers, if any.
+        extra = {} if upload.method == "video_note" else {"caption": prepared.text}
         sent = await send(
             int(row.recipient),
             file,
-            caption=prepared.text,
             reply_markup=prepared.markup,
             message_thread_id=row.thread_id,
             reply_parameters=reply,
             request_timeout=self.request_timeout,
+            **extra,
         )
         return str(sent.message_id)
 
@@ -561,6 +563,8 @@ def _upload_of(view: conversations.MessageView) -> Upload | None:
     media = view.media
     if media is None:
         return None
+    if view.details.get("round"):
+        return Upload("video_note", media)
     return Upload(_UPLOADS.get(view.kind, "document"), media)  # type: ignore[call-overload]
 
 

@@ -91,7 +91,10 @@ class Graph:
                     raise GraphError(f"download: HTTP {response.status}", status=response.status)
                 if (response.content_length or 0) > MAX_BYTES:
                     raise GraphError("the file is too big to pass on", code=131053, status=413)
-                return await response.content.read(MAX_BYTES + 1)
+                data = await response.content.read(MAX_BYTES + 1)
+                if len(data) > MAX_BYTES:
+                    raise GraphError("the file is too big to pass on", code=131053, status=413)
+                return data
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise GraphError(f"download: {type(exc).__name__}: {exc}") from exc
 

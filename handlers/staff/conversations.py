@@ -65,7 +65,12 @@ def make_router() -> Router:
 
 
 async def replied(
-    message: Message, session: AsyncSession, company: Company, actor: Actor, ui: Ui
+    message: Message,
+    session: AsyncSession,
+    company: Company,
+    actor: Actor,
+    ui: Ui,
+    state: FSMContext,
 ) -> None:
     replied_to = message.reply_to_message
     assert replied_to is not None  # the filter
@@ -75,6 +80,9 @@ async def replied(
     if found is None:
         raise SkipHandler  # not a client's message: tickets and search look at it
     conversation_id, quoted = found
+    if await state.get_state() == ChatDialog.note.state:  # 📝 was pressed: a note, whatever
+        await noting(message, session, company, actor, ui, state)  # it is sent as a reply to
+        return
     await _write(message, session, conversation_id, quoted, actor=actor, company=company, ui=ui)
 
 

@@ -24,6 +24,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("lead_id", BIG_ID, nullable=True))
         batch.add_column(sa.Column("display_name", sa.String(300), nullable=True))
         batch.create_foreign_key("fk_conversations_lead_id_leads", "leads", ["lead_id"], ["id"])
+        batch.create_index("ix_conversations_assignee_id", ["assignee_id"])
     with op.batch_alter_table("messages") as batch:
         batch.add_column(sa.Column("reply_to_id", BIG_ID, nullable=True))
         batch.create_foreign_key(
@@ -91,6 +92,7 @@ def downgrade() -> None:
         batch.drop_constraint("fk_messages_reply_to_id_messages", type_="foreignkey")
         batch.drop_column("reply_to_id")
     with op.batch_alter_table("conversations") as batch:
+        batch.drop_index("ix_conversations_assignee_id")
         batch.drop_constraint("fk_conversations_lead_id_leads", type_="foreignkey")
         batch.drop_column("display_name")
         batch.drop_column("lead_id")

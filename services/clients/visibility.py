@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from models import Client, Deal, Employee, Lead, Role
+from models import Client, Conversation, Deal, Employee, Lead, Role
 from services.access import HasRole
 from services.errors import AccessDenied, NotFound
 
@@ -50,6 +50,8 @@ def _visible(scope: str) -> ColumnElement[bool]:
         Client.owner_id == viewer,
         sa.exists().where(Lead.client_id == Client.id, Lead.assignee_id == viewer),
         sa.exists().where(Deal.client_id == Client.id, Deal.owner_id == viewer),
+        # a conversation a manager handed to them (services.conversations.handover)
+        sa.exists().where(Conversation.client_id == Client.id, Conversation.assignee_id == viewer),
     )
     if scope == "office":
         office_id = sa.bindparam(VIEWER_OFFICE, type_=sa.BigInteger)
@@ -71,7 +73,8 @@ def own_matching(*conditions: ColumnElement[bool]) -> sa.CompoundSelect:
     """For `by` who `starts_from_own`: the id and search text of the clients `visible(by)`
     (keep the two in step) that meet `conditions` (on `Client`), in two parts that never
     overlap: the clients they own, which PostgreSQL reads from the owner index alone (it
-    carries the search text: migration 0015), and those whose lead or deal is theirs but that
+    carries the search text: migration 0015), and those whose lead, deal or conversation is
+    theirs but that
     they do not own, a few, looked up by primary key. Run with `params(by)`."""
     viewer = sa.bindparam(VIEWER, type_=sa.BigInteger)
     alive = Client.merged_into_id.is_(None)
@@ -80,6 +83,7 @@ def own_matching(*conditions: ColumnElement[bool]) -> sa.CompoundSelect:
         sa.union(
             sa.select(Lead.client_id).where(Lead.assignee_id == viewer),
             sa.select(Deal.client_id).where(Deal.owner_id == viewer),
+            sa.select(Conversation.client_id).where(Conversation.assignee_id == viewer),
         ),
         sa.select(owned.id).where(owned.owner_id == viewer),
     )

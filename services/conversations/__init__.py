@@ -32,6 +32,7 @@ from services.conversations.replies import (
     template_of,
     write,
 )
+from services.conversations.statuses import forget_early_statuses
 from services.conversations.statuses import record as record_statuses
 from services.conversations.views import About, MessageView, about, copy_in, message
 
@@ -60,6 +61,7 @@ __all__ = [
     "conversation_of",
     "copy_in",
     "explain",
+    "forget_early_statuses",
     "hand_over",
     "history",
     "is_note",

@@ -11,11 +11,12 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Channel, ChannelIdentity, Client, Conversation, Lead, Role
+from models import Channel, ChannelIdentity, Client, Conversation, Lead, OutboxMessage, Role
 from services import assignment, outbox
 from services.actors import Actor
 from services.clients import merge
@@ -25,7 +26,8 @@ from services.errors import InvalidPhone
 
 CLIENT_NOTICE = "client_notice"  # a text of ours to a client (auto-reply, confirmations)
 OPT_OUT_WORDS = frozenset({"stop", "стоп", "отписаться", "unsubscribe", "отписка"})
-AUTO_REPLY_EVERY = 12 * 3600  # seconds: one auto-reply per conversation per half day
+AUTO_REPLY = "client_chat.auto_reply"
+AUTO_REPLY_EVERY = timedelta(hours=12)  # one auto-reply per conversation in this long
 # The merges a shared phone causes are the product's own (no employee did them).
 SYSTEM = Actor(0, Role.ADMIN, None, "system")
 
@@ -83,8 +85,10 @@ async def after_hours(session: AsyncSession, conv_ids: list[int], *, company: Co
     )
     offices = dict((await session.execute(stmt)).all())
     duty: dict[int | None, bool] = {}
-    block = int(now.timestamp()) // AUTO_REPLY_EVERY
+    answered = await _auto_replied(session, sorted(offices), since=now - AUTO_REPLY_EVERY)
     for conv_id, office_id in sorted(offices.items()):
+        if conv_id in answered:
+            continue
         if office_id not in duty:
             on_duty = await assignment.on_duty_now(
                 session, now=now, timezone=company.timezone, office_id=office_id
@@ -94,11 +98,24 @@ async def after_hours(session: AsyncSession, conv_ids: list[int], *, company: Co
             await tell(
                 session,
                 conv_id,
-                "client_chat.auto_reply",
+                AUTO_REPLY,
                 company=company,
-                once=f"auto:{block}",
+                once=f"auto:{int(now.timestamp())}",
                 text=company.auto_reply,
             )
+
+
+async def _auto_replied(session: AsyncSession, conv_ids: list[int], *, since: datetime) -> set[int]:
+    """The conversations whose client got the auto-reply since `since`."""
+    o = OutboxMessage.__table__
+    stmt = sa.select(o.c.entity_id).where(
+        o.c.entity_type == "conversation",
+        o.c.entity_id.in_(conv_ids),
+        o.c.kind == CLIENT_NOTICE,
+        o.c.created_at > since,
+        o.c.payload["key"].as_string() == AUTO_REPLY,
+    )
+    return set((await session.execute(stmt)).scalars())
 
 
 async def opt_out(session: AsyncSession, conv_id: int, *, company: Company) -> None:
@@ -128,7 +145,7 @@ async def link_phone(
         )
     ).scalar_one_or_none()
     try:
-        phone = normalize_phone(raw_phone, company.region)
+        phone = normalize_phone(raw_phone, company.region, international=True)
     except InvalidPhone:
         return False
     if conv is None:

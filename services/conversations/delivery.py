@@ -51,6 +51,8 @@ async def _reply_settled(
     now: datetime,
     locale: str,
 ) -> None:
+    if sent and provider_id:
+        await statuses.lock(session, str(row.channel), provider_id)
     t = Message.__table__
     values = (
         dict(status=MessageStatus.SENT, provider_message_id=provider_id, error=None)

@@ -173,7 +173,7 @@ def _identities(m: IncomingMessage, region: str) -> tuple[list[tuple[Any, str]],
     phone = None
     for raw in ([m.chat_id] if rules.chat_id_is_phone else []) + ([m.phone] if m.phone else []):
         try:
-            phone = normalize_phone(raw if raw.startswith("+") else f"+{raw}", region)
+            phone = normalize_phone(raw, region, international=True)
             break
         except InvalidPhone:
             continue

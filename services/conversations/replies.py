@@ -23,6 +23,7 @@ from models import (
     MessageCopy,
     MessageStatus,
     OutboxMessage,
+    OutboxStatus,
 )
 from models.db import insert_ignoring_conflicts
 from services import outbox
@@ -224,6 +225,8 @@ async def conversation_of(
             o.c.recipient == str(chat_id),
             o.c.provider_message_id == str(telegram_message_id),
             o.c.entity_type == "lead",
+            # a digest's rows carry its message id too: a reply to a digest is to no one lead
+            o.c.status == OutboxStatus.SENT,
         )
         .limit(1)
     )
@@ -296,6 +299,8 @@ async def retry(session: AsyncSession, message_id: int, *, by: Actor, company: C
         _require_window(conv, now)
     failed_at = int((message.status_at or now).timestamp())
     message.status, message.error, message.status_at = MessageStatus.PENDING, None, now
+    # the failed send's id: a late status of it must not touch the new attempt
+    message.provider_message_id = None
     await _send(
         session, conv, message_id, now=now, locale=company.locale, attempt=f":retry:{failed_at}"
     )

@@ -8,7 +8,8 @@ and applied when the send is recorded (services.conversations.delivery).
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +35,7 @@ async def record(
     """Apply the updates (in any order); returns how many changed a message."""
     changed = 0
     for update in sorted(updates, key=lambda u: (u.at, _ORDER.index(u.status))):
+        await lock(session, update.channel, update.message_id)
         message_id = await _apply(session, update)
         if message_id is None:
             if not await _known(session, update):
@@ -44,6 +46,18 @@ async def record(
             session, message_id, update.status, now=now, default_locale=default_locale
         )
     return changed
+
+
+async def lock(session: AsyncSession, channel: str, provider_message_id: str) -> None:
+    """On PostgreSQL, a status and the record of the send it is about are written one after
+    the other: otherwise a status arriving while the send is being recorded would find no
+    message, be kept as early after that record applied the early ones, and wait forever.
+    (SQLite serialises every writer already.)"""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"status:{channel}:{provider_message_id}".encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
+    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
 
 
 async def _apply(session: AsyncSession, update: StatusUpdate) -> int | None:
@@ -117,3 +131,14 @@ async def apply_early(
                 u.channel, u.message_id, u.status, u.at, int(code) if code.isdigit() else None, text
             )
     await record(session, updates, now=now, default_locale=default_locale)
+
+
+EARLY_KEPT = timedelta(days=7)  # a send is recorded within seconds; a week is generous
+
+
+async def forget_early_statuses(session: AsyncSession, *, now: datetime) -> int:
+    """Statuses that never found their message (those of texts the product itself sent, such
+    as the auto-reply, which are not messages of the conversation) are kept a week."""
+    e = EarlyStatus.__table__
+    stmt = sa.delete(e).where(e.c.at < now - EARLY_KEPT)
+    return (await session.execute(stmt)).rowcount

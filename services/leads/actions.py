@@ -51,9 +51,13 @@ async def take(session: AsyncSession, lead_id: int, *, by: Actor, company: Compa
     if lead.status is not LeadStatus.NEW:
         raise Conflict("lead already processed", lead_id=lead_id, status=lead.status.value)
     now, before = company.clock.now(), _snapshot(lead)
-    if lead.assignee_id != by.id:  # a manager or admin taking it: its call-back goes with it
+    changes_hands = lead.assignee_id != by.id
+    if changes_hands:  # a manager or admin taking it: its call-back goes with it
         await lead_queue.move_tasks(session, lead.id, by.id, lead.assignee_id, company)
     lead.status, lead.assignee_id, lead.taken_at = LeadStatus.TARGET, by.id, now
+    if changes_hands:  # ... and the conversation it opened, which they now see so far
+        await session.flush()
+        await lead_queue.conversation_follows(session, lead.id, company)
     _responded(lead, now)
     await clients.set_owner_if_unowned(session, lead.client_id, by.id, now=now)
     deal_id = await deals.open_for_lead(

@@ -190,3 +190,48 @@ async def test_a_note_never_leaves(web, container, fake_wa, fake_tg, clock):
         assert "whatsapp" not in rows
         lead = (await s.execute(sa.select(Lead))).scalar_one()
         assert lead.first_response_seconds is None  # a note is not an answer
+
+
+async def test_a_retry_after_an_async_failure_is_not_touched_by_the_old_sends_statuses(
+    web, container, fake_wa, fake_tg, clock
+):
+    chat = await start(web, container, fake_wa, fake_tg, clock)
+    await answer(chat, "Добрый день!")
+    [first] = await fake_wa.wait_sent(1)
+    await post(web, fake_wa, statuses=[fake_wa.status(first.wamid, "failed", code=131049)])
+    notice = chat.last
+    assert "придержал сообщение" in notice["text"]
+    await chat.press("Отправить ещё раз", notice)
+    second = (await fake_wa.wait_sent(2))[1]
+    # Meta repeats the old send's failure, and a late "sent" of it: the retry stays as it is
+    await post(
+        web,
+        fake_wa,
+        statuses=[
+            fake_wa.status(first.wamid, "failed", code=131049),
+            fake_wa.status(first.wamid, "sent"),
+        ],
+    )
+    reply = await reply_row(container)
+    assert reply.provider_message_id == second.wamid and reply.status is MessageStatus.SENT
+    await post(web, fake_wa, statuses=[fake_wa.status(second.wamid, "delivered")])
+    assert (await reply_row(container)).status is MessageStatus.DELIVERED
+
+
+async def test_a_reply_to_a_digest_of_new_leads_answers_no_client(
+    web, container, fake_wa, fake_tg, clock
+):
+    async with container.db.unit_of_work() as s:
+        anna = await factories.employee(s, clock, name="Анна")
+    await post(
+        web,
+        fake_wa,
+        *(fake_wa.text(f"7912000{n:04d}", f"Вопрос {n}", name=f"Клиент {n}") for n in range(4)),
+    )
+    chat = Chat(container, fake_tg, anna)
+    digest = chat.last
+    assert "Новые лиды" in digest["text"] or "новых лид" in digest["text"].lower()
+    await chat.say("Всем привет", reply_to_message=digest["message"])
+    await drain(container)
+    assert fake_wa.sent == []
+    assert [m.direction.value for m in await messages(container)] == ["in"] * 4

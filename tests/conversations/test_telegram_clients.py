@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from models import Client, Conversation, Lead
+from models import ChannelIdentity, Client, Conversation, Lead
 from services.clients import timeline
 from tests import factories
 from tests.chat import Chat
@@ -129,3 +129,69 @@ async def test_a_client_blocking_the_bot_is_explained_to_the_employee(container,
     await anna.say("Добрый день!", reply_to_message=anna.messages[0]["message"])
     assert "заблокировал бота" in anna.last["text"]
     assert [m.status.value for m in await messages(container)][-1] == "failed"
+
+
+async def test_files_both_ways_with_a_client_of_the_bot_go_by_telegram_file_id(
+    container, fake_tg, clock
+):
+    anna = Chat(container, fake_tg, await employee(container, clock))
+    ivan = Chat(container, fake_tg, IVAN)
+    await ivan.say("Здравствуйте")
+    photo = [{"file_id": "AgAD-ivan-photo", "file_unique_id": "p", "width": 800, "height": 600}]
+    await ivan.say("", photo=photo, caption="Вот так сейчас")
+    [relay] = [c for c in fake_tg.calls("sendPhoto") if c.params["chat_id"] == anna.user_id]
+    assert relay.params["photo"] == "AgAD-ivan-photo"  # our own bot's file: sent again by id
+    assert "Вот так сейчас" in relay.params["caption"]
+    document = {"file_id": "BQAD-offer", "file_unique_id": "o", "file_name": "КП.pdf"}
+    await anna.say(
+        "",
+        document=document,
+        caption="Наше предложение",
+        reply_to_message=anna.messages[0]["message"],
+    )
+    [sent] = [c for c in fake_tg.calls("sendDocument") if c.params["chat_id"] == IVAN]
+    assert sent.params["document"] == "BQAD-offer"
+    assert sent.params["caption"] == "Наше предложение"
+    assert fake_tg.uploads == []  # nothing was downloaded or uploaded
+
+
+async def test_a_round_video_and_a_sticker_from_a_client_of_the_bot(container, fake_tg, clock):
+    anna = Chat(container, fake_tg, await employee(container, clock))
+    ivan = Chat(container, fake_tg, IVAN)
+    await ivan.say("Здравствуйте")
+    note = {"file_id": "DQAD-round", "file_unique_id": "r", "length": 240, "duration": 7}
+    await ivan.say("", video_note=note)
+    [round_video] = fake_tg.calls("sendVideoNote")
+    assert round_video.params["video_note"] == "DQAD-round"
+    assert round_video.params["chat_id"] == anna.user_id
+    sticker = {
+        "file_id": "CAAD-st",
+        "file_unique_id": "s",
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+        "emoji": "😀",
+    }
+    await ivan.say("", sticker=sticker)
+    assert "Стикер" in anna.last["text"] and "😀" in anna.last["text"]
+
+
+async def test_a_foreign_number_shared_in_telegram_is_linked(container, fake_tg, clock):
+    await employee(container, clock)
+    ivan = Chat(container, fake_tg, IVAN)
+    await ivan.say("Добрый день")
+    await ivan.share_contact("380501234567", user_id=IVAN)  # Telegram sends no "+"
+    assert "Номер сохранён" in ivan.last["text"]
+    async with container.db.unit_of_work() as s:
+        phones = (
+            (
+                await s.execute(
+                    sa.select(ChannelIdentity.address).where(ChannelIdentity.channel == "phone")
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert phones == ["+380501234567"]

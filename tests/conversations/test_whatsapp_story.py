@@ -111,10 +111,14 @@ async def test_a_manager_hands_a_conversation_over_and_the_new_owner_gets_the_hi
     history = newcomer.last["text"]
     assert "Переписка с Иван · WhatsApp: 3" in history
     assert "Нужен замер в субботу" in history and "Суббота подходит" in history
-    # the client's next message goes to the new owner only
+    # the client's next message goes to the new owner only, who may answer it
     await post(web, fake_wa, fake_wa.text("79120001122", "А во сколько?", name="Иван"))
     assert "А во сколько?" in newcomer.last["text"]
     assert "А во сколько?" not in owner.last["text"]
+    await newcomer.say("В 11:00", reply_to_message=newcomer.last["message"])
+    assert (await fake_wa.wait_sent(2))[1].body["text"]["body"] == "В 11:00"
+    await newcomer.press("Клиент", newcomer.messages[-1])
+    assert "Иван" in newcomer.last["text"]
 
 
 async def test_an_employee_cannot_hand_over(web, container, fake_tg, fake_wa, clock):
@@ -126,3 +130,19 @@ async def test_an_employee_cannot_hand_over(web, container, fake_tg, fake_wa, cl
         ChatCallback(action=ChatAction.HANDOVER, conversation_id=1).pack(), chat.last
     )
     assert alert == "Передать переписку может руководитель офиса"
+
+
+async def test_a_note_button_then_a_telegram_reply_is_still_a_note(
+    web, container, fake_tg, fake_wa, clock
+):
+    async with container.db.unit_of_work() as s:
+        anna = await factories.employee(s, clock, name="Анна")
+    await post(web, fake_wa, fake_wa.text("79120001122", "Здравствуйте", name="Иван"))
+    await post(web, fake_wa, fake_wa.text("79120001122", "Мой бюджет 50 тысяч", name="Иван"))
+    chat = Chat(container, fake_tg, anna)
+    relayed = chat.last
+    await chat.press("Заметка", relayed)
+    await chat.say("бюджет маленький, предложить эконом", reply_to_message=relayed["message"])
+    assert "Заметка сохранена" in chat.last["text"]
+    await drain(container)
+    assert fake_wa.sent == []

@@ -191,6 +191,7 @@ class FakeTelegram:
             "sendVideo": self._send_media,
             "sendAudio": self._send_media,
             "sendVoice": self._send_media,
+            "sendVideoNote": self._send_media,
             "setMessageReaction": self._set_reaction,
             "getFile": self._get_file,
         }
@@ -498,7 +499,12 @@ class FakeTelegram:
             self._check_text(caption, params.get("parse_mode"), CAPTION_LIMIT)
         sent = await self._send_message({**params, "text": caption or "[media]"})
         kind = next(
-            (k for k in ("photo", "document", "video", "audio", "voice") if k in params), ""
+            (
+                k
+                for k in ("photo", "document", "video", "audio", "voice", "video_note")
+                if k in params
+            ),
+            "",
         )
         state = self._messages[(self._chat_id(params), sent["message_id"])]
         state.update(media=kind, file=params.get(kind))

@@ -96,9 +96,17 @@ async def replying(
 ) -> None:
     data = await state.get_data()
     quoted = data.get("quoting") or None
-    await _write(
-        message, session, int(data["conversation_id"]), quoted, actor=actor, company=company, ui=ui
+    conversation_id, since = int(data["conversation_id"]), int(data.get("since") or 0)
+    other = await conversations.other_client_since(
+        session, chat_id=message.chat.id, after=since, conversation_id=conversation_id
     )
+    if other is not None:  # someone else wrote meanwhile: whom this is for is not certain
+        await state.clear()
+        await ui.say(
+            "conversation.reply_stopped", name=other or ui.t("conversation.unknown_client")
+        )
+        return
+    await _write(message, session, conversation_id, quoted, actor=actor, company=company, ui=ui)
     if quoted:  # only the first message answers the quoted one
         await state.update_data(quoting=None)
 
@@ -188,6 +196,8 @@ async def chat_button(
             clock=company.clock,
             conversation_id=data.conversation_id,
             quoting=data.message_id or None,
+            # a client message shown in this chat after now is news (`replying`)
+            since=await conversations.latest_shown(session, ui.chat_id),
         )
         await ui.say("conversation.reply_prompt", **names)
     return query.answer()

@@ -34,7 +34,15 @@ from services.conversations.replies import (
 )
 from services.conversations.statuses import forget_early_statuses
 from services.conversations.statuses import record as record_statuses
-from services.conversations.views import About, MessageView, about, copy_in, message
+from services.conversations.views import (
+    About,
+    MessageView,
+    about,
+    copy_in,
+    latest_shown,
+    message,
+    other_client_since,
+)
 
 __all__ = [
     "CLIENT_MESSAGE",
@@ -65,8 +73,10 @@ __all__ = [
     "hand_over",
     "history",
     "is_note",
+    "latest_shown",
     "link_phone",
     "message",
+    "other_client_since",
     "receive",
     "receive_many",
     "record_statuses",

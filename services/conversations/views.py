@@ -125,3 +125,34 @@ async def about(session: AsyncSession, conversation_id: int) -> About:
     if row is None:
         raise NotFound("no such conversation", key="conversation.error.not_found")
     return About(row[0], row[1], str(row[2]), row[3])
+
+
+async def other_client_since(
+    session: AsyncSession, *, chat_id: int, after: int, conversation_id: int
+) -> str | None:
+    """The name of a client of another conversation whose message was shown in this staff
+    chat after its message `after` (None: nobody else wrote meanwhile)."""
+    stmt = (
+        sa.select(sa.func.coalesce(Client.name, Conversation.display_name, ""))
+        .select_from(MessageCopy)
+        .join(Message, Message.id == MessageCopy.message_id)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .join(Client, Client.id == Conversation.client_id)
+        .where(
+            MessageCopy.chat_id == chat_id,
+            MessageCopy.telegram_message_id > after,
+            Message.direction == Direction.IN,
+            Message.conversation_id != conversation_id,
+        )
+        .order_by(MessageCopy.telegram_message_id.desc())
+        .limit(1)
+    )
+    return await session.scalar(stmt)
+
+
+async def latest_shown(session: AsyncSession, chat_id: int) -> int:
+    """The newest Telegram message of this staff chat that shows a client's message (0: none)."""
+    stmt = sa.select(sa.func.max(MessageCopy.telegram_message_id)).where(
+        MessageCopy.chat_id == chat_id
+    )
+    return int(await session.scalar(stmt) or 0)

@@ -146,3 +146,26 @@ async def test_a_note_button_then_a_telegram_reply_is_still_a_note(
     assert "Заметка сохранена" in chat.last["text"]
     await drain(container)
     assert fake_wa.sent == []
+
+
+async def test_reply_mode_stops_when_another_client_writes_meanwhile(
+    web, container, fake_tg, fake_wa, clock
+):
+    async with container.db.unit_of_work() as s:
+        anna = await factories.employee(s, clock, name="Анна")
+    for number, name in (("79120001122", "Иван"), ("79120003344", "Мария")):
+        await post(web, fake_wa, fake_wa.text(number, "Здравствуйте", name=name))
+        await post(web, fake_wa, fake_wa.text(number, f"Вопрос от {name}", name=name))
+    chat = Chat(container, fake_tg, anna)
+    [ivans] = [m for m in chat.messages if "Вопрос от Иван" in m["text"]]
+    await chat.press("Ответить", ivans)
+    await chat.say("Иван, да, можно")  # nobody else wrote since: it goes to Ivan
+    [first] = await fake_wa.wait_sent(1)
+    assert first.body["to"] == "79120001122"
+    await post(web, fake_wa, fake_wa.text("79120003344", "Ау, Мария тут", name="Мария"))
+    await chat.say("И ещё: доставка бесплатно")  # meant for whom? not sent
+    assert "пришло сообщение от Мария" in chat.last["text"]
+    await drain(container)
+    assert len(fake_wa.sent) == 1
+    await chat.say("это уже поиск")  # the mode is over: plain text is a search again
+    assert len(fake_wa.sent) == 1

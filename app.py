@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import logging
 import random
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -16,7 +14,6 @@ from aiogram import Bot, Dispatcher
 from aiohttp import web
 from redis.asyncio import Redis
 
-from admin_web import routes as admin_routes
 from bot.delivery import Sender
 from bot.media import MediaSources
 from bot.telegram import commands
@@ -25,7 +22,6 @@ from bot.telegram.sender import TelegramMedia, TelegramSender
 from bot.whatsapp.graph import Graph, WhatsAppMedia
 from bot.whatsapp.sender import WhatsAppSender
 from config.settings import Settings
-from metrics import HTTP_REQUESTS
 from models import Channel
 from models.db import Database
 from scheduler import runner as scheduler_runner
@@ -39,18 +35,14 @@ from scheduler.rate_limit import (
 from services import conversations, notify
 from services.clock import Clock, SystemClock
 from services.context import Company
-from services.errors import DomainError
 from services.outbox import Claimed
-from webhooks import calls, forms, health, mango, telegram, whatsapp
 from webhooks.batching import GroupCommit, calls_batcher, conversations_batcher, intake_batcher
-from webhooks.common import BadBody, bad_input, json_error
-from webhooks.context import CONTAINER
+from webhooks.server import build_web_app, listen
 
 log = logging.getLogger("chatcrm")
 ROLES = ("web", "bot", "worker", "scheduler")
 # What /healthz says about the bot in this process: not run here, waiting for the Bot API, up.
 BOT_OFF, BOT_CONNECTING, BOT_OK = "off", "connecting", "ok"
-MAX_BODY = 4 * 1024 * 1024  # WhatsApp batches reach 3 MB; aiohttp's default is 1 MiB
 
 
 @dataclass
@@ -224,54 +216,6 @@ class Container:
         await self.db.dispose()
 
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    started = time.perf_counter()
-    status = 500
-    try:
-        response = await handler(request)
-        status = response.status
-        return response
-    except DomainError as exc:
-        status = exc.http_status
-        return json_error(exc.http_status, exc.code, exc.message)
-    except BadBody as exc:  # any receiver's unreadable body: one JSON 4xx, nothing written
-        status = exc.status
-        return bad_input(exc)
-    except web.HTTPException as exc:
-        status = exc.status
-        if exc.status >= 400 and not request.path.startswith("/admin"):
-            return json_error(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason)
-        raise
-    except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        return json_error(500, "internal", "internal error; it has been logged")
-    finally:
-        route = request.match_info.route.resource
-        name = route.canonical if route is not None else "unmatched"
-        HTTP_REQUESTS.labels(name, request.method, str(status)).observe(
-            time.perf_counter() - started
-        )
-
-
-def build_web_app(container: Container) -> web.Application:
-    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
-    app[CONTAINER] = container
-    app.router.add_get("/healthz", health.healthz)
-    app.router.add_get("/metrics", health.metrics)
-    app.router.add_post("/webhooks/telegram", telegram.receive)
-    app.router.add_post("/webhooks/forms/{source}", forms.receive)
-    app.router.add_post("/webhooks/mango/events/{event}", mango.receive)
-    app.router.add_post("/webhooks/calls", calls.receive)
-    app.router.add_get("/webhooks/whatsapp", whatsapp.verify)
-    app.router.add_post("/webhooks/whatsapp", whatsapp.receive)
-    admin_routes.setup(app)
-    return app
-
-
 def _whatsapp(settings: Settings) -> Graph | None:
     """The WhatsApp channel, when configured (its approved templates are the channel's)."""
     templates = tuple(t.strip() for t in settings.whatsapp_templates.split(",") if t.strip())
@@ -281,10 +225,6 @@ def _whatsapp(settings: Settings) -> Graph | None:
     return Graph(
         settings.whatsapp_api_base, settings.whatsapp_token, settings.whatsapp_phone_number_id
     )
-
-
-class CannotListen(Exception):
-    """The HTTP server could not bind its address (in use, not ours, no permission)."""
 
 
 async def serve(
@@ -307,7 +247,7 @@ async def serve(
         if "web" in roles:
             runner = web.AppRunner(build_web_app(container), access_log=None)
             await runner.setup()
-            await _listen(runner, container.settings)
+            await listen(runner, container.settings.http_host, container.settings.http_port)
         if "bot" in roles:
             _start_bot(container, with_webhook_server="web" in roles)
         if "worker" in roles and container.graph is None:
@@ -326,23 +266,6 @@ async def serve(
         if runner is not None:
             await runner.cleanup()
         await container.close()
-
-
-async def _listen(runner: web.AppRunner, settings: Settings) -> None:
-    host, port = settings.http_host, settings.http_port
-    try:
-        await web.TCPSite(runner, host, port).start()
-    except OSError as exc:
-        reason = _BIND_ERRORS.get(exc.errno or 0) or str(exc.strerror or exc).lower()
-        raise CannotListen(f"cannot listen on {host}:{port}: {reason} (set HTTP_PORT)") from exc
-    log.info("HTTP on http://%s:%s", host, port)
-
-
-_BIND_ERRORS = {
-    errno.EADDRINUSE: "address already in use",
-    errno.EACCES: "permission denied",
-    errno.EADDRNOTAVAIL: "address not available on this machine (set HTTP_HOST)",
-}
 
 
 def _start_bot(container: Container, *, with_webhook_server: bool) -> None:

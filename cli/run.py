@@ -34,7 +34,8 @@ async def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
     import migrations
-    from app import ROLES, CannotListen, Container, serve
+    from app import ROLES, Container, serve
+    from webhooks.server import CannotListen
 
     roles = {args.only} if args.only else set(ROLES)
     if settings.is_sqlite and args.only:

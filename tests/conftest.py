@@ -20,13 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 import migrations
 import models
-from app import Container, build_web_app
+from app import Container
 from config.settings import Settings
 from models.db import Database
 from services.clock import FrozenClock
 from services.context import Company
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.whatsapp_api import FakeWhatsApp
+from webhooks.server import build_web_app
 
 MSK = ZoneInfo("Europe/Moscow")
 # Monday 1 December 2025, 10:00 in Moscow: inside ordinary working hours.

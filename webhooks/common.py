@@ -4,8 +4,8 @@ Every receiver reads its body through `parse_json` / `read_fields` / `read_form`
 anything hostile into `BadBody` before a value can reach a service or the database:
 invalid UTF-8, JSON nested deeper than `MAX_DEPTH`, NaN/Infinity and overflowing floats,
 integers beyond 64 bits, NUL characters and lone surrogates (PostgreSQL refuses both in text
-and JSONB). `BadBody` carries its own HTTP status; `app.error_middleware` answers it with
-`bad_input` as a JSON 4xx, so no receiver maps these errors itself.
+and JSONB). `BadBody` carries its own HTTP status; `webhooks.server.error_middleware`
+answers it with `bad_input` as a JSON 4xx, so no receiver maps these errors itself.
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -27,10 +27,7 @@ from aiogram.types import (
     BotCommandScopeChat,
     BufferedInputFile,
     InlineKeyboardMarkup,
-    KeyboardButton,
     ReactionTypeEmoji,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
     ReplyParameters,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,18 +38,25 @@ from bot.telegram import (
     call_cards,
     cards,
     commands,
-    conversation_screens,
+    conversation_templates,
     screens,
     task_screens,
     ticket_screens,
 )
 from bot.telegram.limits import CAPTION_LIMIT, TEXT_LIMIT, fit_text
+from bot.telegram.rendering import (
+    Context,
+    Reaction,
+    Rendered,
+    Renderer,
+    clock_of,
+    recipient,
+)
 from config.i18n import Translator
-from models import Channel, Role, TaskKind, TaskStatus
-from services import actors, conversations, employees, notify, outbox, tasks, tickets
+from models import Channel, TaskKind, TaskStatus
+from services import conversations, employees, notify, outbox, tasks, tickets
 from services.clients import cards as client_cards
 from services.clock import Clock, SystemClock
-from services.conversations import Media
 from services.errors import NotFound
 from services.leads import cards as lead_cards
 from services.outbox import Claimed
@@ -61,32 +65,6 @@ log = logging.getLogger(__name__)
 REQUEST_TIMEOUT = 15
 # Telegram's answers for a message that can no longer be edited (deleted, or too old).
 _UNEDITABLE = ("message to edit not found", "message can't be edited")
-
-
-@dataclass(frozen=True)
-class Rendered:
-    text: str
-    markup: InlineKeyboardMarkup | None
-    edit_message_id: int | None = None
-    media: tuple[str, str] | None = None  # ("photo" | "document", Telegram file_id): a caption
-    upload: Upload | None = None  # a file from another channel, fetched and uploaded when sent
-    reply_to: int | None = None  # the message in this chat it answers
-    fallback: str | None = None  # the text to send instead when the file cannot be fetched
-    composite_id: bool = False  # the id kept is "chat:message" (a client's chat, not staff's)
-
-
-@dataclass(frozen=True)
-class Upload:
-    method: str  # "photo", "document", "video", "audio", "voice"
-    media: Media
-
-
-@dataclass(frozen=True)
-class Reaction:
-    """A status mark on a message in the chat (services.conversations.notices)."""
-
-    message_id: int
-    emoji: str
 
 
 @dataclass(frozen=True)
@@ -133,7 +111,7 @@ class TelegramSender:
         if row.kind == notify.MENU:
             return await _menu(session, row)
         if row.kind == conversations.STATUS_MARK:
-            return await _status_mark(session, row)
+            return await conversation_templates.status_mark(session, row)
         found = await self._render(row, session)
         if isinstance(found, Rendered):
             return found
@@ -317,42 +295,15 @@ async def _menu(session: AsyncSession, row: Claimed) -> MenuUpdate:
     return MenuUpdate(scope, None, commands.bot_commands(employee.role, t))
 
 
-@dataclass(frozen=True)
-class Context:
-    """What templates need besides the row: the admin web's address, the company's zone, and
-    the clock (a card says "overdue" by it)."""
-
-    public_url: str | None
-    timezone: tzinfo
-    clock: Clock = field(default_factory=SystemClock)
-
-
-Renderer = Callable[[AsyncSession, Claimed, Translator, Context], Awaitable[cards.Rendered]]
-
-
-async def _recipient(session: AsyncSession, row: Claimed, context: Context) -> actors.Seen:
-    """Who the chat belongs to (their clock shows a card's times), if an employee."""
-    try:
-        chat_id = int(row.recipient)
-    except ValueError:
-        return actors.NOBODY
-    return await actors.seen(session, chat_id, context.timezone)
-
-
-def _clock(seen: actors.Seen, context: Context) -> tzinfo:
-    """The recipient's clock: their office's zone (seen with them), else the company's."""
-    return (seen.actor.zone if seen.actor else None) or context.timezone
-
-
 async def _lead(
     session: AsyncSession, row: Claimed, t: Translator, context: Context
 ) -> cards.Rendered:
     card = await lead_cards.load(session, int(row.payload["lead_id"]))
-    seen = await _recipient(session, row, context)
+    seen = await recipient(session, row, context)
     text, markup = cards.lead_card(
         card,
         t,
-        tz=_clock(seen, context),
+        tz=clock_of(seen, context),
         unassigned=bool(row.payload.get("unassigned")),
         viewer=seen.actor,
     )
@@ -364,7 +315,7 @@ async def _call(
     session: AsyncSession, row: Claimed, t: Translator, context: Context
 ) -> cards.Rendered:
     card = await client_cards.call_card(session, int(row.payload["call_id"]))
-    tz = _clock(await _recipient(session, row, context), context)
+    tz = clock_of(await recipient(session, row, context), context)
     return call_cards.call_card(card, t, tz=tz, public_url=context.public_url)
 
 
@@ -374,8 +325,8 @@ async def _task(
     """A task's card, or a reminder of it (`payload["reminder"]`): a reminder of a task that
     was done or cancelled before it went out is not sent."""
     card = await tasks.card(session, int(row.payload["task_id"]))
-    seen = await _recipient(session, row, context)
-    tz = _clock(seen, context)
+    seen = await recipient(session, row, context)
+    tz = clock_of(seen, context)
     if card.kind is TaskKind.CALL_BACK:
         return call_cards.call_back_card(card, t, tz=tz)
     reminder = row.payload.get("reminder")
@@ -403,7 +354,7 @@ async def _digest(
         items = await tasks.lines(session, [int(i) for i in row.payload["entity_ids"]])
         if not items:
             raise NotFound("none of the digest's tasks exist")
-        tz = _clock(await _recipient(session, row, _context), _context)
+        tz = clock_of(await recipient(session, row, _context), _context)
         text, rows = task_screens.reminders_digest(items, t, tz)
         return text, screens.markup_of({"keyboard": rows})
     if row.payload.get("group") != notify.NEW_LEADS:
@@ -431,8 +382,8 @@ async def _ticket_card(
     session: AsyncSession, row: Claimed, t: Translator, context: Context
 ) -> cards.Rendered:
     card = await tickets.card(session, int(row.payload["ticket_id"]))
-    seen = await _recipient(session, row, context)
-    screen = ticket_screens.card(card, t, _clock(seen, context), viewer=seen.actor)
+    seen = await recipient(session, row, context)
+    screen = ticket_screens.card(card, t, clock_of(seen, context), viewer=seen.actor)
     return screen.text, None if seen.former else screens.markup_of(screen.payload())
 
 
@@ -443,8 +394,8 @@ async def _ticket_reply(
     view = await tickets.reply_view(session, int(row.payload["reply_id"]))
     if view.ticket_id != int(row.payload["ticket_id"]):
         raise GiveUp("the reply is not of this ticket")  # never another ticket's text
-    seen = await _recipient(session, row, context)
-    text, rows, media = ticket_screens.reply(view, t, _clock(seen, context), viewer=seen.actor)
+    seen = await recipient(session, row, context)
+    text, rows, media = ticket_screens.reply(view, t, clock_of(seen, context), viewer=seen.actor)
     markup = None if seen.former else screens.markup_of({"keyboard": rows})
     return text, markup, media
 
@@ -454,118 +405,6 @@ async def _ticket_closed(
 ) -> cards.Rendered:
     text = t("ticket.closed_notice", id=row.payload["ticket_id"], by=row.payload.get("by", ""))
     return html.escape(text), None
-
-
-async def _relayed(
-    session: AsyncSession, row: Claimed, t: Translator, _context: Context
-) -> Rendered:
-    """A client's message shown to an employee (with its file, fetched when sent)."""
-    view = await conversations.message(session, int(row.payload["message_id"]))
-    quoted = await conversations.message(session, view.quoted_id) if view.quoted_id else None
-    seen = await _recipient(session, row, _context)
-    text, rows = conversation_screens.relayed(view, t, quoted=quoted, manager=_manages(seen))
-    reply_to = await conversations.copy_in(session, view.quoted_id, int(row.recipient))
-    markup = screens.markup_of({"keyboard": rows})
-    upload = _upload_of(view)
-    fallback = None
-    if upload is not None:
-        fallback = fit_text(f"{text}\n{html.escape(t('conversation.kind.media_lost'))}", TEXT_LIMIT)
-    return Rendered(
-        fit_text(text, CAPTION_LIMIT if upload else TEXT_LIMIT),
-        markup,
-        upload=upload,
-        reply_to=reply_to,
-        fallback=fallback,
-    )
-
-
-async def _to_client(session: AsyncSession, row: Claimed, _t: Translator, _c: Context) -> Rendered:
-    """An employee's reply to a client who writes to the bot."""
-    view = await conversations.message(session, int(row.payload["message_id"]))
-    quoted = view.quoted_provider_id or ""
-    chat, _, message_id = quoted.partition(":")
-    reply_to = int(message_id) if chat == row.recipient and message_id.isdigit() else None
-    upload = _upload_of(view)
-    text = html.escape(view.text or "")
-    return Rendered(
-        fit_text(text, CAPTION_LIMIT if upload else TEXT_LIMIT),
-        None,
-        upload=upload,
-        reply_to=reply_to,
-        composite_id=True,
-    )
-
-
-async def _history(
-    session: AsyncSession, row: Claimed, t: Translator, context: Context
-) -> cards.Rendered:
-    """A conversation so far, for the employee who now answers it."""
-    conversation_id = int(row.payload["conversation_id"])
-    about = await conversations.about(session, conversation_id)
-    said = await conversations.history(session, conversation_id)
-    seen = await _recipient(session, row, context)
-    text, rows = conversation_screens.history(
-        about, said, t, _clock(seen, context), manager=_manages(seen)
-    )
-    return text, screens.markup_of({"keyboard": rows})
-
-
-async def _client_notice(
-    _session: AsyncSession, row: Claimed, t: Translator, _context: Context
-) -> Rendered:
-    """A text of ours to a client of the bot (with the share-my-phone button, or taking it
-    away once the phone is shared)."""
-    text = html.escape(str(row.payload.get("text") or t(str(row.payload["key"]))))
-    markup: Any = None
-    if row.payload.get("request_contact"):
-        share = KeyboardButton(text=t("client_chat.share_button"), request_contact=True)
-        markup = ReplyKeyboardMarkup(
-            keyboard=[[share]], resize_keyboard=True, one_time_keyboard=True
-        )
-    elif row.payload.get("remove_keyboard"):
-        markup = ReplyKeyboardRemove()
-    return Rendered(fit_text(text, TEXT_LIMIT), markup)
-
-
-async def _delivery_failed(
-    session: AsyncSession, row: Claimed, t: Translator, _context: Context
-) -> Rendered:
-    view = await conversations.message(session, int(row.payload["message_id"]))
-    failure = conversations.explain(view.error)
-    templates = conversations.rules_of(view.channel).templates
-    text, rows = conversation_screens.failed(view, failure, t, templates)
-    reply_to = await conversations.copy_in(session, view.id, int(row.recipient))
-    return Rendered(text, screens.markup_of({"keyboard": rows}), reply_to=reply_to)
-
-
-async def _status_mark(session: AsyncSession, row: Claimed) -> Reaction:
-    view = await conversations.message(session, int(row.payload["message_id"]))
-    emoji = conversation_screens.STATUS_MARKS.get(view.status)
-    copy = await conversations.copy_in(session, view.id, int(row.recipient))
-    if emoji is None or copy is None:
-        raise GiveUp(f"nothing to mark ({view.status.value})")
-    return Reaction(copy, emoji)
-
-
-def _manages(seen: actors.Seen) -> bool:
-    return seen.actor is not None and seen.actor.role in (Role.MANAGER, Role.ADMIN)
-
-
-_UPLOADS = {
-    conversations.Kind.IMAGE: "photo",
-    conversations.Kind.VIDEO: "video",
-    conversations.Kind.AUDIO: "audio",
-    conversations.Kind.VOICE: "voice",
-}
-
-
-def _upload_of(view: conversations.MessageView) -> Upload | None:
-    media = view.media
-    if media is None:
-        return None
-    if view.details.get("round"):
-        return Upload("video_note", media)
-    return Upload(_UPLOADS.get(view.kind, "document"), media)  # type: ignore[call-overload]
 
 
 def _file_name(mime: str | None) -> str:
@@ -607,9 +446,5 @@ _TEMPLATES: dict[str, Renderer] = {
     outbox.DIGEST_KIND: _digest,
     "text": _text,
     screens.SCREEN_KIND: _screen,
-    conversations.CLIENT_MESSAGE: _relayed,  # type: ignore[dict-item]
-    conversations.CLIENT_REPLY: _to_client,  # type: ignore[dict-item]
-    conversations.DELIVERY_FAILED: _delivery_failed,  # type: ignore[dict-item]
-    conversations.CLIENT_NOTICE: _client_notice,  # type: ignore[dict-item]
-    conversations.HISTORY: _history,
+    **conversation_templates.TEMPLATES,
 }

@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from app import build_web_app
 from services import admins
 from services.leads import intake
 from tests import factories
 from tests.conftest import IN_CI
+from webhooks.server import build_web_app
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [

@@ -6,10 +6,10 @@ import pytest
 import sqlalchemy as sa
 from aiohttp import web as aioweb
 
-from app import build_web_app
 from models import AuditEntry, WebSession
 from services import admins
 from tests.admin_web.forms import page_token, sign_in
+from webhooks.server import build_web_app
 
 
 @pytest.fixture

@@ -11,10 +11,11 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
-from app import Container, build_web_app
+from app import Container
 from models import AuditEntry
 from services import admins
 from tests.admin_web.forms import page_token, sign_in
+from webhooks.server import build_web_app
 
 Client = Callable[[str], aiohttp.ClientSession]
 

@@ -19,13 +19,14 @@ import pytest
 import sqlalchemy as sa
 from redis.asyncio import Redis
 
-from app import Container, build_web_app
+from app import Container
 from config.settings import Settings
 from models.db import Database
 from services.clock import SystemClock
 from tests import factories
 from tests.conftest import REDIS_PREFIX, _empty
 from tests.fakes.telegram_api import FakeTelegram
+from webhooks.server import build_web_app
 
 FORMS_TOKEN = "form-secret"
 _phones = itertools.count(1000)

@@ -87,7 +87,7 @@ async def test_a_graceful_stop_hands_back_unfinished_sends(live_settings, fake_t
     leads = Leads()
     from aiohttp.test_utils import TestClient, TestServer
 
-    from app import build_web_app
+    from webhooks.server import build_web_app
 
     async with TestClient(TestServer(build_web_app(first))) as http:
         await leads.post(http, 2)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import time
 
-from app import Container, build_web_app
+from app import Container
 from services.clock import SystemClock
 from tests.faults.conftest import Leads, each_once, staff, start_live
+from webhooks.server import build_web_app
 
 
 async def test_cards_keep_flowing_while_redis_is_away(

@@ -13,7 +13,7 @@ from urllib.parse import quote_from_bytes
 
 from hypothesis import strategies as st
 
-from app import MAX_BODY
+from webhooks.server import MAX_BODY
 
 INT64 = 2**63
 HUGE_INTS = st.one_of(

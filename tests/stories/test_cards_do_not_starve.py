@@ -12,12 +12,13 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from app import Container, build_web_app
+from app import Container
 from handlers.callbacks import LeadAction, LeadCallback
 from models import Lead, OutboxMessage, OutboxStatus
 from services import leads
 from tests import factories
 from tests.chat import deliver
+from webhooks.server import build_web_app
 
 LEAD_ID = re.compile(r"#(\d+)")
 FORM = "/webhooks/forms/site"

@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import time
 
-from app import Container, build_web_app
+from app import Container
 from tests import factories
 from tests.conftest import REDIS_URL
+from webhooks.server import build_web_app
 
 
 async def test_a_worker_in_another_process_is_woken_through_redis(

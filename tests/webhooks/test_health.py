@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from app import Container, build_web_app
+from app import Container
 from config.settings import Settings
+from webhooks.server import build_web_app
 
 
 async def test_healthz_reports_database_ok_and_redis_off(web):

@@ -90,4 +90,5 @@ class EarlyStatus(IdMixin, Base):
     provider_message_id: Mapped[str] = mapped_column(sa.String(200))
     status: Mapped[MessageStatus]
     at: Mapped[datetime]
+    error_code: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(sa.String(500))

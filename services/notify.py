@@ -45,7 +45,7 @@ async def leads_arrived(
             people = admins
         unassigned = assignee.employee_id is None
         cards += [
-            _card(
+            to_person(
                 LEAD_CARD,
                 "lead",
                 lead_id,
@@ -85,7 +85,7 @@ async def call_ringing(
     """Screen-pop: the employee whose phone rings gets the caller's card (once per call).
 
     `employee` is anything with `id`, `telegram_id` and `locale`."""
-    card = _card(CALL_CARD, "call", call_id, employee, default_locale, call_id=call_id)
+    card = to_person(CALL_CARD, "call", call_id, employee, default_locale, call_id=call_id)
     return (await outbox.enqueue_many(session, [card], now=now))[0] if card else None
 
 
@@ -104,11 +104,11 @@ async def task_assigned(
     if assignee_id is None:
         return None
     person = await recipient(session, assignee_id)
-    card = _card(TASK_CARD, "task", task_id, person, default_locale, task_id=task_id)
+    card = to_person(TASK_CARD, "task", task_id, person, default_locale, task_id=task_id)
     return (await outbox.enqueue_many(session, [card], now=now))[0] if card else None
 
 
-def _card(
+def to_person(
     kind: str,
     entity_type: str,
     entity_id: int,
@@ -141,7 +141,9 @@ async def lead_card_requested(
     """The employee asked to see the lead's card (from a digest): a fresh copy, on its own,
     that is then kept up to date like every copy."""
     person = await recipient(session, employee_id)
-    card = _card(LEAD_CARD, "lead", lead_id, person, default_locale, once=False, lead_id=lead_id)
+    card = to_person(
+        LEAD_CARD, "lead", lead_id, person, default_locale, once=False, lead_id=lead_id
+    )
     return (await outbox.enqueue_many(session, [card], now=now))[0] if card else None
 
 

@@ -18,9 +18,12 @@ TIMEOUT = 15.0
 
 
 class GraphError(Exception):
-    def __init__(self, message: str, *, code: int | None = None, status: int = 0) -> None:
+    def __init__(
+        self, message: str, *, code: int | None = None, status: int = 0, download: bool = False
+    ) -> None:
         super().__init__(message)
         self.message, self.code, self.status = message, code, status
+        self.download = download  # fetching a file's bytes (its link expired, or it is gone)
 
 
 @dataclass
@@ -88,7 +91,9 @@ class Graph:
         try:
             async with self.session.get(url) as response:
                 if response.status != 200:
-                    raise GraphError(f"download: HTTP {response.status}", status=response.status)
+                    raise GraphError(
+                        f"download: HTTP {response.status}", status=response.status, download=True
+                    )
                 if (response.content_length or 0) > MAX_BYTES:
                     raise GraphError("the file is too big to pass on", code=131053, status=413)
                 data = await response.content.read(MAX_BYTES + 1)
@@ -96,7 +101,7 @@ class Graph:
                     raise GraphError("the file is too big to pass on", code=131053, status=413)
                 return data
         except (TimeoutError, aiohttp.ClientError) as exc:
-            raise GraphError(f"download: {type(exc).__name__}: {exc}") from exc
+            raise GraphError(f"download: {type(exc).__name__}: {exc}", download=True) from exc
 
     async def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         url = f"{self.base.rstrip('/')}/{path}"

@@ -35,7 +35,7 @@ from services.outbox import Claimed
 TEXT_LIMIT, CAPTION_LIMIT = 4096, 1024
 # Codes that are worth waiting for, and how long (seconds).
 _WAIT = {130429: 10.0, 131056: 6.0, 80007: 60.0, 4: 60.0, 131048: 60.0}
-_CONFIGURATION = {190, 0}  # token expired or invalid: keep the message until it is fixed
+TOKEN_EXPIRED = 190  # a configuration problem: keep the message until the token is fixed
 WINDOW_CLOSED = 131047
 
 
@@ -129,7 +129,7 @@ def classified(attempts: int) -> Iterator[None]:
     except GraphError as exc:
         text = f"[{exc.code}] {exc.message}" if exc.code is not None else exc.message
         if exc.code is None:
-            if exc.status in (401, 403) and "download" not in exc.message:
+            if exc.status in (401, 403) and not exc.download:  # the token, not the file
                 raise RetryLater(text, retry_after=300) from exc
             if exc.status in (0, 408, 429) or exc.status >= 500:
                 raise RetryLater(text) from exc
@@ -138,6 +138,8 @@ def classified(attempts: int) -> Iterator[None]:
             raise RetryLater(text, retry_after=3) from exc
         if exc.code in _WAIT:
             raise RetryLater(text, retry_after=_WAIT[exc.code]) from exc
-        if exc.code in _CONFIGURATION or exc.status >= 500:
-            raise RetryLater(text, retry_after=300 if exc.code else None) from exc
+        if exc.code == TOKEN_EXPIRED:
+            raise RetryLater(text, retry_after=300) from exc
+        if exc.status >= 500:
+            raise RetryLater(text) from exc
         raise GiveUp(text) from exc

@@ -70,6 +70,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("error_code", sa.Integer(), nullable=True),
         sa.Column("error", sa.String(500), nullable=True),
         sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_early_statuses"),

@@ -24,8 +24,6 @@ class ChannelRules:
     # outside it only templates (`templates`). None: any time.
     reply_window: timedelta | None = None
     templates: tuple[str, ...] = ()
-    # Delivery statuses the provider reports (WhatsApp: delivered, read); else "sent" is all.
-    reports_delivery: bool = False
     # The client is asked once to share their phone (a Telegram id says nothing about it).
     asks_for_phone: bool = False
 
@@ -42,9 +40,7 @@ def rules_of(channel: str) -> ChannelRules:
     return _REGISTRY.get(str(channel)) or ChannelRules(str(channel))
 
 
-WHATSAPP = ChannelRules(
-    Channel.WHATSAPP, chat_id_is_phone=True, reply_window=timedelta(hours=24), reports_delivery=True
-)
+WHATSAPP = ChannelRules(Channel.WHATSAPP, chat_id_is_phone=True, reply_window=timedelta(hours=24))
 TELEGRAM = ChannelRules(Channel.TELEGRAM, asks_for_phone=True)
 register(WHATSAPP)
 register(TELEGRAM)

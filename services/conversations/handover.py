@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Channel, Client, Conversation, Direction, Employee, Lead, Message
+from models import Client, Conversation, Direction, Employee, Lead, Message
 from services import access, audit, notify, outbox
 from services.actors import Actor
 from services.context import Company
@@ -109,19 +109,18 @@ async def history_to(
     now: datetime,
     locale: str,
 ) -> None:
-    """The conversation so far, as one message to its new answerer (if it has messages)."""
-    if person is None or person.telegram_id is None:
-        return
-    await outbox.enqueue(
-        session,
-        now=now,
-        channel=Channel.TELEGRAM,
-        recipient=person.telegram_id,
-        kind=HISTORY,
-        payload={"conversation_id": conversation_id},
-        locale=person.locale or locale,
-        entity=("conversation", conversation_id),
+    """The conversation so far, as one message to its new answerer."""
+    history = notify.to_person(
+        HISTORY,
+        "conversation",
+        conversation_id,
+        person,
+        locale,
+        once=False,
+        conversation_id=conversation_id,
     )
+    if history is not None:
+        await outbox.enqueue_many(session, [history], now=now)
 
 
 async def lead_changed_hands(

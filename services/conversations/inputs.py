@@ -28,11 +28,6 @@ class Kind(enum.StrEnum):
     UNSUPPORTED = "unsupported"
 
 
-MEDIA_KINDS = frozenset(
-    {Kind.IMAGE, Kind.DOCUMENT, Kind.AUDIO, Kind.VOICE, Kind.VIDEO, Kind.STICKER}
-)
-
-
 @dataclass(frozen=True)
 class Media:
     """A file on a provider: `source` names who can fetch it ("whatsapp": a Graph media id,

@@ -56,15 +56,14 @@ async def _failed(
         sa.select(Message.author_employee_id).where(Message.id == message_id)
     )
     person = await notify.recipient(session, author_id)
-    if person is None or person.telegram_id is None:
-        return
-    await outbox.enqueue(
-        session,
-        now=now,
-        channel=Channel.TELEGRAM,
-        recipient=person.telegram_id,
-        kind=DELIVERY_FAILED,
-        payload={"message_id": message_id},
-        locale=person.locale or default_locale,
-        entity=("message", message_id),
+    notice = notify.to_person(
+        DELIVERY_FAILED,
+        "message",
+        message_id,
+        person,
+        default_locale,
+        once=False,
+        message_id=message_id,
     )
+    if notice is not None:
+        await outbox.enqueue_many(session, [notice], now=now)

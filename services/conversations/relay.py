@@ -13,7 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Channel, Client, Conversation, Employee, Lead, Role
+from models import Client, Conversation, Employee, Lead, Role
 from services import notify, outbox
 
 CLIENT_MESSAGE = "client_message"  # a client's message shown to an employee
@@ -65,16 +65,10 @@ async def to_staff(
             admins = admins if admins is not None else await notify.with_role(session, Role.ADMIN)
             recipients = admins
         rows += [
-            outbox.Outgoing(
-                channel=Channel.TELEGRAM,
-                recipient=person.telegram_id,  # type: ignore[arg-type]
-                kind=CLIENT_MESSAGE,
-                payload={"message_id": message_id},
-                locale=person.locale or default_locale,
-                entity=("message", message_id),
-                dedupe_key=f"{CLIENT_MESSAGE}:{message_id}:{person.id}",
+            notify.to_person(
+                CLIENT_MESSAGE, "message", message_id, person, default_locale, message_id=message_id
             )
             for person in recipients
         ]
-    written = await outbox.enqueue_many(session, rows, now=now)
+    written = await outbox.enqueue_many(session, [r for r in rows if r], now=now)
     return sum(row_id is not None for row_id in written)

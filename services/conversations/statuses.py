@@ -90,7 +90,6 @@ async def _known(session: AsyncSession, update: StatusUpdate) -> bool:
 
 
 async def _keep_early(session: AsyncSession, update: StatusUpdate) -> None:
-    error = f"[{update.error_code}] {update.error or ''}".strip() if update.error_code else None
     await session.execute(
         insert_ignoring_conflicts(session, EarlyStatus.__table__),
         dict(
@@ -98,7 +97,8 @@ async def _keep_early(session: AsyncSession, update: StatusUpdate) -> None:
             provider_message_id=update.message_id[:200],
             status=update.status,
             at=update.at,
-            error=error[:500] if error else None,
+            error_code=update.error_code,
+            error=(update.error or "")[:500] or None,
         ),
     )
 
@@ -117,19 +117,15 @@ async def apply_early(
         await session.execute(
             sa.delete(e)
             .where(e.c.channel == channel, e.c.provider_message_id == provider_message_id)
-            .returning(e.c.status, e.c.at, e.c.error)
+            .returning(e.c.status, e.c.at, e.c.error_code, e.c.error)
         )
     ).all()
     updates = [
-        StatusUpdate(channel, provider_message_id, MessageStatus(r.status), r.at, None, r.error)
+        StatusUpdate(
+            channel, provider_message_id, MessageStatus(r.status), r.at, r.error_code, r.error
+        )
         for r in rows
     ]
-    for u in updates:  # the error text kept early already carries its code
-        if u.status is MessageStatus.FAILED and u.error and u.error.startswith("["):
-            code, _, text = u.error[1:].partition("] ")
-            updates[updates.index(u)] = StatusUpdate(
-                u.channel, u.message_id, u.status, u.at, int(code) if code.isdigit() else None, text
-            )
     await record(session, updates, now=now, default_locale=default_locale)
 
 

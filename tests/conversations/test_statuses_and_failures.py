@@ -77,6 +77,17 @@ async def test_a_status_that_overtakes_the_send_is_kept_and_applied(
     assert reply.status is MessageStatus.DELIVERED
 
 
+async def test_an_early_failure_is_applied_with_its_reason(web, container, fake_wa, fake_tg, clock):
+    chat = await start(web, container, fake_wa, fake_tg, clock)
+    fake_wa.planned_ids.append("wamid.EARLYFAIL01")
+    early = fake_wa.status("wamid.EARLYFAIL01", "failed", code=131026)
+    await post(web, fake_wa, statuses=[early])
+    await answer(chat)
+    reply = await reply_row(container)
+    assert reply.status is MessageStatus.FAILED and reply.error.startswith("[131026]")
+    assert "нет WhatsApp" in chat.last["text"]
+
+
 async def test_131026_tells_the_employee_why_within_seconds_and_retry_sends_once(
     web, container, fake_wa, fake_tg, clock
 ):
@@ -88,7 +99,9 @@ async def test_131026_tells_the_employee_why_within_seconds_and_retry_sends_once
     assert time.monotonic() - started < 5
     assert "Не доставлено: Иван Петров (WhatsApp)" in notice["text"]
     assert "нет WhatsApp" in notice["text"]
-    own = notice["message"]
+    [sent_notice] = [c for c in fake_tg.calls("sendMessage") if "Не доставлено" in c.params["text"]]
+    anna_reply = sent_notice.params["reply_parameters"]["message_id"]
+    assert anna_reply not in {m["message_id"] for m in chat.messages}  # it answers her message
     assert (await reply_row(container)).status is MessageStatus.FAILED
     assert fake_wa.sent == []
     assert await chat.press("Отправить ещё раз", notice) == "Отправляю ещё раз"
@@ -99,7 +112,6 @@ async def test_131026_tells_the_employee_why_within_seconds_and_retry_sends_once
     assert "уже отправляется" in (await chat.press("Отправить ещё раз", notice) or "")
     await drain(container)
     assert len(fake_wa.sent) == 1
-    assert own["chat"]["id"] == chat.user_id
 
 
 async def test_131047_inside_the_window_is_tried_once_more(web, container, fake_wa, fake_tg, clock):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from models import ChannelIdentity, Client, Conversation, Lead
+from models import AuditEntry, ChannelIdentity, Client, Conversation, Lead
 from services.clients import timeline
 from tests import factories
 from tests.chat import Chat
@@ -63,8 +63,17 @@ async def test_sharing_the_phone_joins_the_client_who_called_before(
             if e.kind == timeline.Kind.MESSAGE
         ]
     assert "Здравствуйте из WhatsApp" in texts and "А это я же, из Telegram" in texts
-    # the WhatsApp card and the Telegram card came to Anna
-    assert len([m for m in anna.messages if "Новый клиент" in m["text"] or "Лид" in m["text"]]) >= 1
+    async with container.db.unit_of_work() as s:
+        merges = (
+            await s.execute(
+                sa.select(AuditEntry.actor_kind, AuditEntry.actor_id).where(
+                    AuditEntry.action == "client.merge"
+                )
+            )
+        ).all()
+    assert merges == [("system", None)]  # the product merged them, no employee
+    # each channel's first message opened a lead, and Anna got both cards
+    assert len([m for m in anna.messages if "Новый лид" in m["text"]]) == 2
 
 
 async def test_sharing_the_phone_before_writing_opens_the_conversation_with_it(

@@ -32,7 +32,7 @@ from scheduler.rate_limit import (
     RateLimiter,
     RedisRateLimiter,
 )
-from services import conversations, notify
+from services import conversations, notify, team
 from services.clock import Clock, SystemClock
 from services.context import Company
 from services.outbox import Claimed
@@ -101,6 +101,14 @@ class Container:
             senders[Channel.WHATSAPP] = WhatsAppSender(self.graph, media, self.company.clock)
             limiters[Channel.WHATSAPP] = self._limiter("whatsapp", self.settings.whatsapp_rate, 0.0)
         if self.bot is not None:
+            s = self.settings
+            limiter = self._limiter(
+                "telegram",
+                s.telegram_global_rate,
+                s.telegram_chat_interval,
+                group_rate=(s.telegram_group_rate, s.telegram_group_window),
+            )
+            limiters[Channel.TELEGRAM] = limiter
             media[Channel.TELEGRAM] = TelegramMedia(self.bot)
             senders[Channel.TELEGRAM] = TelegramSender(
                 self.bot,
@@ -108,10 +116,7 @@ class Container:
                 timezone=self.company.timezone,
                 clock=self.company.clock,
                 media=media,
-            )
-            s = self.settings
-            limiters[Channel.TELEGRAM] = self._limiter(
-                "telegram", s.telegram_global_rate, s.telegram_chat_interval
+                slot=limiter.acquire,
             )
         self.pump = OutboxPump(
             self.db,
@@ -124,29 +129,43 @@ class Container:
         )
         return self.pump
 
-    def _limiter(self, name: str, rate: float, interval: float) -> RateLimiter:
+    def _limiter(
+        self,
+        name: str,
+        rate: float,
+        interval: float,
+        *,
+        group_rate: tuple[int, float] | None = None,
+    ) -> RateLimiter:
         """Shared across processes through Redis when there is one (in-process while it is
         away), in-process otherwise."""
-        local = MemoryRateLimiter(rate, interval)
+        local = MemoryRateLimiter(rate, interval, group_rate=group_rate)
         if self.redis is None:
             return local
         prefix = f"{self.settings.redis_prefix}:rl:{name}"
-        return FallbackRateLimiter(
-            RedisRateLimiter(self.redis, rate, interval, prefix=prefix), local
-        )
+        shared = RedisRateLimiter(self.redis, rate, interval, prefix=prefix, group_rate=group_rate)
+        return FallbackRateLimiter(shared, local)
 
     async def _settled(
-        self, session: Any, row: Claimed, result: str, provider_id: str | None, error: str
+        self,
+        session: Any,
+        row: Claimed,
+        result: str,
+        provider_id: str | None,
+        error: str,
+        facts: dict[str, Any],
     ) -> None:
+        now = self.company.clock.now()
         await conversations.settled(
             session,
             row,
             result=result,
             provider_id=provider_id,
             error=error,
-            now=self.company.clock.now(),
+            now=now,
             default_locale=self.company.locale,
         )
+        await team.settled(session, row, result=result, facts=facts, now=now)
 
     def wire_outbox_nudges(self) -> None:
         """After a commit that wrote outbox rows: wake the local pump, and others via Redis."""

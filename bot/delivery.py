@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,24 @@ class GiveUp(Exception):
     """A permanent failure (blocked by the user, bad request): the row is dead."""
 
 
+@dataclass(frozen=True)
+class Sent:
+    """What a send returns when it did more than deliver one message: `facts` go to the
+    pump's `on_settled`, in the transaction that records the result (a forum topic the send
+    had to open, the messages a mirrored part carried)."""
+
+    provider_id: str | None
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+class NothingToSend:
+    """What `prepare` returns for a row that turned out to need no call (a topic already in
+    step): settled as sent, with no send and no rate-limit slot spent."""
+
+
+NOTHING = NothingToSend()
+
+
 class Sender(Protocol):
     """Delivers one outbox row in two steps, so no transaction stays open during network I/O."""
 
@@ -31,8 +50,9 @@ class Sender(Protocol):
         """Read what the message needs (render it); may raise GiveUp."""
         ...
 
-    async def send(self, row: Claimed, prepared: Any) -> str | None:
-        """Send it; return the provider's message id. Raise RetryLater or GiveUp."""
+    async def send(self, row: Claimed, prepared: Any) -> str | Sent | None:
+        """Send it; return the provider's message id (or a `Sent`). Raise RetryLater or
+        GiveUp."""
         ...
 
     # Optional: `async def reachable(self) -> bool`, asked every few seconds after sends failed

@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     # Outbox delivery limits (Telegram: ~30 msg/s overall, 1 msg/s per chat).
     telegram_global_rate: float = Field(default=30.0, gt=0)
     telegram_chat_interval: float = Field(default=1.0, ge=0)
+    # A group chat (the team inbox) takes about 20 messages a minute (scheduler.rate_limit).
+    telegram_group_rate: int = Field(default=20, ge=1)
+    telegram_group_window: float = Field(default=60.0, gt=0)
 
     @field_validator(
         "redis_url",

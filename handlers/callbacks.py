@@ -359,6 +359,18 @@ class ChatTemplateCallback(Packed, CallbackData, prefix="cvt"):
     index: Annotated[int, Field(ge=0, le=99)] = 0
 
 
+class TeamAction(enum.StrEnum):
+    TAKE = "t"  # the client becomes the presser's (the first press wins)
+    NOTE = "n"  # the presser's next message in the topic is a note
+
+
+class TeamCallback(Packed, CallbackData, prefix="tm"):
+    """A team inbox topic card's buttons."""
+
+    action: TeamAction
+    topic_id: Int64
+
+
 class Presses(Filter):
     """A router's own filter: only presses of buttons of these kinds reach its handlers. One
     check of the data's prefix per router instead of one unpacking attempt per handler (every

@@ -32,6 +32,7 @@ from models.note import Note
 from models.office import Office, PhoneLine
 from models.outbox import OutboxMessage
 from models.task import Task
+from models.team import TeamInbox, TeamShown, TeamTopic
 from models.ticket import Ticket, TicketReply
 from models.web_session import WebSession
 
@@ -77,6 +78,9 @@ __all__ = [
     "Task",
     "TaskKind",
     "TaskStatus",
+    "TeamInbox",
+    "TeamShown",
+    "TeamTopic",
     "Ticket",
     "TicketReply",
     "TicketStatus",

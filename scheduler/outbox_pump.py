@@ -18,10 +18,10 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from bot.delivery import GiveUp, RetryLater, Sender
+from bot.delivery import GiveUp, NothingToSend, RetryLater, Sender, Sent
 from metrics import OUTBOX_RESULTS, OUTBOX_SEND_SECONDS
 from models import Channel
 from models.db import Database
@@ -36,7 +36,7 @@ STOP_GRACE = 5.0  # seconds a graceful stop waits for sends in flight
 RECORD_BACKOFF = (0.05, 2.0)  # first and longest pause between attempts to record a result
 PROBE_EVERY = 2.0  # while a channel's provider is unreachable, how often it is asked again
 HEARTBEAT = outbox.CLAIM_LEASE.total_seconds() / 4  # how often held claims are extended
-Settled = Callable[[Any, Claimed, str, str | None, str], Awaitable[None]]
+Settled = Callable[[Any, Claimed, str, str | None, str, dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class Outcome:
     error: str = ""
     retry_after: float | None = None
     unreachable: bool = False  # the provider did not answer properly (network, timeout, 5xx)
+    facts: dict[str, Any] = field(default_factory=dict)  # bot.delivery.Sent
 
 
 class OutboxPump:
@@ -61,9 +62,10 @@ class OutboxPump:
         grace: float = STOP_GRACE,
         on_settled: Settled | None = None,
     ) -> None:
-        """`on_settled(session, row, result, provider_id, error)` runs in the transaction that
-        records a row's result ("sent", "failed" (will retry) or "dead"): what a delivery
-        means for the rest of the product (services.conversations.settled)."""
+        """`on_settled(session, row, result, provider_id, error, facts)` runs in the
+        transaction that records a row's result ("sent", "failed" (will retry) or "dead"):
+        what a delivery means for the rest of the product (services.conversations.settled);
+        `facts` are what the sender said the send did besides (bot.delivery.Sent)."""
         self.db, self.senders, self.limiters, self.clock = db, senders, limiters, clock
         self.on_settled = on_settled
         self.batch, self.poll_interval, self.grace = batch, poll_interval, grace
@@ -218,9 +220,11 @@ class OutboxPump:
             if prepared is None:
                 async with self.db.unit_of_work() as session:
                     prepared = await sender.prepare(row, session)
+            if isinstance(prepared, NothingToSend):
+                return Outcome("sent")
             limiter = self.limiters.get(row.channel)
             if limiter is not None:
-                await limiter.acquire(row.recipient)
+                await limiter.acquire(outbox.chat_of(row.recipient))
         except GiveUp as exc:
             return Outcome("dead", error=str(exc))
         except Exception as exc:  # nothing was sent: try again after the usual backoff
@@ -228,7 +232,10 @@ class OutboxPump:
             return Outcome("retry", error=f"{type(exc).__name__}: {exc}")
         with OUTBOX_SEND_SECONDS.labels(str(row.channel)).time():
             try:
-                return Outcome("sent", provider_id=await sender.send(row, prepared))
+                sent = await sender.send(row, prepared)
+                if isinstance(sent, Sent):
+                    return Outcome("sent", provider_id=sent.provider_id, facts=sent.facts)
+                return Outcome("sent", provider_id=sent)
             except RetryLater as exc:
                 return Outcome(
                     "retry",
@@ -284,7 +291,9 @@ class OutboxPump:
     async def _settle(self, session: Any, row: Claimed, outcome: Outcome) -> str:
         result = await self._mark(session, row, outcome)
         if self.on_settled is not None and row.kind != outbox.DIGEST_KIND:
-            await self.on_settled(session, row, result, outcome.provider_id, outcome.error)
+            await self.on_settled(
+                session, row, result, outcome.provider_id, outcome.error, outcome.facts
+            )
         return result
 
     async def _mark(self, session: Any, row: Claimed, outcome: Outcome) -> str:

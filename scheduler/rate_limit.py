@@ -1,6 +1,8 @@
-"""Send-rate limits: at most N sends in any sliding window overall, and a minimum interval per
-chat. In-process by default; with Redis the same limits hold across all worker processes.
-A chat waiting for its interval never holds up other chats.
+"""Send-rate limits: at most N sends in any sliding window overall, a minimum interval per
+chat, and for group chats (keys starting with "-": Telegram's group ids are negative) at most
+`group_rate` = (count, seconds) sends per group (Telegram's ~20 a minute). In-process by
+default; with Redis the same limits hold across all worker processes. A chat waiting for its
+interval or its group budget never holds up other chats.
 
 The window is a little longer than a second: requests started 1.0 s apart can arrive at
 Telegram closer together, and Telegram counts arrivals.
@@ -9,17 +11,22 @@ Telegram closer together, and Telegram counts arrivals.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import logging
 import time
-from collections import deque
 from typing import Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 WINDOW = 1.1
+GROUP_SLACK = 1.05  # a group's window is kept a little longer, for the same reason
 log = logging.getLogger(__name__)
+
+
+def is_group(key: str) -> bool:
+    return key.startswith("-")
 
 
 class RateLimiter(Protocol):
@@ -30,11 +37,22 @@ class RateLimiter(Protocol):
 
 
 class MemoryRateLimiter:
-    def __init__(self, per_second: float, per_key_interval: float, window: float = WINDOW) -> None:
+    def __init__(
+        self,
+        per_second: float,
+        per_key_interval: float,
+        window: float = WINDOW,
+        *,
+        group_rate: tuple[int, float] | None = None,
+    ) -> None:
         self._rate = max(int(per_second), 1)
         self._window = window
         self._interval = per_key_interval
-        self._slots: deque[float] = deque()  # reserved start times, ascending
+        self._group = (
+            (max(int(group_rate[0]), 1), group_rate[1] * GROUP_SLACK) if group_rate else None
+        )
+        self._slots: list[float] = []  # reserved start times, ascending
+        self._group_slots: dict[str, list[float]] = {}
         self._next_for: dict[str, float] = {}
         self._lock = asyncio.Lock()
 
@@ -44,7 +62,7 @@ class MemoryRateLimiter:
                 now = time.monotonic()
                 key_wait = self._next_for.get(key, 0.0) - now
                 if key_wait <= 0:
-                    slot = self._reserve(now)
+                    slot = self._reserve(now, key)
                     self._next_for[key] = slot + self._interval
                     break
             await asyncio.sleep(key_wait)
@@ -52,37 +70,71 @@ class MemoryRateLimiter:
             await asyncio.sleep(slot - now)
         return slot
 
-    def _reserve(self, now: float) -> float:
-        while self._slots and self._slots[0] <= now - self._window:
-            self._slots.popleft()
-        slot = now
-        if len(self._slots) >= self._rate:
-            slot = max(now, self._slots[-self._rate] + self._window)
-        self._slots.append(slot)
+    def _reserve(self, now: float, key: str) -> float:
+        _prune(self._slots, now, self._window)
+        slot = _earliest(self._slots, now, self._rate, self._window)
+        group: list[float] | None = None
+        if self._group is not None and is_group(key):
+            group = self._group_slots.setdefault(key, [])
+            _prune(group, now, self._group[1])
+            slot = max(slot, _earliest(group, now, *self._group))
+            # the overall window must hold at the later slot too
+            slot = max(slot, _earliest(self._slots, slot, self._rate, self._window))
+        bisect.insort(self._slots, slot)
+        if group is not None:
+            bisect.insort(group, slot)
         if len(self._next_for) > 10_000:
             self._next_for = {k: v for k, v in self._next_for.items() if v > now}
+            self._group_slots = {k: v for k, v in self._group_slots.items() if v and v[-1] > now}
         return slot
 
 
-# KEYS: window zset, per-key key, sequence. ARGV: rate, window ms, interval ms.
+def _earliest(slots: list[float], at: float, rate: int, window: float) -> float:
+    """The first moment from `at` on when one more slot keeps at most `rate` in any `window`
+    (`slots` ascending, possibly reaching into the future: a group's sends waiting): a
+    `window` after the rate-th latest slot. Conservative when slots lie ahead, never over."""
+    if len(slots) < rate:
+        return at
+    return max(at, slots[-rate] + window)
+
+
+def _prune(slots: list[float], now: float, window: float) -> None:
+    """Drop what can no longer count against a slot from `now` on."""
+    cut = bisect.bisect_right(slots, now - window)
+    del slots[:cut]
+
+
+# KEYS: window zset, per-key key, sequence, the group's zset. ARGV: rate, window ms,
+# interval ms, group count (0: not a group), group window ms.
 # Returns {wait_ms, 0, slot_ms} with a reserved slot, or {-1, key_wait_ms} when the key must
-# wait first. Time is Redis's own clock, one for every process.
+# wait first. Time is Redis's own clock, one for every process. A slot is a window after the
+# rate-th latest one (of the whole bot, and of the group): zsets may hold slots ahead of now.
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local rate, window, interval = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local group_rate, group_window = tonumber(ARGV[4]), tonumber(ARGV[5])
 local key_next = tonumber(redis.call('GET', KEYS[2]) or '0')
 if key_next > now then return {-1, key_next - now} end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-local n = redis.call('ZCARD', KEYS[1])
-local slot = now
-if n >= rate then
-  local edge = redis.call('ZRANGE', KEYS[1], n - rate, n - rate, 'WITHSCORES')
-  slot = math.max(now, tonumber(edge[2]) + window)
+local function earliest(zset, at, count, span)
+  local n = redis.call('ZCARD', zset)
+  if n < count then return at end
+  local edge = redis.call('ZRANGE', zset, n - count, n - count, 'WITHSCORES')
+  return math.max(at, tonumber(edge[2]) + span)
 end
-redis.call('ZADD', KEYS[1], slot, tostring(redis.call('INCR', KEYS[3])))
-redis.call('PEXPIRE', KEYS[1], window * 4 + 60000)
-redis.call('SET', KEYS[2], slot + interval, 'PX', interval + 60000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local slot = earliest(KEYS[1], now, rate, window)
+local seq = tostring(redis.call('INCR', KEYS[3]))
+if group_rate > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - group_window)
+  slot = math.max(slot, earliest(KEYS[4], now, group_rate, group_window))
+  slot = math.max(slot, earliest(KEYS[1], slot, rate, window))
+  redis.call('ZADD', KEYS[4], slot, seq)
+  redis.call('PEXPIRE', KEYS[4], (slot - now) + group_window * 2 + 60000)
+end
+redis.call('ZADD', KEYS[1], slot, seq)
+redis.call('PEXPIRE', KEYS[1], (slot - now) + window * 4 + 60000)
+redis.call('SET', KEYS[2], slot + interval, 'PX', (slot - now) + interval + 60000)
 return {slot - now, 0, slot}
 """
 
@@ -97,10 +149,18 @@ class RedisRateLimiter:
         window: float = WINDOW,
         prefix: str = "crm:rl:telegram",
         call_timeout: float = 2.0,
+        group_rate: tuple[int, float] | None = None,
     ) -> None:
         self._redis = redis
-        self._call_timeout = call_timeout  # a Redis that hangs counts as unreachable
+        # A Redis that hangs counts as unreachable; a slot far ahead (a busy group's) is
+        # waited for after the call, so the timeout is the call's only.
+        self._call_timeout = call_timeout
         self._args = [max(int(per_second), 1), int(window * 1000), int(per_key_interval * 1000)]
+        self._group = (
+            [max(int(group_rate[0]), 1), int(group_rate[1] * GROUP_SLACK * 1000)]
+            if group_rate
+            else [0, 0]
+        )
         self._prefix = prefix
         self._script = redis.register_script(_ACQUIRE)
 
@@ -108,10 +168,12 @@ class RedisRateLimiter:
         await asyncio.wait_for(self._redis.ping(), self._call_timeout)
 
     async def acquire(self, key: str) -> float:
-        keys = [f"{self._prefix}:window", f"{self._prefix}:chat:{key}", f"{self._prefix}:seq"]
+        p = self._prefix
+        keys = [f"{p}:window", f"{p}:chat:{key}", f"{p}:seq", f"{p}:group:{key}"]
+        args = [*self._args, *(self._group if is_group(key) else [0, 0])]
         while True:
             wait_ms, key_wait_ms, *slot = await asyncio.wait_for(
-                self._script(keys=keys, args=self._args), self._call_timeout
+                self._script(keys=keys, args=args), self._call_timeout
             )
             if int(wait_ms) >= 0:
                 if int(wait_ms) > 0:

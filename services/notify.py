@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Channel, Employee, OutboxMessage, OutboxStatus, Role
+from models import Channel, Employee, Lead, OutboxMessage, OutboxStatus, Role
 from services import outbox
 from services.assignment import Assignment
 
@@ -58,7 +58,21 @@ async def leads_arrived(
             for person in people
         ]
     written = await outbox.enqueue_many(session, [c for c in cards if c], now=now)
+    await _to_team(session, [lead_id for lead_id, _ in arrivals], now)
     return sum(row_id is not None for row_id in written)
+
+
+async def _to_team(session: AsyncSession, lead_ids: list[int], now: datetime) -> None:
+    """A client of a new lead (a form, a call, a first message) gets a topic in their team
+    inbox, if there is one (services.team)."""
+    from services.team import topics as team_topics  # a team topic shows leads
+
+    if not lead_ids:
+        return
+    clients = await session.execute(
+        sa.select(Lead.client_id).where(Lead.id.in_(sorted(set(lead_ids))))
+    )
+    await team_topics.clients_changed(session, list(clients.scalars()), now=now)
 
 
 async def with_role(session: AsyncSession, role: Role) -> list[Person]:
@@ -71,7 +85,13 @@ async def with_role(session: AsyncSession, role: Role) -> list[Person]:
 
 
 async def lead_changed(session: AsyncSession, *, lead_id: int, now: datetime) -> int:
-    """Every copy of the lead's card is edited in place to show the new state."""
+    """Every copy of the lead's card is edited in place to show the new state (and the
+    client's topic card in a team inbox)."""
+    from services.team import topics as team_topics  # a team topic shows leads
+
+    client_id = await session.scalar(sa.select(Lead.client_id).where(Lead.id == lead_id))
+    if client_id is not None:
+        await team_topics.clients_changed(session, [client_id], now=now)
     return await _edit_cards(session, LEAD_CARD, "lead", lead_id, now)
 
 

@@ -26,6 +26,7 @@ STATUS_MARKS = {
     MessageStatus.SENT: "🕊",
     MessageStatus.DELIVERED: "👌",
     MessageStatus.READ: "👀",
+    MessageStatus.FAILED: "👎",  # shown in a team inbox's topic (the author is told why)
 }
 QUOTE_CHARS = 80
 TEXT_LIMIT = 4096

@@ -73,17 +73,28 @@ def _ui(event: TelegramObject, data: dict[str, Any], user: User, t: Translator) 
     """Answers go to the chat the update came from (the user's private chat for inline
     queries); a pressed button's message is the one `ui.edit` replaces."""
     chat = data.get("event_chat")
-    message_id = None
+    message_id, thread_id = None, None
     if isinstance(event, Update) and event.callback_query is not None:
         message = event.callback_query.message
         message_id = message.message_id if message is not None else None
+        thread_id = _topic_of(message)
+    elif isinstance(event, Update) and event.message is not None:
+        thread_id = _topic_of(event.message)
     return Ui(
         data["session"],
         data["company"],
         chat_id=chat.id if chat is not None else user.id,
         t=t,
         message_id=message_id,
+        thread_id=thread_id,
     )
+
+
+def _topic_of(message: object) -> int | None:
+    """The forum topic a group message is in (answers go there, not to the General topic)."""
+    if getattr(message, "is_topic_message", None):
+        return getattr(message, "message_thread_id", None)
+    return None
 
 
 def _supported(user: User | None) -> str | None:

@@ -78,9 +78,11 @@ class Ui:
         chat_id: int,
         t: Translator,
         message_id: int | None = None,
+        thread_id: int | None = None,
     ) -> None:
         self.session, self.company, self.chat_id, self.t = session, company, chat_id, t
         self.message_id = message_id  # the message the pressed button is on, if any
+        self.thread_id = thread_id  # the forum topic of a group the update came from
 
     async def send(self, screen: Screen) -> None:
         """A new message."""
@@ -108,4 +110,5 @@ class Ui:
             payload=payload,
             locale=self.t.locale,
             lane=OutboxLane.INTERACTIVE,
+            thread_id=self.thread_id,
         )

@@ -32,7 +32,7 @@ from aiogram.types import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery import GiveUp, RetryLater
+from bot.delivery import GiveUp, NothingToSend, RetryLater, Sent
 from bot.media import Fetched, MediaSources
 from bot.telegram import (
     call_cards,
@@ -41,6 +41,7 @@ from bot.telegram import (
     conversation_templates,
     screens,
     task_screens,
+    team_steps,
     ticket_screens,
 )
 from bot.telegram.limits import CAPTION_LIMIT, TEXT_LIMIT, fit_text
@@ -54,7 +55,7 @@ from bot.telegram.rendering import (
 )
 from config.i18n import Translator
 from models import Channel, TaskKind, TaskStatus
-from services import conversations, employees, notify, outbox, tasks, tickets
+from services import conversations, employees, notify, outbox, tasks, team, tickets
 from services.clients import cards as client_cards
 from services.clock import Clock, SystemClock
 from services.errors import NotFound
@@ -87,13 +88,16 @@ class TelegramSender:
         timezone: tzinfo = UTC,
         clock: Clock | None = None,
         media: MediaSources | None = None,
+        slot: team_steps.Slot | None = None,
     ) -> None:
         """`timezone`: the company's, for a recipient whose office has no zone of its own;
-        `media`: where files of other channels are fetched from (bot.media)."""
+        `media`: where files of other channels are fetched from (bot.media); `slot(chat)`:
+        waits for the chat's rate limit, for a send that makes more than one call."""
         self.bot = bot
         self.media = media if media is not None else {}
         self.request_timeout = request_timeout  # seconds
         self.context = Context(public_url, timezone, clock or SystemClock())
+        self.team = team_steps.TeamSteps(bot, self.media, request_timeout, slot)
 
     async def reachable(self) -> bool:
         """Does the Bot API answer at all (after network errors)? A cheap getMe."""
@@ -107,7 +111,9 @@ class TelegramSender:
 
     async def prepare(
         self, row: Claimed, session: AsyncSession
-    ) -> Rendered | MenuUpdate | Reaction:
+    ) -> Rendered | MenuUpdate | Reaction | team_steps.Step | NothingToSend:
+        if row.kind == team.TEAM_SYNC:
+            return await team_steps.prepare(session, row, self.context)
         if row.kind == notify.MENU:
             return await _menu(session, row)
         if row.kind == conversations.STATUS_MARK:
@@ -125,8 +131,12 @@ class TelegramSender:
             raise GiveUp("the message to edit was never delivered")
         return Rendered(text, markup, int(message_id))
 
-    async def send(self, row: Claimed, prepared: Rendered | MenuUpdate | Reaction) -> str | None:
+    async def send(
+        self, row: Claimed, prepared: Rendered | MenuUpdate | Reaction | team_steps.Step
+    ) -> str | Sent | None:
         with _classified():
+            if isinstance(prepared, team_steps.Step):
+                return await self.team.send(prepared)
             if isinstance(prepared, MenuUpdate):
                 return await self._set_menu(prepared)
             if isinstance(prepared, Reaction):

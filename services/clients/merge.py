@@ -73,6 +73,9 @@ NOT_MOVED = {
     ("clients", "merged_into_id"): "the merge itself",
     ("client_merges", "survivor_id"): "the merge record",
     ("client_merges", "merged_id"): "the merge record",
+    # A team inbox topic stays with the client it was opened for (it shows that client's
+    # history so far); the survivor's own topic shows what comes next.
+    ("team_topics", "client_id"): "a forum topic in Telegram, not a row to move",
 }
 FIELDS = ("kind", "name", "company", "search_text", "owner_id", "office_id", "merged_into_id")
 FILLABLE = ("name", "company", "owner_id", "office_id")

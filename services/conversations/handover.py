@@ -19,6 +19,7 @@ from services import access, audit, notify, outbox
 from services.actors import Actor
 from services.context import Company
 from services.errors import AccessDenied, NotFound
+from services.team import topics as team_topics
 
 HISTORY = "conversation_history"  # the conversation so far, for its new answerer
 CANDIDATES_PAGE = 8
@@ -91,6 +92,7 @@ async def hand_over(
         before=before,
         to=to.id,
     )
+    await team_topics.clients_changed(session, [conv.client_id], now=now)
     await history_to(
         session,
         conv.id,

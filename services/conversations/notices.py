@@ -27,14 +27,17 @@ async def status_changed(
     now: datetime,
     default_locale: str,
 ) -> None:
+    copies = list(
+        (
+            await session.execute(
+                sa.select(MessageCopy.chat_id).where(MessageCopy.message_id == message_id)
+            )
+        ).scalars()
+    )
     if status is MessageStatus.FAILED:
         await _failed(session, message_id, now=now, default_locale=default_locale)
-        return
-    copies = (
-        await session.execute(
-            sa.select(MessageCopy.chat_id).where(MessageCopy.message_id == message_id)
-        )
-    ).scalars()
+        # the author is told why in their own chat; a team inbox's topic shows the mark
+        copies = [chat_id for chat_id in copies if chat_id < 0]
     rows = [
         outbox.Outgoing(
             channel=Channel.TELEGRAM,

@@ -33,6 +33,7 @@ from services.context import Company
 from services.conversations import channels
 from services.conversations.inputs import TEXT_CAP, Kind, Media
 from services.errors import Conflict, InvalidInput, NotFound
+from services.team import topics as team_topics
 
 CLIENT_REPLY = "client_reply"  # an employee's message to a client, on the client's channel
 NOTE_PREFIX = "//"
@@ -70,14 +71,18 @@ async def write(
     quoting: int | None = None,
     staff_copy: tuple[int, int] | None = None,
     note: bool = False,
+    team_topic: int | None = None,
     company: Company,
 ) -> Written:
     """A reply to the client, or a note when asked for or when the text starts with "//".
 
     `quoting`: the message (of this conversation) it answers; `staff_copy`: the employee's
-    own Telegram message (chat, message id), so a reply to it later finds this conversation.
+    own Telegram message (chat, message id), so a reply to it later finds this conversation;
+    `team_topic`: typed in the client's topic of a team inbox (services.team checked the
+    writer belongs there): the topic shows it already, and the team sees every client.
     """
-    conv = await _visible(session, conversation_id, by)
+    conv = await _team_side(session, conversation_id) if team_topic else None
+    conv = conv or await _visible(session, conversation_id, by)
     note = note or is_note(text)
     if not note:
         _require_window(conv, company.clock.now())  # before anything is written
@@ -94,7 +99,18 @@ async def write(
         await _send(session, conv, message_id, now=now, locale=company.locale)
         await _first_response(session, conv, now)
     conv.last_message_at = now
+    if team_topic is not None:
+        await team_topics.mark_shown(session, team_topic, [message_id])
+    else:
+        await team_topics.clients_changed(session, [conv.client_id], now=now)
     return Written(message_id, note)
+
+
+async def _team_side(session: AsyncSession, conversation_id: int) -> Conversation:
+    conv = await session.get(Conversation, conversation_id)
+    if conv is None:
+        raise NotFound("no such conversation", key="conversation.error.not_found")
+    return conv
 
 
 async def _send(
@@ -283,6 +299,7 @@ async def send_template(
     await _send(session, conv, message_id, now=now, locale=company.locale)
     await _first_response(session, conv, now)
     conv.last_message_at = now
+    await team_topics.clients_changed(session, [conv.client_id], now=now)
     return name
 
 

@@ -18,6 +18,7 @@ from services.clients import visibility
 from services.context import Company
 from services.deals import pipeline
 from services.errors import Conflict, InvalidInput, NotFound
+from services.team import topics as team_topics
 
 # Why a deal was lost: codes stored in `deals.lost_reason` (texts in the locale files), or
 # "other: <typed text>".
@@ -266,6 +267,7 @@ async def _insert(
 
 
 async def _created(session: AsyncSession, deal: Deal, *, actor_id: int, now: datetime) -> None:
+    await team_topics.clients_changed(session, [deal.client_id], now=now)
     await audit.log(
         session,
         action="deal.created",
@@ -314,6 +316,7 @@ async def _change(
     await session.flush()
     changes = audit.diff(before, _snapshot(deal))
     if changes:
+        await team_topics.clients_changed(session, [deal.client_id], now=now)
         await audit.log(
             session,
             action=action,

@@ -22,6 +22,7 @@ from services.outbox.messages import (
     UNSETTLED,
     Claimed,
     Outgoing,
+    chat_of,
     enqueue,
     enqueue_many,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "Claimed",
     "Outgoing",
     "backoff_seconds",
+    "chat_of",
     "claim_due",
     "enqueue",
     "enqueue_many",

@@ -24,6 +24,13 @@ DIGEST_SIZE = 20  # at most this many in one digest (lines and buttons fit Teleg
 DIGEST_KIND = "digest"  # Claimed.kind of a digest; Claimed.payload["group"] names the group
 
 
+def chat_of(recipient: str) -> str:
+    """The provider's chat a row goes to. A recipient "chat/part" is a part of that chat with
+    an order of its own (a forum topic of a group: its messages wait for one another, not
+    for the other topics'), sharing the chat's rate limits."""
+    return recipient.partition("/")[0]
+
+
 @dataclass(frozen=True)
 class Claimed:
     id: int

@@ -19,7 +19,7 @@ import sys
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -54,6 +54,7 @@ INT_KEYS = frozenset(
         "message_thread_id",
         "from_chat_id",
         "cache_time",
+        "icon_color",
     }
 )
 BOOL_KEYS = frozenset(
@@ -83,6 +84,28 @@ NOT_MODIFIED = (
     "markup are exactly the same as a current content and reply markup of the message"
 )
 CHAT_METHODS = ("sendmessage", "editmessagetext", "editmessagereplymarkup")
+# Telegram's answers about forum topics (as seen in the wild; keyed on by the product).
+THREAD_NOT_FOUND = "Bad Request: message thread not found"
+TOPIC_CLOSED = "Bad Request: TOPIC_CLOSED"
+TOPIC_NOT_MODIFIED = "Bad Request: TOPIC_NOT_MODIFIED"
+NOT_A_FORUM = "Bad Request: the chat is not a forum"
+NO_TOPIC_RIGHTS = "Bad Request: not enough rights to create a topic"
+NO_PIN_RIGHTS = "Bad Request: not enough rights to manage pinned messages in the chat"
+ADMIN_RIGHTS = (
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+    "can_send_welcome_messages",
+    "can_pin_messages",
+    "can_manage_topics",
+)
 MessageHook = Callable[[str, dict[str, Any]], None]
 # The Bot API's limits this fake enforces, as Telegram does (a 400 that kills the message).
 TEXT_LIMIT, CAPTION_LIMIT, CALLBACK_DATA_BYTES, ALERT_LIMIT = 4096, 1024, 64, 200
@@ -114,6 +137,25 @@ class ApiError(Exception):
         self.status = status
 
 
+@dataclass
+class Topic:
+    name: str
+    closed: bool = False
+    pinned: list[int] = field(default_factory=list)  # pinned message ids, newest last
+
+
+@dataclass
+class Group:
+    """A supergroup the bot is in: with topics (`is_forum`) and the bot's admin rights."""
+
+    title: str
+    is_forum: bool = True
+    bot_rights: dict[str, bool] | None = None  # None: the bot is a plain member
+    admins: set[int] = field(default_factory=set)  # users who are the group's admins
+    topics: dict[int, Topic] = field(default_factory=dict)  # message_thread_id → topic
+    pinned: list[int] = field(default_factory=list)  # pinned outside any topic
+
+
 def _decode(key: str, value: Any) -> Any:
     if not isinstance(value, str):
         return value
@@ -130,8 +172,15 @@ def _decode(key: str, value: Any) -> Any:
 # Telegram's send limits, when the fake enforces them (`limits=True`, `--limits`): about 30
 # messages a second overall and one a second per chat; a send over them is answered 429 with
 # retry_after, as Telegram does. Arrivals are counted, with a little slack for the network.
+# A group takes about 20 messages a minute (`group_limit`: (count, seconds), scaled down in
+# tests); every call that posts into a group (messages, topics, pins) counts there.
 GLOBAL_PER_SECOND, CHAT_GAP = 30, 0.9
-SENDS = frozenset({"sendmessage", "sendphoto", "senddocument"})
+GROUP_LIMIT = (20, 60.0)
+SENDS = frozenset(
+    {"sendmessage", "sendphoto", "senddocument", "sendvideo", "sendaudio", "sendvoice"}
+    | {"sendvideonote"}
+)
+GROUP_POSTS = SENDS | {"createforumtopic", "pinchatmessage", "editforumtopic"}
 
 
 class FakeTelegram:
@@ -142,9 +191,15 @@ class FakeTelegram:
         bot_id: int = 7000000001,
         *,
         limits: bool = False,
+        group_limit: tuple[int, float] = GROUP_LIMIT,
     ) -> None:
         self.token, self.bot_username, self.bot_id = token, bot_username, bot_id
         self.limits = limits
+        self.group_limit = group_limit
+        self.chat_gap = CHAT_GAP
+        self.group_posts: dict[int, deque[float]] = defaultdict(deque)
+        # Group chats (chat id → title, forum flag, the bot's rights, members' roles, topics).
+        self.groups: dict[int, Group] = {}
         self._sent_at: deque[float] = deque()  # accepted sends in the last second
         self._chat_sent_at: dict[int, float] = {}
         self.bot_user = {
@@ -194,6 +249,15 @@ class FakeTelegram:
             "sendVideoNote": self._send_media,
             "setMessageReaction": self._set_reaction,
             "getFile": self._get_file,
+            "getChat": self._get_chat,
+            "getChatMember": self._get_chat_member,
+            "createForumTopic": self._create_topic,
+            "editForumTopic": self._edit_topic,
+            "closeForumTopic": self._close_topic,
+            "reopenForumTopic": self._reopen_topic,
+            "deleteForumTopic": self._delete_topic,
+            "pinChatMessage": self._pin,
+            "unpinChatMessage": self._unpin,
         }
         handlers.update({name: self._true for name in TRUE_METHODS})
         self._canonical = {name.lower(): name for name in handlers}
@@ -322,7 +386,181 @@ class FakeTelegram:
         return {"id": user_id, "is_bot": False, "language_code": "ru", **self._users[user_id]}
 
     def _chat(self, chat_id: int) -> dict[str, Any]:
+        group = self.groups.get(chat_id)
+        if group is not None:
+            return {
+                "id": chat_id,
+                "type": "supergroup",
+                "title": group.title,
+                **({"is_forum": True} if group.is_forum else {}),
+            }
         return {"id": chat_id, "type": "private", **self._users[chat_id]}
+
+    # --- groups and forum topics, as a group's people see them
+
+    def add_group(
+        self,
+        chat_id: int,
+        title: str = "Команда",
+        *,
+        is_forum: bool = True,
+        bot_admin: bool = True,
+        admins: tuple[int, ...] = (),
+        **rights: bool,
+    ) -> Group:
+        """A supergroup with the bot in it: an admin with every right unless told otherwise
+        (`can_manage_topics=False`), or a plain member (`bot_admin=False`)."""
+        bot_rights = {name: True for name in ADMIN_RIGHTS} | rights if bot_admin else None
+        self.groups[chat_id] = Group(title, is_forum, bot_rights, set(admins))
+        return self.groups[chat_id]
+
+    def delete_topic(self, chat_id: int, thread_id: int) -> None:
+        """Someone deletes the topic with every message in it (Telegram tells the bot nothing)."""
+        self.groups[chat_id].topics.pop(thread_id, None)
+        for key in [k for k, s in self._messages.items() if k[0] == chat_id]:
+            if self._messages[key]["message"].get("message_thread_id") == thread_id:
+                del self._messages[key]
+
+    def close_topic(self, chat_id: int, thread_id: int) -> None:
+        self.groups[chat_id].topics[thread_id].closed = True
+
+    def topic_messages(self, chat_id: int, thread_id: int) -> list[dict[str, Any]]:
+        """The messages of one topic as they look now (the bot's and those pushed as updates)."""
+        return [
+            copy.deepcopy(s)
+            for (chat, _), s in sorted(self._messages.items())
+            if chat == chat_id and s["message"].get("message_thread_id") == thread_id
+        ]
+
+    def _group(self, params: dict[str, Any]) -> Group:
+        group = self.groups.get(self._chat_id(params))
+        if group is None:
+            raise ApiError(400, "Bad Request: chat not found")
+        return group
+
+    def _topic(self, params: dict[str, Any]) -> Topic:
+        group = self._group(params)
+        topic = group.topics.get(int(params.get("message_thread_id") or 0))
+        if topic is None:
+            raise ApiError(400, THREAD_NOT_FOUND)
+        return topic
+
+    def _right(self, group: Group, name: str, error: str) -> None:
+        if not (group.bot_rights or {}).get(name):
+            raise ApiError(400, error)
+
+    async def _get_chat(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = self._chat_id(params)
+        return {
+            **self._chat(chat_id),
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": {
+                "unlimited_gifts": False,
+                "limited_gifts": False,
+                "unique_gifts": False,
+                "premium_subscription": False,
+                "gifts_from_channels": False,
+            },
+        }
+
+    async def _get_chat_member(self, params: dict[str, Any]) -> dict[str, Any]:
+        group, user_id = self._group(params), int(params.get("user_id") or 0)
+        if user_id == self.bot_id:
+            if group.bot_rights is None:
+                return {"status": "member", "user": dict(self.bot_user)}
+            return {
+                "status": "administrator",
+                "user": dict(self.bot_user),
+                "can_be_edited": False,
+                "is_anonymous": False,
+                **{name: group.bot_rights.get(name, False) for name in ADMIN_RIGHTS},
+            }
+        user = self._user(user_id)
+        if user_id in group.admins:
+            return {"status": "creator", "user": user, "is_anonymous": False}
+        return {"status": "member", "user": user}
+
+    async def _create_topic(self, params: dict[str, Any]) -> dict[str, Any]:
+        group, chat_id = self._group(params), self._chat_id(params)
+        if not group.is_forum:
+            raise ApiError(400, NOT_A_FORUM)
+        self._right(group, "can_manage_topics", NO_TOPIC_RIGHTS)
+        name = str(params.get("name") or "")
+        if not 1 <= len(name) <= 128:
+            raise ApiError(
+                400,
+                "Bad Request: TOPIC_TITLE_EMPTY"
+                if not name
+                else "Bad Request: topic name is too long",
+            )
+        # A topic's id is the id of the service message that opened it.
+        thread_id = next(self._msg_ids[chat_id])
+        group.topics[thread_id] = Topic(name)
+        return {"message_thread_id": thread_id, "name": name, "icon_color": 7322096}
+
+    async def _edit_topic(self, params: dict[str, Any]) -> bool:
+        group, topic = self._group(params), self._topic(params)
+        self._right(group, "can_manage_topics", NO_TOPIC_RIGHTS)
+        name = params.get("name")
+        if name is None or name == topic.name:
+            raise ApiError(400, TOPIC_NOT_MODIFIED)
+        if not 1 <= len(str(name)) <= 128:
+            raise ApiError(400, "Bad Request: topic name is too long")
+        topic.name = str(name)
+        return True
+
+    async def _close_topic(self, params: dict[str, Any]) -> bool:
+        return self._set_closed(params, True)
+
+    async def _reopen_topic(self, params: dict[str, Any]) -> bool:
+        return self._set_closed(params, False)
+
+    def _set_closed(self, params: dict[str, Any], closed: bool) -> bool:
+        group, topic = self._group(params), self._topic(params)
+        self._right(group, "can_manage_topics", NO_TOPIC_RIGHTS)
+        if topic.closed == closed:
+            raise ApiError(400, TOPIC_NOT_MODIFIED)
+        topic.closed = closed
+        return True
+
+    async def _delete_topic(self, params: dict[str, Any]) -> bool:
+        group = self._group(params)
+        self._right(group, "can_delete_messages", "Bad Request: not enough rights")
+        self._topic(params)
+        self.delete_topic(self._chat_id(params), int(params["message_thread_id"]))
+        return True
+
+    async def _pin(self, params: dict[str, Any]) -> bool:
+        group, chat_id = self._group(params), self._chat_id(params)
+        self._right(group, "can_pin_messages", NO_PIN_RIGHTS)
+        state = self._messages.get((chat_id, int(params.get("message_id") or 0)))
+        if state is None:
+            raise ApiError(400, "Bad Request: message to pin not found")
+        thread = state["message"].get("message_thread_id")
+        where = group.topics[thread].pinned if thread in group.topics else group.pinned
+        where.append(state["message_id"])
+        return True
+
+    async def _unpin(self, params: dict[str, Any]) -> bool:
+        group = self._group(params)
+        message_id = int(params.get("message_id") or 0)
+        for where in [group.pinned, *(t.pinned for t in group.topics.values())]:
+            if message_id in where:
+                where.remove(message_id)
+        return True
+
+    def _thread_of(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A send's topic in a forum group: refused as Telegram does when it is gone or
+        closed; what the sent message then carries."""
+        chat_id = self._chat_id(params)
+        group, thread = self.groups.get(chat_id), params.get("message_thread_id")
+        if group is None or not group.is_forum or thread in (None, ""):
+            return {}
+        topic = self._topic(params)
+        if topic.closed:
+            raise ApiError(400, TOPIC_CLOSED)
+        return {"message_thread_id": int(thread), "is_topic_message": True}
 
     def message_update(
         self,
@@ -333,9 +571,12 @@ class FakeTelegram:
         username: str | None = None,
         chat_id: int | None = None,
         extra: dict[str, Any] | None = None,
+        thread_id: int | None = None,
     ) -> dict[str, Any]:
         """A message as Telegram delivers it; `extra` adds fields (a `contact`, `reply_to_message`,
-        `forward_origin` ...), and a `text` of "" leaves the text out (a contact has none)."""
+        `forward_origin` ...), and a `text` of "" leaves the text out (a contact has none).
+        In a group (`chat_id`), `thread_id` puts it in that forum topic; it is kept, so the
+        topic shows it as the group's people see it."""
         names = {"first_name": first_name, "username": username}
         self._users[from_id] = {k: v for k, v in names.items() if v}
         chat_id = from_id if chat_id is None else chat_id
@@ -345,10 +586,22 @@ class FakeTelegram:
             "from": self._user(from_id),
             "chat": self._chat(chat_id),
             "text": text,
+            **({"message_thread_id": thread_id, "is_topic_message": True} if thread_id else {}),
             **(extra or {}),
         }
         if not text:
             del message["text"]
+        if chat_id in self.groups:
+            self._messages[(chat_id, message["message_id"])] = {
+                "chat_id": chat_id,
+                "message_id": message["message_id"],
+                "text": text,
+                "reply_markup": None,
+                "parse_mode": None,
+                "edits": 0,
+                "message": copy.deepcopy(message),
+                "by_user": from_id,
+            }
         if text.startswith("/"):
             command = text.split()[0]
             message["entities"] = [
@@ -466,26 +719,37 @@ class FakeTelegram:
             chat_id = call.params.get("chat_id")
             if key in CHAT_METHODS and isinstance(chat_id, int) and chat_id in self._chat_failures:
                 raise self._chat_failures[chat_id]
-            if self.limits and key in SENDS:
-                self._within_limits(call)
+            if self.limits and key in GROUP_POSTS:
+                self._within_limits(call, send=key in SENDS)
             if key not in self._handlers:
                 raise ApiError(404, "Not Found")
             return 200, {"ok": True, "result": await self._handlers[key](call.params)}
         except ApiError as e:
             return e.status, e.body
 
-    def _within_limits(self, call: Call) -> None:
-        """429 for a send over Telegram's limits (the send is not made)."""
+    def _within_limits(self, call: Call, *, send: bool = True) -> None:
+        """429 for a call over Telegram's limits (nothing is done); a group's posts are
+        counted in `group_posts` (accepted ones only)."""
         now, chat_id = call.at, self._chat_id(call.params)
-        while self._sent_at and self._sent_at[0] <= now - 1.0:
-            self._sent_at.popleft()
-        if len(self._sent_at) >= GLOBAL_PER_SECOND:
-            raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
-        last = self._chat_sent_at.get(chat_id)
-        if last is not None and now - last < CHAT_GAP:
-            raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
-        self._sent_at.append(now)
-        self._chat_sent_at[chat_id] = now
+        posts = self.group_posts[chat_id] if chat_id in self.groups else None
+        if posts is not None:
+            count, window = self.group_limit
+            while posts and posts[0] <= now - window:
+                posts.popleft()
+            if len(posts) >= count:
+                raise ApiError(429, "Too Many Requests: retry after 5", retry_after=5)
+        if send:
+            while self._sent_at and self._sent_at[0] <= now - 1.0:
+                self._sent_at.popleft()
+            if len(self._sent_at) >= GLOBAL_PER_SECOND:
+                raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
+            last = self._chat_sent_at.get(chat_id)
+            if last is not None and now - last < self.chat_gap:
+                raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
+            self._sent_at.append(now)
+            self._chat_sent_at[chat_id] = now
+        if posts is not None:
+            posts.append(now)
 
     async def _true(self, params: dict[str, Any]) -> bool:
         if len(str(params.get("text") or "")) > ALERT_LIMIT:  # answerCallbackQuery's alert
@@ -591,12 +855,14 @@ class FakeTelegram:
         chat_id, text = self._chat_id(params), str(params.get("text") or "")
         self._check_text(text, params.get("parse_mode"))
         markup = self._markup(params)
+        thread = self._thread_of(params)
         message = {
             "message_id": next(self._msg_ids[chat_id]),
             "from": dict(self.bot_user),
             "chat": self._chat(chat_id),
             "date": int(time.time()),
             "text": text,
+            **thread,
             **self._inline(markup),
         }
         state = {

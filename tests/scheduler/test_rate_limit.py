@@ -53,3 +53,30 @@ async def test_two_processes_sharing_redis_share_the_limits(redis, redis_prefix)
     assert max(times) - min(times) >= 1.0  # 11 sends at 5 per window need a second window
     same = [t for k, t in sent if k == "same"]
     assert all(b - a >= 0.4 for a, b in itertools.pairwise(same))
+
+
+async def _group_burst(limiters) -> list[tuple[str, float]]:
+    """30 sends to one group and 6 to private chats, at a group budget of 5 per 0.5 s."""
+    keys = ["-100777"] * 12 + [f"{i}" for i in range(6)]
+    return await _send_times(limiters, keys)
+
+
+def _check_group_budget(sent: list[tuple[str, float]]) -> None:
+    group = [t for k, t in sent if k == "-100777"]
+    assert _busiest_window(group, window=0.5) <= 5  # never more than the group's budget
+    assert max(group) - min(group) >= 1.0  # 12 at 5 per window need two more windows
+    private = [t for k, t in sent if k != "-100777"]
+    assert max(private) - min(t for _, t in sent) < 0.3  # private chats never waited for it
+
+
+async def test_a_group_gets_its_own_budget_and_private_chats_do_not_wait_for_it() -> None:
+    limiter = MemoryRateLimiter(per_second=100, per_key_interval=0, group_rate=(5, 0.5))
+    _check_group_budget(await _group_burst([limiter]))
+
+
+async def test_two_processes_share_a_groups_budget_through_redis(redis, redis_prefix) -> None:
+    prefix = f"{redis_prefix}:rl-group"
+    limiters = [
+        RedisRateLimiter(redis, 100, 0, prefix=prefix, group_rate=(5, 0.5)) for _ in range(2)
+    ]
+    _check_group_budget(await _group_burst(limiters))

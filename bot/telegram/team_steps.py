@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import BufferedInputFile, ReplyParameters
@@ -25,7 +24,7 @@ from bot.media import MediaSources
 from bot.telegram import team_screens
 from bot.telegram.rendering import Context
 from config.i18n import Translator
-from models import Channel, TeamInbox
+from models import Channel
 from services import conversations, team
 from services.outbox import Claimed
 
@@ -61,10 +60,7 @@ async def prepare(session: AsyncSession, row: Claimed, context: Context) -> Step
     state = await team.state(session, topic_id)
     if state is None:
         raise GiveUp("the topic's client is gone")
-    locale = await session.scalar(
-        sa.select(TeamInbox.locale).where(TeamInbox.chat_id == state.chat_id)
-    )
-    t = Translator(locale or row.locale)
+    t = Translator(state.locale)
     name = team_screens.topic_name(state.card, t)
     card = team_screens.card(state.card, name, topic_id, t, context.timezone)
     part = team_screens.next_part(state.pending, state.card.name, t)

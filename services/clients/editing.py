@@ -22,6 +22,7 @@ from services.actors import Actor
 from services.clients import identities, visibility
 from services.clients.matching import search_text_of
 from services.errors import Conflict, InvalidEmail, InvalidInput, InvalidPhone, NotFound
+from services.team import topics as team_topics
 
 NAME_MAX = 300  # the columns' length
 COMPANY_MAX = 300
@@ -282,6 +283,7 @@ async def _change(
     client.updated_at = now
     await session.flush()
     after = await _state(session, client)
+    await team_topics.clients_changed(session, [client.id], now=now)  # the topic's name, card
     await audit.log(
         session,
         action="client.update",

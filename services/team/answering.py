@@ -13,7 +13,6 @@ if TYPE_CHECKING:
 
 from models import Conversation, Employee, Lead, LeadStatus, Role, TeamTopic
 from services.actors import Actor
-from services.assignment import Assignment, Reason
 from services.context import Company
 from services.errors import Conflict, NotFound
 from services.team import inboxes, topics
@@ -164,7 +163,8 @@ async def _follow(session: AsyncSession, client_id: int, by: Actor, company: Com
     """What Take gives along: the client's conversations nobody answers, the untaken leads
     nobody has (each handed over as the queue does: the card comes to their private chat),
     and the client, if they have no owner."""
-    from services.clients import set_owner_if_unowned
+    from services.assignment import Assignment, Reason  # (assignment needs clients, which
+    from services.clients import set_owner_if_unowned  # tell topics of their changes)
     from services.leads import queue
 
     now = company.clock.now()

@@ -73,9 +73,10 @@ async def bind(
         raise GroupNotReady(missing)
     office: Office | None = None
     if office_name:
-        office = await session.scalar(
-            sa.select(Office).where(sa.func.lower(Office.name) == office_name.strip().lower())
-        )
+        # compared here, not in SQL: SQLite's lower() knows only ASCII ("Центр" vs "центр")
+        wanted = office_name.strip().casefold()
+        offices = (await session.execute(sa.select(Office))).scalars()
+        office = next((o for o in offices if o.name.casefold() == wanted), None)
         if office is None:
             raise NotFound("no such office", key="team.no_office", name=office_name.strip())
     scope = f"office:{office.id}" if office else COMPANY_SCOPE

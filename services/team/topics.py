@@ -46,6 +46,7 @@ from models import (
     OutboxMessage,
     OutboxStatus,
     PipelineStage,
+    TeamInbox,
     TeamShown,
     TeamTopic,
 )
@@ -205,6 +206,7 @@ class TopicState:
     card: CardFacts
     pending: list[Pending]
     more: bool  # more messages wait than `pending` holds
+    locale: str  # the inbox's language (of the admin who bound it)
 
 
 async def state(session: AsyncSession, topic_id: int) -> TopicState | None:
@@ -212,6 +214,9 @@ async def state(session: AsyncSession, topic_id: int) -> TopicState | None:
     if topic is None:
         return None
     pending = await _pending(session, topic)
+    locale = await session.scalar(
+        sa.select(TeamInbox.locale).where(TeamInbox.chat_id == topic.chat_id)
+    )
     return TopicState(
         topic.id,
         topic.chat_id,
@@ -223,6 +228,7 @@ async def state(session: AsyncSession, topic_id: int) -> TopicState | None:
         await card_facts(session, topic),
         pending[:PART_SIZE],
         len(pending) > PART_SIZE,
+        locale or "ru",
     )
 
 
@@ -339,7 +345,7 @@ def _answerer() -> sa.ColumnElement[int]:
 
 async def settled(
     session: AsyncSession,
-    row: Any,
+    row: outbox.Claimed,
     *,
     result: str,
     facts: dict[str, Any],

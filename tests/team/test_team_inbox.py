@@ -269,3 +269,50 @@ async def test_a_reply_that_fails_is_marked_in_the_topic(web, container, fake_tg
     await drain(container)
     mine = [m for m in group.messages(thread) if m.get("by_user") == anna.telegram_id][-1]
     assert fake_tg.reactions[(GROUP, mine["message_id"])] == ["👎"]
+
+
+async def test_a_renamed_client_renames_the_topic_and_a_deleted_card_is_posted_again(
+    web, container, fake_tg, fake_wa, clock
+):
+    from services import actors, clients
+
+    group, boss = await _bound(container, fake_tg, clock)
+    await post(web, fake_wa, fake_wa.text("79120001122", "Здравствуйте", name="Иван"))
+    await drain(container)
+    thread = group.topic("Иван")
+    [row] = await topic_rows(container)
+    async with container.db.unit_of_work() as s:
+        await clients.editing.rename(
+            s, row.client_id, "Иван Сидоров", by=actors.Actor.of(boss), now=clock.now()
+        )
+    await drain(container)
+    assert group.topics[thread].name == "Иван Сидоров · +79120001122"
+    assert "Иван Сидоров" in group.card(thread)["text"]
+
+    old_card = group.card(thread)["message_id"]
+    await fake_tg._delete_message({"chat_id": GROUP, "message_id": old_card})  # someone did
+    await post(web, fake_wa, fake_wa.text("79120001122", "Вы тут?", name="Иван"))
+    await drain(container)
+    async with container.db.unit_of_work() as s:
+        await clients.editing.rename(
+            s, row.client_id, "Иван С.", by=actors.Actor.of(boss), now=clock.now()
+        )
+    await drain(container)
+    card = group.card(thread)
+    assert card["message_id"] != old_card and "Иван С." in card["text"]
+    assert group.topic("Иван С.") == thread  # the same topic
+
+
+async def test_someone_who_is_not_staff_cannot_write_to_a_client_from_the_topic(
+    web, container, fake_tg, fake_wa, clock
+):
+    group, _boss = await _bound(container, fake_tg, clock)
+    await post(web, fake_wa, fake_wa.text("79120001122", "Здравствуйте", name="Иван"))
+    await drain(container)
+    thread = group.topic("Иван")
+    await group.say(999_888_777, "Привет от стажёра", thread=thread)
+    assert "только сотрудники, подключённые к CRM" in group.bot_texts(thread)[-1]
+    said = len(group.general)
+    await group.say(999_888_777, "Просто болтаем")  # the General topic: none of the bot's business
+    assert not [m for m in fake_wa.sent if "стажёра" in str(m.body)]
+    assert len(group.general) == said  # the bot kept quiet there

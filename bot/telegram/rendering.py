@@ -3,19 +3,25 @@ templates of each feature share these)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import tzinfo
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.delivery import GiveUp
+from bot.media import MediaSources
 from bot.telegram import cards
 from config.i18n import Translator
+from models import Channel
 from services import actors
 from services.clock import Clock, SystemClock
 from services.conversations import Media
 from services.outbox import Claimed
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,35 @@ async def recipient(session: AsyncSession, row: Claimed, context: Context) -> ac
     except ValueError:
         return actors.NOBODY
     return await actors.seen(session, chat_id, context.timezone)
+
+
+async def input_file(media: Media, sources: MediaSources) -> str | BufferedInputFile | None:
+    """A file to send in Telegram: our bot's own by its id, another channel's fetched now (a
+    provider's link lives minutes). None: it cannot be had any more (say so instead)."""
+    if media.source == Channel.TELEGRAM:
+        return media.ref
+    source = sources.get(media.source)
+    try:
+        if source is None:
+            raise GiveUp(f"no way to fetch files from {media.source}")
+        fetched = await source.fetch(media.ref)
+    except GiveUp as exc:
+        log.warning("file %s of %s not fetched: %s", media.ref, media.source, exc)
+        return None
+    name = media.filename or fetched.filename or _file_name(fetched.mime or media.mime)
+    return BufferedInputFile(fetched.data, filename=name)
+
+
+def _file_name(mime: str | None) -> str:
+    extension = {
+        "image/jpeg": "jpg",
+        "image/png": "png",
+        "image/webp": "webp",
+        "application/pdf": "pdf",
+        "audio/ogg": "ogg",
+        "video/mp4": "mp4",
+    }.get((mime or "").split(";")[0].strip(), "bin")
+    return f"file.{extension}"
 
 
 def clock_of(seen: actors.Seen, context: Context) -> tzinfo:

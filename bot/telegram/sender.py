@@ -25,7 +25,6 @@ from aiogram.types import (
     BotCommand,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
-    BufferedInputFile,
     InlineKeyboardMarkup,
     ReactionTypeEmoji,
     ReplyParameters,
@@ -51,6 +50,7 @@ from bot.telegram.rendering import (
     Rendered,
     Renderer,
     clock_of,
+    input_file,
     recipient,
 )
 from config.i18n import Translator
@@ -196,20 +196,9 @@ class TelegramSender:
         the kind of message it is. None when the file cannot be had any more."""
         upload = prepared.upload
         assert upload is not None
-        media = upload.media
-        if media.source == Channel.TELEGRAM:  # our own bot's file: sent again by its id
-            file: Any = media.ref
-        else:
-            source = self.media.get(media.source)
-            try:
-                if source is None:
-                    raise GiveUp(f"no way to fetch files from {media.source}")
-                fetched = await source.fetch(media.ref)
-            except GiveUp as exc:
-                log.warning("outbox row %s: file not fetched: %s", row.id, exc)
-                return None
-            name = media.filename or fetched.filename or _file_name(fetched.mime or media.mime)
-            file = BufferedInputFile(fetched.data, filename=name)
+        file = await input_file(upload.media, self.media)
+        if file is None:
+            return None
         send = getattr(self.bot, f"send_{upload.method}")
         # A video note takes no caption: whose it is shows in the message it answers, if any.
         extra = {} if upload.method == "video_note" else {"caption": prepared.text}
@@ -415,18 +404,6 @@ async def _ticket_closed(
 ) -> cards.Rendered:
     text = t("ticket.closed_notice", id=row.payload["ticket_id"], by=row.payload.get("by", ""))
     return html.escape(text), None
-
-
-def _file_name(mime: str | None) -> str:
-    extension = {
-        "image/jpeg": "jpg",
-        "image/png": "png",
-        "image/webp": "webp",
-        "application/pdf": "pdf",
-        "audio/ogg": "ogg",
-        "video/mp4": "mp4",
-    }.get((mime or "").split(";")[0].strip(), "bin")
-    return f"file.{extension}"
 
 
 class TelegramMedia:

@@ -16,15 +16,14 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import BufferedInputFile, ReplyParameters
+from aiogram.types import ReplyParameters
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import NOTHING, GiveUp, NothingToSend, Sent
 from bot.media import MediaSources
 from bot.telegram import team_screens
-from bot.telegram.rendering import Context
+from bot.telegram.rendering import Context, input_file
 from config.i18n import Translator
-from models import Channel
 from services import conversations, team
 from services.outbox import Claimed
 
@@ -178,7 +177,7 @@ class TeamSteps:
 
         async def post() -> Any:
             if part.upload is not None:
-                file = await self._file(part.upload.media)
+                file = await input_file(part.upload.media, self.media)
                 if file is not None:
                     send = getattr(self.bot, f"send_{part.upload.method}")
                     extra = {} if part.upload.method == "video_note" else {"caption": part.text}
@@ -273,22 +272,6 @@ class TeamSteps:
         except TelegramBadRequest as exc:
             _raise_if_gone(exc)
             raise
-
-    async def _file(self, media: conversations.Media) -> Any:
-        """A client's file for the topic: our bot's own by its id, another channel's fetched
-        now. None: it cannot be had any more (the part says so instead)."""
-        if media.source == Channel.TELEGRAM:
-            return media.ref
-        source = self.media.get(media.source)
-        try:
-            if source is None:
-                raise GiveUp(f"no way to fetch files from {media.source}")
-            fetched = await source.fetch(media.ref)
-        except GiveUp as exc:
-            log.warning("team topic: file not fetched: %s", exc)
-            return None
-        name = media.filename or fetched.filename or "file.bin"
-        return BufferedInputFile(fetched.data, filename=name)
 
 
 class _Calls:

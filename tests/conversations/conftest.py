@@ -19,6 +19,7 @@ def settings(
         telegram_bot_token=fake_tg.token,  # type: ignore[call-arg]
         telegram_api_base=fake_tg.base_url,
         telegram_webhook_secret="tg-secret",
+        forms_token="form-secret",
         whatsapp_token=fake_wa.token,
         whatsapp_phone_number_id=fake_wa.phone_number_id,
         whatsapp_app_secret=fake_wa.app_secret,

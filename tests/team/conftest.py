@@ -1,31 +1,6 @@
-"""The team inbox runs against both fakes: a forum group at the Bot API, WhatsApp clients."""
+"""The team inbox runs against both fakes, as conversations do: a forum group at the Bot API
+(tests.fakes.telegram_api), WhatsApp clients at the Graph API."""
 
-from __future__ import annotations
+from tests.conversations.conftest import settings
 
-import pytest
-
-from config.settings import Settings
-from tests.fakes.telegram_api import FakeTelegram
-from tests.fakes.whatsapp_api import FakeWhatsApp
-
-
-@pytest.fixture
-def settings(
-    db_url: str, fake_tg: FakeTelegram, fake_wa: FakeWhatsApp, redis_prefix: str
-) -> Settings:
-    return Settings(
-        _env_file=None,
-        database_url=db_url,
-        telegram_bot_token=fake_tg.token,  # type: ignore[call-arg]
-        telegram_api_base=fake_tg.base_url,
-        telegram_webhook_secret="tg-secret",
-        forms_token="form-secret",
-        whatsapp_token=fake_wa.token,
-        whatsapp_phone_number_id=fake_wa.phone_number_id,
-        whatsapp_app_secret=fake_wa.app_secret,
-        whatsapp_verify_token="wa-verify",
-        whatsapp_api_base=fake_wa.base_url,
-        redis_prefix=redis_prefix,
-        telegram_global_rate=1000,
-        telegram_chat_interval=0,
-    )
+__all__ = ["settings"]

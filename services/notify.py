@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Channel, Employee, Lead, OutboxMessage, OutboxStatus, Role
+from models import Channel, Employee, OutboxMessage, OutboxStatus, Role
 from services import outbox
 from services.assignment import Assignment
 
@@ -67,12 +67,7 @@ async def _to_team(session: AsyncSession, lead_ids: list[int], now: datetime) ->
     inbox, if there is one (services.team)."""
     from services.team import topics as team_topics  # a team topic shows leads
 
-    if not lead_ids:
-        return
-    clients = await session.execute(
-        sa.select(Lead.client_id).where(Lead.id.in_(sorted(set(lead_ids))))
-    )
-    await team_topics.clients_changed(session, list(clients.scalars()), now=now)
+    await team_topics.leads_changed(session, lead_ids, now=now)
 
 
 async def with_role(session: AsyncSession, role: Role) -> list[Person]:
@@ -89,9 +84,7 @@ async def lead_changed(session: AsyncSession, *, lead_id: int, now: datetime) ->
     client's topic card in a team inbox)."""
     from services.team import topics as team_topics  # a team topic shows leads
 
-    client_id = await session.scalar(sa.select(Lead.client_id).where(Lead.id == lead_id))
-    if client_id is not None:
-        await team_topics.clients_changed(session, [client_id], now=now)
+    await team_topics.leads_changed(session, [lead_id], now=now)
     return await _edit_cards(session, LEAD_CARD, "lead", lead_id, now)
 
 

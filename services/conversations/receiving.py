@@ -71,7 +71,9 @@ async def receive_many(
         if id(m) not in first_ids or m.kind != Kind.TEXT  # a first text is on the lead card
     ]
     await relay.to_staff(session, relayed, now=now, default_locale=company.locale)
-    await _to_team(session, sorted({conv_id for conv_id, _ in found.values()}), company)
+    # the clients' topics in a team inbox show their messages (services.team)
+    conv_ids = sorted({conv_id for conv_id, _ in found.values()})
+    await team_topics.conversations_changed(session, conv_ids, now=now)
     await _answer_client(session, items, found, opened, company)
     for i, m, message_id in zip(fresh, items, ids, strict=True):
         conv_id, lead_id = found[_key(m)]
@@ -111,15 +113,6 @@ async def _answer_client(
                     once="ask_phone",
                     request_contact=True,
                 )
-
-
-async def _to_team(session: AsyncSession, conv_ids: list[int], company: Company) -> None:
-    """The clients' topics in a team inbox show their messages (services.team)."""
-    c = Conversation.__table__
-    clients = (
-        await session.execute(sa.select(c.c.client_id).where(c.c.id.in_(conv_ids)))
-    ).scalars()
-    await team_topics.clients_changed(session, list(clients), now=company.clock.now())
 
 
 def _key(m: IncomingMessage) -> Key:

@@ -94,6 +94,28 @@ async def clients_changed(session: AsyncSession, client_ids: list[int], *, now: 
     return await queue_steps(session, [(chat, topic) for topic, chat in rows.all()], now)
 
 
+async def leads_changed(session: AsyncSession, lead_ids: list[int], *, now: datetime) -> int:
+    """`clients_changed` for the leads' clients (one query when no inbox is bound)."""
+    if not lead_ids or not await scopes(session):
+        return 0
+    found = await session.execute(
+        sa.select(Lead.client_id).where(Lead.id.in_(sorted(set(lead_ids))))
+    )
+    return await clients_changed(session, list(found.scalars()), now=now)
+
+
+async def conversations_changed(
+    session: AsyncSession, conversation_ids: list[int], *, now: datetime
+) -> int:
+    """`clients_changed` for the conversations' clients (one query when no inbox is bound)."""
+    if not conversation_ids or not await scopes(session):
+        return 0
+    found = await session.execute(
+        sa.select(Conversation.client_id).where(Conversation.id.in_(sorted(set(conversation_ids))))
+    )
+    return await clients_changed(session, list(found.scalars()), now=now)
+
+
 async def topic_changed(session: AsyncSession, topic_id: int, *, now: datetime) -> int:
     chat_id = await session.scalar(sa.select(TeamTopic.chat_id).where(TeamTopic.id == topic_id))
     return 0 if chat_id is None else await queue_steps(session, [(chat_id, topic_id)], now)

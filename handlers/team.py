@@ -14,8 +14,10 @@ Every message in a group ends here: nothing else the bot does is for groups.
 from __future__ import annotations
 
 import html
+from datetime import datetime, timedelta
 
 from aiogram import Bot
+from aiogram.enums import ContentType
 from aiogram.filters import Command, CommandObject, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -23,7 +25,6 @@ from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery, ChatMemberAdministrator, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.telegram.dialogs import start_dialog
 from bot.telegram.screens import Screen, Ui
 from config.i18n import Translator
 from handlers.callbacks import Presses, TeamAction, TeamCallback
@@ -38,6 +39,24 @@ from services.context import Company
 class GroupChat(Filter):
     async def __call__(self, message: Message) -> bool:
         return message.chat.type in ("group", "supergroup")
+
+
+# What people write (a service message, a topic closed or a pin, is none of these).
+WRITTEN = frozenset(
+    {
+        ContentType.TEXT,
+        ContentType.PHOTO,
+        ContentType.DOCUMENT,
+        ContentType.VIDEO,
+        ContentType.AUDIO,
+        ContentType.VOICE,
+        ContentType.VIDEO_NOTE,
+        ContentType.STICKER,
+        ContentType.LOCATION,
+        ContentType.CONTACT,
+    }
+)
+NOTE_MODE_FOR = timedelta(minutes=10)  # 📝 makes a note of the next message this soon
 
 
 class TeamDialog(StatesGroup):
@@ -124,16 +143,18 @@ async def in_topic(
 ) -> None:
     thread = message.message_thread_id if message.is_topic_message else None
     author = message.from_user
-    if thread is None or author is None or author.is_bot:
-        return  # the General topic, a service message: the group's own business
+    if thread is None or author is None or author.is_bot or message.via_bot is not None:
+        return  # the General topic, an inline result (a search): the group's own business
+    if message.content_type not in WRITTEN:
+        return  # a topic closed, renamed or pinned, someone joined: nothing to answer
     text = message.text or ""
     if text.startswith("/") and not text.startswith("//"):
         return  # a command meant for another bot, or mistyped
-    if actor is None:
+    if actor is None:  # told once per group, not at every word
         if await team.of_thread(session, message.chat.id, thread) is not None:
-            await ui.say("team.not_employee")
+            await ui.say("team.not_employee", once=f"team.not_employee:{author.id}")
         return
-    note = await _note_mode(state, session, message.chat.id, thread)
+    note = await _note_mode(state, session, message.chat.id, thread, company.clock.now())
     found = content(message)
     quoted = message.reply_to_message
     # In a topic every message "replies" to the topic's first one; only a real reply quotes.
@@ -162,12 +183,18 @@ async def in_topic(
         await ui.say("team.note_saved")
 
 
-async def _note_mode(state: FSMContext, session: AsyncSession, chat_id: int, thread: int) -> bool:
-    """📝 was pressed on this topic's card: this message is a note (and the mode ends)."""
+async def _note_mode(
+    state: FSMContext, session: AsyncSession, chat_id: int, thread: int, now: datetime
+) -> bool:
+    """📝 was pressed on this topic's card, a little while ago: this message is a note (and
+    the mode ends). Pressed long ago, or on another topic's card: the mode just ends."""
     if await state.get_state() != TeamDialog.note.state:
         return False
     data = await state.get_data()
     await state.clear()
+    pressed = datetime.fromisoformat(str(data.get("at") or "1970-01-01T00:00:00+00:00"))
+    if now - pressed > NOTE_MODE_FOR:
+        return False
     topic = await team.of_thread(session, chat_id, thread)
     return topic is not None and topic.id == int(data.get("topic_id") or 0)
 
@@ -191,6 +218,7 @@ async def card_button(
         except team.TakenAlready as taken:
             return query.answer(message_for(taken, t), show_alert=True)
         return query.answer(t("team.taken", name=name))
-    await start_dialog(state, TeamDialog.note, clock=company.clock, topic_id=data.topic_id)
+    await state.set_state(TeamDialog.note)
+    await state.set_data({"topic_id": data.topic_id, "at": company.clock.now().isoformat()})
     await ui.send(Screen(html.escape(t("team.note_prompt", who=actor.name))))
     return query.answer()

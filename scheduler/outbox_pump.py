@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,7 @@ from bot.delivery import GiveUp, NothingToSend, RetryLater, Sender, Sent
 from metrics import OUTBOX_RESULTS, OUTBOX_SEND_SECONDS
 from models import Channel
 from models.db import Database
-from scheduler.rate_limit import RateLimiter
+from scheduler.rate_limit import RateLimiter, is_group
 from services import outbox
 from services.clock import Clock
 from services.outbox import Claimed
@@ -36,6 +37,11 @@ STOP_GRACE = 5.0  # seconds a graceful stop waits for sends in flight
 RECORD_BACKOFF = (0.05, 2.0)  # first and longest pause between attempts to record a result
 PROBE_EVERY = 2.0  # while a channel's provider is unreachable, how often it is asked again
 HEARTBEAT = outbox.CLAIM_LEASE.total_seconds() / 4  # how often held claims are extended
+# A group chat takes ~20 messages a minute: rows waiting for its budget would fill the pump
+# and hold up everyone else. At most this many of one group's rows are in hand at a time; the
+# others are handed back, due again after GROUP_TURN seconds (their attempt not counted).
+GROUP_IN_FLIGHT = 2
+GROUP_TURN = 1.0
 Settled = Callable[[Any, Claimed, str, str | None, str, dict[str, Any]], Awaitable[None]]
 
 
@@ -80,6 +86,7 @@ class OutboxPump:
         # once when a send on their channel succeeds again, instead of waiting out the backoff.
         self._unreachable: dict[Channel, set[int]] = {}
         self._watchers: dict[Channel, asyncio.Task[None]] = {}
+        self._in_group: Counter[str] = Counter()  # a group chat's rows being delivered
 
     def nudge(self) -> None:
         """Called after a commit that wrote outbox rows (and by Redis pub/sub)."""
@@ -127,12 +134,52 @@ class OutboxPump:
         if room <= 0:
             return 0
         rows, off = await self._claim(room)
+        rows = await self._in_turn(rows)
         prepared = await self._prepare(rows)
         for row in rows:
-            self._spawn(self.deliver(row, prepared.get(row.id)), row)
+            self._spawn(self._deliver_in_turn(row, prepared.get(row.id)), row)
         for row in off:
             self._spawn(self._record(row, _channel_off(row)), row)
         return len(rows) + len(off)
+
+    async def _in_turn(self, rows: list[Claimed]) -> list[Claimed]:
+        """The rows to deliver now: a group chat's beyond GROUP_IN_FLIGHT are handed back."""
+        now_rows, later = [], []
+        for row in rows:
+            chat = outbox.chat_of(row.recipient)
+            if is_group(chat) and self._in_group[chat] >= GROUP_IN_FLIGHT:
+                later.append(row)
+                continue
+            if is_group(chat):
+                self._in_group[chat] += 1
+            now_rows.append(row)
+        if later:
+            try:
+                async with self.db.unit_of_work() as session:
+                    await outbox.release(
+                        session,
+                        [(r.id, r.attempts) for r in later],
+                        now=self.clock.now(),
+                        after=GROUP_TURN,
+                    )
+            except Exception as exc:  # they wait in the limiter instead
+                log.warning("outbox: could not hand back %d group row(s): %s", len(later), exc)
+                for row in later:
+                    self._in_group[outbox.chat_of(row.recipient)] += 1
+                return now_rows + later
+            for row in later:
+                self._held.pop(row.id, None)
+        return now_rows
+
+    async def _deliver_in_turn(self, row: Claimed, prepared: Any) -> None:
+        try:
+            await self.deliver(row, prepared)
+        finally:
+            chat = outbox.chat_of(row.recipient)
+            if is_group(chat):
+                self._in_group[chat] -= 1
+                if self._in_group[chat] <= 0:
+                    del self._in_group[chat]
 
     async def run_once(self) -> int:
         """Claim one batch and deliver it, waiting for every result (tests, one-off drains)."""

@@ -85,7 +85,8 @@ class MemoryRateLimiter:
             bisect.insort(group, slot)
         if len(self._next_for) > 10_000:
             self._next_for = {k: v for k, v in self._next_for.items() if v > now}
-            self._group_slots = {k: v for k, v in self._group_slots.items() if v and v[-1] > now}
+            keep = now - (self._group[1] if self._group else 0.0)  # slots that still count
+            self._group_slots = {k: v for k, v in self._group_slots.items() if v and v[-1] > keep}
         return slot
 
 
@@ -133,7 +134,9 @@ if group_rate > 0 then
   redis.call('PEXPIRE', KEYS[4], (slot - now) + group_window * 2 + 60000)
 end
 redis.call('ZADD', KEYS[1], slot, seq)
-redis.call('PEXPIRE', KEYS[1], (slot - now) + window * 4 + 60000)
+-- the set lives as long as its latest slot counts (a group's may lie minutes ahead)
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('PEXPIRE', KEYS[1], (tonumber(last[2]) - now) + window * 4 + 60000)
 redis.call('SET', KEYS[2], slot + interval, 'PX', (slot - now) + interval + 60000)
 return {slot - now, 0, slot}
 """

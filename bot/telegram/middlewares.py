@@ -108,8 +108,11 @@ class DialogMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         state: FSMContext | None = data.get("state")
+        chat = data.get("event_chat")
         if state is None or data.get("former") or "ui" not in data:
             return await handler(event, data)
+        if chat is not None and chat.type != "private":
+            return await handler(event, data)  # a group's modes keep their own time (team)
         now = data["company"].clock.now()
         if data.get("raw_state") is not None and dialogs.expired(await state.get_data(), now):
             await state.clear()

@@ -96,11 +96,13 @@ class Ui:
         """Edit in place when answering a button, send when answering a message."""
         await (self.edit(screen) if self.message_id is not None else self.send(screen))
 
-    async def say(self, key: str, **params: Any) -> None:
-        """A short text message (escaped here: params are text, never markup)."""
-        await self.send(Screen.of(Text(self.t(key, **params))))
+    async def say(self, key: str, *, once: str | None = None, **params: Any) -> None:
+        """A short text message (escaped here: params are text, never markup); with `once`,
+        said only the first time for that key (in this chat)."""
+        screen = Screen.of(Text(self.t(key, **params)))
+        await self._enqueue(screen.payload(), dedupe=f"say:{self.chat_id}:{once}" if once else None)
 
-    async def _enqueue(self, payload: dict[str, Any]) -> None:
+    async def _enqueue(self, payload: dict[str, Any], dedupe: str | None = None) -> None:
         await outbox.enqueue(
             self.session,
             now=self.company.clock.now(),
@@ -111,4 +113,5 @@ class Ui:
             locale=self.t.locale,
             lane=OutboxLane.INTERACTIVE,
             thread_id=self.thread_id,
+            dedupe_key=dedupe,
         )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramBadRequest, TelegramEntityTooLarge
 from aiogram.types import ReplyParameters
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,14 +24,14 @@ from bot.media import MediaSources
 from bot.telegram import team_screens
 from bot.telegram.rendering import Context, input_file
 from config.i18n import Translator
-from services import conversations, team
+from services import team
 from services.outbox import Claimed
 
 log = logging.getLogger(__name__)
 GONE = ("message thread not found", "topic_deleted", "topic_id_invalid")
 CLOSED = "topic_closed"
 NOT_MODIFIED = ("message is not modified", "topic_not_modified")
-UNEDITABLE = ("message to edit not found", "message can't be edited")
+UNEDITABLE = ("message to edit not found", "message can't be edited", "message_id_invalid")
 Slot = Callable[[str], Awaitable[Any]]
 
 
@@ -68,7 +68,7 @@ async def prepare(session: AsyncSession, row: Claimed, context: Context) -> Step
         return NOTHING
     reply_to = None
     if part is not None and part.quoted_id is not None:
-        reply_to = await conversations.copy_in(session, part.quoted_id, state.chat_id)
+        reply_to = await team.copy_in_topic(session, state, part.quoted_id)
     carried = len(part.message_ids) if part else 0
     more = state.more or len(state.pending) > carried
     return Step(
@@ -179,16 +179,16 @@ class TeamSteps:
             if part.upload is not None:
                 file = await input_file(part.upload.media, self.media)
                 if file is not None:
-                    send = getattr(self.bot, f"send_{part.upload.method}")
-                    extra = {} if part.upload.method == "video_note" else {"caption": part.text}
-                    return await send(
-                        step.chat_id,
-                        file,
-                        message_thread_id=thread_id,
-                        reply_parameters=reply,
-                        request_timeout=self.timeout,
-                        **extra,
-                    )
+                    try:
+                        return await self._upload(step, thread_id, part, file, reply)
+                    except (TelegramEntityTooLarge, TelegramBadRequest) as exc:
+                        if isinstance(exc, TelegramBadRequest):
+                            _raise_if_gone(exc)
+                            if _matches(exc, (CLOSED,)):
+                                raise
+                        # too big, or a file Telegram will not take: said in words instead
+                        log.warning("team topic %s: file refused: %s", step.topic_id, exc)
+                        await calls.next()
             return await self.bot.send_message(
                 step.chat_id,
                 part.fallback if part.upload is not None and part.fallback else part.text,
@@ -197,16 +197,41 @@ class TeamSteps:
                 request_timeout=self.timeout,  # type: ignore[arg-type]
             )
 
-        sent = await self._in_topic(step, thread_id, calls, post)
         stale = step.card.digest != step.card_hash or step.name != step.current_name
+        shown: dict[str, Any] = {"shown": list(part.message_ids), "more": step.more or stale}
+        try:
+            sent = await self._in_topic(step, thread_id, calls, post)
+        except TelegramBadRequest as exc:
+            if _matches(exc, (*GONE, CLOSED)):
+                raise
+            # Refused for good (never seen: parts are fitted to the limits). The messages are
+            # in the history; the topic goes on with the next ones instead of stopping here.
+            log.error("team topic %s: part refused, skipped: %s", step.topic_id, exc)
+            return Sent(None, shown)
+        # a Telegram reply to it answers (and quotes) the newest message it shows
         return Sent(
-            str(sent.message_id),
-            {
-                "shown": list(part.message_ids),
-                # a Telegram reply to it answers (and quotes) the newest message it shows
-                "copies": [(part.message_ids[-1], sent.message_id)],
-                "more": step.more or stale,
-            },
+            str(sent.message_id), {**shown, "copies": [(part.message_ids[-1], sent.message_id)]}
+        )
+
+    async def _upload(
+        self,
+        step: Step,
+        thread_id: int,
+        part: team_screens.Part,
+        file: Any,
+        reply: ReplyParameters | None,
+    ) -> Any:
+        assert part.upload is not None
+        send = getattr(self.bot, f"send_{part.upload.method}")
+        # a video note takes no caption
+        extra = {} if part.upload.method == "video_note" else {"caption": part.text}
+        return await send(
+            step.chat_id,
+            file,
+            message_thread_id=thread_id,
+            reply_parameters=reply,
+            request_timeout=self.timeout,
+            **extra,
         )
 
     async def _refresh(self, step: Step, thread_id: int, calls: _Calls) -> Sent:

@@ -89,8 +89,11 @@ async def extend_leases(
     return await _for_claims(session, claims, claimed_until=now + CLAIM_LEASE, updated_at=now)
 
 
-async def release(session: AsyncSession, claims: list[tuple[int, int]], *, now: datetime) -> int:
-    """Hand back claims whose attempt did not finish: due at once, the attempt not counted."""
+async def release(
+    session: AsyncSession, claims: list[tuple[int, int]], *, now: datetime, after: float = 0.0
+) -> int:
+    """Hand back claims whose attempt did not finish (or did not start): due at once (or
+    `after` seconds), the attempt not counted."""
     o = OutboxMessage.__table__
     return await _for_claims(
         session,
@@ -100,7 +103,7 @@ async def release(session: AsyncSession, claims: list[tuple[int, int]], *, now: 
             else_=sa.literal(OutboxStatus.FAILED, o.c.status.type),
         ),
         attempts=o.c.attempts - 1,
-        next_attempt_at=now,
+        next_attempt_at=now + timedelta(seconds=after),
         claimed_until=None,
         updated_at=now,
     )

@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 if TYPE_CHECKING:
     from services.conversations import Media
 
-from models import Conversation, Employee, Lead, LeadStatus, Role, TeamTopic
+from models import Conversation, Employee, Lead, LeadStatus, Role, TeamInbox, TeamTopic
 from services.actors import Actor
 from services.context import Company
-from services.errors import Conflict, NotFound
+from services.errors import AccessDenied, Conflict, NotFound
 from services.team import inboxes, topics
 
 
@@ -63,8 +63,7 @@ async def answer(
     topic = await topics.of_thread(session, chat_id, thread_id)
     if topic is None:
         return None
-    inbox = await inboxes.of_chat(session, chat_id)
-    inboxes.require_member(inbox, by)
+    inbox = await _inbox_for(session, topic, by)
     conversation_id = await _latest_conversation(session, topic.client_id)
     note = note or conversations.replies.is_note(text)
     if conversation_id is None:
@@ -95,6 +94,16 @@ async def answer(
         company=company,
     )
     return Answered(written.message_id, written.note, kept, owner)
+
+
+async def _inbox_for(session: AsyncSession, topic: TeamTopic, by: Actor) -> TeamInbox:
+    """The topic's inbox, if it is still the client's (a group re-bound to one office, or a
+    client gone to another office, leaves old topics read-only) and `by` belongs there."""
+    if await topics.inbox_of(session, topic.client_id) != topic.chat_id:
+        raise AccessDenied("the client's inbox is another group now", key="team.moved")
+    inbox = await inboxes.of_chat(session, topic.chat_id)
+    inboxes.require_member(inbox, by)
+    return inbox
 
 
 async def _latest_conversation(session: AsyncSession, client_id: int) -> int | None:
@@ -134,8 +143,7 @@ async def claim(session: AsyncSession, topic_id: int, *, by: Actor, company: Com
     topic = await session.get(TeamTopic, topic_id)
     if topic is None:
         raise NotFound("no such topic", key="team.no_topic")
-    inbox = await inboxes.of_chat(session, topic.chat_id)
-    inboxes.require_member(inbox, by)
+    await _inbox_for(session, topic, by)
     owner = (await topics.card_facts(session, topic)).owner
     if owner is not None:
         raise TakenAlready(owner)

@@ -128,18 +128,18 @@ async def queue_steps(session: AsyncSession, topics: list[tuple[int, int]], now:
         return 0
     o = OutboxMessage.__table__
     wanted = {recipient(chat, topic): (chat, topic) for chat, topic in topics}
-    waiting = set(
-        (
-            await session.execute(
-                sa.select(o.c.recipient).where(
-                    o.c.channel == Channel.TELEGRAM,
-                    o.c.recipient.in_(sorted(wanted)),
-                    o.c.status.in_((OutboxStatus.PENDING, OutboxStatus.FAILED)),
-                    o.c.kind == TEAM_SYNC,
-                )
-            )
-        ).scalars()
+    look = sa.select(o.c.recipient).where(
+        o.c.channel == Channel.TELEGRAM,
+        o.c.recipient.in_(sorted(wanted)),
+        o.c.status.in_((OutboxStatus.PENDING, OutboxStatus.FAILED)),
+        o.c.kind == TEAM_SYNC,
     )
+    if session.get_bind().dialect.name == "postgresql":
+        # A waiting step stays waiting until this transaction commits (the pump skips locked
+        # rows), so it cannot be claimed and read the topic before this change is visible; one
+        # claimed meanwhile is re-checked after the lock, found sending, and a new step queued.
+        look = look.with_for_update(of=o)
+    waiting = set((await session.execute(look)).scalars())
     rows = [
         outbox.Outgoing(
             channel=Channel.TELEGRAM,
@@ -316,7 +316,10 @@ async def card_facts(session: AsyncSession, topic: TeamTopic) -> CardFacts:
     owner_id = next((c[2] for c in conversations[:1] if c[2] is not None), None)
     owner_id = owner_id or (lead.assignee_id if lead else None) or client.owner_id
     owner_id = owner_id or topic.owner_id
-    owner = await session.scalar(sa.select(Employee.name).where(Employee.id == owner_id))
+    # a deactivated owner has nobody's client any more: the card offers Take again
+    owner = await session.scalar(
+        sa.select(Employee.name).where(Employee.id == owner_id, Employee.is_active)
+    )
     deals = (
         await session.execute(
             sa.select(
@@ -375,9 +378,16 @@ async def settled(
 ) -> None:
     """Record what a step did (in the transaction that records its result), and queue the
     next one while there is more to do."""
-    if row.kind != TEAM_SYNC or result != "sent" or not facts:
+    if row.kind != TEAM_SYNC:
         return
     topic_id = int(row.payload["topic_id"])
+    if result == "dead" and row.attempts > 1:
+        # It failed for a while (events meanwhile queued nothing): the next step takes over.
+        # (One refused at once, a bot removed from the group, waits for the next event.)
+        await queue_steps(session, [(int(outbox.chat_of(row.recipient)), topic_id)], now)
+        return
+    if result != "sent" or not facts:
+        return
     t = TeamTopic.__table__
     values = {
         k: facts[k] for k in ("thread_id", "name", "card_message_id", "card_hash") if k in facts
@@ -407,6 +417,27 @@ async def mark_shown(session: AsyncSession, topic_id: int, message_ids: list[int
             insert_ignoring_conflicts(session, TeamShown.__table__),
             [dict(topic_id=topic_id, message_id=i) for i in sorted(set(message_ids))],
         )
+
+
+async def copy_in_topic(session: AsyncSession, topic: TopicState, message_id: int) -> int | None:
+    """The Telegram message of this topic that shows `message_id` (a quote is answered there;
+    a copy elsewhere in the group, another client's topic after a merge, is not)."""
+    stmt = (
+        sa.select(sa.func.max(MessageCopy.telegram_message_id))
+        .join(
+            TeamShown,
+            sa.and_(TeamShown.message_id == MessageCopy.message_id, TeamShown.topic_id == topic.id),
+        )
+        .where(MessageCopy.message_id == message_id, MessageCopy.chat_id == topic.chat_id)
+    )
+    return await session.scalar(stmt)
+
+
+async def inbox_of(session: AsyncSession, client_id: int) -> int | None:
+    """The chat of the client's team inbox now (None: none is bound for them)."""
+    inboxes = await scopes(session)
+    offices = await _offices(session, [client_id]) if inboxes else {}
+    return pick(inboxes, offices.get(client_id)) if inboxes else None
 
 
 async def of_thread(session: AsyncSession, chat_id: int, thread_id: int) -> TeamTopic | None:

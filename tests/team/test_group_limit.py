@@ -4,6 +4,8 @@ for the group's budget goes out together."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections import Counter
 
 import pytest
@@ -83,3 +85,45 @@ async def test_a_burst_of_100_client_messages_stays_within_the_group_limit(
     ivan = group.topic("Иван")
     parts = [m for m in group.bot_texts(ivan) if "Иван " in m]
     assert len(parts) < 20  # 60 messages went out in far fewer
+
+
+async def test_a_busy_group_does_not_hold_up_private_chats(
+    web, container, fake_tg: FakeTelegram, fake_wa, clock
+):
+    """With a small pump (4 sends in hand), ten new clients' topics waiting for the group's
+    budget must not keep the employee's private cards waiting: at most two of one group's
+    rows are in hand at a time, the rest are handed back for their turn."""
+    async with container.db.unit_of_work() as s:
+        boss = await factories.employee(s, clock, name="Ольга", role=Role.ADMIN)
+        anna = await factories.employee(s, clock, name="Анна")
+    fake_tg.add_group(GROUP, "Команда")
+    group = Group(container, fake_tg)
+    await group.say(boss, "/bind_team")
+    fake_tg.limits, fake_tg.group_limit, fake_tg.chat_gap = True, (20, WINDOW), 0.05
+    pump = container.make_pump(batch=4, poll_interval=0.05)
+    pump.start()
+
+    async def time_passes() -> None:  # handed-back rows come due by the product's clock
+        while True:
+            await asyncio.sleep(0.2)
+            clock.advance(seconds=1)
+
+    ticking = asyncio.create_task(time_passes())
+    try:
+        started = time.monotonic()
+        items = [
+            fake_wa.text(f"7912000020{i}", f"Вопрос {i}", name=f"Клиент {i}") for i in range(10)
+        ]
+        body, headers = fake_wa.notification(*items)
+        assert (await web.post("/webhooks/whatsapp", data=body, headers=headers)).status == 200
+        await fake_tg.wait_for(
+            "sendMessage", predicate=lambda c: c.params.get("chat_id") == anna.telegram_id
+        )
+        private_after = time.monotonic() - started
+        await fake_tg.wait_for("pinChatMessage", count=10, timeout=30)
+        group_after = time.monotonic() - started
+    finally:
+        ticking.cancel()
+    assert len(group.topics) == 10
+    assert group_after > 2 * WINDOW / 2  # 30 posts at 20 per window: the group had to wait
+    assert private_after < 1.0, (private_after, group_after)

@@ -121,3 +121,73 @@ async def test_the_card_is_edited_in_place_when_the_lead_is_taken_in_a_private_c
         len([m for m in group.messages(thread) if m["message_id"] in group.topics[thread].pinned])
         == 1
     )
+
+
+async def _client_topic(web, container, fake_tg, fake_wa, clock):
+    async with container.db.unit_of_work() as s:
+        boss = await factories.employee(s, clock, name="Ольга", role=Role.ADMIN)
+    fake_tg.add_group(GROUP, "Команда")
+    group = Group(container, fake_tg)
+    await group.say(boss, "/bind_team")
+    await post(web, fake_wa, fake_wa.text("79120001122", "Здравствуйте", name="Иван"))
+    await drain(container)
+    return group, boss, group.topic("Иван")
+
+
+async def test_a_topic_left_behind_by_a_rebinding_is_read_only(
+    web, container, fake_tg, fake_wa, clock
+):
+    group, boss, thread = await _client_topic(web, container, fake_tg, fake_wa, clock)
+    async with container.db.unit_of_work() as s:
+        anna = await factories.employee(s, clock, name="Анна")
+    fake_tg.add_group(OFFICE_GROUP, "Новая команда")
+    await Group(container, fake_tg, OFFICE_GROUP).say(boss, "/bind_team")  # the company moves
+
+    await group.say(anna, "Здравствуйте!", thread=thread)
+    assert "в общем чате другого офиса" in group.bot_texts(thread)[-1]
+    assert [m for m in fake_wa.sent if "Здравствуйте!" in str(m.body)] == []
+
+
+async def test_a_deactivated_owner_leaves_the_client_to_be_taken(
+    web, container, fake_tg, fake_wa, clock
+):
+    from services import employees
+
+    group, _boss, thread = await _client_topic(web, container, fake_tg, fake_wa, clock)
+    async with container.db.unit_of_work() as s:
+        anna = await factories.employee(s, clock, name="Анна")
+    assert "Взять" in str(group.card(thread)["reply_markup"])
+    await group.press(anna, "Взять", group.card(thread))
+    assert "Ведёт: Анна" in group.card(thread)["text"]
+    async with container.db.unit_of_work() as s:
+        await employees.set_active(s, anna.id, False, company=container.company)
+    client_id = await topic_client(container)
+    async with container.db.unit_of_work() as s:  # the card catches up at the next change
+        await team.clients_changed(s, [client_id], now=clock.now())
+    await drain(container)
+    assert "никто не ведёт" in group.card(thread)["text"]
+
+
+async def topic_client(container) -> int:
+    async with container.db.unit_of_work() as s:
+        return (await s.execute(sa.select(TeamTopic.client_id))).scalar_one()
+
+
+async def test_service_messages_inline_results_and_a_stale_note_mode_are_handled_sensibly(
+    web, container, fake_tg, fake_wa, clock
+):
+    group, _boss, thread = await _client_topic(web, container, fake_tg, fake_wa, clock)
+    async with container.db.unit_of_work() as s:
+        anna = await factories.employee(s, clock, name="Анна")
+    said = len(group.bot_texts(thread))
+    await group.say(anna, "", thread=thread, forum_topic_closed={})  # Anna closed the topic
+    via = {"id": fake_tg.bot_id, "is_bot": True, "first_name": "Bot", "username": "chatcrm_bot"}
+    await group.say(anna, "Иванов Пётр +7 912 000-99-88", thread=thread, via_bot=via)
+    assert len(group.bot_texts(thread)) == said  # neither answered, nor sent to the client
+    assert all("Иванов" not in str(m.body) for m in fake_wa.sent)
+
+    await group.press(anna, "Заметка", group.card(thread))
+    clock.advance(minutes=11)  # she pressed 📝 and went away
+    await group.say(anna, "Добрый день, Иван!", thread=thread)
+    [sent] = [m for m in fake_wa.sent if "Добрый день, Иван!" in str(m.body)]
+    assert sent.body["to"] == "79120001122"

@@ -51,6 +51,7 @@ from services.clients import visibility
 from services.clients.matching import search_text_of
 from services.context import Company
 from services.errors import AccessDenied, Conflict, NotFound
+from services.team import topics as team_topics
 
 UNDO_WINDOW = timedelta(hours=24)
 
@@ -148,6 +149,8 @@ async def merge(
     )
     await _audit(session, "client.merged_into", merged_id, **log, survivor_id=survivor_id)
     await _forget(session, survivor_id, merged_id)
+    # the survivor's team topic (opened now if it has none) shows the joined client
+    await team_topics.clients_changed(session, [survivor_id], now=now)
     return Merged(record.id, survivor_id, merged_id, counts, tuple(filled))
 
 

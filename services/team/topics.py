@@ -138,7 +138,8 @@ async def queue_steps(session: AsyncSession, topics: list[tuple[int, int]], now:
         # A waiting step stays waiting until this transaction commits (the pump skips locked
         # rows), so it cannot be claimed and read the topic before this change is visible; one
         # claimed meanwhile is re-checked after the lock, found sending, and a new step queued.
-        look = look.with_for_update(of=o)
+        # (in one order, so two changes to the same topics never wait for each other in turn)
+        look = look.order_by(o.c.recipient, o.c.id).with_for_update(of=o)
     waiting = set((await session.execute(look)).scalars())
     rows = [
         outbox.Outgoing(

@@ -1,0 +1,21 @@
+"""Reports: numbers a manager trusts, computed in SQL for a period and a scope, in the
+company's time zone; shared by the bot (`/report`), and later digests and the admin web.
+
+- `Period` / `Preset` / `Scope` / `scope_for` (periods): whole local days, and whose numbers
+  someone may see;
+- `manager_report` (manager): per employee and in total.
+"""
+
+from services.reports.manager import Numbers, Person, Report, manager_report
+from services.reports.periods import Period, Preset, Scope, scope_for
+
+__all__ = [
+    "Numbers",
+    "Period",
+    "Person",
+    "Preset",
+    "Report",
+    "Scope",
+    "manager_report",
+    "scope_for",
+]

@@ -1,0 +1,375 @@
+"""The manager's report: per employee and in total, for a period and a scope.
+
+Every number is an SQL aggregate over indexed columns (grouped by employee in the database,
+not counted in Python): leads by status and by source (by the lead's creation), calls in, out
+and missed (missed ones not called back within 15 minutes apart), first-response median and
+p90, deals created / won / lost with sums and lost reasons (by when it happened), revenue and
+gross profit of deals won, and the month's plan with its percentage and the month-end forecast
+at the month's run-rate so far.
+
+A lead is its assignee's, a call its employee's, a deal its owner's; what belongs to nobody (a
+lead still in the queue, a missed call nobody picked up) counts in the total only. An office's
+numbers are those of its leads and deals (or, without an office of their own, of their
+person's office) and of its people's calls.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from models import Call, CallStatus, Deal, DealStatus, Direction, Employee, Lead, SalesPlan
+from services.reports.periods import Period, Scope
+
+CALL_BACK_WITHIN = timedelta(minutes=15)
+Who = int | None  # an employee id; None: nobody's (counted in the total)
+
+
+@dataclass
+class Numbers:
+    leads: dict[str, int] = field(default_factory=dict)  # by status
+    sources: dict[str, int] = field(default_factory=dict)
+    calls_in: int = 0
+    calls_out: int = 0
+    missed: int = 0
+    missed_not_called_back: int = 0
+    responded: int = 0  # leads with a first response
+    response_median: int | None = None  # seconds
+    response_p90: int | None = None
+    deals_created: int = 0
+    created_sum: Decimal = Decimal(0)
+    won: int = 0
+    won_sum: Decimal = Decimal(0)
+    lost: int = 0
+    lost_sum: Decimal = Decimal(0)
+    lost_reasons: dict[str, int] = field(default_factory=dict)
+    gross_profit: Decimal = Decimal(0)
+    plan: Decimal | None = None  # the month's, when the period is in one month
+    month_revenue: Decimal = Decimal(0)  # the month so far (to the period's last day)
+    forecast: Decimal | None = None  # month_revenue at the month's run-rate, to its end
+
+    @property
+    def lead_count(self) -> int:
+        return sum(self.leads.values())
+
+    @property
+    def revenue(self) -> Decimal:
+        return self.won_sum
+
+    @property
+    def plan_percent(self) -> int | None:
+        if not self.plan:
+            return None
+        return int(self.month_revenue * 100 / self.plan)
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str
+    numbers: Numbers
+
+
+@dataclass(frozen=True)
+class Report:
+    period: Period
+    scope: Scope
+    total: Numbers
+    people: list[Person]  # by name; those with nothing at all in the period are left out
+
+
+async def manager_report(
+    session: AsyncSession, period: Period, scope: Scope, *, today: datetime | None = None
+) -> Report:
+    """`today` (now): how far into the month the forecast's run-rate is counted."""
+    by: dict[Who, Numbers] = defaultdict(Numbers)
+    total = Numbers()
+    await _leads(session, period, scope, by, total)
+    await _calls(session, period, scope, by, total)
+    await _responses(session, period, scope, by, total)
+    await _deals(session, period, scope, by, total)
+    await _plans(session, period, scope, by, total, today)
+    names = await _names(session, [who for who in by if who is not None])
+    people = sorted(
+        (Person(who, names.get(who, "?"), numbers) for who, numbers in by.items() if who),
+        key=lambda p: (p.name, p.id),
+    )
+    return Report(period, scope, total, people)
+
+
+# --- who and where
+
+
+def _within(column: Any, period: Period) -> sa.ColumnElement[bool]:
+    return sa.and_(column >= period.start, column < period.end)
+
+
+def _scoped(who: Any, office: Any, scope: Scope) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if scope.employee_id is not None:
+        conditions.append(who == scope.employee_id)
+    if scope.office_id is not None:
+        conditions.append(office == scope.office_id)
+    return conditions
+
+
+def _add(by: dict[Who, Numbers], total: Numbers, who: Who, apply: Any) -> None:
+    apply(total)
+    if who is not None:
+        apply(by[who])
+
+
+# --- leads
+
+
+async def _leads(
+    session: AsyncSession, period: Period, scope: Scope, by: dict[Who, Numbers], total: Numbers
+) -> None:
+    e = aliased(Employee)
+    office = sa.func.coalesce(Lead.office_id, e.office_id)
+    stmt = (
+        sa.select(Lead.assignee_id, Lead.status, Lead.source, sa.func.count())
+        .outerjoin(e, e.id == Lead.assignee_id)
+        .where(_within(Lead.created_at, period), *_scoped(Lead.assignee_id, office, scope))
+        .group_by(Lead.assignee_id, Lead.status, Lead.source)
+    )
+    for who, status, source, count in (await session.execute(stmt)).all():
+
+        def apply(
+            n: Numbers, status: Any = status, source: str = source, count: int = count
+        ) -> None:
+            n.leads[str(status)] = n.leads.get(str(status), 0) + count
+            n.sources[source] = n.sources.get(source, 0) + count
+
+        _add(by, total, who, apply)
+
+
+# --- calls
+
+
+def _seconds_after(later: Any, earlier: Any, dialect: str) -> Any:
+    if dialect == "postgresql":
+        return sa.func.extract("epoch", later - earlier)
+    return (sa.func.julianday(later) - sa.func.julianday(earlier)) * 86400
+
+
+async def _calls(
+    session: AsyncSession, period: Period, scope: Scope, by: dict[Who, Numbers], total: Numbers
+) -> None:
+    dialect = session.get_bind().dialect.name
+    e = aliased(Employee)
+    back = aliased(Call)
+    called_back = (
+        sa.select(back.id)
+        .where(
+            back.direction == Direction.OUT,
+            back.client_number == Call.client_number,
+            back.started_at >= Call.started_at,
+            _seconds_after(back.started_at, Call.started_at, dialect)
+            <= CALL_BACK_WITHIN.total_seconds(),
+        )
+        .exists()
+    )
+    missed = sa.and_(Call.direction == Direction.IN, Call.status == CallStatus.MISSED)
+    stmt = (
+        sa.select(
+            Call.employee_id,
+            sa.func.count().filter(Call.direction == Direction.IN),
+            sa.func.count().filter(Call.direction == Direction.OUT),
+            sa.func.count().filter(missed),
+            sa.func.count().filter(missed, ~called_back),
+        )
+        .outerjoin(e, e.id == Call.employee_id)
+        .where(_within(Call.started_at, period), *_scoped(Call.employee_id, e.office_id, scope))
+        .group_by(Call.employee_id)
+    )
+    for who, calls_in, calls_out, missed_count, not_back in (await session.execute(stmt)).all():
+
+        def apply(
+            n: Numbers, row: tuple[int, ...] = (calls_in, calls_out, missed_count, not_back)
+        ) -> None:
+            n.calls_in += row[0]
+            n.calls_out += row[1]
+            n.missed += row[2]
+            n.missed_not_called_back += row[3]
+
+        _add(by, total, who, apply)
+
+
+# --- first response
+
+
+async def _responses(
+    session: AsyncSession, period: Period, scope: Scope, by: dict[Who, Numbers], total: Numbers
+) -> None:
+    """Median and p90 (nearest rank) of the first-response times of the period's leads, per
+    employee and in total: window functions, the same on SQLite and PostgreSQL."""
+    e = aliased(Employee)
+    office = sa.func.coalesce(Lead.office_id, e.office_id)
+    seconds = Lead.first_response_seconds
+    base = (
+        sa.select(Lead.assignee_id.label("who"), seconds.label("x"))
+        .outerjoin(e, e.id == Lead.assignee_id)
+        .where(
+            _within(Lead.created_at, period),
+            seconds.is_not(None),
+            *_scoped(Lead.assignee_id, office, scope),
+        )
+    )
+    for grouped in (True, False):
+        ranked = _ranked(base.subquery(), grouped)
+        stmt = sa.select(
+            ranked.c.who,
+            sa.func.max(ranked.c.n),
+            sa.func.max(sa.case((ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.x))),
+            sa.func.max(sa.case((ranked.c.rn == (9 * ranked.c.n + 9) // 10, ranked.c.x))),
+        ).group_by(ranked.c.who)
+        for who, count, median, p90 in (await session.execute(stmt)).all():
+            target = (by[who] if who is not None else None) if grouped else total
+            if target is None:
+                continue
+            target.responded, target.response_median, target.response_p90 = count, median, p90
+
+
+def _ranked(base: Any, grouped: bool) -> Any:
+    part = [base.c.who] if grouped else []
+    return sa.select(
+        (base.c.who if grouped else sa.null()).label("who"),
+        base.c.x,
+        sa.func.row_number().over(partition_by=part, order_by=base.c.x).label("rn"),
+        sa.func.count().over(partition_by=part).label("n"),
+    ).subquery()
+
+
+# --- deals
+
+
+async def _deals(
+    session: AsyncSession, period: Period, scope: Scope, by: dict[Who, Numbers], total: Numbers
+) -> None:
+    e = aliased(Employee)
+    office = sa.func.coalesce(Deal.office_id, e.office_id)
+    amount = sa.func.coalesce(Deal.amount, 0)
+    closed = _within(Deal.closed_at, period)
+    won = sa.and_(Deal.status == DealStatus.WON, closed)
+    lost = sa.and_(Deal.status == DealStatus.LOST, closed)
+    where = [
+        sa.or_(_within(Deal.created_at, period), closed),
+        *_scoped(Deal.owner_id, office, scope),
+    ]
+    stmt = (
+        sa.select(
+            Deal.owner_id,
+            sa.func.count().filter(_within(Deal.created_at, period)),
+            sa.func.coalesce(sa.func.sum(amount).filter(_within(Deal.created_at, period)), 0),
+            sa.func.count().filter(won),
+            sa.func.coalesce(sa.func.sum(amount).filter(won), 0),
+            sa.func.count().filter(lost),
+            sa.func.coalesce(sa.func.sum(amount).filter(lost), 0),
+            sa.func.coalesce(sa.func.sum(amount - sa.func.coalesce(Deal.cost, 0)).filter(won), 0),
+        )
+        .outerjoin(e, e.id == Deal.owner_id)
+        .where(*where)
+        .group_by(Deal.owner_id)
+    )
+    for row in (await session.execute(stmt)).all():
+        who, created, created_sum, won_n, won_sum, lost_n, lost_sum, profit = row
+
+        def apply(
+            n: Numbers,
+            r: tuple[Any, ...] = (created, created_sum, won_n, won_sum, lost_n, lost_sum, profit),
+        ) -> None:
+            n.deals_created += r[0]
+            n.created_sum += Decimal(r[1])
+            n.won += r[2]
+            n.won_sum += Decimal(r[3])
+            n.lost += r[4]
+            n.lost_sum += Decimal(r[5])
+            n.gross_profit += Decimal(r[6])
+
+        _add(by, total, who, apply)
+    reason = sa.func.coalesce(Deal.lost_reason, "")
+    reasons = (
+        sa.select(Deal.owner_id, reason, sa.func.count())
+        .outerjoin(e, e.id == Deal.owner_id)
+        .where(lost, *_scoped(Deal.owner_id, office, scope))
+        .group_by(Deal.owner_id, reason)
+    )
+    for who, why, count in (await session.execute(reasons)).all():
+        key = str(why).partition(":")[0] or "other"  # "other: typed words" counts as other
+
+        def apply(n: Numbers, key: str = key, count: int = count) -> None:
+            n.lost_reasons[key] = n.lost_reasons.get(key, 0) + count
+
+        _add(by, total, who, apply)
+
+
+# --- plans
+
+
+async def _plans(
+    session: AsyncSession,
+    period: Period,
+    scope: Scope,
+    by: dict[Who, Numbers],
+    total: Numbers,
+    today: datetime | None,
+) -> None:
+    """Plans are monthly: shown when the period lies in one month. The month's revenue is
+    counted to the period's last day; the forecast runs it on to the month's end at the rate
+    of the days gone (to today, if the month is the current one)."""
+    if (period.first.year, period.first.month) != (period.last.year, period.last.month):
+        return
+    month = period.month()
+    so_far = Period(month.first, period.last, period.tz)
+    e = aliased(Employee)
+    office = sa.func.coalesce(Deal.office_id, e.office_id)
+    won = sa.and_(Deal.status == DealStatus.WON, _within(Deal.closed_at, so_far))
+    revenue = (
+        sa.select(Deal.owner_id, sa.func.coalesce(sa.func.sum(sa.func.coalesce(Deal.amount, 0)), 0))
+        .outerjoin(e, e.id == Deal.owner_id)
+        .where(won, *_scoped(Deal.owner_id, office, scope))
+        .group_by(Deal.owner_id)
+    )
+    for who, amount in (await session.execute(revenue)).all():
+
+        def apply(n: Numbers, amount: Any = amount) -> None:
+            n.month_revenue += Decimal(amount)
+
+        _add(by, total, who, apply)
+    pe = aliased(Employee)
+    plans = (
+        sa.select(SalesPlan.employee_id, SalesPlan.amount)
+        .join(pe, pe.id == SalesPlan.employee_id)
+        .where(SalesPlan.month == month.first, *_scoped(SalesPlan.employee_id, pe.office_id, scope))
+    )
+    for who, amount in (await session.execute(plans)).all():
+        numbers = by[who]
+        numbers.plan = Decimal(amount)
+        total.plan = (total.plan or Decimal(0)) + Decimal(amount)
+    elapsed = _days_gone(month, so_far, today)
+    for numbers in [total, *by.values()]:
+        numbers.forecast = (numbers.month_revenue * month.days / elapsed).quantize(Decimal(1))
+
+
+def _days_gone(month: Period, so_far: Period, today: datetime | None) -> int:
+    if today is None:
+        return so_far.days
+    local = today.astimezone(month.tz).date()
+    if month.first <= local <= month.last:
+        return max((local - month.first).days + 1, 1)
+    return so_far.days
+
+
+async def _names(session: AsyncSession, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = await session.execute(sa.select(Employee.id, Employee.name).where(Employee.id.in_(ids)))
+    return {i: name for i, name in rows.all()}

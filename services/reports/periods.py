@@ -1,0 +1,97 @@
+"""Report periods and scopes: a range of the company's days, and whose numbers.
+
+A period is whole local days [first, last] in a time zone, turned into UTC bounds [start, end)
+at local midnights, so a day across a DST change has its 23 or 25 hours and a lead at 23:59
+local time belongs to its own day, whatever UTC says.
+"""
+
+from __future__ import annotations
+
+import calendar
+import enum
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from models import Role
+from services.access import HasRole
+from services.errors import AccessDenied, InvalidInput
+
+MAX_DAYS = 366
+
+
+class Preset(enum.StrEnum):
+    TODAY = "today"
+    YESTERDAY = "yesterday"
+    WEEK = "week"  # this week so far, from Monday
+    MONTH = "month"  # this month so far
+
+
+@dataclass(frozen=True)
+class Period:
+    first: date
+    last: date  # inclusive
+    tz: tzinfo
+
+    @classmethod
+    def of(cls, preset: Preset, now: datetime, tz: tzinfo) -> Period:
+        today = now.astimezone(tz).date()
+        if preset is Preset.TODAY:
+            return cls(today, today, tz)
+        if preset is Preset.YESTERDAY:
+            return cls(today - timedelta(days=1), today - timedelta(days=1), tz)
+        if preset is Preset.WEEK:
+            return cls(today - timedelta(days=today.weekday()), today, tz)
+        return cls(today.replace(day=1), today, tz)
+
+    @classmethod
+    def between(cls, first: date, last: date, tz: tzinfo) -> Period:
+        if last < first:
+            raise InvalidInput("the period ends before it starts", key="report.bad_range")
+        if (last - first).days >= MAX_DAYS:
+            raise InvalidInput("a period of a year at most", key="report.too_long")
+        return cls(first, last, tz)
+
+    @property
+    def start(self) -> datetime:
+        return _midnight(self.first, self.tz)
+
+    @property
+    def end(self) -> datetime:
+        return _midnight(self.last + timedelta(days=1), self.tz)
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    def month(self) -> Period:
+        """The whole month the period ends in (plans are monthly)."""
+        length = calendar.monthrange(self.last.year, self.last.month)[1]
+        return Period(self.last.replace(day=1), self.last.replace(day=length), self.tz)
+
+
+def _midnight(day: date, tz: tzinfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose numbers: one employee's, one office's, or (both None) the company's."""
+
+    employee_id: int | None = None
+    office_id: int | None = None
+
+
+def scope_for(
+    by: HasRole, *, employee_id: int | None = None, office_id: int | None = None
+) -> Scope:
+    """What `by` may see: an employee their own numbers; a manager their office's (and its
+    people's); an admin anything. Asking for more is refused."""
+    if by.role is Role.ADMIN:
+        return Scope(employee_id, office_id)
+    if by.role is Role.MANAGER:
+        if office_id not in (None, by.office_id):
+            raise AccessDenied("another office's numbers", key="report.no_access")
+        return Scope(employee_id, by.office_id)  # one of theirs: still within the office
+    if employee_id not in (None, by.id) or office_id is not None:
+        raise AccessDenied("someone else's numbers", key="report.no_access")
+    return Scope(by.id, None)

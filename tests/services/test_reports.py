@@ -1,0 +1,233 @@
+"""The manager's report against hand-computed fixtures: an empty day, a day of leads, calls
+and deals (lost ones, a reopened one), an employee with and without a plan, a lead on each
+side of a local midnight, and a day that has 25 hours."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from models import (
+    Call,
+    CallStatus,
+    Client,
+    Deal,
+    DealStatus,
+    Direction,
+    Lead,
+    LeadStatus,
+    Role,
+    SalesPlan,
+)
+from services import reports
+from services.actors import Actor
+from services.deals import pipeline
+from services.errors import AccessDenied
+from tests import factories
+
+MSK = ZoneInfo("Europe/Moscow")
+BERLIN = ZoneInfo("Europe/Berlin")
+DAY = date(2026, 12, 2)
+_ids = itertools.count(1)
+
+
+def msk(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(2026, 12, day, hour, minute, second, tzinfo=MSK).astimezone(UTC)
+
+
+async def _client(session) -> Client:
+    client = Client(name=f"Клиент {next(_ids)}")
+    session.add(client)
+    await session.flush()
+    return client
+
+
+async def lead(session, at, *, who=None, status=LeadStatus.NEW, source="form:site", response=None):
+    client = await _client(session)
+    session.add(
+        Lead(
+            client_id=client.id,
+            status=status,
+            source=source,
+            assignee_id=who.id if who else None,
+            office_id=who.office_id if who else None,
+            first_response_seconds=response,
+            created_at=at,
+            updated_at=at,
+        )
+    )
+
+
+def call(session, at, direction, status, *, who=None, number="+79120000001"):
+    session.add(
+        Call(
+            provider="generic",
+            external_id=f"c{next(_ids)}",
+            direction=direction,
+            status=status,
+            employee_id=who.id if who else None,
+            client_number=number,
+            started_at=at,
+            created_at=at,
+            updated_at=at,
+        )
+    )
+
+
+async def deal(
+    session, who, *, created, amount, status=DealStatus.OPEN, closed=None, cost=None, reason=None
+):
+    client = await _client(session)
+    pipeline_id = await pipeline.default_pipeline_id(session)
+    stage_id = await pipeline.working_stage_id(session, pipeline_id)
+    session.add(
+        Deal(
+            client_id=client.id,
+            pipeline_id=pipeline_id,
+            stage_id=stage_id,
+            title="Окна",
+            amount=Decimal(amount) if amount is not None else None,
+            cost=Decimal(cost) if cost is not None else None,
+            owner_id=who.id,
+            office_id=who.office_id,
+            status=status,
+            closed_at=closed,
+            lost_reason=reason,
+            created_at=created,
+            updated_at=created,
+        )
+    )
+
+
+@pytest.fixture
+async def people(session, clock):
+    anna = await factories.employee(session, clock, name="Анна", office="Центр")
+    boris = await factories.employee(session, clock, name="Борис", office="Центр")
+    olga = await factories.employee(session, clock, name="Ольга", office="Север")
+    return anna, boris, olga
+
+
+async def test_an_empty_day_has_zeros_and_nobody(session, people):
+    period = reports.Period(DAY, DAY, MSK)
+    report = await reports.manager_report(session, period, reports.Scope())
+    assert report.people == []
+    total = report.total
+    assert (total.lead_count, total.calls_in, total.won, total.revenue) == (0, 0, 0, Decimal(0))
+    assert total.response_median is None and total.plan is None
+
+
+async def test_a_day_of_leads_calls_and_deals_per_employee_and_in_total(session, people):
+    anna, boris, olga = people
+    # leads: three of Anna's, one of Boris's, one in the queue, one of Olga's (another office)
+    await lead(session, msk(2, 9), who=anna, status=LeadStatus.NEW, response=60)
+    await lead(session, msk(2, 12), who=anna, status=LeadStatus.TARGET, response=300)
+    await lead(session, msk(2, 23, 59, 30), who=anna, status=LeadStatus.SPAM, source="whatsapp")
+    await lead(session, msk(3, 0, 0, 10), who=anna)  # the next local day (still Dec 2 in UTC)
+    await lead(session, msk(2, 10), who=boris, status=LeadStatus.TARGET, response=120)
+    await lead(session, msk(2, 11))  # nobody's yet
+    await lead(session, msk(2, 11), who=olga, response=5)
+    # calls: Anna answers two, calls once, misses two (one called back in 10 min, one in 20)
+    call(session, msk(2, 9), Direction.IN, CallStatus.ANSWERED, who=anna)
+    call(session, msk(2, 9, 30), Direction.IN, CallStatus.ANSWERED, who=anna)
+    call(session, msk(2, 13), Direction.IN, CallStatus.MISSED, who=anna, number="+79120000002")
+    call(
+        session, msk(2, 13, 10), Direction.OUT, CallStatus.ANSWERED, who=anna, number="+79120000002"
+    )
+    call(session, msk(2, 15), Direction.IN, CallStatus.MISSED, who=anna, number="+79120000003")
+    call(session, msk(2, 15, 20), Direction.OUT, CallStatus.MISSED, who=anna, number="+79120000003")
+    call(session, msk(2, 16), Direction.IN, CallStatus.MISSED, number="+79120000004")  # nobody's
+    # deals: Anna creates two; wins one from November; loses two; one won and reopened
+    await deal(session, anna, created=msk(2, 10), amount=100_000)
+    await deal(session, anna, created=msk(2, 11), amount=None)
+    await deal(
+        session,
+        anna,
+        created=msk(1, 10).replace(month=11),
+        amount=100_000,
+        status=DealStatus.WON,
+        closed=msk(2, 14),
+        cost=60_000,
+    )
+    await deal(
+        session, anna, created=msk(1, 9), amount=200_000, status=DealStatus.WON, closed=msk(1, 18)
+    )
+    await deal(
+        session,
+        anna,
+        created=msk(1, 9),
+        amount=30_000,
+        status=DealStatus.LOST,
+        closed=msk(2, 12),
+        reason="price",
+    )
+    await deal(
+        session,
+        anna,
+        created=msk(1, 9),
+        amount=None,
+        status=DealStatus.LOST,
+        closed=msk(2, 17),
+        reason="other: дорого",
+    )
+    await deal(session, anna, created=msk(1, 9), amount=70_000, status=DealStatus.OPEN)  # reopened
+    session.add(SalesPlan(employee_id=anna.id, month=date(2026, 12, 1), amount=Decimal(1_000_000)))
+    await session.flush()
+
+    period = reports.Period(DAY, DAY, MSK)
+    office = anna.office_id
+    report = await reports.manager_report(
+        session, period, reports.Scope(office_id=office), today=msk(2, 20)
+    )
+    assert [p.name for p in report.people] == ["Анна", "Борис"]
+    a, b = (p.numbers for p in report.people)
+    assert a.leads == {"new": 1, "target": 1, "spam": 1}
+    assert a.sources == {"form:site": 2, "whatsapp": 1}
+    assert (a.calls_in, a.calls_out, a.missed, a.missed_not_called_back) == (4, 2, 2, 1)
+    assert (a.responded, a.response_median, a.response_p90) == (2, 60, 300)
+    assert (a.deals_created, a.created_sum) == (2, Decimal(100_000))
+    assert (a.won, a.won_sum, a.gross_profit) == (1, Decimal(100_000), Decimal(40_000))
+    assert (a.lost, a.lost_sum, a.lost_reasons) == (2, Decimal(30_000), {"price": 1, "other": 1})
+    assert a.plan == Decimal(1_000_000) and a.month_revenue == Decimal(300_000)
+    assert a.plan_percent == 30
+    assert a.forecast == Decimal(4_650_000)  # 300 000 in 2 days of 31
+    assert b.leads == {"target": 1} and (b.response_median, b.response_p90) == (120, 120)
+    assert b.plan is None and b.plan_percent is None  # no plan: no percentage
+    total = report.total
+    assert total.lead_count == 4  # Olga's office and the queue's lead are not this office's
+    assert (total.response_median, total.response_p90) == (120, 300)  # of 60, 120, 300
+
+    company = await reports.manager_report(session, period, reports.Scope(), today=msk(2, 20))
+    assert company.total.lead_count == 6
+    assert (company.total.missed, company.total.missed_not_called_back) == (3, 2)
+    assert [p.name for p in company.people] == ["Анна", "Борис", "Ольга"]
+
+
+async def test_a_day_with_25_hours_counts_all_of_them(session, people):
+    anna, _boris, _olga = people
+    berlin = lambda *a: datetime(*a, tzinfo=BERLIN).astimezone(UTC)  # noqa: E731
+    await lead(session, berlin(2026, 10, 25, 0, 30), who=anna)
+    await lead(session, berlin(2026, 10, 25, 23, 30), who=anna)
+    await lead(session, berlin(2026, 10, 24, 23, 30), who=anna)  # the day before
+    period = reports.Period(date(2026, 10, 25), date(2026, 10, 25), BERLIN)
+    assert (period.end - period.start).total_seconds() == 25 * 3600
+    report = await reports.manager_report(session, period, reports.Scope(employee_id=anna.id))
+    assert report.total.lead_count == 2
+
+
+async def test_who_may_see_what(people):
+    anna, boris, olga = people
+    me = Actor.of(anna)
+    assert reports.scope_for(me) == reports.Scope(anna.id, None)
+    with pytest.raises(AccessDenied):
+        reports.scope_for(me, employee_id=boris.id)
+    boss = Actor(99, Role.MANAGER, anna.office_id, "Пётр")
+    assert reports.scope_for(boss) == reports.Scope(None, anna.office_id)
+    assert reports.scope_for(boss, employee_id=boris.id) == reports.Scope(boris.id, anna.office_id)
+    with pytest.raises(AccessDenied):
+        reports.scope_for(boss, office_id=olga.office_id)
+    admin = Actor(98, Role.ADMIN, None, "Админ")
+    assert reports.scope_for(admin, office_id=olga.office_id) == reports.Scope(None, olga.office_id)

@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery
 from pydantic import Field
 
 from services.bounds import Int64
+from services.reports.periods import Preset
 
 
 class Packed:
@@ -369,6 +370,14 @@ class TeamCallback(Packed, CallbackData, prefix="tm"):
 
     action: TeamAction
     topic_id: Int64
+
+
+class ReportCallback(Packed, CallbackData, prefix="rp"):
+    """/report's buttons: the period, and whose numbers (0: the viewer's own scope: their
+    own numbers, their office's, the company's)."""
+
+    preset: Preset
+    who: Int64 = 0
 
 
 class Presses(Filter):

@@ -24,8 +24,11 @@ from handlers.callbacks import ListCallback, ListView, QueueAction, QueueCallbac
 from models import Role
 
 # Commands every employee has (the features implement them: find, leads, deals, clients).
-_STAFF = ("leads", "deals", "tasks", "tickets", "find", "new_client")
-_MANAGERS = ("leads", "office", "queue", "deals", "tasks", "tickets", "find", "new_client")
+_STAFF = ("leads", "deals", "tasks", "tickets", "find", "new_client", "report")
+_MANAGERS = (
+    *("leads", "office", "queue", "deals", "tasks", "tickets", "find", "new_client"),
+    "report",
+)
 MENUS: dict[Role | None, tuple[str, ...]] = {
     None: ("start", "help"),  # strangers, and former employees
     Role.EMPLOYEE: (*_STAFF, "help", "cancel"),

@@ -26,6 +26,7 @@ def make_router() -> Router:
         merge,
         new_task,
         queue,
+        reports,
         tasks,
         tickets,
     )
@@ -47,6 +48,7 @@ def make_router() -> Router:
         new_task.make_router(),
         tickets.make_router(),
         queue.make_router(),
+        reports.make_router(),
         conversations.make_router(),
     )
     return router

@@ -7,7 +7,7 @@ company's time zone; shared by the bot (`/report`), and later digests and the ad
 """
 
 from services.reports.manager import Numbers, Person, Report, manager_report
-from services.reports.periods import Period, Preset, Scope, scope_for
+from services.reports.periods import Period, Preset, Scope, person, scope_for
 
 __all__ = [
     "Numbers",
@@ -17,5 +17,6 @@ __all__ = [
     "Report",
     "Scope",
     "manager_report",
+    "person",
     "scope_for",
 ]

@@ -12,7 +12,9 @@ import enum
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from models import Role
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Employee, Role
 from services.access import HasRole
 from services.errors import AccessDenied, InvalidInput
 
@@ -95,3 +97,17 @@ def scope_for(
     if employee_id not in (None, by.id) or office_id is not None:
         raise AccessDenied("someone else's numbers", key="report.no_access")
     return Scope(by.id, None)
+
+
+async def person(session: AsyncSession, by: HasRole, employee_id: int) -> str:
+    """The name of an employee whose numbers `by` may see (themselves; a manager their
+    office's people; an admin anyone); refused otherwise, before anything is counted."""
+    found = await session.get(Employee, employee_id)
+    allowed = found is not None and (
+        by.role is Role.ADMIN
+        or found.id == by.id
+        or (by.role is Role.MANAGER and by.office_id in (None, found.office_id))
+    )
+    if not allowed or found is None:
+        raise AccessDenied("someone else's numbers", key="report.no_access")
+    return found.name

@@ -45,7 +45,17 @@ async def invited(container, fake_tg, clock, role: Role, telegram_id: int) -> in
     [
         (
             Role.EMPLOYEE,
-            ["leads", "deals", "tasks", "tickets", "find", "new_client", "help", "cancel"],
+            [
+                "leads",
+                "deals",
+                "tasks",
+                "tickets",
+                "find",
+                "new_client",
+                "report",
+                "help",
+                "cancel",
+            ],
         ),
         (Role.SUPPORT, ["tickets", "find", "leads", "deals", "tasks", "help", "cancel"]),
         (
@@ -59,6 +69,7 @@ async def invited(container, fake_tg, clock, role: Role, telegram_id: int) -> in
                 "tickets",
                 "find",
                 "new_client",
+                "report",
                 "help",
                 "cancel",
             ],
@@ -74,6 +85,7 @@ async def invited(container, fake_tg, clock, role: Role, telegram_id: int) -> in
                 "tickets",
                 "find",
                 "new_client",
+                "report",
                 "help",
                 "cancel",
             ],

@@ -1,0 +1,139 @@
+"""/report as the bot shows it: the key numbers first, one line each, readable on a phone."""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+
+from bot.telegram.limits import fit_text
+from bot.telegram.screens import Button, Screen, button
+from config.i18n import Translator
+from handlers.callbacks import ReportCallback
+from services.reports import Numbers, Period, Preset, Report
+
+PEOPLE_SHOWN = 30  # lines (and buttons) for people; a bigger office is summed in its total
+
+
+def period_label(period: Period, t: Translator, preset: Preset | None) -> str:
+    days = (
+        f"{_day(period.first, t)}"
+        if period.days == 1
+        else f"{_day(period.first, t)} – {_day(period.last, t)}"
+    )
+    return f"{t(f'report.preset.{preset.value}')}, {days}" if preset else days
+
+
+def _day(day: date, t: Translator) -> str:
+    return day.strftime("%d.%m.%Y")
+
+
+def report(
+    shown: Report, title: str, t: Translator, *, preset: Preset | None, who: int, manages: bool
+) -> Screen:
+    """The numbers; for a manager's office (or an admin's company) a line per person and a
+    button each; buttons for the period (whose numbers kept)."""
+    n = shown.total
+    lines = [f"<b>{html.escape(title)}</b>"]
+    if _empty(n):
+        lines.append(html.escape(t("report.empty")))
+    else:
+        lines += [html.escape(line) for line in numbers(n, shown.period, t)]
+    listed = shown.people[:PEOPLE_SHOWN] if manages and not who else []
+    if listed:
+        lines += ["", html.escape(t("report.people"))]
+        for person in listed:
+            p = person.numbers
+            leads = t.plural("report.lead_count", p.lead_count)
+            line = t("report.person_line", name=person.name, leads=leads, won=t.money(p.won_sum))
+            lines.append(html.escape(line))
+    keyboard = [_periods(preset, who, t)]
+    keyboard += [
+        [button(p.name[:40], ReportCallback(preset=_preset(preset), who=p.id))] for p in listed
+    ]
+    if manages and who:
+        keyboard.append([button(t("report.back"), ReportCallback(preset=_preset(preset)))])
+    return Screen(fit_text("\n".join(lines)), keyboard)
+
+
+def numbers(n: Numbers, period: Period, t: Translator) -> list[str]:
+    statuses = {s: n.leads.get(s, 0) for s in ("new", "target", "non_target", "spam")}
+    lines = [t("report.leads", count=n.lead_count) + " — " + t("report.statuses", **statuses)]
+    if n.sources:
+        top = sorted(n.sources.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+        lines.append(t("report.sources", list=", ".join(f"{s} {c}" for s, c in top)))
+    lines.append(t("report.calls", incoming=n.calls_in, outgoing=n.calls_out, missed=n.missed))
+    if n.missed_not_called_back:
+        lines.append(t("report.not_called_back", count=n.missed_not_called_back))
+    if n.response_median is not None and n.response_p90 is not None:
+        lines.append(
+            t(
+                "report.response",
+                median=duration(n.response_median, t),
+                p90=duration(n.response_p90, t),
+            )
+        )
+    else:
+        lines.append(t("report.no_response"))
+    lines.append(t("report.deals_created", count=n.deals_created, sum=t.money(n.created_sum)))
+    lines.append(
+        t("report.won", count=n.won, sum=t.money(n.won_sum), profit=t.money(n.gross_profit))
+    )
+    lines.append(t("report.lost", count=n.lost, sum=t.money(n.lost_sum)))
+    if n.lost_reasons:
+        reasons = sorted(n.lost_reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+        words = ", ".join(f"{t(f'report.reason.{r}', default=r)} {c}" for r, c in reasons)
+        lines.append(t("report.reasons", list=words))
+    if n.forecast is not None:
+        month = period.last.strftime("%m.%Y")
+        if n.plan:
+            lines.append(
+                t(
+                    "report.plan",
+                    month=month,
+                    plan=t.money(n.plan),
+                    percent=n.plan_percent,
+                    forecast=t.money(n.forecast),
+                )
+            )
+        else:
+            lines.append(
+                t(
+                    "report.no_plan",
+                    month=month,
+                    revenue=t.money(n.month_revenue),
+                    forecast=t.money(n.forecast),
+                )
+            )
+    return lines
+
+
+def duration(seconds: int, t: Translator) -> str:
+    """ "4 минуты", "2 часа 5 минут": what a manager reads, not seconds."""
+    minutes = max(round(seconds / 60), 1) if seconds else 0
+    if minutes < 60:
+        return t.plural("report.minutes", minutes)
+    hours, rest = divmod(minutes, 60)
+    text = t.plural("report.hours", hours)
+    return f"{text} {t.plural('report.minutes', rest)}" if rest else text
+
+
+def _empty(n: Numbers) -> bool:
+    return (
+        not (n.lead_count or n.calls_in or n.calls_out or n.deals_created or n.won or n.lost)
+        and not n.month_revenue
+        and not n.plan
+    )
+
+
+def _preset(preset: Preset | None) -> Preset:
+    return preset or Preset.TODAY
+
+
+def _periods(preset: Preset | None, who: int, t: Translator) -> list[Button]:
+    return [
+        button(
+            ("• " if p is preset else "") + t(f"report.preset.{p.value}"),
+            ReportCallback(preset=p, who=who),
+        )
+        for p in Preset
+    ]

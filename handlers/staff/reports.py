@@ -1,0 +1,109 @@
+"""/report: the viewer's numbers (an employee's own; a manager's office with a line and a
+button per person; an admin's company) for today, yesterday, the week, the month, or dates
+typed after the command. Counting is services.reports'; this only translates."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from aiogram.filters import Command, CommandObject
+from aiogram.methods import AnswerCallbackQuery
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.telegram import report_screens
+from bot.telegram.screens import Screen, Ui
+from handlers.callbacks import Presses, ReportCallback
+from handlers.router import Router
+from models import Role
+from services import reports
+from services.actors import Actor
+from services.context import Company
+from services.errors import InvalidInput
+
+_DAY = re.compile(r"^(\d{1,2})\.(\d{1,2})(?:\.(\d{4}))?$")
+
+
+def make_router() -> Router:
+    router = Router(name="staff.reports")
+    router.callback_query.filter(Presses(ReportCallback))
+    router.message.register(show, Command("report"))
+    router.callback_query.register(pressed, ReportCallback.filter())
+    return router
+
+
+async def show(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    company: Company,
+    actor: Actor,
+    ui: Ui,
+) -> None:
+    now = company.clock.now()
+    words = (command.args or "").split()
+    if words:
+        period, preset = _typed(words, now, company), None
+    else:
+        preset = reports.Preset.TODAY
+        period = reports.Period.of(preset, now, company.timezone)
+    await ui.send(await _screen(session, actor, company, period, preset, 0, ui))
+
+
+async def pressed(
+    query: CallbackQuery,
+    callback_data: ReportCallback,
+    session: AsyncSession,
+    company: Company,
+    actor: Actor,
+    ui: Ui,
+) -> AnswerCallbackQuery:
+    preset = callback_data.preset
+    period = reports.Period.of(preset, company.clock.now(), company.timezone)
+    await ui.edit(await _screen(session, actor, company, period, preset, callback_data.who, ui))
+    return query.answer()
+
+
+async def _screen(
+    session: AsyncSession,
+    actor: Actor,
+    company: Company,
+    period: reports.Period,
+    preset: reports.Preset | None,
+    who: int,
+    ui: Ui,
+) -> Screen:
+    t = ui.t
+    name = await reports.person(session, actor, who) if who else None
+    scope = reports.scope_for(actor, employee_id=who or None)
+    shown = await reports.manager_report(session, period, scope, today=company.clock.now())
+    label = report_screens.period_label(period, t, preset)
+    manages = actor.role in (Role.MANAGER, Role.ADMIN)
+    if name is not None and who != actor.id:
+        title = t("report.title_person", name=name, period=label)
+    elif not manages or who:
+        title = t("report.title_own", period=label)
+    elif scope.office_id is not None:
+        title = t("report.title_office", period=label)
+    else:
+        title = t("report.title_company", period=label)
+    return report_screens.report(shown, title, t, preset=preset, who=who, manages=manages)
+
+
+def _typed(words: list[str], now: datetime, company: Company) -> reports.Period:
+    """ "01.11 30.11" or "01.11.2026 30.11.2026" (one date: that day), in the company's zone."""
+    today = now.astimezone(company.timezone).date()
+    days = [_day(w, today) for w in words[:2]]
+    return reports.Period.between(days[0], days[-1], company.timezone)
+
+
+def _day(word: str, today: date) -> date:
+    match = _DAY.match(word)
+    if match is None:
+        raise InvalidInput("not a date", key="report.bad_dates")
+    day, month, year = int(match[1]), int(match[2]), int(match[3] or today.year)
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise InvalidInput("not a date", key="report.bad_dates") from None

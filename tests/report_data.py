@@ -1,0 +1,82 @@
+"""Rows for report tests, written as they are: leads, calls and deals at given moments."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from models import Call, Client, Deal, DealStatus, Lead, LeadStatus
+from services.deals import pipeline
+
+MSK = ZoneInfo("Europe/Moscow")
+_ids = itertools.count(1)
+
+
+def msk(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(2026, 12, day, hour, minute, second, tzinfo=MSK).astimezone(UTC)
+
+
+async def _client(session) -> Client:
+    client = Client(name=f"Клиент {next(_ids)}")
+    session.add(client)
+    await session.flush()
+    return client
+
+
+async def lead(session, at, *, who=None, status=LeadStatus.NEW, source="form:site", response=None):
+    client = await _client(session)
+    session.add(
+        Lead(
+            client_id=client.id,
+            status=status,
+            source=source,
+            assignee_id=who.id if who else None,
+            office_id=who.office_id if who else None,
+            first_response_seconds=response,
+            created_at=at,
+            updated_at=at,
+        )
+    )
+
+
+def call(session, at, direction, status, *, who=None, number="+79120000001"):
+    session.add(
+        Call(
+            provider="generic",
+            external_id=f"c{next(_ids)}",
+            direction=direction,
+            status=status,
+            employee_id=who.id if who else None,
+            client_number=number,
+            started_at=at,
+            created_at=at,
+            updated_at=at,
+        )
+    )
+
+
+async def deal(
+    session, who, *, created, amount, status=DealStatus.OPEN, closed=None, cost=None, reason=None
+):
+    client = await _client(session)
+    pipeline_id = await pipeline.default_pipeline_id(session)
+    stage_id = await pipeline.working_stage_id(session, pipeline_id)
+    session.add(
+        Deal(
+            client_id=client.id,
+            pipeline_id=pipeline_id,
+            stage_id=stage_id,
+            title="Окна",
+            amount=Decimal(amount) if amount is not None else None,
+            cost=Decimal(cost) if cost is not None else None,
+            owner_id=who.id,
+            office_id=who.office_id,
+            status=status,
+            closed_at=closed,
+            lost_reason=reason,
+            created_at=created,
+            updated_at=created,
+        )
+    )

@@ -76,6 +76,7 @@ class Container:
             clock=clock or SystemClock(),
             ticket_categories=tuple(settings.ticket_categories.split(",")),
             auto_reply=settings.auto_reply_text,
+            digest_time=settings.digest_time,
         )
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         container = cls(settings, Database(settings.database_url), company, redis)

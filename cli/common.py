@@ -52,4 +52,5 @@ def company(settings: Settings) -> Any:
         locale=settings.locale,
         currency=settings.currency,
         ticket_categories=tuple(settings.ticket_categories.split(",")),
+        digest_time=settings.digest_time,
     )

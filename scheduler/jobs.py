@@ -16,7 +16,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.db import Database
-from services import conversations, tasks
+from services import conversations, reports, tasks
 from services.context import Company
 from services.errors import NotFound
 from services.leads import queue as lead_queue
@@ -53,6 +53,11 @@ async def fire_reminders(session: AsyncSession, company: Company) -> str:
     return More(summary) if fired.more else summary
 
 
+async def send_digests(session: AsyncSession, company: Company) -> str:
+    sent = await reports.digests.send_due(session, company)
+    return f"{sent.written} daily digests written, {sent.waiting} employees' time not come yet"
+
+
 async def forget_early_statuses(session: AsyncSession, company: Company) -> str:
     gone = await conversations.forget_early_statuses(session, now=company.clock.now())
     return f"{gone} early delivery statuses forgotten"
@@ -70,6 +75,12 @@ JOBS: tuple[Job, ...] = (
         timedelta(minutes=1),
         "give leads waiting in the queue to whoever is on duty now",
         hand_out_queue,
+    ),
+    Job(
+        "send_digests",
+        timedelta(minutes=1),
+        "write each employee's daily digest once DIGEST_TIME has come in their zone (once a day)",
+        send_digests,
     ),
     Job(
         "forget_early_statuses",

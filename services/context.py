@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import time
 from zoneinfo import ZoneInfo
 
 from services.clock import Clock, SystemClock
@@ -17,3 +18,4 @@ class Company:
     clock: Clock = field(default_factory=SystemClock)
     ticket_categories: tuple[str, ...] = ("Документы", "Оплата", "Техника", "Доступы", "Другое")
     auto_reply: str | None = None  # to clients who write after hours (None: the locale's text)
+    digest_time: time = time(9, 0)  # when each employee's daily digest goes, in their zone

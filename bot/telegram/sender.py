@@ -38,6 +38,7 @@ from bot.telegram import (
     cards,
     commands,
     conversation_templates,
+    report_templates,
     screens,
     task_screens,
     team_steps,
@@ -55,7 +56,7 @@ from bot.telegram.rendering import (
 )
 from config.i18n import Translator
 from models import Channel, TaskKind, TaskStatus
-from services import conversations, employees, notify, outbox, tasks, team, tickets
+from services import conversations, employees, notify, outbox, reports, tasks, team, tickets
 from services.clients import cards as client_cards
 from services.clock import Clock, SystemClock
 from services.errors import NotFound
@@ -434,4 +435,5 @@ _TEMPLATES: dict[str, Renderer] = {
     "text": _text,
     screens.SCREEN_KIND: _screen,
     **conversation_templates.TEMPLATES,
+    reports.DIGEST: report_templates.digest,  # type: ignore[dict-item]
 }

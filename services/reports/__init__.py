@@ -6,16 +6,20 @@ company's time zone; shared by the bot (`/report`), and later digests and the ad
 - `manager_report` (manager): per employee and in total.
 """
 
+from services.reports import digests
+from services.reports.digests import DIGEST
 from services.reports.manager import Numbers, Person, Report, manager_report
 from services.reports.periods import Period, Preset, Scope, person, scope_for
 
 __all__ = [
+    "DIGEST",
     "Numbers",
     "Period",
     "Person",
     "Preset",
     "Report",
     "Scope",
+    "digests",
     "manager_report",
     "person",
     "scope_for",

@@ -360,11 +360,12 @@ async def _plans(
 
 
 def _days_gone(month: Period, so_far: Period, today: datetime | None) -> int:
-    if today is None:
-        return so_far.days
-    local = today.astimezone(month.tz).date()
-    if month.first <= local <= month.last:
-        return max((local - month.first).days + 1, 1)
+    """The days the month's revenue so far was made in: to the period's last day, or to
+    today when the period runs past it (a range typed to the month's end)."""
+    if today is not None:
+        local = today.astimezone(month.tz).date()
+        if month.first <= local <= so_far.last:
+            return (local - month.first).days + 1
     return so_far.days
 
 

@@ -1,0 +1,60 @@
+"""Reports the outbox delivers: an employee's daily digest, counted when it is sent."""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.telegram import report_screens, screens
+from bot.telegram.limits import fit_text
+from bot.telegram.rendering import Context
+from bot.telegram.screens import button
+from config.i18n import Translator
+from handlers.callbacks import ReportCallback
+from models import Role
+from services import reports
+from services.context import Company
+from services.outbox import Claimed
+
+PEOPLE_IN_DIGEST = 10  # a manager's digest names the office's first ten by revenue
+
+
+async def digest(
+    session: AsyncSession, row: Claimed, t: Translator, context: Context
+) -> tuple[str, object]:
+    """Yesterday's numbers (and on Mondays last week's), whose by the recipient's role."""
+    company = Company(timezone=context.timezone, clock=context.clock)  # type: ignore[arg-type]
+    day = date.fromisoformat(str(row.payload["day"]))
+    plan = await reports.digests.of(session, int(row.payload["employee_id"]), day, company)
+    now = context.clock.now()
+    whose = {
+        Role.ADMIN: "report.digest_company",
+        Role.MANAGER: "report.digest_office",
+    }.get(plan.role, "report.digest_own")
+    lines: list[str] = []
+    for period, key in (
+        (plan.yesterday, "report.digest_day"),
+        (plan.last_week, "report.digest_week"),
+    ):
+        if period is None:
+            continue
+        shown = await reports.manager_report(session, period, plan.scope, today=now)
+        label = report_screens.period_label(period, t, None)
+        if lines:
+            lines.append("")
+        lines.append(f"<b>{html.escape(t(key, period=label, whose=t(whose)))}</b>")
+        lines += [html.escape(line) for line in report_screens.numbers(shown.total, period, t)]
+        if plan.role in (Role.MANAGER, Role.ADMIN) and shown.people:
+            best = sorted(shown.people, key=lambda p: (-p.numbers.won_sum, p.name))
+            for person in best[:PEOPLE_IN_DIGEST]:
+                n = person.numbers
+                leads = t.plural("report.lead_count", n.lead_count)
+                line = t(
+                    "report.person_line", name=person.name, leads=leads, won=t.money(n.won_sum)
+                )
+                lines.append(html.escape(line))
+    text = fit_text("\n".join(lines))
+    keyboard = [[button(t("report.open"), ReportCallback(preset=reports.Preset.YESTERDAY))]]
+    return text, screens.markup_of({"keyboard": keyboard})

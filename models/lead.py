@@ -69,5 +69,7 @@ class Lead(IdMixin, TimestampMixin, Base):
     # Why it was marked non-target or spam (picked from buttons).
     close_reason: Mapped[str | None] = mapped_column(sa.String(200))
     first_response_seconds: Mapped[int | None]
+    # ... of it inside the responder's working hours (their shifts; reports count these)
+    first_response_work_seconds: Mapped[int | None]
 
     client: Mapped[Client] = relationship()

@@ -15,7 +15,7 @@ import enum
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -50,6 +50,53 @@ class Shift:
     weekday: int
     starts_at: time
     ends_at: time
+
+
+def working_seconds(shifts: Iterable[Shift], start: datetime, end: datetime, tz: ZoneInfo) -> int:
+    """Seconds of [start, end) inside the shifts (office wall-clock time in `tz`); no shifts:
+    all of it. Shifts are read as `is_on_duty` reads them (overnight, 24-hour)."""
+    shifts = list(shifts)
+    if end <= start:
+        return 0
+    if not shifts:
+        return int((end - start).total_seconds())
+    total = 0.0
+    day = start.astimezone(tz).date() - timedelta(days=1)  # an overnight shift from before
+    last = end.astimezone(tz).date()
+    while day <= last:
+        for s in shifts:
+            if s.weekday != day.weekday():
+                continue
+            opens = datetime.combine(day, s.starts_at, tzinfo=tz).astimezone(UTC)
+            closes_day = day if s.starts_at < s.ends_at else day + timedelta(days=1)
+            closes = datetime.combine(closes_day, s.ends_at, tzinfo=tz).astimezone(UTC)
+            overlap = (min(closes, end) - max(opens, start)).total_seconds()
+            total += max(overlap, 0.0)
+        day += timedelta(days=1)
+    return int(total)
+
+
+async def schedule_of(
+    session: AsyncSession, employee_id: int, default: ZoneInfo
+) -> tuple[list[Shift], ZoneInfo]:
+    """An employee's shifts and the zone they are in (their office's, else `default`)."""
+    rows = (
+        await session.execute(
+            sa.select(WorkSchedule.weekday, WorkSchedule.starts_at, WorkSchedule.ends_at).where(
+                WorkSchedule.employee_id == employee_id
+            )
+        )
+    ).all()
+    zone_name = await session.scalar(
+        sa.select(Office.timezone)
+        .join(Employee, Employee.office_id == Office.id)
+        .where(Employee.id == employee_id)
+    )
+    try:
+        zone = ZoneInfo(zone_name) if zone_name else default
+    except (KeyError, ValueError):
+        zone = default
+    return [Shift(*row) for row in rows], zone
 
 
 def is_on_duty(shifts: Iterable[Shift], local: datetime) -> bool:

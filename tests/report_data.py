@@ -35,6 +35,7 @@ async def lead(session, at, *, who=None, status=LeadStatus.NEW, source="form:sit
             assignee_id=who.id if who else None,
             office_id=who.office_id if who else None,
             first_response_seconds=response,
+            first_response_work_seconds=response,
             created_at=at,
             updated_at=at,
         )

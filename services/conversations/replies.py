@@ -97,7 +97,7 @@ async def write(
         await remember_copy(session, message_id, *staff_copy)
     if not note:
         await _send(session, conv, message_id, now=now, locale=company.locale)
-        await _first_response(session, conv, now)
+        await _first_response(session, conv, now, by, company)
     conv.last_message_at = now
     if team_topic is not None:
         await team_topics.mark_shown(session, team_topic, [message_id])
@@ -211,11 +211,15 @@ async def remember_copy(
     )
 
 
-async def _first_response(session: AsyncSession, conv: Conversation, now: datetime) -> None:
+async def _first_response(
+    session: AsyncSession, conv: Conversation, now: datetime, by: Actor, company: Company
+) -> None:
     """The first employee answer to the lead the client's first message opened."""
+    from services.leads.actions import record_response  # leads tell conversations of hands
+
     lead = await session.get(Lead, conv.lead_id) if conv.lead_id is not None else None
-    if lead is not None and lead.first_response_seconds is None:
-        lead.first_response_seconds = max(int((now - lead.created_at).total_seconds()), 0)
+    if lead is not None:
+        await record_response(session, lead, now=now, by_id=by.id, default_tz=company.timezone)
 
 
 async def conversation_of(
@@ -297,7 +301,7 @@ async def send_template(
         )
     ).scalar_one()
     await _send(session, conv, message_id, now=now, locale=company.locale)
-    await _first_response(session, conv, now)
+    await _first_response(session, conv, now, by, company)
     conv.last_message_at = now
     await team_topics.clients_changed(session, [conv.client_id], now=now)
     return name

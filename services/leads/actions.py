@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Deal, DealStatus, Employee, Lead, LeadStatus
-from services import access, audit, clients, deals, employees, notify
+from services import access, assignment, audit, clients, deals, employees, notify
 from services.actors import Actor
 from services.assignment import Assignment, Reason
 from services.context import Company
@@ -58,7 +59,7 @@ async def take(session: AsyncSession, lead_id: int, *, by: Actor, company: Compa
     if changes_hands:  # ... and the conversation it opened, which they now see so far
         await session.flush()
         await lead_queue.conversation_follows(session, lead.id, company)
-    _responded(lead, now)
+    await _responded(session, lead, now, by, company)
     await clients.set_owner_if_unowned(session, lead.client_id, by.id, now=now)
     deal_id = await deals.open_for_lead(
         session, lead, owner_id=by.id, currency=company.currency, now=now
@@ -101,7 +102,7 @@ async def reject(
     now, before = company.clock.now(), _snapshot(lead)
     lead.status, lead.closed_at, lead.closed_by_id = status, now, by.id
     lead.close_reason = reason
-    _responded(lead, now)
+    await _responded(session, lead, now, by, company)
     await _changed(session, lead, f"lead.{status.value}", by=by, now=now, before=before)
     return lead
 
@@ -110,14 +111,30 @@ async def reject(
 CONVERSATION = "conversation_channel"
 
 
-def _responded(lead: Lead, now: datetime) -> None:
+async def _responded(
+    session: AsyncSession, lead: Lead, now: datetime, by: Actor, company: Company
+) -> None:
     """The first answer to a lead (take or reject) is its response time, recorded once. A
     lead a client's message opened is answered by the first reply the client gets
     (services.conversations): taking it is not an answer the client sees."""
     if (lead.extra or {}).get(CONVERSATION):
         return
-    if lead.first_response_seconds is None:
-        lead.first_response_seconds = max(int((now - lead.created_at).total_seconds()), 0)
+    await record_response(session, lead, now=now, by_id=by.id, default_tz=company.timezone)
+
+
+async def record_response(
+    session: AsyncSession, lead: Lead, *, now: datetime, by_id: int, default_tz: ZoneInfo
+) -> None:
+    """The lead's first response, once: its wall-clock time, and the part of it inside the
+    responder's working hours (a lead at 17:50 on Friday answered at 9:10 on Monday took 20
+    working minutes for a 9-to-18 schedule)."""
+    if lead.first_response_seconds is not None:
+        return
+    lead.first_response_seconds = max(int((now - lead.created_at).total_seconds()), 0)
+    shifts, zone = await assignment.schedule_of(session, by_id, default_tz)
+    lead.first_response_work_seconds = assignment.working_seconds(
+        shifts, lead.created_at, now, zone
+    )
 
 
 async def open_card(session: AsyncSession, lead_id: int, *, by: Actor, company: Company) -> None:

@@ -3,9 +3,9 @@
 Every number is an SQL aggregate over indexed columns (grouped by employee in the database,
 not counted in Python): leads by status and by source (by the lead's creation), calls in, out
 and missed (missed ones not called back within 15 minutes apart), first-response median and
-p90, deals created / won / lost with sums and lost reasons (by when it happened), revenue and
-gross profit of deals won, and the month's plan with its percentage and the month-end forecast
-at the month's run-rate so far.
+p90 (in the responder's working hours), deals created / won / lost with sums and lost reasons
+(by when it happened), revenue and gross profit of deals won, and the month's plan with its
+percentage and the month-end forecast at the month's run-rate so far.
 
 A lead is its assignee's, a call its employee's, a deal its owner's; what belongs to nobody (a
 lead still in the queue, a missed call nobody picked up) counts in the total only. An office's
@@ -209,11 +209,12 @@ async def _calls(
 async def _responses(
     session: AsyncSession, period: Period, scope: Scope, by: dict[Who, Numbers], total: Numbers
 ) -> None:
-    """Median and p90 (nearest rank) of the first-response times of the period's leads, per
-    employee and in total: window functions, the same on SQLite and PostgreSQL."""
+    """Median and p90 (nearest rank) of the first-response times of the period's leads, in
+    working hours (services.leads.actions.record_response), per employee and in total:
+    window functions, the same on SQLite and PostgreSQL."""
     e = aliased(Employee)
     office = sa.func.coalesce(Lead.office_id, e.office_id)
-    seconds = Lead.first_response_seconds
+    seconds = Lead.first_response_work_seconds  # inside the responder's working hours
     base = (
         sa.select(Lead.assignee_id.label("who"), seconds.label("x"))
         .outerjoin(e, e.id == Lead.assignee_id)

@@ -4,13 +4,14 @@ side of a local midnight, and a day that has 25 hours."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 
-from models import CallStatus, DealStatus, Direction, LeadStatus, Role, SalesPlan
+from models import CallStatus, DealStatus, Direction, Lead, LeadStatus, Role, SalesPlan
 from services import reports
 from services.actors import Actor
 from services.errors import AccessDenied
@@ -149,3 +150,46 @@ async def test_who_may_see_what(people):
         reports.scope_for(boss, office_id=olga.office_id)
     admin = Actor(98, Role.ADMIN, None, "Админ")
     assert reports.scope_for(admin, office_id=olga.office_id) == reports.Scope(None, olga.office_id)
+
+
+def test_working_seconds_count_only_the_shifts():
+    from datetime import time
+
+    from services.assignment import Shift, working_seconds
+
+    nine_to_six = [Shift(d, time(9), time(18)) for d in range(5)]
+    friday = datetime(2026, 12, 4, 17, 50, tzinfo=MSK)
+    monday = datetime(2026, 12, 7, 9, 10, tzinfo=MSK)
+    assert working_seconds(nine_to_six, friday, monday, MSK) == 20 * 60
+    assert working_seconds([], friday, monday, MSK) == int((monday - friday).total_seconds())
+    night = [Shift(d, time(20), time(8)) for d in range(7)]  # across midnight, every day
+    evening = datetime(2026, 12, 4, 19, 0, tzinfo=MSK)
+    assert working_seconds(night, evening, evening.replace(day=5, hour=9), MSK) == 12 * 3600
+    # the night of the autumn change in Berlin has one hour more
+    change = [Shift(5, time(22), time(6))]  # Saturday 22:00 to Sunday 06:00
+    start = datetime(2026, 10, 24, 21, 0, tzinfo=BERLIN)
+    assert working_seconds(change, start, start.replace(day=25, hour=12), BERLIN) == 9 * 3600
+
+
+async def test_a_lead_taken_after_the_weekend_took_twenty_working_minutes(
+    session, company, clock, people
+):
+    from models import WorkSchedule
+    from services.leads import actions
+
+    anna, _boris, _olga = people
+    for day in range(5):
+        session.add(
+            WorkSchedule(employee_id=anna.id, weekday=day, starts_at=time(9), ends_at=time(18))
+        )
+    await lead(session, datetime(2026, 12, 4, 17, 50, tzinfo=MSK).astimezone(UTC), who=anna)
+    await session.flush()
+    [row] = (await session.execute(sa.select(Lead))).scalars()
+    row.first_response_seconds = row.first_response_work_seconds = None
+    clock.set(datetime(2026, 12, 7, 9, 10, tzinfo=MSK).astimezone(UTC))
+    await actions.take(session, row.id, by=Actor.of(anna), company=company)
+    assert row.first_response_work_seconds == 20 * 60
+    assert row.first_response_seconds == (2 * 24 * 3600) + 15 * 3600 + 20 * 60
+    monday = reports.Period(date(2026, 12, 4), date(2026, 12, 4), MSK)
+    report = await reports.manager_report(session, monday, reports.Scope(employee_id=anna.id))
+    assert report.total.response_median == 20 * 60

@@ -34,7 +34,7 @@ from scheduler.rate_limit import (
 )
 from services import conversations, notify, team
 from services.clock import Clock, SystemClock
-from services.context import Company
+from services.context import Company, EscalationRules
 from services.outbox import Claimed
 from webhooks.batching import GroupCommit, calls_batcher, conversations_batcher, intake_batcher
 from webhooks.server import build_web_app, listen
@@ -77,6 +77,12 @@ class Container:
             ticket_categories=tuple(settings.ticket_categories.split(",")),
             auto_reply=settings.auto_reply_text,
             digest_time=settings.digest_time,
+            escalations=EscalationRules(
+                settings.escalate_task_minutes,
+                settings.escalate_response_minutes,
+                settings.escalate_deal_days,
+                settings.ticket_sla_minutes,
+            ),
         )
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         container = cls(settings, Database(settings.database_url), company, redis)

@@ -44,7 +44,7 @@ async def invite_link(settings: Settings, code: str) -> str:
 
 
 def company(settings: Settings) -> Any:
-    from services.context import Company
+    from services.context import Company, EscalationRules
 
     return Company(
         timezone=settings.tz,
@@ -53,4 +53,10 @@ def company(settings: Settings) -> Any:
         currency=settings.currency,
         ticket_categories=tuple(settings.ticket_categories.split(",")),
         digest_time=settings.digest_time,
+        escalations=EscalationRules(
+            settings.escalate_task_minutes,
+            settings.escalate_response_minutes,
+            settings.escalate_deal_days,
+            settings.ticket_sla_minutes,
+        ),
     )

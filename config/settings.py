@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     default_region: str = "RU"
     currency: str = "RUB"
     digest_time: time = time(9, 0)
+    # Escalations to the office's manager (services.escalations).
+    escalate_task_minutes: int = Field(default=60, ge=1)
+    escalate_response_minutes: int = Field(default=15, ge=1)
+    escalate_deal_days: int = Field(default=7, ge=1)
+    ticket_sla_minutes: int = Field(default=120, ge=1)
     # Support tickets' categories, comma-separated, in the order they are offered.
     ticket_categories: str = "Документы,Оплата,Техника,Доступы,Другое"
 

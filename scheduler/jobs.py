@@ -16,7 +16,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.db import Database
-from services import conversations, reports, tasks
+from services import conversations, escalations, reports, tasks
 from services.context import Company
 from services.errors import NotFound
 from services.leads import queue as lead_queue
@@ -58,6 +58,11 @@ async def send_digests(session: AsyncSession, company: Company) -> str:
     return f"{sent.written} daily digests written, {sent.waiting} employees' time not come yet"
 
 
+async def escalate(session: AsyncSession, company: Company) -> str:
+    written = await escalations.run(session, company)
+    return f"{written} escalations written"
+
+
 async def forget_early_statuses(session: AsyncSession, company: Company) -> str:
     gone = await conversations.forget_early_statuses(session, now=company.clock.now())
     return f"{gone} early delivery statuses forgotten"
@@ -81,6 +86,12 @@ JOBS: tuple[Job, ...] = (
         timedelta(minutes=1),
         "write each employee's daily digest once DIGEST_TIME has come in their zone (once a day)",
         send_digests,
+    ),
+    Job(
+        "escalate",
+        timedelta(minutes=1),
+        "tell office managers of overdue tasks, unanswered leads and tickets, stuck deals (once)",
+        escalate,
     ),
     Job(
         "forget_early_statuses",

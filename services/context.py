@@ -10,6 +10,16 @@ from services.clock import Clock, SystemClock
 
 
 @dataclass(frozen=True)
+class EscalationRules:
+    """When waiting becomes the manager's business (services.escalations)."""
+
+    task_minutes: int = 60  # a task overdue by more than this
+    response_minutes: int = 15  # a lead without a first response, in working time
+    deal_days: int = 7  # a deal unchanged in its stage (stages may say otherwise)
+    ticket_minutes: int = 120  # a support ticket unanswered
+
+
+@dataclass(frozen=True)
 class Company:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Moscow"))
     region: str = "RU"
@@ -19,3 +29,4 @@ class Company:
     ticket_categories: tuple[str, ...] = ("Документы", "Оплата", "Техника", "Доступы", "Другое")
     auto_reply: str | None = None  # to clients who write after hours (None: the locale's text)
     digest_time: time = time(9, 0)  # when each employee's daily digest goes, in their zone
+    escalations: EscalationRules = field(default_factory=EscalationRules)

@@ -1,4 +1,5 @@
-"""Reports the outbox delivers: an employee's daily digest, counted when it is sent."""
+"""Reports the outbox delivers: an employee's daily digest, counted when it is sent, and the
+escalations of what waited too long."""
 
 from __future__ import annotations
 
@@ -7,14 +8,25 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.delivery import GiveUp
 from bot.telegram import report_screens, screens
 from bot.telegram.limits import fit_text
 from bot.telegram.rendering import Context
 from bot.telegram.screens import button
 from config.i18n import Translator
-from handlers.callbacks import ReportCallback
+from handlers.callbacks import (
+    DealAction,
+    DealCallback,
+    LeadAction,
+    LeadCallback,
+    ReportCallback,
+    TaskAction,
+    TaskCallback,
+    TicketAction,
+    TicketCallback,
+)
 from models import Role
-from services import reports
+from services import escalations, reports
 from services.context import Company
 from services.outbox import Claimed
 
@@ -58,3 +70,38 @@ async def digest(
     text = fit_text("\n".join(lines))
     keyboard = [[button(t("report.open"), ReportCallback(preset=reports.Preset.YESTERDAY))]]
     return text, screens.markup_of({"keyboard": keyboard})
+
+
+_OPEN = {
+    "task": lambda i: TaskCallback(action=TaskAction.OPEN, task_id=i),
+    "lead": lambda i: LeadCallback(action=LeadAction.OPEN, lead_id=i),
+    "deal": lambda i: DealCallback(action=DealAction.OPEN, deal_id=i),
+    "ticket": lambda i: TicketCallback(action=TicketAction.OPEN, ticket_id=i),
+}
+
+
+async def escalation(
+    session: AsyncSession, row: Claimed, t: Translator, context: Context
+) -> tuple[str, object]:
+    """What waited too long, how long, whose; a button that opens it. Dealt with meanwhile:
+    not sent."""
+    kind, entity_id = str(row.payload["kind"]), int(row.payload["id"])
+    company = Company(timezone=context.timezone, clock=context.clock)  # type: ignore[arg-type]
+    since = int(row.payload["since"])
+    found = await escalations.view(session, kind, entity_id, since, company=company)
+    if found is None:
+        raise GiveUp(f"{kind} {entity_id} was dealt with before its escalation went out")
+    waited = found.waited
+    if kind == "deal":
+        late = t.plural("report.days", max(waited // 86400, 1))
+    else:
+        late = report_screens.duration(waited, t)
+    text = t(
+        f"report.escalation.{kind}",
+        what=found.what,
+        who=found.who or t("report.escalation.nobody"),
+        late=late,
+        where=found.where or "",
+    )
+    keyboard = [[button(t(f"report.escalation.open_{kind}"), _OPEN[kind](entity_id))]]
+    return html.escape(text), screens.markup_of({"keyboard": keyboard})

@@ -56,7 +56,17 @@ from bot.telegram.rendering import (
 )
 from config.i18n import Translator
 from models import Channel, TaskKind, TaskStatus
-from services import conversations, employees, notify, outbox, reports, tasks, team, tickets
+from services import (
+    conversations,
+    employees,
+    escalations,
+    notify,
+    outbox,
+    reports,
+    tasks,
+    team,
+    tickets,
+)
 from services.clients import cards as client_cards
 from services.clock import Clock, SystemClock
 from services.errors import NotFound
@@ -436,4 +446,5 @@ _TEMPLATES: dict[str, Renderer] = {
     screens.SCREEN_KIND: _screen,
     **conversation_templates.TEMPLATES,
     reports.DIGEST: report_templates.digest,  # type: ignore[dict-item]
+    escalations.ESCALATION: report_templates.escalation,  # type: ignore[dict-item]
 }

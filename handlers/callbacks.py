@@ -372,12 +372,18 @@ class TeamCallback(Packed, CallbackData, prefix="tm"):
     topic_id: Int64
 
 
+class ReportView(enum.StrEnum):
+    NUMBERS = "n"  # the manager's report
+    SOURCES = "s"  # per source, campaign and line
+
+
 class ReportCallback(Packed, CallbackData, prefix="rp"):
     """/report's buttons: the period, and whose numbers (0: the viewer's own scope: their
-    own numbers, their office's, the company's)."""
+    own numbers, their office's, the company's), and which report."""
 
     preset: Preset
     who: Int64 = 0
+    view: ReportView = ReportView.NUMBERS
 
 
 class Presses(Filter):

@@ -8,10 +8,11 @@ from datetime import date
 from bot.telegram.limits import fit_text
 from bot.telegram.screens import Button, Screen, button
 from config.i18n import Translator
-from handlers.callbacks import ReportCallback
-from services.reports import Numbers, Period, Preset, Report
+from handlers.callbacks import ReportCallback, ReportView
+from services.reports import Numbers, Period, Preset, Report, SourceRow
 
 PEOPLE_SHOWN = 30  # lines (and buttons) for people; a bigger office is summed in its total
+SOURCES_SHOWN = 40  # the biggest sources; the rest are in the admin web's report
 
 
 def period_label(period: Period, t: Translator, preset: Preset | None) -> str:
@@ -47,6 +48,9 @@ def report(
             line = t("report.person_line", name=person.name, leads=leads, won=t.money(p.won_sum))
             lines.append(html.escape(line))
     keyboard = [_periods(preset, who, t)]
+    if not who:
+        sources = ReportCallback(preset=_preset(preset), view=ReportView.SOURCES)
+        keyboard.append([button(t("report.sources_button"), sources)])
     keyboard += [
         [button(p.name[:40], ReportCallback(preset=_preset(preset), who=p.id))] for p in listed
     ]
@@ -129,11 +133,37 @@ def _preset(preset: Preset | None) -> Preset:
     return preset or Preset.TODAY
 
 
-def _periods(preset: Preset | None, who: int, t: Translator) -> list[Button]:
+def _periods(
+    preset: Preset | None, who: int, t: Translator, view: ReportView = ReportView.NUMBERS
+) -> list[Button]:
     return [
         button(
             ("• " if p is preset else "") + t(f"report.preset.{p.value}"),
-            ReportCallback(preset=p, who=who),
+            ReportCallback(preset=p, who=who, view=view),
         )
         for p in Preset
     ]
+
+
+def sources(rows: list[SourceRow], title: str, t: Translator, *, preset: Preset | None) -> Screen:
+    """Per source (campaign, line): leads, the target share, deals, won and their revenue."""
+    lines = [f"<b>{html.escape(title)}</b>"]
+    if not rows:
+        lines.append(html.escape(t("report.empty")))
+    for row in rows[:SOURCES_SHOWN]:
+        name = " · ".join(x for x in (row.source, row.campaign, row.line) if x)
+        line = t(
+            "report.source_line",
+            name=name,
+            leads=t.plural("report.lead_count", row.leads),
+            share=row.target_share,
+            deals=row.deals,
+            won=row.won,
+            revenue=t.money(row.revenue),
+        )
+        lines.append(html.escape(line))
+    keyboard = [
+        _periods(preset, 0, t, ReportView.SOURCES),
+        [button(t("report.back"), ReportCallback(preset=_preset(preset)))],
+    ]
+    return Screen(fit_text("\n".join(lines)), keyboard)

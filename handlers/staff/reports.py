@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.telegram import report_screens
 from bot.telegram.screens import Screen, Ui
-from handlers.callbacks import Presses, ReportCallback
+from handlers.callbacks import Presses, ReportCallback, ReportView
 from handlers.router import Router
 from models import Role
 from services import reports
@@ -61,6 +61,13 @@ async def pressed(
 ) -> AnswerCallbackQuery:
     preset = callback_data.preset
     period = reports.Period.of(preset, company.clock.now(), company.timezone)
+    if callback_data.view is ReportView.SOURCES:
+        scope = reports.scope_for(actor)
+        rows = await reports.sources_report(session, period, scope)
+        label = report_screens.period_label(period, ui.t, preset)
+        title = ui.t("report.title_sources", period=label)
+        await ui.edit(report_screens.sources(rows, title, ui.t, preset=preset))
+        return query.answer()
     await ui.edit(await _screen(session, actor, company, period, preset, callback_data.who, ui))
     return query.answer()
 

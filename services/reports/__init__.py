@@ -3,13 +3,15 @@ company's time zone; shared by the bot (`/report`), and later digests and the ad
 
 - `Period` / `Preset` / `Scope` / `scope_for` (periods): whole local days, and whose numbers
   someone may see;
-- `manager_report` (manager): per employee and in total.
+- `manager_report` (manager): per employee and in total;
+- `sources_report` (sources): per source, UTM campaign and phone line.
 """
 
 from services.reports import digests
 from services.reports.digests import DIGEST
 from services.reports.manager import Numbers, Person, Report, manager_report
 from services.reports.periods import Period, Preset, Scope, person, scope_for
+from services.reports.sources import SourceRow, sources_report
 
 __all__ = [
     "DIGEST",
@@ -19,8 +21,10 @@ __all__ = [
     "Preset",
     "Report",
     "Scope",
+    "SourceRow",
     "digests",
     "manager_report",
     "person",
     "scope_for",
+    "sources_report",
 ]

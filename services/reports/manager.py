@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from models import Call, CallStatus, Deal, DealStatus, Direction, Employee, Lead, SalesPlan
-from services.reports.periods import Period, Scope
+from services.reports.periods import Period, Scope, scoped, within
 
 CALL_BACK_WITHIN = timedelta(minutes=15)
 Who = int | None  # an employee id; None: nobody's (counted in the total)
@@ -107,19 +107,6 @@ async def manager_report(
 # --- who and where
 
 
-def _within(column: Any, period: Period) -> sa.ColumnElement[bool]:
-    return sa.and_(column >= period.start, column < period.end)
-
-
-def _scoped(who: Any, office: Any, scope: Scope) -> list[sa.ColumnElement[bool]]:
-    conditions: list[sa.ColumnElement[bool]] = []
-    if scope.employee_id is not None:
-        conditions.append(who == scope.employee_id)
-    if scope.office_id is not None:
-        conditions.append(office == scope.office_id)
-    return conditions
-
-
 def _add(by: dict[Who, Numbers], total: Numbers, who: Who, apply: Any) -> None:
     apply(total)
     if who is not None:
@@ -137,7 +124,7 @@ async def _leads(
     stmt = (
         sa.select(Lead.assignee_id, Lead.status, Lead.source, sa.func.count())
         .outerjoin(e, e.id == Lead.assignee_id)
-        .where(_within(Lead.created_at, period), *_scoped(Lead.assignee_id, office, scope))
+        .where(within(Lead.created_at, period), *scoped(Lead.assignee_id, office, scope))
         .group_by(Lead.assignee_id, Lead.status, Lead.source)
     )
     for who, status, source, count in (await session.execute(stmt)).all():
@@ -187,7 +174,7 @@ async def _calls(
             sa.func.count().filter(missed, ~called_back),
         )
         .outerjoin(e, e.id == Call.employee_id)
-        .where(_within(Call.started_at, period), *_scoped(Call.employee_id, e.office_id, scope))
+        .where(within(Call.started_at, period), *scoped(Call.employee_id, e.office_id, scope))
         .group_by(Call.employee_id)
     )
     for who, calls_in, calls_out, missed_count, not_back in (await session.execute(stmt)).all():
@@ -219,9 +206,9 @@ async def _responses(
         sa.select(Lead.assignee_id.label("who"), seconds.label("x"))
         .outerjoin(e, e.id == Lead.assignee_id)
         .where(
-            _within(Lead.created_at, period),
+            within(Lead.created_at, period),
             seconds.is_not(None),
-            *_scoped(Lead.assignee_id, office, scope),
+            *scoped(Lead.assignee_id, office, scope),
         )
     )
     for grouped in (True, False):
@@ -258,18 +245,18 @@ async def _deals(
     e = aliased(Employee)
     office = sa.func.coalesce(Deal.office_id, e.office_id)
     amount = sa.func.coalesce(Deal.amount, 0)
-    closed = _within(Deal.closed_at, period)
+    closed = within(Deal.closed_at, period)
     won = sa.and_(Deal.status == DealStatus.WON, closed)
     lost = sa.and_(Deal.status == DealStatus.LOST, closed)
     where = [
-        sa.or_(_within(Deal.created_at, period), closed),
-        *_scoped(Deal.owner_id, office, scope),
+        sa.or_(within(Deal.created_at, period), closed),
+        *scoped(Deal.owner_id, office, scope),
     ]
     stmt = (
         sa.select(
             Deal.owner_id,
-            sa.func.count().filter(_within(Deal.created_at, period)),
-            sa.func.coalesce(sa.func.sum(amount).filter(_within(Deal.created_at, period)), 0),
+            sa.func.count().filter(within(Deal.created_at, period)),
+            sa.func.coalesce(sa.func.sum(amount).filter(within(Deal.created_at, period)), 0),
             sa.func.count().filter(won),
             sa.func.coalesce(sa.func.sum(amount).filter(won), 0),
             sa.func.count().filter(lost),
@@ -300,7 +287,7 @@ async def _deals(
     reasons = (
         sa.select(Deal.owner_id, reason, sa.func.count())
         .outerjoin(e, e.id == Deal.owner_id)
-        .where(lost, *_scoped(Deal.owner_id, office, scope))
+        .where(lost, *scoped(Deal.owner_id, office, scope))
         .group_by(Deal.owner_id, reason)
     )
     for who, why, count in (await session.execute(reasons)).all():
@@ -332,11 +319,11 @@ async def _plans(
     so_far = Period(month.first, period.last, period.tz)
     e = aliased(Employee)
     office = sa.func.coalesce(Deal.office_id, e.office_id)
-    won = sa.and_(Deal.status == DealStatus.WON, _within(Deal.closed_at, so_far))
+    won = sa.and_(Deal.status == DealStatus.WON, within(Deal.closed_at, so_far))
     revenue = (
         sa.select(Deal.owner_id, sa.func.coalesce(sa.func.sum(sa.func.coalesce(Deal.amount, 0)), 0))
         .outerjoin(e, e.id == Deal.owner_id)
-        .where(won, *_scoped(Deal.owner_id, office, scope))
+        .where(won, *scoped(Deal.owner_id, office, scope))
         .group_by(Deal.owner_id)
     )
     for who, amount in (await session.execute(revenue)).all():
@@ -349,7 +336,7 @@ async def _plans(
     plans = (
         sa.select(SalesPlan.employee_id, SalesPlan.amount)
         .join(pe, pe.id == SalesPlan.employee_id)
-        .where(SalesPlan.month == month.first, *_scoped(SalesPlan.employee_id, pe.office_id, scope))
+        .where(SalesPlan.month == month.first, *scoped(SalesPlan.employee_id, pe.office_id, scope))
     )
     for who, amount in (await session.execute(plans)).all():
         numbers = by[who]

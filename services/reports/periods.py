@@ -11,7 +11,9 @@ import calendar
 import enum
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Employee, Role
@@ -111,3 +113,17 @@ async def person(session: AsyncSession, by: HasRole, employee_id: int) -> str:
     if not allowed or found is None:
         raise AccessDenied("someone else's numbers", key="report.no_access")
     return found.name
+
+
+def within(column: Any, period: Period) -> sa.ColumnElement[bool]:
+    """`column` (a moment) falls in the period."""
+    return sa.and_(column >= period.start, column < period.end)
+
+
+def scoped(who: Any, office: Any, scope: Scope) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if scope.employee_id is not None:
+        conditions.append(who == scope.employee_id)
+    if scope.office_id is not None:
+        conditions.append(office == scope.office_id)
+    return conditions

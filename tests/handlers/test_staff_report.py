@@ -83,3 +83,16 @@ async def test_typed_dates_and_what_is_refused(container, fake_tg, clock):
     await chat.say("/report 02.12.2026 01.12.2026")
     assert "Конец периода раньше начала" in chat.text
     assert await chat.press_data("rp:decade:0") == "Не найдено"  # a forged period
+
+
+async def test_the_sources_view_lists_where_the_leads_came_from(container, fake_tg, clock):
+    boss, _anna, _boris, _olga = await _day(container, clock)
+    chat = Chat(container, fake_tg, boss)
+    await chat.say("/report")
+    await chat.press("Источники")
+    text = chat.text.replace("\xa0", " ")
+    assert "Источники · Сегодня" in text
+    assert "form:site: 2 лида, целевых 50% · сделок 0, выиграно 0 на 0 ₽" in text
+    assert "whatsapp: 1 лид, целевых 0%" in text
+    await chat.press("Назад")
+    assert "Офис · Сегодня" in chat.text

@@ -193,3 +193,30 @@ async def test_a_lead_taken_after_the_weekend_took_twenty_working_minutes(
     monday = reports.Period(date(2026, 12, 4), date(2026, 12, 4), MSK)
     report = await reports.manager_report(session, monday, reports.Scope(employee_id=anna.id))
     assert report.total.response_median == 20 * 60
+
+
+async def test_sources_count_leads_target_share_and_what_their_deals_brought(session, people):
+    from models import Deal as DealRow
+
+    anna, _boris, _olga = people
+    await lead(session, msk(2, 9), who=anna, status=LeadStatus.TARGET)
+    await lead(session, msk(2, 10), who=anna, status=LeadStatus.SPAM)
+    await lead(session, msk(2, 11), who=anna, status=LeadStatus.TARGET, source="whatsapp")
+    await session.flush()
+    leads = (await session.execute(sa.select(Lead).order_by(Lead.id))).scalars().all()
+    leads[0].utm_campaign = leads[1].utm_campaign = "okna-zima"
+    await deal(
+        session, anna, created=msk(2, 12), amount=80_000, status=DealStatus.WON, closed=msk(2, 15)
+    )
+    await deal(session, anna, created=msk(2, 12), amount=10_000)
+    await session.flush()
+    deals = (await session.execute(sa.select(DealRow).order_by(DealRow.id))).scalars().all()
+    deals[0].lead_id, deals[1].lead_id = leads[0].id, leads[2].id
+    await session.flush()
+    rows = await reports.sources_report(session, reports.Period(DAY, DAY, MSK), reports.Scope())
+    assert [
+        (r.source, r.campaign, r.leads, r.target_share, r.deals, r.won, r.revenue) for r in rows
+    ] == [
+        ("form:site", "okna-zima", 2, 50, 1, 1, Decimal(80_000)),
+        ("whatsapp", None, 1, 100, 1, 0, Decimal(0)),
+    ]

@@ -54,6 +54,15 @@ def register(sub: Any) -> None:
         )
         toggle.add_argument("employee_id", type=int)
         toggle.set_defaults(func=_employee_set_active, active=active)
+    plan = sub.add_parser("plan", help="monthly sales plans").add_subparsers(title="actions")
+    set_plan = plan.add_parser("set", help="an employee's plan for a month (replaces it)")
+    set_plan.add_argument("employee_id", type=int)
+    set_plan.add_argument("month", help="YYYY-MM")
+    set_plan.add_argument("amount", help="in the company's currency, e.g. 1500000")
+    set_plan.set_defaults(func=_plan_set)
+    list_plans = plan.add_parser("list", help="the month's plans")
+    list_plans.add_argument("month", help="YYYY-MM")
+    list_plans.set_defaults(func=_plan_list)
     line = sub.add_parser("line", help="manage phone lines").add_subparsers(title="actions")
     add_line = line.add_parser("add", help="add a phone line (a named lead source)")
     add_line.add_argument("--number", required=True)
@@ -213,6 +222,36 @@ async def _employee_set_active(settings: Settings, args: argparse.Namespace) -> 
         print(
             f"employee {done.id} ({done.name}) is {'active' if done.is_active else 'deactivated'}"
         )
+        return 0
+
+    return await with_db(settings, work)
+
+
+async def _plan_set(settings: Settings, args: argparse.Namespace) -> int:
+    from services.reports import plans
+
+    month, amount = plans.month_of(args.month), plans.amount_of(args.amount)
+    firm = company(settings)
+
+    async def work(session: Any) -> int:
+        await plans.set_plan(session, args.employee_id, month, amount, now=firm.clock.now())
+        print(f"plan of employee {args.employee_id} for {month:%Y-%m}: {amount}")
+        return 0
+
+    return await with_db(settings, work)
+
+
+async def _plan_list(settings: Settings, args: argparse.Namespace) -> int:
+    from services.reports import plans
+
+    month = plans.month_of(args.month)
+
+    async def work(session: Any) -> int:
+        found = await plans.of_month(session, month)
+        for name, amount in found:
+            print(f"{name}\t{amount}")
+        if not found:
+            print(f"no plans for {month:%Y-%m}")
         return 0
 
     return await with_db(settings, work)

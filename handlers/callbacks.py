@@ -375,6 +375,7 @@ class TeamCallback(Packed, CallbackData, prefix="tm"):
 class ReportView(enum.StrEnum):
     NUMBERS = "n"  # the manager's report
     SOURCES = "s"  # per source, campaign and line
+    PLAN = "p"  # the month's plan against the fact, per person
 
 
 class ReportCallback(Packed, CallbackData, prefix="rp"):

@@ -203,3 +203,15 @@ def test_the_only_active_admin_can_be_neither_deactivated_nor_demoted(crm, tmp_p
     # With a second admin, the first may go.
     assert crm(tmp_path, "employee", "add", "--name", "Вера", "--role", "admin").returncode == 0
     assert crm(tmp_path, "employee", "deactivate", "1").returncode == 0
+
+
+def test_a_plan_is_set_replaced_and_listed(crm, tmp_path: Path) -> None:
+    added = crm(tmp_path, "employee", "add", "--name", "Анна", "--role", "employee")
+    assert added.returncode == 0, added.stderr
+    employee_id = "1"  # the first employee of a fresh database
+    assert crm(tmp_path, "plan", "set", employee_id, "2026-12", "1000000").returncode == 0
+    assert crm(tmp_path, "plan", "set", employee_id, "2026-12", "1 500 000").returncode == 0
+    listed = crm(tmp_path, "plan", "list", "2026-12")
+    assert listed.stdout.strip() == "Анна\t1500000.00"
+    refused = crm(tmp_path, "plan", "set", employee_id, "декабрь", "1")
+    assert refused.returncode != 0 and "YYYY-MM" in refused.stderr

@@ -50,7 +50,10 @@ def report(
     keyboard = [_periods(preset, who, t)]
     if not who:
         sources = ReportCallback(preset=_preset(preset), view=ReportView.SOURCES)
-        keyboard.append([button(t("report.sources_button"), sources)])
+        plan = ReportCallback(preset=Preset.MONTH, view=ReportView.PLAN)
+        keyboard.append(
+            [button(t("report.sources_button"), sources), button(t("report.plan_button"), plan)]
+        )
     keyboard += [
         [button(p.name[:40], ReportCallback(preset=_preset(preset), who=p.id))] for p in listed
     ]
@@ -167,3 +170,25 @@ def sources(rows: list[SourceRow], title: str, t: Translator, *, preset: Preset 
         [button(t("report.back"), ReportCallback(preset=_preset(preset)))],
     ]
     return Screen(fit_text("\n".join(lines)), keyboard)
+
+
+def plan_vs_fact(shown: Report, title: str, t: Translator) -> Screen:
+    """The month so far: each person's revenue against their plan, and the forecast."""
+    lines = [f"<b>{html.escape(title)}</b>"]
+    rows = [("", shown.total)] if not shown.people else []
+    rows += [(p.name, p.numbers) for p in shown.people[:PEOPLE_SHOWN]]
+    if shown.people:
+        rows.append((t("report.total"), shown.total))
+    for name, n in rows:
+        key = "report.plan_line" if n.plan else "report.plan_line_none"
+        line = t(
+            key,
+            name=name,
+            fact=t.money(n.month_revenue),
+            plan=t.money(n.plan),
+            percent=n.plan_percent,
+            forecast=t.money(n.forecast),
+        )
+        lines.append(html.escape(line.removeprefix(": ")))
+    back = [button(t("report.back"), ReportCallback(preset=Preset.MONTH))]
+    return Screen(fit_text("\n".join(lines)), [back])

@@ -68,6 +68,14 @@ async def pressed(
         title = ui.t("report.title_sources", period=label)
         await ui.edit(report_screens.sources(rows, title, ui.t, preset=preset))
         return query.answer()
+    if callback_data.view is ReportView.PLAN:
+        month = reports.Period.of(reports.Preset.MONTH, company.clock.now(), company.timezone)
+        shown = await reports.manager_report(
+            session, month, reports.scope_for(actor), today=company.clock.now()
+        )
+        title = ui.t("report.title_plan", month=f"{month.first:%m.%Y}")
+        await ui.edit(report_screens.plan_vs_fact(shown, title, ui.t))
+        return query.answer()
     await ui.edit(await _screen(session, actor, company, period, preset, callback_data.who, ui))
     return query.answer()
 

@@ -7,7 +7,7 @@ company's time zone; shared by the bot (`/report`), and later digests and the ad
 - `sources_report` (sources): per source, UTM campaign and phone line.
 """
 
-from services.reports import digests
+from services.reports import digests, plans
 from services.reports.digests import DIGEST
 from services.reports.manager import Numbers, Person, Report, manager_report
 from services.reports.periods import Period, Preset, Scope, person, scope_for
@@ -25,6 +25,7 @@ __all__ = [
     "digests",
     "manager_report",
     "person",
+    "plans",
     "scope_for",
     "sources_report",
 ]

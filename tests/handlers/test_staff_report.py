@@ -96,3 +96,15 @@ async def test_the_sources_view_lists_where_the_leads_came_from(container, fake_
     assert "whatsapp: 1 лид, целевых 0%" in text
     await chat.press("Назад")
     assert "Офис · Сегодня" in chat.text
+
+
+async def test_plan_and_fact_of_the_month_per_person(container, fake_tg, clock):
+    boss, _anna, _boris, _olga = await _day(container, clock)
+    chat = Chat(container, fake_tg, boss)
+    await chat.say("/report")
+    await chat.press("План")
+    text = chat.text.replace("\xa0", " ")
+    assert "План и факт" in text
+    assert "Анна: 150 000 ₽ из 1 500 000 ₽ — 10% · прогноз" in text
+    assert "Борис: 0 ₽, плана нет" in text
+    assert "Итого: 150 000 ₽ из 1 500 000 ₽ — 10%" in text

@@ -376,6 +376,7 @@ class ReportView(enum.StrEnum):
     NUMBERS = "n"  # the manager's report
     SOURCES = "s"  # per source, campaign and line
     PLAN = "p"  # the month's plan against the fact, per person
+    FUNNEL = "f"  # the period's deals through the stages
 
 
 class ReportCallback(Packed, CallbackData, prefix="rp"):

@@ -9,7 +9,7 @@ from bot.telegram.limits import fit_text
 from bot.telegram.screens import Button, Screen, button
 from config.i18n import Translator
 from handlers.callbacks import ReportCallback, ReportView
-from services.reports import Numbers, Period, Preset, Report, SourceRow
+from services.reports import Numbers, Period, Preset, Report, SourceRow, StageRow
 
 PEOPLE_SHOWN = 30  # lines (and buttons) for people; a bigger office is summed in its total
 SOURCES_SHOWN = 40  # the biggest sources; the rest are in the admin web's report
@@ -51,8 +51,13 @@ def report(
     if not who:
         sources = ReportCallback(preset=_preset(preset), view=ReportView.SOURCES)
         plan = ReportCallback(preset=Preset.MONTH, view=ReportView.PLAN)
+        stages = ReportCallback(preset=_preset(preset), view=ReportView.FUNNEL)
         keyboard.append(
-            [button(t("report.sources_button"), sources), button(t("report.plan_button"), plan)]
+            [
+                button(t("report.sources_button"), sources),
+                button(t("report.plan_button"), plan),
+                button(t("report.funnel_button"), stages),
+            ]
         )
     keyboard += [
         [button(p.name[:40], ReportCallback(preset=_preset(preset), who=p.id))] for p in listed
@@ -119,6 +124,8 @@ def duration(seconds: int, t: Translator) -> str:
     minutes = max(round(seconds / 60), 1) if seconds else 0
     if minutes < 60:
         return t.plural("report.minutes", minutes)
+    if minutes >= 48 * 60:  # long stays read in days
+        return t.plural("report.days", round(minutes / 1440))
     hours, rest = divmod(minutes, 60)
     text = t.plural("report.hours", hours)
     return f"{text} {t.plural('report.minutes', rest)}" if rest else text
@@ -192,3 +199,21 @@ def plan_vs_fact(shown: Report, title: str, t: Translator) -> Screen:
         lines.append(html.escape(line.removeprefix(": ")))
     back = [button(t("report.back"), ReportCallback(preset=Preset.MONTH))]
     return Screen(fit_text("\n".join(lines)), [back])
+
+
+def funnel(rows: list[StageRow], title: str, t: Translator, *, preset: Preset | None) -> Screen:
+    """Each stage: how many of the period's deals reached it, the conversion from the stage
+    before, and the average time deals spent in it."""
+    lines = [f"<b>{html.escape(title)}</b>"]
+    for row in rows:
+        parts = [t("report.stage_reached", name=row.name, count=row.reached)]
+        if row.conversion is not None:
+            parts.append(t("report.stage_conversion", percent=row.conversion))
+        if row.average_seconds is not None:
+            parts.append(t("report.stage_time", time=duration(row.average_seconds, t)))
+        lines.append(html.escape(" · ".join(parts)))
+    keyboard = [
+        _periods(preset, 0, t, ReportView.FUNNEL),
+        [button(t("report.back"), ReportCallback(preset=_preset(preset)))],
+    ]
+    return Screen(fit_text("\n".join(lines)), keyboard)

@@ -68,6 +68,12 @@ async def pressed(
         title = ui.t("report.title_sources", period=label)
         await ui.edit(report_screens.sources(rows, title, ui.t, preset=preset))
         return query.answer()
+    if callback_data.view is ReportView.FUNNEL:
+        rows = await reports.funnel(session, period, reports.scope_for(actor))
+        label = report_screens.period_label(period, ui.t, preset)
+        title = ui.t("report.title_funnel", period=label)
+        await ui.edit(report_screens.funnel(rows, title, ui.t, preset=preset))
+        return query.answer()
     if callback_data.view is ReportView.PLAN:
         month = reports.Period.of(reports.Preset.MONTH, company.clock.now(), company.timezone)
         shown = await reports.manager_report(

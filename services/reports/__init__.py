@@ -4,11 +4,13 @@ company's time zone; shared by the bot (`/report`), and later digests and the ad
 - `Period` / `Preset` / `Scope` / `scope_for` (periods): whole local days, and whose numbers
   someone may see;
 - `manager_report` (manager): per employee and in total;
-- `sources_report` (sources): per source, UTM campaign and phone line.
+- `sources_report` (sources): per source, UTM campaign and phone line;
+- `funnel` (funnel): the period's deals through the stages, conversion and time in stage.
 """
 
 from services.reports import digests, plans
 from services.reports.digests import DIGEST
+from services.reports.funnel import StageRow, funnel
 from services.reports.manager import Numbers, Person, Report, manager_report
 from services.reports.periods import Period, Preset, Scope, person, scope_for
 from services.reports.sources import SourceRow, sources_report
@@ -22,7 +24,9 @@ __all__ = [
     "Report",
     "Scope",
     "SourceRow",
+    "StageRow",
     "digests",
+    "funnel",
     "manager_report",
     "person",
     "plans",

@@ -108,3 +108,14 @@ async def test_plan_and_fact_of_the_month_per_person(container, fake_tg, clock):
     assert "Анна: 150 000 ₽ из 1 500 000 ₽ — 10% · прогноз" in text
     assert "Борис: 0 ₽, плана нет" in text
     assert "Итого: 150 000 ₽ из 1 500 000 ₽ — 10%" in text
+
+
+async def test_the_funnel_view_shows_each_stage(container, fake_tg, clock):
+    boss, _anna, _boris, _olga = await _day(container, clock)
+    chat = Chat(container, fake_tg, boss)
+    await chat.say("/report")
+    await chat.press("Воронка")
+    text = chat.text
+    assert "Воронка сделок · Сегодня" in text
+    assert "Неразобранное: 1\nПервичный контакт: 1 · 100% от прошлого этапа" in text
+    assert "Успешно реализовано: 1 · 100% от прошлого этапа" in text  # the deal was won

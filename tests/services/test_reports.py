@@ -220,3 +220,53 @@ async def test_sources_count_leads_target_share_and_what_their_deals_brought(ses
         ("form:site", "okna-zima", 2, 50, 1, 1, Decimal(80_000)),
         ("whatsapp", None, 1, 100, 1, 0, Decimal(0)),
     ]
+
+
+async def test_the_funnel_counts_stages_reached_conversion_and_time_in_stage(session, people):
+    from datetime import timedelta
+
+    from models import Deal as DealRow
+    from models import DealStageChange, PipelineStage, StageKind
+    from services.deals import pipeline
+
+    anna, _boris, _olga = people
+    pipeline_id = await pipeline.default_pipeline_id(session)
+    stages = (
+        (
+            await session.execute(
+                sa.select(PipelineStage)
+                .where(PipelineStage.pipeline_id == pipeline_id)
+                .order_by(PipelineStage.position)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    first, talks = stages[1], stages[2]
+    won = next(s for s in stages if s.kind is StageKind.WON)
+    lost = next(s for s in stages if s.kind is StageKind.LOST)
+    start = msk(2, 10)
+    for _ in range(3):
+        await deal(session, anna, created=start, amount=1_000)
+    await session.flush()
+    d1, d2, d3 = (await session.execute(sa.select(DealRow).order_by(DealRow.id))).scalars().all()
+    moves = [
+        (d1, first, talks, start + timedelta(hours=2)),
+        (d1, talks, won, start + timedelta(hours=2, days=1)),
+        (d3, first, lost, start + timedelta(hours=3)),
+    ]
+    for d, src, dst, at in moves:
+        session.add(DealStageChange(deal_id=d.id, from_stage_id=src.id, to_stage_id=dst.id, at=at))
+        d.stage_id = dst.id
+    d1.status, d3.status = DealStatus.WON, DealStatus.LOST
+    await session.flush()
+    rows = {
+        r.name: r
+        for r in await reports.funnel(session, reports.Period(DAY, DAY, MSK), reports.Scope())
+    }
+    assert (rows[first.name].reached, rows[talks.name].reached, rows[won.name].reached) == (3, 1, 1)
+    assert rows[talks.name].conversion == 33 and rows[won.name].conversion == 100
+    assert rows[lost.name].reached == 1
+    assert rows[first.name].average_seconds == int(2.5 * 3600)
+    assert rows[talks.name].average_seconds == 24 * 3600
+    assert d2.stage_id == first.id  # still there: no stay ended, nothing averaged from it

@@ -239,6 +239,8 @@ async def run(args: argparse.Namespace) -> dict[tuple[str, str, str], tuple[floa
             f"seeded {args.deals} deals, {args.leads} leads, {args.calls} calls in "
             f"{time.perf_counter() - started:.0f} s"
         )
+    else:  # the seeded database, brought up to the current schema (new indexes)
+        await asyncio.to_thread(migrations.upgrade, _sa(args.database_url))
     return await measure(args.database_url, args.repeat)
 
 

@@ -18,6 +18,7 @@ class Call(IdMixin, TimestampMixin, Base):
         sa.UniqueConstraint("provider", "external_id"),
         sa.Index("ix_calls_client_started", "client_id", "started_at"),
         sa.Index("ix_calls_number_started", "client_number", "started_at"),
+        sa.Index("ix_calls_started_at", "started_at"),  # reports: a period's calls
     )
 
     provider: Mapped[str] = mapped_column(sa.String(32))  # "mango", "generic"

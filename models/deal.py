@@ -56,6 +56,10 @@ class Deal(IdMixin, TimestampMixin, Base):
         # The office's totals per stage, summed from the index alone (0014).
         sa.Index("ix_deals_office_stage", "office_id", "stage_id", postgresql_include=["amount"]),
         sa.Index("ix_deals_client_created", "client_id", "created_at"),  # the timeline
+        # reports: deals made, and closed, in a period; deals of the leads in a period
+        sa.Index("ix_deals_created_at", "created_at"),
+        sa.Index("ix_deals_closed_at", "closed_at"),
+        sa.Index("ix_deals_lead_id", "lead_id"),
     )
 
     client_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("clients.id"), index=True)

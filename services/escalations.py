@@ -140,9 +140,14 @@ async def _leads(session: AsyncSession, now: datetime, rules: Rules, company: Co
         .limit(BATCH)
     )
     due = []
+    schedules: dict[int, tuple[list[assignment.Shift], Any]] = {}  # one read per assignee
     for lead_id, created, assignee_id, office_id in await _rows(session, stmt):
         if assignee_id is not None:
-            shifts, zone = await assignment.schedule_of(session, assignee_id, company.timezone)
+            if assignee_id not in schedules:
+                schedules[assignee_id] = await assignment.schedule_of(
+                    session, assignee_id, company.timezone
+                )
+            shifts, zone = schedules[assignee_id]
             if assignment.working_seconds(shifts, created, now, zone) < wait.total_seconds():
                 continue
         due.append(Due("lead", lead_id, _epoch(created), office_id))

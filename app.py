@@ -68,22 +68,7 @@ class Container:
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None) -> Container:
-        company = Company(
-            timezone=settings.tz,
-            region=settings.default_region,
-            locale=settings.locale,
-            currency=settings.currency,
-            clock=clock or SystemClock(),
-            ticket_categories=tuple(settings.ticket_categories.split(",")),
-            auto_reply=settings.auto_reply_text,
-            digest_time=settings.digest_time,
-            escalations=EscalationRules(
-                settings.escalate_task_minutes,
-                settings.escalate_response_minutes,
-                settings.escalate_deal_days,
-                settings.ticket_sla_minutes,
-            ),
-        )
+        company = company_of(settings, clock=clock)
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         container = cls(settings, Database(settings.database_url), company, redis)
         container.graph = _whatsapp(settings)
@@ -240,6 +225,27 @@ class Container:
         if self.redis is not None:
             await self.redis.aclose()
         await self.db.dispose()
+
+
+def company_of(settings: Settings, *, clock: Clock | None = None) -> Company:
+    """The company-wide values services need, read from settings once (here, for every role
+    and for the CLI)."""
+    return Company(
+        timezone=settings.tz,
+        region=settings.default_region,
+        locale=settings.locale,
+        currency=settings.currency,
+        clock=clock or SystemClock(),
+        ticket_categories=tuple(settings.ticket_categories.split(",")),
+        auto_reply=settings.auto_reply_text,
+        digest_time=settings.digest_time,
+        escalations=EscalationRules(
+            settings.escalate_task_minutes,
+            settings.escalate_response_minutes,
+            settings.escalate_deal_days,
+            settings.ticket_sla_minutes,
+        ),
+    )
 
 
 def _whatsapp(settings: Settings) -> Graph | None:

@@ -44,19 +44,6 @@ async def invite_link(settings: Settings, code: str) -> str:
 
 
 def company(settings: Settings) -> Any:
-    from services.context import Company, EscalationRules
+    from app import company_of
 
-    return Company(
-        timezone=settings.tz,
-        region=settings.default_region,
-        locale=settings.locale,
-        currency=settings.currency,
-        ticket_categories=tuple(settings.ticket_categories.split(",")),
-        digest_time=settings.digest_time,
-        escalations=EscalationRules(
-            settings.escalate_task_minutes,
-            settings.escalate_response_minutes,
-            settings.escalate_deal_days,
-            settings.ticket_sla_minutes,
-        ),
-    )
+    return company_of(settings)

@@ -109,6 +109,7 @@ class Container:
                 clock=self.company.clock,
                 media=media,
                 slot=limiter.acquire,
+                company=self.company,
             )
         self.pump = OutboxPump(
             self.db,

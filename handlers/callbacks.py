@@ -377,6 +377,8 @@ class ReportView(enum.StrEnum):
     SOURCES = "s"  # per source, campaign and line
     PLAN = "p"  # the month's plan against the fact, per person
     FUNNEL = "f"  # the period's deals through the stages
+    MISSED = "m"  # the period's missed calls nobody called back
+    STUCK = "k"  # deals stuck in their stage now
 
 
 class ReportCallback(Packed, CallbackData, prefix="rp"):

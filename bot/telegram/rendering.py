@@ -18,6 +18,7 @@ from config.i18n import Translator
 from models import Channel
 from services import actors
 from services.clock import Clock, SystemClock
+from services.context import Company
 from services.conversations import Media
 from services.outbox import Claimed
 
@@ -58,6 +59,7 @@ class Context:
     public_url: str | None
     timezone: tzinfo
     clock: Clock = field(default_factory=SystemClock)
+    company: Company | None = None  # the rest of the company's values (reports' thresholds)
 
 
 Renderer = Callable[[AsyncSession, Claimed, Translator, Context], Awaitable[cards.Rendered]]

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import html
-from datetime import date
+from datetime import date, datetime, tzinfo
 
 from bot.telegram.limits import fit_text
 from bot.telegram.screens import Button, Screen, button
 from config.i18n import Translator
-from handlers.callbacks import ReportCallback, ReportView
+from handlers.callbacks import (
+    ClientAction,
+    ClientCallback,
+    DealAction,
+    DealCallback,
+    ReportCallback,
+    ReportView,
+)
 from services.reports import Numbers, Period, Preset, Report, SourceRow, StageRow
+from services.reports.lists import MissedCall, StuckDeal
 
 PEOPLE_SHOWN = 30  # lines (and buttons) for people; a bigger office is summed in its total
 SOURCES_SHOWN = 40  # the biggest sources; the rest are in the admin web's report
@@ -216,4 +224,43 @@ def funnel(rows: list[StageRow], title: str, t: Translator, *, preset: Preset | 
         _periods(preset, 0, t, ReportView.FUNNEL),
         [button(t("report.back"), ReportCallback(preset=_preset(preset)))],
     ]
+    return Screen(fit_text("\n".join(lines)), keyboard)
+
+
+def missed_calls(
+    rows: list[MissedCall], title: str, t: Translator, tz: tzinfo, *, preset: Preset | None
+) -> Screen:
+    """Missed calls nobody called back: when, who called, whose; the client's card."""
+    lines = [f"<b>{html.escape(title)}</b>"]
+    if not rows:
+        lines.append(html.escape(t("report.none_missed")))
+    keyboard: list[list[Button]] = []
+    for row in rows:
+        who = row.client or row.number or t("report.unknown_number")
+        when = row.at.astimezone(tz).strftime("%d.%m %H:%M")
+        line = t("report.missed_line", when=when, who=who, employee=row.employee or "—")
+        lines.append(html.escape(line))
+        if row.client_id is not None:
+            card = ClientCallback(action=ClientAction.OPEN, client_id=row.client_id)
+            keyboard.append([button(f"{when} {who}"[:60], card)])
+    keyboard.append([button(t("report.back"), ReportCallback(preset=_preset(preset)))])
+    return Screen(fit_text("\n".join(lines)), keyboard)
+
+
+def stuck_deals(
+    count: int, rows: list[StuckDeal], title: str, t: Translator, now: datetime
+) -> Screen:
+    """Deals quiet longer than their stage allows, the quietest first; each opens."""
+    lines = [f"<b>{html.escape(title)}</b>", html.escape(t("report.stuck_count", count=count))]
+    keyboard: list[list[Button]] = []
+    for row in rows:
+        days = t.plural("report.days", max((now - row.quiet_since).days, 1))
+        line = t(
+            "report.stuck_line", title=row.title, stage=row.stage, owner=row.owner or "—", days=days
+        )
+        lines.append(html.escape(line))
+        keyboard.append(
+            [button(row.title[:60], DealCallback(action=DealAction.OPEN, deal_id=row.deal_id))]
+        )
+    keyboard.append([button(t("report.back"), ReportCallback(preset=Preset.TODAY))])
     return Screen(fit_text("\n".join(lines)), keyboard)

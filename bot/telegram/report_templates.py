@@ -20,8 +20,11 @@ from handlers.callbacks import (
     LeadAction,
     LeadCallback,
     ReportCallback,
+    ReportView,
     TaskAction,
     TaskCallback,
+    TaskListCallback,
+    TaskListView,
     TicketAction,
     TicketCallback,
 )
@@ -37,7 +40,7 @@ async def digest(
     session: AsyncSession, row: Claimed, t: Translator, context: Context
 ) -> tuple[str, object]:
     """Yesterday's numbers (and on Mondays last week's), whose by the recipient's role."""
-    company = Company(timezone=context.timezone, clock=context.clock)  # type: ignore[arg-type]
+    company = _company(context)
     day = date.fromisoformat(str(row.payload["day"]))
     plan = await reports.digests.of(session, int(row.payload["employee_id"]), day, company)
     now = context.clock.now()
@@ -67,8 +70,30 @@ async def digest(
                     "report.person_line", name=person.name, leads=leads, won=t.money(n.won_sum)
                 )
                 lines.append(html.escape(line))
+    # Numbers that are lists: said, with a button that opens the list.
+    missed = await reports.lists.missed_calls(session, plan.yesterday, plan.scope, limit=100)
+    overdue = await reports.lists.overdue_tasks(session, now, plan.scope)
+    stuck, _ = await reports.lists.stuck_deals(
+        session, now, plan.scope, company.escalations.deal_days, limit=0
+    )
+    lines.insert(1, html.escape(t("report.digest_overdue", count=overdue)))
+    lines.insert(2, html.escape(t("report.digest_stuck", count=stuck)))
     text = fit_text("\n".join(lines))
-    keyboard = [[button(t("report.open"), ReportCallback(preset=reports.Preset.YESTERDAY))]]
+    yesterday = reports.Preset.YESTERDAY
+    keyboard = [[button(t("report.open"), ReportCallback(preset=yesterday))]]
+    if missed:
+        view = ReportCallback(preset=yesterday, view=ReportView.MISSED)
+        keyboard.append([button(t("report.button_missed", count=len(missed)), view)])
+    if overdue:
+        tasks = (
+            TaskListView.OFFICE if plan.role in (Role.MANAGER, Role.ADMIN) else TaskListView.OVERDUE
+        )
+        keyboard.append(
+            [button(t("report.button_overdue", count=overdue), TaskListCallback(view=tasks))]
+        )
+    if stuck:
+        view = ReportCallback(preset=reports.Preset.TODAY, view=ReportView.STUCK)
+        keyboard.append([button(t("report.button_stuck", count=stuck), view)])
     return text, screens.markup_of({"keyboard": keyboard})
 
 
@@ -86,7 +111,7 @@ async def escalation(
     """What waited too long, how long, whose; a button that opens it. Dealt with meanwhile:
     not sent."""
     kind, entity_id = str(row.payload["kind"]), int(row.payload["id"])
-    company = Company(timezone=context.timezone, clock=context.clock)  # type: ignore[arg-type]
+    company = _company(context)
     since = int(row.payload["since"])
     found = await escalations.view(session, kind, entity_id, since, company=company)
     if found is None:
@@ -105,3 +130,9 @@ async def escalation(
     )
     keyboard = [[button(t(f"report.escalation.open_{kind}"), _OPEN[kind](entity_id))]]
     return html.escape(text), screens.markup_of({"keyboard": keyboard})
+
+
+def _company(context: Context) -> Company:
+    if context.company is not None:
+        return context.company
+    return Company(timezone=context.timezone, clock=context.clock)  # type: ignore[arg-type]

@@ -69,6 +69,7 @@ from services import (
 )
 from services.clients import cards as client_cards
 from services.clock import Clock, SystemClock
+from services.context import Company
 from services.errors import NotFound
 from services.leads import cards as lead_cards
 from services.outbox import Claimed
@@ -100,6 +101,7 @@ class TelegramSender:
         clock: Clock | None = None,
         media: MediaSources | None = None,
         slot: team_steps.Slot | None = None,
+        company: Company | None = None,
     ) -> None:
         """`timezone`: the company's, for a recipient whose office has no zone of its own;
         `media`: where files of other channels are fetched from (bot.media); `slot(chat)`:
@@ -107,7 +109,7 @@ class TelegramSender:
         self.bot = bot
         self.media = media if media is not None else {}
         self.request_timeout = request_timeout  # seconds
-        self.context = Context(public_url, timezone, clock or SystemClock())
+        self.context = Context(public_url, timezone, clock or SystemClock(), company)
         self.team = team_steps.TeamSteps(bot, self.media, request_timeout, slot)
 
     async def reachable(self) -> bool:

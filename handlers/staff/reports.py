@@ -68,6 +68,21 @@ async def pressed(
         title = ui.t("report.title_sources", period=label)
         await ui.edit(report_screens.sources(rows, title, ui.t, preset=preset))
         return query.answer()
+    if callback_data.view is ReportView.MISSED:
+        rows = await reports.lists.missed_calls(session, period, reports.scope_for(actor))
+        label = report_screens.period_label(period, ui.t, preset)
+        title = ui.t("report.title_missed", period=label)
+        screen = report_screens.missed_calls(rows, title, ui.t, company.timezone, preset=preset)
+        await ui.edit(screen)
+        return query.answer()
+    if callback_data.view is ReportView.STUCK:
+        now = company.clock.now()
+        count, deals = await reports.lists.stuck_deals(
+            session, now, reports.scope_for(actor), company.escalations.deal_days
+        )
+        title = ui.t("report.title_stuck")
+        await ui.edit(report_screens.stuck_deals(count, deals, title, ui.t, now))
+        return query.answer()
     if callback_data.view is ReportView.FUNNEL:
         rows = await reports.funnel(session, period, reports.scope_for(actor))
         label = report_screens.period_label(period, ui.t, preset)

@@ -8,7 +8,7 @@ company's time zone; shared by the bot (`/report`), and later digests and the ad
 - `funnel` (funnel): the period's deals through the stages, conversion and time in stage.
 """
 
-from services.reports import digests, plans
+from services.reports import digests, lists, plans
 from services.reports.digests import DIGEST
 from services.reports.funnel import StageRow, funnel
 from services.reports.manager import Numbers, Person, Report, manager_report
@@ -27,6 +27,7 @@ __all__ = [
     "StageRow",
     "digests",
     "funnel",
+    "lists",
     "manager_report",
     "person",
     "plans",

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from models import Call, CallStatus, Deal, DealStatus, Direction, Employee, Lead, SalesPlan
-from services.reports.periods import Period, Scope, scoped, within
+from services.reports.periods import Period, Scope, scoped, seconds_after, within
 
 CALL_BACK_WITHIN = timedelta(minutes=15)
 Who = int | None  # an employee id; None: nobody's (counted in the total)
@@ -141,12 +141,6 @@ async def _leads(
 # --- calls
 
 
-def _seconds_after(later: Any, earlier: Any, dialect: str) -> Any:
-    if dialect == "postgresql":
-        return sa.func.extract("epoch", later - earlier)
-    return (sa.func.julianday(later) - sa.func.julianday(earlier)) * 86400
-
-
 async def _calls(
     session: AsyncSession, period: Period, scope: Scope, by: dict[Who, Numbers], total: Numbers
 ) -> None:
@@ -159,7 +153,7 @@ async def _calls(
             back.direction == Direction.OUT,
             back.client_number == Call.client_number,
             back.started_at >= Call.started_at,
-            _seconds_after(back.started_at, Call.started_at, dialect)
+            seconds_after(back.started_at, Call.started_at, dialect)
             <= CALL_BACK_WITHIN.total_seconds(),
         )
         .exists()

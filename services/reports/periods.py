@@ -127,3 +127,10 @@ def scoped(who: Any, office: Any, scope: Scope) -> list[sa.ColumnElement[bool]]:
     if scope.office_id is not None:
         conditions.append(office == scope.office_id)
     return conditions
+
+
+def seconds_after(later: Any, earlier: Any, dialect: str) -> Any:
+    """`later - earlier` in seconds, in SQL (PostgreSQL's intervals, SQLite's Julian days)."""
+    if dialect == "postgresql":
+        return sa.func.extract("epoch", later - earlier)
+    return (sa.func.julianday(later) - sa.func.julianday(earlier)) * 86400

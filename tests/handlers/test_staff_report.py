@@ -119,3 +119,24 @@ async def test_the_funnel_view_shows_each_stage(container, fake_tg, clock):
     assert "Воронка сделок · Сегодня" in text
     assert "Неразобранное: 1\nПервичный контакт: 1 · 100% от прошлого этапа" in text
     assert "Успешно реализовано: 1 · 100% от прошлого этапа" in text  # the deal was won
+
+
+async def test_the_lists_behind_the_digest_numbers(container, fake_tg, clock):
+    from handlers.callbacks import ReportView
+
+    boss, anna, _boris, _olga = await _day(container, clock)
+    async with container.db.unit_of_work() as s:
+        await deal(s, anna, created=clock.now(), amount=5_000)
+    clock.advance(days=8)  # a week and a day later: the open deal is stuck
+    chat = Chat(container, fake_tg, boss)
+    await chat.say("/report")
+    missed = ReportCallback(preset=Preset.YESTERDAY, view=ReportView.MISSED).pack()
+    clock.advance(days=-7)  # back to the day after the fixture day: yesterday had the call
+    await chat.press_data(missed, chat.last)
+    text = chat.text
+    assert "Не перезвонили за 15 минут" in text and "+79120000009 · Анна" in text
+    clock.advance(days=7)
+    stuck = ReportCallback(preset=Preset.TODAY, view=ReportView.STUCK).pack()
+    await chat.press_data(stuck, chat.last)
+    assert "Без движения дольше срока этапа: 1" in chat.text
+    assert "«Окна» · Первичный контакт · Анна · 8 дней без движения" in chat.text

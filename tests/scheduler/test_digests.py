@@ -104,4 +104,4 @@ async def test_a_managers_digest_reads_as_stored(container, fake_tg, clock):
     expected = (EXPECTED / "manager_monday.ru.txt").read_text(encoding="utf-8")
     assert message["text"] == expected.rstrip("\n")
     buttons = [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
-    assert buttons == ["📊 Открыть отчёт"]
+    assert buttons == ["📊 Открыть отчёт", "⚠️ Не перезвонили: 1"]

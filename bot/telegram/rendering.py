@@ -35,6 +35,7 @@ class Rendered:
     reply_to: int | None = None  # the message in this chat it answers
     fallback: str | None = None  # the text to send instead when the file cannot be fetched
     composite_id: bool = False  # the id kept is "chat:message" (a client's chat, not staff's)
+    picture: bytes | None = None  # a PNG drawn here (a chart), sent as a photo with the text
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import GiveUp
-from bot.telegram import report_screens, screens
+from bot.telegram import charts, report_screens, screens
 from bot.telegram.limits import fit_text
-from bot.telegram.rendering import Context
+from bot.telegram.rendering import Context, Rendered
 from bot.telegram.screens import button
 from config.i18n import Translator
 from handlers.callbacks import (
@@ -136,3 +136,23 @@ def _company(context: Context) -> Company:
     if context.company is not None:
         return context.company
     return Company(timezone=context.timezone, clock=context.clock)  # type: ignore[arg-type]
+
+
+async def chart(session: AsyncSession, row: Claimed, t: Translator, context: Context) -> Rendered:
+    """Mondays, for a manager or an admin: the month's plan against the fact, per person, as
+    a picture (the text digest before it has the numbers)."""
+    company = _company(context)
+    day = date.fromisoformat(str(row.payload["day"]))
+    plan = await reports.digests.of(session, int(row.payload["employee_id"]), day, company)
+    month = reports.Period(
+        plan.yesterday.last.replace(day=1), plan.yesterday.last, plan.yesterday.tz
+    )
+    shown = await reports.manager_report(session, month, plan.scope, today=context.clock.now())
+    if not shown.people:
+        raise GiveUp("nobody's numbers to draw")
+    rows = [(p.name, p.numbers.month_revenue, p.numbers.plan) for p in shown.people]
+    title = t("report.chart_title", month=f"{month.first:%m.%Y}")
+    picture = charts.plan_vs_fact(
+        rows, title=title, fact=t("report.chart_fact"), plan=t("report.chart_plan")
+    )
+    return Rendered(html.escape(title), None, picture=picture)

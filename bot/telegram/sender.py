@@ -25,6 +25,7 @@ from aiogram.types import (
     BotCommand,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
+    BufferedInputFile,
     InlineKeyboardMarkup,
     ReactionTypeEmoji,
     ReplyParameters,
@@ -170,6 +171,15 @@ class TelegramSender:
             if prepared.reply_to
             else None
         )
+        if prepared.picture is not None:
+            photo = await self.bot.send_photo(
+                int(row.recipient),
+                BufferedInputFile(prepared.picture, filename="chart.png"),
+                caption=text,
+                message_thread_id=row.thread_id,
+                request_timeout=self.request_timeout,  # type: ignore[arg-type]
+            )
+            return str(photo.message_id)
         if prepared.upload is not None:
             sent = await self._send_upload(row, prepared, reply)
             if sent is not None:
@@ -448,5 +458,6 @@ _TEMPLATES: dict[str, Renderer] = {
     screens.SCREEN_KIND: _screen,
     **conversation_templates.TEMPLATES,
     reports.DIGEST: report_templates.digest,  # type: ignore[dict-item]
+    reports.CHART: report_templates.chart,  # type: ignore[dict-item]
     escalations.ESCALATION: report_templates.escalation,  # type: ignore[dict-item]
 }

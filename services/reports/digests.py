@@ -24,6 +24,7 @@ from services.errors import NotFound
 from services.reports.periods import Period, Scope
 
 DIGEST = "report_digest"  # outbox kind
+CHART = "report_chart"  # Mondays, after a manager's digest: the month's plan vs fact, drawn
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ async def send_due(session: AsyncSession, company: Company) -> Sent:
     e, o = Employee.__table__, Office.__table__
     people = (
         await session.execute(
-            sa.select(e.c.id, e.c.telegram_id, e.c.locale, o.c.timezone)
+            sa.select(e.c.id, e.c.telegram_id, e.c.locale, e.c.role, o.c.timezone)
             .outerjoin(o, o.c.id == e.c.office_id)
             .where(e.c.is_active, e.c.telegram_id.is_not(None))
             .order_by(e.c.id)
@@ -47,21 +48,25 @@ async def send_due(session: AsyncSession, company: Company) -> Sent:
     ).all()
     due: dict[str, outbox.Outgoing] = {}
     waiting = 0
-    for employee_id, telegram_id, locale, zone_name in people:
+    for employee_id, telegram_id, locale, role, zone_name in people:
         local = now.astimezone(_zone(zone_name, company.timezone))
         if local.time() < company.digest_time:
             waiting += 1
             continue
-        key = f"{DIGEST}:{employee_id}:{local.date().isoformat()}"
-        due[key] = outbox.Outgoing(
-            channel=Channel.TELEGRAM,
-            recipient=telegram_id,
-            kind=DIGEST,
-            payload={"employee_id": employee_id, "day": local.date().isoformat()},
-            locale=locale or company.locale,
-            lane=OutboxLane.BULK,  # never ahead of a client's card or a reminder
-            dedupe_key=key,
-        )
+        kinds = [DIGEST]
+        if local.weekday() == 0 and role in (Role.MANAGER, Role.ADMIN):
+            kinds.append(CHART)
+        for kind in kinds:
+            key = f"{kind}:{employee_id}:{local.date().isoformat()}"
+            due[key] = outbox.Outgoing(
+                channel=Channel.TELEGRAM,
+                recipient=telegram_id,
+                kind=kind,
+                payload={"employee_id": employee_id, "day": local.date().isoformat()},
+                locale=locale or company.locale,
+                lane=OutboxLane.BULK,  # never ahead of a client's card or a reminder
+                dedupe_key=key,
+            )
     if not due:
         return Sent(0, waiting)
     o_table = OutboxMessage.__table__
@@ -72,7 +77,7 @@ async def send_due(session: AsyncSession, company: Company) -> Sent:
             )
         ).scalars()
     )
-    rows = [row for key, row in sorted(due.items()) if key not in known]
+    rows = [row for key, row in due.items() if key not in known]  # the chart after its digest
     written = await outbox.enqueue_many(session, rows, now=now)
     return Sent(sum(i is not None for i in written), waiting)
 

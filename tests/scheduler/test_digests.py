@@ -100,8 +100,35 @@ async def test_a_managers_digest_reads_as_stored(container, fake_tg, clock):
         )
     await tick(container)
     await drain(container)
-    [message] = fake_tg.sent_messages(boss.telegram_id)
+    [message, chart] = fake_tg.sent_messages(boss.telegram_id)  # Monday: the chart after it
+    assert chart["media"] == "photo"
     expected = (EXPECTED / "manager_monday.ru.txt").read_text(encoding="utf-8")
     assert message["text"] == expected.rstrip("\n")
     buttons = [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
     assert buttons == ["📊 Открыть отчёт", "⚠️ Не перезвонили: 1"]
+
+
+async def test_on_mondays_a_manager_also_gets_the_plan_and_fact_chart(container, fake_tg, clock):
+    clock.set(datetime(2026, 12, 7, 6, 0, tzinfo=UTC))  # Monday 09:00 in Moscow
+    async with container.db.unit_of_work() as s:
+        boss = await factories.employee(s, clock, name="Пётр", role=Role.MANAGER, office="Центр")
+        anna = await factories.employee(s, clock, name="Анна", office="Центр")
+        sunday = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+        await deal(s, anna, created=sunday, amount=150_000, status=DealStatus.WON, closed=sunday)
+        s.add(
+            SalesPlan(
+                employee_id=anna.id, month=sunday.date().replace(day=1), amount=Decimal(1_000_000)
+            )
+        )
+    await tick(container)
+    await drain(container)
+    [photo] = fake_tg.calls("sendPhoto")
+    assert photo.params["chat_id"] == boss.telegram_id
+    assert photo.params["caption"] == "План и факт · 12.2026"
+    [(_method, name, data)] = fake_tg.uploads
+    assert name == "chart.png" and data.startswith(b"\x89PNG")
+    assert [m["chat_id"] for m in fake_tg.sent_messages()].count(anna.telegram_id) == 1  # text only
+    clock.advance(days=1)  # Tuesday: the digest, no chart
+    await tick(container)
+    await drain(container)
+    assert len(fake_tg.calls("sendPhoto")) == 1

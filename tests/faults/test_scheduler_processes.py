@@ -90,3 +90,56 @@ async def test_two_scheduler_processes_fire_each_reminder_once(
             process.terminate()
         await asyncio.gather(*(p.wait() for p in processes))
     assert sorted(reminders(fake_tg)) == expected
+
+
+def escalations_to(fake_tg, chat: int) -> list[str]:  # type: ignore[no-untyped-def]
+    return [
+        str(c.params.get("text"))
+        for c in fake_tg.calls("sendMessage")
+        if c.status == 200 and c.params.get("chat_id") == chat and "⏰" in str(c.params.get("text"))
+    ]
+
+
+async def test_escalations_fire_once_with_two_schedulers_and_after_a_restart(
+    postgresql_url, pg, fake_tg, tmp_path
+):
+    from models import Role
+    from services.clock import SystemClock
+    from tests import factories
+
+    async with pg.unit_of_work() as s:
+        boss = await factories.employee(
+            s, SystemClock(), name="Пётр", role=Role.MANAGER, office="Центр"
+        )
+        anna = await factories.employee(s, SystemClock(), name="Анна", office="Центр")
+        now = datetime.now(UTC)
+        for n in range(6):
+            s.add(
+                Task(
+                    kind=TaskKind.GENERAL,
+                    title=f"Просрочено {n}",
+                    status=TaskStatus.OPEN,
+                    due_at=now - timedelta(hours=2, minutes=n),
+                    assignee_id=anna.id,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    env = crm_env(postgresql_url, fake_tg, free_port())
+    worker = await spawn({**env, "HTTP_PORT": str(free_port())}, tmp_path, "--only", "worker")
+    schedulers = [await spawn(env, tmp_path, "--only", "scheduler") for _ in range(2)]
+    try:
+        await wait_until(lambda: len(escalations_to(fake_tg, boss.telegram_id)) >= 6, within=60)
+        for process in schedulers:  # both go down, and one comes back: its first run is at once
+            process.terminate()
+        await asyncio.gather(*(p.wait() for p in schedulers))
+        schedulers = [await spawn(env, tmp_path, "--only", "scheduler")]
+        await asyncio.sleep(8)
+    finally:
+        for process in [*schedulers, worker]:
+            process.terminate()
+        await asyncio.gather(*(p.wait() for p in [*schedulers, worker]))
+    sent = escalations_to(fake_tg, boss.telegram_id)
+    assert sorted(re.search(r"«(.+?)»", t).group(1) for t in sent) == [  # type: ignore[union-attr]
+        f"Просрочено {n}" for n in range(6)
+    ]

@@ -388,6 +388,7 @@ class ReportCallback(Packed, CallbackData, prefix="rp"):
     preset: Preset
     who: Int64 = 0
     view: ReportView = ReportView.NUMBERS
+    day: Annotated[int, Field(ge=0, le=1_000_000)] = 0  # one day (an ordinal), from a digest
 
 
 class Presses(Filter):

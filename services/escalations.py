@@ -48,6 +48,7 @@ from services.context import Company, EscalationRules
 ESCALATION = "escalation"  # outbox kind
 LOOK_BACK = timedelta(days=7)
 BATCH = 500  # items of one kind per run
+PAGES = 10  # pages of leads looked through for those due in working time
 
 
 Rules = EscalationRules
@@ -108,6 +109,19 @@ def _epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
+def _not_escalated(kind: str, entity_id: Any, since: Any) -> sa.ColumnElement[bool]:
+    """No escalation of this occurrence written yet (one written after it began is of it):
+    items told already never fill a run's batch (on `ix_outbox_entity`)."""
+    o = OutboxMessage.__table__
+    told = sa.select(o.c.id).where(
+        o.c.entity_type == kind,
+        o.c.entity_id == entity_id,
+        o.c.kind == ESCALATION,
+        o.c.created_at > since,
+    )
+    return ~told.exists()
+
+
 async def _tasks(session: AsyncSession, now: datetime, rules: Rules) -> list[Due]:
     late = now - timedelta(minutes=rules.task_minutes)
     stmt = (
@@ -117,6 +131,7 @@ async def _tasks(session: AsyncSession, now: datetime, rules: Rules) -> list[Due
             Task.status == TaskStatus.OPEN,
             Task.due_at < late,
             Task.due_at > now - LOOK_BACK,
+            _not_escalated("task", Task.id, Task.due_at),
         )
         .order_by(Task.due_at)
         .limit(BATCH)
@@ -128,29 +143,41 @@ async def _leads(session: AsyncSession, now: datetime, rules: Rules, company: Co
     """Untouched leads past the response time, counted in their assignee's working hours
     (each candidate's shifts are read: a handful of leads, not the table)."""
     wait = timedelta(minutes=rules.response_minutes)
-    stmt = (
-        sa.select(Lead.id, Lead.created_at, Lead.assignee_id, Lead.office_id)
+    office = sa.func.coalesce(Lead.office_id, Employee.office_id)
+    base = (
+        sa.select(Lead.id, Lead.created_at, Lead.assignee_id, office)
+        .outerjoin(Employee, Employee.id == Lead.assignee_id)
         .where(
             Lead.status == LeadStatus.NEW,
             Lead.first_response_seconds.is_(None),
             Lead.created_at < now - wait,
             Lead.created_at > now - LOOK_BACK,
+            _not_escalated("lead", Lead.id, Lead.created_at),
         )
-        .order_by(Lead.created_at)
+        .order_by(Lead.created_at, Lead.id)
         .limit(BATCH)
     )
-    due = []
+    due: list[Due] = []
     schedules: dict[int, tuple[list[assignment.Shift], Any]] = {}  # one read per assignee
-    for lead_id, created, assignee_id, office_id in await _rows(session, stmt):
-        if assignee_id is not None:
-            if assignee_id not in schedules:
-                schedules[assignee_id] = await assignment.schedule_of(
-                    session, assignee_id, company.timezone
-                )
-            shifts, zone = schedules[assignee_id]
-            if assignment.working_seconds(shifts, created, now, zone) < wait.total_seconds():
-                continue
-        due.append(Due("lead", lead_id, _epoch(created), office_id))
+    after: tuple[datetime, int] | None = None
+    for _page in range(PAGES):  # leads not due yet in working time are passed by, a page on
+        stmt = base
+        if after is not None:
+            stmt = stmt.where(sa.tuple_(Lead.created_at, Lead.id) > after)
+        rows = await _rows(session, stmt)
+        for lead_id, created, assignee_id, office_id in rows:
+            after = (created, lead_id)
+            if assignee_id is not None:
+                if assignee_id not in schedules:
+                    schedules[assignee_id] = await assignment.schedule_of(
+                        session, assignee_id, company.timezone
+                    )
+                shifts, zone = schedules[assignee_id]
+                if assignment.working_seconds(shifts, created, now, zone) < wait.total_seconds():
+                    continue
+            due.append(Due("lead", lead_id, _epoch(created), office_id))
+        if len(rows) < BATCH or len(due) >= BATCH:
+            break
     return due
 
 
@@ -167,12 +194,16 @@ async def _deals(session: AsyncSession, now: datetime, rules: Rules) -> list[Due
     for stage_id, days in stages:
         quiet = now - timedelta(days=days or rules.deal_days)
         stmt = (
-            sa.select(Deal.id, Deal.updated_at, Deal.office_id)
+            sa.select(
+                Deal.id, Deal.updated_at, sa.func.coalesce(Deal.office_id, Employee.office_id)
+            )
+            .outerjoin(Employee, Employee.id == Deal.owner_id)
             .where(
                 Deal.stage_id == stage_id,
                 Deal.status == DealStatus.OPEN,
                 Deal.updated_at < quiet,
                 Deal.updated_at > quiet - LOOK_BACK,
+                _not_escalated("deal", Deal.id, Deal.updated_at),
             )
             .order_by(Deal.updated_at)
             .limit(BATCH)
@@ -191,6 +222,7 @@ async def _tickets(session: AsyncSession, now: datetime, rules: Rules) -> list[D
             Ticket.status == TicketStatus.OPEN,
             waiting_since < late,
             waiting_since > now - LOOK_BACK,
+            _not_escalated("ticket", Ticket.id, waiting_since),
         )
         .order_by(waiting_since)
         .limit(BATCH)

@@ -3,6 +3,7 @@ escalations of what waited too long."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 from datetime import date
 
@@ -49,6 +50,7 @@ async def digest(
         Role.MANAGER: "report.digest_office",
     }.get(plan.role, "report.digest_own")
     lines: list[str] = []
+    not_called_back = 0
     for period, key in (
         (plan.yesterday, "report.digest_day"),
         (plan.last_week, "report.digest_week"),
@@ -56,6 +58,8 @@ async def digest(
         if period is None:
             continue
         shown = await reports.manager_report(session, period, plan.scope, today=now)
+        if period is plan.yesterday:
+            not_called_back = shown.total.missed_not_called_back
         label = report_screens.period_label(period, t, None)
         if lines:
             lines.append("")
@@ -70,8 +74,8 @@ async def digest(
                     "report.person_line", name=person.name, leads=leads, won=t.money(n.won_sum)
                 )
                 lines.append(html.escape(line))
-    # Numbers that are lists: said, with a button that opens the list.
-    missed = await reports.lists.missed_calls(session, plan.yesterday, plan.scope, limit=100)
+    # Numbers that are lists: said, with a button that opens the list (of that day, whenever
+    # the button is pressed).
     overdue = await reports.lists.overdue_tasks(session, now, plan.scope)
     stuck, _ = await reports.lists.stuck_deals(
         session, now, plan.scope, company.escalations.deal_days, limit=0
@@ -79,11 +83,11 @@ async def digest(
     lines.insert(1, html.escape(t("report.digest_overdue", count=overdue)))
     lines.insert(2, html.escape(t("report.digest_stuck", count=stuck)))
     text = fit_text("\n".join(lines))
-    yesterday = reports.Preset.YESTERDAY
-    keyboard = [[button(t("report.open"), ReportCallback(preset=yesterday))]]
-    if missed:
-        view = ReportCallback(preset=yesterday, view=ReportView.MISSED)
-        keyboard.append([button(t("report.button_missed", count=len(missed)), view)])
+    yesterday, day = reports.Preset.YESTERDAY, plan.yesterday.first.toordinal()
+    keyboard = [[button(t("report.open"), ReportCallback(preset=yesterday, day=day))]]
+    if not_called_back:
+        view = ReportCallback(preset=yesterday, view=ReportView.MISSED, day=day)
+        keyboard.append([button(t("report.button_missed", count=not_called_back), view)])
     if overdue:
         tasks = (
             TaskListView.OFFICE if plan.role in (Role.MANAGER, Role.ADMIN) else TaskListView.OVERDUE
@@ -152,7 +156,11 @@ async def chart(session: AsyncSession, row: Claimed, t: Translator, context: Con
         raise GiveUp("nobody's numbers to draw")
     rows = [(p.name, p.numbers.month_revenue, p.numbers.plan) for p in shown.people]
     title = t("report.chart_title", month=f"{month.first:%m.%Y}")
-    picture = charts.plan_vs_fact(
-        rows, title=title, fact=t("report.chart_fact"), plan=t("report.chart_plan")
+    picture = await asyncio.to_thread(  # drawing takes a while: not on the event loop
+        charts.plan_vs_fact,
+        rows,
+        title=title,
+        fact=t("report.chart_fact"),
+        plan=t("report.chart_plan"),
     )
     return Rendered(html.escape(title), None, picture=picture)

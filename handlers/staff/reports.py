@@ -5,7 +5,7 @@ typed after the command. Counting is services.reports'; this only translates."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 from aiogram.filters import Command, CommandObject
 from aiogram.methods import AnswerCallbackQuery
@@ -17,7 +17,7 @@ from bot.telegram.screens import Screen, Ui
 from handlers.callbacks import Presses, ReportCallback, ReportView
 from handlers.router import Router
 from models import Role
-from services import reports
+from services import actors, reports
 from services.actors import Actor
 from services.context import Company
 from services.errors import InvalidInput
@@ -42,12 +42,13 @@ async def show(
     ui: Ui,
 ) -> None:
     now = company.clock.now()
+    tz = await actors.zone_of(session, actor, company.timezone)  # the viewer's days
     words = (command.args or "").split()
     if words:
-        period, preset = _typed(words, now, company), None
+        period, preset = _typed(words, now, tz), None
     else:
         preset = reports.Preset.TODAY
-        period = reports.Period.of(preset, now, company.timezone)
+        period = reports.Period.of(preset, now, tz)
     await ui.send(await _screen(session, actor, company, period, preset, 0, ui))
 
 
@@ -59,8 +60,13 @@ async def pressed(
     actor: Actor,
     ui: Ui,
 ) -> AnswerCallbackQuery:
-    preset = callback_data.preset
-    period = reports.Period.of(preset, company.clock.now(), company.timezone)
+    tz = await actors.zone_of(session, actor, company.timezone)  # the viewer's days
+    preset: reports.Preset | None = callback_data.preset
+    if callback_data.day:  # a digest's day, whenever the button is pressed
+        day = date.fromordinal(callback_data.day)
+        period, preset = reports.Period(day, day, tz), None
+    else:
+        period = reports.Period.of(callback_data.preset, company.clock.now(), tz)
     if callback_data.view is ReportView.SOURCES:
         scope = reports.scope_for(actor)
         rows = await reports.sources_report(session, period, scope)
@@ -72,7 +78,7 @@ async def pressed(
         rows = await reports.lists.missed_calls(session, period, reports.scope_for(actor))
         label = report_screens.period_label(period, ui.t, preset)
         title = ui.t("report.title_missed", period=label)
-        screen = report_screens.missed_calls(rows, title, ui.t, company.timezone, preset=preset)
+        screen = report_screens.missed_calls(rows, title, ui.t, tz, preset=preset)
         await ui.edit(screen)
         return query.answer()
     if callback_data.view is ReportView.STUCK:
@@ -90,7 +96,7 @@ async def pressed(
         await ui.edit(report_screens.funnel(rows, title, ui.t, preset=preset))
         return query.answer()
     if callback_data.view is ReportView.PLAN:
-        month = reports.Period.of(reports.Preset.MONTH, company.clock.now(), company.timezone)
+        month = reports.Period.of(reports.Preset.MONTH, company.clock.now(), tz)
         shown = await reports.manager_report(
             session, month, reports.scope_for(actor), today=company.clock.now()
         )
@@ -127,11 +133,11 @@ async def _screen(
     return report_screens.report(shown, title, t, preset=preset, who=who, manages=manages)
 
 
-def _typed(words: list[str], now: datetime, company: Company) -> reports.Period:
-    """ "01.11 30.11" or "01.11.2026 30.11.2026" (one date: that day), in the company's zone."""
-    today = now.astimezone(company.timezone).date()
+def _typed(words: list[str], now: datetime, tz: tzinfo) -> reports.Period:
+    """ "01.11 30.11" or "01.11.2026 30.11.2026" (one date: that day), in the viewer's zone."""
+    today = now.astimezone(tz).date()
     days = [_day(w, today) for w in words[:2]]
-    return reports.Period.between(days[0], days[-1], company.timezone)
+    return reports.Period.between(days[0], days[-1], tz)
 
 
 def _day(word: str, today: date) -> date:

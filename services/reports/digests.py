@@ -70,13 +70,13 @@ async def send_due(session: AsyncSession, company: Company) -> Sent:
     if not due:
         return Sent(0, waiting)
     o_table = OutboxMessage.__table__
-    known = set(
-        (
-            await session.execute(
-                sa.select(o_table.c.dedupe_key).where(o_table.c.dedupe_key.in_(sorted(due)))
-            )
-        ).scalars()
-    )
+    known: set[str] = set()
+    keys = sorted(due)
+    for i in range(0, len(keys), 500):  # a statement's parameters are limited
+        found = await session.execute(
+            sa.select(o_table.c.dedupe_key).where(o_table.c.dedupe_key.in_(keys[i : i + 500]))
+        )
+        known |= set(found.scalars())
     rows = [row for key, row in due.items() if key not in known]  # the chart after its digest
     written = await outbox.enqueue_many(session, rows, now=now)
     return Sent(sum(i is not None for i in written), waiting)

@@ -18,12 +18,13 @@ from models import (
     DealStatus,
     Direction,
     Employee,
+    PhoneLine,
     PipelineStage,
     StageKind,
     Task,
     TaskStatus,
 )
-from services.reports.manager import CALL_BACK_WITHIN
+from services.reports.manager import CALL_BACK_WITHIN, call_office
 from services.reports.periods import Period, Scope, scoped, seconds_after, within
 
 PAGE = 20
@@ -69,13 +70,14 @@ async def missed_calls(
     stmt = (
         sa.select(Call.id, Call.started_at, Call.client_number, Call.client_id, Client.name, e.name)
         .outerjoin(e, e.id == Call.employee_id)
+        .outerjoin(PhoneLine, PhoneLine.id == Call.line_id)
         .outerjoin(Client, Client.id == Call.client_id)
         .where(
             within(Call.started_at, period),
             Call.direction == Direction.IN,
             Call.status == CallStatus.MISSED,
             ~called_back,
-            *scoped(Call.employee_id, e.office_id, scope),
+            *scoped(Call.employee_id, call_office(e), scope),
         )
         .order_by(Call.started_at.desc())
         .limit(limit)

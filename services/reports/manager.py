@@ -25,7 +25,17 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from models import Call, CallStatus, Deal, DealStatus, Direction, Employee, Lead, SalesPlan
+from models import (
+    Call,
+    CallStatus,
+    Deal,
+    DealStatus,
+    Direction,
+    Employee,
+    Lead,
+    PhoneLine,
+    SalesPlan,
+)
 from services.reports.periods import Period, Scope, scoped, seconds_after, within
 
 CALL_BACK_WITHIN = timedelta(minutes=15)
@@ -168,7 +178,8 @@ async def _calls(
             sa.func.count().filter(missed, ~called_back),
         )
         .outerjoin(e, e.id == Call.employee_id)
-        .where(within(Call.started_at, period), *scoped(Call.employee_id, e.office_id, scope))
+        .outerjoin(PhoneLine, PhoneLine.id == Call.line_id)
+        .where(within(Call.started_at, period), *scoped(Call.employee_id, call_office(e), scope))
         .group_by(Call.employee_id)
     )
     for who, calls_in, calls_out, missed_count, not_back in (await session.execute(stmt)).all():
@@ -182,6 +193,12 @@ async def _calls(
             n.missed_not_called_back += row[3]
 
         _add(by, total, who, apply)
+
+
+def call_office(employee: Any) -> Any:
+    """A call's office: its employee's, else its phone line's (an office's own number that
+    nobody answered is that office's missed call)."""
+    return sa.func.coalesce(employee.office_id, PhoneLine.office_id)
 
 
 # --- first response
@@ -330,7 +347,11 @@ async def _plans(
     plans = (
         sa.select(SalesPlan.employee_id, SalesPlan.amount)
         .join(pe, pe.id == SalesPlan.employee_id)
-        .where(SalesPlan.month == month.first, *scoped(SalesPlan.employee_id, pe.office_id, scope))
+        .where(
+            SalesPlan.month == month.first,
+            SalesPlan.office_id.is_(None),  # an employee's own plan
+            *scoped(SalesPlan.employee_id, pe.office_id, scope),
+        )
     )
     for who, amount in (await session.execute(plans)).all():
         numbers = by[who]

@@ -4,7 +4,7 @@ counted in working time where the issue says so, and not at all when dealt with 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -122,3 +122,18 @@ async def _rows(container, kind: str | None = None) -> int:
         if kind:
             stmt = stmt.where(OutboxMessage.entity_type == kind)
         return (await s.execute(stmt)).scalar_one()
+
+
+async def test_items_told_already_never_fill_a_runs_batch(container, fake_tg, clock, monkeypatch):
+    monkeypatch.setattr(escalations, "BATCH", 2)
+    clock.set(FRIDAY)
+    _boss, anna, _admin = await _office(container, clock)
+    async with container.db.unit_of_work() as s:
+        for n in range(3):
+            s.add(
+                Task(title=f"Задача {n}", assignee_id=anna.id, due_at=FRIDAY + timedelta(minutes=n))
+            )
+    clock.advance(hours=2)
+    await tick(container)
+    await tick(container)  # the two oldest were told: the third fits now
+    assert await _rows(container, "task") == 3

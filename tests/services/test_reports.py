@@ -270,3 +270,25 @@ async def test_the_funnel_counts_stages_reached_conversion_and_time_in_stage(ses
     assert rows[first.name].average_seconds == int(2.5 * 3600)
     assert rows[talks.name].average_seconds == 24 * 3600
     assert d2.stage_id == first.id  # still there: no stay ended, nothing averaged from it
+
+
+async def test_a_missed_call_to_an_offices_own_line_is_that_offices(session, people):
+    from models import Call as CallRow
+    from models import PhoneLine
+
+    anna, _boris, _olga = people
+    line = PhoneLine(number="+74950000001", name="Центр, общий", office_id=anna.office_id)
+    session.add(line)
+    await session.flush()
+    call(session, msk(2, 11), Direction.IN, CallStatus.MISSED, number="+79120000077")
+    await session.flush()
+    row = (await session.execute(sa.select(CallRow))).scalar_one()
+    row.line_id = line.id  # nobody picked up the office's number
+    await session.flush()
+    period = reports.Period(DAY, DAY, MSK)
+    office = await reports.manager_report(session, period, reports.Scope(office_id=anna.office_id))
+    assert (office.total.missed, office.total.missed_not_called_back) == (1, 1)
+    listed = await reports.lists.missed_calls(
+        session, period, reports.Scope(office_id=anna.office_id)
+    )
+    assert [c.number for c in listed] == ["+79120000077"]

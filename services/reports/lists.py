@@ -24,8 +24,8 @@ from models import (
     Task,
     TaskStatus,
 )
-from services.reports.manager import CALL_BACK_WITHIN, call_office
-from services.reports.periods import Period, Scope, scoped, seconds_after, within
+from services.reports.manager import call_office, called_back_within
+from services.reports.periods import Period, Scope, scoped, within
 
 PAGE = 20
 
@@ -54,18 +54,7 @@ async def missed_calls(
 ) -> list[MissedCall]:
     """The period's missed calls not called back within 15 minutes, newest first."""
     dialect = session.get_bind().dialect.name
-    back = aliased(Call)
-    called_back = (
-        sa.select(back.id)
-        .where(
-            back.direction == Direction.OUT,
-            back.client_number == Call.client_number,
-            back.started_at >= Call.started_at,
-            seconds_after(back.started_at, Call.started_at, dialect)
-            <= CALL_BACK_WITHIN.total_seconds(),
-        )
-        .exists()
-    )
+    called_back = called_back_within(dialect)
     e = aliased(Employee)
     stmt = (
         sa.select(Call.id, Call.started_at, Call.client_number, Call.client_id, Client.name, e.name)

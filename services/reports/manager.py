@@ -156,18 +156,7 @@ async def _calls(
 ) -> None:
     dialect = session.get_bind().dialect.name
     e = aliased(Employee)
-    back = aliased(Call)
-    called_back = (
-        sa.select(back.id)
-        .where(
-            back.direction == Direction.OUT,
-            back.client_number == Call.client_number,
-            back.started_at >= Call.started_at,
-            seconds_after(back.started_at, Call.started_at, dialect)
-            <= CALL_BACK_WITHIN.total_seconds(),
-        )
-        .exists()
-    )
+    called_back = called_back_within(dialect)
     missed = sa.and_(Call.direction == Direction.IN, Call.status == CallStatus.MISSED)
     stmt = (
         sa.select(
@@ -193,6 +182,22 @@ async def _calls(
             n.missed_not_called_back += row[3]
 
         _add(by, total, who, apply)
+
+
+def called_back_within(dialect: str) -> sa.ColumnElement[bool]:
+    """A call out to the same number within CALL_BACK_WITHIN after this `Call` started."""
+    back = aliased(Call)
+    return (
+        sa.select(back.id)
+        .where(
+            back.direction == Direction.OUT,
+            back.client_number == Call.client_number,
+            back.started_at >= Call.started_at,
+            seconds_after(back.started_at, Call.started_at, dialect)
+            <= CALL_BACK_WITHIN.total_seconds(),
+        )
+        .exists()
+    )
 
 
 def call_office(employee: Any) -> Any:

@@ -22,17 +22,13 @@ from services.team.inboxes import (
 )
 from services.team.topics import (
     TEAM_SYNC,
-    CardFacts,
-    Pending,
-    TopicState,
     clients_changed,
-    copy_in_topic,
     mark_shown,
     of_thread,
     settled,
-    state,
     topic_changed,
 )
+from services.team.view import CardFacts, Pending, TopicState, copy_in_topic, state
 
 __all__ = [
     "NEEDED_RIGHTS",

@@ -15,7 +15,7 @@ from models import Conversation, Employee, Lead, LeadStatus, Role, TeamInbox, Te
 from services.actors import Actor
 from services.context import Company
 from services.errors import AccessDenied, Conflict, NotFound
-from services.team import inboxes, topics
+from services.team import inboxes, topics, view
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ async def answer(
         conversation_id = await _conversation_for_notes(session, topic.client_id, company)
     kept, owner = False, None
     if not note and not inbox.others_may_write:
-        facts = await topics.card_facts(session, topic)
+        facts = await view.card_facts(session, topic)
         if not _may_answer(facts, by):
             note, kept, owner = True, True, facts.owner
     quoted = None
@@ -130,7 +130,7 @@ async def _conversation_for_notes(session: AsyncSession, client_id: int, company
     return found
 
 
-def _may_answer(facts: topics.CardFacts, by: Actor) -> bool:
+def _may_answer(facts: view.CardFacts, by: Actor) -> bool:
     """The client's owner, a manager or an admin (when others may not write)."""
     if by.role in (Role.MANAGER, Role.ADMIN):
         return True
@@ -144,7 +144,7 @@ async def claim(session: AsyncSession, topic_id: int, *, by: Actor, company: Com
     if topic is None:
         raise NotFound("no such topic", key="team.no_topic")
     await _inbox_for(session, topic, by)
-    owner = (await topics.card_facts(session, topic)).owner
+    owner = (await view.card_facts(session, topic)).owner
     if owner is not None:
         raise TakenAlready(owner)
     now = company.clock.now()

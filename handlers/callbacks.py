@@ -389,6 +389,7 @@ class ReportCallback(Packed, CallbackData, prefix="rp"):
     who: Int64 = 0
     view: ReportView = ReportView.NUMBERS
     day: Annotated[int, Field(ge=0, le=1_000_000)] = 0  # one day (an ordinal), from a digest
+    pipeline: Int64 = 0  # the funnel's (0: the default pipeline)
 
 
 class Presses(Filter):

@@ -59,10 +59,19 @@ def call(session, at, direction, status, *, who=None, number="+79120000001"):
 
 
 async def deal(
-    session, who, *, created, amount, status=DealStatus.OPEN, closed=None, cost=None, reason=None
+    session,
+    who,
+    *,
+    created,
+    amount,
+    status=DealStatus.OPEN,
+    closed=None,
+    cost=None,
+    reason=None,
+    pipeline_id=None,
 ):
     client = await _client(session)
-    pipeline_id = await pipeline.default_pipeline_id(session)
+    pipeline_id = pipeline_id or await pipeline.default_pipeline_id(session)
     stage_id = await pipeline.working_stage_id(session, pipeline_id)
     session.add(
         Deal(
@@ -81,3 +90,23 @@ async def deal(
             updated_at=created,
         )
     )
+
+
+async def second_pipeline(session, name="Сервис"):
+    """Another pipeline beside the default one: Заявка → Выезд → Сделано / Отказ."""
+    from models import Pipeline, PipelineStage, StageKind
+
+    made = Pipeline(name=name)
+    session.add(made)
+    await session.flush()
+    for position, (stage, kind) in enumerate(
+        [
+            ("Заявка", StageKind.OPEN),
+            ("Выезд", StageKind.OPEN),
+            ("Сделано", StageKind.WON),
+            ("Отказ", StageKind.LOST),
+        ]
+    ):
+        session.add(PipelineStage(pipeline_id=made.id, name=stage, kind=kind, position=position))
+    await session.flush()
+    return made.id

@@ -16,7 +16,7 @@ from handlers.callbacks import (
     ReportCallback,
     ReportView,
 )
-from services.reports import Numbers, Period, Preset, Report, SourceRow, StageRow
+from services.reports import Funnel, Numbers, Period, Preset, Report, SourceRow
 from services.reports.lists import MissedCall, StuckDeal
 
 PEOPLE_SHOWN = 30  # lines (and buttons) for people; a bigger office is summed in its total
@@ -209,21 +209,35 @@ def plan_vs_fact(shown: Report, title: str, t: Translator) -> Screen:
     return Screen(fit_text("\n".join(lines)), [back])
 
 
-def funnel(rows: list[StageRow], title: str, t: Translator, *, preset: Preset | None) -> Screen:
+def funnel(shown: Funnel, title: str, t: Translator, *, preset: Preset | None) -> Screen:
     """Each stage: how many of the period's deals reached it, the conversion from the stage
-    before, and the average time deals spent in it."""
+    before, and the average time deals spent in it. With several pipelines, a button each."""
     lines = [f"<b>{html.escape(title)}</b>"]
-    for row in rows:
+    if len(shown.pipelines) > 1:
+        lines.append(html.escape(shown.name))
+    for row in shown.stages:
         parts = [t("report.stage_reached", name=row.name, count=row.reached)]
         if row.conversion is not None:
             parts.append(t("report.stage_conversion", percent=row.conversion))
         if row.average_seconds is not None:
             parts.append(t("report.stage_time", time=duration(row.average_seconds, t)))
         lines.append(html.escape(" · ".join(parts)))
-    keyboard = [
-        _periods(preset, 0, t, ReportView.FUNNEL),
-        [button(t("report.back"), ReportCallback(preset=_preset(preset)))],
+    choices = [
+        button(
+            ("• " if pipeline_id == shown.pipeline_id else "") + name,
+            ReportCallback(preset=_preset(preset), view=ReportView.FUNNEL, pipeline=pipeline_id),
+        )
+        for pipeline_id, name in shown.pipelines
     ]
+    keyboard = [choices[i : i + 2] for i in range(0, len(choices), 2)] if len(choices) > 1 else []
+    periods = [
+        button(
+            ("• " if p is preset else "") + t(f"report.preset.{p.value}"),
+            ReportCallback(preset=p, view=ReportView.FUNNEL, pipeline=shown.pipeline_id),
+        )
+        for p in Preset
+    ]
+    keyboard += [periods, [button(t("report.back"), ReportCallback(preset=_preset(preset)))]]
     return Screen(fit_text("\n".join(lines)), keyboard)
 
 

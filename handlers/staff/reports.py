@@ -90,10 +90,12 @@ async def pressed(
         await ui.edit(report_screens.stuck_deals(count, deals, title, ui.t, now))
         return query.answer()
     if callback_data.view is ReportView.FUNNEL:
-        rows = await reports.funnel(session, period, reports.scope_for(actor))
+        shown = await reports.funnel(
+            session, period, reports.scope_for(actor), callback_data.pipeline or None
+        )
         label = report_screens.period_label(period, ui.t, preset)
         title = ui.t("report.title_funnel", period=label)
-        await ui.edit(report_screens.funnel(rows, title, ui.t, preset=preset))
+        await ui.edit(report_screens.funnel(shown, title, ui.t, preset=preset))
         return query.answer()
     if callback_data.view is ReportView.PLAN:
         month = reports.Period.of(reports.Preset.MONTH, company.clock.now(), tz)

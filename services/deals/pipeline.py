@@ -31,6 +31,16 @@ _STAGES = Prepared(
 )
 
 
+_ALL = Prepared(
+    sa.select(Pipeline.id, Pipeline.name).order_by(Pipeline.is_default.desc(), Pipeline.id)
+)
+
+
+async def pipelines(session: AsyncSession) -> list[tuple[int, str]]:
+    """Every pipeline as (id, name), the default first."""
+    return [(i, name) for i, name in await _ALL.all(session)]
+
+
 async def default_pipeline_id(session: AsyncSession) -> int:
     pipeline_id = await _DEFAULT.scalar(session)
     if pipeline_id is None:

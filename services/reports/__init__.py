@@ -10,7 +10,7 @@ company's time zone; shared by the bot (`/report`), and later digests and the ad
 
 from services.reports import digests, lists, plans
 from services.reports.digests import CHART, DIGEST
-from services.reports.funnel import StageRow, funnel
+from services.reports.funnel import Funnel, StageRow, funnel
 from services.reports.manager import Numbers, Person, Report, manager_report
 from services.reports.periods import Period, Preset, Scope, person, scope_for
 from services.reports.sources import SourceRow, sources_report
@@ -18,6 +18,7 @@ from services.reports.sources import SourceRow, sources_report
 __all__ = [
     "CHART",
     "DIGEST",
+    "Funnel",
     "Numbers",
     "Period",
     "Person",

@@ -1,7 +1,8 @@
-"""The funnel of the default pipeline: of the deals created in the period, how many reached
-each stage (a deal that skipped a stage passed it), the conversion from the stage before, and
-the average time deals spent in each stage (from entering it to leaving it, from the stage
-history). Two SQL statements, window functions the same on both databases."""
+"""The funnel of a pipeline (the default one unless another is asked for): of the deals
+created in the period, how many reached each stage (a deal that skipped a stage passed it), the
+conversion from the stage before, and the average time deals spent in each stage (from entering
+it to leaving it, from the stage history). Two SQL statements, window functions the same on both
+databases."""
 
 from __future__ import annotations
 
@@ -17,6 +18,14 @@ from services.reports.periods import Period, Scope, scoped, within
 
 
 @dataclass(frozen=True)
+class Funnel:
+    pipeline_id: int
+    name: str
+    stages: list[StageRow]
+    pipelines: list[tuple[int, str]]  # every pipeline (id, name), the default first
+
+
+@dataclass(frozen=True)
 class StageRow:
     name: str
     kind: StageKind
@@ -25,8 +34,14 @@ class StageRow:
     average_seconds: int | None  # in the stage, of the stays that ended (None: none ended)
 
 
-async def funnel(session: AsyncSession, period: Period, scope: Scope) -> list[StageRow]:
-    pipeline_id = await pipeline.default_pipeline_id(session)
+async def funnel(
+    session: AsyncSession, period: Period, scope: Scope, pipeline_id: int | None = None
+) -> Funnel:
+    """A pipeline id that is not one (gone since the button was drawn) shows the default."""
+    pipelines = await pipeline.pipelines(session)
+    names = dict(pipelines)
+    if pipeline_id not in names:
+        pipeline_id = await pipeline.default_pipeline_id(session)
     stages = (
         await session.execute(
             sa.select(
@@ -61,7 +76,7 @@ async def funnel(session: AsyncSession, period: Period, scope: Scope) -> list[St
         conversion = None if before is None else round(count * 100 / before) if before else 0
         rows.append(StageRow(name, kind, count, conversion, durations.get(stage_id)))
         before = count
-    return rows
+    return Funnel(pipeline_id, names[pipeline_id], rows, pipelines)
 
 
 async def _reached(

@@ -121,6 +121,34 @@ async def test_the_funnel_view_shows_each_stage(container, fake_tg, clock):
     assert "Успешно реализовано: 1 · 100% от прошлого этапа" in text  # the deal was won
 
 
+async def test_the_funnel_of_each_pipeline_is_a_button_away(container, fake_tg, clock):
+    from tests.report_data import second_pipeline
+
+    boss, anna, _boris, _olga = await _day(container, clock)
+    async with container.db.unit_of_work() as s:
+        service = await second_pipeline(s)
+        for won in (False, True):
+            await deal(
+                s,
+                anna,
+                created=clock.now(),
+                amount=9_000,
+                pipeline_id=service,
+                status=DealStatus.WON if won else DealStatus.OPEN,
+                closed=clock.now() if won else None,
+            )
+    chat = Chat(container, fake_tg, boss)
+    await chat.say("/report")
+    await chat.press("Воронка")
+    assert "Успешно реализовано: 1" in chat.text and "Выезд" not in chat.text
+    await chat.press("Сервис")
+    text = chat.text
+    assert "Сервис" in text and "Неразобранное" not in text
+    assert "Заявка: 2\nВыезд: 2 · 100% от прошлого этапа\nСделано: 1 · 50%" in text
+    await chat.press("Вчера")  # another period keeps the pipeline
+    assert "Воронка сделок · Вчера" in chat.text and "Заявка: 0" in chat.text
+
+
 async def test_the_lists_behind_the_digest_numbers(container, fake_tg, clock):
     from handlers.callbacks import ReportView
 

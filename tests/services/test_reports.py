@@ -4,14 +4,14 @@ side of a local midnight, and a day that has 25 hours."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
-from models import CallStatus, DealStatus, Direction, Lead, LeadStatus, Role, SalesPlan
+from models import CallStatus, DealStatus, Direction, Lead, LeadStatus, Role, SalesPlan, StageKind
 from services import reports
 from services.actors import Actor
 from services.errors import AccessDenied
@@ -262,7 +262,9 @@ async def test_the_funnel_counts_stages_reached_conversion_and_time_in_stage(ses
     await session.flush()
     rows = {
         r.name: r
-        for r in await reports.funnel(session, reports.Period(DAY, DAY, MSK), reports.Scope())
+        for r in (
+            await reports.funnel(session, reports.Period(DAY, DAY, MSK), reports.Scope())
+        ).stages
     }
     assert (rows[first.name].reached, rows[talks.name].reached, rows[won.name].reached) == (3, 1, 1)
     assert rows[talks.name].conversion == 33 and rows[won.name].conversion == 100
@@ -270,6 +272,44 @@ async def test_the_funnel_counts_stages_reached_conversion_and_time_in_stage(ses
     assert rows[first.name].average_seconds == int(2.5 * 3600)
     assert rows[talks.name].average_seconds == 24 * 3600
     assert d2.stage_id == first.id  # still there: no stay ended, nothing averaged from it
+
+
+async def test_the_funnel_of_another_pipeline_counts_its_own_deals(session, people):
+    from tests.report_data import second_pipeline
+
+    anna, _boris, _olga = people
+    service = await second_pipeline(session)
+    at = msk(2, 10)
+    await deal(session, anna, created=at, amount=1_000)  # the default pipeline's
+    await deal(session, anna, created=at, amount=2_000, pipeline_id=service)
+    await deal(
+        session,
+        anna,
+        created=at,
+        amount=3_000,
+        pipeline_id=service,
+        status=DealStatus.WON,
+        closed=at + timedelta(hours=5),
+    )
+    await session.flush()
+    period, scope = reports.Period(DAY, DAY, MSK), reports.Scope()
+
+    default = await reports.funnel(session, period, scope)
+    assert [name for _id, name in default.pipelines][1:] == ["Сервис"]  # the default first
+    assert default.pipeline_id == default.pipelines[0][0]
+    assert sum(r.reached for r in default.stages if r.kind is StageKind.WON) == 0
+    assert default.stages[0].reached == 1
+
+    shown = await reports.funnel(session, period, scope, service)
+    assert shown.name == "Сервис"
+    assert [(r.name, r.reached, r.conversion) for r in shown.stages] == [
+        ("Заявка", 2, None),
+        ("Выезд", 2, 100),
+        ("Сделано", 1, 50),
+        ("Отказ", 0, None),
+    ]
+    gone = await reports.funnel(session, period, scope, 10**9)  # a pipeline since removed
+    assert gone.pipeline_id == default.pipeline_id
 
 
 async def test_a_missed_call_to_an_offices_own_line_is_that_offices(session, people):

@@ -25,7 +25,10 @@ async def _client(session) -> Client:
     return client
 
 
-async def lead(session, at, *, who=None, status=LeadStatus.NEW, source="form:site", response=None):
+async def lead(
+    session, at, *, who=None, status=LeadStatus.NEW, source="form:site", response=None, office=None
+):
+    """`office`: the lead's office id when not its person's (assigned across offices)."""
     client = await _client(session)
     session.add(
         Lead(
@@ -33,7 +36,7 @@ async def lead(session, at, *, who=None, status=LeadStatus.NEW, source="form:sit
             status=status,
             source=source,
             assignee_id=who.id if who else None,
-            office_id=who.office_id if who else None,
+            office_id=office or (who.office_id if who else None),
             first_response_seconds=response,
             first_response_work_seconds=response,
             created_at=at,

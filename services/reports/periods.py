@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Employee, Role
+from models import Deal, Employee, Lead, Role
 from services.access import HasRole
 from services.errors import AccessDenied, InvalidInput
 
@@ -103,16 +103,27 @@ def scope_for(
 
 async def person(session: AsyncSession, by: HasRole, employee_id: int) -> str:
     """The name of an employee whose numbers `by` may see (themselves; a manager their
-    office's people; an admin anyone); refused otherwise, before anything is counted."""
+    office's people, and anyone with a lead or deal of the office, whose numbers are then the
+    office's share of theirs; an admin anyone); refused otherwise, before anything is counted."""
     found = await session.get(Employee, employee_id)
     allowed = found is not None and (
         by.role is Role.ADMIN
         or found.id == by.id
         or (by.role is Role.MANAGER and by.office_id in (None, found.office_id))
+        or (by.role is Role.MANAGER and await _works_for(session, employee_id, by.office_id))
     )
     if not allowed or found is None:
         raise AccessDenied("someone else's numbers", key="report.no_access")
     return found.name
+
+
+async def _works_for(session: AsyncSession, employee_id: int, office_id: int | None) -> bool:
+    """Whether someone of another office has a lead or a deal of this office (assigned
+    across offices): the office's report lists them."""
+    leads = sa.select(Lead.id).where(Lead.office_id == office_id, Lead.assignee_id == employee_id)
+    deals = sa.select(Deal.id).where(Deal.office_id == office_id, Deal.owner_id == employee_id)
+    found = await session.scalar(sa.select(sa.or_(leads.exists(), deals.exists())))
+    return bool(found)
 
 
 def within(column: Any, period: Period) -> sa.ColumnElement[bool]:

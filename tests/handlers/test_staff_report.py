@@ -72,6 +72,20 @@ async def test_a_manager_sees_the_office_and_opens_a_person(container, fake_tg, 
     assert await chat.press_data(forged) == "Эти цифры вам не видны"
 
 
+async def test_someone_of_another_office_with_its_leads_opens_with_the_offices_share(
+    container, fake_tg, clock
+):
+    boss, anna, _boris, olga = await _day(container, clock)
+    async with container.db.unit_of_work() as s:  # a lead of Anna's office given to Olga
+        await lead(s, clock.now(), who=olga, status=LeadStatus.TARGET, office=anna.office_id)
+    chat = Chat(container, fake_tg, boss)
+    await chat.say("/report")
+    assert "Ольга: 1 лид" in chat.text
+    await chat.press("Ольга")
+    assert "Ольга · Сегодня" in chat.text
+    assert "Лиды: 1 — новые 0 · в работе 1" in chat.text  # not her own office's lead
+
+
 async def test_typed_dates_and_what_is_refused(container, fake_tg, clock):
     _boss, anna, _boris, _olga = await _day(container, clock)
     chat = Chat(container, fake_tg, anna)

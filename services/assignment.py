@@ -60,7 +60,7 @@ def working_seconds(shifts: Iterable[Shift], start: datetime, end: datetime, tz:
         return 0
     if not shifts:
         return int((end - start).total_seconds())
-    total = 0.0
+    spans: list[tuple[datetime, datetime]] = []
     day = start.astimezone(tz).date() - timedelta(days=1)  # an overnight shift from before
     last = end.astimezone(tz).date()
     while day <= last:
@@ -70,9 +70,14 @@ def working_seconds(shifts: Iterable[Shift], start: datetime, end: datetime, tz:
             opens = datetime.combine(day, s.starts_at, tzinfo=tz).astimezone(UTC)
             closes_day = day if s.starts_at < s.ends_at else day + timedelta(days=1)
             closes = datetime.combine(closes_day, s.ends_at, tzinfo=tz).astimezone(UTC)
-            overlap = (min(closes, end) - max(opens, start)).total_seconds()
-            total += max(overlap, 0.0)
+            if min(closes, end) > max(opens, start):
+                spans.append((max(opens, start), min(closes, end)))
         day += timedelta(days=1)
+    total, reached = 0.0, start  # overlapping shifts (Sun 22-06 and Mon 00-08) count once
+    for opens, closes in sorted(spans):
+        if closes > reached:
+            total += (closes - max(opens, reached)).total_seconds()
+            reached = closes
     return int(total)
 
 

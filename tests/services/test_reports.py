@@ -8,8 +8,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import hypothesis
 import pytest
 import sqlalchemy as sa
+from hypothesis import strategies as st
 
 from models import CallStatus, DealStatus, Direction, Lead, LeadStatus, Role, SalesPlan, StageKind
 from services import reports
@@ -169,6 +171,35 @@ def test_working_seconds_count_only_the_shifts():
     change = [Shift(5, time(22), time(6))]  # Saturday 22:00 to Sunday 06:00
     start = datetime(2026, 10, 24, 21, 0, tzinfo=BERLIN)
     assert working_seconds(change, start, start.replace(day=25, hour=12), BERLIN) == 9 * 3600
+
+
+def test_overlapping_shifts_count_once():
+    from services.assignment import Shift, working_seconds
+
+    # Sunday 22:00-06:00 and Monday 00:00-08:00 overlap from midnight to six
+    shifts = [Shift(6, time(22), time(6)), Shift(0, time(0), time(8))]
+    sunday = datetime(2026, 12, 6, 21, 0, tzinfo=MSK)
+    assert working_seconds(shifts, sunday, sunday + timedelta(hours=12), MSK) == 10 * 3600
+
+
+@hypothesis.settings(max_examples=60, deadline=None)
+@hypothesis.given(
+    shifts=st.lists(
+        st.tuples(st.integers(0, 6), st.integers(0, 23), st.integers(0, 23)), max_size=5
+    ),
+    start_minute=st.integers(0, 7 * 24 * 60),
+    length=st.integers(0, 3 * 24 * 60),
+)
+def test_working_seconds_are_the_minutes_on_duty(shifts, start_minute, length):
+    """Whatever the shifts (overnight, 24-hour, overlapping), the working seconds of a span are
+    the minutes of it on duty, counted one by one (Moscow has no clock changes)."""
+    from services.assignment import Shift, is_on_duty, working_seconds
+
+    week = [Shift(d, time(a), time(b)) for d, a, b in shifts]
+    start = datetime(2026, 11, 30, tzinfo=MSK) + timedelta(minutes=start_minute)
+    minutes = [start + timedelta(minutes=m) for m in range(length)]
+    on_duty = sum(1 for m in minutes if is_on_duty(week, m))
+    assert working_seconds(week, start, start + timedelta(minutes=length), MSK) == on_duty * 60
 
 
 async def test_a_lead_taken_after_the_weekend_took_twenty_working_minutes(

@@ -31,6 +31,7 @@ from models.login_throttle import LoginThrottle
 from models.note import Note
 from models.office import Office, PhoneLine
 from models.outbox import OutboxMessage
+from models.report import ReportChange, ReportRollup, ReportRollupMonth
 from models.task import Task
 from models.team import TeamInbox, TeamShown, TeamTopic
 from models.ticket import Ticket, TicketReply
@@ -72,6 +73,9 @@ __all__ = [
     "PhoneLine",
     "Pipeline",
     "PipelineStage",
+    "ReportChange",
+    "ReportRollup",
+    "ReportRollupMonth",
     "Role",
     "SalesPlan",
     "StageKind",

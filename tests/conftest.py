@@ -119,6 +119,7 @@ async def _empty(db: Database) -> None:
         if db.is_sqlite:
             for table in tables:
                 await conn.execute(table.delete())
+            await conn.execute(models.ReportChange.__table__.delete())  # what the deletes marked
         else:
             names = ", ".join(f'"{t.name}"' for t in tables)
             await conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

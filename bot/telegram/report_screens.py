@@ -128,12 +128,13 @@ def numbers(n: Numbers, period: Period, t: Translator) -> list[str]:
 
 
 def duration(seconds: int, t: Translator) -> str:
-    """ "4 минуты", "2 часа 5 минут": what a manager reads, not seconds."""
-    minutes = max(round(seconds / 60), 1) if seconds else 0
+    """ "4 минуты", "2 часа 5 минут": what a manager reads, not seconds. Rounded half up, as
+    services/reports/rows.response_bucket rounds response times in SQL."""
+    minutes = max((seconds + 30) // 60, 1) if seconds else 0
     if minutes < 60:
         return t.plural("report.minutes", minutes)
     if minutes >= 48 * 60:  # long stays read in days
-        return t.plural("report.days", round(minutes / 1440))
+        return t.plural("report.days", (minutes + 720) // 1440)
     hours, rest = divmod(minutes, 60)
     text = t.plural("report.hours", hours)
     return f"{text} {t.plural('report.minutes', rest)}" if rest else text

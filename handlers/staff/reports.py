@@ -69,7 +69,7 @@ async def pressed(
         period = reports.Period.of(callback_data.preset, company.clock.now(), tz)
     if callback_data.view is ReportView.SOURCES:
         scope = reports.scope_for(actor)
-        rows = await reports.sources_report(session, period, scope)
+        rows = await reports.sources_report(session, period, scope, today=company.clock.now())
         label = report_screens.period_label(period, ui.t, preset)
         title = ui.t("report.title_sources", period=label)
         await ui.edit(report_screens.sources(rows, title, ui.t, preset=preset))
@@ -91,7 +91,11 @@ async def pressed(
         return query.answer()
     if callback_data.view is ReportView.FUNNEL:
         shown = await reports.funnel(
-            session, period, reports.scope_for(actor), callback_data.pipeline or None
+            session,
+            period,
+            reports.scope_for(actor),
+            callback_data.pipeline or None,
+            today=company.clock.now(),
         )
         label = report_screens.period_label(period, ui.t, preset)
         title = ui.t("report.title_funnel", period=label)

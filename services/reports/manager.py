@@ -26,17 +26,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from models import (
-    Call,
-    CallStatus,
     Deal,
     DealStatus,
-    Direction,
     Employee,
-    Lead,
-    PhoneLine,
     SalesPlan,
 )
-from services.reports.periods import Period, Scope, scoped, seconds_after, within
+from services.reports import rollup, rows
+from services.reports.periods import Period, Scope, scoped, within
 
 CALL_BACK_WITHIN = timedelta(minutes=15)
 Who = int | None  # an employee id; None: nobody's (counted in the total)
@@ -98,13 +94,17 @@ class Report:
 async def manager_report(
     session: AsyncSession, period: Period, scope: Scope, *, today: datetime | None = None
 ) -> Report:
-    """`today` (now): how far into the month the forecast's run-rate is counted."""
+    """`today` (now): how far into the month the forecast's run-rate is counted; and, for a
+    long period, which of its months are settled enough to read from the roll-up."""
     by: dict[Who, Numbers] = defaultdict(Numbers)
     total = Numbers()
-    await _leads(session, period, scope, by, total)
-    await _calls(session, period, scope, by, total)
-    await _responses(session, period, scope, by, total)
-    await _deals(session, period, scope, by, total)
+    parts = await rollup.split(session, period, today)
+    dialect = session.get_bind().dialect.name
+    await _leads(session, parts.union(rows.LEADS, scope, dialect), by, total)
+    await _calls(session, parts.union(rows.CALLS, scope, dialect), by, total)
+    await _responses(session, parts.union(rows.RESPONSE, scope, dialect), by, total)
+    await _deals(session, parts.union(rows.DEALS, scope, dialect), by, total)
+    await _reasons(session, parts.union(rows.REASONS, scope, dialect), by, total)
     await _plans(session, period, scope, by, total, today)
     names = await _names(session, [who for who in by if who is not None])
     people = sorted(
@@ -127,23 +127,18 @@ def _add(by: dict[Who, Numbers], total: Numbers, who: Who, apply: Any) -> None:
 
 
 async def _leads(
-    session: AsyncSession, period: Period, scope: Scope, by: dict[Who, Numbers], total: Numbers
+    session: AsyncSession, u: sa.Subquery, by: dict[Who, Numbers], total: Numbers
 ) -> None:
-    e = aliased(Employee)
-    office = sa.func.coalesce(Lead.office_id, e.office_id)
-    stmt = (
-        sa.select(Lead.assignee_id, Lead.status, Lead.source, sa.func.count())
-        .outerjoin(e, e.id == Lead.assignee_id)
-        .where(within(Lead.created_at, period), *scoped(Lead.assignee_id, office, scope))
-        .group_by(Lead.assignee_id, Lead.status, Lead.source)
+    stmt = sa.select(u.c.who, u.c.key1, u.c.key2, sa.func.sum(u.c.n1)).group_by(
+        u.c.who, u.c.key1, u.c.key2
     )
     for who, status, source, count in (await session.execute(stmt)).all():
 
         def apply(
-            n: Numbers, status: Any = status, source: str = source, count: int = count
+            n: Numbers, status: str = status, source: str = source, count: int = count
         ) -> None:
-            n.leads[str(status)] = n.leads.get(str(status), 0) + count
-            n.sources[source] = n.sources.get(source, 0) + count
+            n.leads[status] = n.leads.get(status, 0) + int(count)
+            n.sources[source] = n.sources.get(source, 0) + int(count)
 
         _add(by, total, who, apply)
 
@@ -152,30 +147,14 @@ async def _leads(
 
 
 async def _calls(
-    session: AsyncSession, period: Period, scope: Scope, by: dict[Who, Numbers], total: Numbers
+    session: AsyncSession, u: sa.Subquery, by: dict[Who, Numbers], total: Numbers
 ) -> None:
-    dialect = session.get_bind().dialect.name
-    e = aliased(Employee)
-    called_back = called_back_within(dialect)
-    missed = sa.and_(Call.direction == Direction.IN, Call.status == CallStatus.MISSED)
-    stmt = (
-        sa.select(
-            Call.employee_id,
-            sa.func.count().filter(Call.direction == Direction.IN),
-            sa.func.count().filter(Call.direction == Direction.OUT),
-            sa.func.count().filter(missed),
-            sa.func.count().filter(missed, ~called_back),
-        )
-        .outerjoin(e, e.id == Call.employee_id)
-        .outerjoin(PhoneLine, PhoneLine.id == Call.line_id)
-        .where(within(Call.started_at, period), *scoped(Call.employee_id, call_office(e), scope))
-        .group_by(Call.employee_id)
+    stmt = sa.select(u.c.who, *[sa.func.sum(u.c[c]) for c in ("n1", "n2", "n3", "n4")]).group_by(
+        u.c.who
     )
-    for who, calls_in, calls_out, missed_count, not_back in (await session.execute(stmt)).all():
+    for who, *counts in (await session.execute(stmt)).all():
 
-        def apply(
-            n: Numbers, row: tuple[int, ...] = (calls_in, calls_out, missed_count, not_back)
-        ) -> None:
+        def apply(n: Numbers, row: tuple[int, ...] = tuple(int(c) for c in counts)) -> None:
             n.calls_in += row[0]
             n.calls_out += row[1]
             n.missed += row[2]
@@ -186,133 +165,107 @@ async def _calls(
 
 def called_back_within(dialect: str) -> sa.ColumnElement[bool]:
     """A call out to the same number within CALL_BACK_WITHIN after this `Call` started."""
-    back = aliased(Call)
-    return (
-        sa.select(back.id)
-        .where(
-            back.direction == Direction.OUT,
-            back.client_number == Call.client_number,
-            back.started_at >= Call.started_at,
-            seconds_after(back.started_at, Call.started_at, dialect)
-            <= CALL_BACK_WITHIN.total_seconds(),
-        )
-        .exists()
-    )
+    return rows.called_back_within(dialect)
 
 
 def call_office(employee: Any) -> Any:
-    """A call's office: its employee's, else its phone line's (an office's own number that
-    nobody answered is that office's missed call)."""
-    return sa.func.coalesce(employee.office_id, PhoneLine.office_id)
+    """A call's office: its employee's, else its phone line's."""
+    return rows.call_office(employee)
 
 
 # --- first response
 
 
 async def _responses(
-    session: AsyncSession, period: Period, scope: Scope, by: dict[Who, Numbers], total: Numbers
+    session: AsyncSession, u: sa.Subquery, by: dict[Who, Numbers], total: Numbers
 ) -> None:
     """Median and p90 (nearest rank) of the first-response times of the period's leads, in
-    working hours (services.leads.actions.record_response), per employee and in total:
-    window functions, the same on SQLite and PostgreSQL."""
-    e = aliased(Employee)
-    office = sa.func.coalesce(Lead.office_id, e.office_id)
-    seconds = Lead.first_response_work_seconds  # inside the responder's working hours
-    base = (
-        sa.select(Lead.assignee_id.label("who"), seconds.label("x"))
-        .outerjoin(e, e.id == Lead.assignee_id)
-        .where(
-            within(Lead.created_at, period),
-            seconds.is_not(None),
-            *scoped(Lead.assignee_id, office, scope),
-        )
-    )
+    working hours (services.leads.actions.record_response) and to the minute a report shows
+    (rows.response_bucket), per employee and in total: counts per bucket, summed over the
+    period's parts, and the first bucket whose running count reaches the rank. Window
+    functions, the same on SQLite and PostgreSQL."""
     for grouped in (True, False):
-        ranked = _ranked(base.subquery(), grouped)
+        who = u.c.who if grouped else sa.null()
+        counted = (
+            sa.select(
+                who.label("who"),
+                u.c.n1.label("x"),
+                sa.cast(sa.func.sum(u.c.n2), sa.BigInteger).label("c"),  # PostgreSQL: numeric
+            )
+            .group_by(*([u.c.who] if grouped else []), u.c.n1)
+            .subquery()
+        )
+        part = [counted.c.who] if grouped else []
+        ranked = sa.select(
+            counted.c.who,
+            counted.c.x,
+            _whole(sa.func.sum(counted.c.c).over(partition_by=part, order_by=counted.c.x)).label(
+                "cum"
+            ),
+            _whole(sa.func.sum(counted.c.c).over(partition_by=part)).label("n"),
+        ).subquery()
         stmt = sa.select(
             ranked.c.who,
             sa.func.max(ranked.c.n),
-            sa.func.max(sa.case((ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.x))),
-            sa.func.max(sa.case((ranked.c.rn == (9 * ranked.c.n + 9) // 10, ranked.c.x))),
+            sa.func.min(sa.case((ranked.c.cum >= (ranked.c.n + 1) // 2, ranked.c.x))),
+            sa.func.min(sa.case((ranked.c.cum >= (9 * ranked.c.n + 9) // 10, ranked.c.x))),
         ).group_by(ranked.c.who)
-        for who, count, median, p90 in (await session.execute(stmt)).all():
-            target = (by[who] if who is not None else None) if grouped else total
-            if target is None:
+        for person, count, median, p90 in (await session.execute(stmt)).all():
+            target = (by[person] if person is not None else None) if grouped else total
+            if target is None or count is None:
                 continue
-            target.responded, target.response_median, target.response_p90 = count, median, p90
-
-
-def _ranked(base: Any, grouped: bool) -> Any:
-    part = [base.c.who] if grouped else []
-    return sa.select(
-        (base.c.who if grouped else sa.null()).label("who"),
-        base.c.x,
-        sa.func.row_number().over(partition_by=part, order_by=base.c.x).label("rn"),
-        sa.func.count().over(partition_by=part).label("n"),
-    ).subquery()
+            target.responded = int(count)
+            target.response_median, target.response_p90 = int(median), int(p90)
 
 
 # --- deals
 
 
 async def _deals(
-    session: AsyncSession, period: Period, scope: Scope, by: dict[Who, Numbers], total: Numbers
+    session: AsyncSession, u: sa.Subquery, by: dict[Who, Numbers], total: Numbers
 ) -> None:
-    e = aliased(Employee)
-    office = sa.func.coalesce(Deal.office_id, e.office_id)
-    amount = sa.func.coalesce(Deal.amount, 0)
-    closed = within(Deal.closed_at, period)
-    won = sa.and_(Deal.status == DealStatus.WON, closed)
-    lost = sa.and_(Deal.status == DealStatus.LOST, closed)
-    where = [
-        sa.or_(within(Deal.created_at, period), closed),
-        *scoped(Deal.owner_id, office, scope),
-    ]
-    stmt = (
-        sa.select(
-            Deal.owner_id,
-            sa.func.count().filter(within(Deal.created_at, period)),
-            sa.func.coalesce(sa.func.sum(amount).filter(within(Deal.created_at, period)), 0),
-            sa.func.count().filter(won),
-            sa.func.coalesce(sa.func.sum(amount).filter(won), 0),
-            sa.func.count().filter(lost),
-            sa.func.coalesce(sa.func.sum(amount).filter(lost), 0),
-            sa.func.coalesce(sa.func.sum(amount - sa.func.coalesce(Deal.cost, 0)).filter(won), 0),
-        )
-        .outerjoin(e, e.id == Deal.owner_id)
-        .where(*where)
-        .group_by(Deal.owner_id)
-    )
-    for row in (await session.execute(stmt)).all():
-        who, created, created_sum, won_n, won_sum, lost_n, lost_sum, profit = row
+    names = ("n1", "n2", "n3", "s1", "s2", "s3", "s4")
+    stmt = sa.select(u.c.who, *[sa.func.sum(u.c[c]) for c in names]).group_by(u.c.who)
+    for who, created, won_n, lost_n, created_sum, won_sum, lost_sum, profit in (
+        await session.execute(stmt)
+    ).all():
 
         def apply(
             n: Numbers,
             r: tuple[Any, ...] = (created, created_sum, won_n, won_sum, lost_n, lost_sum, profit),
         ) -> None:
-            n.deals_created += r[0]
-            n.created_sum += Decimal(r[1])
-            n.won += r[2]
-            n.won_sum += Decimal(r[3])
-            n.lost += r[4]
-            n.lost_sum += Decimal(r[5])
-            n.gross_profit += Decimal(r[6])
+            n.deals_created += int(r[0])
+            n.created_sum += money(r[1])
+            n.won += int(r[2])
+            n.won_sum += money(r[3])
+            n.lost += int(r[4])
+            n.lost_sum += money(r[5])
+            n.gross_profit += money(r[6])
 
         _add(by, total, who, apply)
-    reason = sa.func.coalesce(Deal.lost_reason, "")
-    reasons = (
-        sa.select(Deal.owner_id, reason, sa.func.count())
-        .outerjoin(e, e.id == Deal.owner_id)
-        .where(lost, *scoped(Deal.owner_id, office, scope))
-        .group_by(Deal.owner_id, reason)
-    )
-    for who, why, count in (await session.execute(reasons)).all():
+
+
+async def _reasons(
+    session: AsyncSession, u: sa.Subquery, by: dict[Who, Numbers], total: Numbers
+) -> None:
+    stmt = sa.select(u.c.who, u.c.key1, sa.func.sum(u.c.n1)).group_by(u.c.who, u.c.key1)
+    for who, why, count in (await session.execute(stmt)).all():
         key = str(why).partition(":")[0] or "other"  # "other: typed words" counts as other
 
-        def apply(n: Numbers, key: str = key, count: int = count) -> None:
+        def apply(n: Numbers, key: str = key, count: int = int(count)) -> None:
             n.lost_reasons[key] = n.lost_reasons.get(key, 0) + count
 
         _add(by, total, who, apply)
+
+
+def _whole(total: Any) -> Any:
+    """A sum of integers as an integer (PostgreSQL's is numeric: its `/` would not floor)."""
+    return sa.cast(total, sa.BigInteger)
+
+
+def money(value: Any) -> Decimal:
+    """A sum as the database gives it (SQLite: a float once summed) to the kopeck."""
+    return Decimal(str(value)).quantize(Decimal("0.01")) if value is not None else Decimal(0)
 
 
 # --- plans

@@ -1,18 +1,20 @@
 """Where clients come from: per source, UTM campaign and phone line, the period's leads, how
 many were target leads, and what their deals brought (deals opened from those leads, won by
-now). One grouped SQL statement."""
+now). One grouped SQL statement (services/reports/rows.py's "sources")."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
-from models import Deal, DealStatus, Employee, Lead, LeadStatus, PhoneLine
-from services.reports.periods import Period, Scope, scoped, within
+from models import PhoneLine
+from services.reports import rollup, rows
+from services.reports.manager import money
+from services.reports.periods import Period, Scope
 
 
 @dataclass(frozen=True)
@@ -32,32 +34,27 @@ class SourceRow:
         return round(self.target * 100 / self.leads) if self.leads else 0
 
 
-async def sources_report(session: AsyncSession, period: Period, scope: Scope) -> list[SourceRow]:
-    """Rows by leads, most first."""
-    e = aliased(Employee)
-    office = sa.func.coalesce(Lead.office_id, e.office_id)
-    won = Deal.status == DealStatus.WON
+async def sources_report(
+    session: AsyncSession, period: Period, scope: Scope, *, today: datetime | None = None
+) -> list[SourceRow]:
+    """Rows by leads, most first. `today` (now): which months of a long period are settled
+    enough to read from the roll-up (services/reports/rollup.py)."""
+    parts = await rollup.split(session, period, today)
+    u = parts.union(rows.SOURCES, scope, session.get_bind().dialect.name)
     stmt = (
         sa.select(
-            Lead.source,
-            Lead.utm_campaign,
+            u.c.key1,
+            u.c.key2,
             PhoneLine.name,
-            sa.func.count(sa.distinct(Lead.id)),
-            sa.func.count(sa.distinct(Lead.id)).filter(Lead.status == LeadStatus.TARGET),
-            sa.func.count(sa.distinct(Deal.id)),
-            sa.func.count(sa.distinct(Deal.id)).filter(won),
-            sa.func.coalesce(sa.func.sum(sa.func.coalesce(Deal.amount, 0)).filter(won), 0),
+            *[sa.func.sum(u.c[c]) for c in ("n1", "n2", "n3", "n4", "s1")],
         )
-        .outerjoin(e, e.id == Lead.assignee_id)
-        .outerjoin(PhoneLine, PhoneLine.id == Lead.line_id)
-        .outerjoin(Deal, Deal.lead_id == Lead.id)
-        .where(within(Lead.created_at, period), *scoped(Lead.assignee_id, office, scope))
-        .group_by(Lead.source, Lead.utm_campaign, PhoneLine.name)
+        .outerjoin(PhoneLine, PhoneLine.id == u.c.line_id)
+        .group_by(u.c.key1, u.c.key2, PhoneLine.name)
     )
-    rows = [
-        SourceRow(src, campaign, line, n, target, deals, won_n, Decimal(revenue))
+    found = [
+        SourceRow(src, campaign, line, int(n), int(target), int(deals), int(won_n), money(revenue))
         for src, campaign, line, n, target, deals, won_n, revenue in (
             await session.execute(stmt)
         ).all()
     ]
-    return sorted(rows, key=lambda r: (-r.leads, r.source, r.campaign or "", r.line or ""))
+    return sorted(found, key=lambda r: (-r.leads, r.source, r.campaign or "", r.line or ""))

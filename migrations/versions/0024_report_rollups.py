@@ -1,0 +1,164 @@
+"""reports' monthly roll-up, and triggers that mark the days whose facts changed
+
+Revision ID: 0024
+Revises: 0023
+Create Date: 2026-12-06 01:00:00
+
+A lead, call, deal or stage move whose day is more than two days old marks that UTC day in
+`report_changes` when it is written, changed or deleted (services/reports/rollup.py counts
+the months around it again before any report reads them). Triggers, so that every writer
+(services, the CLI, a bulk action, a hand-typed UPDATE) is caught. Changing the pipeline's
+stages forgets every rolled-up month (a funnel counts positions).
+
+On SQLite a later `batch_alter_table` of leads, calls, deals or deal_stage_changes recreates
+the table without its triggers: such a migration must call `create_triggers` again
+(tests/services/test_report_rollup.py checks the marks at head).
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0024"
+down_revision: str | None = "0023"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Amount = sa.Numeric(18, 2)
+
+# table -> the moments (SQL over the row, "{r}" standing for OLD or NEW) whose days it counts in
+MOMENTS: dict[str, dict[str, list[str]]] = {
+    "postgresql": {
+        "leads": ["{r}.created_at"],
+        "calls": ["{r}.started_at", "{r}.started_at - interval '15 minutes'"],
+        "deals": [
+            "{r}.created_at",
+            "{r}.closed_at",
+            "(SELECT created_at FROM leads WHERE id = {r}.lead_id)",
+        ],
+        "deal_stage_changes": ["(SELECT created_at FROM deals WHERE id = {r}.deal_id)"],
+    },
+    "sqlite": {
+        "leads": ["{r}.created_at"],
+        "calls": ["{r}.started_at", "datetime({r}.started_at, '-15 minutes')"],
+        "deals": [
+            "{r}.created_at",
+            "{r}.closed_at",
+            "(SELECT created_at FROM leads WHERE id = {r}.lead_id)",
+        ],
+        "deal_stage_changes": ["(SELECT created_at FROM deals WHERE id = {r}.deal_id)"],
+    },
+}
+OPS = {"INSERT": ["NEW"], "UPDATE": ["OLD", "NEW"], "DELETE": ["OLD"]}
+
+
+def create_triggers(dialect: str) -> None:
+    if dialect == "postgresql":
+        op.execute(
+            """
+            CREATE FUNCTION report_mark(at timestamptz) RETURNS void LANGUAGE sql AS $$
+              INSERT INTO report_changes (day)
+              SELECT (at AT TIME ZONE 'UTC')::date WHERE at < now() - interval '2 days'
+            $$"""
+        )
+        for table, moments in MOMENTS["postgresql"].items():
+            body = []
+            for op_name, rows in OPS.items():
+                marks = " ".join(
+                    f"PERFORM report_mark({m.format(r=r)});" for r in rows for m in moments
+                )
+                body.append(f"IF TG_OP = '{op_name}' THEN {marks} END IF;")
+            op.execute(
+                f"""
+                CREATE FUNCTION report_mark_{table}() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN {" ".join(body)} RETURN NULL; END $$"""
+            )
+            op.execute(
+                f"CREATE TRIGGER report_mark AFTER INSERT OR UPDATE OR DELETE ON {table} "
+                f"FOR EACH ROW EXECUTE FUNCTION report_mark_{table}()"
+            )
+        op.execute(
+            """
+            CREATE FUNCTION report_forget() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN DELETE FROM report_rollup_months; RETURN NULL; END $$"""
+        )
+        op.execute(
+            "CREATE TRIGGER report_forget AFTER INSERT OR UPDATE OR DELETE ON pipeline_stages "
+            "FOR EACH STATEMENT EXECUTE FUNCTION report_forget()"
+        )
+        return
+    for table, moments in MOMENTS["sqlite"].items():
+        for op_name, rows in OPS.items():
+            marks = " ".join(
+                f"INSERT INTO report_changes (day) SELECT date({m.format(r=r)}) "
+                f"WHERE {m.format(r=r)} < datetime('now', '-2 days');"
+                for r in rows
+                for m in moments
+            )
+            op.execute(
+                f"CREATE TRIGGER report_mark_{table}_{op_name.lower()} AFTER {op_name} ON {table} "
+                f"BEGIN {marks} END"
+            )
+    for op_name in OPS:
+        op.execute(
+            f"CREATE TRIGGER report_forget_{op_name.lower()} AFTER {op_name} ON pipeline_stages "
+            "BEGIN DELETE FROM report_rollup_months; END"
+        )
+
+
+def drop_triggers(dialect: str) -> None:
+    if dialect == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS report_forget ON pipeline_stages")
+        op.execute("DROP FUNCTION IF EXISTS report_forget()")
+        for table in MOMENTS["postgresql"]:
+            op.execute(f"DROP TRIGGER IF EXISTS report_mark ON {table}")
+            op.execute(f"DROP FUNCTION IF EXISTS report_mark_{table}()")
+        op.execute("DROP FUNCTION IF EXISTS report_mark(timestamptz)")
+        return
+    for op_name in OPS:
+        op.execute(f"DROP TRIGGER IF EXISTS report_forget_{op_name.lower()}")
+        for table in MOMENTS["sqlite"]:
+            op.execute(f"DROP TRIGGER IF EXISTS report_mark_{table}_{op_name.lower()}")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "report_rollups",
+        sa.Column("id", BigId, autoincrement=True, nullable=False),
+        sa.Column("zone", sa.String(64), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("family", sa.String(16), nullable=False),
+        sa.Column("who", BigId, nullable=True),
+        sa.Column("office_id", BigId, nullable=True),
+        sa.Column("line_id", BigId, nullable=True),
+        sa.Column("key1", sa.String(500), nullable=True),
+        sa.Column("key2", sa.String(500), nullable=True),
+        sa.Column("key3", sa.String(500), nullable=True),
+        *[sa.Column(f"n{i}", sa.BigInteger(), nullable=False) for i in range(1, 5)],
+        *[sa.Column(f"s{i}", Amount, nullable=False) for i in range(1, 5)],
+        sa.PrimaryKeyConstraint("id", name="pk_report_rollups"),
+    )
+    op.create_index("ix_report_rollups_month", "report_rollups", ["zone", "family", "month"])
+    op.create_table(
+        "report_rollup_months",
+        sa.Column("zone", sa.String(64), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.PrimaryKeyConstraint("zone", "month", name="pk_report_rollup_months"),
+    )
+    op.create_table(
+        "report_changes",
+        sa.Column("id", BigId, autoincrement=True, nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_report_changes"),
+    )
+    create_triggers(op.get_bind().dialect.name)
+
+
+def downgrade() -> None:
+    drop_triggers(op.get_bind().dialect.name)
+    op.drop_table("report_changes")
+    op.drop_table("report_rollup_months")
+    op.drop_index("ix_report_rollups_month", table_name="report_rollups")
+    op.drop_table("report_rollups")

@@ -1,0 +1,161 @@
+"""The monthly roll-up: a long period's report reads its whole months from `report_rollups`
+(a few rows per employee and month) and counts only the days left over from the rows, so a
+year costs about what two months do.
+
+A month is rolled up (per time zone, the first time a report needs it) once it ended
+`SETTLED` ago, by the application's clock and the database's. Triggers (migration 0024) mark
+the UTC day of every lead, call, deal or stage move older than two days that is written,
+changed or deleted; before reading, `split` forgets the months around each marked day, and
+rolls them up again from the rows. Nothing is rolled up that the triggers would not mark: a
+month settled three days after its end is older than the two days they skip.
+
+Rolling up and forgetting happen in the reader's transaction: what another report reads is a
+month as it was before or after, never half of one; two readers rolling the same month wait
+for each other on its `report_rollup_months` row, and the second uses the first's.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import ReportChange, ReportRollup, ReportRollupMonth
+from services.reports import rows
+from services.reports.periods import Period, Scope
+
+SETTLED = timedelta(days=3)
+_NUMBERS = ("n1", "n2", "n3", "n4", "s1", "s2", "s3", "s4")
+
+
+@dataclass(frozen=True)
+class Split:
+    zone: str
+    months: list[date]  # whole months read from the roll-up (their first days)
+    rest: list[Period]  # the other days, counted from the rows
+
+    def union(self, family: rows.Family, scope: Scope, dialect: str) -> sa.Subquery:
+        return rows.union(family, self.rest, self.months, self.zone, scope, dialect)
+
+
+def zone_of(tz: tzinfo) -> str:
+    return getattr(tz, "key", None) or str(tz)
+
+
+async def split(session: AsyncSession, period: Period, now: datetime | None = None) -> Split:
+    """The period as rolled-up months and leftover days (no months: all of it from the rows).
+    `now`: the application's clock (a month that has not settled by it is not rolled up)."""
+    zone = zone_of(period.tz)
+    candidates = [m for m in _whole_months(period) if _settled(m, period.tz, now)]
+    if not candidates:
+        return Split(zone, [], [period])
+    db_now = _aware(await session.scalar(sa.select(sa.func.current_timestamp())))
+    months = [m for m in candidates if _settled(m, period.tz, db_now)]
+    if not months:
+        return Split(zone, [], [period])
+    await forget_changed(session)
+    await _roll_up(session, zone, period.tz, months)
+    return Split(zone, months, _leftover(period, months))
+
+
+async def forget_changed(session: AsyncSession) -> int:
+    """Forget every rolled-up month (of any zone) around a marked day; the marks go. Returns
+    how many marks there were."""
+    taken = sa.delete(ReportChange).returning(ReportChange.day)
+    days = set((await session.execute(taken)).scalars())
+    if not days:
+        return 0
+    # a local day lies within a day of its UTC one, whatever the zone
+    months = sorted({(d + timedelta(days=k)).replace(day=1) for d in days for k in (-1, 0, 1)})
+    for chunk in _chunks(months, 500):
+        await session.execute(
+            sa.delete(ReportRollupMonth).where(ReportRollupMonth.month.in_(chunk))
+        )
+        await session.execute(sa.delete(ReportRollup).where(ReportRollup.month.in_(chunk)))
+    return len(days)
+
+
+async def _roll_up(session: AsyncSession, zone: str, tz: tzinfo, months: list[date]) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    for month in months:
+        claim = (
+            insert(ReportRollupMonth)
+            .values(zone=zone, month=month)
+            .on_conflict_do_nothing()
+            .returning(ReportRollupMonth.month)
+        )
+        if (await session.execute(claim)).scalar() is None:
+            continue  # rolled up already (or by a report that just did)
+        await session.execute(
+            sa.delete(ReportRollup).where(ReportRollup.zone == zone, ReportRollup.month == month)
+        )
+        whole = Period(month, _month_last(month), tz)
+        for family in rows.FAMILIES:
+            counted = family.rows(whole, Scope(), dialect).subquery()
+            zeros = [sa.literal(0).label(c) for c in _NUMBERS if c not in family.columns]
+            select = sa.select(
+                sa.literal(zone).label("zone"),
+                sa.literal(month, sa.Date).label("month"),
+                sa.literal(family.name).label("family"),
+                *[counted.c[c] for c in family.columns],
+                *zeros,
+            )
+            names = ["zone", "month", "family", *family.columns]
+            names += [c for c in _NUMBERS if c not in family.columns]
+            await session.execute(sa.insert(ReportRollup).from_select(names, select))
+
+
+def _whole_months(period: Period) -> list[date]:
+    month = period.first.replace(day=1)
+    if month != period.first:
+        month = _next_month(month)
+    found = []
+    while _month_last(month) <= period.last:
+        found.append(month)
+        month = _next_month(month)
+    return found
+
+
+def _settled(month: date, tz: tzinfo, now: datetime | None) -> bool:
+    if now is None:
+        return False
+    return Period(month, _month_last(month), tz).end <= now - SETTLED
+
+
+def _leftover(period: Period, months: list[date]) -> list[Period]:
+    """The period's days outside the months, as runs of consecutive days."""
+    runs: list[Period] = []
+    day = period.first
+    for month in months:
+        if day < month:
+            runs.append(Period(day, month - timedelta(days=1), period.tz))
+        day = _month_last(month) + timedelta(days=1)
+    if day <= period.last:
+        runs.append(Period(day, period.last, period.tz))
+    return runs
+
+
+def _month_last(month: date) -> date:
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+
+def _next_month(month: date) -> date:
+    return _month_last(month) + timedelta(days=1)
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite's CURRENT_TIMESTAMP: "YYYY-MM-DD HH:MM:SS", in UTC
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _chunks(items: list[date], size: int) -> list[list[date]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]

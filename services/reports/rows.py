@@ -1,0 +1,379 @@
+"""What each report counts, grouped: one SQL select per "family" of numbers, the same whether it
+counts a period's rows or rolls up a whole month (services/reports/rollup.py), and the select
+that reads the rolled-up month back in the same columns.
+
+A family's select groups by who and where (the employee; the record's own office or its phone
+line, so that an office is resolved when the report is read, as the rows are) and its keys,
+and names its columns after `report_rollups`' generic ones:
+
+- leads: key1 status, key2 source; n1 leads (by creation)
+- calls: line_id; n1 in, n2 out, n3 missed, n4 missed and not called back (by start)
+- response: n1 the first response in working time, to the minute a report shows (a bucket);
+  n2 leads (by creation)
+- deals: n1 created, n2 won, n3 lost; s1 created sum, s2 won sum, s3 lost sum, s4 gross
+  profit (by creation, and by closing)
+- reasons: key1 lost reason; n1 deals lost (by closing)
+- sources: line_id, key1 source, key2 UTM campaign; n1 leads, n2 target leads, n3 their deals,
+  n4 won; s1 revenue (by the lead's creation)
+- funnel: key1 "max" (n2: the farthest position a deal reached), "lost" (n2: the lost stage it
+  sits in) or "stay" (n2: a stage left; s1 seconds spent in it); n1 pipeline, n3 deals or
+  stays (by the deal's creation)
+
+Summing a family's rows over months and leftover days gives the period's numbers: every fact
+falls in exactly one of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from models import (
+    Call,
+    CallStatus,
+    Deal,
+    DealStageChange,
+    DealStatus,
+    Direction,
+    Employee,
+    Lead,
+    LeadStatus,
+    PhoneLine,
+    PipelineStage,
+    ReportRollup,
+    StageKind,
+)
+from services.reports.periods import Period, Scope, scoped, seconds_after, within
+
+CALL_BACK_WITHIN_SECONDS = 15 * 60
+R = ReportRollup
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    columns: tuple[str, ...]  # report_rollups' columns it fills, in order
+    rows: Callable[[Period, Scope, str], sa.Select[Any]]  # (period, scope, dialect)
+    calls_office: bool = False  # an office is the employee's, else the line's (calls)
+
+
+def rolled(family: Family, zone: str, months: Sequence[date], scope: Scope) -> sa.Select[Any]:
+    """The family's rolled-up rows of these months, in the scope, in its columns."""
+    e = aliased(Employee)
+    stmt = (
+        sa.select(*[getattr(R, c).label(c) for c in family.columns])
+        .select_from(R)
+        .outerjoin(e, e.id == R.who)
+        .where(R.zone == zone, R.family == family.name, R.month.in_(list(months)))
+    )
+    if family.calls_office:
+        stmt = stmt.outerjoin(PhoneLine, PhoneLine.id == R.line_id)
+        office: Any = sa.func.coalesce(e.office_id, PhoneLine.office_id)
+    else:
+        office = sa.func.coalesce(R.office_id, e.office_id)
+    return stmt.where(*scoped(R.who, office, scope))
+
+
+def union(
+    family: Family,
+    periods: Sequence[Period],
+    months: Sequence[date],
+    zone: str,
+    scope: Scope,
+    dialect: str,
+) -> sa.Subquery:
+    """The family's rows of the leftover periods, counted, and of the rolled-up months."""
+    parts = [family.rows(p, scope, dialect) for p in periods]
+    if months:
+        parts.append(rolled(family, zone, months, scope))
+    if len(parts) == 1:
+        return parts[0].subquery()
+    return sa.union_all(*parts).subquery()
+
+
+def _lead_office(e: Any) -> Any:
+    return sa.func.coalesce(Lead.office_id, e.office_id)
+
+
+def _leads(period: Period, scope: Scope, dialect: str) -> sa.Select[Any]:
+    e = aliased(Employee)
+    status = sa.cast(Lead.status, sa.String)
+    return (
+        sa.select(
+            Lead.assignee_id.label("who"),
+            Lead.office_id.label("office_id"),
+            status.label("key1"),
+            Lead.source.label("key2"),
+            sa.func.count().label("n1"),
+        )
+        .outerjoin(e, e.id == Lead.assignee_id)
+        .where(within(Lead.created_at, period), *scoped(Lead.assignee_id, _lead_office(e), scope))
+        .group_by(Lead.assignee_id, Lead.office_id, status, Lead.source)
+    )
+
+
+def called_back_within(dialect: str) -> sa.ColumnElement[bool]:
+    """A call out to the same number within 15 minutes after this `Call` started."""
+    back = aliased(Call)
+    return (
+        sa.select(back.id)
+        .where(
+            back.direction == Direction.OUT,
+            back.client_number == Call.client_number,
+            back.started_at >= Call.started_at,
+            seconds_after(back.started_at, Call.started_at, dialect) <= CALL_BACK_WITHIN_SECONDS,
+        )
+        .exists()
+    )
+
+
+def call_office(employee: Any) -> Any:
+    """A call's office: its employee's, else its phone line's (an office's own number that
+    nobody answered is that office's missed call)."""
+    return sa.func.coalesce(employee.office_id, PhoneLine.office_id)
+
+
+def _calls(period: Period, scope: Scope, dialect: str) -> sa.Select[Any]:
+    e = aliased(Employee)
+    missed = sa.and_(Call.direction == Direction.IN, Call.status == CallStatus.MISSED)
+    return (
+        sa.select(
+            Call.employee_id.label("who"),
+            Call.line_id.label("line_id"),
+            sa.func.count().filter(Call.direction == Direction.IN).label("n1"),
+            sa.func.count().filter(Call.direction == Direction.OUT).label("n2"),
+            sa.func.count().filter(missed).label("n3"),
+            sa.func.count().filter(missed, ~called_back_within(dialect)).label("n4"),
+        )
+        .outerjoin(e, e.id == Call.employee_id)
+        .outerjoin(PhoneLine, PhoneLine.id == Call.line_id)
+        .where(within(Call.started_at, period), *scoped(Call.employee_id, call_office(e), scope))
+        .group_by(Call.employee_id, Call.line_id)
+    )
+
+
+def response_bucket(seconds: Any) -> Any:
+    """Seconds to the precision a report shows them (bot/telegram/report_screens.duration):
+    whole minutes, rounded half up, at least one; whole days from 48 hours. Percentiles of the
+    buckets are the buckets of the percentiles, so a month rolled up loses nothing shown."""
+    half_up = (seconds + 30) // 60
+    at_least_one = sa.case((half_up < 1, 1), else_=half_up)
+    minutes = sa.case((seconds == 0, 0), else_=at_least_one)
+    return sa.case((minutes >= 2880, ((minutes + 720) // 1440) * 86400), else_=minutes * 60)
+
+
+def _responses(period: Period, scope: Scope, dialect: str) -> sa.Select[Any]:
+    e = aliased(Employee)
+    seconds = Lead.first_response_work_seconds
+    bucket = response_bucket(seconds)
+    return (
+        sa.select(
+            Lead.assignee_id.label("who"),
+            Lead.office_id.label("office_id"),
+            bucket.label("n1"),
+            sa.func.count().label("n2"),
+        )
+        .outerjoin(e, e.id == Lead.assignee_id)
+        .where(
+            within(Lead.created_at, period),
+            seconds.is_not(None),
+            *scoped(Lead.assignee_id, _lead_office(e), scope),
+        )
+        .group_by(Lead.assignee_id, Lead.office_id, bucket)
+    )
+
+
+def _deal_office(e: Any) -> Any:
+    return sa.func.coalesce(Deal.office_id, e.office_id)
+
+
+def _deals(period: Period, scope: Scope, dialect: str) -> sa.Select[Any]:
+    e = aliased(Employee)
+    amount = sa.func.coalesce(Deal.amount, 0)
+    created = within(Deal.created_at, period)
+    closed = within(Deal.closed_at, period)
+    won = sa.and_(Deal.status == DealStatus.WON, closed)
+    lost = sa.and_(Deal.status == DealStatus.LOST, closed)
+    profit = amount - sa.func.coalesce(Deal.cost, 0)
+    return (
+        sa.select(
+            Deal.owner_id.label("who"),
+            Deal.office_id.label("office_id"),
+            sa.func.count().filter(created).label("n1"),
+            sa.func.count().filter(won).label("n2"),
+            sa.func.count().filter(lost).label("n3"),
+            sa.func.coalesce(sa.func.sum(amount).filter(created), 0).label("s1"),
+            sa.func.coalesce(sa.func.sum(amount).filter(won), 0).label("s2"),
+            sa.func.coalesce(sa.func.sum(amount).filter(lost), 0).label("s3"),
+            sa.func.coalesce(sa.func.sum(profit).filter(won), 0).label("s4"),
+        )
+        .outerjoin(e, e.id == Deal.owner_id)
+        .where(sa.or_(created, closed), *scoped(Deal.owner_id, _deal_office(e), scope))
+        .group_by(Deal.owner_id, Deal.office_id)
+    )
+
+
+def _reasons(period: Period, scope: Scope, dialect: str) -> sa.Select[Any]:
+    e = aliased(Employee)
+    reason = sa.func.coalesce(Deal.lost_reason, "")
+    return (
+        sa.select(
+            Deal.owner_id.label("who"),
+            Deal.office_id.label("office_id"),
+            reason.label("key1"),
+            sa.func.count().label("n1"),
+        )
+        .outerjoin(e, e.id == Deal.owner_id)
+        .where(
+            Deal.status == DealStatus.LOST,
+            within(Deal.closed_at, period),
+            *scoped(Deal.owner_id, _deal_office(e), scope),
+        )
+        .group_by(Deal.owner_id, Deal.office_id, reason)
+    )
+
+
+def _sources(period: Period, scope: Scope, dialect: str) -> sa.Select[Any]:
+    e = aliased(Employee)
+    won = Deal.status == DealStatus.WON
+    target = Lead.status == LeadStatus.TARGET
+    return (
+        sa.select(
+            Lead.assignee_id.label("who"),
+            Lead.office_id.label("office_id"),
+            Lead.line_id.label("line_id"),
+            Lead.source.label("key1"),
+            Lead.utm_campaign.label("key2"),
+            sa.func.count(sa.distinct(Lead.id)).label("n1"),
+            sa.func.count(sa.distinct(Lead.id)).filter(target).label("n2"),
+            sa.func.count(sa.distinct(Deal.id)).label("n3"),
+            sa.func.count(sa.distinct(Deal.id)).filter(won).label("n4"),
+            sa.func.coalesce(sa.func.sum(sa.func.coalesce(Deal.amount, 0)).filter(won), 0).label(
+                "s1"
+            ),
+        )
+        .outerjoin(e, e.id == Lead.assignee_id)
+        .outerjoin(Deal, Deal.lead_id == Lead.id)
+        .where(within(Lead.created_at, period), *scoped(Lead.assignee_id, _lead_office(e), scope))
+        .group_by(Lead.assignee_id, Lead.office_id, Lead.line_id, Lead.source, Lead.utm_campaign)
+    )
+
+
+def _funnel(period: Period, scope: Scope, dialect: str) -> sa.Select[Any]:
+    """Of the deals created in the period: how far each got (the farthest position among the
+    stages it was in, lost stages apart; a won deal reached its pipeline's won stage), the lost
+    stage each lost one sits in, and each stay that ended (a move out of a stage)."""
+    e = aliased(Employee)
+    cohort = (
+        sa.select(
+            Deal.id,
+            Deal.stage_id,
+            Deal.pipeline_id,
+            Deal.created_at,
+            Deal.status,
+            Deal.owner_id.label("who"),
+            Deal.office_id,
+        )
+        .outerjoin(e, e.id == Deal.owner_id)
+        .where(within(Deal.created_at, period), *scoped(Deal.owner_id, _deal_office(e), scope))
+        .subquery()
+    )
+    won_stage = aliased(PipelineStage)
+    won_id = (
+        sa.select(sa.func.min(won_stage.id))
+        .where(won_stage.pipeline_id == cohort.c.pipeline_id, won_stage.kind == StageKind.WON)
+        .scalar_subquery()
+    )
+    c = DealStageChange
+    entered = sa.union_all(
+        sa.select(cohort.c.id.label("deal_id"), won_id.label("stage_id")).where(
+            cohort.c.status == DealStatus.WON
+        ),
+        sa.select(cohort.c.id, cohort.c.stage_id),
+        sa.select(c.deal_id, c.to_stage_id).join(cohort, cohort.c.id == c.deal_id),
+        sa.select(c.deal_id, c.from_stage_id).join(cohort, cohort.c.id == c.deal_id),
+    ).subquery()
+    farthest = (
+        sa.select(entered.c.deal_id, sa.func.max(PipelineStage.position).label("pos"))
+        .join(PipelineStage, PipelineStage.id == entered.c.stage_id)
+        .where(PipelineStage.kind != StageKind.LOST)
+        .group_by(entered.c.deal_id)
+        .subquery()
+    )
+    reached = (
+        sa.select(
+            cohort.c.who,
+            cohort.c.office_id,
+            sa.literal("max").label("key1"),
+            cohort.c.pipeline_id.label("n1"),
+            farthest.c.pos.label("n2"),
+            sa.func.count().label("n3"),
+            sa.literal(0).label("s1"),
+        )
+        .join(farthest, farthest.c.deal_id == cohort.c.id)
+        .group_by(cohort.c.who, cohort.c.office_id, cohort.c.pipeline_id, farthest.c.pos)
+    )
+    lost = (
+        sa.select(
+            cohort.c.who,
+            cohort.c.office_id,
+            sa.literal("lost").label("key1"),
+            cohort.c.pipeline_id.label("n1"),
+            cohort.c.stage_id.label("n2"),
+            sa.func.count().label("n3"),
+            sa.literal(0).label("s1"),
+        )
+        .join(PipelineStage, PipelineStage.id == cohort.c.stage_id)
+        .where(PipelineStage.kind == StageKind.LOST)
+        .group_by(cohort.c.who, cohort.c.office_id, cohort.c.pipeline_id, cohort.c.stage_id)
+    )
+    since = sa.func.coalesce(
+        sa.func.lag(c.at).over(partition_by=c.deal_id, order_by=(c.at, c.id)), cohort.c.created_at
+    )
+    moves = (
+        sa.select(
+            cohort.c.who,
+            cohort.c.office_id,
+            cohort.c.pipeline_id,
+            c.from_stage_id.label("stage_id"),
+            since.label("since"),
+            c.at.label("left"),
+        )
+        .join(cohort, cohort.c.id == c.deal_id)
+        .subquery()
+    )
+    seconds = seconds_after(moves.c.left, moves.c.since, dialect)
+    stays = (
+        sa.select(
+            moves.c.who,
+            moves.c.office_id,
+            sa.literal("stay").label("key1"),
+            moves.c.pipeline_id.label("n1"),
+            moves.c.stage_id.label("n2"),
+            sa.func.count().label("n3"),
+            sa.func.coalesce(sa.func.sum(seconds), 0).label("s1"),
+        )
+        .where(moves.c.stage_id.is_not(None))
+        .group_by(moves.c.who, moves.c.office_id, moves.c.pipeline_id, moves.c.stage_id)
+    )
+    every = sa.union_all(reached, lost, stays).subquery()
+    return sa.select(*every.c)
+
+
+LEADS = Family("leads", ("who", "office_id", "key1", "key2", "n1"), _leads)
+CALLS = Family("calls", ("who", "line_id", "n1", "n2", "n3", "n4"), _calls, calls_office=True)
+RESPONSE = Family("response", ("who", "office_id", "n1", "n2"), _responses)
+DEALS = Family("deals", ("who", "office_id", "n1", "n2", "n3", "s1", "s2", "s3", "s4"), _deals)
+REASONS = Family("reasons", ("who", "office_id", "key1", "n1"), _reasons)
+SOURCES = Family(
+    "sources",
+    ("who", "office_id", "line_id", "key1", "key2", "n1", "n2", "n3", "n4", "s1"),
+    _sources,
+)
+FUNNEL = Family("funnel", ("who", "office_id", "key1", "n1", "n2", "n3", "s1"), _funnel)
+FAMILIES = (LEADS, CALLS, RESPONSE, DEALS, REASONS, SOURCES, FUNNEL)

@@ -1,0 +1,283 @@
+"""A long period's report reads its settled months from the roll-up and must say exactly what
+counting every row says, before and after old facts change (a status, a reassignment, a deal
+reopened or won, a late call back, a stage move, a call deleted, a stage renamed): the
+triggers mark those days and the months around them are counted again."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from models import (
+    Call,
+    CallStatus,
+    Deal,
+    DealStageChange,
+    DealStatus,
+    Direction,
+    Lead,
+    LeadStatus,
+    PhoneLine,
+    PipelineStage,
+    ReportChange,
+    ReportRollup,
+    ReportRollupMonth,
+)
+from services import reports
+from services.deals import pipeline
+from services.reports import rollup
+from tests import factories
+from tests.report_data import MSK, call, deal, lead, second_pipeline
+
+YEKATERINBURG = ZoneInfo("Asia/Yekaterinburg")
+START = datetime(2025, 10, 20, tzinfo=UTC)  # the generated history: fourteen months
+SPAN = timedelta(days=400)
+PERIOD = reports.Period(date(2025, 11, 15), date(2026, 11, 14), MSK)  # 11 whole months
+
+
+def _now() -> datetime:
+    """The real clock: the triggers compare with the database's."""
+    return datetime.now(UTC)
+
+
+@pytest.fixture
+async def people(session, clock):
+    anna = await factories.employee(session, clock, name="Анна", office="Центр")
+    boris = await factories.employee(session, clock, name="Борис", office="Центр")
+    olga = await factories.employee(session, clock, name="Ольга", office="Север")
+    return anna, boris, olga
+
+
+async def _history(session, people, rnd: random.Random) -> None:
+    anna, boris, olga = people
+    line = PhoneLine(number="+74950000009", name="Реклама", office_id=anna.office_id)
+    session.add(line)
+    service = await second_pipeline(session)
+    default = await pipeline.default_pipeline_id(session)
+    await session.flush()
+
+    def moment() -> datetime:
+        return START + timedelta(seconds=rnd.randrange(int(SPAN.total_seconds())))
+
+    responses = [None, 0, 29, 30, 31, 89, 90, 150, 3_599, 7_200, 172_770, 200_000]
+    for _ in range(160):
+        who = rnd.choice([anna, boris, olga, None])
+        await lead(
+            session,
+            moment(),
+            who=who,
+            status=rnd.choice(list(LeadStatus)),
+            source=rnd.choice(["form:site", "whatsapp", "call"]),
+            response=rnd.choice(responses),
+            office=rnd.choice([None, None, olga.office_id]) if who else None,
+        )
+    await session.flush()
+    leads = list((await session.execute(sa.select(Lead))).scalars())
+    for row in leads:
+        row.utm_campaign = rnd.choice([None, "осень", "зима"])
+        row.line_id = rnd.choice([None, line.id])
+    numbers = [f"+7912000000{i}" for i in range(4)]
+    for _ in range(90):
+        at = moment()
+        status = rnd.choice([CallStatus.MISSED, CallStatus.ANSWERED])
+        number = rnd.choice(numbers)
+        call(
+            session,
+            at,
+            Direction.IN,
+            status,
+            who=rnd.choice([anna, boris, olga, None]),
+            number=number,
+        )
+        if status is CallStatus.MISSED and rnd.random() < 0.5:  # called back, or too late
+            later = at + timedelta(minutes=rnd.choice([5, 14, 16, 40]))
+            call(session, later, Direction.OUT, CallStatus.ANSWERED, who=anna, number=number)
+    for _ in range(70):
+        created = moment()
+        status = rnd.choice([DealStatus.OPEN, DealStatus.WON, DealStatus.LOST])
+        closed = (
+            created + timedelta(days=rnd.randrange(0, 40))
+            if status is not DealStatus.OPEN
+            else None
+        )
+        await deal(
+            session,
+            rnd.choice([anna, boris, olga]),
+            created=created,
+            amount=rnd.choice([None, 1_000, 25_500]),
+            status=status,
+            closed=closed,
+            cost=rnd.choice([None, 300]),
+            reason=rnd.choice(["price", "other: дорого", None])
+            if status is DealStatus.LOST
+            else None,
+            pipeline_id=rnd.choice([default, default, service]),
+        )
+    await session.flush()
+    deals = list((await session.execute(sa.select(Deal))).scalars())
+    for row in deals:
+        row.lead_id = rnd.choice([None, rnd.choice(leads).id])
+        stages = await pipeline.stages(session, row.pipeline_id)
+        if row.status is DealStatus.LOST:
+            row.stage_id = next(s.id for s in stages if s.kind.value == "lost")
+        if rnd.random() < 0.5:
+            to = rnd.choice(stages[2:4])
+            at = row.created_at + timedelta(hours=rnd.randrange(1, 500))
+            session.add(
+                DealStageChange(
+                    deal_id=row.id, from_stage_id=row.stage_id, to_stage_id=to.id, at=at
+                )
+            )
+            if row.status is DealStatus.OPEN:
+                row.stage_id = to.id
+    await session.flush()
+
+
+async def _all_reports(session, period, today):
+    scopes = [reports.Scope(), reports.Scope(office_id=1), reports.Scope(employee_id=2)]
+    found = []
+    for scope in scopes:
+        found.append(await reports.manager_report(session, period, scope, today=today))
+        found.append(await reports.sources_report(session, period, scope, today=today))
+        for pipeline_id, _name in await pipeline.pipelines(session):
+            found.append(await reports.funnel(session, period, scope, pipeline_id, today=today))
+    return found
+
+
+async def _same_as_counting_every_row(session, period=PERIOD):
+    rolled = await _all_reports(session, period, _now())
+    counted = await _all_reports(session, period, None)  # no `today`: nothing rolled up
+    for a, b in zip(rolled, counted, strict=True):
+        assert a == b
+    return rolled
+
+
+async def _changes(session, people, rnd: random.Random) -> None:
+    _anna, boris, olga = people
+    leads = list((await session.execute(sa.select(Lead).order_by(Lead.id))).scalars())
+    for row in rnd.sample(leads, 12):
+        row.status = rnd.choice(list(LeadStatus))
+    for row in rnd.sample(leads, 6):
+        row.assignee_id, row.office_id = olga.id, None
+    deals = list((await session.execute(sa.select(Deal).order_by(Deal.id))).scalars())
+    won = [d for d in deals if d.status is DealStatus.WON]
+    for row in won[:3]:  # reopened
+        row.status, row.closed_at = DealStatus.OPEN, None
+    for row in [d for d in deals if d.status is DealStatus.OPEN][:3]:  # won back then
+        row.status, row.closed_at = DealStatus.WON, row.created_at + timedelta(days=20)
+    missed = (
+        await session.execute(
+            sa.select(Call).where(Call.status == CallStatus.MISSED).order_by(Call.id).limit(3)
+        )
+    ).scalars()
+    for row in missed:  # a call back written late, at the moment it happened
+        call(
+            session,
+            row.started_at + timedelta(minutes=3),
+            Direction.OUT,
+            CallStatus.ANSWERED,
+            who=boris,
+            number=row.client_number,
+        )
+    some = deals[5]
+    stages = await pipeline.stages(session, some.pipeline_id)
+    session.add(
+        DealStageChange(
+            deal_id=some.id,
+            from_stage_id=some.stage_id,
+            to_stage_id=stages[4].id,
+            at=some.created_at + timedelta(days=2),
+        )
+    )
+    gone = (await session.execute(sa.select(Call).order_by(Call.id).limit(1))).scalar_one()
+    await session.delete(gone)
+    await session.flush()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+async def test_a_year_read_from_the_roll_up_is_what_counting_every_row_says(session, people, seed):
+    rnd = random.Random(seed)
+    await _history(session, people, rnd)
+    split = await rollup.split(session, PERIOD, _now())
+    assert len(split.months) == 11 and [(p.first, p.last) for p in split.rest] == [
+        (date(2025, 11, 15), date(2025, 11, 30)),
+        (date(2026, 11, 1), date(2026, 11, 14)),
+    ]
+    shown = await _same_as_counting_every_row(session)
+    assert shown[0].total.lead_count > 50 and shown[0].total.responded > 10  # not all zeros
+    assert await session.scalar(sa.select(sa.func.count()).select_from(ReportRollup)) > 0
+
+    await _changes(session, people, rnd)
+    assert await session.scalar(sa.select(sa.func.count()).select_from(ReportChange)) > 0
+    again = await _same_as_counting_every_row(session)
+    assert again[0] != shown[0]  # the changes show
+    assert await session.scalar(sa.select(sa.func.count()).select_from(ReportChange)) == 0
+
+    await session.execute(  # a stage renamed: every month is counted again
+        sa.update(PipelineStage).where(PipelineStage.id == 2).values(name="Первый звонок")
+    )
+    assert await session.scalar(sa.select(sa.func.count()).select_from(ReportRollupMonth)) == 0
+    await _same_as_counting_every_row(session)
+
+
+async def test_each_zone_has_its_own_months(session, people):
+    await _history(session, people, random.Random(3))
+    await _same_as_counting_every_row(session)
+    ural = reports.Period(PERIOD.first, PERIOD.last, YEKATERINBURG)
+    await _same_as_counting_every_row(session, ural)
+    zones = set((await session.execute(sa.select(ReportRollupMonth.zone))).scalars())
+    assert zones == {"Europe/Moscow", "Asia/Yekaterinburg"}
+
+
+async def test_only_settled_months_and_old_facts_count_for_the_roll_up(session, people):
+    anna, _boris, _olga = people
+    now = _now()
+    await lead(session, now - timedelta(hours=1), who=anna)  # today's lead: nothing marked
+    await session.flush()
+    assert await session.scalar(sa.select(sa.func.count()).select_from(ReportChange)) == 0
+    await lead(session, now - timedelta(days=5), who=anna)
+    await session.flush()
+    marked = (await session.execute(sa.select(ReportChange.day))).scalars().all()
+    assert marked == [(now - timedelta(days=5)).date()]
+
+    this_month = now.astimezone(MSK).date().replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    period = reports.Period(last_month, this_month - timedelta(days=1), MSK)
+    just_after = reports.Period(last_month, this_month, MSK).end  # a day after it ended
+    assert (await rollup.split(session, period, just_after)).months == []  # not settled
+    settled = await rollup.split(session, period, just_after + timedelta(days=3))
+    if period.end <= now - rollup.SETTLED:  # by the database's clock too
+        assert settled.months == [last_month]
+    assert await rollup.split(session, period, None) == rollup.Split("Europe/Moscow", [], [period])
+
+
+async def test_two_reports_rolling_up_the_same_months_at_once_write_them_once(db, clock):
+    import asyncio
+
+    async with db.unit_of_work() as s:
+        people = [
+            await factories.employee(s, clock, name=n, office=o)
+            for n, o in (("Анна", "Центр"), ("Борис", "Центр"), ("Ольга", "Север"))
+        ]
+        await _history(s, people, random.Random(4))
+
+    async def report():
+        async with db.unit_of_work() as s:
+            return await reports.manager_report(s, PERIOD, reports.Scope(), today=_now())
+
+    first, second = await asyncio.gather(report(), report())
+    assert first == second
+    async with db.unit_of_work() as s:
+        months = await s.scalar(sa.select(sa.func.count()).select_from(ReportRollupMonth))
+        rows = await s.scalar(sa.select(sa.func.count()).select_from(ReportRollup))
+        await s.execute(sa.delete(ReportRollupMonth))  # once more, alone
+        await s.execute(sa.delete(ReportRollup))
+    assert months == 11
+    alone = await report()
+    assert alone == first
+    async with db.unit_of_work() as s:
+        assert await s.scalar(sa.select(sa.func.count()).select_from(ReportRollup)) == rows

@@ -63,6 +63,13 @@ async def escalate(session: AsyncSession, company: Company) -> str:
     return f"{written} escalations written"
 
 
+async def roll_up_reports(session: AsyncSession, company: Company) -> str:
+    zones = await reports.rollup.zones(session, company.timezone)
+    built, more = await reports.rollup.prepare(session, zones, company.clock.now())
+    summary = f"{built} report months rolled up"
+    return More(summary) if more else summary
+
+
 async def forget_early_statuses(session: AsyncSession, company: Company) -> str:
     gone = await conversations.forget_early_statuses(session, now=company.clock.now())
     return f"{gone} early delivery statuses forgotten"
@@ -92,6 +99,12 @@ JOBS: tuple[Job, ...] = (
         timedelta(minutes=1),
         "tell office managers of overdue tasks, unanswered leads and tickets, stuck deals (once)",
         escalate,
+    ),
+    Job(
+        "roll_up_reports",
+        timedelta(minutes=5),
+        "count the last year's settled months (and those whose old facts changed) for reports",
+        roll_up_reports,
     ),
     Job(
         "forget_early_statuses",

@@ -5,7 +5,8 @@ Revises: 0023
 Create Date: 2026-12-06 01:00:00
 
 A lead, call, deal or stage move whose day is more than two days old marks that UTC day in
-`report_changes` when it is written, changed or deleted (services/reports/rollup.py counts
+`report_changes` when it is written, changed or deleted (on PostgreSQL once per statement and
+day, from the statement's transition tables; on SQLite per row) (services/reports/rollup.py counts
 the months around it again before any report reads them). Triggers, so that every writer
 (services, the CLI, a bulk action, a hand-typed UPDATE) is caught. Changing the pipeline's
 stages forgets every rolled-up month (a funnel counts positions).
@@ -56,29 +57,30 @@ OPS = {"INSERT": ["NEW"], "UPDATE": ["OLD", "NEW"], "DELETE": ["OLD"]}
 
 def create_triggers(dialect: str) -> None:
     if dialect == "postgresql":
-        op.execute(
-            """
-            CREATE FUNCTION report_mark(at timestamptz) RETURNS void LANGUAGE sql AS $$
-              INSERT INTO report_changes (day)
-              SELECT (at AT TIME ZONE 'UTC')::date WHERE at < now() - interval '2 days'
-            $$"""
-        )
+        # once per statement, over its transition tables: a bulk insert marks each day once
         for table, moments in MOMENTS["postgresql"].items():
-            body = []
             for op_name, rows in OPS.items():
-                marks = " ".join(
-                    f"PERFORM report_mark({m.format(r=r)});" for r in rows for m in moments
+                selects = " UNION ALL ".join(
+                    f"SELECT {m.format(r='r')} AS at FROM {r.lower()}_rows r"
+                    for r in rows
+                    for m in moments
                 )
-                body.append(f"IF TG_OP = '{op_name}' THEN {marks} END IF;")
-            op.execute(
-                f"""
-                CREATE FUNCTION report_mark_{table}() RETURNS trigger LANGUAGE plpgsql AS $$
-                BEGIN {" ".join(body)} RETURN NULL; END $$"""
-            )
-            op.execute(
-                f"CREATE TRIGGER report_mark AFTER INSERT OR UPDATE OR DELETE ON {table} "
-                f"FOR EACH ROW EXECUTE FUNCTION report_mark_{table}()"
-            )
+                name = f"report_mark_{table}_{op_name.lower()}"
+                op.execute(
+                    f"""
+                    CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN
+                      INSERT INTO report_changes (day)
+                      SELECT DISTINCT (at AT TIME ZONE 'UTC')::date FROM ({selects}) moments
+                      WHERE at < now() - interval '2 days';
+                      RETURN NULL;
+                    END $$"""
+                )
+                tables = " ".join(f"{r} TABLE AS {r.lower()}_rows" for r in rows)
+                op.execute(
+                    f"CREATE TRIGGER {name} AFTER {op_name} ON {table} REFERENCING {tables} "
+                    f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
+                )
         op.execute(
             """
             CREATE FUNCTION report_forget() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -113,9 +115,10 @@ def drop_triggers(dialect: str) -> None:
         op.execute("DROP TRIGGER IF EXISTS report_forget ON pipeline_stages")
         op.execute("DROP FUNCTION IF EXISTS report_forget()")
         for table in MOMENTS["postgresql"]:
-            op.execute(f"DROP TRIGGER IF EXISTS report_mark ON {table}")
-            op.execute(f"DROP FUNCTION IF EXISTS report_mark_{table}()")
-        op.execute("DROP FUNCTION IF EXISTS report_mark(timestamptz)")
+            for op_name in OPS:
+                name = f"report_mark_{table}_{op_name.lower()}"
+                op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+                op.execute(f"DROP FUNCTION IF EXISTS {name}()")
         return
     for op_name in OPS:
         op.execute(f"DROP TRIGGER IF EXISTS report_forget_{op_name.lower()}")

@@ -5,10 +5,11 @@ company's time zone; shared by the bot (`/report`), and later digests and the ad
   someone may see;
 - `manager_report` (manager): per employee and in total;
 - `sources_report` (sources): per source, UTM campaign and phone line;
-- `funnel` (funnel): the period's deals through the stages, conversion and time in stage.
+- `funnel` (funnel): the period's deals through the stages, conversion and time in stage;
+- `rollup`: a long period's settled months, counted once (rows: what each report counts).
 """
 
-from services.reports import digests, lists, plans
+from services.reports import digests, lists, plans, rollup
 from services.reports.digests import CHART, DIGEST
 from services.reports.funnel import Funnel, StageRow, funnel
 from services.reports.manager import Numbers, Person, Report, manager_report
@@ -33,6 +34,7 @@ __all__ = [
     "manager_report",
     "person",
     "plans",
+    "rollup",
     "scope_for",
     "sources_report",
 ]

@@ -19,13 +19,14 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import ReportChange, ReportRollup, ReportRollupMonth
+from models import Office, ReportChange, ReportRollup, ReportRollupMonth
 from services.reports import rows
 from services.reports.periods import Period, Scope
 
@@ -61,6 +62,52 @@ async def split(session: AsyncSession, period: Period, now: datetime | None = No
     await forget_changed(session)
     await _roll_up(session, zone, period.tz, months)
     return Split(zone, months, _leftover(period, months))
+
+
+async def zones(session: AsyncSession, default: tzinfo) -> list[tzinfo]:
+    """The zones reports are read in: the company's and its offices' (a valid name only)."""
+    found: dict[str, tzinfo] = {zone_of(default): default}
+    names = await session.execute(sa.select(Office.timezone).distinct())
+    for name in names.scalars():
+        try:
+            tz = ZoneInfo(name) if name else None
+        except (KeyError, ValueError):
+            tz = None
+        if tz is not None:
+            found.setdefault(zone_of(tz), tz)
+    return list(found.values())
+
+
+async def prepare(
+    session: AsyncSession, zones: list[tzinfo], now: datetime, *, at_most: int = 2
+) -> tuple[int, bool]:
+    """Ahead of the reports (the scheduler's roll_up_reports): forget the months around
+    changed days, and roll up the last year's settled months missing in each zone, `at_most`
+    of them (one unit of work stays short). Returns how many were rolled up, and whether
+    more are missing."""
+    await forget_changed(session)
+    db_now = _aware(await session.scalar(sa.select(sa.func.current_timestamp())))
+    built = 0
+    for tz in zones:
+        zone = zone_of(tz)
+        last = now.astimezone(tz).date()
+        year = Period(last - timedelta(days=365), last, tz)
+        wanted = [
+            m for m in _whole_months(year) if _settled(m, tz, now) and _settled(m, tz, db_now)
+        ]
+        there = set(
+            (
+                await session.execute(
+                    sa.select(ReportRollupMonth.month).where(ReportRollupMonth.zone == zone)
+                )
+            ).scalars()
+        )
+        for month in [m for m in wanted if m not in there]:
+            if built == at_most:
+                return built, True
+            await _roll_up(session, zone, tz, [month])
+            built += 1
+    return built, False
 
 
 async def forget_changed(session: AsyncSession) -> int:

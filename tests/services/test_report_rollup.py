@@ -281,3 +281,37 @@ async def test_two_reports_rolling_up_the_same_months_at_once_write_them_once(db
     assert alone == first
     async with db.unit_of_work() as s:
         assert await s.scalar(sa.select(sa.func.count()).select_from(ReportRollup)) == rows
+
+
+async def test_the_scheduler_rolls_up_the_last_year_ahead_of_the_reports(db, clock):
+    from scheduler import jobs
+    from services.clock import FrozenClock
+    from services.context import Company
+
+    async with db.unit_of_work() as s:
+        people = [
+            await factories.employee(s, clock, name=n, office=o)
+            for n, o in (("Анна", "Центр"), ("Борис", "Центр"), ("Ольга", "Север"))
+        ]
+        await _history(s, people, random.Random(5))
+    company = Company(timezone=MSK, clock=FrozenClock(_now()))
+    said = await jobs.run(jobs.by_name("roll_up_reports"), db, company)  # two months a run
+    assert said.endswith(" report months rolled up") and not said.startswith("0 ")
+    async with db.unit_of_work() as s:
+        months = set((await s.execute(sa.select(ReportRollupMonth.month))).scalars())
+        assert len(months) >= 11  # the last year's settled months, each once
+        assert await s.scalar(sa.select(sa.func.count()).select_from(ReportRollupMonth)) == len(
+            months
+        )
+        lead_row = (await s.execute(sa.select(Lead).order_by(Lead.id).limit(1))).scalar_one()
+        lead_row.status = LeadStatus.SPAM  # an old lead changes: its months are forgotten
+    assert await jobs.run(jobs.by_name("roll_up_reports"), db, company) in {
+        "1 report months rolled up",
+        "2 report months rolled up",
+        "3 report months rolled up",
+    }
+    async with db.unit_of_work() as s:
+        assert len(set((await s.execute(sa.select(ReportRollupMonth.month))).scalars())) == len(
+            months
+        )
+        await _same_as_counting_every_row(s)

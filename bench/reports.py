@@ -175,8 +175,13 @@ async def measure(url: str, repeat: int) -> dict[tuple[str, str, str], tuple[flo
     db = Database(_sa(url))
     conn = await asyncpg.connect(url)
     found: dict[tuple[str, str, str], tuple[float, float]] = {}
-    print(f"{'report':8} {'period':6} {'scope':8} {'chatcrm':>10} {'by hand':>10}")
     try:
+        started = time.perf_counter()
+        async with db.unit_of_work() as session:
+            built, _more = await reports.rollup.prepare(session, [TZ], NOW, at_most=100)
+        took = time.perf_counter() - started
+        print(f"rolled up the last year's {built} settled months (the job's work) in {took:.1f} s")
+        print(f"{'report':8} {'period':6} {'scope':8} {'chatcrm':>10} {'by hand':>10}")
         for name in ("manager", "sources", "funnel"):
             for label, period in periods().items():
                 for scope_name, scope in (
@@ -189,9 +194,9 @@ async def measure(url: str, repeat: int) -> dict[tuple[str, str, str], tuple[flo
                             if name == "manager":
                                 await reports.manager_report(session, period, scope, today=NOW)
                             elif name == "sources":
-                                await reports.sources_report(session, period, scope)
+                                await reports.sources_report(session, period, scope, today=NOW)
                             else:
-                                await reports.funnel(session, period, scope)
+                                await reports.funnel(session, period, scope, today=NOW)
 
                     async def bare(period=period, scope=scope, name=name) -> None:  # type: ignore[no-untyped-def]
                         await conn.fetch(BY_HAND[name], period.start, period.end, scope.office_id)
@@ -199,6 +204,27 @@ async def measure(url: str, repeat: int) -> dict[tuple[str, str, str], tuple[flo
                     product, hand = await _median(repeat, ours), await _median(repeat, bare)
                     found[(name, label, scope_name)] = (product, hand)
                     print(f"{name:8} {label:6} {scope_name:8} {product:8.1f} ms {hand:8.1f} ms")
+        # a busy day: 1,000 open deals of the last two months are won, 1,000 leads change
+        await conn.execute(
+            "update deals set status = 'won', closed_at = $1 where id in (select id from deals"
+            " where status = 'open' and created_at between $2 and $3 limit 1000)",
+            NOW,
+            NOW - timedelta(days=60),
+            NOW - timedelta(days=3),
+        )
+        await conn.execute(
+            "update leads set status = 'target' where id in (select id from leads"
+            " where created_at between $1 and $2 limit 1000)",
+            NOW - timedelta(days=60),
+            NOW - timedelta(days=3),
+        )
+        for label in ("right after", "once more"):
+            started = time.perf_counter()
+            async with db.unit_of_work() as session:
+                year = periods()["year"]
+                await reports.manager_report(session, year, reports.Scope(), today=NOW)
+            took = (time.perf_counter() - started) * 1000
+            print(f"a company's year {label} a busy day changed old deals and leads: {took:.0f} ms")
         started = time.perf_counter()
         async with db.unit_of_work() as session:
             day = NOW.astimezone(TZ).date()

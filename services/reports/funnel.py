@@ -56,13 +56,14 @@ async def funnel(
         sa.select(u.c.key1, u.c.n2, sa.func.sum(u.c.n3), sa.func.sum(u.c.s1))
         .where(u.c.n1 == pipeline_id)
         .group_by(u.c.key1, u.c.n2)
+        .having(rows.nonzero(sa.func.sum(u.c.n3)))
     )
     found = {(kind, at): (int(n), seconds) for kind, at, n, seconds in await session.execute(stmt)}
     result: list[StageRow] = []
     before: int | None = None
     for stage in stages:
         stays, seconds = found.get(("stay", stage.id), (0, None))
-        average = int(seconds / stays) if stays else None
+        average = round(seconds / stays) if stays else None
         if stage.kind is StageKind.LOST:
             count = found.get(("lost", stage.id), (0, None))[0]
             result.append(StageRow(stage.name, stage.kind, count, None, average))

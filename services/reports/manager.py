@@ -129,8 +129,11 @@ def _add(by: dict[Who, Numbers], total: Numbers, who: Who, apply: Any) -> None:
 async def _leads(
     session: AsyncSession, u: sa.Subquery, by: dict[Who, Numbers], total: Numbers
 ) -> None:
-    stmt = sa.select(u.c.who, u.c.key1, u.c.key2, sa.func.sum(u.c.n1)).group_by(
-        u.c.who, u.c.key1, u.c.key2
+    total_n = sa.func.sum(u.c.n1)
+    stmt = (
+        sa.select(u.c.who, u.c.key1, u.c.key2, total_n)
+        .group_by(u.c.who, u.c.key1, u.c.key2)
+        .having(rows.nonzero(total_n))
     )
     for who, status, source, count in (await session.execute(stmt)).all():
 
@@ -149,9 +152,8 @@ async def _leads(
 async def _calls(
     session: AsyncSession, u: sa.Subquery, by: dict[Who, Numbers], total: Numbers
 ) -> None:
-    stmt = sa.select(u.c.who, *[sa.func.sum(u.c[c]) for c in ("n1", "n2", "n3", "n4")]).group_by(
-        u.c.who
-    )
+    sums = [sa.func.sum(u.c[c]) for c in ("n1", "n2", "n3", "n4")]
+    stmt = sa.select(u.c.who, *sums).group_by(u.c.who).having(rows.nonzero(*sums))
     for who, *counts in (await session.execute(stmt)).all():
 
         def apply(n: Numbers, row: tuple[int, ...] = tuple(int(c) for c in counts)) -> None:
@@ -193,6 +195,7 @@ async def _responses(
                 sa.cast(sa.func.sum(u.c.n2), sa.BigInteger).label("c"),  # PostgreSQL: numeric
             )
             .group_by(*([u.c.who] if grouped else []), u.c.n1)
+            .having(rows.nonzero(sa.func.sum(u.c.n2)))
             .subquery()
         )
         part = [counted.c.who] if grouped else []
@@ -225,7 +228,8 @@ async def _deals(
     session: AsyncSession, u: sa.Subquery, by: dict[Who, Numbers], total: Numbers
 ) -> None:
     names = ("n1", "n2", "n3", "s1", "s2", "s3", "s4")
-    stmt = sa.select(u.c.who, *[sa.func.sum(u.c[c]) for c in names]).group_by(u.c.who)
+    sums = [sa.func.sum(u.c[c]) for c in names]
+    stmt = sa.select(u.c.who, *sums).group_by(u.c.who).having(rows.nonzero(*sums))
     for who, created, won_n, lost_n, created_sum, won_sum, lost_sum, profit in (
         await session.execute(stmt)
     ).all():
@@ -248,7 +252,8 @@ async def _deals(
 async def _reasons(
     session: AsyncSession, u: sa.Subquery, by: dict[Who, Numbers], total: Numbers
 ) -> None:
-    stmt = sa.select(u.c.who, u.c.key1, sa.func.sum(u.c.n1)).group_by(u.c.who, u.c.key1)
+    lost = sa.func.sum(u.c.n1)
+    stmt = sa.select(u.c.who, u.c.key1, lost).group_by(u.c.who, u.c.key1).having(rows.nonzero(lost))
     for who, why, count in (await session.execute(stmt)).all():
         key = str(why).partition(":")[0] or "other"  # "other: typed words" counts as other
 

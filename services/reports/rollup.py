@@ -17,7 +17,8 @@ for each other on its `report_rollup_months` row, and the second uses the first'
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -31,17 +32,19 @@ from services.reports import rows
 from services.reports.periods import Period, Scope
 
 SETTLED = timedelta(days=3)
+_LOCK = 0x7265706F7274  # "report": the advisory lock of roll-up writers
 _NUMBERS = ("n1", "n2", "n3", "n4", "s1", "s2", "s3", "s4")
 
 
 @dataclass(frozen=True)
 class Split:
     zone: str
-    months: list[date]  # whole months read from the roll-up (their first days)
-    rest: list[Period]  # the other days, counted from the rows
+    months: list[date]  # months read from the roll-up (their first days)
+    rest: list[Period]  # days counted from the rows
+    less: list[Period] = field(default_factory=list)  # days of those months to take away
 
     def union(self, family: rows.Family, scope: Scope, dialect: str) -> sa.Subquery:
-        return rows.union(family, self.rest, self.months, self.zone, scope, dialect)
+        return rows.union(family, self.rest, self.less, self.months, self.zone, scope, dialect)
 
 
 def zone_of(tz: tzinfo) -> str:
@@ -49,19 +52,72 @@ def zone_of(tz: tzinfo) -> str:
 
 
 async def split(session: AsyncSession, period: Period, now: datetime | None = None) -> Split:
-    """The period as rolled-up months and leftover days (no months: all of it from the rows).
-    `now`: the application's clock (a month that has not settled by it is not rolled up)."""
+    """The period as rolled-up months and days counted from the rows (none rolled up: all of
+    it from the rows). A month the period covers most of is read rolled up, less the days
+    outside the period; so a year from the 6th of a month to the 5th counts ten days from the
+    rows, not a month. `now`: the application's clock (a month that has not settled by it is
+    not rolled up)."""
     zone = zone_of(period.tz)
-    candidates = [m for m in _whole_months(period) if _settled(m, period.tz, now)]
-    if not candidates:
+    if not plan(period, lambda month: _settled(month, period.tz, now)).months:
         return Split(zone, [], [period])
     db_now = _aware(await session.scalar(sa.select(sa.func.current_timestamp())))
-    months = [m for m in candidates if _settled(m, period.tz, db_now)]
-    if not months:
-        return Split(zone, [], [period])
-    await forget_changed(session)
-    await _roll_up(session, zone, period.tz, months)
-    return Split(zone, months, _leftover(period, months))
+    found = plan(
+        period, lambda month: _settled(month, period.tz, now) and _settled(month, period.tz, db_now)
+    )
+    if found.months and await _work_to_do(session, zone, found.months):
+        await _one_at_a_time(session)
+        await forget_changed(session)
+        await _roll_up(session, zone, period.tz, found.months)
+    return found
+
+
+def plan(period: Period, settled: Callable[[date], bool]) -> Split:
+    """Which months to read rolled up (settled ones the period covers more than half of),
+    which days to count, which to take away."""
+    months: list[date] = []
+    rest: list[Period] = []
+    less: list[Period] = []
+    month = period.first.replace(day=1)
+    while month <= period.last:
+        last = _month_last(month)
+        inside = Period(max(month, period.first), min(last, period.last), period.tz)
+        outside = [
+            Period(first, end, period.tz)
+            for first, end in (
+                (month, inside.first - timedelta(days=1)),
+                (inside.last + timedelta(days=1), last),
+            )
+            if first <= end
+        ]
+        if settled(month) and sum(p.days for p in outside) < inside.days:
+            months.append(month)
+            less.extend(outside)
+        elif rest and rest[-1].last + timedelta(days=1) == inside.first:
+            rest[-1] = Period(rest[-1].first, inside.last, period.tz)
+        else:
+            rest.append(inside)
+        month = last + timedelta(days=1)
+    return Split(zone_of(period.tz), months, rest, less)
+
+
+async def _work_to_do(session: AsyncSession, zone: str, months: list[date]) -> bool:
+    """Whether days were marked, or a month is not rolled up yet: two index reads."""
+    if await session.scalar(sa.select(sa.exists().select_from(ReportChange))):
+        return True
+    there = await session.scalar(
+        sa.select(sa.func.count())
+        .select_from(ReportRollupMonth)
+        .where(ReportRollupMonth.zone == zone, ReportRollupMonth.month.in_(months))
+    )
+    return there != len(months)
+
+
+async def _one_at_a_time(session: AsyncSession) -> None:
+    """Forgetting and rolling up take a transaction-long lock on PostgreSQL: one forgetting
+    months another is claiming would otherwise wait for each other for ever (SQLite has one
+    writer anyway)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK)))
 
 
 async def zones(session: AsyncSession, default: tzinfo) -> list[tzinfo]:
@@ -85,6 +141,7 @@ async def prepare(
     changed days, and roll up the last year's settled months missing in each zone, `at_most`
     of them (one unit of work stays short). Returns how many were rolled up, and whether
     more are missing."""
+    await _one_at_a_time(session)
     await forget_changed(session)
     db_now = _aware(await session.scalar(sa.select(sa.func.current_timestamp())))
     built = 0
@@ -173,19 +230,6 @@ def _settled(month: date, tz: tzinfo, now: datetime | None) -> bool:
     if now is None:
         return False
     return Period(month, _month_last(month), tz).end <= now - SETTLED
-
-
-def _leftover(period: Period, months: list[date]) -> list[Period]:
-    """The period's days outside the months, as runs of consecutive days."""
-    runs: list[Period] = []
-    day = period.first
-    for month in months:
-        if day < month:
-            runs.append(Period(day, month - timedelta(days=1), period.tz))
-        day = _month_last(month) + timedelta(days=1)
-    if day <= period.last:
-        runs.append(Period(day, period.last, period.tz))
-    return runs
 
 
 def _month_last(month: date) -> date:

@@ -58,6 +58,7 @@ R = ReportRollup
 class Family:
     name: str
     columns: tuple[str, ...]  # report_rollups' columns it fills, in order
+    measures: tuple[str, ...]  # those that add up (the rest group)
     rows: Callable[[Period, Scope, str], sa.Select[Any]]  # (period, scope, dialect)
     calls_office: bool = False  # an office is the employee's, else the line's (calls)
 
@@ -82,18 +83,38 @@ def rolled(family: Family, zone: str, months: Sequence[date], scope: Scope) -> s
 def union(
     family: Family,
     periods: Sequence[Period],
+    less: Sequence[Period],
     months: Sequence[date],
     zone: str,
     scope: Scope,
     dialect: str,
 ) -> sa.Subquery:
-    """The family's rows of the leftover periods, counted, and of the rolled-up months."""
+    """The family's rows of the leftover periods, counted; of the rolled-up months; and, to
+    take away, of the days of those months outside the period (counted, each measure
+    negated). Summing them by the family's keys gives the period's numbers; a key whose
+    measures sum to nothing must be left out (`nonzero`)."""
     parts = [family.rows(p, scope, dialect) for p in periods]
+    for p in less:
+        counted = family.rows(p, scope, dialect).subquery()
+        parts.append(
+            sa.select(
+                *[
+                    (-counted.c[c]).label(c) if c in family.measures else counted.c[c]
+                    for c in family.columns
+                ]
+            )
+        )
     if months:
         parts.append(rolled(family, zone, months, scope))
     if len(parts) == 1:
         return parts[0].subquery()
     return sa.union_all(*parts).subquery()
+
+
+def nonzero(*sums: Any) -> sa.ColumnElement[bool]:
+    """A HAVING clause: some measure of the group is not nothing (days taken away from a
+    rolled-up month can leave a group at zero, which counting the period would not show)."""
+    return sa.or_(*[total != 0 for total in sums])
 
 
 def _lead_office(e: Any) -> Any:
@@ -365,15 +386,25 @@ def _funnel(period: Period, scope: Scope, dialect: str) -> sa.Select[Any]:
     return sa.select(*every.c)
 
 
-LEADS = Family("leads", ("who", "office_id", "key1", "key2", "n1"), _leads)
-CALLS = Family("calls", ("who", "line_id", "n1", "n2", "n3", "n4"), _calls, calls_office=True)
-RESPONSE = Family("response", ("who", "office_id", "n1", "n2"), _responses)
-DEALS = Family("deals", ("who", "office_id", "n1", "n2", "n3", "s1", "s2", "s3", "s4"), _deals)
-REASONS = Family("reasons", ("who", "office_id", "key1", "n1"), _reasons)
+LEADS = Family("leads", ("who", "office_id", "key1", "key2", "n1"), ("n1",), _leads)
+CALLS = Family(
+    "calls",
+    ("who", "line_id", "n1", "n2", "n3", "n4"),
+    ("n1", "n2", "n3", "n4"),
+    _calls,
+    calls_office=True,
+)
+RESPONSE = Family("response", ("who", "office_id", "n1", "n2"), ("n2",), _responses)
+_DEAL_SUMS = ("n1", "n2", "n3", "s1", "s2", "s3", "s4")
+DEALS = Family("deals", ("who", "office_id", *_DEAL_SUMS), _DEAL_SUMS, _deals)
+REASONS = Family("reasons", ("who", "office_id", "key1", "n1"), ("n1",), _reasons)
 SOURCES = Family(
     "sources",
     ("who", "office_id", "line_id", "key1", "key2", "n1", "n2", "n3", "n4", "s1"),
+    ("n1", "n2", "n3", "n4", "s1"),
     _sources,
 )
-FUNNEL = Family("funnel", ("who", "office_id", "key1", "n1", "n2", "n3", "s1"), _funnel)
+FUNNEL = Family(
+    "funnel", ("who", "office_id", "key1", "n1", "n2", "n3", "s1"), ("n3", "s1"), _funnel
+)
 FAMILIES = (LEADS, CALLS, RESPONSE, DEALS, REASONS, SOURCES, FUNNEL)

@@ -41,15 +41,12 @@ async def sources_report(
     enough to read from the roll-up (services/reports/rollup.py)."""
     parts = await rollup.split(session, period, today)
     u = parts.union(rows.SOURCES, scope, session.get_bind().dialect.name)
+    sums = [sa.func.sum(u.c[c]) for c in ("n1", "n2", "n3", "n4", "s1")]
     stmt = (
-        sa.select(
-            u.c.key1,
-            u.c.key2,
-            PhoneLine.name,
-            *[sa.func.sum(u.c[c]) for c in ("n1", "n2", "n3", "n4", "s1")],
-        )
+        sa.select(u.c.key1, u.c.key2, PhoneLine.name, *sums)
         .outerjoin(PhoneLine, PhoneLine.id == u.c.line_id)
         .group_by(u.c.key1, u.c.key2, PhoneLine.name)
+        .having(rows.nonzero(*sums))
     )
     found = [
         SourceRow(src, campaign, line, int(n), int(target), int(deals), int(won_n), money(revenue))

@@ -203,10 +203,10 @@ async def test_a_year_read_from_the_roll_up_is_what_counting_every_row_says(sess
     rnd = random.Random(seed)
     await _history(session, people, rnd)
     split = await rollup.split(session, PERIOD, _now())
-    assert len(split.months) == 11 and [(p.first, p.last) for p in split.rest] == [
-        (date(2025, 11, 15), date(2025, 11, 30)),
-        (date(2026, 11, 1), date(2026, 11, 14)),
-    ]
+    # November 2025 mostly in: rolled up, less its first fortnight; November 2026 mostly out
+    assert split.months[0] == date(2025, 11, 1) and len(split.months) == 12
+    assert [(p.first, p.last) for p in split.less] == [(date(2025, 11, 1), date(2025, 11, 14))]
+    assert [(p.first, p.last) for p in split.rest] == [(date(2026, 11, 1), date(2026, 11, 14))]
     shown = await _same_as_counting_every_row(session)
     assert shown[0].total.lead_count > 50 and shown[0].total.responded > 10  # not all zeros
     assert await session.scalar(sa.select(sa.func.count()).select_from(ReportRollup)) > 0
@@ -276,7 +276,7 @@ async def test_two_reports_rolling_up_the_same_months_at_once_write_them_once(db
         rows = await s.scalar(sa.select(sa.func.count()).select_from(ReportRollup))
         await s.execute(sa.delete(ReportRollupMonth))  # once more, alone
         await s.execute(sa.delete(ReportRollup))
-    assert months == 11
+    assert months == 12
     alone = await report()
     assert alone == first
     async with db.unit_of_work() as s:
@@ -315,3 +315,31 @@ async def test_the_scheduler_rolls_up_the_last_year_ahead_of_the_reports(db, clo
             months
         )
         await _same_as_counting_every_row(s)
+
+
+def test_which_days_are_counted_rolled_up_or_taken_away():
+    def shape(first, last, settled_until=date(2026, 10, 1)):
+        found = rollup.plan(reports.Period(first, last, MSK), lambda m: m < settled_until)
+        return (
+            found.months,
+            [(p.first, p.last) for p in found.rest],
+            [(p.first, p.last) for p in found.less],
+        )
+
+    d = date
+    assert shape(d(2026, 3, 5), d(2026, 3, 5)) == ([], [(d(2026, 3, 5), d(2026, 3, 5))], [])
+    assert shape(d(2026, 3, 2), d(2026, 3, 30)) == (  # most of March: March less two days
+        [d(2026, 3, 1)],
+        [],
+        [(d(2026, 3, 1), d(2026, 3, 1)), (d(2026, 3, 31), d(2026, 3, 31))],
+    )
+    assert shape(d(2026, 8, 20), d(2026, 10, 5)) == (  # October has not settled
+        [d(2026, 9, 1)],
+        [(d(2026, 8, 20), d(2026, 8, 31)), (d(2026, 10, 1), d(2026, 10, 5))],
+        [],
+    )
+    assert shape(d(2025, 12, 6), d(2026, 12, 5), settled_until=d(2026, 12, 1)) == (
+        [d(2025, 12, 1)] + [d(2026, m, 1) for m in range(1, 12)],
+        [(d(2026, 12, 1), d(2026, 12, 5))],
+        [(d(2025, 12, 1), d(2025, 12, 5))],
+    )

@@ -176,6 +176,7 @@ async def measure(url: str, repeat: int) -> dict[tuple[str, str, str], tuple[flo
     conn = await asyncpg.connect(url)
     found: dict[tuple[str, str, str], tuple[float, float]] = {}
     try:
+        await conn.execute("delete from report_rollup_months; delete from report_rollups")
         started = time.perf_counter()
         async with db.unit_of_work() as session:
             built, _more = await reports.rollup.prepare(session, [TZ], NOW, at_most=100)

@@ -149,9 +149,9 @@ async def prepare(
         zone = zone_of(tz)
         last = now.astimezone(tz).date()
         year = Period(last - timedelta(days=365), last, tz)
-        wanted = [
-            m for m in _whole_months(year) if _settled(m, tz, now) and _settled(m, tz, db_now)
-        ]
+        wanted = plan(
+            year, lambda m, tz=tz: _settled(m, tz, now) and _settled(m, tz, db_now)
+        ).months
         there = set(
             (
                 await session.execute(
@@ -213,17 +213,6 @@ async def _roll_up(session: AsyncSession, zone: str, tz: tzinfo, months: list[da
             names = ["zone", "month", "family", *family.columns]
             names += [c for c in _NUMBERS if c not in family.columns]
             await session.execute(sa.insert(ReportRollup).from_select(names, select))
-
-
-def _whole_months(period: Period) -> list[date]:
-    month = period.first.replace(day=1)
-    if month != period.first:
-        month = _next_month(month)
-    found = []
-    while _month_last(month) <= period.last:
-        found.append(month)
-        month = _next_month(month)
-    return found
 
 
 def _settled(month: date, tz: tzinfo, now: datetime | None) -> bool:

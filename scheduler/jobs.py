@@ -102,7 +102,7 @@ JOBS: tuple[Job, ...] = (
     ),
     Job(
         "roll_up_reports",
-        timedelta(minutes=5),
+        timedelta(minutes=1),
         "count the last year's settled months (and those whose old facts changed) for reports",
         roll_up_reports,
     ),

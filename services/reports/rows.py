@@ -304,17 +304,17 @@ def _funnel(period: Period, scope: Scope, dialect: str) -> sa.Select[Any]:
         .where(within(Deal.created_at, period), *scoped(Deal.owner_id, _deal_office(e), scope))
         .subquery()
     )
-    won_stage = aliased(PipelineStage)
-    won_id = (
-        sa.select(sa.func.min(won_stage.id))
-        .where(won_stage.pipeline_id == cohort.c.pipeline_id, won_stage.kind == StageKind.WON)
-        .scalar_subquery()
+    won_stage = (  # each pipeline's won stage
+        sa.select(PipelineStage.pipeline_id, sa.func.min(PipelineStage.id).label("stage_id"))
+        .where(PipelineStage.kind == StageKind.WON)
+        .group_by(PipelineStage.pipeline_id)
+        .subquery()
     )
     c = DealStageChange
     entered = sa.union_all(
-        sa.select(cohort.c.id.label("deal_id"), won_id.label("stage_id")).where(
-            cohort.c.status == DealStatus.WON
-        ),
+        sa.select(cohort.c.id.label("deal_id"), won_stage.c.stage_id)
+        .join(won_stage, won_stage.c.pipeline_id == cohort.c.pipeline_id)
+        .where(cohort.c.status == DealStatus.WON),
         sa.select(cohort.c.id, cohort.c.stage_id),
         sa.select(c.deal_id, c.to_stage_id).join(cohort, cohort.c.id == c.deal_id),
         sa.select(c.deal_id, c.from_stage_id).join(cohort, cohort.c.id == c.deal_id),

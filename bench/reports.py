@@ -9,8 +9,12 @@ postgresql://postgres@127.0.0.1:5432/chatcrm_bench_reports; recreated and migrat
 for each report (the manager's, sources, the funnel) and each period (the last day, month and
 year) at office and company scope, the median of `--repeat` runs through services.reports,
 beside the same numbers asked by hand-written SQL over asyncpg (one statement per report, no
-ORM): what the database alone takes. Then the time to count all 200 employees' digests (the
-20 managers' and the rest), as the outbox renders them. Target: each report < 500 ms.
+ORM): what the database alone takes. The last year's months are rolled up first (the
+roll_up_reports job's work, timed), and a busy day's changes to old deals and leads are timed
+too. Then the time to count all 200 employees' digests (the 20 managers' and the rest), and to
+write and send a Monday's digests and charts through the product's outbox pump to the fake Bot
+API (tests/fakes/telegram_api, its own process, Telegram's limits). Target: each report
+< 500 ms.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ PG_URL = os.environ.get(
 )
 TZ = ZoneInfo("Europe/Moscow")
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)  # the seed's history ends here
+MONDAY = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)  # 10:00 in Moscow: digests with charts
 
 SEED = """
 insert into offices (name, created_at, updated_at)
@@ -237,14 +242,61 @@ async def measure(url: str, repeat: int) -> dict[tuple[str, str, str], tuple[flo
     finally:
         await conn.close()
         await db.engine.dispose()
+    await send_digests(url)
     return found
 
 
-def _company():  # type: ignore[no-untyped-def]
+async def send_digests(url: str) -> None:
+    """Monday morning: every employee's digest (and each manager's chart) written by the job's
+    service and sent by the product's outbox pump, at Telegram's limits (30 messages a second,
+    one a second per chat), to the fake Bot API in its own process."""
+    import sqlalchemy as sa
+
+    from app import Container
+    from bench.bot import wait_for_fake
+    from bench.calls import RemoteFake
+    from config.settings import Settings
+    from models import OutboxMessage
+
+    fake = RemoteFake("--limits")
+    try:
+        await wait_for_fake(fake.base_url, fake.token)
+        settings = Settings(
+            _env_file=None,
+            database_url=_sa(url),
+            telegram_bot_token=fake.token,  # type: ignore[call-arg]
+            telegram_api_base=fake.base_url,
+            redis_url=None,
+        )
+        container = Container.build(settings)
+        try:
+            async with container.db.unit_of_work() as session:
+                await session.execute(sa.delete(OutboxMessage))  # a run before wrote today's
+            started = time.perf_counter()
+            async with container.db.unit_of_work() as session:
+                sent = await reports.digests.send_due(session, _company(MONDAY))
+            written = time.perf_counter() - started
+            charts = 20  # the managers'
+            container.make_pump().start()
+            texts = await fake.wait_for("sendMessage", count=sent.written - charts, timeout=600)
+            photos = await fake.wait_for("sendPhoto", count=charts, timeout=600)
+            took = time.perf_counter() - started
+        finally:
+            await container.close()
+    finally:
+        fake.stop()
+    floor = sent.written / settings.telegram_global_rate
+    print(
+        f"Monday's {len(texts)} digests and {len(photos)} charts written in {written:.1f} s, "
+        f"sent in {took:.1f} s (Telegram's limit allows them in no less than {floor:.1f} s)"
+    )
+
+
+def _company(now: datetime = NOW):  # type: ignore[no-untyped-def]
     from services.clock import FrozenClock
     from services.context import Company
 
-    return Company(timezone=TZ, clock=FrozenClock(NOW))
+    return Company(timezone=TZ, clock=FrozenClock(now))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -34,3 +34,4 @@ def test_the_reports_bench_runs_small(capsys: pytest.CaptureFixture[str]) -> Non
     assert len(found) == 3 * 3 * 2  # three reports, three periods, two scopes
     assert all(ours > 0 and hand > 0 for ours, hand in found.values())
     assert "by hand" in out and "digests counted" in out
+    assert "Monday's 200 digests and 20 charts written" in out  # all sent

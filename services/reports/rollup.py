@@ -1,17 +1,18 @@
-"""The monthly roll-up: a long period's report reads its whole months from `report_rollups`
-(a few rows per employee and month) and counts only the days left over from the rows, so a
-year costs about what two months do.
+"""The monthly roll-up: a long period's report reads its months from `report_rollups` (a
+few rows per employee and month) and counts only the days left over from the rows (or, for a
+month it covers most of, the days to take away), so a year costs about what a month does.
 
-A month is rolled up (per time zone, the first time a report needs it) once it ended
-`SETTLED` ago, by the application's clock and the database's. Triggers (migration 0024) mark
-the UTC day of every lead, call, deal or stage move older than two days that is written,
-changed or deleted; before reading, `split` forgets the months around each marked day, and
-rolls them up again from the rows. Nothing is rolled up that the triggers would not mark: a
-month settled three days after its end is older than the two days they skip.
+A month is rolled up (per time zone, the first time a report needs it, or ahead of time by the
+scheduler's roll_up_reports) once it ended `SETTLED` ago, by the application's clock and the
+database's. Triggers (migration 0024) mark the UTC day of every lead, call, deal or stage move
+older than two days that is written, changed or deleted; before reading, `split` forgets the
+months around each marked day and rolls them up again from the rows. Nothing is rolled up
+that the triggers would not mark: a month settled three days after its end is older than the
+two days they skip.
 
-Rolling up and forgetting happen in the reader's transaction: what another report reads is a
-month as it was before or after, never half of one; two readers rolling the same month wait
-for each other on its `report_rollup_months` row, and the second uses the first's.
+Forgetting and rolling up happen in the reader's transaction, one writer at a time (an
+advisory lock on PostgreSQL; SQLite has one writer anyway). A month's rows are replaced in the
+transaction that rolls it up again, so whoever reads it sees it whole, before or after.
 """
 
 from __future__ import annotations
@@ -169,7 +170,9 @@ async def prepare(
 
 async def forget_changed(session: AsyncSession) -> int:
     """Forget every rolled-up month (of any zone) around a marked day; the marks go. Returns
-    how many marks there were."""
+    how many marks there were. The month's rows stay until it is rolled up again (in one
+    transaction with deleting them): a report that found the month rolled up a moment ago
+    reads it whole, as it was then."""
     taken = sa.delete(ReportChange).returning(ReportChange.day)
     days = set((await session.execute(taken)).scalars())
     if not days:
@@ -180,7 +183,6 @@ async def forget_changed(session: AsyncSession) -> int:
         await session.execute(
             sa.delete(ReportRollupMonth).where(ReportRollupMonth.month.in_(chunk))
         )
-        await session.execute(sa.delete(ReportRollup).where(ReportRollup.month.in_(chunk)))
     return len(days)
 
 

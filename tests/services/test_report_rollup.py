@@ -343,3 +343,38 @@ def test_which_days_are_counted_rolled_up_or_taken_away():
         [(d(2026, 12, 1), d(2026, 12, 5))],
         [(d(2025, 12, 1), d(2025, 12, 5))],
     )
+
+
+async def test_every_table_a_report_counts_marks_its_old_days(session, people):
+    """Written, changed and deleted, on both databases (a later SQLite batch migration that
+    recreated one of these tables would lose its triggers: this says so)."""
+    anna, _boris, _olga = people
+    old = _now() - timedelta(days=20)
+
+    async def marked() -> set[date]:
+        taken = sa.delete(ReportChange).returning(ReportChange.day)
+        return set((await session.execute(taken)).scalars())
+
+    await lead(session, old, who=anna)
+    call(session, old - timedelta(days=1), Direction.IN, CallStatus.MISSED, who=anna)
+    await session.flush()
+    assert await marked() >= {old.date(), (old - timedelta(days=1)).date()}
+    await deal(session, anna, created=old - timedelta(days=2), amount=5)
+    await session.flush()
+    assert (old - timedelta(days=2)).date() in await marked()
+    row = (await session.execute(sa.select(Deal))).scalar_one()
+    stages = await pipeline.stages(session, row.pipeline_id)
+    session.add(
+        DealStageChange(
+            deal_id=row.id, from_stage_id=row.stage_id, to_stage_id=stages[2].id, at=old
+        )
+    )
+    await session.flush()
+    assert await marked() == {(old - timedelta(days=2)).date()}  # the deal's day
+    row.status, row.closed_at = DealStatus.WON, old - timedelta(days=1)
+    await session.flush()
+    assert await marked() == {(old - timedelta(days=2)).date(), (old - timedelta(days=1)).date()}
+    gone = (await session.execute(sa.select(Call))).scalar_one()
+    await session.delete(gone)
+    await session.flush()
+    assert (old - timedelta(days=1)).date() in await marked()

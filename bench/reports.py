@@ -268,13 +268,13 @@ async def send_digests(url: str) -> None:
             telegram_api_base=fake.base_url,
             redis_url=None,
         )
-        container = Container.build(settings)
+        container = Container.build(settings, clock=_Shifted(MONDAY))
         try:
             async with container.db.unit_of_work() as session:
                 await session.execute(sa.delete(OutboxMessage))  # a run before wrote today's
             started = time.perf_counter()
             async with container.db.unit_of_work() as session:
-                sent = await reports.digests.send_due(session, _company(MONDAY))
+                sent = await reports.digests.send_due(session, container.company)
             written = time.perf_counter() - started
             charts = 20  # the managers'
             container.make_pump().start()
@@ -292,11 +292,21 @@ async def send_digests(url: str) -> None:
     )
 
 
-def _company(now: datetime = NOW):  # type: ignore[no-untyped-def]
+def _company():  # type: ignore[no-untyped-def]
     from services.clock import FrozenClock
     from services.context import Company
 
-    return Company(timezone=TZ, clock=FrozenClock(now))
+    return Company(timezone=TZ, clock=FrozenClock(NOW))
+
+
+class _Shifted:
+    """The wall clock moved to start at `start`: time passes (the pump's waits come due)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.offset = start - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

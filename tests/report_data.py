@@ -18,6 +18,16 @@ def msk(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
     return datetime(2026, 12, day, hour, minute, second, tzinfo=MSK).astimezone(UTC)
 
 
+async def staff(session, clock):
+    """Анна and Борис of Центр, Ольга of Север."""
+    from tests import factories
+
+    return [
+        await factories.employee(session, clock, name=name, office=office)
+        for name, office in (("Анна", "Центр"), ("Борис", "Центр"), ("Ольга", "Север"))
+    ]
+
+
 async def _client(session) -> Client:
     client = Client(name=f"Клиент {next(_ids)}")
     session.add(client)

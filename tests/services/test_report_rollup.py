@@ -30,8 +30,7 @@ from models import (
 from services import reports
 from services.deals import pipeline
 from services.reports import rollup
-from tests import factories
-from tests.report_data import MSK, call, deal, lead, second_pipeline
+from tests.report_data import MSK, call, deal, lead, second_pipeline, staff
 
 YEKATERINBURG = ZoneInfo("Asia/Yekaterinburg")
 START = datetime(2025, 10, 20, tzinfo=UTC)  # the generated history: fourteen months
@@ -46,10 +45,7 @@ def _now() -> datetime:
 
 @pytest.fixture
 async def people(session, clock):
-    anna = await factories.employee(session, clock, name="Анна", office="Центр")
-    boris = await factories.employee(session, clock, name="Борис", office="Центр")
-    olga = await factories.employee(session, clock, name="Ольга", office="Север")
-    return anna, boris, olga
+    return await staff(session, clock)
 
 
 async def _history(session, people, rnd: random.Random) -> None:
@@ -259,10 +255,7 @@ async def test_two_reports_rolling_up_the_same_months_at_once_write_them_once(db
     import asyncio
 
     async with db.unit_of_work() as s:
-        people = [
-            await factories.employee(s, clock, name=n, office=o)
-            for n, o in (("Анна", "Центр"), ("Борис", "Центр"), ("Ольга", "Север"))
-        ]
+        people = await staff(s, clock)
         await _history(s, people, random.Random(4))
 
     async def report():
@@ -289,10 +282,7 @@ async def test_the_scheduler_rolls_up_the_last_year_ahead_of_the_reports(db, clo
     from services.context import Company
 
     async with db.unit_of_work() as s:
-        people = [
-            await factories.employee(s, clock, name=n, office=o)
-            for n, o in (("Анна", "Центр"), ("Борис", "Центр"), ("Ольга", "Север"))
-        ]
+        people = await staff(s, clock)
         await _history(s, people, random.Random(5))
     company = Company(timezone=MSK, clock=FrozenClock(_now()))
     said = await jobs.run(jobs.by_name("roll_up_reports"), db, company)  # two months a run

@@ -17,8 +17,7 @@ from models import CallStatus, DealStatus, Direction, Lead, LeadStatus, Role, Sa
 from services import reports
 from services.actors import Actor
 from services.errors import AccessDenied
-from tests import factories
-from tests.report_data import MSK, call, deal, lead, msk
+from tests.report_data import MSK, call, deal, lead, msk, staff
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DAY = date(2026, 12, 2)
@@ -26,10 +25,7 @@ DAY = date(2026, 12, 2)
 
 @pytest.fixture
 async def people(session, clock):
-    anna = await factories.employee(session, clock, name="Анна", office="Центр")
-    boris = await factories.employee(session, clock, name="Борис", office="Центр")
-    olga = await factories.employee(session, clock, name="Ольга", office="Север")
-    return anna, boris, olga
+    return await staff(session, clock)
 
 
 async def test_an_empty_day_has_zeros_and_nobody(session, people):

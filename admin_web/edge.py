@@ -22,7 +22,7 @@ from config.i18n import Translator
 from config.settings import IPNetwork
 from services import web_sessions
 from services.errors import DomainError
-from webhooks.context import container_of
+from web_app import container_of
 
 COOKIE = "crm_session"
 LOGIN_PATH = "/admin/login"
@@ -110,10 +110,11 @@ def _within(address: str | None, networks: Sequence[IPNetwork]) -> bool:
 
 
 def context(request: web.Request, **values: Any) -> dict[str, Any]:
-    """What every admin template gets: the request (for `csrf_field()`), the translator and the
-    office's time zone."""
+    """What every admin template gets: the request (for `csrf_field()`), the translator (in the
+    signed-in employee's own language, else the company's) and the office's time zone."""
     container = container_of(request)
-    translator = Translator(container.settings.locale)
+    employee = request.get(EMPLOYEE)
+    translator = Translator(getattr(employee, "locale", None) or container.settings.locale)
     return {"request": request, "t": translator, "tz": container.company.timezone, **values}
 
 

@@ -31,8 +31,8 @@ from services.clients.identities import format_phone
 from services.errors import DomainError
 from services.leads import cards as lead_cards
 from services.web_sessions import Throttled
+from web_app import container_of
 from webhooks.common import read_form
-from webhooks.context import container_of
 
 __all__ = ["COOKIE", "setup"]
 

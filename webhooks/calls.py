@@ -27,6 +27,7 @@ from services.calls.inputs import (
     CallSummaryIn,
     Party,
 )
+from web_app import container_of
 from webhooks.common import (
     given_token,
     invalid_fields,
@@ -34,7 +35,6 @@ from webhooks.common import (
     read_fields,
     secret_matches,
 )
-from webhooks.context import container_of
 
 PROVIDER = "generic"
 

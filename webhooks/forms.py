@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from models.lead import UTM_FIELDS
 from services.leads.inputs import LeadIn
 from services.leads.intake import Incoming
+from web_app import container_of
 from webhooks.common import (
     given_token,
     invalid_fields,
@@ -24,7 +25,6 @@ from webhooks.common import (
     read_fields,
     secret_matches,
 )
-from webhooks.context import container_of
 
 SOURCE_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,49}$")
 _ALIASES = {

@@ -7,7 +7,7 @@ import asyncio
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from webhooks.context import container_of
+from web_app import container_of
 
 
 async def healthz(request: web.Request) -> web.Response:

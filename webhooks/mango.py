@@ -17,8 +17,8 @@ from pydantic import ValidationError
 from models import Direction
 from services.bounds import fits_int64, from_unix
 from services.calls.inputs import CallEventIn, CallState, CallSummaryIn, Party, RecordingIn
+from web_app import container_of
 from webhooks.common import invalid_fields, json_error, parse_json, read_form, secret_matches
-from webhooks.context import container_of
 
 PROVIDER = "mango"
 _STATES = {

@@ -14,9 +14,9 @@ from aiohttp import web
 from admin_web import routes as admin_routes
 from metrics import HTTP_REQUESTS
 from services.errors import DomainError
+from web_app import CONTAINER
 from webhooks import calls, forms, health, mango, telegram, whatsapp
 from webhooks.common import BadBody, bad_input, json_error
-from webhooks.context import CONTAINER
 
 if TYPE_CHECKING:
     from app import Container

@@ -22,8 +22,8 @@ from aiohttp import MultipartWriter, web
 from pydantic import ValidationError
 
 from metrics import TELEGRAM_UPDATES
+from web_app import container_of
 from webhooks.common import OutOfRange, json_error, parse_json, secret_matches
-from webhooks.context import container_of
 
 log = logging.getLogger(__name__)
 

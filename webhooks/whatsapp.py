@@ -20,8 +20,8 @@ from aiohttp import web
 
 from models import Channel, MessageStatus
 from services.conversations import IncomingMessage, Kind, Media, StatusUpdate
+from web_app import container_of
 from webhooks.common import json_error, parse_json, secret_matches
-from webhooks.context import container_of
 
 log = logging.getLogger(__name__)
 CHANNEL = Channel.WHATSAPP

@@ -55,3 +55,16 @@ async def test_a_hostile_login_is_just_a_wrong_login(web, container, clock, type
             sa.select(AuditEntry.data).where(AuditEntry.action == "web.login_failed")
         )
     assert len(entry["login"]) <= 64
+
+
+async def test_the_admin_reads_the_pages_in_their_own_language(web, container, clock):
+    from models import Employee
+
+    async with container.db.unit_of_work() as s:
+        await admins.create_admin(s, login="boss", password="correct horse", now=clock.now())
+    await sign_in(web, "boss", "correct horse")
+    assert "Лиды" in await (await web.get("/admin/")).text()  # the company's language
+    async with container.db.unit_of_work() as s:
+        await s.execute(sa.update(Employee).values(locale="en"))
+    page = await (await web.get("/admin/")).text()
+    assert "Leads" in page and "Лиды" not in page

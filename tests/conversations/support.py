@@ -20,7 +20,7 @@ async def post(web: Any, fake_wa: Any, *items: Any, statuses: Any = None, status
 
 
 def _container(web: Any) -> Any:
-    from webhooks.context import CONTAINER
+    from web_app import CONTAINER
 
     return web.server.app[CONTAINER]
 

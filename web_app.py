@@ -1,4 +1,5 @@
-"""How receivers reach the wired application (settings, database, company values)."""
+"""How every web edge (the webhooks, the admin web) reaches the wired application: one aiohttp
+application key, set by the composition root (app.py), read by handlers and middlewares."""
 
 from __future__ import annotations
 

@@ -28,6 +28,7 @@ COOKIE = "crm_session"
 LOGIN_PATH = "/admin/login"
 EMPLOYEE: web.RequestKey[Any] = web.RequestKey("admin_employee")
 DB: web.RequestKey[AsyncSession] = web.RequestKey("admin_db")
+LOCALE: web.RequestKey[str] = web.RequestKey("admin_locale")  # read once: pages after a rollback
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -65,6 +66,8 @@ async def _serve(
         if employee is None:
             raise web.HTTPFound(LOGIN_PATH)
         request[EMPLOYEE] = employee
+        if employee.locale:
+            request[LOCALE] = employee.locale
     request[csrf.SECRET] = secret
     if request.method not in csrf.SAFE_METHODS:
         public_url = container_of(request).settings.public_url
@@ -113,8 +116,7 @@ def context(request: web.Request, **values: Any) -> dict[str, Any]:
     """What every admin template gets: the request (for `csrf_field()`), the translator (in the
     signed-in employee's own language, else the company's) and the office's time zone."""
     container = container_of(request)
-    employee = request.get(EMPLOYEE)
-    translator = Translator(getattr(employee, "locale", None) or container.settings.locale)
+    translator = Translator(request.get(LOCALE) or container.settings.locale)
     return {"request": request, "t": translator, "tz": container.company.timezone, **values}
 
 

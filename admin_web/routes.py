@@ -6,15 +6,13 @@ of work (admin_web.edge) and renders a template; texts come from the locale file
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from admin_web import csrf
+from admin_web import csrf, inputs
 from admin_web.edge import (
     COOKIE,
     DB,
@@ -24,6 +22,7 @@ from admin_web.edge import (
     client_address,
     context,
 )
+from admin_web.inputs import LoginForm
 from bot.mango.client import MangoError, recording_link
 from models import LeadStatus
 from services import calls, web_sessions
@@ -54,17 +53,6 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/admin/calls/{call_id:\\d+}/recording", call_recording)
 
 
-@dataclass(frozen=True)
-class LoginForm:
-    login: str
-    password: str
-
-    @classmethod
-    def parse(cls, form: Mapping[str, str]) -> LoginForm:
-        """`form` as `read_form` gives it: text fields, NUL already removed."""
-        return cls(login=form.get("login", ""), password=form.get("password", ""))
-
-
 async def to_leads(_request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/admin/")
 
@@ -77,7 +65,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     container = container_of(request)
     # An unreadable body is a 400 (BadBody), never a 500; read_form drops NUL (PostgreSQL
     # text cannot hold it).
-    form = LoginForm.parse(await read_form(request))
+    form = inputs.parse(LoginForm, await read_form(request))
     outcome = await web_sessions.log_in(
         request[DB],
         login=form.login,
@@ -122,8 +110,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 
 async def leads_page(request: web.Request) -> web.StreamResponse:
-    raw = request.query.get("status")
-    status = LeadStatus(raw) if raw in {s.value for s in LeadStatus} else None
+    status = inputs.parse(inputs.LeadsQuery, request.query).status
     rows = await lead_cards.recent(request[DB], status=status)
     values = context(
         request, leads=rows, status=status, statuses=list(LeadStatus), me=request[EMPLOYEE]

@@ -68,3 +68,14 @@ async def test_the_admin_reads_the_pages_in_their_own_language(web, container, c
         await s.execute(sa.update(Employee).values(locale="en"))
     page = await (await web.get("/admin/")).text()
     assert "Leads" in page and "Лиды" not in page
+
+
+async def test_a_filter_that_is_not_one_is_said_not_guessed(web, container, clock):
+    async with container.db.unit_of_work() as s:
+        await admins.create_admin(s, login="boss", password="correct horse", now=clock.now())
+    await sign_in(web, "boss", "correct horse")
+    assert (await web.get("/admin/?status=target")).status == 200
+    response = await web.get("/admin/?status=<script>")
+    assert response.status == 422
+    page = await response.text()
+    assert "Не удалось прочитать поля: status" in page and "<script>" not in page

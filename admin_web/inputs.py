@@ -27,6 +27,12 @@ class LoginForm(Input):
     password: str = ""
 
 
+class PasswordForm(Input):
+    current: str = ""
+    new: str = ""
+    repeated: str = ""
+
+
 class LeadsQuery(Input):
     status: LeadStatus | None = None
 

@@ -24,7 +24,7 @@ from admin_web.edge import (
 )
 from admin_web.inputs import LoginForm
 from bot.mango.client import MangoError, recording_link
-from models import LeadStatus
+from models import LeadStatus, Role
 from services import calls, web_sessions
 from services.clients.identities import format_phone
 from services.errors import DomainError
@@ -50,6 +50,8 @@ def setup(app: web.Application) -> None:
     app.router.add_post(LOGIN_PATH, login)
     app.router.add_post("/admin/logout", logout)
     app.router.add_get("/admin/", leads_page)
+    app.router.add_get("/admin/password", password_page)
+    app.router.add_post("/admin/password", change_password)
     app.router.add_get("/admin/calls/{call_id:\\d+}/recording", call_recording)
 
 
@@ -111,11 +113,42 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 async def leads_page(request: web.Request) -> web.StreamResponse:
     status = inputs.parse(inputs.LeadsQuery, request.query).status
-    rows = await lead_cards.recent(request[DB], status=status)
+    me = request[EMPLOYEE]
+    office = me.office_id if me.role is Role.MANAGER else None  # a manager's office only
+    rows = await lead_cards.recent(request[DB], status=status, office_id=office)
     values = context(
         request, leads=rows, status=status, statuses=list(LeadStatus), me=request[EMPLOYEE]
     )
     return aiohttp_jinja2.render_template("leads.html", request, values)
+
+
+async def password_page(request: web.Request) -> web.StreamResponse:
+    values = context(request, me=request[EMPLOYEE])
+    return aiohttp_jinja2.render_template("password.html", request, values)
+
+
+async def change_password(request: web.Request) -> web.StreamResponse:
+    """The signed-in employee's own password; their other sign-ins end, this one stays."""
+    form = inputs.parse(inputs.PasswordForm, await read_form(request))
+    me = request[EMPLOYEE]
+    values = context(request, me=me)
+    try:
+        ended = await web_sessions.change_password(
+            request[DB],
+            employee_id=me.id,
+            current=form.current,
+            new=form.new,
+            repeated=form.repeated,
+            keep=request.cookies.get(COOKIE),
+            now=container_of(request).company.clock.now(),
+        )
+    except DomainError as exc:
+        values.update(error_key=exc.key, error_params=exc.params)
+        return aiohttp_jinja2.render_template(
+            "password.html", request, values, status=exc.http_status
+        )
+    values.update(done=True, ended=ended)
+    return aiohttp_jinja2.render_template("password.html", request, values)
 
 
 async def call_recording(request: web.Request) -> web.StreamResponse:

@@ -17,7 +17,7 @@ def register(sub: Any) -> None:
     admin.add_argument("login")
     admin.add_argument("--password", help="read from stdin when omitted")
     admin.set_defaults(func=_create_admin)
-    helping = sub.add_parser("admin", help="help an admin who cannot sign in")
+    helping = sub.add_parser("admin", help="web panel logins: give one, help who cannot sign in")
     actions = helping.add_subparsers(title="actions")
     unlock = actions.add_parser("unlock", help="clear the login's sign-in throttling")
     unlock.add_argument("login")
@@ -28,6 +28,13 @@ def register(sub: Any) -> None:
     reset.add_argument("login")
     reset.add_argument("--password", help="read from stdin when omitted")
     reset.set_defaults(func=_admin_reset_password)
+    given = actions.add_parser(
+        "login", help="let a manager (or an admin) sign in to the web panel with a login"
+    )
+    given.add_argument("employee_id", type=int)
+    given.add_argument("login")
+    given.add_argument("--password", help="read from stdin when omitted")
+    given.set_defaults(func=_admin_login)
 
 
 async def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
@@ -77,6 +84,29 @@ async def _admin_reset_password(settings: Settings, args: argparse.Namespace) ->
             session, login=args.login, password=password, now=SystemClock().now()
         )
         print(f"password of {args.login!r} changed; {ended} web session(s) ended")
+        return 0
+
+    return await with_db(settings, work)
+
+
+async def _admin_login(settings: Settings, args: argparse.Namespace) -> int:
+    from services import admins
+    from services.clock import SystemClock
+
+    password = args.password if args.password is not None else _read_password()
+
+    async def work(session: Any) -> int:
+        employee = await admins.give_login(
+            session,
+            employee_id=args.employee_id,
+            login=args.login,
+            password=password,
+            now=SystemClock().now(),
+        )
+        print(
+            f"{employee.name} (id {employee.id}) signs in as {args.login!r} at "
+            f"http://{settings.http_host}:{settings.http_port}/admin/"
+        )
         return 0
 
     return await with_db(settings, work)

@@ -53,9 +53,48 @@ async def create_admin(
     return NewEmployee(admin.id, admin.invite_code)
 
 
+WEB_ROLES = (Role.ADMIN, Role.MANAGER)
+
+
+async def give_login(
+    session: AsyncSession, *, employee_id: int, login: str, password: str, now: datetime
+) -> Employee:
+    """Let an admin or a manager sign in to the web panel with `login` (a manager sees their
+    office's records there). Employees of other roles work in Telegram only."""
+    login = login.strip()
+    if not login or len(login) > 64:
+        raise InvalidInput("the login must be 1-64 characters")
+    _check_new_password(password)
+    employee = await session.get(Employee, employee_id)
+    if employee is None:
+        raise NotFound(f"no employee {employee_id}")
+    if employee.role not in WEB_ROLES:
+        raise InvalidInput("only admins and managers sign in to the web panel")
+    taken = await session.scalar(
+        sa.select(Employee.id).where(Employee.login == login, Employee.id != employee_id)
+    )
+    if taken is not None:
+        raise Conflict("this login is taken", login=login)
+    employee.login, employee.password_hash = login, _hasher.hash(password)
+    employee.updated_at = now
+    await audit.log(
+        session,
+        action="admin.login_given",
+        entity_type="employee",
+        entity_id=employee.id,
+        at=now,
+        login=login,
+    )
+    return employee
+
+
 def _check_new_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"the password must be at least {MIN_PASSWORD} characters")
+        raise InvalidInput(
+            f"the password must be at least {MIN_PASSWORD} characters",
+            key="web.password_short",
+            min=MIN_PASSWORD,
+        )
 
 
 async def by_login(session: AsyncSession, login: str) -> Employee:

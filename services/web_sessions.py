@@ -10,12 +10,12 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Employee, Role, WebSession
+from models import Employee, WebSession
 from services import admins, audit, login_throttle
 from services.errors import AccessDenied, DomainError, InvalidInput
 
 SESSION_TTL = timedelta(hours=12)
-WEB_ROLES = (Role.ADMIN,)
+WEB_ROLES = admins.WEB_ROLES
 AUDITED_LOGIN = 64  # what is kept of a typed login (real ones are at most 64 characters)
 
 
@@ -128,6 +128,32 @@ async def end_all_of(session: AsyncSession, employee_id: int) -> int:
         sa.delete(WebSession).where(WebSession.employee_id == employee_id)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def change_password(
+    session: AsyncSession,
+    *,
+    employee_id: int,
+    current: str,
+    new: str,
+    repeated: str,
+    keep: str | None,
+    now: datetime,
+) -> int:
+    """The signed-in employee's own new password, the current one checked first; every other
+    web session of theirs ends (the one in `keep`, the token they changed it in, stays).
+    Returns how many ended."""
+    employee = await session.get(Employee, employee_id)
+    login = employee.login if employee is not None else None
+    if not login or await admins.check_password(session, login=login, password=current) is None:
+        raise AccessDenied("the current password is wrong", key="web.password_wrong")
+    if new != repeated:
+        raise InvalidInput("the new passwords differ", key="web.password_differs")
+    await admins.set_password(session, login=login, password=new, now=now)
+    others = sa.delete(WebSession).where(WebSession.employee_id == employee_id)
+    if keep:
+        others = others.where(WebSession.token_hash != _hash(keep))
+    return (await session.execute(others)).rowcount or 0
 
 
 async def reset_password(session: AsyncSession, *, login: str, password: str, now: datetime) -> int:

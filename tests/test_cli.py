@@ -231,3 +231,24 @@ def test_a_port_in_use_stops_crm_run_with_one_line(tmp_path: Path) -> None:
     assert done.stderr.strip().splitlines() == [
         f"crm: cannot listen on 127.0.0.1:{port}: address already in use (set HTTP_PORT)"
     ]
+
+
+def test_a_manager_is_given_a_web_login_an_employee_is_not(tmp_path: Path) -> None:
+    assert crm(tmp_path, "migrate").returncode == 0
+    crm(tmp_path, "employee", "add", "--name", "Пётр", "--role", "manager")
+    crm(tmp_path, "employee", "add", "--name", "Анна", "--role", "employee")
+    done = crm(tmp_path, "admin", "login", "1", "petr", stdin="manager horse\n")
+    assert done.returncode == 0, done.stderr
+    assert "Пётр (id 1) signs in as 'petr'" in done.stdout
+    refused = crm(tmp_path, "admin", "login", "2", "anna", "--password", "long enough")
+    assert refused.returncode == 1 and "only admins and managers" in refused.stderr
+    taken = crm(tmp_path, "admin", "login", "1", "petr", "--password", "another horse")
+    assert taken.returncode == 0  # the same person again: a new password
+
+    async def works(session: Any) -> tuple[object, object]:
+        old = await admins.check_password(session, login="petr", password="manager horse")
+        new = await admins.check_password(session, login="petr", password="another horse")
+        return old, new
+
+    old, new = _in_db(tmp_path, works)
+    assert old is None and new is not None

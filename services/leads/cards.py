@@ -131,9 +131,14 @@ class LeadRow:
 
 
 async def recent(
-    session: AsyncSession, *, status: LeadStatus | None = None, limit: int = 100
+    session: AsyncSession,
+    *,
+    status: LeadStatus | None = None,
+    office_id: int | None = None,
+    limit: int = 100,
 ) -> list[LeadRow]:
-    """The newest leads for the admin list, optionally of one status."""
+    """The newest leads for the admin list, optionally of one status, or of one office (its
+    own, or else its assignee's)."""
     stmt = (
         sa.select(
             Lead.id,
@@ -153,4 +158,6 @@ async def recent(
     )
     if status is not None:
         stmt = stmt.where(Lead.status == status)
+    if office_id is not None:
+        stmt = stmt.where(sa.func.coalesce(Lead.office_id, Employee.office_id) == office_id)
     return [LeadRow(*row) for row in (await session.execute(stmt)).all()]

@@ -73,7 +73,10 @@ async def _serve(
         public_url = container_of(request).settings.public_url
         if not await csrf.is_genuine(request, public_url):
             return message_page(request, "web.csrf_failed", status=403)
-    response = await handler(request)
+    try:
+        response = await handler(request)
+    except web.HTTPNotFound:  # no such page, or a record not there (or not the viewer's)
+        return message_page(request, "web.not_found", status=404)
     if fresh_secret is not None:
         response.set_cookie(
             csrf.PRE_SESSION_COOKIE,

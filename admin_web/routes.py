@@ -27,7 +27,7 @@ from bot.mango.client import MangoError, recording_link
 from models import LeadStatus, Role
 from services import calls, web_sessions
 from services.clients.identities import format_phone
-from services.errors import DomainError
+from services.errors import DomainError, NotFound
 from services.leads import cards as lead_cards
 from services.web_sessions import Throttled
 from web_app import container_of
@@ -162,7 +162,9 @@ async def call_recording(request: web.Request) -> web.StreamResponse:
         raise web.HTTPFound(recording.url)
     settings = container.settings
     if not (recording.recording_id and settings.mango_api_key and settings.mango_api_salt):
-        raise web.HTTPNotFound(text="the recording is kept at the PBX, which is not configured")
+        raise NotFound(
+            "the recording is kept at the PBX, which is not configured", key="web.recording_at_pbx"
+        )
     try:
         link = await recording_link(
             base=settings.mango_api_base,

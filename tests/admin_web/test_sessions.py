@@ -79,3 +79,12 @@ async def test_a_filter_that_is_not_one_is_said_not_guessed(web, container, cloc
     assert response.status == 422
     page = await response.text()
     assert "Не удалось прочитать поля: status" in page and "<script>" not in page
+
+
+async def test_a_page_that_is_not_there_says_so_in_the_admins_language(web, container, clock):
+    async with container.db.unit_of_work() as s:
+        await admins.create_admin(s, login="boss", password="correct horse", now=clock.now())
+    assert (await web.get("/admin/employees", allow_redirects=False)).status == 302  # sign in
+    await sign_in(web, "boss", "correct horse")
+    response = await web.get("/admin/employees")
+    assert response.status == 404 and "Такой страницы нет" in await response.text()

@@ -5,9 +5,11 @@ the edge shows as a page saying what was wrong; nothing is written."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TypeVar
+from datetime import date
+from typing import Annotated, TypeVar
+from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from models import LeadStatus
 from services.errors import InvalidInput
@@ -35,6 +37,17 @@ class PasswordForm(Input):
 
 class LeadsQuery(Input):
     status: LeadStatus | None = None
+    source: Annotated[str, StringConstraints(max_length=100)] | None = None
+    assignee: Annotated[int, Field(ge=1, le=2**62)] | None = None
+    since: date | None = None  # created on or after this day (the company's days)
+    until: date | None = None  # created on or before this day
+    q: Annotated[str, StringConstraints(max_length=100)] | None = None  # name, phone, e-mail
+    before: Annotated[int, Field(ge=1, le=2**62)] | None = None  # the page after this lead
+
+    def query(self, **changed: object) -> str:
+        """This list's query string, with `changed` values (None drops one)."""
+        values = {**self.model_dump(exclude_none=True), **changed}
+        return urlencode({k: getattr(v, "value", v) for k, v in values.items() if v is not None})
 
 
 def parse(model: type[Model], data: Mapping[str, str]) -> Model:

@@ -1,4 +1,5 @@
-"""`/admin/…`: login, logout and the lead list. Everything but the login page needs a session.
+"""`/admin/…`: login, logout, the lead list and a lead's page, one's own password. Everything
+but the login page needs a session.
 
 Each view translates the request into a typed input, calls one service in the request's unit
 of work (admin_web.edge) and renders a template; texts come from the locale files (`web.*`).
@@ -6,6 +7,7 @@ of work (admin_web.edge) and renders a template; texts come from the locale file
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
 import aiohttp_jinja2
@@ -24,7 +26,7 @@ from admin_web.edge import (
 )
 from admin_web.inputs import LoginForm
 from bot.mango.client import MangoError, recording_link
-from models import LeadStatus, Role
+from models import Employee, LeadStatus, Role
 from services import calls, web_sessions
 from services.clients.identities import format_phone
 from services.errors import DomainError, NotFound
@@ -50,6 +52,7 @@ def setup(app: web.Application) -> None:
     app.router.add_post(LOGIN_PATH, login)
     app.router.add_post("/admin/logout", logout)
     app.router.add_get("/admin/", leads_page)
+    app.router.add_get("/admin/leads/{lead_id:\\d{1,18}}", lead_page)
     app.router.add_get("/admin/password", password_page)
     app.router.add_post("/admin/password", change_password)
     app.router.add_get("/admin/calls/{call_id:\\d+}/recording", call_recording)
@@ -112,14 +115,46 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 
 async def leads_page(request: web.Request) -> web.StreamResponse:
-    status = inputs.parse(inputs.LeadsQuery, request.query).status
+    query = inputs.parse(inputs.LeadsQuery, request.query)
     me = request[EMPLOYEE]
-    office = me.office_id if me.role is Role.MANAGER else None  # a manager's office only
-    rows = await lead_cards.recent(request[DB], status=status, office_id=office)
+    tz = container_of(request).company.timezone
+    shown = lead_cards.LeadFilter(
+        status=query.status,
+        source=query.source,
+        assignee_id=query.assignee,
+        since=_midnight(query.since, tz) if query.since else None,
+        until=_midnight(query.until + timedelta(days=1), tz) if query.until else None,
+        text=query.q,
+        office_id=_office_of(me),
+    )
+    found = await lead_cards.page(request[DB], shown, before=query.before)
     values = context(
-        request, leads=rows, status=status, statuses=list(LeadStatus), me=request[EMPLOYEE]
+        request,
+        leads=found.rows,
+        query=query,
+        next_before=found.next_before,
+        status=query.status,
+        statuses=list(LeadStatus),
+        me=me,
     )
     return aiohttp_jinja2.render_template("leads.html", request, values)
+
+
+async def lead_page(request: web.Request) -> web.StreamResponse:
+    """One lead with its client's timeline; another office's lead is not there for a manager."""
+    lead_id = int(request.match_info["lead_id"])
+    found = await lead_cards.record(request[DB], lead_id, office_id=_office_of(request[EMPLOYEE]))
+    values = context(request, lead=found, me=request[EMPLOYEE])
+    return aiohttp_jinja2.render_template("lead.html", request, values)
+
+
+def _office_of(me: Employee) -> int | None:
+    """The office a signed-in person's lists are limited to: a manager's own; an admin's none."""
+    return me.office_id if me.role is Role.MANAGER else None
+
+
+def _midnight(day: date, tz: tzinfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz)
 
 
 async def password_page(request: web.Request) -> web.StreamResponse:

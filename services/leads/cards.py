@@ -12,7 +12,7 @@ from models import Deal, DealStatus, Employee, Lead, LeadStatus
 from models.lead import UTM_FIELDS
 from services import access
 from services.access import HasRole
-from services.clients import history
+from services.clients import history, timeline
 from services.clients.history import CardHistory
 from services.errors import NotFound
 
@@ -130,6 +130,28 @@ class LeadRow:
     first_response_seconds: int | None
 
 
+@dataclass(frozen=True)
+class LeadFilter:
+    """What the admin's lead list shows: any of a status, a source, an assignee, creation
+    dates (from `since` to before `until`), words in the name, phone or e-mail; an office
+    (a manager's own: the lead's office, or else its assignee's)."""
+
+    status: LeadStatus | None = None
+    source: str | None = None
+    assignee_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    text: str | None = None
+    office_id: int | None = None
+    lead_id: int | None = None  # this one only (a record page)
+
+
+@dataclass(frozen=True)
+class LeadPage:
+    rows: list[LeadRow]
+    next_before: int | None  # the id to page on from (keyset), None on the last page
+
+
 async def recent(
     session: AsyncSession,
     *,
@@ -137,8 +159,16 @@ async def recent(
     office_id: int | None = None,
     limit: int = 100,
 ) -> list[LeadRow]:
-    """The newest leads for the admin list, optionally of one status, or of one office (its
-    own, or else its assignee's)."""
+    """The newest leads, optionally of one status, or of one office."""
+    shown = LeadFilter(status=status, office_id=office_id)
+    return (await page(session, shown, size=limit)).rows
+
+
+async def page(
+    session: AsyncSession, shown: LeadFilter, *, before: int | None = None, size: int = 50
+) -> LeadPage:
+    """A page of the newest leads matching `shown`, older than lead `before`: keyset paging
+    on the primary key, as fast on the thousandth page as on the first."""
     stmt = (
         sa.select(
             Lead.id,
@@ -154,10 +184,64 @@ async def recent(
         )
         .outerjoin(Employee, Employee.id == Lead.assignee_id)
         .order_by(Lead.id.desc())
-        .limit(limit)
+        .limit(size + 1)
     )
-    if status is not None:
-        stmt = stmt.where(Lead.status == status)
-    if office_id is not None:
-        stmt = stmt.where(sa.func.coalesce(Lead.office_id, Employee.office_id) == office_id)
-    return [LeadRow(*row) for row in (await session.execute(stmt)).all()]
+    conditions = []
+    if before is not None:
+        conditions.append(Lead.id < before)
+    if shown.lead_id is not None:
+        conditions.append(Lead.id == shown.lead_id)
+    if shown.status is not None:
+        conditions.append(Lead.status == shown.status)
+    if shown.source:
+        conditions.append(Lead.source == shown.source)
+    if shown.assignee_id is not None:
+        conditions.append(Lead.assignee_id == shown.assignee_id)
+    if shown.since is not None:
+        conditions.append(Lead.created_at >= shown.since)
+    if shown.until is not None:
+        conditions.append(Lead.created_at < shown.until)
+    if shown.text:
+        like = f"%{_escaped(shown.text)}%"
+        conditions.append(
+            sa.or_(
+                *[
+                    column.ilike(like, escape="\\")
+                    for column in (Lead.name, Lead.phone, Lead.raw_phone, Lead.email)
+                ]
+            )
+        )
+    if shown.office_id is not None:
+        conditions.append(sa.func.coalesce(Lead.office_id, Employee.office_id) == shown.office_id)
+    rows = [LeadRow(*row) for row in (await session.execute(stmt.where(*conditions))).all()]
+    more = len(rows) > size
+    return LeadPage(rows[:size], rows[size - 1].id if more else None)
+
+
+def _escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass(frozen=True)
+class LeadRecord:
+    """One lead as the admin web's record page shows it, with its client's timeline."""
+
+    row: LeadRow
+    client_id: int
+    email: str | None
+    utm: dict[str, str]
+    history: list[timeline.Entry]
+
+
+async def record(
+    session: AsyncSession, lead_id: int, *, office_id: int | None = None, history_size: int = 50
+) -> LeadRecord:
+    """NotFound when there is no such lead, or (`office_id`: a manager's) it is another
+    office's: a URL typed by hand shows nothing of it."""
+    found = await page(session, LeadFilter(office_id=office_id, lead_id=lead_id), size=1)
+    lead = await session.get(Lead, lead_id) if found.rows else None
+    if lead is None:
+        raise NotFound(f"no lead {lead_id}", key="web.not_found")
+    utm = {name: getattr(lead, name) for name in UTM_FIELDS if getattr(lead, name)}
+    entries = await timeline.entries(session, lead.client_id, limit=history_size)
+    return LeadRecord(found.rows[0], lead.client_id, lead.email, utm, entries)

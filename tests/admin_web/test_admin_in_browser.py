@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -148,11 +149,15 @@ async def test_a_forged_logout_from_a_sibling_site_does_nothing_but_the_button_w
     assert page.url.endswith("/admin/login")  # the real button did sign out
 
 
-async def test_the_pages_fit_a_phone_and_the_password_is_changed_there(browser, site, tmp_path):
-    from pathlib import Path
+@pytest.fixture
+def shots() -> Path:
+    """Where the run keeps its screenshots (artifacts/screenshots, not committed)."""
+    folder = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
-    shots = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-    shots.mkdir(parents=True, exist_ok=True)
+
+async def test_the_pages_fit_a_phone_and_the_password_is_changed_there(browser, site, shots):
     page = await browser.new_page(viewport={"width": 375, "height": 740})
     await page.goto(f"{site}/admin/login")
     await page.fill("#login", "boss")

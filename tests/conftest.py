@@ -119,11 +119,11 @@ async def _empty(db: Database) -> None:
         if db.is_sqlite:
             for table in tables:
                 await conn.execute(table.delete())
-            await conn.execute(models.ReportChange.__table__.delete())  # what the deletes marked
         else:
             names = ", ".join(f'"{t.name}"' for t in tables)
             await conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         await _restore_seed(conn, str(db.engine.url))
+        await conn.execute(models.ReportChange.__table__.delete())  # what emptying marked
 
 
 async def _restore_seed(conn: AsyncConnection, url: str) -> None:

@@ -33,6 +33,8 @@ from services.reports import rows
 from services.reports.periods import Period, Scope
 
 SETTLED = timedelta(days=3)
+# A mark of this day forgets every month (stages changed, a table truncated: migration 0024).
+EVERYTHING = date(1970, 1, 1)
 _LOCK = 0x7265706F7274  # "report": the advisory lock of roll-up writers
 _NUMBERS = ("n1", "n2", "n3", "n4", "s1", "s2", "s3", "s4")
 
@@ -102,8 +104,15 @@ def plan(period: Period, settled: Callable[[date], bool]) -> Split:
 
 
 async def _work_to_do(session: AsyncSession, zone: str, months: list[date]) -> bool:
-    """Whether days were marked, or a month is not rolled up yet: two index reads."""
-    if await session.scalar(sa.select(sa.exists().select_from(ReportChange))):
+    """Whether a day around these months was marked (or everything), or one of them is not
+    rolled up yet: two index reads. Marks elsewhere are left to the job."""
+    near = sa.or_(
+        ReportChange.day == EVERYTHING,
+        ReportChange.day.between(
+            months[0] - timedelta(days=1), _month_last(months[-1]) + timedelta(days=1)
+        ),
+    )
+    if await session.scalar(sa.select(sa.exists().where(near))):
         return True
     there = await session.scalar(
         sa.select(sa.func.count())
@@ -177,6 +186,9 @@ async def forget_changed(session: AsyncSession) -> int:
     days = set((await session.execute(taken)).scalars())
     if not days:
         return 0
+    if EVERYTHING in days:
+        await session.execute(sa.delete(ReportRollupMonth))
+        return len(days)
     # a local day lies within a day of its UTC one, whatever the zone
     months = sorted({(d + timedelta(days=k)).replace(day=1) for d in days for k in (-1, 0, 1)})
     for chunk in _chunks(months, 500):

@@ -368,7 +368,8 @@ def _funnel(period: Period, scope: Scope, dialect: str) -> sa.Select[Any]:
         .join(cohort, cohort.c.id == c.deal_id)
         .subquery()
     )
-    seconds = seconds_after(moves.c.left, moves.c.since, dialect)
+    # whole seconds: summed the same from the rows and from a rolled-up month (s1 keeps cents)
+    seconds = sa.func.round(seconds_after(moves.c.left, moves.c.since, dialect))
     stays = (
         sa.select(
             moves.c.who,

@@ -8,12 +8,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Deal, DealStatus, Employee, Lead, LeadStatus
+from models import Client, Deal, DealStatus, Employee, Lead, LeadStatus
 from models.lead import UTM_FIELDS
 from services import access
 from services.access import HasRole
 from services.clients import history, timeline
 from services.clients.history import CardHistory
+from services.clients.matching import searchable
 from services.errors import NotFound
 
 
@@ -202,13 +203,16 @@ async def page(
     if shown.until is not None:
         conditions.append(Lead.created_at < shown.until)
     if shown.text:
-        like = f"%{_escaped(shown.text)}%"
+        typed = f"%{_escaped(shown.text.strip())}%"
+        folded = f"%{_escaped(searchable(shown.text))}%"  # SQLite's lower() knows no Cyrillic
+        clients = sa.select(Client.id).where(Client.search_text.like(folded, escape="\\"))
         conditions.append(
             sa.or_(
+                Lead.client_id.in_(clients),
                 *[
-                    column.ilike(like, escape="\\")
+                    column.ilike(typed, escape="\\")
                     for column in (Lead.name, Lead.phone, Lead.raw_phone, Lead.email)
-                ]
+                ],
             )
         )
     if shown.office_id is not None:

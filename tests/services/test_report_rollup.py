@@ -155,6 +155,47 @@ async def _same_as_counting_every_row(session, period=PERIOD):
     return rolled
 
 
+async def _as_python_counts(session, total) -> None:
+    """A few of the year's numbers counted in Python from the rows themselves: a check that
+    does not go through the report's own selects."""
+    start, end = PERIOD.start, PERIOD.end
+    leads = [r for r in (await session.execute(sa.select(Lead))).scalars()]
+    inside = [r for r in leads if start <= r.created_at < end]
+    by_status: dict[str, int] = {}
+    for r in inside:
+        by_status[str(r.status)] = by_status.get(str(r.status), 0) + 1
+    assert total.leads == by_status
+    deals = [r for r in (await session.execute(sa.select(Deal))).scalars()]
+    won = [
+        r
+        for r in deals
+        if r.status is DealStatus.WON and r.closed_at and start <= r.closed_at < end
+    ]
+    assert (total.won, total.won_sum) == (len(won), sum((r.amount or 0) for r in won))
+    calls = [r for r in (await session.execute(sa.select(Call))).scalars()]
+    missed = [
+        r
+        for r in calls
+        if r.status is CallStatus.MISSED
+        and r.direction is Direction.IN
+        and start <= r.started_at < end
+    ]
+    assert total.missed == len(missed)
+    times = sorted(
+        response_minutes(r.first_response_work_seconds)
+        for r in inside
+        if r.first_response_work_seconds is not None
+    )
+    assert total.response_median == times[(len(times) + 1) // 2 - 1]
+    assert total.response_p90 == times[(9 * len(times) + 9) // 10 - 1]
+
+
+def response_minutes(seconds: int) -> int:
+    """bot/telegram/report_screens.duration's precision, in seconds."""
+    minutes = max((seconds + 30) // 60, 1) if seconds else 0
+    return ((minutes + 720) // 1440) * 86400 if minutes >= 2880 else minutes * 60
+
+
 async def _changes(session, people, rnd: random.Random) -> None:
     _anna, boris, olga = people
     leads = list((await session.execute(sa.select(Lead).order_by(Lead.id))).scalars())
@@ -208,12 +249,14 @@ async def test_a_year_read_from_the_roll_up_is_what_counting_every_row_says(sess
     assert [(p.first, p.last) for p in split.rest] == [(date(2026, 11, 1), date(2026, 11, 14))]
     shown = await _same_as_counting_every_row(session)
     assert shown[0].total.lead_count > 50 and shown[0].total.responded > 10  # not all zeros
+    await _as_python_counts(session, shown[0].total)
     assert await session.scalar(sa.select(sa.func.count()).select_from(ReportRollup)) > 0
 
     await _changes(session, people, rnd)
     assert await session.scalar(sa.select(sa.func.count()).select_from(ReportChange)) > 0
     again = await _same_as_counting_every_row(session)
     assert again[0] != shown[0]  # the changes show
+    await _as_python_counts(session, again[0].total)
     assert await session.scalar(sa.select(sa.func.count()).select_from(ReportChange)) == 0
 
     await session.execute(  # a stage renamed: every month is counted again

@@ -58,3 +58,17 @@ def parse(model: type[Model], data: Mapping[str, str]) -> Model:
     except ValidationError as exc:
         fields = ", ".join(sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]}))
         raise InvalidInput(f"bad {fields}", key="web.bad_input", fields=fields) from None
+
+
+class AuditQuery(Input):
+    action: Annotated[str, StringConstraints(max_length=64)] | None = None  # its start
+    actor: Annotated[int, Field(ge=1, le=2**62)] | None = None
+    login: Annotated[str, StringConstraints(max_length=64)] | None = None
+    address: Annotated[str, StringConstraints(max_length=64)] | None = None
+    since: date | None = None
+    until: date | None = None
+    before: Annotated[int, Field(ge=1, le=2**62)] | None = None
+
+    def query(self, **changed: object) -> str:
+        values = {**self.model_dump(exclude_none=True), **changed}
+        return urlencode({k: v for k, v in values.items() if v is not None})

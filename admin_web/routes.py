@@ -27,7 +27,7 @@ from admin_web.edge import (
 from admin_web.inputs import LoginForm
 from bot.mango.client import MangoError, recording_link
 from models import Employee, LeadStatus, Role
-from services import calls, web_sessions
+from services import audit, calls, web_sessions
 from services.clients.identities import format_phone
 from services.errors import DomainError, NotFound
 from services.leads import cards as lead_cards
@@ -54,6 +54,8 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/admin/", leads_page)
     app.router.add_get("/admin/leads/{lead_id:\\d{1,18}}", lead_page)
     app.router.add_get("/admin/password", password_page)
+    app.router.add_get("/admin/audit", audit_page)
+    app.router.add_get("/admin/security", security_page)
     app.router.add_post("/admin/password", change_password)
     app.router.add_get("/admin/calls/{call_id:\\d+}/recording", call_recording)
 
@@ -155,6 +157,43 @@ def _office_of(me: Employee) -> int | None:
 
 def _midnight(day: date, tz: tzinfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz)
+
+
+async def audit_page(request: web.Request) -> web.StreamResponse:
+    """Everything the services audited, filtered; admins only (a manager gets a 404)."""
+    return await _audit(request, security=False)
+
+
+async def security_page(request: web.Request) -> web.StreamResponse:
+    """Sign-in attempts (succeeded, wrong, made to wait) with the login and address typed."""
+    return await _audit(request, security=True)
+
+
+async def _audit(request: web.Request, *, security: bool) -> web.StreamResponse:
+    me = request[EMPLOYEE]
+    if me.role is not Role.ADMIN:
+        raise web.HTTPNotFound()
+    query = inputs.parse(inputs.AuditQuery, request.query)
+    tz = container_of(request).company.timezone
+    shown = audit.AuditFilter(
+        action="web.login" if security else query.action,
+        actor_id=query.actor,
+        since=_midnight(query.since, tz) if query.since else None,
+        until=_midnight(query.until + timedelta(days=1), tz) if query.until else None,
+        login=query.login,
+        address=query.address,
+    )
+    found = await audit.page(request[DB], shown, before=query.before)
+    values = context(
+        request,
+        me=me,
+        entries=found.entries,
+        next_before=found.next_before,
+        query=query,
+        security=security,
+        path="/admin/security" if security else "/admin/audit",
+    )
+    return aiohttp_jinja2.render_template("audit.html", request, values)
 
 
 async def password_page(request: web.Request) -> web.StreamResponse:

@@ -108,3 +108,55 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         return [_plain(v) for v in value]
     return str(value)  # Decimal, datetime, enums: as they print
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the audit log pages show: actions starting with `action`, one actor's, in days
+    (from `since` to before `until`), and for sign-in attempts the login or address typed."""
+
+    action: str | None = None
+    actor_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    login: str | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class EntryPage:
+    entries: list[Entry]
+    next_before: int | None  # keyset: the next page starts below this id
+
+
+async def page(
+    session: AsyncSession, shown: AuditFilter, *, before: int | None = None, size: int = 50
+) -> EntryPage:
+    """Entries matching `shown`, newest first, a page at a time by key (the id)."""
+    stmt = (
+        sa.select(AuditEntry, Employee.name)
+        .outerjoin(Employee, Employee.id == AuditEntry.actor_id)
+        .order_by(AuditEntry.id.desc())
+        .limit(size + 1)
+    )
+    conditions = []
+    if before is not None:
+        conditions.append(AuditEntry.id < before)
+    if shown.action:
+        conditions.append(AuditEntry.action.startswith(shown.action, autoescape=True))
+    if shown.actor_id is not None:
+        conditions.append(AuditEntry.actor_id == shown.actor_id)
+    if shown.since is not None:
+        conditions.append(AuditEntry.at >= shown.since)
+    if shown.until is not None:
+        conditions.append(AuditEntry.at < shown.until)
+    if shown.login:
+        conditions.append(AuditEntry.data["login"].as_string() == shown.login)
+    if shown.address:
+        conditions.append(AuditEntry.data["address"].as_string() == shown.address)
+    rows = (await session.execute(stmt.where(*conditions))).all()
+    entries = [
+        Entry(e.id, e.at, e.action, e.actor_id, e.actor_kind, name, dict(e.data))
+        for e, name in rows[:size]
+    ]
+    return EntryPage(entries, entries[-1].id if len(rows) > size else None)

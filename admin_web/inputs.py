@@ -20,6 +20,12 @@ Model = TypeVar("Model", bound=BaseModel)
 class Input(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=False)
 
+    def query(self, **changed: object) -> str:
+        """This input as a query string again, with `changed` values (None drops one): the
+        links of a filtered list keep its filters."""
+        values = {**self.model_dump(exclude_none=True), **changed}
+        return urlencode({k: getattr(v, "value", v) for k, v in values.items() if v is not None})
+
 
 class LoginForm(Input):
     """Any text: a login that cannot be right is a wrong login, counted against its address
@@ -44,11 +50,6 @@ class LeadsQuery(Input):
     q: Annotated[str, StringConstraints(max_length=100)] | None = None  # name, phone, e-mail
     before: Annotated[int, Field(ge=1, le=2**62)] | None = None  # the page after this lead
 
-    def query(self, **changed: object) -> str:
-        """This list's query string, with `changed` values (None drops one)."""
-        values = {**self.model_dump(exclude_none=True), **changed}
-        return urlencode({k: getattr(v, "value", v) for k, v in values.items() if v is not None})
-
 
 def parse(model: type[Model], data: Mapping[str, str]) -> Model:
     """`data` as `read_form` or `request.query` gives it; empty fields are missing ones."""
@@ -68,7 +69,3 @@ class AuditQuery(Input):
     since: date | None = None
     until: date | None = None
     before: Annotated[int, Field(ge=1, le=2**62)] | None = None
-
-    def query(self, **changed: object) -> str:
-        values = {**self.model_dump(exclude_none=True), **changed}
-        return urlencode({k: v for k, v in values.items() if v is not None})

@@ -23,9 +23,7 @@ async def create_admin(
     session: AsyncSession, *, login: str, password: str, now: datetime
 ) -> NewEmployee:
     """An admin who logs in to the web panel (and may later bind Telegram via an invite)."""
-    login = login.strip()
-    if not login or len(login) > 64:
-        raise InvalidInput("the login must be 1-64 characters")
+    login = _checked_login(login)
     _check_new_password(password)
     exists = await session.execute(sa.select(Employee.id).where(Employee.login == login))
     if exists.scalar() is not None:
@@ -61,9 +59,7 @@ async def give_login(
 ) -> Employee:
     """Let an admin or a manager sign in to the web panel with `login` (a manager sees their
     office's records there). Employees of other roles work in Telegram only."""
-    login = login.strip()
-    if not login or len(login) > 64:
-        raise InvalidInput("the login must be 1-64 characters")
+    login = _checked_login(login)
     _check_new_password(password)
     employee = await session.get(Employee, employee_id)
     if employee is None:
@@ -86,6 +82,13 @@ async def give_login(
         login=login,
     )
     return employee
+
+
+def _checked_login(login: str) -> str:
+    login = login.strip()
+    if not login or len(login) > 64:
+        raise InvalidInput("the login must be 1-64 characters")
+    return login
 
 
 def _check_new_password(password: str) -> None:

@@ -24,8 +24,8 @@ from models import (
     Task,
     TaskStatus,
 )
-from services.reports.manager import call_office, called_back_within
 from services.reports.periods import Period, Scope, scoped, within
+from services.reports.rows import call_office, called_back_within
 
 PAGE = 20
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -34,7 +34,6 @@ from models import (
 from services.reports import rollup, rows
 from services.reports.periods import Period, Scope, scoped, within
 
-CALL_BACK_WITHIN = timedelta(minutes=15)
 Who = int | None  # an employee id; None: nobody's (counted in the total)
 
 
@@ -163,16 +162,6 @@ async def _calls(
             n.missed_not_called_back += row[3]
 
         _add(by, total, who, apply)
-
-
-def called_back_within(dialect: str) -> sa.ColumnElement[bool]:
-    """A call out to the same number within CALL_BACK_WITHIN after this `Call` started."""
-    return rows.called_back_within(dialect)
-
-
-def call_office(employee: Any) -> Any:
-    """A call's office: its employee's, else its phone line's."""
-    return rows.call_office(employee)
 
 
 # --- first response

@@ -50,7 +50,7 @@ from models import (
 )
 from services.reports.periods import Period, Scope, scoped, seconds_after, within
 
-CALL_BACK_WITHIN_SECONDS = 15 * 60
+CALL_BACK_WITHIN_SECONDS = 15 * 60  # a missed call called back later than this was not
 R = ReportRollup
 
 

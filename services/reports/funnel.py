@@ -2,7 +2,7 @@
 created in the period, how many reached each stage (a deal that skipped a stage passed it), the
 conversion from the stage before, and the average time deals spent in each stage (from entering
 it to leaving it, from the stage history). One grouped SQL statement (the "funnel" rows of
-services/reports/rows.py), window functions the same on both databases."""
+services/reports/funnel_rows.py), window functions the same on both databases."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import StageKind
 from services.deals import pipeline
-from services.reports import rollup, rows
+from services.reports import funnel_rows, rollup, rows
 from services.reports.periods import Period, Scope
 
 
@@ -51,7 +51,7 @@ async def funnel(
         pipeline_id = await pipeline.default_pipeline_id(session)
     stages = await pipeline.stages(session, pipeline_id)
     parts = await rollup.split(session, period, today)
-    u = parts.union(rows.FUNNEL, scope, session.get_bind().dialect.name)
+    u = parts.union(funnel_rows.FUNNEL, scope, session.get_bind().dialect.name)
     stmt = (
         sa.select(u.c.key1, u.c.n2, sa.func.sum(u.c.n3), sa.func.sum(u.c.s1))
         .where(u.c.n1 == pipeline_id)

@@ -29,13 +29,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Office, ReportChange, ReportRollup, ReportRollupMonth
-from services.reports import rows
+from services.reports import funnel_rows, rows
 from services.reports.periods import Period, Scope
 
 SETTLED = timedelta(days=3)
 # A mark of this day forgets every month (stages changed, a table truncated: migration 0024).
 EVERYTHING = date(1970, 1, 1)
 _LOCK = 0x7265706F7274  # "report": the advisory lock of roll-up writers
+FAMILIES = (*rows.FAMILIES, funnel_rows.FUNNEL)  # every family a month rolls up
 _NUMBERS = ("n1", "n2", "n3", "n4", "s1", "s2", "s3", "s4")
 
 
@@ -214,7 +215,7 @@ async def _roll_up(session: AsyncSession, zone: str, tz: tzinfo, months: list[da
             sa.delete(ReportRollup).where(ReportRollup.zone == zone, ReportRollup.month == month)
         )
         whole = Period(month, _month_last(month), tz)
-        for family in rows.FAMILIES:
+        for family in FAMILIES:
             counted = family.rows(whole, Scope(), dialect).subquery()
             zeros = [sa.literal(0).label(c) for c in _NUMBERS if c not in family.columns]
             select = sa.select(

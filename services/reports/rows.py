@@ -15,9 +15,9 @@ and names its columns after `report_rollups`' generic ones:
 - reasons: key1 lost reason; n1 deals lost (by closing)
 - sources: line_id, key1 source, key2 UTM campaign; n1 leads, n2 target leads, n3 their deals,
   n4 won; s1 revenue (by the lead's creation)
-- funnel: key1 "max" (n2: the farthest position a deal reached), "lost" (n2: the lost stage it
-  sits in) or "stay" (n2: a stage left; s1 seconds spent in it); n1 pipeline, n3 deals or
-  stays (by the deal's creation)
+- funnel (services/reports/funnel_rows.py): key1 "max" (n2: the farthest position a deal
+  reached), "lost" (n2: the lost stage it sits in) or "stay" (n2: a stage left; s1 seconds
+  spent in it); n1 pipeline, n3 deals or stays (by the deal's creation)
 
 Summing a family's rows over months and leftover days gives the period's numbers: every fact
 falls in exactly one of them.
@@ -37,16 +37,13 @@ from models import (
     Call,
     CallStatus,
     Deal,
-    DealStageChange,
     DealStatus,
     Direction,
     Employee,
     Lead,
     LeadStatus,
     PhoneLine,
-    PipelineStage,
     ReportRollup,
-    StageKind,
 )
 from services.reports.periods import Period, Scope, scoped, seconds_after, within
 
@@ -209,7 +206,7 @@ def _responses(period: Period, scope: Scope, dialect: str) -> sa.Select[Any]:
     )
 
 
-def _deal_office(e: Any) -> Any:
+def deal_office(e: Any) -> Any:
     return sa.func.coalesce(Deal.office_id, e.office_id)
 
 
@@ -234,7 +231,7 @@ def _deals(period: Period, scope: Scope, dialect: str) -> sa.Select[Any]:
             sa.func.coalesce(sa.func.sum(profit).filter(won), 0).label("s4"),
         )
         .outerjoin(e, e.id == Deal.owner_id)
-        .where(sa.or_(created, closed), *scoped(Deal.owner_id, _deal_office(e), scope))
+        .where(sa.or_(created, closed), *scoped(Deal.owner_id, deal_office(e), scope))
         .group_by(Deal.owner_id, Deal.office_id)
     )
 
@@ -253,7 +250,7 @@ def _reasons(period: Period, scope: Scope, dialect: str) -> sa.Select[Any]:
         .where(
             Deal.status == DealStatus.LOST,
             within(Deal.closed_at, period),
-            *scoped(Deal.owner_id, _deal_office(e), scope),
+            *scoped(Deal.owner_id, deal_office(e), scope),
         )
         .group_by(Deal.owner_id, Deal.office_id, reason)
     )
@@ -285,108 +282,6 @@ def _sources(period: Period, scope: Scope, dialect: str) -> sa.Select[Any]:
     )
 
 
-def _funnel(period: Period, scope: Scope, dialect: str) -> sa.Select[Any]:
-    """Of the deals created in the period: how far each got (the farthest position among the
-    stages it was in, lost stages apart; a won deal reached its pipeline's won stage), the lost
-    stage each lost one sits in, and each stay that ended (a move out of a stage)."""
-    e = aliased(Employee)
-    cohort = (
-        sa.select(
-            Deal.id,
-            Deal.stage_id,
-            Deal.pipeline_id,
-            Deal.created_at,
-            Deal.status,
-            Deal.owner_id.label("who"),
-            Deal.office_id,
-        )
-        .outerjoin(e, e.id == Deal.owner_id)
-        .where(within(Deal.created_at, period), *scoped(Deal.owner_id, _deal_office(e), scope))
-        .subquery()
-    )
-    won_stage = (  # each pipeline's won stage
-        sa.select(PipelineStage.pipeline_id, sa.func.min(PipelineStage.id).label("stage_id"))
-        .where(PipelineStage.kind == StageKind.WON)
-        .group_by(PipelineStage.pipeline_id)
-        .subquery()
-    )
-    c = DealStageChange
-    entered = sa.union_all(
-        sa.select(cohort.c.id.label("deal_id"), won_stage.c.stage_id)
-        .join(won_stage, won_stage.c.pipeline_id == cohort.c.pipeline_id)
-        .where(cohort.c.status == DealStatus.WON),
-        sa.select(cohort.c.id, cohort.c.stage_id),
-        sa.select(c.deal_id, c.to_stage_id).join(cohort, cohort.c.id == c.deal_id),
-        sa.select(c.deal_id, c.from_stage_id).join(cohort, cohort.c.id == c.deal_id),
-    ).subquery()
-    farthest = (
-        sa.select(entered.c.deal_id, sa.func.max(PipelineStage.position).label("pos"))
-        .join(PipelineStage, PipelineStage.id == entered.c.stage_id)
-        .where(PipelineStage.kind != StageKind.LOST)
-        .group_by(entered.c.deal_id)
-        .subquery()
-    )
-    reached = (
-        sa.select(
-            cohort.c.who,
-            cohort.c.office_id,
-            sa.literal("max").label("key1"),
-            cohort.c.pipeline_id.label("n1"),
-            farthest.c.pos.label("n2"),
-            sa.func.count().label("n3"),
-            sa.literal(0).label("s1"),
-        )
-        .join(farthest, farthest.c.deal_id == cohort.c.id)
-        .group_by(cohort.c.who, cohort.c.office_id, cohort.c.pipeline_id, farthest.c.pos)
-    )
-    lost = (
-        sa.select(
-            cohort.c.who,
-            cohort.c.office_id,
-            sa.literal("lost").label("key1"),
-            cohort.c.pipeline_id.label("n1"),
-            cohort.c.stage_id.label("n2"),
-            sa.func.count().label("n3"),
-            sa.literal(0).label("s1"),
-        )
-        .join(PipelineStage, PipelineStage.id == cohort.c.stage_id)
-        .where(PipelineStage.kind == StageKind.LOST)
-        .group_by(cohort.c.who, cohort.c.office_id, cohort.c.pipeline_id, cohort.c.stage_id)
-    )
-    since = sa.func.coalesce(
-        sa.func.lag(c.at).over(partition_by=c.deal_id, order_by=(c.at, c.id)), cohort.c.created_at
-    )
-    moves = (
-        sa.select(
-            cohort.c.who,
-            cohort.c.office_id,
-            cohort.c.pipeline_id,
-            c.from_stage_id.label("stage_id"),
-            since.label("since"),
-            c.at.label("left"),
-        )
-        .join(cohort, cohort.c.id == c.deal_id)
-        .subquery()
-    )
-    # whole seconds: summed the same from the rows and from a rolled-up month (s1 keeps cents)
-    seconds = sa.func.round(seconds_after(moves.c.left, moves.c.since, dialect))
-    stays = (
-        sa.select(
-            moves.c.who,
-            moves.c.office_id,
-            sa.literal("stay").label("key1"),
-            moves.c.pipeline_id.label("n1"),
-            moves.c.stage_id.label("n2"),
-            sa.func.count().label("n3"),
-            sa.func.coalesce(sa.func.sum(seconds), 0).label("s1"),
-        )
-        .where(moves.c.stage_id.is_not(None))
-        .group_by(moves.c.who, moves.c.office_id, moves.c.pipeline_id, moves.c.stage_id)
-    )
-    every = sa.union_all(reached, lost, stays).subquery()
-    return sa.select(*every.c)
-
-
 LEADS = Family("leads", ("who", "office_id", "key1", "key2", "n1"), ("n1",), _leads)
 CALLS = Family(
     "calls",
@@ -405,7 +300,4 @@ SOURCES = Family(
     ("n1", "n2", "n3", "n4", "s1"),
     _sources,
 )
-FUNNEL = Family(
-    "funnel", ("who", "office_id", "key1", "n1", "n2", "n3", "s1"), ("n3", "s1"), _funnel
-)
-FAMILIES = (LEADS, CALLS, RESPONSE, DEALS, REASONS, SOURCES, FUNNEL)
+FAMILIES = (LEADS, CALLS, RESPONSE, DEALS, REASONS, SOURCES)  # and funnel_rows.FUNNEL

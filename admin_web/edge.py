@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from admin_web import csrf
 from config.i18n import Translator
 from config.settings import IPNetwork
-from services import web_sessions
+from services import access, web_sessions
 from services.errors import DomainError
 from web_app import container_of
 
@@ -28,7 +28,10 @@ COOKIE = "crm_session"
 LOGIN_PATH = "/admin/login"
 EMPLOYEE: web.RequestKey[Any] = web.RequestKey("admin_employee")
 DB: web.RequestKey[AsyncSession] = web.RequestKey("admin_db")
-LOCALE: web.RequestKey[str] = web.RequestKey("admin_locale")  # read once: pages after a rollback
+LOCALE: web.RequestKey[str] = web.RequestKey("admin_locale")
+AUDIT: web.RequestKey[bool] = web.RequestKey(
+    "admin_reads_audit"
+)  # the header's log links  # read once: pages after a rollback
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -68,6 +71,7 @@ async def _serve(
         request[EMPLOYEE] = employee
         if employee.locale:
             request[LOCALE] = employee.locale
+        request[AUDIT] = access.can_read_audit(employee)
     request[csrf.SECRET] = secret
     if request.method not in csrf.SAFE_METHODS:
         public_url = container_of(request).settings.public_url
@@ -120,7 +124,13 @@ def context(request: web.Request, **values: Any) -> dict[str, Any]:
     signed-in employee's own language, else the company's) and the office's time zone."""
     container = container_of(request)
     translator = Translator(request.get(LOCALE) or container.settings.locale)
-    return {"request": request, "t": translator, "tz": container.company.timezone, **values}
+    return {
+        "request": request,
+        "t": translator,
+        "tz": container.company.timezone,
+        "can_read_audit": request.get(AUDIT, False),
+        **values,
+    }
 
 
 def message_page(request: web.Request, key: str, *, status: int, **params: Any) -> web.Response:

@@ -26,8 +26,8 @@ from admin_web.edge import (
 )
 from admin_web.inputs import LoginForm
 from bot.mango.client import MangoError, recording_link
-from models import Employee, LeadStatus, Role
-from services import audit, calls, web_sessions
+from models import LeadStatus
+from services import access, audit, calls, web_sessions
 from services.clients.identities import format_phone
 from services.errors import DomainError, NotFound
 from services.leads import cards as lead_cards
@@ -127,7 +127,7 @@ async def leads_page(request: web.Request) -> web.StreamResponse:
         since=_midnight(query.since, tz) if query.since else None,
         until=_midnight(query.until + timedelta(days=1), tz) if query.until else None,
         text=query.q,
-        office_id=_office_of(me),
+        office_id=access.office_limit(me),
     )
     found = await lead_cards.page(request[DB], shown, before=query.before)
     values = context(
@@ -145,14 +145,11 @@ async def leads_page(request: web.Request) -> web.StreamResponse:
 async def lead_page(request: web.Request) -> web.StreamResponse:
     """One lead with its client's timeline; another office's lead is not there for a manager."""
     lead_id = int(request.match_info["lead_id"])
-    found = await lead_cards.record(request[DB], lead_id, office_id=_office_of(request[EMPLOYEE]))
+    found = await lead_cards.record(
+        request[DB], lead_id, office_id=access.office_limit(request[EMPLOYEE])
+    )
     values = context(request, lead=found, me=request[EMPLOYEE])
     return aiohttp_jinja2.render_template("lead.html", request, values)
-
-
-def _office_of(me: Employee) -> int | None:
-    """The office a signed-in person's lists are limited to: a manager's own; an admin's none."""
-    return me.office_id if me.role is Role.MANAGER else None
 
 
 def _midnight(day: date, tz: tzinfo) -> datetime:
@@ -171,8 +168,8 @@ async def security_page(request: web.Request) -> web.StreamResponse:
 
 async def _audit(request: web.Request, *, security: bool) -> web.StreamResponse:
     me = request[EMPLOYEE]
-    if me.role is not Role.ADMIN:
-        raise web.HTTPNotFound()
+    if not access.can_read_audit(me):
+        raise web.HTTPNotFound()  # as for a page that is not there
     query = inputs.parse(inputs.AuditQuery, request.query)
     tz = container_of(request).company.timezone
     shown = audit.AuditFilter(

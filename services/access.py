@@ -146,3 +146,14 @@ def require_give_task(by: HasRole, *, to_id: int, to_office_id: int | None) -> N
         raise AccessDenied(
             "only a manager of the office may set tasks for others", key="task.error.not_yours"
         )
+
+
+def office_limit(by: HasRole) -> int | None:
+    """The office the admin web's lists of `by` are limited to: a manager's own; an admin's
+    none (the web panel lets only these two in)."""
+    return by.office_id if by.role is Role.MANAGER else None
+
+
+def can_read_audit(by: HasRole) -> bool:
+    """The audit and sign-in logs are the admins' (they name people of every office)."""
+    return by.role is Role.ADMIN

@@ -2,7 +2,7 @@
 """Bootstrap for a fresh machine that has only python3.
 
     python3 dev.py run [crm run options]   start the product (SQLite, bot off without a token)
-    python3 dev.py test [pytest options]   run the whole test suite
+    python3 dev.py test [pytest options]   run the whole test suite (on every core)
     python3 dev.py crm ...                 any other `crm` command (create-admin, employee add…)
 
 Creates ./.venv and installs the project into it the first time (and again whenever
@@ -71,6 +71,15 @@ def ensure_env_file(root: Path = ROOT) -> None:
     print("wrote .env with " + ", ".join(f"{k}={v}" for k, v in added.items()), flush=True)
 
 
+def parallel(pytest_args: list[str]) -> list[str]:
+    """The suite runs on every core (pytest-xdist: one process per core, each with its own
+    databases and Redis prefix) unless the arguments choose otherwise (`-n 0`, `-p no:xdist`)."""
+    chosen = any(
+        a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist" for a in pytest_args
+    )
+    return [] if chosen else ["-n", "auto"]
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("run", "test", "crm"):
         print(__doc__)
@@ -79,7 +88,7 @@ def main(argv: list[str]) -> int:
     command, rest = argv[0], argv[1:]
     os.chdir(ROOT)
     if command == "test":
-        args = [str(BIN / "python"), "-m", "pytest", *rest]
+        args = [str(BIN / "python"), "-m", "pytest", *parallel(rest), *rest]
     else:
         if command == "run":
             ensure_env_file()

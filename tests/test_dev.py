@@ -73,3 +73,9 @@ async def test_crm_run_names_the_calls_endpoint_and_the_generated_token_opens_it
                 f"{base}/webhooks/calls", json=call, headers={"X-CRM-Token": token}
             ) as response:
                 assert response.status == 200, await response.text()
+
+
+def test_the_suite_runs_on_every_core_unless_the_arguments_say_otherwise() -> None:
+    assert dev.parallel(["-q"]) == ["-n", "auto"]
+    for chosen in (["-n", "0"], ["-n2"], ["--numprocesses=3"], ["-p", "no:xdist"]):
+        assert dev.parallel(chosen) == [], chosen

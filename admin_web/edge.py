@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
+from yarl import URL
 
 from admin_web import csrf
 from config.i18n import Translator
@@ -29,9 +30,9 @@ LOGIN_PATH = "/admin/login"
 EMPLOYEE: web.RequestKey[Any] = web.RequestKey("admin_employee")
 DB: web.RequestKey[AsyncSession] = web.RequestKey("admin_db")
 LOCALE: web.RequestKey[str] = web.RequestKey("admin_locale")
-AUDIT: web.RequestKey[bool] = web.RequestKey(
-    "admin_reads_audit"
-)  # the header's log links  # read once: pages after a rollback
+# The header's links, read once with the session (pages after a rollback cannot load them).
+AUDIT: web.RequestKey[bool] = web.RequestKey("admin_reads_audit")
+BULK: web.RequestKey[bool] = web.RequestKey("admin_changes_in_bulk")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -72,6 +73,7 @@ async def _serve(
         if employee.locale:
             request[LOCALE] = employee.locale
         request[AUDIT] = access.can_read_audit(employee)
+        request[BULK] = access.can_change_in_bulk(employee)
     request[csrf.SECRET] = secret
     if request.method not in csrf.SAFE_METHODS:
         public_url = container_of(request).settings.public_url
@@ -129,11 +131,21 @@ def context(request: web.Request, **values: Any) -> dict[str, Any]:
         "t": translator,
         "tz": container.company.timezone,
         "can_read_audit": request.get(AUDIT, False),
+        "can_change_in_bulk": request.get(BULK, False),
         **values,
     }
 
 
 def message_page(request: web.Request, key: str, *, status: int, **params: Any) -> web.Response:
     """A page that says one thing (a refused form, a domain error) with a way back."""
-    values = context(request, message_key=key, params=params)
+    values = context(request, message_key=key, params=params, back=_back(request))
     return aiohttp_jinja2.render_template("message.html", request, values, status=status)
+
+
+def _back(request: web.Request) -> str:
+    """Where a message page's link leads: the admin page the request came from, else the
+    start page (never another site's address)."""
+    referer = URL(request.headers.get("Referer", ""))
+    if referer.path.startswith("/admin/") and referer.path != LOGIN_PATH:
+        return str(referer.relative())
+    return "/admin/"

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Annotated, TypeVar
+from typing import Annotated, Literal, TypeVar, get_args, get_origin
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from models import LeadStatus
+from models import DealStatus, LeadStatus
+from services.deals.lists import DealSort
 from services.errors import InvalidInput
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -25,6 +26,17 @@ class Input(BaseModel):
         links of a filtered list keep its filters."""
         values = {**self.model_dump(exclude_none=True), **changed}
         return urlencode({k: getattr(v, "value", v) for k, v in values.items() if v is not None})
+
+    def hidden(self, *leaving_out: str) -> list[tuple[str, str]]:
+        """This input as (name, value) pairs for a form's hidden fields, as `parse` reads them
+        back: a tuple once per value, True as "1", False and None left out."""
+        pairs: list[tuple[str, str]] = []
+        for name, value in self.model_dump(exclude_none=True).items():
+            if name in leaving_out or value is False:
+                continue
+            for one in value if isinstance(value, tuple) else (value,):
+                pairs.append((name, "1" if one is True else str(getattr(one, "value", one))))
+        return pairs
 
 
 class LoginForm(Input):
@@ -52,8 +64,22 @@ class LeadsQuery(Input):
 
 
 def parse(model: type[Model], data: Mapping[str, str]) -> Model:
-    """`data` as `read_form` or `request.query` gives it; empty fields are missing ones."""
-    values = {k: v for k, v in data.items() if v != ""}
+    """`data` as `read_form` or `request.query` gives it; empty fields are missing ones. A
+    field typed as a tuple takes every value given for its name (ticked rows)."""
+    many = {
+        name
+        for name, field in model.model_fields.items()
+        if get_origin(field.annotation) is tuple
+        or any(get_origin(a) is tuple for a in get_args(field.annotation))
+    }
+    values: dict[str, object] = {}
+    for key, value in data.items():
+        if value == "":
+            continue
+        if key in many:
+            values.setdefault(key, []).append(value)  # type: ignore[union-attr]
+        else:
+            values[key] = value
     try:
         return model.model_validate(values)
     except ValidationError as exc:
@@ -69,3 +95,30 @@ class AuditQuery(Input):
     since: date | None = None
     until: date | None = None
     before: Annotated[int, Field(ge=1, le=2**62)] | None = None
+
+
+Id = Annotated[int, Field(ge=1, le=2**62)]
+
+
+class DealsQuery(Input):
+    """The deal list's filters, its sort and the page (a cursor from the list's own link)."""
+
+    owner: Id | None = None
+    office: Id | None = None
+    stage: Id | None = None
+    status: DealStatus | None = None
+    since: date | None = None
+    until: date | None = None
+    q: Annotated[str, StringConstraints(max_length=100)] | None = None
+    sort: DealSort = DealSort.NEWEST
+    after: Annotated[str, StringConstraints(max_length=60)] | None = None
+
+
+class DealsReassign(DealsQuery):
+    """A bulk reassign: the list's filters, and the ticked rows or all that match them."""
+
+    scope: Literal["selected", "all"] = "selected"
+    id: Annotated[tuple[Id, ...], Field(max_length=500)] = ()
+    to: Id | None = None
+    tasks: bool = False
+    expected: Annotated[int, Field(ge=0, le=10**9)] | None = None

@@ -2,6 +2,7 @@
 
 from models.audit import AuditEntry
 from models.base import Base
+from models.bulk import BulkOperation, BulkOperationRow
 from models.call import Call
 from models.client import ChannelIdentity, Client, ClientMerge, ClientTag, ContactPerson
 from models.conversation import Conversation, EarlyStatus, Message, MessageCopy
@@ -40,6 +41,8 @@ from models.web_session import WebSession
 __all__ = [
     "AuditEntry",
     "Base",
+    "BulkOperation",
+    "BulkOperationRow",
     "Call",
     "CallPhase",
     "CallStatus",

@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from models.text import SQLITE_FOLD, fold_or_none
+
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An engine tuned per backend: SQLite gets WAL, a busy timeout and enforced foreign keys."""
@@ -97,6 +99,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    dbapi_connection.create_function(SQLITE_FOLD, 1, fold_or_none, deterministic=True)
 
 
 def _sqlite_begin_immediate(connection: sa.Connection) -> None:

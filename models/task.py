@@ -23,6 +23,7 @@ class Task(IdMixin, TimestampMixin, Base):
         sa.Index("ix_tasks_assignee_status_due", "assignee_id", "status", "due_at"),
         sa.Index("ix_tasks_status_remind", "status", "remind_at"),
         sa.Index("ix_tasks_client_created", "client_id", "created_at"),  # the timeline
+        sa.Index("ix_tasks_deal_id", "deal_id"),  # a deal's tasks (bulk changes carry them)
         sa.Index(
             "ix_tasks_remind_due",
             "remind_at",

@@ -157,3 +157,34 @@ def office_limit(by: HasRole) -> int | None:
 def can_read_audit(by: HasRole) -> bool:
     """The audit and sign-in logs are the admins' (they name people of every office)."""
     return by.role is Role.ADMIN
+
+
+def can_change_in_bulk(by: HasRole) -> bool:
+    """Bulk changes in the admin web: admins (every record), managers (their office's)."""
+    return by.role in (Role.ADMIN, Role.MANAGER)
+
+
+def can_give_in_bulk(by: HasRole, *, to_office_id: int | None) -> bool:
+    """Whom records may be given to in bulk: anyone for an admin (and for a manager without
+    an office); for a manager, someone of their office (or of none)."""
+    if by.role is Role.ADMIN:
+        return True
+    if by.role is not Role.MANAGER:
+        return False
+    return by.office_id is None or to_office_id in (None, by.office_id)
+
+
+def require_give_in_bulk(by: HasRole, *, to_office_id: int | None) -> None:
+    if not can_give_in_bulk(by, to_office_id=to_office_id):
+        raise AccessDenied(
+            "records may be given only to someone of your office", key="bulk.not_your_office"
+        )
+
+
+def can_see_bulk(by: HasRole, *, actor_id: int) -> bool:
+    """A bulk operation (and its undo) is its author's, and every admin's."""
+    return sees_every_bulk(by) or (by.id == actor_id and can_change_in_bulk(by))
+
+
+def sees_every_bulk(by: HasRole) -> bool:
+    return by.role is Role.ADMIN

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.delivery import GiveUp, NothingToSend, RetryLater, Sent
 from bot.media import Fetched, MediaSources
 from bot.telegram import (
+    bulk_templates,
     call_cards,
     cards,
     commands,
@@ -457,6 +458,7 @@ _TEMPLATES: dict[str, Renderer] = {
     "text": _text,
     screens.SCREEN_KIND: _screen,
     **conversation_templates.TEMPLATES,
+    **bulk_templates.TEMPLATES,
     reports.DIGEST: report_templates.digest,  # type: ignore[dict-item]
     reports.CHART: report_templates.chart,  # type: ignore[dict-item]
     escalations.ESCALATION: report_templates.escalation,  # type: ignore[dict-item]

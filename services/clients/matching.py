@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Channel, ChannelIdentity, Client, ClientKind, Employee
 from models.db import insert_ignoring_conflicts
+from models.text import fold
 
 Identity = tuple[Channel, str]
 # When several clients match, the strongest identity decides whose history this is.
@@ -27,7 +28,7 @@ SEARCH_TEXT_BYTES = 2000
 def searchable(text: str) -> str:
     """How /find compares words: case-folded, ё as е, single spaces (SQLite's lower() knows no
     Cyrillic, so the folding is done here, once, for both the stored text and the query)."""
-    return " ".join(text.casefold().replace("ё", "е").split())
+    return fold(text)
 
 
 def search_text_of(

@@ -1,0 +1,41 @@
+"""The admin web's bulk changes as Telegram shows them: one summary per employee per
+operation (services.bulk), in their own language."""
+
+from __future__ import annotations
+
+import html
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.delivery import GiveUp
+from bot.telegram.rendering import Context, Rendered, Renderer
+from config.i18n import Translator
+from services import bulk
+from services.outbox import Claimed
+
+EVENTS = ("given", "taken", "given_back", "taken_back")
+
+
+async def summary(
+    _session: AsyncSession, row: Claimed, t: Translator, _context: Context
+) -> Rendered:
+    """E.g. "You have been given 120 deals and 14 tasks by Anna (bulk change #7)"."""
+    event = row.payload.get("event")
+    if event not in EVENTS:
+        raise GiveUp(f"no bulk summary for {event!r}")
+    parts = [
+        t.plural(f"bulk.{kind}", n)
+        for kind in ("deals", "tasks")
+        if (n := int(row.payload.get(kind) or 0))
+    ]
+    text = t(
+        f"bulk.summary.{event}",
+        what=t("bulk.summary.and").join(parts),
+        by=row.payload.get("by", ""),
+        to=row.payload.get("to", ""),
+        id=row.payload["operation_id"],
+    )
+    return Rendered(html.escape(text), None)
+
+
+TEMPLATES: dict[str, Renderer] = {bulk.SUMMARY: summary}

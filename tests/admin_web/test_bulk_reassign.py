@@ -1,0 +1,264 @@
+"""The deal list and a bulk reassign through the admin web, as a browser sends them: counted
+on one page, applied on the next, undone from the operation's page; and each refusal (no
+session, a forged form, another office, a count that changed, hostile query strings)."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from models import BulkOperation, Client, Deal, DealStatus, OutboxMessage, Role
+from services import admins, bulk
+from services.deals import pipeline
+from tests import factories
+from tests.admin_web.forms import page_token, sign_in
+
+_DEAL_ROW = re.compile(r'<tr data-deal="(\d+)">')
+
+
+async def _deal(s, owner, title: str, *, status=DealStatus.OPEN, amount=None) -> int:
+    client = Client(name=f"Клиент {title}", owner_id=owner.id, office_id=owner.office_id)
+    s.add(client)
+    await s.flush()
+    pipeline_id = await pipeline.default_pipeline_id(s)
+    deal = Deal(
+        client_id=client.id,
+        pipeline_id=pipeline_id,
+        stage_id=await pipeline.working_stage_id(s, pipeline_id),
+        title=title,
+        owner_id=owner.id,
+        office_id=owner.office_id,
+        status=status,
+        amount=amount,
+    )
+    s.add(deal)
+    await s.flush()
+    return deal.id
+
+
+async def _office(container, clock):
+    """An admin, a manager of Центр, two sellers there and one in Север, with deals."""
+    async with container.db.unit_of_work() as s:
+        admin = await factories.employee(s, clock, name="Админ", role=Role.ADMIN)
+        boss = await factories.employee(s, clock, name="Пётр", role=Role.MANAGER, office="Центр")
+        anna = await factories.employee(s, clock, name="Анна", office="Центр")
+        boris = await factories.employee(s, clock, name="Борис", office="Центр")
+        olga = await factories.employee(s, clock, name="Ольга", office="Север")
+        for who, login in ((admin, "admin"), (boss, "petr")):
+            await admins.give_login(
+                s, employee_id=who.id, login=login, password="good horse 1", now=clock.now()
+            )
+        deals = {
+            "a1": await _deal(s, anna, "Окна в дом"),
+            "a2": await _deal(s, anna, "Балкон"),
+            "a3": await _deal(s, anna, "Двери", status=DealStatus.WON),
+            "o1": await _deal(s, olga, "Окна на дачу"),
+        }
+        people = {p.name: p.id for p in (admin, boss, anna, boris, olga)}
+    return people, deals
+
+
+async def _owners(container) -> dict[int, int | None]:
+    async with container.db.unit_of_work() as s:
+        return dict((await s.execute(sa.select(Deal.id, Deal.owner_id))).all())
+
+
+def _rows(page: str) -> list[int]:
+    return [int(i) for i in _DEAL_ROW.findall(page)]
+
+
+async def test_ticked_deals_are_counted_given_and_given_back(web, container, clock):
+    people, deals = await _office(container, clock)
+    await sign_in(web, "admin", "good horse 1")
+    listed = await web.get("/admin/deals", params={"owner": people["Анна"]})
+    assert sorted(_rows(await listed.text())) == sorted([deals["a1"], deals["a2"], deals["a3"]])
+
+    ticked = [("id", deals["a1"]), ("id", deals["a3"]), ("to", people["Борис"])]
+    plan = await web.get("/admin/deals/reassign", params=[*ticked, ("tasks", "1")])
+    text = await plan.text()
+    assert plan.status == 200
+    assert "Перейдут к Борис: 1 сделка." in text
+    assert "Закрытые (выигранные и проигранные) остаются как есть: 1." in text
+    assert await _owners(container) == {
+        deals["a1"]: people["Анна"],
+        deals["a2"]: people["Анна"],
+        deals["a3"]: people["Анна"],
+        deals["o1"]: people["Ольга"],
+    }  # counting wrote nothing
+
+    form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', text))
+    form["id"] = str(deals["a1"])
+    applied = await web.post("/admin/deals/reassign", data=form, allow_redirects=False)
+    assert applied.status == 302
+    op_page = await web.get(applied.headers["Location"])
+    page = await op_page.text()
+    assert "Админ передал(а) Борис: 1 сделка" in page and "Отменить" in page
+    owners = await _owners(container)
+    assert (owners[deals["a1"]], owners[deals["a3"]]) == (people["Борис"], people["Анна"])
+
+    token = await page_token(web, applied.headers["Location"])
+    undone = await web.post(
+        applied.headers["Location"] + "/undo", data={"csrf_token": token}, allow_redirects=False
+    )
+    assert undone.status == 302
+    page = await (await web.get(undone.headers["Location"])).text()
+    assert "Отменено" in page and "вернулось сделок 1" in page
+    assert (await _owners(container))[deals["a1"]] == people["Анна"]
+    again = await web.post(
+        applied.headers["Location"] + "/undo", data={"csrf_token": token}, allow_redirects=False
+    )
+    assert again.status == 409 and "уже отменено" in await again.text()
+    history = await (await web.get("/admin/bulk")).text()
+    assert 'data-operation="' in history and "Отменено" in history
+
+
+async def test_all_deals_matching_the_filter_go_in_one_change_with_one_message_each(
+    web, container, clock
+):
+    people, deals = await _office(container, clock)
+    await sign_in(web, "admin", "good horse 1")
+    query = {"q": "окна", "scope": "all", "to": people["Борис"]}
+    plan = await (await web.get("/admin/deals/reassign", params=query)).text()
+    assert "Перейдут к Борис: 2 сделки." in plan  # Анна's and Ольга's "Окна", any case
+    form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', plan))
+    assert form["expected"] == "2"
+    applied = await web.post("/admin/deals/reassign", data=form, allow_redirects=False)
+    assert applied.status == 302
+    owners = await _owners(container)
+    assert owners[deals["a1"]] == owners[deals["o1"]] == people["Борис"]
+    assert owners[deals["a2"]] == people["Анна"]
+    async with container.db.unit_of_work() as s:
+        kinds = (
+            await s.execute(
+                sa.select(OutboxMessage.payload).where(OutboxMessage.kind == bulk.SUMMARY)
+            )
+        ).scalars()
+        assert sorted(p["event"] for p in kinds) == ["given", "taken", "taken"]
+
+
+async def test_a_count_that_changed_meanwhile_is_refused_and_nothing_moves(web, container, clock):
+    people, _deals = await _office(container, clock)
+    await sign_in(web, "admin", "good horse 1")
+    query = {"scope": "all", "owner": people["Анна"], "to": people["Борис"]}
+    plan = await (await web.get("/admin/deals/reassign", params=query)).text()
+    form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', plan))
+    async with container.db.unit_of_work() as s:  # a new deal of Анна's arrives meanwhile
+        anna = await s.get(factories.Employee, people["Анна"])
+        await _deal(s, anna, "Новая")
+    refused = await web.post("/admin/deals/reassign", data=form, allow_redirects=False)
+    assert refused.status == 409
+    assert "теперь подходит 3" in await refused.text()
+    assert people["Борис"] not in (await _owners(container)).values()
+    async with container.db.unit_of_work() as s:
+        assert await factories.count(s, BulkOperation) == 0
+
+
+async def test_refusals_no_session_forged_form_other_office_and_someone_else_s_change(
+    web, aiohttp_client, container, clock
+):
+    people, deals = await _office(container, clock)
+    apply = {"scope": "selected", "id": str(deals["a1"]), "to": people["Борис"], "expected": "1"}
+    stranger = await aiohttp_client(web.server.app)
+    for path in ("/admin/deals", "/admin/bulk", "/admin/deals/reassign"):
+        assert (await stranger.get(path, allow_redirects=False)).status == 302
+    refused = await stranger.post("/admin/deals/reassign", data=apply, allow_redirects=False)
+    assert refused.status in (302, 403)
+
+    await sign_in(web, "petr", "good horse 1")  # the manager of Центр
+    forged = await web.post("/admin/deals/reassign", data=apply, allow_redirects=False)
+    assert forged.status == 403  # no CSRF token
+    listed = _rows(await (await web.get("/admin/deals")).text())
+    assert deals["o1"] not in listed and deals["a1"] in listed
+    # Another office's deal ticked by hand is not counted, nor moved.
+    plan = await (
+        await web.get(
+            "/admin/deals/reassign",
+            params=[("id", deals["o1"]), ("id", deals["a2"]), ("to", people["Борис"])],
+        )
+    ).text()
+    assert "Перейдут к Борис: 1 сделка." in plan
+    # Giving to someone of another office is refused with the reason.
+    elsewhere = await web.get(
+        "/admin/deals/reassign", params={"id": deals["a2"], "to": people["Ольга"]}
+    )
+    assert elsewhere.status == 403 and "только сотрудникам своего офиса" in await elsewhere.text()
+    nobody = await web.get("/admin/deals/reassign", params={"id": deals["a2"]})
+    assert nobody.status == 422 and "кому передать" in await nobody.text()
+
+    other = await aiohttp_client(web.server.app)  # the admin, elsewhere, makes a change
+    await sign_in(other, "admin", "good horse 1")
+    plan = await (
+        await other.get("/admin/deals/reassign", params={"id": deals["o1"], "to": people["Анна"]})
+    ).text()
+    form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', plan))
+    form["id"] = str(deals["o1"])
+    made = await other.post("/admin/deals/reassign", data=form, allow_redirects=False)
+    op_path = made.headers["Location"]
+    assert (await web.get(op_path)).status == 404  # the manager does not see the admin's
+    token = await page_token(web, "/admin/deals")
+    undo = await web.post(op_path + "/undo", data={"csrf_token": token}, allow_redirects=False)
+    assert undo.status == 404
+    assert (await _owners(container))[deals["o1"]] == people["Анна"]
+
+
+async def test_the_deal_list_sorts_and_pages_keeping_its_filters(web, container, clock):
+    people, _deals = await _office(container, clock)
+    async with container.db.unit_of_work() as s:
+        anna = await s.get(factories.Employee, people["Анна"])
+        made = [await _deal(s, anna, f"Пакет {i}", amount=i * 100) for i in range(60)]
+    await sign_in(web, "admin", "good horse 1")
+    first = await (await web.get("/admin/deals", params={"q": "пакет", "sort": "amount"})).text()
+    assert _rows(first) == made[::-1][:50]  # the largest amount first
+    after = re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    assert "q=" in after and "sort=amount" in after
+    second = await (await web.get(after)).text()
+    assert _rows(second) == made[::-1][50:]
+    assert 'rel="next"' not in second
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    params=st.dictionaries(
+        st.sampled_from(
+            [
+                "owner",
+                "office",
+                "stage",
+                "status",
+                "since",
+                "until",
+                "q",
+                "sort",
+                "after",
+                "scope",
+                "id",
+                "to",
+                "tasks",
+            ]
+        ),
+        st.one_of(
+            st.text(max_size=80),
+            st.integers(min_value=-(2**70), max_value=2**70).map(str),
+            st.sampled_from(["1", "0", "amount", "all", "2026-02-30", "9~9", "1e999~3", "NaN~1"]),
+        ),
+        max_size=6,
+    ),
+    path=st.sampled_from(["/admin/deals", "/admin/deals/reassign"]),
+)
+async def test_hostile_query_strings_get_a_page_never_a_5xx(web, container, clock, params, path):
+    if not getattr(web, "signed_in", False):
+        await _office(container, clock)
+        await sign_in(web, "admin", "good horse 1")
+        web.signed_in = True
+    clean = {k: v.replace("\x00", "") for k, v in params.items()}
+    response = await web.get(path, params=clean, allow_redirects=False)
+    assert response.status in (200, 403, 404, 409, 422), (response.status, clean)

@@ -1,0 +1,286 @@
+"""services.bulk without the web: what a bulk reassign counts, moves, carries along, tells
+people and records, who may do it to which deals, and what undo puts back (and keeps)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from models import (
+    AuditEntry,
+    BulkOperation,
+    BulkOperationRow,
+    Client,
+    Deal,
+    DealStatus,
+    OutboxMessage,
+    Role,
+    Task,
+    TaskStatus,
+)
+from services import bulk
+from services.actors import Actor
+from services.deals import lists, pipeline
+from services.errors import AccessDenied, Conflict, NotFound
+from tests import factories
+
+
+async def deal(session, owner, *, title="Окна", status=DealStatus.OPEN, amount=None) -> Deal:
+    client = Client(name=f"Клиент {title}", owner_id=owner.id, office_id=owner.office_id)
+    session.add(client)
+    await session.flush()
+    pipeline_id = await pipeline.default_pipeline_id(session)
+    made = Deal(
+        client_id=client.id,
+        pipeline_id=pipeline_id,
+        stage_id=await pipeline.working_stage_id(session, pipeline_id),
+        title=title,
+        owner_id=owner.id,
+        office_id=owner.office_id,
+        status=status,
+        amount=amount,
+    )
+    session.add(made)
+    await session.flush()
+    return made
+
+
+async def task(session, deal_: Deal, assignee, *, status=TaskStatus.OPEN) -> Task:
+    made = Task(title="Перезвонить", deal_id=deal_.id, assignee_id=assignee.id, status=status)
+    session.add(made)
+    await session.flush()
+    return made
+
+
+async def owners(session, *deals_: Deal) -> list[tuple[int | None, int | None]]:
+    stmt = sa.select(Deal.id, Deal.owner_id, Deal.office_id).where(
+        Deal.id.in_([d.id for d in deals_])
+    )
+    found = {row.id: (row.owner_id, row.office_id) for row in (await session.execute(stmt))}
+    return [found[d.id] for d in deals_]
+
+
+async def summaries(session) -> dict[str, dict]:
+    """The bulk summaries in the outbox, by recipient's Telegram id."""
+    stmt = sa.select(OutboxMessage.recipient, OutboxMessage.payload).where(
+        OutboxMessage.kind == bulk.SUMMARY
+    )
+    return {str(r): p for r, p in (await session.execute(stmt)).all()}
+
+
+@pytest.fixture
+async def team(session, clock):
+    admin = await factories.employee(session, clock, name="Админ", role=Role.ADMIN)
+    anna = await factories.employee(session, clock, name="Анна", office="Казань")
+    boris = await factories.employee(session, clock, name="Борис", office="Самара")
+    vera = await factories.employee(session, clock, name="Вера", office="Казань")
+    return admin, anna, boris, vera
+
+
+async def test_a_reassign_is_counted_first_then_moves_open_deals_and_their_owner_s_tasks(
+    session, clock, company, team
+):
+    admin, anna, boris, vera = team
+    d1, d2, d3 = [await deal(session, anna, title=f"Окна {i}") for i in range(3)]
+    won = await deal(session, anna, title="Двери", status=DealStatus.WON)
+    theirs = await deal(session, boris, title="Балкон")
+    anna_task = await task(session, d1, anna)
+    engineer_task = await task(session, d1, vera)  # a measurement someone else does: stays
+    done_task = await task(session, d2, anna, status=TaskStatus.DONE)
+    chosen = lists.DealFilter(text="")
+    by = Actor.of(admin)
+
+    plan = await bulk.plan_reassign(session, chosen, to=boris.id, with_tasks=True, by=by)
+    assert (plan.deals, plan.closed, plan.already, plan.tasks) == (3, 1, 1, 1)
+    assert plan.to.name == "Борис"
+
+    op_id = await bulk.reassign(
+        session, chosen, to=boris.id, with_tasks=True, expected=3, by=by, company=company
+    )
+    assert await owners(session, d1, d2, d3) == [(boris.id, boris.office_id)] * 3
+    assert await owners(session, won, theirs) == [
+        (anna.id, anna.office_id),
+        (boris.id, boris.office_id),
+    ]
+    assignees = dict((await session.execute(sa.select(Task.id, Task.assignee_id))).all())
+    assert assignees == {anna_task.id: boris.id, engineer_task.id: vera.id, done_task.id: anna.id}
+    op = await session.get(BulkOperation, op_id)
+    assert (op.count, op.params["tasks"], op.actor_id) == (3, 1, admin.id)
+    assert op.undo_until == clock.now() + timedelta(hours=24)
+    logged = await session.scalar(
+        sa.select(AuditEntry).where(AuditEntry.entity_type == "bulk", AuditEntry.entity_id == op_id)
+    )
+    assert (logged.action, logged.data["count"], logged.data["to"]) == (
+        "bulk.deals_reassigned",
+        3,
+        "Борис",
+    )
+    told = await summaries(session)
+    assert set(told) == {str(boris.telegram_id), str(anna.telegram_id)}
+    assert told[str(boris.telegram_id)] | {"by": "Админ"} == {
+        "operation_id": op_id,
+        "event": "given",
+        "deals": 3,
+        "tasks": 1,
+        "by": "Админ",
+        "to": "Борис",
+    }
+    assert (told[str(anna.telegram_id)]["event"], told[str(anna.telegram_id)]["deals"]) == (
+        "taken",
+        3,
+    )
+
+
+async def test_a_count_that_changed_since_it_was_shown_writes_nothing(
+    session, clock, company, team
+):
+    admin, anna, boris, _vera = team
+    d1 = await deal(session, anna)
+    await deal(session, anna)
+    with pytest.raises(Conflict) as refused:
+        async with session.begin_nested():
+            await bulk.reassign(
+                session,
+                lists.DealFilter(),
+                to=boris.id,
+                with_tasks=False,
+                expected=1,
+                by=Actor.of(admin),
+                company=company,
+            )
+    assert refused.value.params == {"count": 2}
+    assert await owners(session, d1) == [(anna.id, anna.office_id)]
+    assert await factories.count(session, BulkOperation) == 0
+    assert await factories.count(session, BulkOperationRow) == 0
+    assert await summaries(session) == {}
+
+
+async def test_a_manager_changes_only_their_office_s_deals_and_gives_within_it(
+    session, clock, company, team
+):
+    _admin, anna, boris, vera = team
+    manager = await factories.employee(
+        session, clock, name="Мария", role=Role.MANAGER, office="Казань"
+    )
+    ours = await deal(session, anna)
+    other = await deal(session, boris)
+    by = Actor.of(manager)
+    # Ticking another office's deal by hand (a forged form) does not reach it.
+    ticked = lists.DealFilter(ids=(ours.id, other.id))
+    plan = await bulk.plan_reassign(session, ticked, to=vera.id, with_tasks=False, by=by)
+    assert plan.deals == 1
+    await bulk.reassign(
+        session, ticked, to=vera.id, with_tasks=False, expected=1, by=by, company=company
+    )
+    assert await owners(session, ours, other) == [
+        (vera.id, vera.office_id),
+        (boris.id, boris.office_id),
+    ]
+    with pytest.raises(AccessDenied):
+        await bulk.plan_reassign(session, ticked, to=boris.id, with_tasks=False, by=by)
+    with pytest.raises(AccessDenied):
+        await bulk.plan_reassign(session, ticked, to=vera.id, with_tasks=False, by=Actor.of(anna))
+    await factories.employee(session, clock, name="Ушла", office="Казань")
+    gone = await factories.employee(session, clock, name="Ушедший", office="Казань")
+    gone.is_active = False
+    await session.flush()
+    with pytest.raises(NotFound):
+        await bulk.plan_reassign(session, ticked, to=gone.id, with_tasks=False, by=by)
+
+
+async def test_undo_puts_back_what_nobody_changed_since_and_says_what_it_kept(
+    session, clock, company, team
+):
+    admin, anna, boris, vera = team
+    d1, d2, d3, d4 = [await deal(session, anna, title=f"Окна {i}") for i in range(4)]
+    t1 = await task(session, d1, anna)
+    t2 = await task(session, d2, anna)
+    by = Actor.of(admin)
+    op_id = await bulk.reassign(
+        session,
+        lists.DealFilter(owner_id=anna.id),
+        to=boris.id,
+        with_tasks=True,
+        expected=4,
+        by=by,
+        company=company,
+    )
+    clock.advance(hours=3)
+    # Since then: d2 went on to Vera, Boris won d3, and t2 was done.
+    await session.execute(sa.update(Deal).where(Deal.id == d2.id).values(owner_id=vera.id))
+    await session.execute(sa.update(Deal).where(Deal.id == d3.id).values(status=DealStatus.WON))
+    await session.execute(sa.update(Task).where(Task.id == t2.id).values(status=TaskStatus.DONE))
+    await session.execute(sa.delete(OutboxMessage))
+
+    undone = await bulk.undo(session, op_id, by=by, company=company)
+    assert undone == bulk.Undone(deals=2, deals_kept=2, tasks=1, tasks_kept=1)
+    assert await owners(session, d1, d2, d3, d4) == [
+        (anna.id, anna.office_id),
+        (vera.id, boris.office_id),
+        (boris.id, boris.office_id),
+        (anna.id, anna.office_id),
+    ]
+    assert await session.scalar(sa.select(Task.assignee_id).where(Task.id == t1.id)) == anna.id
+    told = await summaries(session)
+    assert (told[str(anna.telegram_id)]["event"], told[str(anna.telegram_id)]["deals"]) == (
+        "given_back",
+        2,
+    )
+    assert told[str(boris.telegram_id)]["event"] == "taken_back"
+    assert str(vera.telegram_id) not in told
+    with pytest.raises(Conflict):
+        await bulk.undo(session, op_id, by=by, company=company)
+
+
+async def test_undo_is_refused_after_a_day_and_to_a_manager_who_did_not_make_it(
+    session, clock, company, team
+):
+    admin, anna, boris, _vera = team
+    manager = await factories.employee(
+        session, clock, name="Мария", role=Role.MANAGER, office="Казань"
+    )
+    d1 = await deal(session, anna)
+    op_id = await bulk.reassign(
+        session,
+        lists.DealFilter(),
+        to=boris.id,
+        with_tasks=False,
+        expected=1,
+        by=Actor.of(admin),
+        company=company,
+    )
+    with pytest.raises(NotFound):
+        await bulk.undo(session, op_id, by=Actor.of(manager), company=company)
+    clock.advance(hours=24)
+    with pytest.raises(Conflict) as refused:
+        await bulk.undo(session, op_id, by=Actor.of(admin), company=company)
+    assert refused.value.key == "bulk.undo_expired"
+    assert await owners(session, d1) == [(boris.id, boris.office_id)]
+
+
+async def test_the_deal_list_pages_by_key_through_every_deal_once_in_order(
+    session, clock, company, team
+):
+    """Amounts with ties and blanks, sorted both ways, a page of 7 at a time: the pages
+    joined are the whole sorted list, each deal once."""
+    _admin, anna, _boris, _vera = team
+    amounts = [None, Decimal(5), Decimal("5.00"), Decimal(0), Decimal(120), None, Decimal(7)]
+    made = [await deal(session, anna, title=f"D{i}", amount=amounts[i % 7]) for i in range(30)]
+    by_amount = sorted(made, key=lambda d: (d.amount or 0, d.id), reverse=True)
+    for sort, expected in (
+        (lists.DealSort.AMOUNT_DOWN, by_amount),
+        (lists.DealSort.AMOUNT_UP, by_amount[::-1]),
+        (lists.DealSort.NEWEST, sorted(made, key=lambda d: -d.id)),
+        (lists.DealSort.OLDEST, sorted(made, key=lambda d: d.id)),
+    ):
+        seen, after = [], None
+        while True:
+            page = await lists.page(session, lists.DealFilter(), sort=sort, after=after, size=7)
+            seen += [row.id for row in page.rows]
+            if page.next_after is None:
+                break
+            after = page.next_after
+        assert seen == [d.id for d in expected], sort

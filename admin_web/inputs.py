@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from models import DealStatus, LeadStatus
+from services.clients.lists import ClientSort
 from services.deals.lists import DealSort
 from services.errors import InvalidInput
 
@@ -114,11 +115,33 @@ class DealsQuery(Input):
     after: Annotated[str, StringConstraints(max_length=60)] | None = None
 
 
-class DealsReassign(DealsQuery):
-    """A bulk reassign: the list's filters, and the ticked rows or all that match them."""
+class ClientsQuery(Input):
+    """The client list's filters, its sort and the page."""
+
+    owner: Id | None = None
+    office: Id | None = None
+    tag: Annotated[str, StringConstraints(max_length=64)] | None = None
+    since: date | None = None
+    until: date | None = None
+    q: Annotated[str, StringConstraints(max_length=100)] | None = None
+    sort: ClientSort = ClientSort.NEWEST
+    after: Annotated[str, StringConstraints(max_length=1100)] | None = None  # a name and an id
+
+
+class Reassign(Input):
+    """A bulk reassign: the ticked rows or all that match the list's filters, whom to, what
+    goes along, and (when applying) the count that was shown."""
 
     scope: Literal["selected", "all"] = "selected"
     id: Annotated[tuple[Id, ...], Field(max_length=500)] = ()
     to: Id | None = None
-    tasks: bool = False
+    carry: Annotated[tuple[Literal["deal", "task", "conversation"], ...], Field(max_length=3)] = ()
     expected: Annotated[int, Field(ge=0, le=10**9)] | None = None
+
+
+class DealsReassign(DealsQuery, Reassign):
+    pass
+
+
+class ClientsReassign(ClientsQuery, Reassign):
+    pass

@@ -14,7 +14,7 @@ viewer's time zone.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from functools import cache
@@ -24,6 +24,7 @@ from typing import Any
 from babel import Locale
 from babel.dates import DateTimePattern, format_date
 from babel.dates import parse_pattern as parse_date_pattern
+from babel.lists import format_list
 from babel.numbers import parse_pattern
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
@@ -165,3 +166,10 @@ class Translator:
 
     def moment(self, value: datetime, tz: tzinfo, *, now: datetime | None = None) -> str:
         return moment(self.locale, value, tz, now=now)
+
+    def counts(self, prefix: str, counts: Mapping[str, int], order: Iterable[str]) -> str:
+        """ "3 сделки и 2 задачи": each non-zero count in `order` with its plural text
+        (`prefix.<name>`), joined as the language joins a list (Babel's CLDR list patterns);
+        "" when all are zero."""
+        parts = [self.plural(f"{prefix}.{name}", n) for name in order if (n := counts.get(name))]
+        return format_list(parts, locale=self.locale) if parts else ""

@@ -23,14 +23,10 @@ async def summary(
     event = row.payload.get("event")
     if event not in EVENTS:
         raise GiveUp(f"no bulk summary for {event!r}")
-    parts = [
-        t.plural(f"bulk.{kind}", n)
-        for kind in ("deals", "tasks")
-        if (n := int(row.payload.get(kind) or 0))
-    ]
+    counts = {str(k): int(v) for k, v in dict(row.payload.get("counts") or {}).items()}
     text = t(
         f"bulk.summary.{event}",
-        what=t("bulk.summary.and").join(parts),
+        what=t.counts("bulk.n", counts, bulk.ORDER),
         by=row.payload.get("by", ""),
         to=row.payload.get("to", ""),
         id=row.payload["operation_id"],

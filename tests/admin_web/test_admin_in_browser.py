@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -13,35 +10,7 @@ from aiohttp import web
 from services import admins
 from services.leads import intake
 from tests import factories
-from tests.conftest import IN_CI
 from webhooks.server import build_web_app
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    # Sibling hosts of one site, both served from this machine: an attacker on a same-site
-    # subdomain is exactly what SameSite=Strict does not stop.
-    "--host-resolver-rules=MAP *.example.com 127.0.0.1",
-]
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[object]:
-    playwright_api = pytest.importorskip("playwright.async_api")
-    if not shutil.which("chromium"):
-        if IN_CI:
-            pytest.fail("chromium is not installed; CI requires it", pytrace=False)
-        pytest.skip("chromium not installed (apt-get install chromium)")
-    async with playwright_api.async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield browser
-        await browser.close()
 
 
 @pytest.fixture
@@ -147,14 +116,6 @@ async def test_a_forged_logout_from_a_sibling_site_does_nothing_but_the_button_w
     await page.wait_for_url(f"{admin}/admin/login")
     await page.goto(f"{admin}/admin/")
     assert page.url.endswith("/admin/login")  # the real button did sign out
-
-
-@pytest.fixture
-def shots() -> Path:
-    """Where the run keeps its screenshots (artifacts/screenshots, not committed)."""
-    folder = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 async def test_the_pages_fit_a_phone_and_the_password_is_changed_there(browser, site, shots):

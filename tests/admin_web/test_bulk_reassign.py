@@ -15,6 +15,7 @@ from services import admins, bulk
 from services.deals import pipeline
 from tests import factories
 from tests.admin_web.forms import page_token, sign_in
+from tests.chat import drain
 
 _DEAL_ROW = re.compile(r'<tr data-deal="(\d+)">')
 
@@ -77,10 +78,10 @@ async def test_ticked_deals_are_counted_given_and_given_back(web, container, clo
     assert sorted(_rows(await listed.text())) == sorted([deals["a1"], deals["a2"], deals["a3"]])
 
     ticked = [("id", deals["a1"]), ("id", deals["a3"]), ("to", people["Борис"])]
-    plan = await web.get("/admin/deals/reassign", params=[*ticked, ("tasks", "1")])
+    plan = await web.get("/admin/deals/reassign", params=[*ticked, ("carry", "task")])
     text = await plan.text()
     assert plan.status == 200
-    assert "Перейдут к Борис: 1 сделка." in text
+    assert "Передать 1 сделку → Борис." in text
     assert "Закрытые (выигранные и проигранные) остаются как есть: 1." in text
     assert await _owners(container) == {
         deals["a1"]: people["Анна"],
@@ -95,7 +96,7 @@ async def test_ticked_deals_are_counted_given_and_given_back(web, container, clo
     assert applied.status == 302
     op_page = await web.get(applied.headers["Location"])
     page = await op_page.text()
-    assert "Админ передал(а) Борис: 1 сделка" in page and "Отменить" in page
+    assert "Админ: 1 сделка → Борис" in page and "Отменить" in page
     owners = await _owners(container)
     assert (owners[deals["a1"]], owners[deals["a3"]]) == (people["Борис"], people["Анна"])
 
@@ -105,7 +106,7 @@ async def test_ticked_deals_are_counted_given_and_given_back(web, container, clo
     )
     assert undone.status == 302
     page = await (await web.get(undone.headers["Location"])).text()
-    assert "Отменено" in page and "вернулось сделок 1" in page
+    assert "Отменено" in page and "Вернулось: 1 сделка." in page
     assert (await _owners(container))[deals["a1"]] == people["Анна"]
     again = await web.post(
         applied.headers["Location"] + "/undo", data={"csrf_token": token}, allow_redirects=False
@@ -122,7 +123,7 @@ async def test_all_deals_matching_the_filter_go_in_one_change_with_one_message_e
     await sign_in(web, "admin", "good horse 1")
     query = {"q": "окна", "scope": "all", "to": people["Борис"]}
     plan = await (await web.get("/admin/deals/reassign", params=query)).text()
-    assert "Перейдут к Борис: 2 сделки." in plan  # Анна's and Ольга's "Окна", any case
+    assert "Передать 2 сделки → Борис." in plan  # Анна's and Ольга's "Окна", any case
     form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', plan))
     assert form["expected"] == "2"
     applied = await web.post("/admin/deals/reassign", data=form, allow_redirects=False)
@@ -179,7 +180,7 @@ async def test_refusals_no_session_forged_form_other_office_and_someone_else_s_c
             params=[("id", deals["o1"]), ("id", deals["a2"]), ("to", people["Борис"])],
         )
     ).text()
-    assert "Перейдут к Борис: 1 сделка." in plan
+    assert "Передать 1 сделку → Борис." in plan
     # Giving to someone of another office is refused with the reason.
     elsewhere = await web.get(
         "/admin/deals/reassign", params={"id": deals["a2"], "to": people["Ольга"]}
@@ -242,17 +243,22 @@ async def test_the_deal_list_sorts_and_pages_keeping_its_filters(web, container,
                 "scope",
                 "id",
                 "to",
-                "tasks",
+                "carry",
+                "tag",
             ]
         ),
         st.one_of(
             st.text(max_size=80),
             st.integers(min_value=-(2**70), max_value=2**70).map(str),
-            st.sampled_from(["1", "0", "amount", "all", "2026-02-30", "9~9", "1e999~3", "NaN~1"]),
+            st.sampled_from(
+                ["1", "0", "amount", "name", "all", "task", "2026-02-30", "9~9", "1e999~3", "NaN~1"]
+            ),
         ),
         max_size=6,
     ),
-    path=st.sampled_from(["/admin/deals", "/admin/deals/reassign"]),
+    path=st.sampled_from(
+        ["/admin/deals", "/admin/deals/reassign", "/admin/clients", "/admin/clients/reassign"]
+    ),
 )
 async def test_hostile_query_strings_get_a_page_never_a_5xx(web, container, clock, params, path):
     if not getattr(web, "signed_in", False):
@@ -262,3 +268,65 @@ async def test_hostile_query_strings_get_a_page_never_a_5xx(web, container, cloc
     clean = {k: v.replace("\x00", "") for k, v in params.items()}
     response = await web.get(path, params=clean, allow_redirects=False)
     assert response.status in (200, 403, 404, 409, 422), (response.status, clean)
+
+
+async def test_each_person_gets_one_message_in_their_language_and_another_on_undo(
+    web, container, clock, fake_tg
+):
+    people, _deals = await _office(container, clock)
+    async with container.db.unit_of_work() as s:
+        boris = await s.get(factories.Employee, people["Борис"])
+        boris.locale = "en"
+        anna = await s.get(factories.Employee, people["Анна"])
+        olga = await s.get(factories.Employee, people["Ольга"])
+        chats = {"Анна": anna.telegram_id, "Борис": boris.telegram_id, "Ольга": olga.telegram_id}
+    await sign_in(web, "admin", "good horse 1")
+    plan = await (
+        await web.get("/admin/deals/reassign", params={"scope": "all", "to": people["Борис"]})
+    ).text()
+    form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', plan))
+    op_path = (await web.post("/admin/deals/reassign", data=form, allow_redirects=False)).headers[
+        "Location"
+    ]
+    op_id = op_path.rsplit("/", 1)[1]
+    await drain(container)
+    texts = {name: [m["text"] for m in fake_tg.sent_messages(chat)] for name, chat in chats.items()}
+    assert texts["Борис"] == [f"📦 You have been given 3 deals by Админ (bulk change #{op_id})."]
+    by = f"Изменил(а): Админ (массовое изменение №{op_id})."
+    assert texts["Анна"] == [f"📦 Из ваших передано сотруднику Борис: 2 сделки. {by}"]
+    assert texts["Ольга"] == [f"📦 Из ваших передано сотруднику Борис: 1 сделка. {by}"]
+    token = await page_token(web, op_path)
+    await web.post(op_path + "/undo", data={"csrf_token": token}, allow_redirects=False)
+    await drain(container)
+    assert fake_tg.sent_messages(chats["Борис"])[-1]["text"] == (
+        f"↩️ Taken back from you: 3 deals (bulk change #{op_id} undone by Админ)."
+    )
+    assert fake_tg.sent_messages(chats["Анна"])[-1]["text"] == (
+        f"↩️ Вам вернули: 2 сделки (отмена массового изменения №{op_id}, Админ)."
+    )
+
+
+async def test_a_seller_s_clients_go_to_a_colleague_with_their_deals(web, container, clock):
+    people, deals = await _office(container, clock)
+    await sign_in(web, "admin", "good horse 1")
+    listed = await (await web.get("/admin/clients", params={"owner": people["Анна"]})).text()
+    assert len(re.findall(r'<tr data-client="(\d+)">', listed)) == 3
+    query = [("owner", people["Анна"]), ("scope", "all"), ("to", people["Борис"])]
+    plan = await (
+        await web.get("/admin/clients/reassign", params=[*query, ("carry", "deal")])
+    ).text()
+    assert "Передать 3 клиентов → Борис." in plan
+    assert "Вместе с ними: 2 сделки." in plan  # the won one stays Анна's
+    form = re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', plan)
+    applied = await web.post("/admin/clients/reassign", data=form, allow_redirects=False)
+    assert applied.status == 302
+    page = await (await web.get(applied.headers["Location"])).text()
+    assert "Админ: 3 клиента и 2 сделки → Борис." in page
+    owners = await _owners(container)
+    assert owners[deals["a1"]] == owners[deals["a2"]] == people["Борис"]
+    assert owners[deals["a3"]] == people["Анна"]
+    async with container.db.unit_of_work() as s:
+        moved = await s.scalars(
+            sa.select(Client.owner_id).where(Client.owner_id == people["Борис"])
+        )
+        assert len(list(moved)) == 3

@@ -23,6 +23,7 @@ from models import (
 )
 from services import bulk
 from services.actors import Actor
+from services.clients import lists as client_lists
 from services.deals import lists, pipeline
 from services.errors import AccessDenied, Conflict, NotFound
 from tests import factories
@@ -93,12 +94,12 @@ async def test_a_reassign_is_counted_first_then_moves_open_deals_and_their_owner
     chosen = lists.DealFilter(text="")
     by = Actor.of(admin)
 
-    plan = await bulk.plan_reassign(session, chosen, to=boris.id, with_tasks=True, by=by)
-    assert (plan.deals, plan.closed, plan.already, plan.tasks) == (3, 1, 1, 1)
+    plan = await bulk.plan_deals(session, chosen, to=boris.id, carry=("task",), by=by)
+    assert (plan.moving, plan.closed, plan.already, plan.carried) == (3, 1, 1, {"task": 1})
     assert plan.to.name == "Борис"
 
-    op_id = await bulk.reassign(
-        session, chosen, to=boris.id, with_tasks=True, expected=3, by=by, company=company
+    op_id = await bulk.reassign_deals(
+        session, chosen, to=boris.id, carry=("task",), expected=3, by=by, company=company
     )
     assert await owners(session, d1, d2, d3) == [(boris.id, boris.office_id)] * 3
     assert await owners(session, won, theirs) == [
@@ -108,7 +109,7 @@ async def test_a_reassign_is_counted_first_then_moves_open_deals_and_their_owner
     assignees = dict((await session.execute(sa.select(Task.id, Task.assignee_id))).all())
     assert assignees == {anna_task.id: boris.id, engineer_task.id: vera.id, done_task.id: anna.id}
     op = await session.get(BulkOperation, op_id)
-    assert (op.count, op.params["tasks"], op.actor_id) == (3, 1, admin.id)
+    assert (op.count, op.params["counts"], op.actor_id) == (3, {"deal": 3, "task": 1}, admin.id)
     assert op.undo_until == clock.now() + timedelta(hours=24)
     logged = await session.scalar(
         sa.select(AuditEntry).where(AuditEntry.entity_type == "bulk", AuditEntry.entity_id == op_id)
@@ -123,15 +124,12 @@ async def test_a_reassign_is_counted_first_then_moves_open_deals_and_their_owner
     assert told[str(boris.telegram_id)] | {"by": "Админ"} == {
         "operation_id": op_id,
         "event": "given",
-        "deals": 3,
-        "tasks": 1,
+        "counts": {"deal": 3, "task": 1},
         "by": "Админ",
         "to": "Борис",
     }
-    assert (told[str(anna.telegram_id)]["event"], told[str(anna.telegram_id)]["deals"]) == (
-        "taken",
-        3,
-    )
+    assert told[str(anna.telegram_id)]["event"] == "taken"
+    assert told[str(anna.telegram_id)]["counts"] == {"deal": 3, "task": 1}
 
 
 async def test_a_count_that_changed_since_it_was_shown_writes_nothing(
@@ -142,11 +140,11 @@ async def test_a_count_that_changed_since_it_was_shown_writes_nothing(
     await deal(session, anna)
     with pytest.raises(Conflict) as refused:
         async with session.begin_nested():
-            await bulk.reassign(
+            await bulk.reassign_deals(
                 session,
                 lists.DealFilter(),
                 to=boris.id,
-                with_tasks=False,
+                carry=(),
                 expected=1,
                 by=Actor.of(admin),
                 company=company,
@@ -170,25 +168,25 @@ async def test_a_manager_changes_only_their_office_s_deals_and_gives_within_it(
     by = Actor.of(manager)
     # Ticking another office's deal by hand (a forged form) does not reach it.
     ticked = lists.DealFilter(ids=(ours.id, other.id))
-    plan = await bulk.plan_reassign(session, ticked, to=vera.id, with_tasks=False, by=by)
-    assert plan.deals == 1
-    await bulk.reassign(
-        session, ticked, to=vera.id, with_tasks=False, expected=1, by=by, company=company
+    plan = await bulk.plan_deals(session, ticked, to=vera.id, carry=(), by=by)
+    assert plan.moving == 1
+    await bulk.reassign_deals(
+        session, ticked, to=vera.id, carry=(), expected=1, by=by, company=company
     )
     assert await owners(session, ours, other) == [
         (vera.id, vera.office_id),
         (boris.id, boris.office_id),
     ]
     with pytest.raises(AccessDenied):
-        await bulk.plan_reassign(session, ticked, to=boris.id, with_tasks=False, by=by)
+        await bulk.plan_deals(session, ticked, to=boris.id, carry=(), by=by)
     with pytest.raises(AccessDenied):
-        await bulk.plan_reassign(session, ticked, to=vera.id, with_tasks=False, by=Actor.of(anna))
+        await bulk.plan_deals(session, ticked, to=vera.id, carry=(), by=Actor.of(anna))
     await factories.employee(session, clock, name="Ушла", office="Казань")
     gone = await factories.employee(session, clock, name="Ушедший", office="Казань")
     gone.is_active = False
     await session.flush()
     with pytest.raises(NotFound):
-        await bulk.plan_reassign(session, ticked, to=gone.id, with_tasks=False, by=by)
+        await bulk.plan_deals(session, ticked, to=gone.id, carry=(), by=by)
 
 
 async def test_undo_puts_back_what_nobody_changed_since_and_says_what_it_kept(
@@ -199,11 +197,11 @@ async def test_undo_puts_back_what_nobody_changed_since_and_says_what_it_kept(
     t1 = await task(session, d1, anna)
     t2 = await task(session, d2, anna)
     by = Actor.of(admin)
-    op_id = await bulk.reassign(
+    op_id = await bulk.reassign_deals(
         session,
         lists.DealFilter(owner_id=anna.id),
         to=boris.id,
-        with_tasks=True,
+        carry=("task",),
         expected=4,
         by=by,
         company=company,
@@ -216,7 +214,7 @@ async def test_undo_puts_back_what_nobody_changed_since_and_says_what_it_kept(
     await session.execute(sa.delete(OutboxMessage))
 
     undone = await bulk.undo(session, op_id, by=by, company=company)
-    assert undone == bulk.Undone(deals=2, deals_kept=2, tasks=1, tasks_kept=1)
+    assert undone == bulk.Undone(back={"deal": 2, "task": 1}, kept={"deal": 2, "task": 1})
     assert await owners(session, d1, d2, d3, d4) == [
         (anna.id, anna.office_id),
         (vera.id, boris.office_id),
@@ -225,10 +223,8 @@ async def test_undo_puts_back_what_nobody_changed_since_and_says_what_it_kept(
     ]
     assert await session.scalar(sa.select(Task.assignee_id).where(Task.id == t1.id)) == anna.id
     told = await summaries(session)
-    assert (told[str(anna.telegram_id)]["event"], told[str(anna.telegram_id)]["deals"]) == (
-        "given_back",
-        2,
-    )
+    assert told[str(anna.telegram_id)]["event"] == "given_back"
+    assert told[str(anna.telegram_id)]["counts"] == {"deal": 2, "task": 1}
     assert told[str(boris.telegram_id)]["event"] == "taken_back"
     assert str(vera.telegram_id) not in told
     with pytest.raises(Conflict):
@@ -243,11 +239,11 @@ async def test_undo_is_refused_after_a_day_and_to_a_manager_who_did_not_make_it(
         session, clock, name="Мария", role=Role.MANAGER, office="Казань"
     )
     d1 = await deal(session, anna)
-    op_id = await bulk.reassign(
+    op_id = await bulk.reassign_deals(
         session,
         lists.DealFilter(),
         to=boris.id,
-        with_tasks=False,
+        carry=(),
         expected=1,
         by=Actor.of(admin),
         company=company,
@@ -284,3 +280,69 @@ async def test_the_deal_list_pages_by_key_through_every_deal_once_in_order(
                 break
             after = page.next_after
         assert seen == [d.id for d in expected], sort
+
+
+async def test_a_client_reassign_carries_what_was_chosen_of_what_their_owner_held(
+    session, clock, company, team
+):
+    from models import Channel, Conversation
+
+    admin, anna, boris, vera = team
+    d1 = await deal(session, anna, title="Окна")
+    client_id = d1.client_id
+    d2 = Deal(**{c: getattr(d1, c) for c in ("client_id", "pipeline_id", "stage_id", "title")})
+    d2.owner_id, d2.office_id = vera.id, vera.office_id  # a colleague's deal with the client
+    won = Deal(**{c: getattr(d1, c) for c in ("client_id", "pipeline_id", "stage_id", "title")})
+    won.owner_id, won.status = anna.id, DealStatus.WON
+    session.add_all([d2, won])
+    t1 = Task(title="Позвонить", client_id=client_id, assignee_id=anna.id)
+    chats = [
+        Conversation(client_id=client_id, channel=Channel.WHATSAPP, external_chat_id="a"),
+        Conversation(
+            client_id=client_id, channel=Channel.TELEGRAM, external_chat_id="b", assignee_id=vera.id
+        ),
+    ]
+    session.add_all([t1, *chats])
+    await session.flush()
+    other = await deal(session, anna, title="Другой клиент")  # another client of Анна's
+    by = Actor.of(admin)
+    chosen = client_lists.ClientFilter(ids=(client_id,))
+
+    plan = await bulk.plan_clients(
+        session, chosen, to=boris.id, carry=("deal", "conversation"), by=by
+    )
+    assert (plan.moving, plan.carried) == (1, {"deal": 1, "conversation": 1})
+    op_id = await bulk.reassign_clients(
+        session,
+        chosen,
+        to=boris.id,
+        carry=("deal", "conversation"),
+        expected=1,
+        by=by,
+        company=company,
+    )
+    client = await session.get(Client, client_id, populate_existing=True)
+    assert (client.owner_id, client.office_id) == (boris.id, boris.office_id)
+    assert await owners(session, d1, d2, won, other) == [
+        (boris.id, boris.office_id),
+        (vera.id, vera.office_id),
+        (anna.id, None),
+        (anna.id, anna.office_id),
+    ]
+    assert await session.scalar(sa.select(Task.assignee_id).where(Task.id == t1.id)) == anna.id
+    answering = dict(
+        (await session.execute(sa.select(Conversation.id, Conversation.assignee_id))).all()
+    )
+    assert answering == {chats[0].id: boris.id, chats[1].id: vera.id}
+    told = await summaries(session)
+    assert told[str(boris.telegram_id)]["counts"] == {"client": 1, "deal": 1, "conversation": 1}
+    assert told[str(anna.telegram_id)]["counts"] == {"client": 1, "deal": 1}
+
+    undone = await bulk.undo(session, op_id, by=by, company=company)
+    assert undone.back == {"client": 1, "deal": 1, "conversation": 1}
+    client = await session.get(Client, client_id, populate_existing=True)
+    assert client.owner_id == anna.id
+    answering = dict(
+        (await session.execute(sa.select(Conversation.id, Conversation.assignee_id))).all()
+    )
+    assert answering == {chats[0].id: None, chats[1].id: vera.id}

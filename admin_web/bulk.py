@@ -1,0 +1,212 @@
+"""`/admin/deals`, `/admin/clients` and `/admin/bulk/…`: the lists made for work on many
+records, and giving many of them to someone else at once: counted on one page, applied by the
+next (one transaction), shown with an Undo button that works for 24 hours. The rules live in
+services.bulk and the lists' services; these views read inputs and render."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from admin_web import inputs
+from admin_web.edge import DB, EMPLOYEE, context
+from models import DealStatus
+from services import access, bulk, listing
+from services.actors import Actor
+from services.clients import lists as client_lists
+from services.deals import lists as deal_lists
+from services.errors import InvalidInput
+from web_app import container_of
+from webhooks.common import read_form
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One list made for bulk work: its page, its inputs, and its services."""
+
+    kind: str  # services.bulk.kinds name
+    path: str
+    template: str
+    query: type[inputs.Input]
+    reassign: type[inputs.Reassign]
+    chosen: Callable[[web.Request, Any], Any]  # inputs → the services' filter
+    page: Callable[..., Awaitable[listing.Page[Any]]]
+    sorts: tuple[Any, ...]
+    plan: Callable[..., Awaitable[bulk.Plan]]
+    apply: Callable[..., Awaitable[int]]
+
+
+def setup(app: web.Application) -> None:
+    for listed in (DEALS, CLIENTS):
+        app.router.add_get(listed.path, _list_view(listed))
+        app.router.add_get(f"{listed.path}/reassign", _plan_view(listed))
+        app.router.add_post(f"{listed.path}/reassign", _apply_view(listed))
+    app.router.add_get("/admin/bulk", operations_page)
+    app.router.add_get("/admin/bulk/{op_id:\\d{1,18}}", operation_page)
+    app.router.add_post("/admin/bulk/{op_id:\\d{1,18}}/undo", undo)
+
+
+def _days(request: web.Request, since: date | None, until: date | None) -> dict[str, Any]:
+    tz = container_of(request).company.timezone
+    return {
+        "since": _midnight(since, tz) if since else None,
+        "until": _midnight(until + timedelta(days=1), tz) if until else None,
+    }
+
+
+def _midnight(day: date, tz: tzinfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz)
+
+
+def _ticked(query: Any) -> tuple[int, ...] | None:
+    return query.id if isinstance(query, inputs.Reassign) and query.scope == "selected" else None
+
+
+def _deal_filter(request: web.Request, query: inputs.DealsQuery) -> deal_lists.DealFilter:
+    return deal_lists.DealFilter(
+        owner_id=query.owner,
+        office_id=access.office_limit(request[EMPLOYEE]) or query.office,
+        stage_id=query.stage,
+        status=query.status,
+        text=query.q,
+        ids=_ticked(query),
+        **_days(request, query.since, query.until),
+    )
+
+
+def _client_filter(request: web.Request, query: inputs.ClientsQuery) -> client_lists.ClientFilter:
+    return client_lists.ClientFilter(
+        owner_id=query.owner,
+        office_id=access.office_limit(request[EMPLOYEE]) or query.office,
+        tag=query.tag,
+        text=query.q,
+        ids=_ticked(query),
+        **_days(request, query.since, query.until),
+    )
+
+
+DEALS = Listed(
+    "deal",
+    "/admin/deals",
+    "deals.html",
+    inputs.DealsQuery,
+    inputs.DealsReassign,
+    _deal_filter,
+    deal_lists.page,
+    tuple(deal_lists.DealSort),
+    bulk.plan_deals,
+    bulk.reassign_deals,
+)
+CLIENTS = Listed(
+    "client",
+    "/admin/clients",
+    "clients.html",
+    inputs.ClientsQuery,
+    inputs.ClientsReassign,
+    _client_filter,
+    client_lists.page,
+    tuple(client_lists.ClientSort),
+    bulk.plan_clients,
+    bulk.reassign_clients,
+)
+
+
+def _list_view(listed: Listed) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def view(request: web.Request) -> web.StreamResponse:
+        query: Any = inputs.parse(listed.query, request.query)
+        me = request[EMPLOYEE]
+        if not access.can_change_in_bulk(me):
+            raise web.HTTPNotFound()
+        session = request[DB]
+        shown = listed.chosen(request, query)
+        found = await listed.page(session, shown, sort=query.sort, after=query.after)
+        values = context(
+            request,
+            me=me,
+            rows=found.rows,
+            next_after=found.next_after,
+            query=query,
+            listed=listed,
+            carried=list(bulk.CARRIED.get(listed.kind, {})),
+            choices=await deal_lists.choices(session, office_id=access.office_limit(me)),
+            sorts=listed.sorts,
+            statuses=list(DealStatus),
+        )
+        return aiohttp_jinja2.render_template(listed.template, request, values)
+
+    return view
+
+
+def _plan_view(listed: Listed) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def view(request: web.Request) -> web.StreamResponse:
+        """What the reassign would do, counted; a form to apply exactly that."""
+        form: Any = _reassign_input(inputs.parse(listed.reassign, request.query))
+        me = request[EMPLOYEE]
+        plan = await listed.plan(
+            request[DB],
+            listed.chosen(request, form),
+            to=form.to,
+            carry=form.carry,
+            by=Actor.of(me),
+        )
+        values = context(request, me=me, plan=plan, form=form, listed=listed, order=bulk.ORDER)
+        return aiohttp_jinja2.render_template("bulk_plan.html", request, values)
+
+    return view
+
+
+def _apply_view(listed: Listed) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def view(request: web.Request) -> web.StreamResponse:
+        form: Any = _reassign_input(inputs.parse(listed.reassign, await read_form(request)))
+        if form.expected is None:
+            raise InvalidInput("no count", key="web.bad_input", fields="expected")
+        op_id = await listed.apply(
+            request[DB],
+            listed.chosen(request, form),
+            to=form.to,
+            carry=form.carry,
+            expected=form.expected,
+            by=Actor.of(request[EMPLOYEE]),
+            company=container_of(request).company,
+        )
+        raise web.HTTPFound(f"/admin/bulk/{op_id}")
+
+    return view
+
+
+def _reassign_input(form: inputs.Reassign) -> inputs.Reassign:
+    if form.to is None:
+        raise InvalidInput("whom to", key="bulk.choose_whom")
+    if form.scope == "selected" and not form.id:
+        raise InvalidInput("nothing ticked", key="bulk.choose")
+    return form
+
+
+async def operations_page(request: web.Request) -> web.StreamResponse:
+    me = request[EMPLOYEE]
+    if not access.can_change_in_bulk(me):
+        raise web.HTTPNotFound()
+    found = await bulk.recent(request[DB], by=Actor.of(me))
+    now = container_of(request).company.clock.now()
+    values = context(request, me=me, operations=found, now=now, order=bulk.ORDER)
+    return aiohttp_jinja2.render_template("bulk_list.html", request, values)
+
+
+async def operation_page(request: web.Request) -> web.StreamResponse:
+    me = request[EMPLOYEE]
+    op = await bulk.operation(request[DB], int(request.match_info["op_id"]), by=Actor.of(me))
+    now = container_of(request).company.clock.now()
+    values = context(request, me=me, op=op, now=now, order=bulk.ORDER)
+    return aiohttp_jinja2.render_template("bulk_operation.html", request, values)
+
+
+async def undo(request: web.Request) -> web.StreamResponse:
+    op_id = int(request.match_info["op_id"])
+    container = container_of(request)
+    await bulk.undo(request[DB], op_id, by=Actor.of(request[EMPLOYEE]), company=container.company)
+    raise web.HTTPFound(f"/admin/bulk/{op_id}")

@@ -1,0 +1,117 @@
+"""Bulk changes from the admin web: many deals, or many clients with what is theirs, given to
+another employee at once; counted first, applied in one transaction, undone within 24 hours
+(services.bulk.engine). The chosen records are a list's filter, or rows ticked in it, always
+within what the person may change (a manager: their office)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services import access
+from services.actors import Actor
+from services.bulk import engine
+from services.bulk.engine import (
+    SUMMARY,
+    UNDO_FOR,
+    OperationView,
+    Plan,
+    Target,
+    Undone,
+    operation,
+    recent,
+    undo,
+)
+from services.bulk.kinds import CARRIED, CLIENT, DEAL, ORDER
+from services.clients import lists as client_lists
+from services.context import Company
+from services.deals import lists as deal_lists
+
+__all__ = [
+    "CARRIED",
+    "ORDER",
+    "SUMMARY",
+    "UNDO_FOR",
+    "OperationView",
+    "Plan",
+    "Target",
+    "Undone",
+    "operation",
+    "plan_clients",
+    "plan_deals",
+    "reassign_clients",
+    "reassign_deals",
+    "recent",
+    "undo",
+]
+
+
+async def plan_deals(
+    session: AsyncSession,
+    shown: deal_lists.DealFilter,
+    *,
+    to: int,
+    carry: Sequence[str] = (),
+    by: Actor,
+) -> Plan:
+    chosen = deal_lists.matching(_scoped(shown, by))
+    return await engine.plan(session, DEAL, chosen, to=to, carry=carry, by=by)
+
+
+async def reassign_deals(
+    session: AsyncSession,
+    shown: deal_lists.DealFilter,
+    *,
+    to: int,
+    carry: Sequence[str] = (),
+    expected: int,
+    by: Actor,
+    company: Company,
+) -> int:
+    """Open deals to `to`, and (`carry` "task") their open tasks their owner held."""
+    chosen = deal_lists.matching(_scoped(shown, by))
+    return await engine.apply(
+        session, DEAL, chosen, to=to, carry=carry, expected=expected, by=by, company=company
+    )
+
+
+async def plan_clients(
+    session: AsyncSession,
+    shown: client_lists.ClientFilter,
+    *,
+    to: int,
+    carry: Sequence[str] = (),
+    by: Actor,
+) -> Plan:
+    chosen = client_lists.matching(_scoped(shown, by))
+    return await engine.plan(session, CLIENT, chosen, to=to, carry=carry, by=by)
+
+
+async def reassign_clients(
+    session: AsyncSession,
+    shown: client_lists.ClientFilter,
+    *,
+    to: int,
+    carry: Sequence[str] = (),
+    expected: int,
+    by: Actor,
+    company: Company,
+) -> int:
+    """Clients to `to`, with (as `carry` names them) their open deals, open tasks and open
+    conversations that their owner held (conversations also when nobody was given them)."""
+    chosen = client_lists.matching(_scoped(shown, by))
+    return await engine.apply(
+        session, CLIENT, chosen, to=to, carry=carry, expected=expected, by=by, company=company
+    )
+
+
+Filter = TypeVar("Filter", deal_lists.DealFilter, client_lists.ClientFilter)
+
+
+def _scoped(shown: Filter, by: Actor) -> Filter:
+    """A manager's choice is always within their office, whatever the form said."""
+    office = access.office_limit(by)
+    return shown if office is None else replace(shown, office_id=office)

@@ -1,0 +1,124 @@
+"""The admin web's client list: clients matching a filter, sorted, a page at a time by key
+(services.listing). The same filter says which clients a bulk change (services.bulk) moves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql import ColumnElement
+
+from models import Client, ClientTag, Employee, Office
+from services import listing
+from services.clients.matching import searchable
+
+PAGE_SIZE = 50
+_OWNER = aliased(Employee, name="owner")
+
+
+class ClientSort(StrEnum):
+    NEWEST = "new"
+    OLDEST = "old"
+    NAME = "name"
+
+
+_NAME = sa.func.coalesce(Client.search_text, "")
+ORDERS = {
+    ClientSort.NEWEST: listing.Order(None, descending=True),
+    ClientSort.OLDEST: listing.Order(None, descending=False),
+    ClientSort.NAME: listing.Order(_NAME, descending=False, read=str),
+}
+
+
+@dataclass(frozen=True)
+class ClientFilter:
+    """Clients of an owner, an office (the client's own, else its owner's), with a tag, added
+    from `since` to before `until`, with words in their names (people's, company's, contact
+    persons'). Merged-away clients are never listed."""
+
+    owner_id: int | None = None
+    office_id: int | None = None
+    tag: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    text: str | None = None
+    ids: tuple[int, ...] | None = None  # these clients only (rows ticked in the list)
+
+
+def conditions(shown: ClientFilter) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = [Client.merged_into_id.is_(None)]
+    if shown.ids is not None:
+        found.append(Client.id.in_(shown.ids))
+    if shown.owner_id is not None:
+        found.append(Client.owner_id == shown.owner_id)
+    if shown.tag:
+        tagged = sa.select(ClientTag.client_id).where(ClientTag.tag == shown.tag)
+        found.append(Client.id.in_(tagged))
+    if shown.since is not None:
+        found.append(Client.created_at >= shown.since)
+    if shown.until is not None:
+        found.append(Client.created_at < shown.until)
+    if shown.text and shown.text.strip():
+        words = f"%{listing.escaped(searchable(shown.text))}%"
+        found.append(Client.search_text.like(words, escape="\\"))
+    if shown.office_id is not None:
+        found.append(sa.func.coalesce(Client.office_id, _OWNER.office_id) == shown.office_id)
+    return found
+
+
+def matching(shown: ClientFilter) -> sa.Select[tuple[int]]:
+    """The ids of the clients `shown` picks (for an IN, or to count)."""
+    return (
+        sa.select(Client.id)
+        .outerjoin(_OWNER, _OWNER.id == Client.owner_id)
+        .where(*conditions(shown))
+    )
+
+
+@dataclass(frozen=True)
+class ClientRow:
+    id: int
+    created_at: datetime
+    name: str | None
+    company: str | None
+    owner: str | None
+    office: str | None
+    opted_out: bool
+
+
+async def page(
+    session: AsyncSession,
+    shown: ClientFilter,
+    *,
+    sort: ClientSort = ClientSort.NEWEST,
+    after: str | None = None,
+    size: int = PAGE_SIZE,
+) -> listing.Page[ClientRow]:
+    order = ORDERS[sort]
+    stmt = (
+        sa.select(
+            Client.id,
+            Client.created_at,
+            Client.name,
+            Client.company,
+            _OWNER.name,
+            Office.name,
+            Client.opted_out_at.is_not(None),
+            _NAME.label("sort_name"),
+        )
+        .outerjoin(_OWNER, _OWNER.id == Client.owner_id)
+        .outerjoin(Office, Office.id == Client.office_id)
+        .where(*conditions(shown))
+        .limit(size + 1)
+    )
+    rows = (await session.execute(listing.ordered(stmt, order, Client.id, after))).all()
+
+    def cursor(row: sa.Row[tuple[object, ...]]) -> str:
+        return listing.cursor(row.sort_name if order.key is not None else None, row.id)
+
+    found = listing.page(rows, size, cursor)
+    return listing.Page([ClientRow(*row[:7]) for row in found.rows], found.next_after)

@@ -1,0 +1,84 @@
+"""A bulk reassign in headless Chromium, as a manager of a window firm does it when a seller
+leaves: filter the deals, give all of them to a colleague, look at the count, apply, undo."""
+
+from __future__ import annotations
+
+import re
+
+from services import admins
+from tests import factories
+from tests.admin_web.test_bulk_reassign import _deal
+from webhooks.server import build_web_app
+
+
+async def test_a_filtered_bulk_reassign_is_counted_applied_and_undone(
+    browser, container, aiohttp_server, clock, shots
+):
+    async with container.db.unit_of_work() as s:
+        await admins.create_admin(s, login="boss", password="correct horse", now=clock.now())
+        anna = await factories.employee(s, clock, name="Анна", office="Центр")
+        await factories.employee(s, clock, name="Борис", office="Центр")
+        for title in ("Окна в дом", "Окна на дачу", "Окна в офис", "Двери"):
+            await _deal(s, anna, title)
+    server = await aiohttp_server(build_web_app(container))
+    site = f"http://127.0.0.1:{server.port}"
+
+    page = await browser.new_page()
+    await page.goto(f"{site}/admin/login")
+    await page.fill("#login", "boss")
+    await page.fill("#password", "correct horse")
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{site}/admin/")
+    await page.click("header >> text=Сделки")
+    await page.fill("input[name=q]", "окна")
+    await page.click("form.search >> text=Показать")
+    assert await page.locator("tr[data-deal]").count() == 3
+
+    await page.check("input[name=scope][value=all]")
+    await page.select_option("form#bulk select[name=to]", label="Борис (Центр)")
+    await page.click("form#bulk button[type=submit]")
+    assert "Передать 3 сделки → Борис." in await page.text_content("main")
+    await page.screenshot(path=str(shots / "admin-bulk-plan.png"), full_page=True)
+
+    await page.click('button:text-is("Передать")')
+    await page.wait_for_url(re.compile(r".*/admin/bulk/\d+$"))
+    assert "3 сделки → Борис" in await page.text_content("p.done")
+    await page.screenshot(path=str(shots / "admin-bulk-done.png"), full_page=True)
+    operation = page.url
+
+    await page.goto(f"{site}/admin/deals?q=окна")
+    owners = await page.locator("tr[data-deal] td:nth-child(7)").all_text_contents()
+    assert owners == ["Борис"] * 3
+
+    await page.goto(operation)
+    await page.click('button:text-is("Отменить")')
+    assert "Вернулось: 3 сделки." in await page.text_content("p.undone")
+    await page.goto(f"{site}/admin/deals")
+    owners = await page.locator("tr[data-deal] td:nth-child(7)").all_text_contents()
+    assert owners == ["Анна"] * 4
+
+
+async def test_the_deal_and_client_lists_fit_a_phone(
+    browser, container, aiohttp_server, clock, shots
+):
+    async with container.db.unit_of_work() as s:
+        await admins.create_admin(s, login="boss", password="correct horse", now=clock.now())
+        anna = await factories.employee(s, clock, name="Анна", office="Центр")
+        for i in range(5):
+            await _deal(s, anna, f"Остекление балкона на {i + 3} этаже", amount=150000 + i)
+    server = await aiohttp_server(build_web_app(container))
+    site = f"http://127.0.0.1:{server.port}"
+    page = await browser.new_page(viewport={"width": 375, "height": 740})
+    await page.goto(f"{site}/admin/login")
+    await page.fill("#login", "boss")
+    await page.fill("#password", "correct horse")
+    await page.click("button[type=submit]")
+    await page.goto(f"{site}/admin/deals")
+    assert await page.locator("tr[data-deal]").count() == 5
+    # the table scrolls inside its own box; the page itself never scrolls sideways
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 375
+    await page.screenshot(path=str(shots / "admin-deals-phone.png"), full_page=True)
+    await page.goto(f"{site}/admin/clients")
+    assert await page.locator("tr[data-client]").count() == 5
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 375
+    await page.screenshot(path=str(shots / "admin-clients-phone.png"), full_page=True)

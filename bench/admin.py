@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import statistics
 import sys
@@ -67,7 +68,7 @@ insert into deals (client_id, pipeline_id, stage_id, title, amount, currency, ow
   select 1 + g % {clients}, 1,
          case when g <= {moved} then 2 + g % 3
               when g % 10 < 3 then 6 when g % 10 = 3 then 7 else 2 + g % 3 end,
-         'Сделка ' || g, case when g % 11 = 0 then null else 1000 + (g * 7919) % 100000 end,
+         'Сделка ' || g, case when g % 11 = 0 then null else 1000 + (g::bigint * 7919) % 100000 end,
          'RUB', o.owner, 1 + o.owner % 10,
          case when g <= {moved} then 'open'
               when g % 10 < 3 then 'won' when g % 10 = 3 then 'lost' else 'open' end,
@@ -89,6 +90,13 @@ select d.id, d.created_at, d.title, d.client_id, c.name, s.name, d.status, d.amo
 from deals d join clients c on c.id = d.client_id join pipeline_stages s on s.id = d.stage_id
 left join employees e on e.id = d.owner_id left join offices o on o.id = d.office_id
 where {where} order by {order} limit 51
+"""
+
+
+CLIENT_SQL = """
+select c.id, c.created_at, c.name, c.company, e.name, o.name, c.opted_out_at is not null
+from clients c left join employees e on e.id = c.owner_id left join offices o on o.id = c.office_id
+where c.merged_into_id is null and {where} order by {order} limit 51
 """
 
 
@@ -169,8 +177,9 @@ async def cases(conn: asyncpg.Connection) -> list[tuple[str, dict[str, str], str
         (
             "text: a client's name",
             {"q": "Клиент 4242"},
-            "(d.client_id in (select id from clients where search_text like '%клиент 4242%')"
-            " or translate(lower(d.title), 'ё', 'е') like '%клиент 4242%')",
+            "d.id in (select id from deals where client_id in (select id from clients"
+            " where search_text like '%клиент 4242%') union select id from deals"
+            " where translate(lower(title), 'ё', 'е') like '%клиент 4242%')",
             "d.id desc",
         ),
     ]
@@ -181,8 +190,9 @@ async def bare_app(pool: asyncpg.Pool) -> web.Application:
 
     async def page(request: web.Request) -> web.Response:
         where, order = request.query["where"], request.query["order"]
+        sql = CLIENT_SQL if request.query.get("list") == "clients" else PAGE_SQL
         async with pool.acquire() as conn:
-            rows = await conn.fetch(PAGE_SQL.format(where=where, order=order))
+            rows = await conn.fetch(sql.format(where=where, order=order))
         cells = "".join(
             "<tr>" + "".join(f"<td>{value}</td>" for value in row.values()) + "</tr>"
             for row in rows
@@ -209,20 +219,16 @@ def p99(runs: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
 
 
-async def pages(url: str, repeat: int) -> None:
+async def pages(url: str, repeat: int, *, freeze: bool) -> None:
     settings = Settings(_env_file=None, database_url=_sa(url))  # type: ignore[call-arg]
     container = Container.build(settings)
     async with container.db.unit_of_work() as s:
-        await admins.create_admin(
-            s, login="bench", password="bench horse", now=container.company.clock.now()
-        )
-        await admins.give_login(
-            s,
-            employee_id=3,
-            login="manager",
-            password="bench horse",
-            now=container.company.clock.now(),
-        )
+        now = container.company.clock.now()
+        if await s.scalar(sa.select(Employee.id).where(Employee.login == "bench")) is None:
+            await admins.create_admin(s, login="bench", password="bench horse", now=now)
+            await admins.give_login(
+                s, employee_id=3, login="manager", password="bench horse", now=now
+            )
     ours = TestClient(TestServer(build_web_app(container)))
     manager = TestClient(TestServer(build_web_app(container)))
     pool = await asyncpg.create_pool(url, min_size=1, max_size=4)
@@ -232,6 +238,9 @@ async def pages(url: str, repeat: int) -> None:
     try:
         assert (await sign_in(ours, "bench", "bench horse")).status == 302
         assert (await sign_in(manager, "manager", "bench horse")).status == 302
+        if freeze:  # as `crm run` does once everything is built (cli/run.py)
+            gc.collect()
+            gc.freeze()
         conn = await asyncpg.connect(url)
         try:
             measured = await cases(conn)
@@ -249,6 +258,28 @@ async def pages(url: str, repeat: int) -> None:
             "d.id desc",
             repeat,
         )
+        conn = await asyncpg.connect(url)
+        try:
+            clients_deep = await conn.fetchrow(
+                "select coalesce(search_text, '') k, id from clients"
+                " order by coalesce(search_text, ''), id offset $1 limit 1",
+                int(await conn.fetchval("select count(*) from clients") * 0.95),
+            )
+        finally:
+            await conn.close()
+        key, key_id = clients_deep["k"], clients_deep["id"]
+        print(f"{'client list page':<26}")
+        for name, query, where, order in (
+            ("newest, page 1", {}, "true", "c.id desc"),
+            (
+                "by name, 95% deep",
+                {"sort": "name", "after": f"{key}~{key_id}"},
+                f"(coalesce(c.search_text, ''), c.id) > ('{key}', {key_id})",
+                "coalesce(c.search_text, ''), c.id",
+            ),
+            ("text", {"q": "Клиент 4242"}, "c.search_text like '%клиент 4242%'", "c.id desc"),
+        ):
+            await _row(name, ours, query, bare, where, order, repeat, path="/admin/clients")
     finally:
         for client in (ours, manager, bare):
             await client.close()
@@ -264,21 +295,25 @@ async def _row(
     where: str,
     order: str,
     repeat: int,
+    *,
+    path: str = "/admin/deals",
 ) -> None:
     shown: list[int] = []
 
     async def product() -> None:
-        response = await ours.get("/admin/deals", params=query)
+        response = await ours.get(path, params=query)
         text = await response.text()
         assert response.status == 200, (response.status, text[:300])
-        shown.append(text.count("<tr data-deal="))
+        shown.append(text.count("<tr data-"))
 
     async def baseline() -> None:
-        response = await bare.get("/page", params={"where": where, "order": order})
+        which = "clients" if path == "/admin/clients" else "deals"
+        response = await bare.get("/page", params={"where": where, "order": order, "list": which})
         assert response.status == 200, await response.text()
 
     a = await timed(repeat, product)
     b = await timed(repeat, baseline)
+
     print(
         f"{name:<26}{statistics.median(a):>8.1f}ms{p99(a):>7.1f}ms"
         f"{statistics.median(b):>8.1f}ms{p99(b):>7.1f}ms  {shown[-1]}",
@@ -298,12 +333,12 @@ async def reassign(url: str) -> None:
         chosen = lists.DealFilter(owner_id=LEAVER)
         started = time.perf_counter()
         async with container.db.unit_of_work() as s:
-            plan = await bulk.plan_reassign(s, chosen, to=HEIR, with_tasks=True, by=by)
+            plan = await bulk.plan_deals(s, chosen, to=HEIR, carry=("task",), by=by)
         counted = time.perf_counter() - started
         started = time.perf_counter()
         async with container.db.unit_of_work() as s:
-            op_id = await bulk.reassign(
-                s, chosen, to=HEIR, with_tasks=True, expected=plan.deals, by=by, company=company
+            op_id = await bulk.reassign_deals(
+                s, chosen, to=HEIR, carry=("task",), expected=plan.moving, by=by, company=company
             )
         applied = time.perf_counter() - started
         started = time.perf_counter()
@@ -330,30 +365,38 @@ async def reassign(url: str) -> None:
     finally:
         await conn.close()
     print(
-        f"\nbulk reassign: {plan.deals} deals, {plan.tasks} tasks: count {counted * 1000:.0f} ms,"
+        f"\nbulk reassign: {plan.moving} deals, {plan.carried['task']} tasks:"
+        f" count {counted * 1000:.0f} ms,"
         f" apply {applied * 1000:.0f} ms, undo {undo_took * 1000:.0f} ms"
-        f" ({undone.deals} deals, {undone.tasks} tasks back);"
+        f" ({undone.back['deal']} deals, {undone.back['task']} tasks back);"
         f" bare two UPDATEs {bare * 1000:.0f} ms"
     )
 
 
-async def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--deals", type=int, default=300_000)
     parser.add_argument("--clients", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=40)
     parser.add_argument("--no-seed", action="store_true")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--no-freeze", action="store_true", help="leave start-up objects to the collector"
+    )
+    parser.add_argument("--database-url", default=PG_URL)
+    return parser.parse_args(argv)
+
+
+async def run(args: argparse.Namespace) -> None:
     if not args.no_seed:
         started = time.perf_counter()
-        await seed(PG_URL, args.clients, args.deals)
+        await seed(args.database_url, args.clients, args.deals)
         print(
             f"seeded {args.clients} clients, {args.deals} deals in"
             f" {time.perf_counter() - started:.1f} s"
         )
-    await pages(PG_URL, args.repeat)
-    await reassign(PG_URL)
+    await pages(args.database_url, args.repeat, freeze=not args.no_freeze)
+    await reassign(args.database_url)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(run(parse_args()))

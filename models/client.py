@@ -59,6 +59,10 @@ class Client(IdMixin, TimestampMixin, Base):
     )
 
 
+
+# The admin web's client list sorted by name (services.clients.lists), a page at a time by key.
+sa.Index("ix_clients_name_id", sa.func.coalesce(Client.search_text, ""), Client.id)
+
 class ClientTag(Base):
     __tablename__ = "client_tags"
     __table_args__ = (sa.Index("ix_client_tags_tag", "tag"),)

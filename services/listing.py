@@ -50,6 +50,30 @@ def ordered(
     return stmt.where(key < row if order.descending else key > row)
 
 
+def window(
+    order: Order,
+    id_column: ColumnElement[int],
+    conditions: Sequence[ColumnElement[bool]],
+    after: str | None,
+    size: int,
+) -> sa.Subquery:
+    """The ids (and sort keys) of one page, chosen from the list's own table alone: `id` and
+    `sort_key` of the `size + 1` rows after `after`. The page's other columns are joined to
+    these few rows afterwards (a "deferred join"): however the planner misjudges how many rows
+    a cursor leaves (PostgreSQL estimates a row comparison from its first column only, so a
+    cursor inside a run of equal keys looks like no rows at all), the page is read straight off
+    the sort index and never joins the whole table first."""
+    key = order.key if order.key is not None else id_column
+    inner = sa.select(id_column.label("id"), key.label("sort_key")).where(*conditions)
+    return ordered(inner, order, id_column, after).limit(size + 1).subquery("page")
+
+
+def in_order(window: sa.Subquery, order: Order) -> list[ColumnElement[Any]]:
+    """ORDER BY for the joined page, as the window was sorted."""
+    columns = [window.c.id] if order.key is None else [window.c.sort_key, window.c.id]
+    return [c.desc() if order.descending else c.asc() for c in columns]
+
+
 def page(rows: Sequence[Any], size: int, cursor: Callable[[Any], str]) -> Page[Any]:
     """The first `size` of `rows` (fetched with `size + 1`: one more tells a page follows)."""
     shown = list(rows[:size])

@@ -1,4 +1,5 @@
-"""bulk operations of the admin web, with what each changed (for undo); tasks by deal
+"""bulk operations of the admin web, with what each changed (for undo); tasks by deal;
+deals by amount and by words of their titles; clients by name
 
 Revision ID: 0025
 Revises: 0024
@@ -45,6 +46,14 @@ def upgrade() -> None:
     )
     op.create_index("ix_bulk_operations_at", "bulk_operations", ["at"])
     op.create_index("ix_tasks_deal_id", "tasks", ["deal_id"])
+    # The admin web's deal list: by amount, a page at a time; words of titles (trigrams).
+    op.create_index("ix_deals_amount_id", "deals", [sa.text("coalesce(amount, 0)"), "id"])
+    op.create_index("ix_clients_name_id", "clients", [sa.text("coalesce(search_text, '')"), "id"])
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "CREATE INDEX ix_deals_title_trgm ON deals"
+            " USING gin (translate(lower(title), 'ё', 'е') gin_trgm_ops)"
+        )
     op.create_table(
         "bulk_operation_rows",
         sa.Column("operation_id", BigId, nullable=False),
@@ -66,6 +75,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_tasks_deal_id", table_name="tasks")
+    op.drop_index("ix_deals_amount_id", table_name="deals")
+    op.drop_index("ix_clients_name_id", table_name="clients")
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_deals_title_trgm", table_name="deals")
     op.drop_table("bulk_operation_rows")
     op.drop_index("ix_bulk_operations_at", table_name="bulk_operations")
     op.drop_table("bulk_operations")

@@ -65,18 +65,20 @@ def conditions(shown: ClientFilter) -> list[ColumnElement[bool]]:
     if shown.text and shown.text.strip():
         words = f"%{listing.escaped(searchable(shown.text))}%"
         found.append(Client.search_text.like(words, escape="\\"))
-    if shown.office_id is not None:
-        found.append(sa.func.coalesce(Client.office_id, _OWNER.office_id) == shown.office_id)
+    if shown.office_id is not None:  # the client's office, else its owner's (no join needed)
+        staff = sa.select(Employee.id).where(Employee.office_id == shown.office_id)
+        found.append(
+            sa.or_(
+                Client.office_id == shown.office_id,
+                sa.and_(Client.office_id.is_(None), Client.owner_id.in_(staff)),
+            )
+        )
     return found
 
 
 def matching(shown: ClientFilter) -> sa.Select[tuple[int]]:
     """The ids of the clients `shown` picks (for an IN, or to count)."""
-    return (
-        sa.select(Client.id)
-        .outerjoin(_OWNER, _OWNER.id == Client.owner_id)
-        .where(*conditions(shown))
-    )
+    return sa.select(Client.id).where(*conditions(shown))
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ async def page(
     size: int = PAGE_SIZE,
 ) -> listing.Page[ClientRow]:
     order = ORDERS[sort]
+    window = listing.window(order, Client.id, conditions(shown), after, size)
     stmt = (
         sa.select(
             Client.id,
@@ -108,17 +111,18 @@ async def page(
             _OWNER.name,
             Office.name,
             Client.opted_out_at.is_not(None),
-            _NAME.label("sort_name"),
+            window.c.sort_key,
         )
+        .select_from(window)
+        .join(Client, Client.id == window.c.id)
         .outerjoin(_OWNER, _OWNER.id == Client.owner_id)
         .outerjoin(Office, Office.id == Client.office_id)
-        .where(*conditions(shown))
-        .limit(size + 1)
+        .order_by(*listing.in_order(window, order))
     )
-    rows = (await session.execute(listing.ordered(stmt, order, Client.id, after))).all()
+    rows = (await session.execute(stmt)).all()
 
     def cursor(row: sa.Row[tuple[object, ...]]) -> str:
-        return listing.cursor(row.sort_name if order.key is not None else None, row.id)
+        return listing.cursor(row.sort_key if order.key is not None else None, row.id)
 
     found = listing.page(rows, size, cursor)
     return listing.Page([ClientRow(*row[:7]) for row in found.rows], found.next_after)

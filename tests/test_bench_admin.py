@@ -1,0 +1,30 @@
+"""bench/admin.py at a small size, so that the benchmark never rots: every list page gives a
+time beside the bare handler's, and the 10,000-deal reassign is counted, applied and undone."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+
+import pytest
+
+from bench import admin as bench
+from tests.conftest import scratch_pg_database
+
+
+def test_the_admin_bench_runs_small(capsys: pytest.CaptureFixture[str]) -> None:
+    with scratch_pg_database("bench_admin") as sa_url:
+        url = sa_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        args = bench.parse_args(
+            ["--deals", "12000", "--clients", "3000", "--repeat", "2", "--database-url", url]
+        )
+        try:
+            asyncio.run(bench.run(args))
+        finally:
+            gc.unfreeze()
+    out = capsys.readouterr().out
+    timed = [line for line in out.splitlines() if line.count("ms") == 4 and "bulk" not in line]
+    assert len(timed) == 11  # eight deal pages, three client pages: ours and bare
+    assert sum(line.endswith(" 50") for line in timed) >= 7  # full pages
+    assert "bulk reassign: 10000 deals, 10000 tasks" in out
+    assert "(10000 deals, 10000 tasks back)" in out

@@ -19,10 +19,11 @@ from models import DealStatus
 from services import access, bulk, listing
 from services.actors import Actor
 from services.clients import lists as client_lists
+from services.deals import LOST_REASONS
 from services.deals import lists as deal_lists
 from services.errors import InvalidInput
 from web_app import container_of
-from webhooks.common import read_form
+from webhooks.common import read_form_pairs
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ def setup(app: web.Application) -> None:
         app.router.add_get(listed.path, _list_view(listed))
         app.router.add_get(f"{listed.path}/reassign", _plan_view(listed))
         app.router.add_post(f"{listed.path}/reassign", _apply_view(listed))
+    app.router.add_get("/admin/deals/move", move_plan)
+    app.router.add_post("/admin/deals/move", move)
     app.router.add_get("/admin/bulk", operations_page)
     app.router.add_get("/admin/bulk/{op_id:\\d{1,18}}", operation_page)
     app.router.add_post("/admin/bulk/{op_id:\\d{1,18}}/undo", undo)
@@ -64,7 +67,8 @@ def _midnight(day: date, tz: tzinfo) -> datetime:
 
 
 def _ticked(query: Any) -> tuple[int, ...] | None:
-    return query.id if isinstance(query, inputs.Reassign) and query.scope == "selected" else None
+    chosen = isinstance(query, inputs.Reassign | inputs.DealsMove) and query.scope == "selected"
+    return query.id if chosen else None
 
 
 def _deal_filter(request: web.Request, query: inputs.DealsQuery) -> deal_lists.DealFilter:
@@ -136,6 +140,7 @@ def _list_view(listed: Listed) -> Callable[[web.Request], Awaitable[web.StreamRe
             choices=await deal_lists.choices(session, office_id=access.office_limit(me)),
             sorts=listed.sorts,
             statuses=list(DealStatus),
+            reasons=LOST_REASONS,
         )
         return aiohttp_jinja2.render_template(listed.template, request, values)
 
@@ -162,7 +167,7 @@ def _plan_view(listed: Listed) -> Callable[[web.Request], Awaitable[web.StreamRe
 
 def _apply_view(listed: Listed) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def view(request: web.Request) -> web.StreamResponse:
-        form: Any = _reassign_input(inputs.parse(listed.reassign, await read_form(request)))
+        form: Any = _reassign_input(inputs.parse(listed.reassign, await read_form_pairs(request)))
         if form.expected is None:
             raise InvalidInput("no count", key="web.bad_input", fields="expected")
         op_id = await listed.apply(
@@ -182,6 +187,44 @@ def _apply_view(listed: Listed) -> Callable[[web.Request], Awaitable[web.StreamR
 def _reassign_input(form: inputs.Reassign) -> inputs.Reassign:
     if form.to is None:
         raise InvalidInput("whom to", key="bulk.choose_whom")
+    if form.scope == "selected" and not form.id:
+        raise InvalidInput("nothing ticked", key="bulk.choose")
+    return form
+
+
+async def move_plan(request: web.Request) -> web.StreamResponse:
+    """How many deals would move to the stage, counted; a form to apply exactly that."""
+    form = _move_input(inputs.parse(inputs.DealsMove, request.query))
+    assert form.to_stage is not None
+    me = request[EMPLOYEE]
+    plan = await bulk.plan_move(
+        request[DB], _deal_filter(request, form), stage_id=form.to_stage, by=Actor.of(me)
+    )
+    values = context(request, me=me, plan=plan, form=form, reasons=LOST_REASONS)
+    return aiohttp_jinja2.render_template("bulk_move_plan.html", request, values)
+
+
+async def move(request: web.Request) -> web.StreamResponse:
+    form = _move_input(inputs.parse(inputs.DealsMove, await read_form_pairs(request)))
+    assert form.to_stage is not None
+    if form.expected is None:
+        raise InvalidInput("no count", key="web.bad_input", fields="expected")
+    op_id = await bulk.move_deals(
+        request[DB],
+        _deal_filter(request, form),
+        stage_id=form.to_stage,
+        reason=form.reason,
+        reason_text=form.reason_text,
+        expected=form.expected,
+        by=Actor.of(request[EMPLOYEE]),
+        company=container_of(request).company,
+    )
+    raise web.HTTPFound(f"/admin/bulk/{op_id}")
+
+
+def _move_input(form: inputs.DealsMove) -> inputs.DealsMove:
+    if form.to_stage is None:
+        raise InvalidInput("which stage", key="bulk.choose_stage")
     if form.scope == "selected" and not form.id:
         raise InvalidInput("nothing ticked", key="bulk.choose")
     return form

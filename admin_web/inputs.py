@@ -4,7 +4,7 @@ the edge shows as a page saying what was wrong; nothing is written."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Annotated, Literal, TypeVar, get_args, get_origin
 from urllib.parse import urlencode
@@ -64,9 +64,9 @@ class LeadsQuery(Input):
     before: Annotated[int, Field(ge=1, le=2**62)] | None = None  # the page after this lead
 
 
-def parse(model: type[Model], data: Mapping[str, str]) -> Model:
-    """`data` as `read_form` or `request.query` gives it; empty fields are missing ones. A
-    field typed as a tuple takes every value given for its name (ticked rows)."""
+def parse(model: type[Model], data: Mapping[str, str] | Iterable[tuple[str, str]]) -> Model:
+    """`data` as `read_form_pairs` or `request.query` gives it; empty fields are missing ones.
+    A field typed as a tuple takes every value given for its name (ticked rows)."""
     many = {
         name
         for name, field in model.model_fields.items()
@@ -74,7 +74,7 @@ def parse(model: type[Model], data: Mapping[str, str]) -> Model:
         or any(get_origin(a) is tuple for a in get_args(field.annotation))
     }
     values: dict[str, object] = {}
-    for key, value in data.items():
+    for key, value in data.items() if isinstance(data, Mapping) else data:
         if value == "":
             continue
         if key in many:
@@ -141,6 +141,17 @@ class Reassign(Input):
 
 class DealsReassign(DealsQuery, Reassign):
     pass
+
+
+class DealsMove(DealsQuery):
+    """Deals to one stage (closing them at a won or lost one; a lost one needs a reason)."""
+
+    scope: Literal["selected", "all"] = "selected"
+    id: Annotated[tuple[Id, ...], Field(max_length=500)] = ()
+    to_stage: Id | None = None
+    reason: Annotated[str, StringConstraints(max_length=32)] | None = None
+    reason_text: Annotated[str, StringConstraints(max_length=400)] | None = None
+    expected: Annotated[int, Field(ge=0, le=10**9)] | None = None
 
 
 class ClientsReassign(ClientsQuery, Reassign):

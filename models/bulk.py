@@ -40,3 +40,9 @@ class BulkOperationRow(Base):
     entity_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     holder_id: Mapped[int | None] = mapped_column(BigId)  # owner or assignee before
     office_id: Mapped[int | None] = mapped_column(BigId)  # office before
+    # A deal moved to another stage (or closed): where it stood before.
+    stage_id: Mapped[int | None] = mapped_column(BigId)
+    status: Mapped[str | None] = mapped_column(sa.String(24))
+    stage_changed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    lost_reason: Mapped[str | None] = mapped_column(sa.String(500))

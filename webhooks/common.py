@@ -162,6 +162,12 @@ async def read_form(request: web.Request, *, exact: bool = False) -> dict[str, s
 
     `exact` leaves the values as received (for a signature over them); clean them before use.
     """
+    return dict(await read_form_pairs(request, exact=exact))
+
+
+async def read_form_pairs(request: web.Request, *, exact: bool = False) -> list[tuple[str, str]]:
+    """Every text field of a urlencoded or multipart body, repeated keys included (ticked
+    rows), in order; files skipped."""
     try:
         form: MultiDictProxy[Any] = await request.post()
     # ValueError: bad encoding or broken multipart; LookupError: an unknown `charset`;
@@ -169,8 +175,8 @@ async def read_form(request: web.Request, *, exact: bool = False) -> dict[str, s
     # multipart reader asserts on some malformed parts.
     except (ValueError, LookupError, HttpProcessingError, AssertionError) as exc:
         raise BadBody(f"form body could not be read: {exc!r}") from None
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
-    return fields if exact else {clean_text(k): clean_text(v) for k, v in fields.items()}
+    pairs = [(k, v) for k, v in form.items() if isinstance(v, str)]
+    return pairs if exact else [(clean_text(k), clean_text(v)) for k, v in pairs]
 
 
 async def read_fields(request: web.Request, *, big_ints: BigInts = "reject") -> dict[str, Any]:

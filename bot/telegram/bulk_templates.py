@@ -13,7 +13,7 @@ from config.i18n import Translator
 from services import bulk
 from services.outbox import Claimed
 
-EVENTS = ("given", "taken", "given_back", "taken_back")
+EVENTS = ("given", "taken", "given_back", "taken_back", "moved", "moved_back")
 
 
 async def summary(
@@ -29,6 +29,7 @@ async def summary(
         what=t.counts("bulk.n", counts, bulk.ORDER),
         by=row.payload.get("by", ""),
         to=row.payload.get("to", ""),
+        stage=row.payload.get("stage", ""),
         id=row.payload["operation_id"],
     )
     return Rendered(html.escape(text), None)

@@ -61,6 +61,11 @@ def upgrade() -> None:
         sa.Column("entity_id", BigId, nullable=False),
         sa.Column("holder_id", BigId, nullable=True),
         sa.Column("office_id", BigId, nullable=True),
+        sa.Column("stage_id", BigId, nullable=True),
+        sa.Column("status", sa.String(24), nullable=True),
+        sa.Column("stage_changed_at", UTC, nullable=True),
+        sa.Column("closed_at", UTC, nullable=True),
+        sa.Column("lost_reason", sa.String(500), nullable=True),
         sa.ForeignKeyConstraint(
             ["operation_id"],
             ["bulk_operations.id"],

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import access
 from services.actors import Actor
-from services.bulk import engine
+from services.bulk import engine, stages
 from services.bulk.engine import (
     SUMMARY,
     UNDO_FOR,
@@ -29,6 +29,7 @@ from services.bulk.kinds import CARRIED, CLIENT, DEAL, ORDER
 from services.clients import lists as client_lists
 from services.context import Company
 from services.deals import lists as deal_lists
+from services.errors import AccessDenied
 
 __all__ = [
     "CARRIED",
@@ -39,9 +40,11 @@ __all__ = [
     "Plan",
     "Target",
     "Undone",
+    "move_deals",
     "operation",
     "plan_clients",
     "plan_deals",
+    "plan_move",
     "reassign_clients",
     "reassign_deals",
     "recent",
@@ -106,6 +109,44 @@ async def reassign_clients(
     return await engine.apply(
         session, CLIENT, chosen, to=to, carry=carry, expected=expected, by=by, company=company
     )
+
+
+async def plan_move(
+    session: AsyncSession, shown: deal_lists.DealFilter, *, stage_id: int, by: Actor
+) -> stages.MovePlan:
+    _require(by)
+    return await stages.plan(session, deal_lists.matching(_scoped(shown, by)), stage_id=stage_id)
+
+
+async def move_deals(
+    session: AsyncSession,
+    shown: deal_lists.DealFilter,
+    *,
+    stage_id: int,
+    reason: str | None = None,
+    reason_text: str | None = None,
+    expected: int,
+    by: Actor,
+    company: Company,
+) -> int:
+    """The chosen open deals to one stage of their pipeline; to a won or lost one closes them
+    (a lost one with `reason`, as in chat)."""
+    _require(by)
+    return await stages.apply(
+        session,
+        deal_lists.matching(_scoped(shown, by)),
+        stage_id=stage_id,
+        reason=reason,
+        reason_text=reason_text,
+        expected=expected,
+        by=by,
+        company=company,
+    )
+
+
+def _require(by: Actor) -> None:
+    if not access.can_change_in_bulk(by):
+        raise AccessDenied("only admins and managers change records in bulk", key="web.not_found")
 
 
 Filter = TypeVar("Filter", deal_lists.DealFilter, client_lists.ClientFilter)

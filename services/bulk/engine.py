@@ -12,7 +12,7 @@ IN), so ten thousand records take a handful of statements.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,12 +57,12 @@ class Plan:
 async def plan(
     session: AsyncSession, kind: Kind, chosen: Chosen, *, to: int, carry: Sequence[str], by: Actor
 ) -> Plan:
-    target = await _target(session, to, by)
+    target = await new_holder(session, to, by)
     t = kind.table
     counts = sa.select(
-        _count(sa.and_(kind.is_open(), kind.held_by.is_distinct_from(target.id))),
-        _count(sa.not_(kind.is_open())),
-        _count(sa.and_(kind.is_open(), kind.held_by == target.id)),
+        count_of(sa.and_(kind.is_open(), kind.held_by.is_distinct_from(target.id))),
+        count_of(sa.not_(kind.is_open())),
+        count_of(sa.and_(kind.is_open(), kind.held_by == target.id)),
     ).where(kind.id.in_(chosen))
     moving, closed, already = (await session.execute(counts)).one()
     carried = {}
@@ -80,7 +80,7 @@ async def plan(
     return Plan(kind.name, target, int(moving), int(closed), int(already), carried)
 
 
-def _count(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+def count_of(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
     return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
@@ -115,9 +115,9 @@ async def apply(
     """Give the chosen open records (and what `carry` names goes along) to `to`, in the
     caller's transaction; the operation's id. Conflict, with nothing written, when the count
     is no longer the `expected` one the admin was shown."""
-    target = await _target(session, to, by)
+    target = await new_holder(session, to, by)
     now = company.clock.now()
-    op_id = await _start(session, kind.name, by, now, to_id=target.id, to_name=target.name)
+    op_id = await start(session, kind.name, by, now, to_id=target.id, to_name=target.name)
     moving = (
         sa.select(kind.id, kind.held_by, _office(kind))
         .where(kind.id.in_(chosen), kind.is_open(), kind.held_by.is_distinct_from(target.id))
@@ -125,7 +125,7 @@ async def apply(
         .subquery()
     )
     await _record(session, op_id, kind, sa.select(*moving.c))
-    count = await _rows(session, op_id, kind.name)
+    count = await count_rows(session, op_id, kind.name)
     if count != expected:
         raise Conflict(f"{count} match now, not {expected}", key="bulk.count_changed", count=count)
     if count == 0:
@@ -140,13 +140,13 @@ async def apply(
             .select_from(child.table.join(parents, parents.c.entity_id == child.table.c[rule.link]))
             .where(parents.c.operation_id == op_id, parents.c.entity_type == kind.name)
             .where(_goes_along(rule, parents.c.holder_id, target.id))
-            .where(child.id.not_in(_ids(op_id, child.name)))
+            .where(child.id.not_in(ids(op_id, child.name)))
             .with_for_update(of=child.table)
             .subquery()
         )
         await _record(session, op_id, child, sa.select(*goes.c))
         await _move(session, op_id, child, target, now)
-        counts[name] = await _rows(session, op_id, child.name)
+        counts[name] = await count_rows(session, op_id, child.name)
     await session.execute(
         sa.update(_OP)
         .where(_OP.c.id == op_id)
@@ -191,12 +191,18 @@ async def _move(
         column = kind.table.c[kind.office]
         values[kind.office] = sa.func.coalesce(sa.literal(target.office_id, sa.BigInteger), column)
     await session.execute(
-        sa.update(kind.table).where(kind.id.in_(_ids(op_id, kind.name))).values(values)
+        sa.update(kind.table).where(kind.id.in_(ids(op_id, kind.name))).values(values)
     )
 
 
-async def _start(
-    session: AsyncSession, entity_type: str, by: Actor, now: datetime, **params: Any
+async def start(
+    session: AsyncSession,
+    entity_type: str,
+    by: Actor,
+    now: datetime,
+    *,
+    action: str = REASSIGN,
+    **params: Any,
 ) -> int:
     stmt = (
         sa.insert(_OP)
@@ -204,7 +210,7 @@ async def _start(
             at=now,
             actor_id=by.id,
             entity_type=entity_type,
-            action=REASSIGN,
+            action=action,
             count=0,
             params=params,
             undo_until=now + UNDO_FOR,
@@ -214,14 +220,14 @@ async def _start(
     return (await session.execute(stmt)).scalar_one()
 
 
-def _ids(op_id: int, entity_type: str) -> sa.Select[tuple[int]]:
+def ids(op_id: int, entity_type: str) -> sa.Select[tuple[int]]:
     return sa.select(_R.c.entity_id).where(
         _R.c.operation_id == op_id, _R.c.entity_type == entity_type
     )
 
 
-async def _rows(session: AsyncSession, op_id: int, entity_type: str) -> int:
-    stmt = sa.select(sa.func.count()).select_from(_ids(op_id, entity_type).subquery())
+async def count_rows(session: AsyncSession, op_id: int, entity_type: str) -> int:
+    stmt = sa.select(sa.func.count()).select_from(ids(op_id, entity_type).subquery())
     return (await session.execute(stmt)).scalar_one()
 
 
@@ -229,6 +235,15 @@ async def _rows(session: AsyncSession, op_id: int, entity_type: str) -> int:
 class Undone:
     back: dict[str, int]  # put back, by kind
     kept: dict[str, int]  # changed since (another holder, closed): left as they are
+
+
+# How an operation is undone, by its action: (session, operation, by, now) → what was put back
+# and the summaries' (employee, event, counts); actions other than reassign register here.
+Undoer = Callable[
+    [AsyncSession, BulkOperation, Actor, datetime],
+    Awaitable[tuple[Undone, dict[int, tuple[str, dict[str, int]]], dict[str, Any]]],
+]
+UNDOERS: dict[str, Undoer] = {}
 
 
 async def undo(session: AsyncSession, op_id: int, *, by: Actor, company: Company) -> Undone:
@@ -241,13 +256,10 @@ async def undo(session: AsyncSession, op_id: int, *, by: Actor, company: Company
         raise Conflict("already undone", key="bulk.already_undone")
     if now >= op.undo_until:
         raise Conflict("too late to undo", key="bulk.undo_expired")
-    to, counts = int(op.params["to_id"]), dict(op.params["counts"])
-    moved: list[tuple[int | None, str]] = []
-    back, kept = {}, {}
-    for name in counts:
-        holders = await _put_back(session, op_id, KINDS[name], to, now)
-        moved += [(holder, name) for holder in holders]
-        back[name], kept[name] = len(holders), counts[name] - len(holders)
+    if op.action == REASSIGN:
+        undone, told, extra = await _undo_reassign(session, op, now)
+    else:
+        undone, told, extra = await UNDOERS[op.action](session, op, by, now)
     op.undone_at, op.undone_by_id = now, by.id
     await audit.log(
         session,
@@ -257,11 +269,27 @@ async def undo(session: AsyncSession, op_id: int, *, by: Actor, company: Company
         at=now,
         actor_id=by.id,
         actor_kind="employee",
-        back=back,
-        kept=kept,
+        back=undone.back,
+        kept=undone.kept,
     )
-    await _tell(session, op_id, moved, to, by, company, undo=True)
-    return Undone(back, kept)
+    await tell(session, op_id, told, by, company, **extra)
+    return undone
+
+
+async def _undo_reassign(
+    session: AsyncSession, op: BulkOperation, now: datetime
+) -> tuple[Undone, dict[int, tuple[str, dict[str, int]]], dict[str, Any]]:
+    to, counts = int(op.params["to_id"]), dict(op.params["counts"])
+    back, kept = {}, {}
+    lost: dict[int, Counter[str]] = defaultdict(Counter)
+    for name in counts:
+        holders = await _put_back(session, op.id, KINDS[name], to, now)
+        for holder in holders:
+            if holder is not None:
+                lost[holder][name] += 1
+        back[name], kept[name] = len(holders), counts[name] - len(holders)
+    told = {to: ("taken_back", back), **{k: ("given_back", dict(v)) for k, v in lost.items()}}
+    return Undone(back, kept), told, {"to": to}
 
 
 async def _put_back(
@@ -280,7 +308,7 @@ async def _put_back(
         values[kind.office] = before.with_only_columns(_R.c.office_id).scalar_subquery()
     stmt = (
         sa.update(kind.table)
-        .where(kind.id.in_(_ids(op_id, kind.name)), kind.held_by == to, kind.is_open())
+        .where(kind.id.in_(ids(op_id, kind.name)), kind.held_by == to, kind.is_open())
         .values(values)
         .returning(kind.held_by)
     )
@@ -294,32 +322,42 @@ async def _tell(
     to: int,
     by: Actor,
     company: Company,
-    *,
-    undo: bool = False,
 ) -> None:
-    """One Telegram message to each employee the operation (or its undo) moved records from
-    or to, with how many of each kind: `moved` is (whose it was, or is again after undo; its
-    kind) per record."""
+    """One Telegram message to each employee the operation moved records from or to, with how
+    many of each kind: `moved` is (whose it was, its kind) per record."""
     lost: dict[int, Counter[str]] = defaultdict(Counter)
     for holder_id, kind in moved:
         if holder_id is not None and holder_id != to:
             lost[holder_id][kind] += 1
-    shares = {to: Counter(kind for _holder, kind in moved), **lost}
+    gained = Counter(kind for _holder, kind in moved)
+    told = {to: ("given", dict(gained)), **{k: ("taken", dict(v)) for k, v in lost.items()}}
+    await tell(session, op_id, told, by, company, to=to)
+
+
+async def tell(
+    session: AsyncSession,
+    op_id: int,
+    told: Mapping[int, tuple[str, Mapping[str, int]]],
+    by: Actor,
+    company: Company,
+    *,
+    to: int | None = None,
+    **extra: Any,
+) -> None:
+    """One summary in Telegram for each employee in `told` (id → event, counts by kind), in
+    their language; `to` names the new holder in the texts, `extra` goes into every one."""
     e = Employee.__table__
+    ids = {*told, *([to] if to is not None else [])}
     found = await session.execute(
-        sa.select(e.c.id, e.c.telegram_id, e.c.locale, e.c.name).where(e.c.id.in_(shares))
+        sa.select(e.c.id, e.c.telegram_id, e.c.locale, e.c.name).where(e.c.id.in_(ids))
     )
     people = {row.id: row for row in found.all()}
     to_name = people[to].name if to in people else ""
     messages = []
-    for person_id, share in shares.items():
+    for person_id, (event, counts) in told.items():
         person = people.get(person_id)
-        if person is None or person.telegram_id is None or not share:
+        if person is None or person.telegram_id is None or not any(counts.values()):
             continue
-        gained = person_id == to
-        event = (
-            ("taken_back" if gained else "given_back") if undo else ("given" if gained else "taken")
-        )
         messages.append(
             outbox.Outgoing(
                 channel=Channel.TELEGRAM,
@@ -328,9 +366,10 @@ async def _tell(
                 payload={
                     "operation_id": op_id,
                     "event": event,
-                    "counts": dict(share),
+                    "counts": dict(counts),
                     "by": by.name,
                     "to": to_name,
+                    **extra,
                 },
                 locale=person.locale or company.locale,
                 dedupe_key=f"{SUMMARY}:{op_id}:{event}:{person_id}",
@@ -339,7 +378,7 @@ async def _tell(
     await outbox.enqueue_many(session, messages, now=company.clock.now())
 
 
-async def _target(session: AsyncSession, to: int, by: Actor) -> Target:
+async def new_holder(session: AsyncSession, to: int, by: Actor) -> Target:
     if not access.can_change_in_bulk(by):
         raise AccessDenied("only admins and managers change records in bulk", key="web.not_found")
     e = Employee.__table__
@@ -361,6 +400,7 @@ class OperationView:
     count: int
     counts: dict[str, int]  # what moved, by kind (the chosen and what went along)
     to_name: str
+    params: dict[str, Any]  # the action's own (a stage's name)
     undo_until: datetime
     undone_at: datetime | None
     undone_by: str | None
@@ -423,6 +463,7 @@ async def _views(
             count=row.count,
             counts=dict(row.params.get("counts", {})),
             to_name=row.params.get("to_name", ""),
+            params=dict(row.params),
             undo_until=row.undo_until,
             undone_at=row.undone_at,
             undone_by=row.undoer_name,

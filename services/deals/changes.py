@@ -128,7 +128,7 @@ async def lose(
     text: str | None = None,
 ) -> Deal:
     """Lose an open deal for one of `LOST_REASONS` (`OTHER` with the reason typed in `text`)."""
-    lost_reason = _lost_reason(reason, text)
+    lost_reason = lost_reason_of(reason, text)
     deal = await _for_change(session, deal_id, by)
     _require_open(deal)
     stage_id = await pipeline.first_of_kind(session, deal.pipeline_id, StageKind.LOST)
@@ -344,7 +344,7 @@ def _snapshot(deal: Deal) -> dict[str, Any]:
     }
 
 
-def _lost_reason(reason: str, text: str | None) -> str:
+def lost_reason_of(reason: str, text: str | None) -> str:
     if reason not in LOST_REASONS:
         raise InvalidInput("no such reason", key="deal.bad_reason")
     if reason != OTHER:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models import BulkOperation, Client, Deal, DealStatus, OutboxMessage, Role
+from models import BulkOperation, Client, Deal, DealStatus, OutboxMessage, PipelineStage, Role
 from services import admins, bulk
 from services.deals import pipeline
 from tests import factories
@@ -245,19 +245,29 @@ async def test_the_deal_list_sorts_and_pages_keeping_its_filters(web, container,
                 "to",
                 "carry",
                 "tag",
+                "stage",
+                "to_stage",
+                "reason",
+                "reason_text",
             ]
         ),
         st.one_of(
             st.text(max_size=80),
             st.integers(min_value=-(2**70), max_value=2**70).map(str),
             st.sampled_from(
-                ["1", "0", "amount", "name", "all", "task", "2026-02-30", "9~9", "1e999~3", "NaN~1"]
+                ["1", "6", "7", "price", "other", "amount", "name", "all", "task", "9~9", "1e999~3"]
             ),
         ),
         max_size=6,
     ),
     path=st.sampled_from(
-        ["/admin/deals", "/admin/deals/reassign", "/admin/clients", "/admin/clients/reassign"]
+        [
+            "/admin/deals",
+            "/admin/deals/reassign",
+            "/admin/deals/move",
+            "/admin/clients",
+            "/admin/clients/reassign",
+        ]
     ),
 )
 async def test_hostile_query_strings_get_a_page_never_a_5xx(web, container, clock, params, path):
@@ -330,3 +340,33 @@ async def test_a_seller_s_clients_go_to_a_colleague_with_their_deals(web, contai
             sa.select(Client.owner_id).where(Client.owner_id == people["Борис"])
         )
         assert len(list(moved)) == 3
+
+
+async def test_ticked_deals_are_lost_in_bulk_with_a_reason_and_reopened_by_undo(
+    web, container, clock
+):
+    _people, deals = await _office(container, clock)
+    await sign_in(web, "admin", "good horse 1")
+    async with container.db.unit_of_work() as s:
+        lost = await s.scalar(
+            sa.select(PipelineStage.id).where(PipelineStage.name == "Не реализовано")
+        )
+    ticked = [("id", deals["a1"]), ("id", deals["a2"]), ("to_stage", lost)]
+    nothing = await web.get("/admin/deals/move", params=[("id", deals["a1"])])
+    assert nothing.status == 422 and "Выберите этап" in await nothing.text()
+    plan = await (await web.get("/admin/deals/move", params=[*ticked, ("reason", "price")])).text()
+    assert "Перевести 2 сделки на этап «Не реализовано»." in plan
+    assert "Причина: Дорого." in plan
+    form = re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', plan)
+    applied = await web.post("/admin/deals/move", data=form, allow_redirects=False)
+    assert applied.status == 302
+    page = await (await web.get(applied.headers["Location"])).text()
+    assert "Админ: 2 сделки → этап «Не реализовано»." in page
+    async with container.db.unit_of_work() as s:
+        statuses = dict((await s.execute(sa.select(Deal.id, Deal.status))).all())
+    assert statuses[deals["a1"]] == statuses[deals["a2"]] == DealStatus.LOST
+    token = await page_token(web, applied.headers["Location"])
+    await web.post(applied.headers["Location"] + "/undo", data={"csrf_token": token})
+    async with container.db.unit_of_work() as s:
+        statuses = dict((await s.execute(sa.select(Deal.id, Deal.status))).all())
+    assert statuses[deals["a1"]] == statuses[deals["a2"]] == DealStatus.OPEN

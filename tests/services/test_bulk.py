@@ -346,3 +346,98 @@ async def test_a_client_reassign_carries_what_was_chosen_of_what_their_owner_hel
         (await session.execute(sa.select(Conversation.id, Conversation.assignee_id))).all()
     )
     assert answering == {chats[0].id: None, chats[1].id: vera.id}
+
+
+async def stage_id(session, name: str) -> int:
+    from models import PipelineStage
+
+    found = await session.scalar(sa.select(PipelineStage.id).where(PipelineStage.name == name))
+    assert found is not None
+    return found
+
+
+async def test_deals_moved_to_a_stage_in_bulk_record_their_moves_and_come_back_on_undo(
+    session, clock, company, team
+):
+    from models import DealStageChange
+    from tests.report_data import second_pipeline
+
+    admin, anna, boris, _vera = team
+    d1, d2 = await deal(session, anna, title="Окна"), await deal(session, boris, title="Двери")
+    there = await deal(session, anna, title="Балкон")
+    talks = await stage_id(session, "Переговоры")
+    there.stage_id = talks
+    won = await deal(session, anna, title="Крыша", status=DealStatus.WON)
+    other = await deal(session, anna, title="Ремонт")
+    other.pipeline_id = await second_pipeline(session)
+    other.stage_id = await stage_id(session, "Заявка")
+    await session.flush()
+    before = d1.stage_id
+    by = Actor.of(admin)
+
+    plan = await bulk.plan_move(session, lists.DealFilter(), stage_id=talks, by=by)
+    assert (plan.moving, plan.closed, plan.already, plan.elsewhere) == (2, 1, 1, 1)
+    op_id = await bulk.move_deals(
+        session, lists.DealFilter(), stage_id=talks, expected=2, by=by, company=company
+    )
+    stages = dict((await session.execute(sa.select(Deal.id, Deal.stage_id))).all())
+    assert stages[d1.id] == stages[d2.id] == talks and stages[other.id] != talks
+    moves = (
+        await session.execute(
+            sa.select(
+                DealStageChange.deal_id, DealStageChange.from_stage_id, DealStageChange.by_id
+            ).where(DealStageChange.to_stage_id == talks)
+        )
+    ).all()
+    assert sorted(moves) == sorted([(d1.id, before, admin.id), (d2.id, before, admin.id)])
+    told = await summaries(session)
+    assert told[str(anna.telegram_id)] | {"by": ""} == {
+        "operation_id": op_id,
+        "event": "moved",
+        "counts": {"deal": 1},
+        "by": "",
+        "to": "",
+        "stage": "Переговоры",
+    }
+    assert told[str(boris.telegram_id)]["counts"] == {"deal": 1}
+
+    clock.advance(hours=1)
+    await session.execute(sa.update(Deal).where(Deal.id == d2.id).values(stage_id=before))
+    undone = await bulk.undo(session, op_id, by=by, company=company)
+    assert undone == bulk.Undone(back={"deal": 1}, kept={"deal": 1})
+    stages = dict((await session.execute(sa.select(Deal.id, Deal.stage_id))).all())
+    assert stages[d1.id] == before and stages[there.id] == talks
+    left = (
+        await session.execute(
+            sa.select(DealStageChange.deal_id).where(DealStageChange.to_stage_id == talks)
+        )
+    ).scalars()
+    assert list(left) == [d2.id]  # d1's move is taken back; d2 moved on since, its stays
+    assert won.status is DealStatus.WON
+
+
+async def test_deals_lost_in_bulk_need_a_reason_and_reopen_on_undo(session, clock, company, team):
+    from services.errors import InvalidInput
+
+    admin, anna, _boris, _vera = team
+    d1 = await deal(session, anna, title="Окна")
+    before = d1.stage_id
+    lost = await stage_id(session, "Не реализовано")
+    by = Actor.of(admin)
+    chosen = lists.DealFilter(ids=(d1.id,))
+    with pytest.raises(InvalidInput):
+        await bulk.move_deals(session, chosen, stage_id=lost, expected=1, by=by, company=company)
+    op_id = await bulk.move_deals(
+        session, chosen, stage_id=lost, reason="price", expected=1, by=by, company=company
+    )
+    row = (await session.execute(sa.select(Deal).where(Deal.id == d1.id))).scalar_one()
+    await session.refresh(row)
+    assert (row.status, row.lost_reason, row.closed_at) == (DealStatus.LOST, "price", clock.now())
+    await bulk.undo(session, op_id, by=by, company=company)
+    await session.refresh(row)
+    assert (row.status, row.stage_id, row.lost_reason, row.closed_at) == (
+        DealStatus.OPEN,
+        before,
+        None,
+        None,
+    )

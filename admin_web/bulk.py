@@ -35,6 +35,7 @@ class Listed:
     template: str
     query: type[inputs.Input]
     reassign: type[inputs.Reassign]
+    tasks: type[inputs.TaskForEach]
     chosen: Callable[[web.Request, Any], Any]  # inputs → the services' filter
     page: Callable[..., Awaitable[listing.Page[Any]]]
     sorts: tuple[Any, ...]
@@ -47,6 +48,8 @@ def setup(app: web.Application) -> None:
         app.router.add_get(listed.path, _list_view(listed))
         app.router.add_get(f"{listed.path}/reassign", _plan_view(listed))
         app.router.add_post(f"{listed.path}/reassign", _apply_view(listed))
+        app.router.add_get(f"{listed.path}/tasks", _tasks_plan_view(listed))
+        app.router.add_post(f"{listed.path}/tasks", _tasks_apply_view(listed))
     app.router.add_get("/admin/deals/move", move_plan)
     app.router.add_post("/admin/deals/move", move)
     app.router.add_get("/admin/bulk", operations_page)
@@ -67,7 +70,8 @@ def _midnight(day: date, tz: tzinfo) -> datetime:
 
 
 def _ticked(query: Any) -> tuple[int, ...] | None:
-    chosen = isinstance(query, inputs.Reassign | inputs.DealsMove) and query.scope == "selected"
+    bulk_form = inputs.Reassign | inputs.DealsMove | inputs.TaskForEach
+    chosen = isinstance(query, bulk_form) and query.scope == "selected"
     return query.id if chosen else None
 
 
@@ -100,6 +104,7 @@ DEALS = Listed(
     "deals.html",
     inputs.DealsQuery,
     inputs.DealsReassign,
+    inputs.DealsTasks,
     _deal_filter,
     deal_lists.page,
     tuple(deal_lists.DealSort),
@@ -112,6 +117,7 @@ CLIENTS = Listed(
     "clients.html",
     inputs.ClientsQuery,
     inputs.ClientsReassign,
+    inputs.ClientsTasks,
     _client_filter,
     client_lists.page,
     tuple(client_lists.ClientSort),
@@ -190,6 +196,61 @@ def _reassign_input(form: inputs.Reassign) -> inputs.Reassign:
     if form.scope == "selected" and not form.id:
         raise InvalidInput("nothing ticked", key="bulk.choose")
     return form
+
+
+def _tasks_plan_view(listed: Listed) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def view(request: web.Request) -> web.StreamResponse:
+        """How many tasks, for how many people, counted; a form to write exactly those."""
+        form: Any = _tasks_input(request, inputs.parse(listed.tasks, request.query))
+        me = request[EMPLOYEE]
+        plan = await bulk.plan_tasks(
+            request[DB], listed.chosen(request, form), assignee_id=form.assignee, by=Actor.of(me)
+        )
+        values = context(request, me=me, plan=plan, form=form, listed=listed)
+        return aiohttp_jinja2.render_template("bulk_tasks_plan.html", request, values)
+
+    return view
+
+
+def _tasks_apply_view(listed: Listed) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def view(request: web.Request) -> web.StreamResponse:
+        form: Any = _tasks_input(
+            request, inputs.parse(listed.tasks, await read_form_pairs(request))
+        )
+        if form.expected is None:
+            raise InvalidInput("no count", key="web.bad_input", fields="expected")
+        op_id = await bulk.task_for_each(
+            request[DB],
+            listed.chosen(request, form),
+            title=form.title,
+            due_at=_local(request, form.due),
+            assignee_id=form.assignee,
+            expected=form.expected,
+            by=Actor.of(request[EMPLOYEE]),
+            company=container_of(request).company,
+        )
+        raise web.HTTPFound(f"/admin/bulk/{op_id}")
+
+    return view
+
+
+def _tasks_input(request: web.Request, form: inputs.TaskForEach) -> inputs.TaskForEach:
+    if not (form.title or "").strip():
+        raise InvalidInput("no title", key="bulk.task_title_needed")
+    if form.due is None:
+        raise InvalidInput("no due time", key="bulk.task_due_needed")
+    if form.scope == "selected" and not form.id:
+        raise InvalidInput("nothing ticked", key="bulk.choose")
+    _local(request, form.due)
+    return form
+
+
+def _local(request: web.Request, due: datetime | None) -> datetime:
+    """A datetime-local field's value in the company's zone (an aware one as it is)."""
+    assert due is not None
+    if due.tzinfo is not None:
+        return due
+    return due.replace(tzinfo=container_of(request).company.timezone)
 
 
 async def move_plan(request: web.Request) -> web.StreamResponse:

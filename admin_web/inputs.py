@@ -5,7 +5,7 @@ the edge shows as a page saying what was wrong; nothing is written."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal, TypeVar, get_args, get_origin
 from urllib.parse import urlencode
 
@@ -140,6 +140,26 @@ class Reassign(Input):
 
 
 class DealsReassign(DealsQuery, Reassign):
+    pass
+
+
+class TaskForEach(Input):
+    """A task for each chosen record: its title, when it is due (the company's local time, as
+    a datetime-local field sends it), and for whom (None: each record's owner)."""
+
+    scope: Literal["selected", "all"] = "selected"
+    id: Annotated[tuple[Id, ...], Field(max_length=500)] = ()
+    title: Annotated[str, StringConstraints(max_length=500)] | None = None
+    due: datetime | None = None
+    assignee: Id | None = None
+    expected: Annotated[int, Field(ge=0, le=10**9)] | None = None
+
+
+class DealsTasks(DealsQuery, TaskForEach):
+    pass
+
+
+class ClientsTasks(ClientsQuery, TaskForEach):
     pass
 
 

@@ -4,6 +4,7 @@ operation (services.bulk), in their own language."""
 from __future__ import annotations
 
 import html
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,11 +14,20 @@ from config.i18n import Translator
 from services import bulk
 from services.outbox import Claimed
 
-EVENTS = ("given", "taken", "given_back", "taken_back", "moved", "moved_back")
+EVENTS = (
+    "given",
+    "taken",
+    "given_back",
+    "taken_back",
+    "moved",
+    "moved_back",
+    "tasks_given",
+    "tasks_cancelled",
+)
 
 
 async def summary(
-    _session: AsyncSession, row: Claimed, t: Translator, _context: Context
+    _session: AsyncSession, row: Claimed, t: Translator, context: Context
 ) -> Rendered:
     """E.g. "You have been given 120 deals and 14 tasks by Anna (bulk change #7)"."""
     event = row.payload.get("event")
@@ -30,6 +40,10 @@ async def summary(
         by=row.payload.get("by", ""),
         to=row.payload.get("to", ""),
         stage=row.payload.get("stage", ""),
+        title=row.payload.get("title", ""),
+        due=t.when(datetime.fromisoformat(due), context.timezone)
+        if (due := row.payload.get("due"))
+        else "",
         id=row.payload["operation_id"],
     )
     return Rendered(html.escape(text), None)

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import access
 from services.actors import Actor
-from services.bulk import engine, stages
+from services.bulk import engine, stages, tasks
 from services.bulk.engine import (
     SUMMARY,
     UNDO_FOR,
@@ -25,7 +26,7 @@ from services.bulk.engine import (
     recent,
     undo,
 )
-from services.bulk.kinds import CARRIED, CLIENT, DEAL, ORDER
+from services.bulk.kinds import CARRIED, CLIENT, DEAL, ORDER, Kind
 from services.clients import lists as client_lists
 from services.context import Company
 from services.deals import lists as deal_lists
@@ -45,9 +46,11 @@ __all__ = [
     "plan_clients",
     "plan_deals",
     "plan_move",
+    "plan_tasks",
     "reassign_clients",
     "reassign_deals",
     "recent",
+    "task_for_each",
     "undo",
 ]
 
@@ -142,6 +145,51 @@ async def move_deals(
         by=by,
         company=company,
     )
+
+
+async def plan_tasks(
+    session: AsyncSession,
+    shown: deal_lists.DealFilter | client_lists.ClientFilter,
+    *,
+    assignee_id: int | None,
+    by: Actor,
+) -> tasks.TaskPlan:
+    kind, chosen = _chosen(shown, by)
+    return await tasks.plan(session, kind, chosen, assignee_id=assignee_id, by=by)
+
+
+async def task_for_each(
+    session: AsyncSession,
+    shown: deal_lists.DealFilter | client_lists.ClientFilter,
+    *,
+    title: str,
+    due_at: datetime,
+    assignee_id: int | None,
+    expected: int,
+    by: Actor,
+    company: Company,
+) -> int:
+    """A task for each chosen open deal (or client), for its owner or for `assignee_id`."""
+    kind, chosen = _chosen(shown, by)
+    return await tasks.apply(
+        session,
+        kind,
+        chosen,
+        title=title,
+        due_at=due_at,
+        assignee_id=assignee_id,
+        expected=expected,
+        by=by,
+        company=company,
+    )
+
+
+def _chosen(
+    shown: deal_lists.DealFilter | client_lists.ClientFilter, by: Actor
+) -> tuple[Kind, engine.Chosen]:
+    if isinstance(shown, deal_lists.DealFilter):
+        return DEAL, deal_lists.matching(_scoped(shown, by))
+    return CLIENT, client_lists.matching(_scoped(shown, by))
 
 
 def _require(by: Actor) -> None:

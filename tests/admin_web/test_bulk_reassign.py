@@ -221,7 +221,7 @@ async def test_the_deal_list_sorts_and_pages_keeping_its_filters(web, container,
 
 
 @settings(
-    max_examples=40,
+    max_examples=60,
     deadline=None,
     database=None,
     derandomize=True,
@@ -249,13 +249,27 @@ async def test_the_deal_list_sorts_and_pages_keeping_its_filters(web, container,
                 "to_stage",
                 "reason",
                 "reason_text",
+                "title",
+                "due",
+                "assignee",
             ]
         ),
         st.one_of(
             st.text(max_size=80),
             st.integers(min_value=-(2**70), max_value=2**70).map(str),
             st.sampled_from(
-                ["1", "6", "7", "price", "other", "amount", "name", "all", "task", "9~9", "1e999~3"]
+                [
+                    "1",
+                    "6",
+                    "price",
+                    "amount",
+                    "name",
+                    "all",
+                    "task",
+                    "9~9",
+                    "1e999~3",
+                    "2026-03-29T02:30",
+                ]
             ),
         ),
         max_size=6,
@@ -267,6 +281,8 @@ async def test_the_deal_list_sorts_and_pages_keeping_its_filters(web, container,
             "/admin/deals/move",
             "/admin/clients",
             "/admin/clients/reassign",
+            "/admin/deals/tasks",
+            "/admin/clients/tasks",
         ]
     ),
 )
@@ -370,3 +386,30 @@ async def test_ticked_deals_are_lost_in_bulk_with_a_reason_and_reopened_by_undo(
     async with container.db.unit_of_work() as s:
         statuses = dict((await s.execute(sa.select(Deal.id, Deal.status))).all())
     assert statuses[deals["a1"]] == statuses[deals["a2"]] == DealStatus.OPEN
+
+
+async def test_a_task_for_each_ticked_deal_reaches_its_owner_once(web, container, clock, fake_tg):
+    people, deals = await _office(container, clock)
+    await sign_in(web, "admin", "good horse 1")
+    ticked = [("id", deals["a1"]), ("id", deals["a2"]), ("title", "Перезвонить")]
+    past = await web.get("/admin/deals/tasks", params=[*ticked, ("due", "2025-11-30T10:00")])
+    assert past.status == 200  # counting is fine; writing a task in the past is not
+    plan = await (
+        await web.get("/admin/deals/tasks", params=[*ticked, ("due", "2025-12-05T15:00")])
+    ).text()
+    assert "Поставить 2 задачи «Перезвонить», срок" in plan
+    form = re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', plan)
+    applied = await web.post("/admin/deals/tasks", data=form, allow_redirects=False)
+    assert applied.status == 302
+    page = await (await web.get(applied.headers["Location"])).text()
+    assert "Админ: 2 задачи «Перезвонить»." in page
+    await drain(container)
+    async with container.db.unit_of_work() as s:
+        anna = await s.get(factories.Employee, people["Анна"])
+        chat = anna.telegram_id
+    [told] = [m["text"] for m in fake_tg.sent_messages(chat)]
+    assert told.startswith("📝 Админ поставил(а) вам задачи «Перезвонить» со сроком")
+    assert told.endswith(": 2 задачи (массовое изменение №1).")
+    form = [(k, "2025-11-30T10:00:00" if k == "due" else v) for k, v in form]
+    late = await web.post("/admin/deals/tasks", data=form, allow_redirects=False)
+    assert late.status == 422

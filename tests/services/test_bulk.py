@@ -441,3 +441,92 @@ async def test_deals_lost_in_bulk_need_a_reason_and_reopen_on_undo(session, cloc
         None,
         None,
     )
+
+
+async def test_a_task_for_each_deal_goes_to_its_owner_and_undo_cancels_the_open_ones(
+    session, clock, company, team
+):
+    from datetime import timedelta
+
+    admin, anna, boris, _vera = team
+    d1, d2 = await deal(session, anna, title="Окна"), await deal(session, anna, title="Двери")
+    d3 = await deal(session, boris, title="Балкон")
+    nobody = await deal(session, anna, title="Ничья")
+    nobody.owner_id = None
+    await deal(session, anna, title="Крыша", status=DealStatus.WON)
+    await session.flush()
+    by, due = Actor.of(admin), clock.now() + timedelta(days=2)
+
+    plan = await bulk.plan_tasks(session, lists.DealFilter(), assignee_id=None, by=by)
+    assert (plan.tasks, plan.unowned, plan.closed, plan.people) == (3, 1, 1, 2)
+    op_id = await bulk.task_for_each(
+        session,
+        lists.DealFilter(),
+        title="  Перезвонить   по акции ",
+        due_at=due,
+        assignee_id=None,
+        expected=3,
+        by=by,
+        company=company,
+    )
+    made = (await session.execute(sa.select(Task).order_by(Task.deal_id))).scalars().all()
+    assert [(t.deal_id, t.assignee_id, t.client_id) for t in made] == [
+        (d1.id, anna.id, d1.client_id),
+        (d2.id, anna.id, d2.client_id),
+        (d3.id, boris.id, d3.client_id),
+    ]
+    assert {(t.title, t.due_at, t.remind_at, t.status) for t in made} == {
+        ("Перезвонить по акции", due, due, TaskStatus.OPEN)
+    }
+    told = await summaries(session)
+    assert told[str(anna.telegram_id)]["counts"] == {"task": 2}
+    assert told[str(anna.telegram_id)]["title"] == "Перезвонить по акции"
+
+    made[0].status = TaskStatus.DONE
+    await session.flush()
+    undone = await bulk.undo(session, op_id, by=by, company=company)
+    assert undone == bulk.Undone(back={"task": 2}, kept={"task": 1})
+    statuses = [
+        (t.status, t.remind_at)
+        for t in (
+            await session.execute(
+                sa.select(Task).order_by(Task.deal_id).execution_options(populate_existing=True)
+            )
+        ).scalars()
+    ]
+    assert statuses == [
+        (TaskStatus.DONE, due),
+        (TaskStatus.CANCELLED, None),
+        (TaskStatus.CANCELLED, None),
+    ]
+
+
+async def test_a_task_for_each_client_can_go_to_one_person_of_the_manager_s_office(
+    session, clock, company, team
+):
+    from datetime import timedelta
+
+    _admin, anna, boris, vera = team
+    manager = await factories.employee(
+        session, clock, name="Мария", role=Role.MANAGER, office="Казань"
+    )
+    ours, theirs = await deal(session, anna), await deal(session, boris)
+    by, due = Actor.of(manager), clock.now() + timedelta(days=1)
+    everyone = client_lists.ClientFilter()
+    with pytest.raises(AccessDenied):
+        await bulk.plan_tasks(session, everyone, assignee_id=boris.id, by=by)
+    plan = await bulk.plan_tasks(session, everyone, assignee_id=vera.id, by=by)
+    assert (plan.tasks, plan.people) == (1, 1)  # Казань's client only
+    await bulk.task_for_each(
+        session,
+        everyone,
+        title="Поздравить",
+        due_at=due,
+        assignee_id=vera.id,
+        expected=1,
+        by=by,
+        company=company,
+    )
+    [task] = (await session.execute(sa.select(Task))).scalars().all()
+    assert (task.client_id, task.assignee_id, task.deal_id) == (ours.client_id, vera.id, None)
+    assert theirs.client_id != task.client_id

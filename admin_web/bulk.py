@@ -15,13 +15,14 @@ from aiohttp import web
 
 from admin_web import inputs
 from admin_web.edge import DB, EMPLOYEE, context
-from models import DealStatus
+from models import DealStatus, TaskStatus
 from services import access, bulk, listing
 from services.actors import Actor
 from services.clients import lists as client_lists
 from services.deals import LOST_REASONS
 from services.deals import lists as deal_lists
 from services.errors import InvalidInput
+from services.tasks import table as task_table
 from web_app import container_of
 from webhooks.common import read_form_pairs
 
@@ -35,7 +36,7 @@ class Listed:
     template: str
     query: type[inputs.Input]
     reassign: type[inputs.Reassign]
-    tasks: type[inputs.TaskForEach]
+    tasks: type[inputs.TaskForEach] | None  # a task for each (deals and clients)
     chosen: Callable[[web.Request, Any], Any]  # inputs → the services' filter
     page: Callable[..., Awaitable[listing.Page[Any]]]
     sorts: tuple[Any, ...]
@@ -44,12 +45,13 @@ class Listed:
 
 
 def setup(app: web.Application) -> None:
-    for listed in (DEALS, CLIENTS):
+    for listed in (DEALS, CLIENTS, TASKS):
         app.router.add_get(listed.path, _list_view(listed))
         app.router.add_get(f"{listed.path}/reassign", _plan_view(listed))
         app.router.add_post(f"{listed.path}/reassign", _apply_view(listed))
-        app.router.add_get(f"{listed.path}/tasks", _tasks_plan_view(listed))
-        app.router.add_post(f"{listed.path}/tasks", _tasks_apply_view(listed))
+        if listed.tasks is not None:
+            app.router.add_get(f"{listed.path}/tasks", _tasks_plan_view(listed))
+            app.router.add_post(f"{listed.path}/tasks", _tasks_apply_view(listed))
     app.router.add_get("/admin/deals/move", move_plan)
     app.router.add_post("/admin/deals/move", move)
     app.router.add_get("/admin/bulk", operations_page)
@@ -108,8 +110,8 @@ DEALS = Listed(
     _deal_filter,
     deal_lists.page,
     tuple(deal_lists.DealSort),
-    bulk.plan_deals,
-    bulk.reassign_deals,
+    bulk.plan_reassign,
+    bulk.reassign,
 )
 CLIENTS = Listed(
     "client",
@@ -121,8 +123,35 @@ CLIENTS = Listed(
     _client_filter,
     client_lists.page,
     tuple(client_lists.ClientSort),
-    bulk.plan_clients,
-    bulk.reassign_clients,
+    bulk.plan_reassign,
+    bulk.reassign,
+)
+
+
+def _task_filter(request: web.Request, query: inputs.TasksQuery) -> task_table.TaskFilter:
+    return task_table.TaskFilter(
+        assignee_id=query.assignee,
+        office_id=access.office_limit(request[EMPLOYEE]) or query.office,
+        status=query.status,
+        overdue_at=container_of(request).company.clock.now() if query.overdue else None,
+        text=query.q,
+        ids=_ticked(query),
+        **_days(request, query.since, query.until),
+    )
+
+
+TASKS = Listed(
+    "task",
+    "/admin/tasks",
+    "tasks.html",
+    inputs.TasksQuery,
+    inputs.TasksReassign,
+    None,
+    _task_filter,
+    task_table.page,
+    tuple(task_table.TaskSort),
+    bulk.plan_reassign,
+    bulk.reassign,
 )
 
 
@@ -147,6 +176,8 @@ def _list_view(listed: Listed) -> Callable[[web.Request], Awaitable[web.StreamRe
             sorts=listed.sorts,
             statuses=list(DealStatus),
             reasons=LOST_REASONS,
+            task_statuses=list(TaskStatus),
+            now=container_of(request).company.clock.now(),
         )
         return aiohttp_jinja2.render_template(listed.template, request, values)
 

@@ -11,10 +11,11 @@ from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from models import DealStatus, LeadStatus
+from models import DealStatus, LeadStatus, TaskStatus
 from services.clients.lists import ClientSort
 from services.deals.lists import DealSort
 from services.errors import InvalidInput
+from services.tasks.table import TaskSort
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -128,6 +129,20 @@ class ClientsQuery(Input):
     after: Annotated[str, StringConstraints(max_length=1100)] | None = None  # a name and an id
 
 
+class TasksQuery(Input):
+    """The task list's filters (due dates; overdue now), its sort and the page."""
+
+    assignee: Id | None = None
+    office: Id | None = None
+    status: TaskStatus | None = None
+    since: date | None = None
+    until: date | None = None
+    overdue: bool = False
+    q: Annotated[str, StringConstraints(max_length=100)] | None = None
+    sort: TaskSort = TaskSort.NEWEST
+    after: Annotated[str, StringConstraints(max_length=60)] | None = None
+
+
 class Reassign(Input):
     """A bulk reassign: the ticked rows or all that match the list's filters, whom to, what
     goes along, and (when applying) the count that was shown."""
@@ -153,6 +168,10 @@ class TaskForEach(Input):
     due: datetime | None = None
     assignee: Id | None = None
     expected: Annotated[int, Field(ge=0, le=10**9)] | None = None
+
+
+class TasksReassign(TasksQuery, Reassign):
+    pass
 
 
 class DealsTasks(DealsQuery, TaskForEach):

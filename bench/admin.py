@@ -333,11 +333,11 @@ async def reassign(url: str) -> None:
         chosen = lists.DealFilter(owner_id=LEAVER)
         started = time.perf_counter()
         async with container.db.unit_of_work() as s:
-            plan = await bulk.plan_deals(s, chosen, to=HEIR, carry=("task",), by=by)
+            plan = await bulk.plan_reassign(s, chosen, to=HEIR, carry=("task",), by=by)
         counted = time.perf_counter() - started
         started = time.perf_counter()
         async with container.db.unit_of_work() as s:
-            op_id = await bulk.reassign_deals(
+            op_id = await bulk.reassign(
                 s, chosen, to=HEIR, carry=("task",), expected=plan.moving, by=by, company=company
             )
         applied = time.perf_counter() - started

@@ -104,6 +104,14 @@ def decimal(text: str) -> Decimal:
     return value
 
 
+def moment(text: str) -> datetime:
+    """A datetime key of a cursor: aware, as it was written."""
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise ValueError(text)
+    return value
+
+
 def escaped(text: str) -> str:
     """`text` for a LIKE pattern with `escape="\\\\"`: its own % and _ match themselves."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -26,11 +26,14 @@ from services.bulk.engine import (
     recent,
     undo,
 )
-from services.bulk.kinds import CARRIED, CLIENT, DEAL, ORDER, Kind
+from services.bulk.kinds import CARRIED, CLIENT, DEAL, ORDER, TASK, Kind
 from services.clients import lists as client_lists
 from services.context import Company
 from services.deals import lists as deal_lists
 from services.errors import AccessDenied
+from services.tasks import table as task_table
+
+Shown = deal_lists.DealFilter | client_lists.ClientFilter | task_table.TaskFilter
 
 __all__ = [
     "CARRIED",
@@ -43,33 +46,26 @@ __all__ = [
     "Undone",
     "move_deals",
     "operation",
-    "plan_clients",
-    "plan_deals",
     "plan_move",
+    "plan_reassign",
     "plan_tasks",
-    "reassign_clients",
-    "reassign_deals",
+    "reassign",
     "recent",
     "task_for_each",
     "undo",
 ]
 
 
-async def plan_deals(
-    session: AsyncSession,
-    shown: deal_lists.DealFilter,
-    *,
-    to: int,
-    carry: Sequence[str] = (),
-    by: Actor,
+async def plan_reassign(
+    session: AsyncSession, shown: Shown, *, to: int, carry: Sequence[str] = (), by: Actor
 ) -> Plan:
-    chosen = deal_lists.matching(_scoped(shown, by))
-    return await engine.plan(session, DEAL, chosen, to=to, carry=carry, by=by)
+    kind, chosen = _chosen(shown, by)
+    return await engine.plan(session, kind, chosen, to=to, carry=carry, by=by)
 
 
-async def reassign_deals(
+async def reassign(
     session: AsyncSession,
-    shown: deal_lists.DealFilter,
+    shown: Shown,
     *,
     to: int,
     carry: Sequence[str] = (),
@@ -77,40 +73,12 @@ async def reassign_deals(
     by: Actor,
     company: Company,
 ) -> int:
-    """Open deals to `to`, and (`carry` "task") their open tasks their owner held."""
-    chosen = deal_lists.matching(_scoped(shown, by))
+    """The chosen open records to `to`, with what `carry` names of what goes along
+    (services.bulk.kinds.CARRIED: a deal's open tasks; a client's open deals, open tasks and
+    conversations that their owner held, conversations also when nobody was given them)."""
+    kind, chosen = _chosen(shown, by)
     return await engine.apply(
-        session, DEAL, chosen, to=to, carry=carry, expected=expected, by=by, company=company
-    )
-
-
-async def plan_clients(
-    session: AsyncSession,
-    shown: client_lists.ClientFilter,
-    *,
-    to: int,
-    carry: Sequence[str] = (),
-    by: Actor,
-) -> Plan:
-    chosen = client_lists.matching(_scoped(shown, by))
-    return await engine.plan(session, CLIENT, chosen, to=to, carry=carry, by=by)
-
-
-async def reassign_clients(
-    session: AsyncSession,
-    shown: client_lists.ClientFilter,
-    *,
-    to: int,
-    carry: Sequence[str] = (),
-    expected: int,
-    by: Actor,
-    company: Company,
-) -> int:
-    """Clients to `to`, with (as `carry` names them) their open deals, open tasks and open
-    conversations that their owner held (conversations also when nobody was given them)."""
-    chosen = client_lists.matching(_scoped(shown, by))
-    return await engine.apply(
-        session, CLIENT, chosen, to=to, carry=carry, expected=expected, by=by, company=company
+        session, kind, chosen, to=to, carry=carry, expected=expected, by=by, company=company
     )
 
 
@@ -149,7 +117,7 @@ async def move_deals(
 
 async def plan_tasks(
     session: AsyncSession,
-    shown: deal_lists.DealFilter | client_lists.ClientFilter,
+    shown: Shown,
     *,
     assignee_id: int | None,
     by: Actor,
@@ -160,7 +128,7 @@ async def plan_tasks(
 
 async def task_for_each(
     session: AsyncSession,
-    shown: deal_lists.DealFilter | client_lists.ClientFilter,
+    shown: Shown,
     *,
     title: str,
     due_at: datetime,
@@ -184,11 +152,11 @@ async def task_for_each(
     )
 
 
-def _chosen(
-    shown: deal_lists.DealFilter | client_lists.ClientFilter, by: Actor
-) -> tuple[Kind, engine.Chosen]:
+def _chosen(shown: Shown, by: Actor) -> tuple[Kind, engine.Chosen]:
     if isinstance(shown, deal_lists.DealFilter):
         return DEAL, deal_lists.matching(_scoped(shown, by))
+    if isinstance(shown, task_table.TaskFilter):
+        return TASK, task_table.matching(_scoped(shown, by))
     return CLIENT, client_lists.matching(_scoped(shown, by))
 
 
@@ -197,7 +165,7 @@ def _require(by: Actor) -> None:
         raise AccessDenied("only admins and managers change records in bulk", key="web.not_found")
 
 
-Filter = TypeVar("Filter", deal_lists.DealFilter, client_lists.ClientFilter)
+Filter = TypeVar("Filter", deal_lists.DealFilter, client_lists.ClientFilter, task_table.TaskFilter)
 
 
 def _scoped(shown: Filter, by: Actor) -> Filter:

@@ -69,6 +69,8 @@ async def apply(
 ) -> int:
     """A task "title", due at `due_at`, for each chosen open record (for its owner, or for
     `assignee_id`); the operation's id."""
+    if kind.name not in ("deal", "client"):
+        raise InvalidInput(f"no task for each {kind.name}", key="web.not_found")
     text = clean_title(title)
     now = company.clock.now()
     if due_at <= now:

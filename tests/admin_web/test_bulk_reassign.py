@@ -252,6 +252,7 @@ async def test_the_deal_list_sorts_and_pages_keeping_its_filters(web, container,
                 "title",
                 "due",
                 "assignee",
+                "overdue",
             ]
         ),
         st.one_of(
@@ -283,6 +284,8 @@ async def test_the_deal_list_sorts_and_pages_keeping_its_filters(web, container,
             "/admin/clients/reassign",
             "/admin/deals/tasks",
             "/admin/clients/tasks",
+            "/admin/tasks",
+            "/admin/tasks/reassign",
         ]
     ),
 )
@@ -413,3 +416,35 @@ async def test_a_task_for_each_ticked_deal_reaches_its_owner_once(web, container
     form = [(k, "2025-11-30T10:00:00" if k == "due" else v) for k, v in form]
     late = await web.post("/admin/deals/tasks", data=form, allow_redirects=False)
     assert late.status == 422
+
+
+async def test_overdue_tasks_are_listed_and_given_to_someone_else(web, container, clock):
+    from datetime import timedelta
+
+    from models import Task
+
+    people, _deals = await _office(container, clock)
+    async with container.db.unit_of_work() as s:
+        for i, hours in enumerate((-5, -1, 3)):
+            s.add(
+                Task(
+                    title=f"Позвонить {i}",
+                    assignee_id=people["Анна"],
+                    due_at=clock.now() + timedelta(hours=hours),
+                    created_at=clock.now(),
+                    updated_at=clock.now(),
+                )
+            )
+    await sign_in(web, "admin", "good horse 1")
+    page = await (await web.get("/admin/tasks", params={"overdue": "1"})).text()
+    overdue = re.findall(r'<tr data-task="(\d+)">', page)
+    assert len(overdue) == 2 and page.count("просрочена</span>") == 2
+    query = {"overdue": "1", "scope": "all", "to": people["Борис"]}
+    plan = await (await web.get("/admin/tasks/reassign", params=query)).text()
+    assert "Передать 2 задачи → Борис." in plan
+    form = re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', plan)
+    applied = await web.post("/admin/tasks/reassign", data=form, allow_redirects=False)
+    assert applied.status == 302
+    mine = await (await web.get("/admin/tasks", params={"assignee": people["Борис"]})).text()
+    assert sorted(re.findall(r'<tr data-task="(\d+)">', mine)) == sorted(overdue)
+    assert (await web.get("/admin/tasks/tasks")).status == 404  # no "task for each task"

@@ -94,11 +94,11 @@ async def test_a_reassign_is_counted_first_then_moves_open_deals_and_their_owner
     chosen = lists.DealFilter(text="")
     by = Actor.of(admin)
 
-    plan = await bulk.plan_deals(session, chosen, to=boris.id, carry=("task",), by=by)
+    plan = await bulk.plan_reassign(session, chosen, to=boris.id, carry=("task",), by=by)
     assert (plan.moving, plan.closed, plan.already, plan.carried) == (3, 1, 1, {"task": 1})
     assert plan.to.name == "Борис"
 
-    op_id = await bulk.reassign_deals(
+    op_id = await bulk.reassign(
         session, chosen, to=boris.id, carry=("task",), expected=3, by=by, company=company
     )
     assert await owners(session, d1, d2, d3) == [(boris.id, boris.office_id)] * 3
@@ -140,7 +140,7 @@ async def test_a_count_that_changed_since_it_was_shown_writes_nothing(
     await deal(session, anna)
     with pytest.raises(Conflict) as refused:
         async with session.begin_nested():
-            await bulk.reassign_deals(
+            await bulk.reassign(
                 session,
                 lists.DealFilter(),
                 to=boris.id,
@@ -168,25 +168,23 @@ async def test_a_manager_changes_only_their_office_s_deals_and_gives_within_it(
     by = Actor.of(manager)
     # Ticking another office's deal by hand (a forged form) does not reach it.
     ticked = lists.DealFilter(ids=(ours.id, other.id))
-    plan = await bulk.plan_deals(session, ticked, to=vera.id, carry=(), by=by)
+    plan = await bulk.plan_reassign(session, ticked, to=vera.id, carry=(), by=by)
     assert plan.moving == 1
-    await bulk.reassign_deals(
-        session, ticked, to=vera.id, carry=(), expected=1, by=by, company=company
-    )
+    await bulk.reassign(session, ticked, to=vera.id, carry=(), expected=1, by=by, company=company)
     assert await owners(session, ours, other) == [
         (vera.id, vera.office_id),
         (boris.id, boris.office_id),
     ]
     with pytest.raises(AccessDenied):
-        await bulk.plan_deals(session, ticked, to=boris.id, carry=(), by=by)
+        await bulk.plan_reassign(session, ticked, to=boris.id, carry=(), by=by)
     with pytest.raises(AccessDenied):
-        await bulk.plan_deals(session, ticked, to=vera.id, carry=(), by=Actor.of(anna))
+        await bulk.plan_reassign(session, ticked, to=vera.id, carry=(), by=Actor.of(anna))
     await factories.employee(session, clock, name="Ушла", office="Казань")
     gone = await factories.employee(session, clock, name="Ушедший", office="Казань")
     gone.is_active = False
     await session.flush()
     with pytest.raises(NotFound):
-        await bulk.plan_deals(session, ticked, to=gone.id, carry=(), by=by)
+        await bulk.plan_reassign(session, ticked, to=gone.id, carry=(), by=by)
 
 
 async def test_undo_puts_back_what_nobody_changed_since_and_says_what_it_kept(
@@ -197,7 +195,7 @@ async def test_undo_puts_back_what_nobody_changed_since_and_says_what_it_kept(
     t1 = await task(session, d1, anna)
     t2 = await task(session, d2, anna)
     by = Actor.of(admin)
-    op_id = await bulk.reassign_deals(
+    op_id = await bulk.reassign(
         session,
         lists.DealFilter(owner_id=anna.id),
         to=boris.id,
@@ -239,7 +237,7 @@ async def test_undo_is_refused_after_a_day_and_to_a_manager_who_did_not_make_it(
         session, clock, name="Мария", role=Role.MANAGER, office="Казань"
     )
     d1 = await deal(session, anna)
-    op_id = await bulk.reassign_deals(
+    op_id = await bulk.reassign(
         session,
         lists.DealFilter(),
         to=boris.id,
@@ -308,11 +306,11 @@ async def test_a_client_reassign_carries_what_was_chosen_of_what_their_owner_hel
     by = Actor.of(admin)
     chosen = client_lists.ClientFilter(ids=(client_id,))
 
-    plan = await bulk.plan_clients(
+    plan = await bulk.plan_reassign(
         session, chosen, to=boris.id, carry=("deal", "conversation"), by=by
     )
     assert (plan.moving, plan.carried) == (1, {"deal": 1, "conversation": 1})
-    op_id = await bulk.reassign_clients(
+    op_id = await bulk.reassign(
         session,
         chosen,
         to=boris.id,
@@ -530,3 +528,53 @@ async def test_a_task_for_each_client_can_go_to_one_person_of_the_manager_s_offi
     [task] = (await session.execute(sa.select(Task))).scalars().all()
     assert (task.client_id, task.assignee_id, task.deal_id) == (ours.client_id, vera.id, None)
     assert theirs.client_id != task.client_id
+
+
+async def test_the_task_list_pages_by_due_time_and_tasks_move_in_bulk(
+    session, clock, company, team
+):
+    from datetime import timedelta
+
+    from services.tasks import table as task_table
+
+    admin, anna, boris, _vera = team
+    made = []
+    for i in range(17):
+        made.append(
+            Task(
+                title=f"Задача {i}",
+                assignee_id=anna.id if i % 3 else boris.id,
+                due_at=clock.now() + timedelta(hours=i % 5),  # ties on due times
+                created_at=clock.now(),
+                updated_at=clock.now(),
+            )
+        )
+    session.add_all(made)
+    await session.flush()
+    expected = sorted(made, key=lambda t: (t.due_at, t.id))
+    seen, after = [], None
+    while True:
+        page = await task_table.page(
+            session, task_table.TaskFilter(), sort=task_table.TaskSort.DUE, after=after, size=4
+        )
+        seen += [row.id for row in page.rows]
+        if (after := page.next_after) is None:
+            break
+    assert seen == [t.id for t in expected]
+    clock.advance(hours=2, minutes=30)
+    overdue = task_table.TaskFilter(overdue_at=clock.now(), assignee_id=anna.id)
+    late = await task_table.page(session, overdue)
+    assert sorted(r.id for r in late.rows) == sorted(
+        t.id for t in made if t.assignee_id == anna.id and t.due_at < clock.now()
+    )
+    by = Actor.of(admin)
+    plan = await bulk.plan_reassign(session, overdue, to=boris.id, by=by)
+    op_id = await bulk.reassign(
+        session, overdue, to=boris.id, expected=plan.moving, by=by, company=company
+    )
+    assert plan.moving == len(late.rows) > 0
+    holders = dict((await session.execute(sa.select(Task.id, Task.assignee_id))).all())
+    assert all(holders[r.id] == boris.id for r in late.rows)
+    await bulk.undo(session, op_id, by=by, company=company)
+    holders = dict((await session.execute(sa.select(Task.id, Task.assignee_id))).all())
+    assert all(holders[r.id] == anna.id for r in late.rows)

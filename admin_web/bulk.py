@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from admin_web import inputs
+from admin_web import exports, inputs
 from admin_web.edge import DB, EMPLOYEE, context
 from models import DealStatus, TaskStatus
 from services import access, bulk, listing
@@ -49,6 +49,7 @@ def setup(app: web.Application) -> None:
         app.router.add_get(listed.path, _list_view(listed))
         app.router.add_get(f"{listed.path}/reassign", _plan_view(listed))
         app.router.add_post(f"{listed.path}/reassign", _apply_view(listed))
+        app.router.add_get(f"{listed.path}/export", exports.export_view(listed))
         if listed.tasks is not None:
             app.router.add_get(f"{listed.path}/tasks", _tasks_plan_view(listed))
             app.router.add_post(f"{listed.path}/tasks", _tasks_apply_view(listed))

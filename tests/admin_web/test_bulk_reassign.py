@@ -253,6 +253,7 @@ async def test_the_deal_list_sorts_and_pages_keeping_its_filters(web, container,
                 "due",
                 "assignee",
                 "overdue",
+                "format",
             ]
         ),
         st.one_of(
@@ -286,6 +287,9 @@ async def test_the_deal_list_sorts_and_pages_keeping_its_filters(web, container,
             "/admin/clients/tasks",
             "/admin/tasks",
             "/admin/tasks/reassign",
+            "/admin/deals/export",
+            "/admin/clients/export",
+            "/admin/tasks/export",
         ]
     ),
 )

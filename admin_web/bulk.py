@@ -53,6 +53,8 @@ def setup(app: web.Application) -> None:
         if listed.tasks is not None:
             app.router.add_get(f"{listed.path}/tasks", _tasks_plan_view(listed))
             app.router.add_post(f"{listed.path}/tasks", _tasks_apply_view(listed))
+    app.router.add_get("/admin/deals/{deal_id:\\d{1,18}}", deal_page)
+    app.router.add_get("/admin/clients/{client_id:\\d{1,18}}", client_page)
     app.router.add_get("/admin/deals/move", move_plan)
     app.router.add_post("/admin/deals/move", move)
     app.router.add_get("/admin/bulk", operations_page)
@@ -283,6 +285,30 @@ def _local(request: web.Request, due: datetime | None) -> datetime:
     if due.tzinfo is not None:
         return due
     return due.replace(tzinfo=container_of(request).company.timezone)
+
+
+async def deal_page(request: web.Request) -> web.StreamResponse:
+    """One deal with its client's timeline; another office's is not there for a manager."""
+    me = request[EMPLOYEE]
+    if not access.can_change_in_bulk(me):
+        raise web.HTTPNotFound()
+    found = await deal_lists.record(
+        request[DB], int(request.match_info["deal_id"]), office_id=access.office_limit(me)
+    )
+    values = context(request, me=me, deal=found)
+    return aiohttp_jinja2.render_template("deal.html", request, values)
+
+
+async def client_page(request: web.Request) -> web.StreamResponse:
+    """One client: contacts, tags, and the timeline; another office's is not there."""
+    me = request[EMPLOYEE]
+    if not access.can_change_in_bulk(me):
+        raise web.HTTPNotFound()
+    found = await client_lists.record(
+        request[DB], int(request.match_info["client_id"]), office_id=access.office_limit(me)
+    )
+    values = context(request, me=me, client=found)
+    return aiohttp_jinja2.render_template("client.html", request, values)
 
 
 async def move_plan(request: web.Request) -> web.StreamResponse:

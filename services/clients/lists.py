@@ -12,9 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
-from models import Client, ClientTag, Employee, Office
+from models import ChannelIdentity, Client, ClientTag, Employee, Office
 from services import listing
+from services.clients import timeline
 from services.clients.matching import searchable
+from services.errors import NotFound
 
 PAGE_SIZE = 50
 _OWNER = aliased(Employee, name="owner")
@@ -126,3 +128,38 @@ async def page(
 
     found = listing.page(rows, size, cursor)
     return listing.Page([ClientRow(*row[:7]) for row in found.rows], found.next_after)
+
+
+@dataclass(frozen=True)
+class ClientRecord:
+    """One client as the admin web's record page shows it."""
+
+    row: ClientRow
+    contacts: list[tuple[str, str]]  # (channel, address): phones, e-mails, chats
+    tags: list[str]
+    history: list[timeline.Entry]
+
+
+async def record(
+    session: AsyncSession, client_id: int, *, office_id: int | None = None, history_size: int = 50
+) -> ClientRecord:
+    """NotFound when there is no such client, or (`office_id`: a manager's) it is another
+    office's: a URL typed by hand shows nothing of it."""
+    found = await page(session, ClientFilter(office_id=office_id, ids=(client_id,)), size=1)
+    if not found.rows:
+        raise NotFound(f"no client {client_id}", key="web.not_found")
+    contacts = await session.execute(
+        sa.select(ChannelIdentity.channel, ChannelIdentity.address)
+        .where(ChannelIdentity.client_id == client_id)
+        .order_by(ChannelIdentity.id)
+    )
+    tags = await session.scalars(
+        sa.select(ClientTag.tag).where(ClientTag.client_id == client_id).order_by(ClientTag.tag)
+    )
+    history = await timeline.entries(session, client_id, limit=history_size)
+    return ClientRecord(
+        found.rows[0],
+        [(str(getattr(c, "value", c)), a) for c, a in contacts.all()],
+        list(tags),
+        history,
+    )

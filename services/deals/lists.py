@@ -16,7 +16,9 @@ from sqlalchemy.sql import ColumnElement
 from models import Client, Deal, DealStatus, Employee, Office, Pipeline, PipelineStage
 from models.text import folded
 from services import listing
+from services.clients import timeline
 from services.clients.matching import searchable
+from services.errors import NotFound
 
 PAGE_SIZE = 50
 _OWNER = aliased(Employee, name="owner")
@@ -194,3 +196,26 @@ async def choices(session: AsyncSession, *, office_id: int | None) -> Choices:
         [Choice(*row) for row in (await session.execute(people)).all()],
         [Choice(*row) for row in (await session.execute(offices)).all()],
     )
+
+
+@dataclass(frozen=True)
+class DealRecord:
+    """One deal as the admin web's record page shows it, with its client's timeline."""
+
+    row: DealRow
+    lost_reason: str | None
+    history: list[timeline.Entry]
+
+
+async def record(
+    session: AsyncSession, deal_id: int, *, office_id: int | None = None, history_size: int = 50
+) -> DealRecord:
+    """NotFound when there is no such deal, or (`office_id`: a manager's) it is another
+    office's."""
+    found = await page(session, DealFilter(office_id=office_id, ids=(deal_id,)), size=1)
+    if not found.rows:
+        raise NotFound(f"no deal {deal_id}", key="web.not_found")
+    row = found.rows[0]
+    reason = await session.scalar(sa.select(Deal.lost_reason).where(Deal.id == deal_id))
+    history = await timeline.entries(session, row.client_id, limit=history_size)
+    return DealRecord(row, reason, history)

@@ -452,3 +452,30 @@ async def test_overdue_tasks_are_listed_and_given_to_someone_else(web, container
     mine = await (await web.get("/admin/tasks", params={"assignee": people["Борис"]})).text()
     assert sorted(re.findall(r'<tr data-task="(\d+)">', mine)) == sorted(overdue)
     assert (await web.get("/admin/tasks/tasks")).status == 404  # no "task for each task"
+
+
+async def test_a_deal_s_and_a_client_s_pages_and_what_a_manager_of_another_office_sees(
+    web, aiohttp_client, container, clock
+):
+    from models import Channel, ChannelIdentity, ClientTag
+
+    _people, deals = await _office(container, clock)
+    async with container.db.unit_of_work() as s:
+        deal = await s.get(Deal, deals["a1"])
+        client_id = deal.client_id
+        s.add(ChannelIdentity(client_id=client_id, channel=Channel.PHONE, address="+79120001122"))
+        s.add(ClientTag(client_id=client_id, tag="vip"))
+        other = (await s.get(Deal, deals["o1"])).client_id
+    await sign_in(web, "admin", "good horse 1")
+    page = await (await web.get(f"/admin/deals/{deals['a1']}")).text()
+    assert "<h1>Окна в дом</h1>" in page and f'href="/admin/clients/{client_id}"' in page
+    assert "Анна" in page and "Центр" in page
+    page = await (await web.get(f"/admin/clients/{client_id}")).text()
+    assert "+7 912 000-11-22" in page and "vip" in page
+    assert "Окна в дом" in page  # the deal, in the client's timeline
+    manager = await aiohttp_client(web.server.app)
+    await sign_in(manager, "petr", "good horse 1")
+    assert (await manager.get(f"/admin/clients/{client_id}")).status == 200
+    assert (await manager.get(f"/admin/clients/{other}")).status == 404
+    assert (await manager.get(f"/admin/deals/{deals['o1']}")).status == 404
+    assert (await web.get("/admin/deals/999999")).status == 404

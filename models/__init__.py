@@ -26,6 +26,7 @@ from models.enums import (
     TaskStatus,
     TicketStatus,
 )
+from models.imports import ClientImport, ClientImportRow
 from models.inbound_event import InboundEvent
 from models.lead import Lead
 from models.login_throttle import LoginThrottle
@@ -49,6 +50,8 @@ __all__ = [
     "Channel",
     "ChannelIdentity",
     "Client",
+    "ClientImport",
+    "ClientImportRow",
     "ClientKind",
     "ClientMerge",
     "ClientTag",

@@ -23,6 +23,7 @@ from config.i18n import Translator
 from config.settings import IPNetwork
 from services import access, web_sessions
 from services.errors import DomainError
+from services.imports.reading import MAX_BYTES
 from web_app import container_of
 
 COOKIE = "crm_session"
@@ -75,14 +76,17 @@ async def _serve(
         request[AUDIT] = access.can_read_audit(employee)
         request[BULK] = access.can_change_in_bulk(employee)
     request[csrf.SECRET] = secret
-    if request.method not in csrf.SAFE_METHODS:
-        public_url = container_of(request).settings.public_url
-        if not await csrf.is_genuine(request, public_url):
-            return message_page(request, "web.csrf_failed", status=403)
     try:
+        if request.method not in csrf.SAFE_METHODS:
+            public_url = container_of(request).settings.public_url
+            if not await csrf.is_genuine(request, public_url):
+                return message_page(request, "web.csrf_failed", status=403)
         response = await handler(request)
     except web.HTTPNotFound:  # no such page, or a record not there (or not the viewer's)
         return message_page(request, "web.not_found", status=404)
+    except web.HTTPRequestEntityTooLarge:  # a file over the body limit
+        limit = MAX_BYTES // 2**20
+        return message_page(request, "web.too_big", status=413, limit=limit)
     if fresh_secret is not None:
         response.set_cookie(
             csrf.PRE_SESSION_COOKIE,

@@ -449,6 +449,7 @@ class ImportView:
     processed: int
     counts: dict[str, int]
     samples: list[tuple[int, str, str | None, list[str]]]  # line, outcome, reason, cells
+    first: list[list[str]]  # the first rows, as examples of each column
 
 
 async def view(session: AsyncSession, import_id: int, *, by: Actor, sample: int = 20) -> ImportView:
@@ -463,6 +464,9 @@ async def view(session: AsyncSession, import_id: int, *, by: Actor, sample: int 
             .limit(sample)
         )
         samples += [(r.line, r.outcome, r.reason, r.cells["v"]) for r in rows]
+    first = await session.scalars(
+        sa.select(_R.c.cells).where(_R.c.import_id == import_id).order_by(_R.c.line).limit(3)
+    )
     return ImportView(
         found.id,
         found.at,
@@ -476,6 +480,7 @@ async def view(session: AsyncSession, import_id: int, *, by: Actor, sample: int 
         found.processed,
         dict(found.counts),
         samples,
+        [cells["v"] for cells in first],
     )
 
 

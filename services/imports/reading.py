@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from models.text import fold
 from services.errors import InvalidInput
 
-MAX_BYTES = 10 * 1024 * 1024
+MAX_BYTES = 4 * 1024 * 1024  # the web app's body limit (webhooks.server.MAX_BODY)
 MAX_ROWS = 100_000
 MAX_COLUMNS = 50
 MAX_CELL = 1000

@@ -16,7 +16,10 @@ class Ticket(IdMixin, TimestampMixin, Base):
     employee takes it (`assignee_id`); its thread is the replies, the author's first."""
 
     __tablename__ = "tickets"
-    __table_args__ = (sa.Index("ix_tickets_status_category", "status", "category", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_tickets_status_category", "status", "category", "created_at"),
+        sa.Index("ix_tickets_client_id", "client_id"),  # a client deleted: its foreign key check
+    )
 
     author_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("employees.id"), index=True)
     assignee_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("employees.id"))

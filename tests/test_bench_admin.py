@@ -15,9 +15,8 @@ from tests.conftest import scratch_pg_database
 def test_the_admin_bench_runs_small(capsys: pytest.CaptureFixture[str]) -> None:
     with scratch_pg_database("bench_admin") as sa_url:
         url = sa_url.replace("postgresql+asyncpg://", "postgresql://", 1)
-        args = bench.parse_args(
-            ["--deals", "12000", "--clients", "3000", "--repeat", "2", "--database-url", url]
-        )
+        small = ["--deals", "12000", "--clients", "3000", "--repeat", "2", "--import-rows", "2000"]
+        args = bench.parse_args([*small, "--database-url", url])
         try:
             asyncio.run(bench.run(args))
         finally:
@@ -28,3 +27,4 @@ def test_the_admin_bench_runs_small(capsys: pytest.CaptureFixture[str]) -> None:
     assert sum(line.endswith(" 50") for line in timed) >= 7  # full pages
     assert "bulk reassign: 10000 deals, 10000 tasks" in out
     assert "(10000 deals, 10000 tasks back)" in out
+    assert "import of a 2000-row XLSX" in out and "applied" in out

@@ -1,4 +1,5 @@
-"""client imports from CSV and XLSX: the uploaded rows, their mapping, dry run and outcome
+"""client imports from CSV and XLSX: the uploaded rows, their mapping, dry run and outcome;
+indexes for deleting clients
 
 Revision ID: 0026
 Revises: 0025
@@ -63,9 +64,20 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("import_id", "line", name="pk_client_import_rows"),
     )
+    # Deleting clients (an import undone) checks who refers to them: by index, not by scan.
+    op.create_index("ix_tickets_client_id", "tickets", ["client_id"])
+    op.create_index(
+        "ix_clients_merged_into_id",
+        "clients",
+        ["merged_into_id"],
+        postgresql_where=sa.text("merged_into_id IS NOT NULL"),
+        sqlite_where=sa.text("merged_into_id IS NOT NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_clients_merged_into_id", table_name="clients")
+    op.drop_index("ix_tickets_client_id", table_name="tickets")
     op.drop_table("client_import_rows")
     op.drop_index("ix_client_imports_at", table_name="client_imports")
     op.drop_table("client_imports")

@@ -306,20 +306,23 @@ async def _apply(
     owner_office = await session.scalar(
         sa.select(Employee.office_id).where(Employee.id == found.owner_id)
     )
+    filled = []
     for (line, row, _ids), client in zip(to_create, made, strict=True):
         if client.created:
-            await session.execute(
-                sa.update(Client)
-                .where(Client.id == client.id)
-                .values(
-                    company=row.company,
-                    office_id=owner_office,
-                    search_text=matching.search_text_of(row.name, row.company),
-                )
+            filled.append(
+                {
+                    "i": client.id,
+                    "company": row.company,
+                    "office_id": owner_office,
+                    "search_text": matching.search_text_of(row.name, row.company),
+                }
             )
             outcomes[line] = ("created", client.id, None)
         else:  # another writer registered one of its addresses meanwhile
             outcomes[line] = ("skipped", client.id, None)
+    if filled:
+        c = Client.__table__
+        await session.execute(sa.update(c).where(c.c.id == sa.bindparam("i")), filled)
     tags = [
         {"client_id": outcomes[line][1], "tag": tag}
         for line, row in parsed.items()

@@ -82,3 +82,36 @@ async def test_the_deal_and_client_lists_fit_a_phone(
     assert await page.locator("tr[data-client]").count() == 5
     assert await page.evaluate("document.documentElement.scrollWidth") <= 375
     await page.screenshot(path=str(shots / "admin-clients-phone.png"), full_page=True)
+
+
+async def test_an_import_is_checked_before_it_is_applied(
+    browser, container, aiohttp_server, clock, shots, tmp_path
+):
+    from tests.services.test_imports import CSV
+
+    async with container.db.unit_of_work() as s:
+        await admins.create_admin(s, login="boss", password="correct horse", now=clock.now())
+    server = await aiohttp_server(build_web_app(container))
+    site = f"http://127.0.0.1:{server.port}"
+    listing = tmp_path / "клиенты.csv"
+    listing.write_bytes(CSV)
+
+    page = await browser.new_page()
+    await page.goto(f"{site}/admin/login")
+    await page.fill("#login", "boss")
+    await page.fill("#password", "correct horse")
+    await page.click("button[type=submit]")
+    await page.click("header >> text=Импорт клиентов")
+    await page.set_input_files("input[type=file]", str(listing))
+    await page.click("button:text-is(\"Загрузить\")")
+    await page.wait_for_url(re.compile(r".*/admin/imports/\d+$"))
+    assert await page.input_value("select[name=col_1]") == "phone"  # "Телефон", recognised
+    await page.check("input[name=matches][value=update]")
+    await page.click("button:text-is(\"Проверить (ничего не записывая)\")")
+    assert "Новые: 4" in await page.text_content("ul.counts")
+    assert "телефон не разобран: 12345" in await page.text_content("table.samples")
+    await page.screenshot(path=str(shots / "admin-import-preview.png"), full_page=True)
+    await page.click("button:text-is(\"Импортировать\")")
+    await page.wait_for_selector('[data-status="done"]', timeout=20_000)
+    assert "Заведены: 4" in await page.text_content("ul.counts")
+    await page.screenshot(path=str(shots / "admin-import-done.png"), full_page=True)

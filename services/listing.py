@@ -12,7 +12,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement, Select
+
+from models import Employee
 
 Row = TypeVar("Row")
 MAX_ID = 2**62
@@ -74,13 +77,36 @@ def in_order(window: sa.Subquery, order: Order) -> list[ColumnElement[Any]]:
     return [c.desc() if order.descending else c.asc() for c in columns]
 
 
+async def fetch(
+    session: AsyncSession, stmt: Select[Any], order: Order, size: int, row: Callable[..., Row]
+) -> Page[Row]:
+    """Run a page's statement (its window joined to the rest, selecting `sort_key` last) and
+    make each of the first `size` rows with `row(*columns_but_the_key)`."""
+    rows = (await session.execute(stmt)).all()
+
+    def cursor(found: Any) -> str:
+        return cursor_of(found.sort_key if order.key is not None else None, found.id)
+
+    shown = page(rows, size, cursor)
+    return Page([row(*found[:-1]) for found in shown.rows], shown.next_after)
+
+
+def in_office(
+    office: ColumnElement[int | None], holder: ColumnElement[int | None], office_id: int
+) -> ColumnElement[bool]:
+    """A record of the office: its own office, else (none set) its holder's. Without a join,
+    so a page's window is read from the record's table alone."""
+    staff = sa.select(Employee.id).where(Employee.office_id == office_id)
+    return sa.or_(office == office_id, sa.and_(office.is_(None), holder.in_(staff)))
+
+
 def page(rows: Sequence[Any], size: int, cursor: Callable[[Any], str]) -> Page[Any]:
     """The first `size` of `rows` (fetched with `size + 1`: one more tells a page follows)."""
     shown = list(rows[:size])
     return Page(shown, cursor(shown[-1]) if len(rows) > size else None)
 
 
-def cursor(key: Any, row_id: int) -> str:
+def cursor_of(key: Any, row_id: int) -> str:
     if isinstance(key, datetime):
         key = key.isoformat()
     return f"{row_id}" if key is None else f"{key}~{row_id}"

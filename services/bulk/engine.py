@@ -125,11 +125,7 @@ async def apply(
         .subquery()
     )
     await _record(session, op_id, kind, sa.select(*moving.c))
-    count = await count_rows(session, op_id, kind.name)
-    if count != expected:
-        raise Conflict(f"{count} match now, not {expected}", key="bulk.count_changed", count=count)
-    if count == 0:
-        raise Conflict("nothing to change", key="bulk.nothing")
+    count = as_counted(await count_rows(session, op_id, kind.name), expected)
     await _move(session, op_id, kind, target, now)
     counts = {kind.name: count}
     for name in _carried(kind, carry):
@@ -167,6 +163,16 @@ async def apply(
     moved = sa.select(_R.c.holder_id, _R.c.entity_type).where(_R.c.operation_id == op_id)
     await _tell(session, op_id, (await session.execute(moved)).all(), target.id, by, company)
     return op_id
+
+
+def as_counted(count: int, expected: int) -> int:
+    """`count` when it is what the person was shown and there is something to do; else a
+    Conflict (the caller's transaction rolls back: nothing written)."""
+    if count != expected:
+        raise Conflict(f"{count} match now, not {expected}", key="bulk.count_changed", count=count)
+    if count == 0:
+        raise Conflict("nothing to change", key="bulk.nothing")
+    return count
 
 
 def _office(kind: Kind) -> sa.ColumnElement[Any]:

@@ -23,7 +23,7 @@ from services.bulk import engine
 from services.bulk.engine import Chosen, Undone
 from services.context import Company
 from services.deals.changes import lost_reason_of
-from services.errors import Conflict, NotFound
+from services.errors import NotFound
 
 MOVE = "move"
 _D, _R, _M = Deal.__table__, BulkOperationRow.__table__, DealStageChange.__table__
@@ -105,11 +105,7 @@ async def apply(
     await session.execute(
         sa.insert(_R).from_select(["operation_id", "entity_type", *columns], rows)
     )
-    count = await engine.count_rows(session, op_id, "deal")
-    if count != expected:
-        raise Conflict(f"{count} match now, not {expected}", key="bulk.count_changed", count=count)
-    if count == 0:
-        raise Conflict("nothing to change", key="bulk.nothing")
+    count = engine.as_counted(await engine.count_rows(session, op_id, "deal"), expected)
     values: dict[str, Any] = {"stage_id": stage.id, "stage_changed_at": now, "updated_at": now}
     if stage.kind in _STATUS:
         values |= {"status": _STATUS[stage.kind], "closed_at": now, "lost_reason": lost_reason}

@@ -19,7 +19,7 @@ from services.bulk import engine
 from services.bulk.engine import Chosen, Undone
 from services.bulk.kinds import Kind
 from services.context import Company
-from services.errors import AccessDenied, Conflict, InvalidInput
+from services.errors import AccessDenied, InvalidInput
 from services.tasks.work import clean_title
 
 EACH = "tasks"
@@ -107,14 +107,7 @@ async def apply(
         sa.insert(_T).from_select(columns, source).returning(_T.c.id, _T.c.assignee_id)
     )
     written = made.all()
-    if len(written) != expected:
-        raise Conflict(
-            f"{len(written)} match now, not {expected}",
-            key="bulk.count_changed",
-            count=len(written),
-        )
-    if not written:
-        raise Conflict("nothing to change", key="bulk.nothing")
+    engine.as_counted(len(written), expected)
     await session.execute(
         sa.insert(_R),
         [

@@ -67,14 +67,8 @@ def conditions(shown: ClientFilter) -> list[ColumnElement[bool]]:
     if shown.text and shown.text.strip():
         words = f"%{listing.escaped(searchable(shown.text))}%"
         found.append(Client.search_text.like(words, escape="\\"))
-    if shown.office_id is not None:  # the client's office, else its owner's (no join needed)
-        staff = sa.select(Employee.id).where(Employee.office_id == shown.office_id)
-        found.append(
-            sa.or_(
-                Client.office_id == shown.office_id,
-                sa.and_(Client.office_id.is_(None), Client.owner_id.in_(staff)),
-            )
-        )
+    if shown.office_id is not None:
+        found.append(listing.in_office(Client.office_id, Client.owner_id, shown.office_id))
     return found
 
 
@@ -121,13 +115,7 @@ async def page(
         .outerjoin(Office, Office.id == Client.office_id)
         .order_by(*listing.in_order(window, order))
     )
-    rows = (await session.execute(stmt)).all()
-
-    def cursor(row: sa.Row[tuple[object, ...]]) -> str:
-        return listing.cursor(row.sort_key if order.key is not None else None, row.id)
-
-    found = listing.page(rows, size, cursor)
-    return listing.Page([ClientRow(*row[:7]) for row in found.rows], found.next_after)
+    return await listing.fetch(session, stmt, order, size, ClientRow)
 
 
 @dataclass(frozen=True)

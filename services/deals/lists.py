@@ -83,14 +83,8 @@ def conditions(shown: DealFilter) -> list[ColumnElement[bool]]:
             sa.select(other.id).where(folded(other.title).like(words, escape="\\")),
         )
         found.append(Deal.id.in_(either))
-    if shown.office_id is not None:  # the deal's office, else its owner's (no join needed)
-        staff = sa.select(Employee.id).where(Employee.office_id == shown.office_id)
-        found.append(
-            sa.or_(
-                Deal.office_id == shown.office_id,
-                sa.and_(Deal.office_id.is_(None), Deal.owner_id.in_(staff)),
-            )
-        )
+    if shown.office_id is not None:
+        found.append(listing.in_office(Deal.office_id, Deal.owner_id, shown.office_id))
     return found
 
 
@@ -149,13 +143,7 @@ async def page(
         .outerjoin(Office, Office.id == Deal.office_id)
         .order_by(*listing.in_order(window, order))
     )
-    rows = (await session.execute(stmt)).all()
-
-    def cursor(row: sa.Row[tuple[object, ...]]) -> str:
-        return listing.cursor(row.sort_key if order.key is not None else None, row.id)
-
-    found = listing.page(rows, size, cursor)
-    return listing.Page([DealRow(*row[:11]) for row in found.rows], found.next_after)
+    return await listing.fetch(session, stmt, order, size, DealRow)
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ def conditions(shown: TaskFilter) -> list[ColumnElement[bool]]:
         found.append(folded(Task.title).like(words, escape="\\"))
     if shown.office_id is not None:
         staff = sa.select(Employee.id).where(Employee.office_id == shown.office_id)
-        found.append(Task.assignee_id.in_(staff))
+        found.append(Task.assignee_id.in_(staff))  # a task's office is its assignee's
     return found
 
 
@@ -117,10 +117,4 @@ async def page(
         .outerjoin(Client, Client.id == Task.client_id)
         .order_by(*listing.in_order(window, order))
     )
-    rows = (await session.execute(stmt)).all()
-
-    def cursor(row: sa.Row[tuple[object, ...]]) -> str:
-        return listing.cursor(row.sort_key if order.key is not None else None, row.id)
-
-    found = listing.page(rows, size, cursor)
-    return listing.Page([TaskRow(*row[:8]) for row in found.rows], found.next_after)
+    return await listing.fetch(session, stmt, order, size, TaskRow)

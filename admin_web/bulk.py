@@ -15,14 +15,16 @@ from aiohttp import web
 
 from admin_web import exports, inputs
 from admin_web.edge import DB, EMPLOYEE, context
-from models import DealStatus, TaskStatus
+from models import CallStatus, DealStatus, Direction, TaskStatus, TicketStatus
 from services import access, bulk, listing
 from services.actors import Actor
+from services.calls import table as call_table
 from services.clients import lists as client_lists
 from services.deals import LOST_REASONS
 from services.deals import lists as deal_lists
 from services.errors import InvalidInput
 from services.tasks import table as task_table
+from services.tickets import table as ticket_table
 from web_app import container_of
 from webhooks.common import read_form_pairs
 
@@ -35,21 +37,22 @@ class Listed:
     path: str
     template: str
     query: type[inputs.Input]
-    reassign: type[inputs.Reassign]
+    reassign: type[inputs.Reassign] | None  # None: a list to read and export only
     tasks: type[inputs.TaskForEach] | None  # a task for each (deals and clients)
     chosen: Callable[[web.Request, Any], Any]  # inputs → the services' filter
     page: Callable[..., Awaitable[listing.Page[Any]]]
     sorts: tuple[Any, ...]
-    plan: Callable[..., Awaitable[bulk.Plan]]
-    apply: Callable[..., Awaitable[int]]
+    plan: Callable[..., Awaitable[bulk.Plan]] | None = None
+    apply: Callable[..., Awaitable[int]] | None = None
 
 
 def setup(app: web.Application) -> None:
-    for listed in (DEALS, CLIENTS, TASKS):
+    for listed in (DEALS, CLIENTS, TASKS, CALLS, TICKETS):
         app.router.add_get(listed.path, _list_view(listed))
-        app.router.add_get(f"{listed.path}/reassign", _plan_view(listed))
-        app.router.add_post(f"{listed.path}/reassign", _apply_view(listed))
         app.router.add_get(f"{listed.path}/export", exports.export_view(listed))
+        if listed.reassign is not None:
+            app.router.add_get(f"{listed.path}/reassign", _plan_view(listed))
+            app.router.add_post(f"{listed.path}/reassign", _apply_view(listed))
         if listed.tasks is not None:
             app.router.add_get(f"{listed.path}/tasks", _tasks_plan_view(listed))
             app.router.add_post(f"{listed.path}/tasks", _tasks_apply_view(listed))
@@ -158,6 +161,52 @@ TASKS = Listed(
 )
 
 
+def _call_filter(request: web.Request, query: inputs.CallsQuery) -> call_table.CallFilter:
+    return call_table.CallFilter(
+        employee_id=query.employee,
+        office_id=access.office_limit(request[EMPLOYEE]) or query.office,
+        direction=query.direction,
+        status=query.status,
+        digits=query.q,
+        **_days(request, query.since, query.until),
+    )
+
+
+def _ticket_filter(request: web.Request, query: inputs.TicketsQuery) -> ticket_table.TicketFilter:
+    return ticket_table.TicketFilter(
+        status=query.status,
+        category=query.category,
+        assignee_id=query.assignee,
+        office_id=access.office_limit(request[EMPLOYEE]) or query.office,
+        text=query.q,
+        **_days(request, query.since, query.until),
+    )
+
+
+CALLS = Listed(
+    "call",
+    "/admin/calls",
+    "calls.html",
+    inputs.CallsQuery,
+    None,
+    None,
+    _call_filter,
+    call_table.page,
+    tuple(call_table.CallSort),
+)
+TICKETS = Listed(
+    "ticket",
+    "/admin/tickets",
+    "tickets.html",
+    inputs.TicketsQuery,
+    None,
+    None,
+    _ticket_filter,
+    ticket_table.page,
+    tuple(ticket_table.TicketSort),
+)
+
+
 def _list_view(listed: Listed) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def view(request: web.Request) -> web.StreamResponse:
         query: Any = inputs.parse(listed.query, request.query)
@@ -180,6 +229,9 @@ def _list_view(listed: Listed) -> Callable[[web.Request], Awaitable[web.StreamRe
             statuses=list(DealStatus),
             reasons=LOST_REASONS,
             task_statuses=list(TaskStatus),
+            call_statuses=list(CallStatus),
+            directions=[Direction.IN, Direction.OUT],
+            ticket_statuses=list(TicketStatus),
             now=container_of(request).company.clock.now(),
         )
         return aiohttp_jinja2.render_template(listed.template, request, values)
@@ -192,6 +244,7 @@ def _plan_view(listed: Listed) -> Callable[[web.Request], Awaitable[web.StreamRe
         """What the reassign would do, counted; a form to apply exactly that."""
         form: Any = _reassign_input(inputs.parse(listed.reassign, request.query))
         me = request[EMPLOYEE]
+        assert listed.plan is not None  # lists with a reassign form have both
         plan = await listed.plan(
             request[DB],
             listed.chosen(request, form),
@@ -210,6 +263,7 @@ def _apply_view(listed: Listed) -> Callable[[web.Request], Awaitable[web.StreamR
         form: Any = _reassign_input(inputs.parse(listed.reassign, await read_form_pairs(request)))
         if form.expected is None:
             raise InvalidInput("no count", key="web.bad_input", fields="expected")
+        assert listed.apply is not None
         op_id = await listed.apply(
             request[DB],
             listed.chosen(request, form),

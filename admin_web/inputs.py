@@ -11,11 +11,13 @@ from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from models import DealStatus, LeadStatus, TaskStatus
+from models import CallStatus, DealStatus, Direction, LeadStatus, TaskStatus, TicketStatus
+from services.calls.table import CallSort
 from services.clients.lists import ClientSort
 from services.deals.lists import DealSort
 from services.errors import InvalidInput
 from services.tasks.table import TaskSort
+from services.tickets.table import TicketSort
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -140,6 +142,30 @@ class TasksQuery(Input):
     overdue: bool = False
     q: Annotated[str, StringConstraints(max_length=100)] | None = None
     sort: TaskSort = TaskSort.NEWEST
+    after: Annotated[str, StringConstraints(max_length=60)] | None = None
+
+
+class CallsQuery(Input):
+    employee: Id | None = None
+    office: Id | None = None
+    direction: Direction | None = None
+    status: CallStatus | None = None
+    since: date | None = None
+    until: date | None = None
+    q: Annotated[str, StringConstraints(max_length=40)] | None = None  # digits of the number
+    sort: CallSort = CallSort.NEWEST
+    after: Annotated[str, StringConstraints(max_length=60)] | None = None
+
+
+class TicketsQuery(Input):
+    status: TicketStatus | None = None
+    category: Annotated[str, StringConstraints(max_length=100)] | None = None
+    assignee: Id | None = None
+    office: Id | None = None
+    since: date | None = None
+    until: date | None = None
+    q: Annotated[str, StringConstraints(max_length=100)] | None = None
+    sort: TicketSort = TicketSort.NEWEST
     after: Annotated[str, StringConstraints(max_length=60)] | None = None
 
 

@@ -254,6 +254,9 @@ async def test_the_deal_list_sorts_and_pages_keeping_its_filters(web, container,
                 "assignee",
                 "overdue",
                 "format",
+                "direction",
+                "category",
+                "employee",
             ]
         ),
         st.one_of(
@@ -290,6 +293,9 @@ async def test_the_deal_list_sorts_and_pages_keeping_its_filters(web, container,
             "/admin/deals/export",
             "/admin/clients/export",
             "/admin/tasks/export",
+            "/admin/calls",
+            "/admin/tickets",
+            "/admin/calls/export",
         ]
     ),
 )
@@ -479,3 +485,48 @@ async def test_a_deal_s_and_a_client_s_pages_and_what_a_manager_of_another_offic
     assert (await manager.get(f"/admin/clients/{other}")).status == 404
     assert (await manager.get(f"/admin/deals/{deals['o1']}")).status == 404
     assert (await web.get("/admin/deals/999999")).status == 404
+
+
+async def test_the_call_and_ticket_lists_filter_and_keep_a_manager_to_their_office(
+    web, aiohttp_client, container, clock
+):
+    from models import Call, CallStatus, Direction, Ticket
+
+    people, _deals = await _office(container, clock)
+    async with container.db.unit_of_work() as s:
+        for i, (who, status) in enumerate(
+            [
+                ("Анна", CallStatus.MISSED),
+                ("Анна", CallStatus.ANSWERED),
+                ("Ольга", CallStatus.MISSED),
+            ]
+        ):
+            s.add(
+                Call(
+                    provider="generic",
+                    external_id=f"c{i}",
+                    direction=Direction.IN,
+                    status=status,
+                    employee_id=people[who],
+                    client_number=f"+7912000112{i}",
+                    started_at=clock.now(),
+                )
+            )
+        s.add(Ticket(author_id=people["Анна"], category="Оплата", subject="Не проходит платёж"))
+        s.add(Ticket(author_id=people["Ольга"], category="Доступ", subject="Сбросить пароль"))
+    await sign_in(web, "admin", "good horse 1")
+    missed = await (await web.get("/admin/calls", params={"status": "missed"})).text()
+    assert missed.count("<tr data-call=") == 2 and "Пропущен" in missed
+    by_number = await (await web.get("/admin/calls", params={"q": "1121"})).text()
+    assert by_number.count("<tr data-call=") == 1 and "+7 912 000-11-21" in by_number
+    found = await (await web.get("/admin/tickets", params={"q": "ПЛАТЁЖ"})).text()
+    assert found.count("<tr data-ticket=") == 1 and "Не проходит платёж" in found
+    exported = await (await web.get("/admin/tickets/export")).read()
+    assert "Сбросить пароль".encode() in exported
+    manager = await aiohttp_client(web.server.app)
+    await sign_in(manager, "petr", "good horse 1")
+    calls = await (await manager.get("/admin/calls")).text()
+    assert calls.count("<tr data-call=") == 2  # Центр's: Анна's two
+    tickets = await (await manager.get("/admin/tickets")).text()
+    assert "Сбросить пароль" not in tickets and "Не проходит платёж" in tickets
+    assert (await web.get("/admin/calls/reassign")).status == 404  # read-only lists

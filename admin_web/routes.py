@@ -14,7 +14,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from admin_web import bulk, csrf, imports, inputs
+from admin_web import bulk, csrf, imports, inputs, reports
 from admin_web.edge import (
     COOKIE,
     DB,
@@ -60,6 +60,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/admin/calls/{call_id:\\d+}/recording", call_recording)
     bulk.setup(app)
     imports.setup(app)
+    reports.setup(app)
 
 
 async def to_leads(_request: web.Request) -> web.StreamResponse:

@@ -15,10 +15,16 @@ MAX_PEOPLE = 20  # bars; more would not be readable on a phone
 
 
 def plan_vs_fact(
-    rows: list[tuple[str, Decimal, Decimal | None]], *, title: str, fact: str, plan: str
+    rows: list[tuple[str, Decimal, Decimal | None]],
+    *,
+    title: str,
+    fact: str,
+    plan: str,
+    image: str = "png",
 ) -> bytes:
-    """A PNG: per person (name, fact, plan) a bar of the month's revenue so far beside a bar
-    of the plan, the biggest first."""
+    """A PNG (or, `image="svg"`, an SVG for the admin web's report page): per person (name,
+    fact, plan) a bar of the month's revenue so far beside a bar of the plan, the biggest
+    first."""
     shown = sorted(rows, key=lambda r: (-(r[2] or r[1]), r[0]))[:MAX_PEOPLE]
     names = [name[:24] for name, _f, _p in shown][::-1]
     facts = [float(f) for _n, f, _p in shown][::-1]
@@ -37,5 +43,5 @@ def plan_vs_fact(
     axes.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
     out = io.BytesIO()
-    figure.savefig(out, format="png")
+    figure.savefig(out, format=image)
     return out.getvalue()

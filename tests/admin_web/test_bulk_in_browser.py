@@ -115,3 +115,21 @@ async def test_an_import_is_checked_before_it_is_applied(
     await page.wait_for_selector('[data-status="done"]', timeout=20_000)
     assert "Заведены: 4" in await page.text_content("ul.counts")
     await page.screenshot(path=str(shots / "admin-import-done.png"), full_page=True)
+
+
+async def test_the_report_page_draws_its_chart(browser, container, aiohttp_server, clock, shots):
+    from tests.admin_web.test_reports_page import _data
+
+    await _data(container, clock)
+    server = await aiohttp_server(build_web_app(container))
+    site = f"http://127.0.0.1:{server.port}"
+    page = await browser.new_page(viewport={"width": 375, "height": 740})
+    await page.goto(f"{site}/admin/login")
+    await page.fill("#login", "admin")
+    await page.fill("#password", "good horse 1")
+    await page.click("button[type=submit]")
+    await page.goto(f"{site}/admin/reports?preset=month")
+    await page.wait_for_function("document.querySelector('img.chart').naturalWidth > 0")
+    assert await page.locator("tr[data-person]").count() == 3
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 375
+    await page.screenshot(path=str(shots / "admin-report-phone.png"), full_page=True)

@@ -257,6 +257,7 @@ async def test_the_deal_list_sorts_and_pages_keeping_its_filters(web, container,
                 "direction",
                 "category",
                 "employee",
+                "preset",
             ]
         ),
         st.one_of(
@@ -296,6 +297,8 @@ async def test_the_deal_list_sorts_and_pages_keeping_its_filters(web, container,
             "/admin/calls",
             "/admin/tickets",
             "/admin/calls/export",
+            "/admin/reports",
+            "/admin/reports/export",
         ]
     ),
 )

@@ -108,6 +108,8 @@ async def apply(request: web.Request) -> web.StreamResponse:
 
 
 def _spawn(request: web.Request, import_id: int) -> None:
+    if import_id in RUNNING:  # a second press: this process is on it
+        return
     container = container_of(request)
     RUNNING.add(import_id)
 

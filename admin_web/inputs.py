@@ -6,10 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from typing import Annotated, Literal, TypeVar, get_args, get_origin
+from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from models import CallStatus, DealStatus, Direction, LeadStatus, TaskStatus, TicketStatus
 from services.calls.table import CallSort
@@ -20,6 +27,18 @@ from services.tasks.table import TaskSort
 from services.tickets.table import TicketSort
 
 Model = TypeVar("Model", bound=BaseModel)
+
+
+def _in_our_time(value: Any) -> Any:
+    """Dates and times people type: years 1900–2200 (beyond, a day's end or a time zone
+    would overflow Python's calendar)."""
+    if not 1900 <= value.year <= 2200:
+        raise ValueError("a year between 1900 and 2200")
+    return value
+
+
+Day = Annotated[date, AfterValidator(_in_our_time)]
+Moment = Annotated[datetime, AfterValidator(_in_our_time)]
 
 
 class Input(BaseModel):
@@ -61,8 +80,8 @@ class LeadsQuery(Input):
     status: LeadStatus | None = None
     source: Annotated[str, StringConstraints(max_length=100)] | None = None
     assignee: Annotated[int, Field(ge=1, le=2**62)] | None = None
-    since: date | None = None  # created on or after this day (the company's days)
-    until: date | None = None  # created on or before this day
+    since: Day | None = None  # created on or after this day (the company's days)
+    until: Day | None = None  # created on or before this day
     q: Annotated[str, StringConstraints(max_length=100)] | None = None  # name, phone, e-mail
     before: Annotated[int, Field(ge=1, le=2**62)] | None = None  # the page after this lead
 
@@ -96,8 +115,8 @@ class AuditQuery(Input):
     actor: Annotated[int, Field(ge=1, le=2**62)] | None = None
     login: Annotated[str, StringConstraints(max_length=64)] | None = None
     address: Annotated[str, StringConstraints(max_length=64)] | None = None
-    since: date | None = None
-    until: date | None = None
+    since: Day | None = None
+    until: Day | None = None
     before: Annotated[int, Field(ge=1, le=2**62)] | None = None
 
 
@@ -111,8 +130,8 @@ class DealsQuery(Input):
     office: Id | None = None
     stage: Id | None = None
     status: DealStatus | None = None
-    since: date | None = None
-    until: date | None = None
+    since: Day | None = None
+    until: Day | None = None
     q: Annotated[str, StringConstraints(max_length=100)] | None = None
     sort: DealSort = DealSort.NEWEST
     after: Annotated[str, StringConstraints(max_length=60)] | None = None
@@ -124,8 +143,8 @@ class ClientsQuery(Input):
     owner: Id | None = None
     office: Id | None = None
     tag: Annotated[str, StringConstraints(max_length=64)] | None = None
-    since: date | None = None
-    until: date | None = None
+    since: Day | None = None
+    until: Day | None = None
     q: Annotated[str, StringConstraints(max_length=100)] | None = None
     sort: ClientSort = ClientSort.NEWEST
     after: Annotated[str, StringConstraints(max_length=1100)] | None = None  # a name and an id
@@ -137,8 +156,8 @@ class TasksQuery(Input):
     assignee: Id | None = None
     office: Id | None = None
     status: TaskStatus | None = None
-    since: date | None = None
-    until: date | None = None
+    since: Day | None = None
+    until: Day | None = None
     overdue: bool = False
     q: Annotated[str, StringConstraints(max_length=100)] | None = None
     sort: TaskSort = TaskSort.NEWEST
@@ -150,8 +169,8 @@ class CallsQuery(Input):
     office: Id | None = None
     direction: Direction | None = None
     status: CallStatus | None = None
-    since: date | None = None
-    until: date | None = None
+    since: Day | None = None
+    until: Day | None = None
     q: Annotated[str, StringConstraints(max_length=40)] | None = None  # digits of the number
     sort: CallSort = CallSort.NEWEST
     after: Annotated[str, StringConstraints(max_length=60)] | None = None
@@ -162,8 +181,8 @@ class TicketsQuery(Input):
     category: Annotated[str, StringConstraints(max_length=100)] | None = None
     assignee: Id | None = None
     office: Id | None = None
-    since: date | None = None
-    until: date | None = None
+    since: Day | None = None
+    until: Day | None = None
     q: Annotated[str, StringConstraints(max_length=100)] | None = None
     sort: TicketSort = TicketSort.NEWEST
     after: Annotated[str, StringConstraints(max_length=60)] | None = None
@@ -191,7 +210,7 @@ class TaskForEach(Input):
     scope: Literal["selected", "all"] = "selected"
     id: Annotated[tuple[Id, ...], Field(max_length=500)] = ()
     title: Annotated[str, StringConstraints(max_length=500)] | None = None
-    due: datetime | None = None
+    due: Moment | None = None
     assignee: Id | None = None
     expected: Annotated[int, Field(ge=0, le=10**9)] | None = None
 

@@ -7,7 +7,6 @@ as CSV or XLSX."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 from typing import Any
 
 import aiohttp_jinja2
@@ -31,8 +30,8 @@ def setup(app: web.Application) -> None:
 
 class ReportsQuery(inputs.Input):
     preset: reports.Preset | None = None
-    since: date | None = None
-    until: date | None = None
+    since: inputs.Day | None = None
+    until: inputs.Day | None = None
     office: inputs.Id | None = None
     employee: inputs.Id | None = None
 

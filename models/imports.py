@@ -23,6 +23,9 @@ class ClientImport(IdMixin, Base):
     mapping: Mapped[dict[str, Any]] = mapped_column(default=dict)  # column index → field
     matches: Mapped[str] = mapped_column(sa.String(16), default="skip")  # skip, update, create
     owner_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("employees.id"))
+    # A manager's import stays within their office: another office's clients are not touched.
+    office_id: Mapped[int | None] = mapped_column(BigId)
+    error: Mapped[str | None] = mapped_column(sa.String(500))  # why a run stopped ("failed")
     status: Mapped[str] = mapped_column(sa.String(16), default="uploaded")
     total: Mapped[int] = mapped_column(default=0)
     processed: Mapped[int] = mapped_column(default=0)

@@ -33,6 +33,8 @@ def upgrade() -> None:
         sa.Column("mapping", JSON, nullable=False),
         sa.Column("matches", sa.String(16), nullable=False),
         sa.Column("owner_id", BigId, nullable=True),
+        sa.Column("office_id", BigId, nullable=True),
+        sa.Column("error", sa.String(500), nullable=True),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("total", sa.Integer(), nullable=False),
         sa.Column("processed", sa.Integer(), nullable=False),

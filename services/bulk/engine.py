@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import AuditEntry, BulkOperation, BulkOperationRow, Channel, Employee
-from services import access, audit, outbox
+from services import access, audit, listing, outbox
 from services.actors import Actor
 from services.bulk.kinds import CARRIED, KINDS, Carried, Kind
 from services.context import Company
@@ -74,7 +74,7 @@ async def plan(
             .select_from(rule.kind.table.join(parent, parent.c.id == rule.kind.table.c[rule.link]))
             .where(parent.c.id.in_(chosen), _open_alias(kind, parent))
             .where(parent.c[kind.holder].is_distinct_from(target.id))
-            .where(_goes_along(rule, parent.c[kind.holder], target.id))
+            .where(_goes_along(rule, parent.c[kind.holder], target.id, by))
         )
         carried[name] = (await session.execute(stmt)).scalar_one() if moving else 0
     return Plan(kind.name, target, int(moving), int(closed), int(already), carried)
@@ -89,12 +89,19 @@ def _open_alias(kind: Kind, alias: sa.Alias) -> sa.ColumnElement[bool]:
     return sa.sql.util.ClauseAdapter(alias).traverse(kind.is_open())
 
 
-def _goes_along(rule: Carried, parent_holder: Any, to: int) -> sa.ColumnElement[bool]:
+def _goes_along(rule: Carried, parent_holder: Any, to: int, by: Actor) -> sa.ColumnElement[bool]:
+    """A linked record that goes with the chosen one: open, held by the chosen one's holder
+    (or, `unheld`, by nobody), not `to`'s already, and within a manager's office (a client's
+    deal with another office stays there)."""
     child = rule.kind
     whose = child.held_by == parent_holder
     if rule.unheld:
         whose = sa.or_(whose, child.held_by.is_(None))
-    return sa.and_(child.is_open(), whose, child.held_by.is_distinct_from(to))
+    found = [child.is_open(), whose, child.held_by.is_distinct_from(to)]
+    office = access.office_limit(by)
+    if office is not None and child.office is not None:
+        found.append(listing.in_office(child.table.c[child.office], child.held_by, office))
+    return sa.and_(*found)
 
 
 def _carried(kind: Kind, carry: Sequence[str]) -> list[str]:
@@ -135,7 +142,7 @@ async def apply(
             sa.select(child.id, child.held_by, _office(child))
             .select_from(child.table.join(parents, parents.c.entity_id == child.table.c[rule.link]))
             .where(parents.c.operation_id == op_id, parents.c.entity_type == kind.name)
-            .where(_goes_along(rule, parents.c.holder_id, target.id))
+            .where(_goes_along(rule, parents.c.holder_id, target.id, by))
             .where(child.id.not_in(ids(op_id, child.name)))
             .with_for_update(of=child.table)
             .subquery()
@@ -298,11 +305,23 @@ async def _undo_reassign(
     return Undone(back, kept), told, {"to": to}
 
 
+def _moved_later(op_id: int, entity_type: str) -> sa.Select[tuple[int]]:
+    """Records of `entity_type` that a later bulk change, not undone, moved again."""
+    later = _R.alias("later")
+    return (
+        sa.select(later.c.entity_id)
+        .join(_OP, _OP.c.id == later.c.operation_id)
+        .where(later.c.operation_id > op_id, later.c.entity_type == entity_type)
+        .where(_OP.c.undone_at.is_(None))
+    )
+
+
 async def _put_back(
     session: AsyncSession, op_id: int, kind: Kind, to: int, now: datetime
 ) -> list[int | None]:
-    """The operation's records of `kind` that are still open and still `to`'s get their
-    values back; whose they are again, one entry per record."""
+    """The operation's records of `kind` that are still open, still `to`'s, and not moved by a
+    later bulk change (one that is not undone) get their values back; whose they are again,
+    one entry per record."""
     before = sa.select(_R).where(
         _R.c.operation_id == op_id, _R.c.entity_type == kind.name, _R.c.entity_id == kind.id
     )
@@ -315,6 +334,7 @@ async def _put_back(
     stmt = (
         sa.update(kind.table)
         .where(kind.id.in_(ids(op_id, kind.name)), kind.held_by == to, kind.is_open())
+        .where(kind.id.not_in(_moved_later(op_id, kind.name)))
         .values(values)
         .returning(kind.held_by)
     )

@@ -168,8 +168,11 @@ async def _undo(
         for name in ("stage_id", "status", "stage_changed_at", "closed_at", "lost_reason")
     }
     status = _STATUS.get(stage.kind, DealStatus.OPEN)
-    still = sa.select(_D.c.id).where(
-        _D.c.id.in_(engine.ids(op.id, "deal")), _D.c.stage_id == stage.id, _D.c.status == status
+    still = sa.select(_D.c.id).where(  # where the operation put them, not moved since
+        _D.c.id.in_(engine.ids(op.id, "deal")),
+        _D.c.stage_id == stage.id,
+        _D.c.status == status,
+        _D.c.stage_changed_at == op.at,
     )
     await session.execute(  # first: which deals still stand there is read before they move
         sa.delete(_M).where(
@@ -183,6 +186,7 @@ async def _undo(
         sa.update(_D)
         .where(_D.c.id.in_(engine.ids(op.id, "deal")))
         .where(_D.c.stage_id == stage.id, _D.c.status == status)
+        .where(_D.c.stage_changed_at == op.at)
         .values(**restored, updated_at=now)
         .returning(_D.c.id, _D.c.owner_id)
     )

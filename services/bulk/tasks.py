@@ -145,10 +145,18 @@ async def apply(
 async def _undo(
     session: AsyncSession, op: BulkOperation, _by: Actor, now: datetime
 ) -> tuple[Undone, dict[int, tuple[str, dict[str, int]]], dict[str, Any]]:
-    """The tasks still open are cancelled (and will not remind); done ones stay done."""
+    """The tasks still open and still their assignee's are cancelled (and will not remind);
+    done or reassigned ones stay as they are."""
     stmt = (
         sa.update(_T)
         .where(_T.c.id.in_(engine.ids(op.id, "task")), _T.c.status == TaskStatus.OPEN)
+        .where(  # not given to someone else since
+            sa.tuple_(_T.c.id, _T.c.assignee_id).in_(
+                sa.select(_R.c.entity_id, _R.c.holder_id).where(
+                    _R.c.operation_id == op.id, _R.c.entity_type == "task"
+                )
+            )
+        )
         .values(status=TaskStatus.CANCELLED, remind_at=None, updated_at=now)
         .returning(_T.c.assignee_id)
     )

@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,13 +31,16 @@ from models import (
     Client,
     ClientImport,
     ClientImportRow,
+    ClientMerge,
     ClientTag,
     ContactPerson,
     Conversation,
     Deal,
     Employee,
     Lead,
+    Note,
     Task,
+    Ticket,
 )
 from models.db import Database, insert_ignoring_conflicts
 from services import access, audit
@@ -46,6 +51,8 @@ from services.context import Company
 from services.errors import AccessDenied, Conflict, DomainError, InvalidInput, NotFound
 from services.imports import reading
 from services.imports.reading import FIELDS, Table
+
+log = logging.getLogger(__name__)
 
 BATCH = 1000
 MATCHES = ("skip", "update", "create")
@@ -58,7 +65,7 @@ async def upload(
 ) -> int:
     """Keep the file's rows; the import's id."""
     _require(by)
-    table: Table = reading.read(data, filename)
+    table: Table = await asyncio.to_thread(reading.read, data, filename)  # seconds for 4 MB
     stmt = (
         sa.insert(_I)
         .values(
@@ -69,6 +76,7 @@ async def upload(
             mapping=reading.guess(table.headers),
             matches="skip",
             owner_id=by.id,
+            office_id=access.office_limit(by),
             status="uploaded",
             total=len(table.rows),
             processed=0,
@@ -90,18 +98,24 @@ async def upload(
 class Parsed:
     """One row read with the mapping: what it says, or why it cannot be used."""
 
-    name: str | None
+    name: str | None  # as typed (None: no name column, or a blank cell)
     company: str | None
     identities: list[matching.Identity]
     tags: list[str]
     reason: str | None = None  # a locale key's last part, and its value after ":"
 
+    @property
+    def title(self) -> str | None:
+        """What a new client is called: the name, else the company."""
+        return self.name or self.company
+
 
 def parse_row(cells: list[str], mapping: dict[str, str], region: str) -> Parsed:
     values: dict[str, list[str]] = {field: [] for field in FIELDS}
     for index, field in mapping.items():
-        if field in values and int(index) < len(cells) and cells[int(index)].strip():
-            values[field].append(cells[int(index)].strip())
+        if field in values and index.isascii() and index.isdigit() and int(index) < len(cells):
+            if cells[int(index)].strip():
+                values[field].append(cells[int(index)].strip())
     name = " ".join(" ".join(values["name"]).split())[:NAME_MAX] or None
     company = " ".join(" ".join(values["company"]).split())[:COMPANY_MAX] or None
     identities: list[matching.Identity] = []
@@ -118,7 +132,7 @@ def parse_row(cells: list[str], mapping: dict[str, str], region: str) -> Parsed:
     tags = sorted({t[:TAG_MAX] for t in _split(values["tag"], ",;")})
     if not (name or company or identities):
         return Parsed(None, None, [], [], "empty")
-    return Parsed(name or company, company, list(dict.fromkeys(identities)), tags)
+    return Parsed(name, company, list(dict.fromkeys(identities)), tags)
 
 
 def _split(values: list[str], separators: str = ",;") -> list[str]:
@@ -147,7 +161,11 @@ async def preview(
     if matches not in MATCHES:
         raise InvalidInput("bad choice for matches", key="web.bad_input", fields="matches")
     width = len(found.headers["names"])
-    mapping = {k: v for k, v in mapping.items() if v in FIELDS and k.isdigit() and int(k) < width}
+    mapping = {
+        k: v
+        for k, v in mapping.items()
+        if v in FIELDS and k.isascii() and k.isdigit() and int(k) < width
+    }
     if not {"name", "phone", "email", "company"} & set(mapping.values()):
         raise InvalidInput("map a name, phone, e-mail or company", key="import.map_something")
     owner = await _owner(session, owner_id, by)
@@ -180,7 +198,9 @@ async def preview(
                 outcome, reason = "invalid", f"repeat:{repeated}"
             else:
                 match = matching.best_match(known, row.identities)
-                if match is not None:
+                if match is not None and not _within(match, found.office_id):
+                    outcome, reason = "invalid", "another_office"
+                elif match is not None:
                     outcome, client_id = "matched", match.id
                 for identity in row.identities:
                     seen[identity] = line
@@ -213,6 +233,11 @@ async def start(session: AsyncSession, import_id: int, *, by: Actor, now: dateti
     found = await _mine(session, import_id, by, lock=True)
     if found.status == "running":
         return  # a second press, or picking up after a stop
+    if found.status == "failed":  # go on after the last batch applied
+        await session.execute(
+            sa.update(_I).where(_I.c.id == import_id).values(status="running", error=None)
+        )
+        return
     if found.status != "previewed":
         raise Conflict("preview first", key="import.preview_first")
     await session.execute(
@@ -232,9 +257,20 @@ async def start(session: AsyncSession, import_id: int, *, by: Actor, now: dateti
 
 
 async def run(db: Database, import_id: int, company: Company) -> None:
-    """Apply the rows not applied yet, a batch a unit of work, until none is left."""
-    while await _run_batch(db, import_id, company):
-        pass
+    """Apply the rows not applied yet, a batch a unit of work, until none is left. A batch
+    that fails (the database gone for good, a bug) stops the run as "failed" with the
+    reason; the batches before it stay applied, and starting again goes on after them."""
+    try:
+        while await _run_batch(db, import_id, company):
+            pass
+    except Exception as exc:
+        log.exception("import %s stopped", import_id)
+        async with db.unit_of_work() as session:
+            await session.execute(
+                sa.update(_I)
+                .where(_I.c.id == import_id, _I.c.status == "running")
+                .values(status="failed", error=f"{type(exc).__name__}: {exc}"[:500])
+            )
 
 
 async def _run_batch(db: Database, import_id: int, company: Company) -> bool:
@@ -289,7 +325,9 @@ async def _apply(
     to_create: list[tuple[int, Parsed, list[matching.Identity]]] = []
     for line, row in parsed.items():
         match = matching.best_match(known, row.identities)
-        if match is None:
+        if match is not None and not _within(match, found.office_id):
+            outcomes[line] = ("skipped", None, None)  # another office's client: not touched
+        elif match is None:
             to_create.append((line, row, row.identities))
         elif found.matches == "update":
             outcomes[line] = ("updated", match.id, await _update(session, match.id, row, now))
@@ -300,7 +338,7 @@ async def _apply(
             outcomes[line] = ("skipped", match.id, None)
     made = await matching.create_many(
         session,
-        [matching.NewClient(ids, row.name, found.owner_id) for _line, row, ids in to_create],
+        [matching.NewClient(ids, row.title, found.owner_id) for _line, row, ids in to_create],
         now=now,
     )
     owner_office = await session.scalar(
@@ -314,7 +352,8 @@ async def _apply(
                     "i": client.id,
                     "company": row.company,
                     "office_id": owner_office,
-                    "search_text": matching.search_text_of(row.name, row.company),
+                    "search_text": matching.search_text_of(row.title, row.company),
+                    "updated_at": now,  # as created: undo tells edits by updated_at
                 }
             )
             outcomes[line] = ("created", client.id, None)
@@ -349,6 +388,15 @@ async def _apply(
     return result
 
 
+def _within(match: matching.ResolvedClient, office_id: int | None) -> bool:
+    """Whether an import limited to `office_id` (a manager's) may touch the client: its office,
+    else its owner's, is that one (None: an admin's import, every client)."""
+    if office_id is None:
+        return True
+    office = match.office_id or (match.owner.office_id if match.owner else None)
+    return office == office_id
+
+
 async def _update(
     session: AsyncSession, client_id: int, row: Parsed, now: datetime
 ) -> dict[str, Any]:
@@ -356,7 +404,7 @@ async def _update(
     added; what was there before, for undo."""
     client = await session.get(Client, client_id)
     assert client is not None
-    before = {"name": client.name, "company": client.company}
+    before = {"name": client.name, "company": client.company, "at": now.isoformat()}
     client.name = row.name or client.name
     client.company = row.company or client.company
     client.search_text = matching.search_text_of(client.name, client.company)
@@ -387,13 +435,29 @@ async def undo(session: AsyncSession, import_id: int, *, by: Actor, now: datetim
     created = sa.select(_R.c.client_id).where(
         _R.c.import_id == import_id, _R.c.outcome == "created"
     )
-    used = sa.union(
+    merges = ClientMerge.__table__
+    used = sa.union(  # anything done with a created client since keeps it
         *(
-            sa.select(model.client_id).where(model.client_id.in_(created))
-            for model in (Lead, Deal, Task, Conversation, Call)
+            sa.select(column).where(column.in_(created))
+            for column in (
+                Lead.client_id,
+                Deal.client_id,
+                Task.client_id,
+                Conversation.client_id,
+                Call.client_id,
+                Ticket.client_id,
+                Note.client_id,
+                Client.merged_into_id,
+                merges.c.survivor_id,
+                merges.c.merged_id,
+            )
         )
     )
-    gone = sa.select(Client.id).where(Client.id.in_(created), Client.id.not_in(used))
+    gone = sa.select(Client.id).where(
+        Client.id.in_(created),
+        Client.id.not_in(used),
+        Client.updated_at == Client.created_at,  # not edited since either
+    )
     removable = list((await session.execute(gone)).scalars())
     for start_at in range(0, len(removable), 1000):
         chunk = removable[start_at : start_at + 1000]
@@ -403,15 +467,24 @@ async def undo(session: AsyncSession, import_id: int, *, by: Actor, now: datetim
     total_created = await session.scalar(sa.select(sa.func.count()).select_from(created.subquery()))
     updated = (
         await session.execute(
-            sa.select(_R.c.client_id, _R.c.before).where(
-                _R.c.import_id == import_id, _R.c.outcome == "updated"
-            )
+            sa.select(_R.c.client_id, _R.c.before)
+            .where(_R.c.import_id == import_id, _R.c.outcome == "updated")
+            .order_by(_R.c.line)
         )
     ).all()
+    first: dict[int, dict[str, Any]] = {}  # a client two rows updated: as it was before both
+    last_at: dict[int, str] = {}
     for client_id, before in updated:
-        await session.execute(
+        first.setdefault(client_id, before)
+        last_at[client_id] = before["at"]
+    restored = 0
+    for client_id, before in first.items():
+        done = await session.execute(
             sa.update(Client)
-            .where(Client.id == client_id)
+            .where(  # unless edited since the import
+                Client.id == client_id,
+                Client.updated_at == datetime.fromisoformat(last_at[client_id]),
+            )
             .values(
                 name=before["name"],
                 company=before["company"],
@@ -419,10 +492,11 @@ async def undo(session: AsyncSession, import_id: int, *, by: Actor, now: datetim
                 updated_at=now,
             )
         )
+        restored += done.rowcount or 0
     await session.execute(
         sa.update(_I).where(_I.c.id == import_id).values(status="undone", undone_at=now)
     )
-    result = Undone(len(removable), int(total_created or 0) - len(removable), len(updated))
+    result = Undone(len(removable), int(total_created or 0) - len(removable), restored)
     await audit.log(
         session,
         action="import.undone",
@@ -448,6 +522,7 @@ class ImportView:
     matches: str
     owner_id: int | None
     status: str
+    error: str | None
     total: int
     processed: int
     counts: dict[str, int]
@@ -479,6 +554,7 @@ async def view(session: AsyncSession, import_id: int, *, by: Actor, sample: int 
         found.matches,
         found.owner_id,
         found.status,
+        found.error,
         found.total,
         found.processed,
         dict(found.counts),

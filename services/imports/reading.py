@@ -21,6 +21,7 @@ MAX_BYTES = 4 * 1024 * 1024  # the web app's body limit (webhooks.server.MAX_BOD
 MAX_ROWS = 100_000
 MAX_COLUMNS = 50
 MAX_CELL = 1000
+MAX_UNPACKED = 100 * 1024 * 1024  # an XLSX's files, unzipped
 
 FIELDS = ("name", "phone", "email", "company", "tag")
 IGNORE = ""
@@ -44,10 +45,16 @@ def read(data: bytes, filename: str) -> Table:
     """The file's header and data rows; InvalidInput saying what is wrong with it."""
     if len(data) > MAX_BYTES:
         raise InvalidInput("the file is too big", key="import.too_big", limit=MAX_BYTES // 2**20)
-    if data[:4] == b"PK\x03\x04" or filename.lower().endswith(".xlsx"):
-        rows = _xlsx(data)
-    else:
-        rows = _csv(data)
+    try:
+        if data[:4] == b"PK\x03\x04" or filename.lower().endswith(".xlsx"):
+            rows = _xlsx(data)
+        else:
+            rows = _csv(data)
+    except InvalidInput:
+        raise
+    except (csv.Error, ValueError, SyntaxError, KeyError, EOFError, OSError) as exc:
+        # a broken quote, a sheet's XML gone wrong (ParseError is a SyntaxError), odd cells
+        raise InvalidInput(f"not a readable table: {exc!r}"[:300], key="import.bad_file") from None
     rows = [row for row in rows if any(cell.strip() for cell in row)]
     if len(rows) < 2:
         raise InvalidInput("no rows under the header", key="import.empty")
@@ -61,6 +68,9 @@ def read(data: bytes, filename: str) -> Table:
 
 def _xlsx(data: bytes) -> list[list[str]]:
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:  # a few MB that unpack to GBs
+            if sum(entry.file_size for entry in archive.infolist()) > MAX_UNPACKED:
+                raise InvalidInput("the workbook unpacks too big", key="import.bad_file")
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise InvalidInput(f"not an XLSX file: {exc}", key="import.bad_file") from None
@@ -80,6 +90,8 @@ def _text(value: Any) -> str:
     """A cell as people typed it: a phone stored as a number without ".0", a date as a date."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        return value.replace("\x00", "")[:MAX_CELL]
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime | date):
@@ -98,7 +110,7 @@ def _csv(data: bytes) -> list[list[str]]:
     delimiter = max((";", ",", "\t"), key=first.count)
     rows = []
     for row in csv.reader(io.StringIO(text), delimiter=delimiter):
-        rows.append([cell[:MAX_CELL] for cell in row[:MAX_COLUMNS]])
+        rows.append([cell.replace("\x00", "")[:MAX_CELL] for cell in row[:MAX_COLUMNS]])
         if len(rows) > MAX_ROWS + 1:
             break
     return rows

@@ -578,3 +578,60 @@ async def test_the_task_list_pages_by_due_time_and_tasks_move_in_bulk(
     await bulk.undo(session, op_id, by=by, company=company)
     holders = dict((await session.execute(sa.select(Task.id, Task.assignee_id))).all())
     assert all(holders[r.id] == anna.id for r in late.rows)
+
+
+async def test_undoing_an_earlier_change_leaves_what_a_later_one_moved(
+    session, clock, company, team
+):
+    admin, anna, boris, vera = team
+    d1, d2 = await deal(session, anna, title="Окна"), await deal(session, anna, title="Двери")
+    by = Actor.of(admin)
+    first = await bulk.reassign(
+        session,
+        lists.DealFilter(owner_id=anna.id),
+        to=boris.id,
+        expected=2,
+        by=by,
+        company=company,
+    )
+    await bulk.reassign(
+        session, lists.DealFilter(ids=(d1.id,)), to=vera.id, expected=1, by=by, company=company
+    )
+    await bulk.reassign(
+        session, lists.DealFilter(ids=(d1.id,)), to=boris.id, expected=1, by=by, company=company
+    )
+    undone = await bulk.undo(session, first, by=by, company=company)
+    assert undone == bulk.Undone(back={"deal": 1}, kept={"deal": 1})
+    assert await owners(session, d1, d2) == [
+        (boris.id, boris.office_id),  # the third change's, left alone
+        (anna.id, anna.office_id),
+    ]
+
+
+async def test_a_manager_s_client_reassign_leaves_the_client_s_deal_with_another_office(
+    session, clock, company, team
+):
+    _admin, anna, boris, vera = team
+    manager = await factories.employee(
+        session, clock, name="Мария", role=Role.MANAGER, office="Казань"
+    )
+    ours = await deal(session, anna, title="Окна")
+    elsewhere = Deal(
+        **{c: getattr(ours, c) for c in ("client_id", "pipeline_id", "stage_id", "title")}
+    )
+    elsewhere.owner_id, elsewhere.office_id = anna.id, boris.office_id  # Анна's, for Самара
+    session.add(elsewhere)
+    await session.flush()
+    client = await session.get(Client, ours.client_id)
+    client.office_id = anna.office_id
+    chosen = client_lists.ClientFilter(ids=(ours.client_id,))
+    by = Actor.of(manager)
+    plan = await bulk.plan_reassign(session, chosen, to=vera.id, carry=("deal",), by=by)
+    assert plan.carried == {"deal": 1}
+    await bulk.reassign(
+        session, chosen, to=vera.id, carry=("deal",), expected=1, by=by, company=company
+    )
+    assert await owners(session, ours, elsewhere) == [
+        (vera.id, vera.office_id),
+        (anna.id, boris.office_id),
+    ]

@@ -7,6 +7,8 @@ import io
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from models import Channel, ChannelIdentity, Client, ClientImport, ClientTag, Lead, Role
@@ -174,3 +176,101 @@ async def test_an_xlsx_with_numbers_for_phones_reads_like_the_csv(session, clock
         await imports.upload(
             session, "ФИО\n".encode(), "x.csv", by=Actor.of(admin), now=clock.now()
         )
+
+
+async def test_a_manager_s_import_leaves_other_offices_clients_and_names_alone(db, clock, company):
+    data = "Компания;Телефон\nООО Чужие;+7 912 555 00 00\nООО Свои;+7 912 777 00 00\n".encode()
+    async with db.unit_of_work() as s:
+        manager = await factories.employee(
+            s, clock, name="Мария", role=Role.MANAGER, office="Центр"
+        )
+        other = await factories.employee(s, clock, name="Ольга", office="Север")
+        theirs = await _client_with_phone(s, "+79125550000", "Ольга Старая")
+        (await s.get(Client, theirs)).owner_id = other.id
+        ours = await _client_with_phone(s, "+79127770000", "Иван Свой")
+        (await s.get(Client, ours)).office_id = manager.office_id
+        by = Actor.of(manager)
+        import_id, counts = await _imported(s, company, by, data=data, matches="update")
+        assert counts == {"invalid": 1, "matched": 1}  # another office's: not to be touched
+        await imports.start(s, import_id, by=by, now=clock.now())
+    await imports.run(db, import_id, company)
+    async with db.unit_of_work() as s:
+        assert (await s.get(Client, theirs)).company is None
+        mine = await s.get(Client, ours)
+        assert (mine.name, mine.company) == ("Иван Свой", "ООО Свои")  # a company: not a name
+
+
+async def test_undo_keeps_created_clients_someone_worked_on_since(db, clock, company):
+    from models import Note
+
+    async with db.unit_of_work() as s:
+        admin = await factories.employee(s, clock, name="Админ", role=Role.ADMIN)
+        by = Actor.of(admin)
+        import_id, _counts = await _imported(s, company, by)
+        await imports.start(s, import_id, by=by, now=clock.now())
+    await imports.run(db, import_id, company)
+    async with db.unit_of_work() as s:
+        ivan = await s.scalar(sa.select(Client).where(Client.name == "Иван Петров"))
+        olga = await s.scalar(sa.select(Client).where(Client.name == "Ольга"))
+        s.add(Note(client_id=ivan.id, author_id=admin.id, text="Перезвонить в пятницу"))
+        clock.advance(minutes=5)
+        olga.name, olga.updated_at = "Ольга Иванова", clock.now()  # renamed since
+    async with db.unit_of_work() as s:
+        undone = await imports.undo(s, import_id, by=by, now=clock.now())
+    assert (undone.removed, undone.kept) == (2, 2)
+    async with db.unit_of_work() as s:
+        assert set(await s.scalars(sa.select(Client.name))) == {"Иван Петров", "Ольга Иванова"}
+
+
+@given(
+    data=st.one_of(
+        st.binary(max_size=3000),
+        st.text(alphabet=';,"\t\n\r\x00ab1+', max_size=3000).map(str.encode),
+        st.binary(max_size=400).map(lambda b: b"PK\x03\x04" + b),
+    ),
+    name=st.sampled_from(["x.csv", "x.xlsx", "x"]),
+)
+@settings(max_examples=60, deadline=None, derandomize=True)
+def test_any_file_is_read_or_refused_with_a_reason(data: bytes, name: str) -> None:
+    try:
+        table = reading.read(data, name)
+    except InvalidInput as exc:
+        assert exc.key.startswith("import.")
+    else:
+        assert table.headers and all("\x00" not in c for row in table.rows for c in row)
+
+
+def test_a_workbook_that_unpacks_to_gigabytes_is_refused() -> None:
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/sharedStrings.xml", b"a" * (reading.MAX_UNPACKED + 1))
+    with pytest.raises(InvalidInput):
+        reading.read(out.getvalue(), "bomb.xlsx")
+
+
+async def test_a_run_that_fails_stops_as_failed_and_goes_on_when_started_again(
+    db, clock, company, monkeypatch
+):
+    async with db.unit_of_work() as s:
+        admin = await factories.employee(s, clock, name="Админ", role=Role.ADMIN)
+        by = Actor.of(admin)
+        import_id, _counts = await _imported(s, company, by)
+        await imports.start(s, import_id, by=by, now=clock.now())
+    real = imports._apply
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(imports, "_apply", broken)
+    await imports.run(db, import_id, company)
+    async with db.unit_of_work() as s:
+        found = await s.get(ClientImport, import_id)
+        assert (found.status, found.error) == ("failed", "RuntimeError: the disk is full")
+        await imports.start(s, import_id, by=by, now=clock.now())
+    monkeypatch.setattr(imports, "_apply", real)
+    await imports.run(db, import_id, company)
+    async with db.unit_of_work() as s:
+        found = await s.get(ClientImport, import_id)
+        assert (found.status, found.counts["created"]) == ("done", 4)

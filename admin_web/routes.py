@@ -14,7 +14,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from admin_web import bulk, csrf, imports, inputs, reports
+from admin_web import bulk, csrf, imports, inputs, reports, settings
 from admin_web.edge import (
     COOKIE,
     DB,
@@ -61,6 +61,7 @@ def setup(app: web.Application) -> None:
     bulk.setup(app)
     imports.setup(app)
     reports.setup(app)
+    settings.setup(app)
 
 
 async def to_leads(_request: web.Request) -> web.StreamResponse:

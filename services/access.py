@@ -188,3 +188,8 @@ def can_see_bulk(by: HasRole, *, actor_id: int) -> bool:
 
 def sees_every_bulk(by: HasRole) -> bool:
     return by.role is Role.ADMIN
+
+
+def can_edit_settings(by: HasRole) -> bool:
+    """Pipelines and the company's other settings are the admins'."""
+    return by.role is Role.ADMIN

@@ -1,0 +1,84 @@
+"""Pipeline stages edited in the admin web: renamed (every list shows the new name), added
+before won and lost, moved among the open ones; won and lost stay last; admins only."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from models import PipelineStage, Role
+from services import admins
+from tests import factories
+from tests.admin_web.forms import page_token, sign_in
+
+
+async def _admins(container, clock):
+    async with container.db.unit_of_work() as s:
+        admin = await factories.employee(s, clock, name="Админ", role=Role.ADMIN)
+        boss = await factories.employee(s, clock, name="Пётр", role=Role.MANAGER, office="Центр")
+        for who, login in ((admin, "admin"), (boss, "petr")):
+            await admins.give_login(
+                s, employee_id=who.id, login=login, password="good horse 1", now=clock.now()
+            )
+
+
+async def _names(container) -> list[str]:
+    async with container.db.unit_of_work() as s:
+        return list(
+            await s.scalars(
+                sa.select(PipelineStage.name)
+                .where(PipelineStage.pipeline_id == 1)
+                .order_by(PipelineStage.position)
+            )
+        )
+
+
+async def _stage(container, name: str) -> int:
+    async with container.db.unit_of_work() as s:
+        return await s.scalar(sa.select(PipelineStage.id).where(PipelineStage.name == name))
+
+
+async def test_stages_are_renamed_added_and_moved_and_won_and_lost_stay_last(
+    web, aiohttp_client, container, clock
+):
+    await _admins(container, clock)
+    await sign_in(web, "admin", "good horse 1")
+    page = await (await web.get("/admin/settings/stages")).text()
+    assert page.count("<tr data-stage=") == 7
+    token = await page_token(web, "/admin/settings/stages")
+
+    async def post(path: str, **data: str):
+        return await web.post(path, data={"csrf_token": token, **data}, allow_redirects=False)
+
+    talks = await _stage(container, "Переговоры")
+    assert (
+        await post(f"/admin/settings/stages/{talks}/rename", name="  Обсуждение  ")
+    ).status == 302
+    assert (await post("/admin/settings/pipelines/1/stages", name="Замер")).status == 302
+    measure = await _stage(container, "Замер")
+    assert (await post(f"/admin/settings/stages/{measure}/move", direction="up")).status == 302
+    assert await _names(container) == [
+        "Неразобранное",
+        "Первичный контакт",
+        "Обсуждение",
+        "Принимают решение",
+        "Замер",
+        "Согласование договора",
+        "Успешно реализовано",
+        "Не реализовано",
+    ]
+    won = await _stage(container, "Успешно реализовано")
+    fixed = await post(f"/admin/settings/stages/{won}/move", direction="up")
+    assert fixed.status == 409 and "всегда последние" in await fixed.text()
+    taken = await post("/admin/settings/pipelines/1/stages", name="замер")
+    assert taken.status == 409
+    empty = await post(f"/admin/settings/stages/{talks}/rename", name="   ")
+    assert empty.status == 422
+    forged = await web.post(f"/admin/settings/stages/{talks}/rename", data={"name": "X"})
+    assert forged.status == 403
+    manager = await aiohttp_client(web.server.app)
+    await sign_in(manager, "petr", "good horse 1")
+    assert (await manager.get("/admin/settings/stages")).status == 404
+    deals = await (await web.get("/admin/deals")).text()
+    assert re.search(r"Продажи: Обсуждение", deals)  # the lists show the new name

@@ -34,6 +34,7 @@ class ReportsQuery(inputs.Input):
     until: inputs.Day | None = None
     office: inputs.Id | None = None
     employee: inputs.Id | None = None
+    pipeline: inputs.Id | None = None  # the funnel's (none, or one gone: the default)
 
 
 async def _report(request: web.Request) -> tuple[ReportsQuery, reports.Report]:
@@ -59,7 +60,7 @@ async def report_page(request: web.Request) -> web.StreamResponse:
     session, me = request[DB], request[EMPLOYEE]
     now = container_of(request).company.clock.now()
     sources = await reports.sources_report(session, shown.period, shown.scope, today=now)
-    funnel = await reports.funnel(session, shown.period, shown.scope, today=now)
+    funnel = await reports.funnel(session, shown.period, shown.scope, query.pipeline, today=now)
     choices = await deal_lists.choices(session, office_id=access.office_limit(me))
     values = context(
         request,

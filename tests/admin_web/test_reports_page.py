@@ -55,3 +55,16 @@ async def test_a_manager_sees_their_office_s_numbers_only(web, container, clock)
     assert "Анна" in page and "Ольга" not in page
     refused = await web.get("/admin/reports", params={"office": north})
     assert refused.status == 403
+
+
+async def test_the_funnel_of_another_pipeline_is_a_link_away(web, container, clock):
+    from tests.report_data import second_pipeline
+
+    await _data(container, clock)
+    async with container.db.unit_of_work() as s:
+        service = await second_pipeline(s)
+    await sign_in(web, "admin", "good horse 1")
+    page = await (await web.get("/admin/reports")).text()
+    assert f"pipeline={service}" in page and "Неразобранное" in page
+    page = await (await web.get("/admin/reports", params={"pipeline": service})).text()
+    assert "Воронка: Сервис" in page and "Выезд" in page

@@ -3,15 +3,18 @@ down; won and lost stay last (services.deals.stage_edits)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import aiohttp_jinja2
 from aiohttp import web
+from pydantic import StringConstraints
 
 from admin_web import inputs
 from admin_web.edge import DB, EMPLOYEE, context
-from services import access
+from models import Role
+from services import access, employees
 from services.actors import Actor
 from services.deals import stage_edits
 from web_app import container_of
@@ -21,10 +24,80 @@ ID = "{id:\\d{1,18}}"
 
 
 def setup(app: web.Application) -> None:
+    app.router.add_get("/admin/settings/people", people_page)
+    app.router.add_post("/admin/settings/people", add_person)
+    app.router.add_post(f"/admin/settings/people/{ID}/active", set_active)
     app.router.add_get("/admin/settings/stages", stages_page)
     app.router.add_post(f"/admin/settings/stages/{ID}/rename", rename)
     app.router.add_post(f"/admin/settings/stages/{ID}/move", move)
     app.router.add_post(f"/admin/settings/pipelines/{ID}/stages", add)
+
+
+class PersonForm(inputs.Input):
+    name: Annotated[str, StringConstraints(max_length=200)] = ""
+    role: Role = Role.EMPLOYEE
+    office: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+
+class ActiveForm(inputs.Input):
+    active: bool = False
+
+
+async def people_page(request: web.Request) -> web.StreamResponse:
+    """Everyone: role, office, Telegram bound (or the invite to bind it), on duty, blocked."""
+    me = request[EMPLOYEE]
+    if not access.can_edit_settings(me):
+        raise web.HTTPNotFound()
+    container = container_of(request)
+    now, session = container.company.clock.now(), request[DB]
+    people = await employees.roster(session, now=now, timezone=container.company.timezone)
+    invites = await employees.open_invites(session, now=now)
+    values = context(
+        request,
+        me=me,
+        people=people,
+        invites={i: await _invite(request, code) for i, code in invites.items()},
+        roles=list(Role),
+        added=request.query.get("added"),
+    )
+    return aiohttp_jinja2.render_template("people.html", request, values)
+
+
+async def _invite(request: web.Request, code: str) -> str:
+    """A t.me link when the bot is configured and knows its name; else the /start command."""
+    bot = container_of(request).bot
+    if bot is not None:
+        try:
+            me = await asyncio.wait_for(bot.me(), 3)
+            return f"https://t.me/{me.username}?start={code}"
+        except Exception:  # Telegram unreachable: the command works as well
+            pass
+    return f"/start {code}"
+
+
+async def add_person(request: web.Request) -> web.StreamResponse:
+    form = inputs.parse(PersonForm, await read_form_pairs(request))
+    new = await employees.add_as(
+        request[DB],
+        by=request[EMPLOYEE],
+        name=form.name,
+        role=form.role,
+        office=(form.office or "").strip() or None,
+        now=_now(request),
+    )
+    raise web.HTTPFound(f"/admin/settings/people?added={new.id}")
+
+
+async def set_active(request: web.Request) -> web.StreamResponse:
+    form = inputs.parse(ActiveForm, await read_form_pairs(request))
+    await employees.set_active_as(
+        request[DB],
+        _id(request),
+        form.active,
+        by=request[EMPLOYEE],
+        company=container_of(request).company,
+    )
+    raise web.HTTPFound("/admin/settings/people")
 
 
 class NameForm(inputs.Input):

@@ -82,3 +82,52 @@ async def test_stages_are_renamed_added_and_moved_and_won_and_lost_stay_last(
     assert (await manager.get("/admin/settings/stages")).status == 404
     deals = await (await web.get("/admin/deals")).text()
     assert re.search(r"Продажи: Обсуждение", deals)  # the lists show the new name
+
+
+async def test_an_admin_adds_people_with_an_invite_and_blocks_them_but_not_themselves(
+    web, aiohttp_client, container, clock
+):
+    await _admins(container, clock)
+    await sign_in(web, "admin", "good horse 1")
+    token = await page_token(web, "/admin/settings/people")
+    added = await web.post(
+        "/admin/settings/people",
+        data={"csrf_token": token, "name": "  Вера  ", "role": "manager", "office": "Север"},
+        allow_redirects=False,
+    )
+    assert added.status == 302
+    page = await (await web.get(added.headers["Location"])).text()
+    row = re.search(r'<tr data-person="(\d+)" class="added">(.*?)</tr>', page, re.S)
+    assert (
+        row
+        and "Вера" in row.group(2)
+        and "Руководитель" in row.group(2)
+        and "Север" in row.group(2)
+    )
+    assert re.search(r'<code class="invite">(/start \S+|https://t.me/\S+)</code>', row.group(2))
+    vera = int(row.group(1))
+    blocked = await web.post(
+        f"/admin/settings/people/{vera}/active", data={"csrf_token": token}, allow_redirects=False
+    )
+    assert blocked.status == 302
+    async with container.db.unit_of_work() as s:
+        assert (await s.get(factories.Employee, vera)).is_active is False
+    async with container.db.unit_of_work() as s:
+        me = await s.scalar(
+            sa.select(factories.Employee.id).where(factories.Employee.login == "admin")
+        )
+    myself = await web.post(f"/admin/settings/people/{me}/active", data={"csrf_token": token})
+    assert myself.status == 409 and "Себя заблокировать нельзя" in await myself.text()
+    nameless = await web.post("/admin/settings/people", data={"csrf_token": token, "name": " "})
+    assert nameless.status == 422
+    manager = await aiohttp_client(web.server.app)
+    await sign_in(manager, "petr", "good horse 1")
+    assert (await manager.get("/admin/settings/people")).status == 404
+    manager_token = await page_token(manager, "/admin/deals")
+    refused = await manager.post(
+        "/admin/settings/people", data={"csrf_token": manager_token, "name": "Кто-то"}
+    )
+    assert refused.status in (403, 404)  # refused, as if there were no such page
+    async with container.db.unit_of_work() as s:
+        nobody = sa.select(factories.Employee).where(factories.Employee.name == "Кто-то")
+        assert (await s.scalar(nobody)) is None

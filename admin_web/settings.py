@@ -27,6 +27,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/admin/settings/people", people_page)
     app.router.add_post("/admin/settings/people", add_person)
     app.router.add_post(f"/admin/settings/people/{ID}/active", set_active)
+    app.router.add_post(f"/admin/settings/people/{ID}/invite", new_invite)
     app.router.add_get("/admin/settings/stages", stages_page)
     app.router.add_post(f"/admin/settings/stages/{ID}/rename", rename)
     app.router.add_post(f"/admin/settings/stages/{ID}/move", move)
@@ -98,6 +99,11 @@ async def set_active(request: web.Request) -> web.StreamResponse:
         company=container_of(request).company,
     )
     raise web.HTTPFound("/admin/settings/people")
+
+
+async def new_invite(request: web.Request) -> web.StreamResponse:
+    await employees.new_invite(request[DB], _id(request), by=request[EMPLOYEE], now=_now(request))
+    raise web.HTTPFound(f"/admin/settings/people?added={_id(request)}")
 
 
 class NameForm(inputs.Input):

@@ -374,3 +374,26 @@ async def open_invites(session: AsyncSession, *, now: datetime) -> dict[int, str
         sa.or_(e.c.invite_expires_at.is_(None), e.c.invite_expires_at > now),
     )
     return {row.id: row.invite_code for row in (await session.execute(stmt)).all()}
+
+
+async def new_invite(session: AsyncSession, employee_id: int, *, by: HasRole, now: datetime) -> str:
+    """A fresh invite for someone not bound to Telegram yet (the old one expired or was lost);
+    the code. Admins only; the old code stops working."""
+    if not access.can_edit_settings(by):
+        raise AccessDenied("only admins make invites", key="web.not_found")
+    employee = await get(session, employee_id)
+    if employee.telegram_id is not None:
+        raise Conflict("already bound to Telegram", key="settings.bound_already")
+    employee.invite_code = secrets.token_urlsafe(16)
+    employee.invite_expires_at = now + INVITE_TTL
+    employee.updated_at = now
+    await audit.log(
+        session,
+        action="employee.invited",
+        entity_type="employee",
+        entity_id=employee.id,
+        at=now,
+        actor_id=by.id,
+        actor_kind="employee",
+    )
+    return employee.invite_code

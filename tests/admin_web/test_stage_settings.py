@@ -106,6 +106,16 @@ async def test_an_admin_adds_people_with_an_invite_and_blocks_them_but_not_thems
     )
     assert re.search(r'<code class="invite">(/start \S+|https://t.me/\S+)</code>', row.group(2))
     vera = int(row.group(1))
+    first_invite = re.search(r'<code class="invite">([^<]+)</code>', row.group(2)).group(1)
+    again = await web.post(
+        f"/admin/settings/people/{vera}/invite", data={"csrf_token": token}, allow_redirects=False
+    )
+    assert again.status == 302
+    page = await (await web.get(again.headers["Location"])).text()
+    fresh = re.search(
+        rf'<tr data-person="{vera}" class="added">.*?<code class="invite">([^<]+)', page, re.S
+    )
+    assert fresh and fresh.group(1) != first_invite  # the old code no longer works
     blocked = await web.post(
         f"/admin/settings/people/{vera}/active", data={"csrf_token": token}, allow_redirects=False
     )

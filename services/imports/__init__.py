@@ -15,49 +15,40 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import (
-    Call,
-    Channel,
-    ChannelIdentity,
-    Client,
-    ClientImport,
-    ClientImportRow,
-    ClientMerge,
-    ClientTag,
-    ContactPerson,
-    Conversation,
-    Deal,
-    Employee,
-    Lead,
-    Note,
-    Task,
-    Ticket,
-)
-from models.db import Database, insert_ignoring_conflicts
-from services import access, audit
+from models import ClientImport
+from services import access
 from services.actors import Actor
 from services.clients import matching
-from services.clients.identities import normalize_email, normalize_phone
 from services.context import Company
-from services.errors import AccessDenied, Conflict, DomainError, InvalidInput, NotFound
+from services.errors import Conflict, InvalidInput
 from services.imports import reading
+from services.imports.applying import run, start
+from services.imports.common import _I, _R, BATCH, MATCHES, _mine, _owner, _require
 from services.imports.reading import FIELDS, Table
+from services.imports.rows import Parsed, _within, parse_row
+from services.imports.undoing import Undone, undo
 
-log = logging.getLogger(__name__)
-
-BATCH = 1000
-MATCHES = ("skip", "update", "create")
-NAME_MAX, COMPANY_MAX, TAG_MAX = 300, 300, 64
-_I, _R = ClientImport.__table__, ClientImportRow.__table__
+__all__ = [
+    "MATCHES",
+    "ImportView",
+    "Parsed",
+    "Undone",
+    "parse_row",
+    "preview",
+    "recent",
+    "run",
+    "start",
+    "undo",
+    "upload",
+    "view",
+]
 
 
 async def upload(
@@ -89,59 +80,9 @@ async def upload(
         {"import_id": import_id, "line": line, "cells": {"v": cells}}
         for line, cells in enumerate(table.rows, start=2)
     ]
-    for start in range(0, len(rows), 5000):
-        await session.execute(sa.insert(_R), rows[start : start + 5000])
+    for first in range(0, len(rows), 5000):
+        await session.execute(sa.insert(_R), rows[first : first + 5000])
     return import_id
-
-
-@dataclass(frozen=True)
-class Parsed:
-    """One row read with the mapping: what it says, or why it cannot be used."""
-
-    name: str | None  # as typed (None: no name column, or a blank cell)
-    company: str | None
-    identities: list[matching.Identity]
-    tags: list[str]
-    reason: str | None = None  # a locale key's last part, and its value after ":"
-
-    @property
-    def title(self) -> str | None:
-        """What a new client is called: the name, else the company."""
-        return self.name or self.company
-
-
-def parse_row(cells: list[str], mapping: dict[str, str], region: str) -> Parsed:
-    values: dict[str, list[str]] = {field: [] for field in FIELDS}
-    for index, field in mapping.items():
-        if field in values and index.isascii() and index.isdigit() and int(index) < len(cells):
-            if cells[int(index)].strip():
-                values[field].append(cells[int(index)].strip())
-    name = " ".join(" ".join(values["name"]).split())[:NAME_MAX] or None
-    company = " ".join(" ".join(values["company"]).split())[:COMPANY_MAX] or None
-    identities: list[matching.Identity] = []
-    for raw in _split(values["phone"]):
-        try:
-            identities.append((Channel.PHONE, normalize_phone(raw[:100], region)))
-        except DomainError:
-            return Parsed(name, company, [], [], f"bad_phone:{raw[:60]}")
-    for raw in _split(values["email"]):
-        try:
-            identities.append((Channel.EMAIL, normalize_email(raw[:320])))
-        except DomainError:
-            return Parsed(name, company, [], [], f"bad_email:{raw[:60]}")
-    tags = sorted({t[:TAG_MAX] for t in _split(values["tag"], ",;")})
-    if not (name or company or identities):
-        return Parsed(None, None, [], [], "empty")
-    return Parsed(name, company, list(dict.fromkeys(identities)), tags)
-
-
-def _split(values: list[str], separators: str = ",;") -> list[str]:
-    parts = []
-    for value in values:
-        for sep in separators[1:]:
-            value = value.replace(sep, separators[0])
-        parts += [p.strip() for p in value.split(separators[0]) if p.strip()]
-    return parts
 
 
 async def preview(
@@ -228,290 +169,6 @@ async def preview(
     return dict(counts)
 
 
-async def start(session: AsyncSession, import_id: int, *, by: Actor, now: datetime) -> None:
-    """Applying begins (`run` does the work); only a dry run's import starts."""
-    found = await _mine(session, import_id, by, lock=True)
-    if found.status == "running":
-        return  # a second press, or picking up after a stop
-    if found.status == "failed":  # go on after the last batch applied
-        await session.execute(
-            sa.update(_I).where(_I.c.id == import_id).values(status="running", error=None)
-        )
-        return
-    if found.status != "previewed":
-        raise Conflict("preview first", key="import.preview_first")
-    await session.execute(
-        sa.update(_I).where(_I.c.id == import_id).values(status="running", processed=0, counts={})
-    )
-    await audit.log(
-        session,
-        action="import.started",
-        entity_type="import",
-        entity_id=import_id,
-        at=now,
-        actor_id=by.id,
-        actor_kind="employee",
-        rows=found.total,
-        matches=found.matches,
-    )
-
-
-async def run(db: Database, import_id: int, company: Company) -> None:
-    """Apply the rows not applied yet, a batch a unit of work, until none is left. A batch
-    that fails (the database gone for good, a bug) stops the run as "failed" with the
-    reason; the batches before it stay applied, and starting again goes on after them."""
-    try:
-        while await _run_batch(db, import_id, company):
-            pass
-    except Exception as exc:
-        log.exception("import %s stopped", import_id)
-        async with db.unit_of_work() as session:
-            await session.execute(
-                sa.update(_I)
-                .where(_I.c.id == import_id, _I.c.status == "running")
-                .values(status="failed", error=f"{type(exc).__name__}: {exc}"[:500])
-            )
-
-
-async def _run_batch(db: Database, import_id: int, company: Company) -> bool:
-    async with db.unit_of_work() as session:
-        found = await session.get(ClientImport, import_id, with_for_update=True)
-        if found is None or found.status != "running":
-            return False
-        rows = (
-            await session.execute(
-                sa.select(_R.c.line, _R.c.cells, _R.c.outcome)
-                .where(_R.c.import_id == import_id, _R.c.line > found.processed + 1)
-                .order_by(_R.c.line)
-                .limit(BATCH)
-            )
-        ).all()
-        now = company.clock.now()
-        counts = Counter(found.counts)
-        if not rows:
-            found.status = "done"
-            await audit.log(
-                session,
-                action="import.done",
-                entity_type="import",
-                entity_id=import_id,
-                at=now,
-                actor_id=found.actor_id,
-                actor_kind="employee",
-                **dict(counts),
-            )
-            return False
-        done = await _apply(session, found, rows, company, now)
-        counts.update(done)
-        found.counts = dict(counts)
-        found.processed = rows[-1].line - 1
-        return True
-
-
-async def _apply(
-    session: AsyncSession, found: ClientImport, rows: list[Any], company: Company, now: datetime
-) -> Counter[str]:
-    """One batch: rows judged invalid stay so; the rest are matched again (the data may have
-    changed since the dry run) and created, updated or skipped."""
-    parsed = {
-        r.line: parse_row(r.cells["v"], found.mapping, company.region)
-        for r in rows
-        if r.outcome != "invalid"
-    }
-    known = await matching.find_many(
-        session, list({i for p in parsed.values() for i in p.identities})
-    )
-    outcomes: dict[int, tuple[str, int | None, dict[str, Any] | None]] = {}
-    to_create: list[tuple[int, Parsed, list[matching.Identity]]] = []
-    for line, row in parsed.items():
-        match = matching.best_match(known, row.identities)
-        if match is not None and not _within(match, found.office_id):
-            outcomes[line] = ("skipped", None, None)  # another office's client: not touched
-        elif match is None:
-            to_create.append((line, row, row.identities))
-        elif found.matches == "update":
-            outcomes[line] = ("updated", match.id, await _update(session, match.id, row, now))
-        elif found.matches == "create":
-            free = [i for i in row.identities if i not in known]
-            to_create.append((line, row, free))
-        else:
-            outcomes[line] = ("skipped", match.id, None)
-    made = await matching.create_many(
-        session,
-        [matching.NewClient(ids, row.title, found.owner_id) for _line, row, ids in to_create],
-        now=now,
-    )
-    owner_office = await session.scalar(
-        sa.select(Employee.office_id).where(Employee.id == found.owner_id)
-    )
-    filled = []
-    for (line, row, _ids), client in zip(to_create, made, strict=True):
-        if client.created:
-            filled.append(
-                {
-                    "i": client.id,
-                    "company": row.company,
-                    "office_id": owner_office,
-                    "search_text": matching.search_text_of(row.title, row.company),
-                    "updated_at": now,  # as created: undo tells edits by updated_at
-                }
-            )
-            outcomes[line] = ("created", client.id, None)
-        else:  # another writer registered one of its addresses meanwhile
-            outcomes[line] = ("skipped", client.id, None)
-    if filled:
-        c = Client.__table__
-        await session.execute(sa.update(c).where(c.c.id == sa.bindparam("i")), filled)
-    tags = [
-        {"client_id": outcomes[line][1], "tag": tag}
-        for line, row in parsed.items()
-        for tag in row.tags
-        if outcomes[line][0] in ("created", "updated")
-    ]
-    if tags:
-        await session.execute(insert_ignoring_conflicts(session, ClientTag.__table__), tags)
-    changes = [
-        {"l": line, "o": outcome, "c": client_id, "b": before}
-        for line, (outcome, client_id, before) in outcomes.items()
-    ]
-    if changes:
-        await session.execute(
-            sa.update(_R)
-            .where(_R.c.import_id == found.id, _R.c.line == sa.bindparam("l"))
-            .values(
-                outcome=sa.bindparam("o"), client_id=sa.bindparam("c"), before=sa.bindparam("b")
-            ),
-            changes,
-        )
-    result = Counter(outcome for outcome, _c, _b in outcomes.values())
-    result["invalid"] += len(rows) - len(parsed)
-    return result
-
-
-def _within(match: matching.ResolvedClient, office_id: int | None) -> bool:
-    """Whether an import limited to `office_id` (a manager's) may touch the client: its office,
-    else its owner's, is that one (None: an admin's import, every client)."""
-    if office_id is None:
-        return True
-    office = match.office_id or (match.owner.office_id if match.owner else None)
-    return office == office_id
-
-
-async def _update(
-    session: AsyncSession, client_id: int, row: Parsed, now: datetime
-) -> dict[str, Any]:
-    """The file's name and company over the client's (blank cells leave them), its addresses
-    added; what was there before, for undo."""
-    client = await session.get(Client, client_id)
-    assert client is not None
-    before = {"name": client.name, "company": client.company, "at": now.isoformat()}
-    client.name = row.name or client.name
-    client.company = row.company or client.company
-    client.search_text = matching.search_text_of(client.name, client.company)
-    client.updated_at = now
-    if row.identities:
-        await session.execute(
-            insert_ignoring_conflicts(session, ChannelIdentity.__table__),
-            [
-                {"client_id": client_id, "channel": ch, "address": a}
-                | {"created_at": now, "updated_at": now}
-                for ch, a in row.identities
-            ],
-        )
-    return before
-
-
-@dataclass(frozen=True)
-class Undone:
-    removed: int  # created clients removed
-    kept: int  # created clients kept: something was done with them since
-    restored: int  # updated clients given their name and company back
-
-
-async def undo(session: AsyncSession, import_id: int, *, by: Actor, now: datetime) -> Undone:
-    found = await _mine(session, import_id, by, lock=True)
-    if found.status != "done":
-        raise Conflict("only a finished import is undone", key="import.not_done")
-    created = sa.select(_R.c.client_id).where(
-        _R.c.import_id == import_id, _R.c.outcome == "created"
-    )
-    merges = ClientMerge.__table__
-    used = sa.union(  # anything done with a created client since keeps it
-        *(
-            sa.select(column).where(column.in_(created))
-            for column in (
-                Lead.client_id,
-                Deal.client_id,
-                Task.client_id,
-                Conversation.client_id,
-                Call.client_id,
-                Ticket.client_id,
-                Note.client_id,
-                Client.merged_into_id,
-                merges.c.survivor_id,
-                merges.c.merged_id,
-            )
-        )
-    )
-    gone = sa.select(Client.id).where(
-        Client.id.in_(created),
-        Client.id.not_in(used),
-        Client.updated_at == Client.created_at,  # not edited since either
-    )
-    removable = list((await session.execute(gone)).scalars())
-    for start_at in range(0, len(removable), 1000):
-        chunk = removable[start_at : start_at + 1000]
-        for model in (ChannelIdentity, ClientTag, ContactPerson):
-            await session.execute(sa.delete(model).where(model.client_id.in_(chunk)))
-        await session.execute(sa.delete(Client).where(Client.id.in_(chunk)))
-    total_created = await session.scalar(sa.select(sa.func.count()).select_from(created.subquery()))
-    updated = (
-        await session.execute(
-            sa.select(_R.c.client_id, _R.c.before)
-            .where(_R.c.import_id == import_id, _R.c.outcome == "updated")
-            .order_by(_R.c.line)
-        )
-    ).all()
-    first: dict[int, dict[str, Any]] = {}  # a client two rows updated: as it was before both
-    last_at: dict[int, str] = {}
-    for client_id, before in updated:
-        first.setdefault(client_id, before)
-        last_at[client_id] = before["at"]
-    restored = 0
-    for client_id, before in first.items():
-        done = await session.execute(
-            sa.update(Client)
-            .where(  # unless edited since the import
-                Client.id == client_id,
-                Client.updated_at == datetime.fromisoformat(last_at[client_id]),
-            )
-            .values(
-                name=before["name"],
-                company=before["company"],
-                search_text=matching.search_text_of(before["name"], before["company"]),
-                updated_at=now,
-            )
-        )
-        restored += done.rowcount or 0
-    await session.execute(
-        sa.update(_I).where(_I.c.id == import_id).values(status="undone", undone_at=now)
-    )
-    result = Undone(len(removable), int(total_created or 0) - len(removable), restored)
-    await audit.log(
-        session,
-        action="import.undone",
-        entity_type="import",
-        entity_id=import_id,
-        at=now,
-        actor_id=by.id,
-        actor_kind="employee",
-        removed=result.removed,
-        kept=result.kept,
-        restored=result.restored,
-    )
-    return result
-
-
 @dataclass(frozen=True)
 class ImportView:
     id: int
@@ -569,27 +226,3 @@ async def recent(session: AsyncSession, *, by: Actor, limit: int = 20) -> list[C
     if not access.sees_every_bulk(by):
         stmt = stmt.where(ClientImport.actor_id == by.id)
     return list((await session.scalars(stmt)).all())
-
-
-async def _mine(
-    session: AsyncSession, import_id: int, by: Actor, *, lock: bool = False
-) -> ClientImport:
-    _require(by)
-    found = await session.get(ClientImport, import_id, with_for_update=lock)
-    if found is None or not access.can_see_bulk(by, actor_id=found.actor_id):
-        raise NotFound(f"no import {import_id}", key="web.not_found")
-    return found
-
-
-async def _owner(session: AsyncSession, owner_id: int | None, by: Actor) -> Employee:
-    """Whose the new clients are: an active employee; a manager's: of their office."""
-    owner = await session.get(Employee, owner_id or by.id)
-    if owner is None or not owner.is_active:
-        raise NotFound("no such employee", key="bulk.no_such_employee")
-    access.require_give_in_bulk(by, to_office_id=owner.office_id)
-    return owner
-
-
-def _require(by: Actor) -> None:
-    if not access.can_change_in_bulk(by):
-        raise AccessDenied("only admins and managers import", key="web.not_found")

@@ -15,7 +15,7 @@ from models import Channel, ChannelIdentity, Client, ClientImport, ClientTag, Le
 from services import imports
 from services.actors import Actor
 from services.errors import InvalidInput
-from services.imports import reading
+from services.imports import applying, reading
 from tests import factories
 
 CSV = """ФИО;Телефон;Почта;Компания;Метки
@@ -258,18 +258,18 @@ async def test_a_run_that_fails_stops_as_failed_and_goes_on_when_started_again(
         by = Actor.of(admin)
         import_id, _counts = await _imported(s, company, by)
         await imports.start(s, import_id, by=by, now=clock.now())
-    real = imports._apply
+    real = applying._apply
 
     async def broken(*args, **kwargs):
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(imports, "_apply", broken)
+    monkeypatch.setattr(applying, "_apply", broken)
     await imports.run(db, import_id, company)
     async with db.unit_of_work() as s:
         found = await s.get(ClientImport, import_id)
         assert (found.status, found.error) == ("failed", "RuntimeError: the disk is full")
         await imports.start(s, import_id, by=by, now=clock.now())
-    monkeypatch.setattr(imports, "_apply", real)
+    monkeypatch.setattr(applying, "_apply", real)
     await imports.run(db, import_id, company)
     async with db.unit_of_work() as s:
         found = await s.get(ClientImport, import_id)

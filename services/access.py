@@ -164,6 +164,13 @@ def can_change_in_bulk(by: HasRole) -> bool:
     return by.role in (Role.ADMIN, Role.MANAGER)
 
 
+def require_bulk(by: HasRole) -> None:
+    """Bulk changes, imports and the lists made for them: a 404 for anyone else (as if the
+    page were not there)."""
+    if not can_change_in_bulk(by):
+        raise AccessDenied("only admins and managers work in bulk", key="web.not_found")
+
+
 def can_give_in_bulk(by: HasRole, *, to_office_id: int | None) -> bool:
     """Whom records may be given to in bulk: anyone for an admin (and for a manager without
     an office); for a manager, someone of their office (or of none)."""

@@ -15,22 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services import access
 from services.actors import Actor
 from services.bulk import engine, stages, tasks
-from services.bulk.engine import (
-    SUMMARY,
-    UNDO_FOR,
-    OperationView,
-    Plan,
-    Target,
-    Undone,
-    operation,
-    recent,
-    undo,
-)
+from services.bulk.engine import SUMMARY, UNDO_FOR, Plan, Target
 from services.bulk.kinds import CARRIED, CLIENT, DEAL, ORDER, TASK, Kind
+from services.bulk.undoing import Undone, undo
+from services.bulk.views import OperationView, operation, recent
 from services.clients import lists as client_lists
 from services.context import Company
 from services.deals import lists as deal_lists
-from services.errors import AccessDenied
 from services.tasks import table as task_table
 
 Shown = deal_lists.DealFilter | client_lists.ClientFilter | task_table.TaskFilter
@@ -85,7 +76,7 @@ async def reassign(
 async def plan_move(
     session: AsyncSession, shown: deal_lists.DealFilter, *, stage_id: int, by: Actor
 ) -> stages.MovePlan:
-    _require(by)
+    access.require_bulk(by)
     return await stages.plan(session, deal_lists.matching(_scoped(shown, by)), stage_id=stage_id)
 
 
@@ -102,7 +93,7 @@ async def move_deals(
 ) -> int:
     """The chosen open deals to one stage of their pipeline; to a won or lost one closes them
     (a lost one with `reason`, as in chat)."""
-    _require(by)
+    access.require_bulk(by)
     return await stages.apply(
         session,
         deal_lists.matching(_scoped(shown, by)),
@@ -158,11 +149,6 @@ def _chosen(shown: Shown, by: Actor) -> tuple[Kind, engine.Chosen]:
     if isinstance(shown, task_table.TaskFilter):
         return TASK, task_table.matching(_scoped(shown, by))
     return CLIENT, client_lists.matching(_scoped(shown, by))
-
-
-def _require(by: Actor) -> None:
-    if not access.can_change_in_bulk(by):
-        raise AccessDenied("only admins and managers change records in bulk", key="web.not_found")
 
 
 Filter = TypeVar("Filter", deal_lists.DealFilter, client_lists.ClientFilter, task_table.TaskFilter)

@@ -12,7 +12,7 @@ IN), so ten thousand records take a handful of statements.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,16 +20,21 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import AuditEntry, BulkOperation, BulkOperationRow, Channel, Employee
+from models import BulkOperation, BulkOperationRow, Channel, Employee
 from services import access, audit, listing, outbox
 from services.actors import Actor
-from services.bulk.kinds import CARRIED, KINDS, Carried, Kind
+from services.bulk.kinds import CARRIED, Carried, Kind
 from services.context import Company
-from services.errors import AccessDenied, Conflict, NotFound
+from services.errors import Conflict, NotFound
 
 UNDO_FOR = timedelta(hours=24)
+
+
 SUMMARY = "bulk_summary"  # outbox kind: one employee's share of an operation
+
+
 REASSIGN = "reassign"
+
 
 _R, _OP = BulkOperationRow.__table__, BulkOperation.__table__
 Chosen = sa.Select[tuple[int]]  # the ids of the records chosen (a filter, or ticked rows)
@@ -244,103 +249,6 @@ async def count_rows(session: AsyncSession, op_id: int, entity_type: str) -> int
     return (await session.execute(stmt)).scalar_one()
 
 
-@dataclass(frozen=True)
-class Undone:
-    back: dict[str, int]  # put back, by kind
-    kept: dict[str, int]  # changed since (another holder, closed): left as they are
-
-
-# How an operation is undone, by its action: (session, operation, by, now) → what was put back
-# and the summaries' (employee, event, counts); actions other than reassign register here.
-Undoer = Callable[
-    [AsyncSession, BulkOperation, Actor, datetime],
-    Awaitable[tuple[Undone, dict[int, tuple[str, dict[str, int]]], dict[str, Any]]],
-]
-UNDOERS: dict[str, Undoer] = {}
-
-
-async def undo(session: AsyncSession, op_id: int, *, by: Actor, company: Company) -> Undone:
-    """Put back what operation `op_id` changed and what nobody has changed since."""
-    op = await session.get(BulkOperation, op_id, with_for_update=True)
-    if op is None or not access.can_see_bulk(by, actor_id=op.actor_id):
-        raise NotFound(f"no bulk operation {op_id}", key="web.not_found")
-    now = company.clock.now()
-    if op.undone_at is not None:
-        raise Conflict("already undone", key="bulk.already_undone")
-    if now >= op.undo_until:
-        raise Conflict("too late to undo", key="bulk.undo_expired")
-    if op.action == REASSIGN:
-        undone, told, extra = await _undo_reassign(session, op, now)
-    else:
-        undone, told, extra = await UNDOERS[op.action](session, op, by, now)
-    op.undone_at, op.undone_by_id = now, by.id
-    await audit.log(
-        session,
-        action="bulk.undone",
-        entity_type="bulk",
-        entity_id=op_id,
-        at=now,
-        actor_id=by.id,
-        actor_kind="employee",
-        back=undone.back,
-        kept=undone.kept,
-    )
-    await tell(session, op_id, told, by, company, **extra)
-    return undone
-
-
-async def _undo_reassign(
-    session: AsyncSession, op: BulkOperation, now: datetime
-) -> tuple[Undone, dict[int, tuple[str, dict[str, int]]], dict[str, Any]]:
-    to, counts = int(op.params["to_id"]), dict(op.params["counts"])
-    back, kept = {}, {}
-    lost: dict[int, Counter[str]] = defaultdict(Counter)
-    for name in counts:
-        holders = await _put_back(session, op.id, KINDS[name], to, now)
-        for holder in holders:
-            if holder is not None:
-                lost[holder][name] += 1
-        back[name], kept[name] = len(holders), counts[name] - len(holders)
-    told = {to: ("taken_back", back), **{k: ("given_back", dict(v)) for k, v in lost.items()}}
-    return Undone(back, kept), told, {"to": to}
-
-
-def _moved_later(op_id: int, entity_type: str) -> sa.Select[tuple[int]]:
-    """Records of `entity_type` that a later bulk change, not undone, moved again."""
-    later = _R.alias("later")
-    return (
-        sa.select(later.c.entity_id)
-        .join(_OP, _OP.c.id == later.c.operation_id)
-        .where(later.c.operation_id > op_id, later.c.entity_type == entity_type)
-        .where(_OP.c.undone_at.is_(None))
-    )
-
-
-async def _put_back(
-    session: AsyncSession, op_id: int, kind: Kind, to: int, now: datetime
-) -> list[int | None]:
-    """The operation's records of `kind` that are still open, still `to`'s, and not moved by a
-    later bulk change (one that is not undone) get their values back; whose they are again,
-    one entry per record."""
-    before = sa.select(_R).where(
-        _R.c.operation_id == op_id, _R.c.entity_type == kind.name, _R.c.entity_id == kind.id
-    )
-    values: dict[str, Any] = {
-        kind.holder: before.with_only_columns(_R.c.holder_id).scalar_subquery(),
-        "updated_at": now,
-    }
-    if kind.office is not None:
-        values[kind.office] = before.with_only_columns(_R.c.office_id).scalar_subquery()
-    stmt = (
-        sa.update(kind.table)
-        .where(kind.id.in_(ids(op_id, kind.name)), kind.held_by == to, kind.is_open())
-        .where(kind.id.not_in(_moved_later(op_id, kind.name)))
-        .values(values)
-        .returning(kind.held_by)
-    )
-    return list((await session.execute(stmt)).scalars())
-
-
 async def _tell(
     session: AsyncSession,
     op_id: int,
@@ -405,8 +313,7 @@ async def tell(
 
 
 async def new_holder(session: AsyncSession, to: int, by: Actor) -> Target:
-    if not access.can_change_in_bulk(by):
-        raise AccessDenied("only admins and managers change records in bulk", key="web.not_found")
+    access.require_bulk(by)
     e = Employee.__table__
     stmt = sa.select(e.c.id, e.c.name, e.c.office_id).where(e.c.id == to, e.c.is_active)
     row = (await session.execute(stmt)).one_or_none()
@@ -414,86 +321,3 @@ async def new_holder(session: AsyncSession, to: int, by: Actor) -> Target:
         raise NotFound(f"no active employee {to}", key="bulk.no_such_employee")
     access.require_give_in_bulk(by, to_office_id=row.office_id)
     return Target(*row)
-
-
-@dataclass(frozen=True)
-class OperationView:
-    id: int
-    at: datetime
-    action: str
-    entity_type: str
-    actor: str
-    count: int
-    counts: dict[str, int]  # what moved, by kind (the chosen and what went along)
-    to_name: str
-    params: dict[str, Any]  # the action's own (a stage's name)
-    undo_until: datetime
-    undone_at: datetime | None
-    undone_by: str | None
-    undone: Undone | None  # what undo put back and kept (from its audit entry)
-
-    def can_undo(self, now: datetime) -> bool:
-        return self.undone_at is None and now < self.undo_until
-
-
-async def operation(session: AsyncSession, op_id: int, *, by: Actor) -> OperationView:
-    """One operation as its page shows it; NotFound for someone who may not see it."""
-    found = await _views(session, by, op_id=op_id, limit=1)
-    if not found:
-        raise NotFound(f"no bulk operation {op_id}", key="web.not_found")
-    return found[0]
-
-
-async def recent(session: AsyncSession, *, by: Actor, limit: int = 50) -> list[OperationView]:
-    """The newest operations `by` may see (their own; an admin's: everyone's)."""
-    return await _views(session, by, limit=limit)
-
-
-async def _views(
-    session: AsyncSession, by: Actor, *, op_id: int | None = None, limit: int
-) -> list[OperationView]:
-    e = Employee.__table__
-    actor, undoer = e.alias("actor"), e.alias("undoer")
-    undone = AuditEntry.__table__.alias("undone")
-    stmt = (
-        sa.select(
-            _OP,
-            actor.c.name.label("actor_name"),
-            undoer.c.name.label("undoer_name"),
-            undone.c.data.label("undo_data"),
-        )
-        .join(actor, actor.c.id == _OP.c.actor_id)
-        .outerjoin(undoer, undoer.c.id == _OP.c.undone_by_id)
-        .outerjoin(
-            undone,
-            sa.and_(
-                undone.c.entity_type == "bulk",
-                undone.c.entity_id == _OP.c.id,
-                undone.c.action == "bulk.undone",
-            ),
-        )
-        .order_by(_OP.c.id.desc())
-        .limit(limit)
-    )
-    if op_id is not None:
-        stmt = stmt.where(_OP.c.id == op_id)
-    if not access.sees_every_bulk(by):  # their own only
-        stmt = stmt.where(_OP.c.actor_id == by.id)
-    return [
-        OperationView(
-            id=row.id,
-            at=row.at,
-            action=row.action,
-            entity_type=row.entity_type,
-            actor=row.actor_name,
-            count=row.count,
-            counts=dict(row.params.get("counts", {})),
-            to_name=row.params.get("to_name", ""),
-            params=dict(row.params),
-            undo_until=row.undo_until,
-            undone_at=row.undone_at,
-            undone_by=row.undoer_name,
-            undone=Undone(row.undo_data["back"], row.undo_data["kept"]) if row.undo_data else None,
-        )
-        for row in (await session.execute(stmt)).all()
-    ]

@@ -19,8 +19,9 @@ from models import BulkOperation, BulkOperationRow, Deal, DealStageChange, DealS
 from models import PipelineStage as Stage
 from services import audit
 from services.actors import Actor
-from services.bulk import engine
-from services.bulk.engine import Chosen, Undone
+from services.bulk import engine, undoing
+from services.bulk.engine import Chosen
+from services.bulk.undoing import Undone
 from services.context import Company
 from services.deals.changes import lost_reason_of
 from services.errors import NotFound
@@ -197,7 +198,7 @@ async def _undo(
     return undone, told, {"stage": stage.name}
 
 
-engine.UNDOERS[MOVE] = _undo
+undoing.UNDOERS[MOVE] = _undo
 
 
 async def _stage(session: AsyncSession, stage_id: int) -> Target:

@@ -15,11 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import BulkOperation, BulkOperationRow, Task, TaskKind, TaskStatus
 from services import access, audit
 from services.actors import Actor
-from services.bulk import engine
-from services.bulk.engine import Chosen, Undone
+from services.bulk import engine, undoing
+from services.bulk.engine import Chosen
 from services.bulk.kinds import Kind
+from services.bulk.undoing import Undone
 from services.context import Company
-from services.errors import AccessDenied, InvalidInput
+from services.errors import InvalidInput
 from services.tasks.work import clean_title
 
 EACH = "tasks"
@@ -167,7 +168,7 @@ async def _undo(
     return undone, told, {"title": op.params.get("title", "")}
 
 
-engine.UNDOERS[EACH] = _undo
+undoing.UNDOERS[EACH] = _undo
 
 
 async def _assignee(
@@ -175,6 +176,5 @@ async def _assignee(
 ) -> engine.Target | None:
     """One person for every task (active; a manager's: of their office), or None: each
     record's owner (whom a manager could already reach through their office's records)."""
-    if not access.can_change_in_bulk(by):
-        raise AccessDenied("only admins and managers change records in bulk", key="web.not_found")
+    access.require_bulk(by)
     return None if assignee_id is None else await engine.new_holder(session, assignee_id, by)

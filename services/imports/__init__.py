@@ -30,7 +30,7 @@ from services.context import Company
 from services.errors import Conflict, InvalidInput
 from services.imports import reading
 from services.imports.applying import run, start
-from services.imports.common import _I, _R, BATCH, MATCHES, _mine, _owner, _require
+from services.imports.common import _I, _R, BATCH, MATCHES, _mine, _owner
 from services.imports.reading import FIELDS, Table
 from services.imports.rows import Parsed, _within, parse_row
 from services.imports.undoing import Undone, undo
@@ -55,7 +55,7 @@ async def upload(
     session: AsyncSession, data: bytes, filename: str, *, by: Actor, now: datetime
 ) -> int:
     """Keep the file's rows; the import's id."""
-    _require(by)
+    access.require_bulk(by)
     table: Table = await asyncio.to_thread(reading.read, data, filename)  # seconds for 4 MB
     stmt = (
         sa.insert(_I)
@@ -221,7 +221,7 @@ async def view(session: AsyncSession, import_id: int, *, by: Actor, sample: int 
 
 
 async def recent(session: AsyncSession, *, by: Actor, limit: int = 20) -> list[ClientImport]:
-    _require(by)
+    access.require_bulk(by)
     stmt = sa.select(ClientImport).order_by(ClientImport.id.desc()).limit(limit)
     if not access.sees_every_bulk(by):
         stmt = stmt.where(ClientImport.actor_id == by.id)

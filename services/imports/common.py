@@ -13,7 +13,7 @@ from models import (
 )
 from services import access
 from services.actors import Actor
-from services.errors import AccessDenied, NotFound
+from services.errors import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ _I, _R = ClientImport.__table__, ClientImportRow.__table__
 async def _mine(
     session: AsyncSession, import_id: int, by: Actor, *, lock: bool = False
 ) -> ClientImport:
-    _require(by)
+    access.require_bulk(by)
     found = await session.get(ClientImport, import_id, with_for_update=lock)
     if found is None or not access.can_see_bulk(by, actor_id=found.actor_id):
         raise NotFound(f"no import {import_id}", key="web.not_found")
@@ -44,8 +44,3 @@ async def _owner(session: AsyncSession, owner_id: int | None, by: Actor) -> Empl
         raise NotFound("no such employee", key="bulk.no_such_employee")
     access.require_give_in_bulk(by, to_office_id=owner.office_id)
     return owner
-
-
-def _require(by: Actor) -> None:
-    if not access.can_change_in_bulk(by):
-        raise AccessDenied("only admins and managers import", key="web.not_found")

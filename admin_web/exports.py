@@ -99,7 +99,7 @@ COLUMNS: dict[str, list[Column]] = {
 
 
 def export_view(listed: Any) -> Callable[[web.Request], Any]:
-    """The export of one list (admin_web.bulk.Listed): its filters, sort, and the format."""
+    """The export of one list (admin_web.lists.Listed): its filters, sort, and the format."""
 
     async def view(request: web.Request) -> web.StreamResponse:
         me = request[EMPLOYEE]

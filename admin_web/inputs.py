@@ -5,7 +5,7 @@ the edge shows as a page saying what was wrong; nothing is written."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 from urllib.parse import urlencode
 
@@ -38,6 +38,17 @@ def _in_our_time(value: Any) -> Any:
 
 
 Day = Annotated[date, AfterValidator(_in_our_time)]
+
+
+def days(since: date | None, until: date | None, tz: tzinfo) -> dict[str, datetime | None]:
+    """A filter's days as moments: from the first day's midnight to the midnight after the
+    last (the company's days)."""
+    return {
+        "since": datetime.combine(since, time(0), tzinfo=tz) if since else None,
+        "until": datetime.combine(until + timedelta(days=1), time(0), tzinfo=tz) if until else None,
+    }
+
+
 Moment = Annotated[datetime, AfterValidator(_in_our_time)]
 
 

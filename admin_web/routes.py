@@ -7,14 +7,13 @@ of work (admin_web.edge) and renders a template; texts come from the locale file
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from admin_web import bulk, csrf, imports, inputs, reports, settings
+from admin_web import bulk, csrf, imports, inputs, lists, reports, settings
 from admin_web.edge import (
     COOKIE,
     DB,
@@ -58,6 +57,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/admin/security", security_page)
     app.router.add_post("/admin/password", change_password)
     app.router.add_get("/admin/calls/{call_id:\\d+}/recording", call_recording)
+    lists.setup(app)
     bulk.setup(app)
     imports.setup(app)
     reports.setup(app)
@@ -128,8 +128,7 @@ async def leads_page(request: web.Request) -> web.StreamResponse:
         status=query.status,
         source=query.source,
         assignee_id=query.assignee,
-        since=_midnight(query.since, tz) if query.since else None,
-        until=_midnight(query.until + timedelta(days=1), tz) if query.until else None,
+        **inputs.days(query.since, query.until, tz),
         text=query.q,
         office_id=access.office_limit(me),
     )
@@ -156,10 +155,6 @@ async def lead_page(request: web.Request) -> web.StreamResponse:
     return aiohttp_jinja2.render_template("lead.html", request, values)
 
 
-def _midnight(day: date, tz: tzinfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=tz)
-
-
 async def audit_page(request: web.Request) -> web.StreamResponse:
     """Everything the services audited, filtered; admins only (a manager gets a 404)."""
     return await _audit(request, security=False)
@@ -179,8 +174,7 @@ async def _audit(request: web.Request, *, security: bool) -> web.StreamResponse:
     shown = audit.AuditFilter(
         action="web.login" if security else query.action,
         actor_id=query.actor,
-        since=_midnight(query.since, tz) if query.since else None,
-        until=_midnight(query.until + timedelta(days=1), tz) if query.until else None,
+        **inputs.days(query.since, query.until, tz),
         login=query.login,
         address=query.address,
     )

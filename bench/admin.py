@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import io
 import os
 import statistics
 import sys
@@ -32,16 +31,16 @@ import asyncpg
 import sqlalchemy as sa
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from openpyxl import Workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import migrations  # noqa: E402
 from app import Container  # noqa: E402
+from bench import admin_import  # noqa: E402
 from config.settings import Settings  # noqa: E402
-from models import ClientImport, Employee  # noqa: E402
-from services import admins, bulk, imports  # noqa: E402
+from models import Employee  # noqa: E402
+from services import admins, bulk  # noqa: E402
 from services.actors import Actor  # noqa: E402
 from services.deals import lists  # noqa: E402
 from tests.admin_web.forms import sign_in  # noqa: E402
@@ -375,83 +374,6 @@ async def reassign(url: str) -> None:
     )
 
 
-def xlsx_of(rows: int, known: int) -> bytes:
-    """A client list as people keep it: name, phone, e-mail, company; the first `known`
-    phones are clients' already on record (the seed gives them), one row in 50 is broken."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Клиенты")
-    sheet.append(["ФИО", "Телефон", "Почта", "Компания"])
-    for i in range(rows):
-        phone = f"8 (912) {i // 10000:03d}-{i % 10000 // 100:02d}-{i % 100:02d}"
-        if i % 50 == 49:
-            phone = "12-34"  # not a phone
-        sheet.append([f"Клиент импорта {i}", phone, f"c{i}@example.ru", f"ООО Фирма {i % 700}"])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-async def import_bench(url: str, rows: int) -> None:
-    """A 50,000-row XLSX through services.imports, each step as the web runs it."""
-    settings = Settings(_env_file=None, database_url=_sa(url))  # type: ignore[call-arg]
-    container = Container.build(settings)
-    company = container.company
-    known = min(5000, rows // 10)
-    conn = await asyncpg.connect(url)
-    try:  # the first `known` phones of the file belong to seeded clients
-        await conn.execute(
-            "insert into channel_identities (client_id, channel, address, created_at, updated_at)"
-            " select g, 'phone', '+7912' || lpad((g - 1)::text, 7, '0'), now(), now()"
-            " from generate_series(1, $1) g on conflict do nothing",
-            known,
-        )
-    finally:
-        await conn.close()
-    data = xlsx_of(rows, known)
-    try:
-        async with container.db.unit_of_work() as s:
-            admin = await s.scalar(sa.select(Employee).where(Employee.login == "bench"))
-            assert admin is not None
-            by = Actor.of(admin)
-        started = time.perf_counter()
-        async with container.db.unit_of_work() as s:
-            import_id = await imports.upload(s, data, "bench.xlsx", by=by, now=company.clock.now())
-        uploaded = time.perf_counter() - started
-        started = time.perf_counter()
-        async with container.db.unit_of_work() as s:
-            found = await s.get(ClientImport, import_id)
-            assert found is not None
-            counts = await imports.preview(
-                s,
-                import_id,
-                mapping=found.mapping,
-                matches="update",
-                owner_id=None,
-                by=by,
-                company=company,
-            )
-        checked = time.perf_counter() - started
-        started = time.perf_counter()
-        async with container.db.unit_of_work() as s:
-            await imports.start(s, import_id, by=by, now=company.clock.now())
-        await imports.run(container.db, import_id, company)
-        applied = time.perf_counter() - started
-        async with container.db.unit_of_work() as s:
-            done = (await s.get(ClientImport, import_id)).counts  # type: ignore[union-attr]
-        started = time.perf_counter()
-        async with container.db.unit_of_work() as s:
-            undone = await imports.undo(s, import_id, by=by, now=company.clock.now())
-        undo_took = time.perf_counter() - started
-    finally:
-        await container.close()
-    print(
-        f"\nimport of a {rows}-row XLSX ({len(data) / 2**20:.1f} MB): read and kept"
-        f" {uploaded:.1f} s; dry run {checked:.1f} s {dict(sorted(counts.items()))};"
-        f" applied {applied:.1f} s {dict(sorted(done.items()))}; undone {undo_took:.1f} s"
-        f" ({undone.removed} removed, {undone.restored} restored)"
-    )
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--deals", type=int, default=300_000)
@@ -476,7 +398,7 @@ async def run(args: argparse.Namespace) -> None:
         )
     await pages(args.database_url, args.repeat, freeze=not args.no_freeze)
     await reassign(args.database_url)
-    await import_bench(args.database_url, args.import_rows)
+    await admin_import.import_bench(args.database_url, args.import_rows)
 
 
 if __name__ == "__main__":

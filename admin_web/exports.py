@@ -23,10 +23,9 @@ from openpyxl.cell import WriteOnlyCell
 from admin_web import inputs
 from admin_web.edge import DB, EMPLOYEE, context
 from config.i18n import Translator
-from services import access, audit
+from services import access, listing
 from web_app import container_of
 
-BATCH = 1000
 Format = Literal["csv", "xlsx"]
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -115,27 +114,20 @@ def export_view(listed: Any) -> Callable[[web.Request], Any]:
             Xlsx(t(f"bulk.{listed.kind}s_sheet")) if wanted == "xlsx" else Csv(t.locale)
         )
         out.add([t(c.header) for c in columns])
-        count, after = 0, None
-        while True:  # a thousand at a time by key: memory holds one batch, not the list
-            found = await listed.page(session, shown, sort=query.sort, after=after, size=BATCH)
-            for row in found.rows:
-                out.add([c.value(row, t, tz) for c in columns])
-            count += len(found.rows)
-            if (after := found.next_after) is None:
-                break
         now = container_of(request).company.clock.now()
-        await audit.log(
+        rows = listing.every_row(
             session,
-            action=f"export.{listed.kind}s",
-            entity_type="export",
-            entity_id=None,
-            at=now,
-            actor_id=me.id,
-            actor_kind="employee",
-            count=count,
-            format=wanted,
+            listed.page,
+            shown,
+            sort=query.sort,
+            what=f"{listed.kind}s",
+            wanted=wanted,
             filters=query.query(after=None),
+            by=me,
+            now=now,
         )
+        async for row in rows:
+            out.add([c.value(row, t, tz) for c in columns])
         name = f"{listed.kind}s-{now.astimezone(tz):%Y-%m-%d-%H%M}.{wanted}"
         content_type = XLSX_TYPE if wanted == "xlsx" else "text/csv; charset=utf-8"
         return web.Response(

@@ -25,6 +25,7 @@ from tests.faults.conftest import (
     staff,
     wait_until,
 )
+from tests.processes import NO_DIGESTS
 
 CRM = str(Path(sys.executable).parent / "crm")
 
@@ -60,6 +61,7 @@ def crm_env(postgresql_url: str, fake_tg, port: int) -> dict[str, str]:  # type:
     return {
         **inherited,
         "DATABASE_URL": postgresql_url,
+        "DIGEST_TIME": NO_DIGESTS,
         "TELEGRAM_BOT_TOKEN": fake_tg.token,
         "TELEGRAM_API_BASE": fake_tg.base_url,
         "FORMS_TOKEN": FORMS_TOKEN,
@@ -121,6 +123,7 @@ async def test_killed_with_sigkill_mid_burst_then_started_again(
             k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "FORMS", "REDIS"))
         },
         "DATABASE_URL": postgresql_url,
+        "DIGEST_TIME": NO_DIGESTS,
         "TELEGRAM_BOT_TOKEN": fake_tg.token,
         "TELEGRAM_API_BASE": fake_tg.base_url,
         "FORMS_TOKEN": FORMS_TOKEN,

@@ -107,14 +107,18 @@ async def test_a_user_who_blocked_the_bot_does_not_hold_up_the_others(live, clie
     fake_tg.fail_chat(anna, status=403, description="Forbidden: bot was blocked by the user")
     leads = Leads()
     await leads.post(client, 6)
-    await wait_until(lambda: len(fake_tg.sent_messages(boris)) == 3, within=10)
+    # Boris's three cards arrive, one by one or (under load) gathered into one digest.
+    delivered = lambda: sum(copies(fake_tg, n) for n in leads.acknowledged)  # noqa: E731
+    await wait_until(lambda: delivered() == 3, within=15)
     await asyncio.sleep(0.5)
-    # Anna's three cards were tried once each and are dead with the reason kept, not retried.
-    to_anna = [c for c in fake_tg.calls("sendMessage") if c.params["chat_id"] == anna]
-    assert len(to_anna) == 3 and {c.status for c in to_anna} == {403}
+    assert {m["chat_id"] for m in fake_tg.sent_messages()} == {boris}
+    assert delivered() == 3 and max(copies(fake_tg, n) for n in leads.acknowledged) == 1
+    # Anna's cards were tried once (each, or once as a digest) and are dead with the reason
+    # kept, not retried.
     async with pg.unit_of_work() as s:
         rows = (await s.execute(sa.select(OutboxMessage))).scalars().all()
     dead = [r for r in rows if r.recipient == str(anna)]
-    assert {r.status for r in dead} == {OutboxStatus.DEAD}
+    assert len(dead) == 3 and {r.status for r in dead} == {OutboxStatus.DEAD}
     assert all("blocked" in r.last_error for r in dead)
-    assert sum(copies(fake_tg, n) for n in leads.acknowledged) == 3
+    to_anna = [c for c in fake_tg.calls("sendMessage") if c.params["chat_id"] == anna]
+    assert 1 <= len(to_anna) <= 3 and {c.status for c in to_anna} == {403}

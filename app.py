@@ -25,7 +25,7 @@ from config.settings import Settings
 from models import Channel
 from models.db import Database
 from scheduler import runner as scheduler_runner
-from scheduler.outbox_pump import OutboxPump
+from scheduler.outbox_pump import OutboxPump, bulk_lane
 from scheduler.rate_limit import (
     FallbackRateLimiter,
     MemoryRateLimiter,
@@ -119,6 +119,13 @@ class Container:
             batch=batch,
             poll_interval=poll_interval,
             on_settled=self._settled,
+            bulk={
+                channel: bulk_lane(rate, lambda r, c=channel: self._limiter(f"{c}-bulk", r, 0.0))
+                for channel, rate in (
+                    (Channel.WHATSAPP, self.settings.whatsapp_rate),
+                    (Channel.TELEGRAM, self.settings.telegram_global_rate),
+                )
+            },
         )
         return self.pump
 

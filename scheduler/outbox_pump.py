@@ -24,7 +24,7 @@ from typing import Any
 
 from bot.delivery import GiveUp, NothingToSend, RetryLater, Sender, Sent
 from metrics import OUTBOX_RESULTS, OUTBOX_SEND_SECONDS
-from models import Channel
+from models import Channel, OutboxLane
 from models.db import Database
 from scheduler.rate_limit import RateLimiter, is_group
 from services import outbox
@@ -42,6 +42,26 @@ HEARTBEAT = outbox.CLAIM_LEASE.total_seconds() / 4  # how often held claims are 
 # others are handed back, due again after GROUP_TURN seconds (their attempt not counted).
 GROUP_IN_FLIGHT = 2
 GROUP_TURN = 1.0
+# The bulk lane (broadcasts) of a channel sends at BULK_SHARE of the channel's rate: the rest
+# of every rate window stays free for cards, replies and reminders, which therefore never
+# wait for a window a broadcast filled. Of its rows the pump keeps BULK_AHEAD seconds' worth
+# in hand, so they never fill the pump either.
+BULK_SHARE = 0.8
+BULK_AHEAD = 0.5
+
+
+@dataclass(frozen=True)
+class BulkLane:
+    limiter: RateLimiter  # the lane's own rate, on top of the channel's
+    in_flight: int
+
+
+def bulk_lane(per_second: float, limiter: Callable[[float], RateLimiter]) -> BulkLane:
+    """The bulk lane of a channel sending `per_second`; `limiter(rate)` makes its limiter."""
+    rate = max(1.0, per_second * BULK_SHARE)
+    return BulkLane(limiter(rate), max(1, round(rate * BULK_AHEAD)))
+
+
 Settled = Callable[[Any, Claimed, str, str | None, str, dict[str, Any]], Awaitable[None]]
 
 
@@ -67,8 +87,12 @@ class OutboxPump:
         poll_interval: float = 1.0,
         grace: float = STOP_GRACE,
         on_settled: Settled | None = None,
+        bulk: dict[Channel, BulkLane] | None = None,
     ) -> None:
-        """`on_settled(session, row, result, provider_id, error, facts)` runs in the
+        """`bulk`: each channel's bulk lane (`bulk_lane`); a channel not named sends its
+        bulk rows like any other.
+
+        `on_settled(session, row, result, provider_id, error, facts)` runs in the
         transaction that records a row's result ("sent", "failed" (will retry) or "dead"):
         what a delivery means for the rest of the product (services.conversations.settled);
         `facts` are what the sender said the send did besides (bot.delivery.Sent)."""
@@ -87,6 +111,8 @@ class OutboxPump:
         self._unreachable: dict[Channel, set[int]] = {}
         self._watchers: dict[Channel, asyncio.Task[None]] = {}
         self._in_group: Counter[str] = Counter()  # a group chat's rows being delivered
+        self.bulk = dict(bulk or {})
+        self._bulk: Counter[Channel] = Counter()  # bulk-lane rows in hand, by channel
 
     def nudge(self) -> None:
         """Called after a commit that wrote outbox rows (and by Redis pub/sub)."""
@@ -208,8 +234,11 @@ class OutboxPump:
         )
 
     async def _claim_rows(self, limit: int) -> list[Claimed]:
+        room = {c: lane.in_flight - self._bulk[c] for c, lane in self.bulk.items()}
         async with self.db.unit_of_work() as session:
-            rows = await outbox.claim_due(session, now=self.clock.now(), limit=limit)
+            rows = await outbox.claim_due(
+                session, now=self.clock.now(), limit=limit, bulk_room=room
+            )
         # A row of ours whose lease lapsed while its result waited for the database (an outage
         # longer than the lease) comes back here: its pending record settles it, not a resend.
         rows = [r for r in rows if r.id not in self._held]
@@ -221,6 +250,14 @@ class OutboxPump:
         task = asyncio.create_task(work, name=f"outbox-{row.id}")
         self._tasks.add(task)
         task.add_done_callback(self._finished)
+        if row.lane == OutboxLane.BULK:  # counted until done (claims run one at a time)
+            self._bulk[row.channel] += 1
+            task.add_done_callback(lambda _: self._bulk_done(row.channel))
+
+    def _bulk_done(self, channel: Channel) -> None:
+        self._bulk[channel] -= 1
+        if self._bulk[channel] <= 0:
+            del self._bulk[channel]
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -269,6 +306,9 @@ class OutboxPump:
                     prepared = await sender.prepare(row, session)
             if isinstance(prepared, NothingToSend):
                 return Outcome("sent")
+            lane = self.bulk.get(row.channel) if row.lane == OutboxLane.BULK else None
+            if lane is not None:
+                await lane.limiter.acquire("")
             limiter = self.limiters.get(row.channel)
             if limiter is not None:
                 await limiter.acquire(outbox.chat_of(row.recipient))

@@ -68,6 +68,7 @@ _DUE_ROWS = (
         _O.c.recipient,
         _COALESCIBLE.label("coalescible"),
         _O.c.coalesce_group,
+        _O.c.lane,
     )
     .where(_DUE, ~_WAITS_FOR_OLDER, ~_CHAT_BUSY)
     .order_by(
@@ -91,15 +92,28 @@ _CLAIMED_COLUMNS = (
     _O.c.entity_id,
     _O.c.edit_of_id,
     _O.c.attempts,
+    _O.c.lane,
 )
 
 
 async def claim_due(
-    session: AsyncSession, *, now: datetime, limit: int = 50, channel: Channel | None = None
+    session: AsyncSession,
+    *,
+    now: datetime,
+    limit: int = 50,
+    channel: Channel | None = None,
+    bulk_room: dict[Channel, int] | None = None,
 ) -> list[Claimed]:
     """Lease up to `limit` due messages (at most one per chat) for delivery; a digest of
-    several coalesced rows counts as one message. Two round trips: look and lock, lease."""
+    several coalesced rows counts as one message. Two round trips: look and lock, lease.
+
+    `bulk_room`: at most this many bulk-lane messages (broadcasts) of a channel; a channel
+    not named takes any number. The pump keeps few of them in hand, so a card claimed next
+    waits for a fraction of a second of the channel's rate, not for a broadcast's backlog."""
     stmt = _DUE_ROWS.where(*([_O.c.channel == channel] if channel else []))
+    full = [c for c, n in (bulk_room or {}).items() if n <= 0]
+    if full:  # not even looked at: a broadcast's thousands of due rows cost nothing here
+        stmt = stmt.where(sa.not_(sa.and_(_O.c.lane == OutboxLane.BULK, _O.c.channel.in_(full))))
     stmt = stmt.limit(limit * 4)
     if session.get_bind().dialect.name == "postgresql":
         # Rows another claimer holds are skipped, not waited for; a row it leased and
@@ -107,13 +121,18 @@ async def claim_due(
         stmt = stmt.with_for_update(skip_locked=True, of=_O)
     units: dict[tuple[str, str], list[int]] = {}
     coalescible: dict[tuple[str, str], str] = {}  # chat → the group its digest is of
-    for row_id, row_channel, recipient, is_coalescible, group in (
+    room = dict(bulk_room or {})
+    for row_id, row_channel, recipient, is_coalescible, group, lane in (
         await session.execute(stmt, {"now": now})
     ).all():
         chat = (row_channel, recipient)
         if chat not in units:
             if len(units) == limit:
                 continue
+            if lane == OutboxLane.BULK and row_channel in room:
+                if room[row_channel] <= 0:
+                    continue
+                room[row_channel] -= 1
             units[chat] = [row_id]
             if is_coalescible:
                 coalescible[chat] = group
@@ -208,6 +227,7 @@ async def _lease(session: AsyncSession, units: list[list[int]], now: datetime) -
                 None,
                 None,
                 attempts,
+                head.lane,
             )
         )
     return sorted(result, key=lambda c: c.id)

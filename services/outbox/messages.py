@@ -44,6 +44,7 @@ class Claimed:
     entity_id: int | None
     edit_of_id: int | None
     attempts: int
+    lane: OutboxLane = OutboxLane.INTERACTIVE
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from bot.telegram.sender import TelegramSender
-from models import Channel, OutboxMessage, OutboxStatus
-from scheduler.outbox_pump import OutboxPump
+from models import Channel, OutboxLane, OutboxMessage, OutboxStatus
+from scheduler.outbox_pump import OutboxPump, bulk_lane
 from scheduler.rate_limit import MemoryRateLimiter
 from services import leads, outbox
 from tests import factories
@@ -369,3 +369,53 @@ async def test_the_pump_stops_when_told_to_just_as_it_is_woken(container):
         pump.nudge()
         await asyncio.sleep(0)  # the wake-up is under way ...
         await asyncio.wait_for(pump.stop(), 3)  # ... as the stop arrives
+
+
+async def test_a_card_waits_a_fraction_of_a_second_behind_a_broadcast_not_its_backlog(
+    container, fake_tg, clock
+):
+    """120 broadcast messages are due (five seconds of sending at 30 a second); a card
+    written meanwhile finds a free slot in the rate window at once: the broadcast takes
+    only its share of the rate."""
+    async with container.db.unit_of_work() as s:
+        await outbox.enqueue_many(
+            s,
+            [
+                outbox.Outgoing(
+                    Channel.TELEGRAM, chat, "text", {"text": "sale"}, lane=OutboxLane.BULK
+                )
+                for chat in range(1, 121)
+            ],
+            now=clock.now(),
+        )
+    waits: dict[str, float] = {}
+
+    class Recording(MemoryRateLimiter):
+        async def acquire(self, key: str) -> float:
+            asked = time.monotonic()
+            slot = await super().acquire(key)
+            waits[key] = slot - asked
+            return slot
+
+    container.pump.limiters[Channel.TELEGRAM] = Recording(30, 1.0)
+    container.pump.bulk[Channel.TELEGRAM] = bulk_lane(30, lambda rate: MemoryRateLimiter(rate, 0))
+    container.pump.start()
+    await fake_tg.wait_for("sendMessage", count=30, timeout=5)
+    async with container.db.unit_of_work() as s:
+        await outbox.enqueue(
+            s,
+            channel=Channel.TELEGRAM,
+            recipient=999,
+            kind="text",
+            payload={"text": "card"},
+            now=clock.now(),
+        )
+    [card] = await fake_tg.wait_for(
+        "sendMessage", predicate=lambda c: c.params["chat_id"] == 999, timeout=3
+    )
+    broadcast_sent = [c for c in fake_tg.calls("sendMessage") if c.params["chat_id"] != 999]
+    assert len(broadcast_sent) < 110  # the card did not wait for the broadcast to end
+    assert card.params["text"] == "card"
+    assert waits["999"] < 0.05  # the rate limit held it up no time at all
+    await fake_tg.wait_for("sendMessage", count=121, timeout=10)
+    assert len({c.params["chat_id"] for c in fake_tg.calls("sendMessage")}) == 121

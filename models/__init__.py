@@ -2,6 +2,7 @@
 
 from models.audit import AuditEntry
 from models.base import Base
+from models.broadcast import Broadcast, BroadcastRecipient
 from models.bulk import BulkOperation, BulkOperationRow
 from models.call import Call
 from models.client import ChannelIdentity, Client, ClientMerge, ClientTag, ContactPerson
@@ -42,6 +43,8 @@ from models.web_session import WebSession
 __all__ = [
     "AuditEntry",
     "Base",
+    "Broadcast",
+    "BroadcastRecipient",
     "BulkOperation",
     "BulkOperationRow",
     "Call",

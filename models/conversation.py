@@ -45,6 +45,13 @@ class Message(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         sa.UniqueConstraint("channel", "provider_message_id"),
         sa.Index("ix_messages_conversation_created", "conversation_id", "created_at"),
+        sa.Index(
+            "ix_messages_broadcast_id",
+            "broadcast_id",
+            "status",
+            postgresql_where=sa.text("broadcast_id IS NOT NULL"),
+            sqlite_where=sa.text("broadcast_id IS NOT NULL"),
+        ),
     )
 
     conversation_id: Mapped[int] = mapped_column(
@@ -64,6 +71,9 @@ class Message(IdMixin, TimestampMixin, Base):
     reply_to_id: Mapped[int | None] = mapped_column(
         BigId, sa.ForeignKey("messages.id", ondelete="SET NULL")
     )
+    # The broadcast this message was one of (services.broadcasts): its progress is counted
+    # from these messages' statuses, and a failure tells no one in Telegram.
+    broadcast_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("broadcasts.id"))
 
 
 class MessageCopy(Base):

@@ -55,9 +55,16 @@ async def status_changed(
 async def _failed(
     session: AsyncSession, message_id: int, *, now: datetime, default_locale: str
 ) -> None:
-    author_id = await session.scalar(
-        sa.select(Message.author_employee_id).where(Message.id == message_id)
-    )
+    found = (
+        await session.execute(
+            sa.select(Message.author_employee_id, Message.broadcast_id).where(
+                Message.id == message_id
+            )
+        )
+    ).first()
+    if found is None or found.broadcast_id is not None:
+        return  # a broadcast's failures are counted on its page, not told one by one
+    author_id = found.author_employee_id
     person = await notify.recipient(session, author_id)
     notice = notify.to_person(
         DELIVERY_FAILED,

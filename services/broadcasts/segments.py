@@ -119,9 +119,7 @@ def audience(segment: Segment, *, now: datetime, has_template: bool) -> sa.Selec
         *(
             [
                 (
-                    sa.or_(
-                        conv.last_inbound_at.is_(None), conv.last_inbound_at < now - window
-                    ),
+                    sa.or_(conv.last_inbound_at.is_(None), conv.last_inbound_at < now - window),
                     sa.literal("needs_template"),
                 )
             ]

@@ -13,7 +13,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from admin_web import bulk, csrf, imports, inputs, lists, reports, settings
+from admin_web import broadcasts, bulk, csrf, imports, inputs, lists, reports, settings
 from admin_web.edge import (
     COOKIE,
     DB,
@@ -60,6 +60,7 @@ def setup(app: web.Application) -> None:
     lists.setup(app)
     bulk.setup(app)
     imports.setup(app)
+    broadcasts.setup(app)
     reports.setup(app)
     settings.setup(app)
 

@@ -10,7 +10,14 @@
 """
 
 from services.broadcasts.segments import OUTCOMES, Segment
-from services.broadcasts.starting import TEXT_LIMIT, Draft, size, start, templates
+from services.broadcasts.starting import (
+    TEXT_LIMIT,
+    Draft,
+    lead_sources,
+    size,
+    start,
+    templates,
+)
 from services.broadcasts.views import BroadcastView, Progress, recent, view
 
 __all__ = [
@@ -20,6 +27,7 @@ __all__ = [
     "Draft",
     "Progress",
     "Segment",
+    "lead_sources",
     "recent",
     "size",
     "start",

@@ -148,3 +148,8 @@ def counted(segment: Segment, *, now: datetime, has_template: bool) -> sa.Select
     """(outcome, clients) of the segment's audience."""
     found = audience(segment, now=now, has_template=has_template).subquery()
     return sa.select(found.c.outcome, sa.func.count()).group_by(found.c.outcome)
+
+
+def sources() -> sa.Select[tuple[str]]:
+    """The lead sources a segment can name (those leads came from), commonest first."""
+    return sa.select(Lead.source).group_by(Lead.source).order_by(sa.func.count().desc()).limit(100)

@@ -27,7 +27,7 @@ from models import (
 from models.db import insert_ignoring_conflicts
 from services import access, audit, outbox
 from services.actors import Actor
-from services.broadcasts.segments import OUTCOMES, Segment, audience, counted
+from services.broadcasts.segments import OUTCOMES, Segment, audience, counted, sources
 from services.context import Company
 from services.conversations import CLIENT_REPLY, TEMPLATE, channels
 from services.errors import InvalidInput
@@ -61,6 +61,10 @@ async def size(
     found = dict.fromkeys(OUTCOMES, 0)
     found.update({outcome: n for outcome, n in rows})
     return found
+
+
+async def lead_sources(session: AsyncSession) -> list[str]:
+    return list((await session.execute(sources())).scalars())
 
 
 async def start(session: AsyncSession, draft: Draft, *, by: Actor, company: Company) -> int:
@@ -108,6 +112,8 @@ async def start(session: AsyncSession, draft: Draft, *, by: Actor, company: Comp
     await _open_conversations(session, broadcast_id, segment, now)
     await _write_messages(session, broadcast_id, segment, text, draft, language, by, now)
     sent = await _enqueue(session, broadcast_id, now, company.locale)
+    if not sent:  # the caller's transaction rolls back: no empty broadcast is kept
+        raise InvalidInput("nobody to send to", key="broadcast.error.nobody")
     counts = dict.fromkeys(OUTCOMES, 0)
     rows = await session.execute(
         sa.select(_R.c.outcome, sa.func.count())

@@ -238,12 +238,15 @@ async def test_a_manager_reaches_their_office_only(web, container, fake_wa):
         ("   ", None, "broadcast.error.empty"),
         ("x" * 4097, None, "broadcast.error.too_long"),
         ("ok", "not_approved", "broadcast.error.template"),
+        ("ok", None, "broadcast.error.nobody"),  # every client is outside the window
     ],
 )
 async def test_a_broadcast_that_cannot_go_writes_nothing(container, text, template, key):
     boss = await admin(container, name="Вера", role=Role.ADMIN)
+    await client_by_form(container, "+79165550001", "Тихий")  # a phone, never wrote
     with pytest.raises(InvalidInput) as refused:
         await start(container, boss, Draft(Segment(Channel.WHATSAPP), text, template))
     assert refused.value.key == key
     async with container.db.unit_of_work() as s:
         assert (await s.execute(sa.text("select count(*) from broadcasts"))).scalar_one() == 0
+        assert (await s.execute(sa.text("select count(*) from messages"))).scalar_one() == 0

@@ -10,6 +10,7 @@ from config.settings import Settings
 from services import leads
 from services.actors import Actor
 from tests import factories
+from tests.admin_web.conftest import browser, shots  # noqa: F401 - Chromium, screenshots
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.whatsapp_api import FakeWhatsApp
 

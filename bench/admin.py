@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 import migrations  # noqa: E402
 from app import Container  # noqa: E402
-from bench import admin_import  # noqa: E402
+from bench import admin_broadcast, admin_import  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from models import Employee  # noqa: E402
 from services import admins, bulk  # noqa: E402
@@ -385,6 +385,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--database-url", default=PG_URL)
     parser.add_argument("--import-rows", type=int, default=50_000)
+    parser.add_argument("--broadcast-clients", type=int, default=10_000)
+    parser.add_argument("--wa-rate", type=float, default=80.0, help="the fake WhatsApp's limit")
+    parser.add_argument("--leads-per-s", type=float, default=5.0, help="during the broadcast")
     return parser.parse_args(argv)
 
 
@@ -399,6 +402,9 @@ async def run(args: argparse.Namespace) -> None:
     await pages(args.database_url, args.repeat, freeze=not args.no_freeze)
     await reassign(args.database_url)
     await admin_import.import_bench(args.database_url, args.import_rows)
+    await admin_broadcast.broadcast_bench(
+        args.database_url, args.broadcast_clients, args.wa_rate, args.leads_per_s
+    )
 
 
 if __name__ == "__main__":

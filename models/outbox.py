@@ -12,6 +12,10 @@ from models.base import Base, BigId, IdMixin, TimestampMixin, utcnow
 from models.enums import Channel, OutboxLane, OutboxStatus
 
 _TICKETS = sa.text("entity_type = 'ticket'")
+# Unsettled bulk rows (services.outbox.claiming repeats this text, so the planner sees that
+# its look may use the index).
+BULK_UNSETTLED = "lane = 'bulk' AND status IN ('pending', 'failed', 'sending')"
+_BULK_DUE = sa.text(BULK_UNSETTLED)
 
 
 class OutboxMessage(IdMixin, TimestampMixin, Base):
@@ -21,6 +25,13 @@ class OutboxMessage(IdMixin, TimestampMixin, Base):
         sa.Index("ix_outbox_recipient", "channel", "recipient", "id"),
         sa.Index("ix_outbox_entity", "entity_type", "entity_id"),
         sa.Index("ix_outbox_coalesced_into", "coalesced_into_id"),
+        # a broadcast's unsent rows, oldest first (services.outbox.claiming)
+        sa.Index(
+            "ix_outbox_bulk_due",
+            "id",
+            postgresql_where=_BULK_DUE,
+            sqlite_where=_BULK_DUE,
+        ),
         # a reply in Telegram to a ticket's message finds the ticket (services.tickets)
         sa.Index(
             "ix_outbox_ticket_messages",

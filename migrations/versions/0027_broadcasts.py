@@ -1,4 +1,5 @@
-"""broadcasts: the audience frozen per (broadcast, client), and each message's broadcast
+"""broadcasts: the audience frozen per (broadcast, client), each message's broadcast, and an
+index of unsettled bulk outbox rows
 
 Revision ID: 0027
 Revises: 0026
@@ -19,6 +20,7 @@ depends_on: str | Sequence[str] | None = None
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 UTC = sa.DateTime(timezone=True)
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+BULK_UNSETTLED = "lane = 'bulk' AND status IN ('pending', 'failed', 'sending')"
 CHANNEL = sa.Enum(
     "phone", "email", "whatsapp", "telegram", name="channel", native_enum=False, length=24
 )
@@ -70,9 +72,17 @@ def upgrade() -> None:
         postgresql_where=sa.text("broadcast_id IS NOT NULL"),
         sqlite_where=sa.text("broadcast_id IS NOT NULL"),
     )
+    op.create_index(
+        "ix_outbox_bulk_due",
+        "outbox",
+        ["id"],
+        postgresql_where=sa.text(BULK_UNSETTLED),
+        sqlite_where=sa.text(BULK_UNSETTLED),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_outbox_bulk_due", table_name="outbox")
     op.drop_index("ix_messages_broadcast_id", table_name="messages")
     with op.batch_alter_table("messages") as batch:
         batch.drop_constraint("fk_messages_broadcast_id_broadcasts", type_="foreignkey")

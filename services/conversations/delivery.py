@@ -10,15 +10,39 @@ records the result: `OutboxPump(on_settled=...)`).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Direction, Message, MessageStatus
+from models.prepared import Prepared
 from services.conversations import notices, statuses
 from services.conversations.relay import CLIENT_MESSAGE
 from services.conversations.replies import CLIENT_REPLY, remember_copy
 from services.outbox import Claimed
+
+_M = Message.__table__
+
+
+def _reply_result(**values: Any) -> Prepared:
+    """A pending reply marked with its delivery's result (every reply's send records one)."""
+    return Prepared(
+        sa.update(_M)
+        .where(
+            _M.c.id == sa.bindparam("message_id"),
+            _M.c.direction == Direction.OUT,
+            _M.c.status == MessageStatus.PENDING,
+        )
+        .values(status_at=sa.bindparam("now"), updated_at=sa.bindparam("now"), **values)
+        .returning(_M.c.id)
+    )
+
+
+_SENT = _reply_result(
+    status=MessageStatus.SENT, provider_message_id=sa.bindparam("provider_id"), error=None
+)
+_FAILED = _reply_result(status=MessageStatus.FAILED, error=sa.bindparam("error"))
 
 
 async def settled(
@@ -53,23 +77,12 @@ async def _reply_settled(
 ) -> None:
     if sent and provider_id:
         await statuses.lock(session, str(row.channel), provider_id)
-    t = Message.__table__
-    values = (
-        dict(status=MessageStatus.SENT, provider_message_id=provider_id, error=None)
-        if sent
-        else dict(status=MessageStatus.FAILED, error=error[:500])
-    )
-    stmt = (
-        sa.update(t)
-        .where(
-            t.c.id == row.entity_id,
-            t.c.direction == Direction.OUT,
-            t.c.status == MessageStatus.PENDING,
-        )
-        .values(status_at=now, updated_at=now, **values)
-        .returning(t.c.id)
-    )
-    if (await session.execute(stmt)).first() is None:
+    params = dict(message_id=row.entity_id, now=now)
+    if sent:
+        found = await _SENT.first(session, {**params, "provider_id": provider_id})
+    else:
+        found = await _FAILED.first(session, {**params, "error": error[:500]})
+    if found is None:
         return
     status = MessageStatus.SENT if sent else MessageStatus.FAILED
     await notices.status_changed(session, row.entity_id, status, now=now, default_locale=locale)  # type: ignore[arg-type]

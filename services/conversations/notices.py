@@ -13,10 +13,17 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Channel, Message, MessageCopy, MessageStatus
+from models.prepared import Prepared
 from services import notify, outbox
 
 STATUS_MARK = "status_mark"  # the reaction on the employee's message showing its status
 DELIVERY_FAILED = "delivery_failed"
+
+
+# Asked for every status of every reply: compiled once.
+_COPIES = Prepared(
+    sa.select(MessageCopy.chat_id).where(MessageCopy.message_id == sa.bindparam("message_id"))
+)
 
 
 async def status_changed(
@@ -27,13 +34,7 @@ async def status_changed(
     now: datetime,
     default_locale: str,
 ) -> None:
-    copies = list(
-        (
-            await session.execute(
-                sa.select(MessageCopy.chat_id).where(MessageCopy.message_id == message_id)
-            )
-        ).scalars()
-    )
+    copies = [row.chat_id for row in await _COPIES.all(session, {"message_id": message_id})]
     if status is MessageStatus.FAILED:
         await _failed(session, message_id, now=now, default_locale=default_locale)
         # the author is told why in their own chat; a team inbox's topic shows the mark

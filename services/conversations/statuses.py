@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Direction, EarlyStatus, Message, MessageStatus
 from models.db import insert_ignoring_conflicts
+from models.prepared import Prepared
 from services.conversations import notices
 from services.conversations.inputs import StatusUpdate
 
@@ -57,7 +58,10 @@ async def lock(session: AsyncSession, channel: str, provider_message_id: str) ->
         return
     digest = hashlib.sha256(f"status:{channel}:{provider_message_id}".encode()).digest()
     key = int.from_bytes(digest[:8], "big", signed=True)
-    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+    await _LOCK.all(session, {"key": key})
+
+
+_LOCK = Prepared(sa.select(sa.func.pg_advisory_xact_lock(sa.bindparam("key", type_=sa.BigInteger))))
 
 
 async def _apply(session: AsyncSession, update: StatusUpdate) -> int | None:
@@ -112,14 +116,9 @@ async def apply_early(
     default_locale: str,
 ) -> None:
     """The send of `provider_message_id` is on record now: the statuses that came first."""
-    e = EarlyStatus.__table__
-    rows = (
-        await session.execute(
-            sa.delete(e)
-            .where(e.c.channel == channel, e.c.provider_message_id == provider_message_id)
-            .returning(e.c.status, e.c.at, e.c.error_code, e.c.error)
-        )
-    ).all()
+    rows = await _TAKE_EARLY.all(
+        session, {"channel": channel, "provider_message_id": provider_message_id}
+    )
     updates = [
         StatusUpdate(
             channel, provider_message_id, MessageStatus(r.status), r.at, r.error_code, r.error
@@ -129,6 +128,16 @@ async def apply_early(
     await record(session, updates, now=now, default_locale=default_locale)
 
 
+_E = EarlyStatus.__table__
+# Run for every reply sent: compiled once.
+_TAKE_EARLY = Prepared(
+    sa.delete(_E)
+    .where(
+        _E.c.channel == sa.bindparam("channel", type_=_E.c.channel.type),
+        _E.c.provider_message_id == sa.bindparam("provider_message_id"),
+    )
+    .returning(_E.c.status, _E.c.at, _E.c.error_code, _E.c.error)
+)
 EARLY_KEPT = timedelta(days=7)  # a send is recorded within seconds; a week is generous
 
 

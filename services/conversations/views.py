@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from models import Client, Conversation, Direction, Employee, Message, MessageCopy, MessageStatus
+from models.prepared import Prepared
 from services.conversations.inputs import Media
 from services.errors import NotFound
 
@@ -40,35 +41,38 @@ class MessageView:
         return Media.of(self.details)
 
 
-async def message(session: AsyncSession, message_id: int) -> MessageView:
-    quoted = aliased(Message)
-    stmt = (
-        sa.select(
-            Message.id,
-            Message.conversation_id,
-            Conversation.client_id,
-            Conversation.channel,
-            Conversation.external_chat_id,
-            Message.direction,
-            Message.kind,
-            Message.text,
-            Message.media,
-            Message.status,
-            Message.error,
-            sa.func.coalesce(Client.name, Conversation.display_name).label("client_name"),
-            Employee.name.label("author"),
-            Message.reply_to_id,
-            quoted.provider_message_id.label("quoted_provider_id"),
-            Conversation.last_inbound_at,
-            Message.created_at,
-        )
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .join(Client, Client.id == Conversation.client_id)
-        .outerjoin(Employee, Employee.id == Message.author_employee_id)
-        .outerjoin(quoted, quoted.id == Message.reply_to_id)
-        .where(Message.id == message_id)
+_QUOTED = aliased(Message)
+# Read for every message an outbox row delivers: built and compiled once.
+_MESSAGE = Prepared(
+    sa.select(
+        Message.id,
+        Message.conversation_id,
+        Conversation.client_id,
+        Conversation.channel,
+        Conversation.external_chat_id,
+        Message.direction,
+        Message.kind,
+        Message.text,
+        Message.media,
+        Message.status,
+        Message.error,
+        sa.func.coalesce(Client.name, Conversation.display_name).label("client_name"),
+        Employee.name.label("author"),
+        Message.reply_to_id,
+        _QUOTED.provider_message_id.label("quoted_provider_id"),
+        Conversation.last_inbound_at,
+        Message.created_at,
     )
-    row = (await session.execute(stmt)).first()
+    .join(Conversation, Conversation.id == Message.conversation_id)
+    .join(Client, Client.id == Conversation.client_id)
+    .outerjoin(Employee, Employee.id == Message.author_employee_id)
+    .outerjoin(_QUOTED, _QUOTED.id == Message.reply_to_id)
+    .where(Message.id == sa.bindparam("message_id"))
+)
+
+
+async def message(session: AsyncSession, message_id: int) -> MessageView:
+    row = await _MESSAGE.first(session, {"message_id": message_id})
     if row is None:
         raise NotFound("no such message", key="conversation.error.not_found")
     return MessageView(

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Channel, OutboxLane, OutboxMessage, OutboxStatus
+from models.outbox import BULK_UNSETTLED
 from services.outbox.messages import (
     CLAIM_LEASE,
     COALESCE_FROM,
@@ -20,6 +21,7 @@ from services.outbox.messages import (
 )
 
 _O = OutboxMessage.__table__
+_BULK_TEXT = BULK_UNSETTLED.replace(" status", " outbox.status")  # "outbox.lane = ... AND ..."
 _OTHER = _O.alias("other")
 _SAME_CHAT = sa.and_(_OTHER.c.channel == _O.c.channel, _OTHER.c.recipient == _O.c.recipient)
 _DUE = sa.or_(
@@ -105,26 +107,38 @@ async def claim_due(
     bulk_room: dict[Channel, int] | None = None,
 ) -> list[Claimed]:
     """Lease up to `limit` due messages (at most one per chat) for delivery; a digest of
-    several coalesced rows counts as one message. Two round trips: look and lock, lease.
+    several coalesced rows counts as one message. Two round trips: look and lock, lease
+    (and one more look while a broadcast has room).
 
     `bulk_room`: at most this many bulk-lane messages (broadcasts) of a channel; a channel
     not named takes any number. The pump keeps few of them in hand, so a card claimed next
     waits for a fraction of a second of the channel's rate, not for a broadcast's backlog."""
-    stmt = _DUE_ROWS.where(*([_O.c.channel == channel] if channel else []))
-    full = [c for c, n in (bulk_room or {}).items() if n <= 0]
-    if full:  # not even looked at: a broadcast's thousands of due rows cost nothing here
-        stmt = stmt.where(sa.not_(sa.and_(_O.c.lane == OutboxLane.BULK, _O.c.channel.in_(full))))
-    stmt = stmt.limit(limit * 4)
+    only = [_O.c.channel == channel] if channel else []
+    lanes = dict(bulk_room or {})
+    stmt = _DUE_ROWS.where(*only)
+    if lanes:  # their bulk rows are looked at below, by themselves
+        stmt = stmt.where(sa.not_(sa.and_(_O.c.lane == OutboxLane.BULK, _O.c.channel.in_(lanes))))
+    looks = [stmt.limit(limit * 4)]
+    open_lanes = [c for c, n in lanes.items() if n > 0]
+    if open_lanes:
+        # A broadcast's thousands of due rows, oldest first along a partial index, stopping at
+        # the lanes' room: never sorted (or checked for their chat) as a whole.
+        bulk = (
+            _DUE_ROWS.where(*only, sa.text(f"outbox.{_BULK_TEXT}"), _O.c.channel.in_(open_lanes))
+            .order_by(None)
+            .order_by(_O.c.id)
+            .limit(2 * sum(lanes[c] for c in open_lanes))
+        )
+        looks.append(bulk)
     if session.get_bind().dialect.name == "postgresql":
         # Rows another claimer holds are skipped, not waited for; a row it leased and
         # committed meanwhile is re-checked by PostgreSQL and no longer due.
-        stmt = stmt.with_for_update(skip_locked=True, of=_O)
+        looks = [look.with_for_update(skip_locked=True, of=_O) for look in looks]
     units: dict[tuple[str, str], list[int]] = {}
     coalescible: dict[tuple[str, str], str] = {}  # chat → the group its digest is of
-    room = dict(bulk_room or {})
-    for row_id, row_channel, recipient, is_coalescible, group, lane in (
-        await session.execute(stmt, {"now": now})
-    ).all():
+    room = dict(lanes)
+    found = [row for look in looks for row in (await session.execute(look, {"now": now})).all()]
+    for row_id, row_channel, recipient, is_coalescible, group, lane in found:
         chat = (row_channel, recipient)
         if chat not in units:
             if len(units) == limit:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import OutboxMessage, OutboxStatus
+from models.prepared import Prepared
 from services.outbox.messages import CLAIM_LEASE, MAX_ATTEMPTS
 
 _O = OutboxMessage.__table__
@@ -158,5 +160,15 @@ def _carried_by(row_id: int) -> sa.ColumnElement[bool]:
 
 async def _settle(session: AsyncSession, row_id: int, *, digest: bool, **values: Any) -> None:
     """One statement: the row, and with a digest the rows it carried."""
-    which = sa.or_(_O.c.id == row_id, _carried_by(row_id)) if digest else _O.c.id == row_id
-    await session.execute(sa.update(_O).where(which).values(**values))
+    if digest:
+        which = sa.or_(_O.c.id == row_id, _carried_by(row_id))
+        await session.execute(sa.update(_O).where(which).values(**values))
+        return
+    await _one_row(tuple(sorted(values))).all(session, {**values, "row_id": row_id})
+
+
+@functools.cache
+def _one_row(columns: tuple[str, ...]) -> Prepared:
+    """Recording one row's result (every delivery does): compiled once per set of columns."""
+    values = {name: sa.bindparam(name, type_=_O.c[name].type) for name in columns}
+    return Prepared(sa.update(_O).where(_O.c.id == sa.bindparam("row_id")).values(values))

@@ -59,8 +59,13 @@ class FakeWhatsApp:
         app_secret: str = "wa-app-secret",
         *,
         url_ttl: float = 300.0,
+        rate: float | None = None,
     ) -> None:
+        """`rate`: messages a second the number may send (Meta's default is 80); a send over
+        it is refused with 130429, as Meta does. None: no limit."""
         self.token, self.phone_number_id, self.app_secret = token, phone_number_id, app_secret
+        self.rate = rate
+        self._recent: deque[float] = deque()  # arrivals of the last second (with `rate`)
         self.url_ttl = url_ttl
         self.sent: list[Sent] = []
         self.refused: list[tuple[int, dict[str, Any]]] = []  # (code, body) of refused sends
@@ -150,6 +155,14 @@ class FakeWhatsApp:
             code = self._failures["messages"].popleft()
             self.refused.append((code, body))
             return self.error(code)
+        if self.rate is not None:
+            now = time.monotonic()
+            while self._recent and self._recent[0] <= now - 1.0:
+                self._recent.popleft()
+            if len(self._recent) >= self.rate:
+                self.refused.append((130429, body))
+                return self.error(130429)
+            self._recent.append(now)
         kind = body.get("type")
         if kind == "text" and len(body["text"]["body"]) > 4096:
             return self.error(100)

@@ -4,6 +4,7 @@ start, and watch the progress (services.broadcasts)."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated, Literal
 
 import aiohttp_jinja2
@@ -55,6 +56,8 @@ class SegmentQuery(inputs.Input):
 
 class StartForm(SegmentQuery):
     text: Annotated[str, StringConstraints(max_length=broadcasts.TEXT_LIMIT)] = ""
+    # the count page's one-time key: a double press starts one broadcast
+    key: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")] | None = None
 
 
 def setup(app: web.Application) -> None:
@@ -95,6 +98,7 @@ async def new_page(request: web.Request) -> web.StreamResponse:
         sources=await broadcasts.lead_sources(session),
         templates=broadcasts.templates(Channel.WHATSAPP),
         limit=broadcasts.TEXT_LIMIT,
+        key=secrets.token_hex(16),
     )
     return aiohttp_jinja2.render_template("broadcast_new.html", request, values)
 
@@ -102,7 +106,7 @@ async def new_page(request: web.Request) -> web.StreamResponse:
 async def start(request: web.Request) -> web.StreamResponse:
     me = request[EMPLOYEE]
     form = inputs.parse(StartForm, await read_form_pairs(request))
-    draft = broadcasts.Draft(form.segment(request), form.text, form.chosen_template)
+    draft = broadcasts.Draft(form.segment(request), form.text, form.chosen_template, form.key)
     container = container_of(request)
     broadcast_id = await broadcasts.start(
         request[DB], draft, by=Actor.of(me), company=container.company

@@ -31,6 +31,9 @@ class Broadcast(IdMixin, Base):
     template: Mapped[str | None] = mapped_column(sa.String(200))
     language: Mapped[str | None] = mapped_column(sa.String(16))
     segment: Mapped[dict[str, Any]] = mapped_column(default=dict)  # as chosen, for the page
+    # The form's one-time key: a second press of Send (or a resent form) finds this broadcast
+    # instead of starting another.
+    request_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the audience by outcome
 
 

@@ -39,6 +39,8 @@ def upgrade() -> None:
         sa.Column("language", sa.String(16), nullable=True),
         sa.Column("segment", JSON, nullable=False),
         sa.Column("counts", JSON, nullable=False),
+        sa.Column("request_key", sa.String(64), nullable=True),
+        sa.UniqueConstraint("request_key", name="uq_broadcasts_request_key"),
         sa.ForeignKeyConstraint(
             ["actor_id"], ["employees.id"], name="fk_broadcasts_actor_id_employees"
         ),

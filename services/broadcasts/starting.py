@@ -42,6 +42,8 @@ class Draft:
     segment: Segment
     text: str
     template: str | None = None  # an approved WhatsApp template's name
+    # The form's one-time key: the same key again (a double press) starts nothing new.
+    request_key: str | None = None
 
 
 def templates(channel: str) -> list[tuple[str, str | None]]:
@@ -68,7 +70,10 @@ async def lead_sources(session: AsyncSession) -> list[str]:
 
 
 async def start(session: AsyncSession, draft: Draft, *, by: Actor, company: Company) -> int:
-    """Freeze the audience and write every message; returns the broadcast's id."""
+    """Freeze the audience and write every message; returns the broadcast's id (that of the
+    broadcast started with the draft's `request_key` already, if one was: nothing new).
+    Two presses at the same moment: the second's insert waits for the first's transaction
+    and, finding its key, returns the first's id."""
     access.require_bulk(by)
     segment = draft.segment
     limit = access.office_limit(by)
@@ -86,10 +91,14 @@ async def start(session: AsyncSession, draft: Draft, *, by: Actor, company: Comp
             raise InvalidInput("no such template", key="broadcast.error.template")
         language = known[draft.template] or company.locale
     now = company.clock.now()
+    earlier = sa.select(_B.c.id).where(_B.c.request_key == draft.request_key)
+    if draft.request_key and (found := await session.scalar(earlier)) is not None:
+        return int(found)
     broadcast_id = (
         await session.execute(
-            sa.insert(_B).returning(_B.c.id),
+            insert_ignoring_conflicts(session, _B).returning(_B.c.id),
             dict(
+                request_key=draft.request_key,
                 at=now,
                 actor_id=by.id,
                 office_id=segment.office_id,
@@ -101,7 +110,9 @@ async def start(session: AsyncSession, draft: Draft, *, by: Actor, company: Comp
                 counts={},
             ),
         )
-    ).scalar_one()
+    ).scalar_one_or_none()
+    if broadcast_id is None:  # the same form, sent at the same moment, started it
+        return int(await session.scalar(earlier))  # type: ignore[arg-type]
     chosen = audience(segment, now=now, has_template=draft.template is not None).subquery()
     await session.execute(
         sa.insert(_R).from_select(

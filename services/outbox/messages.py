@@ -107,9 +107,23 @@ async def enqueue_many(
         written = list((await session.execute(stmt, rows)).all())
     if written:
         session.info[OUTBOX_DIRTY] = True
+        await _reshaped(session, len(written))
     by_key: dict[str, int] = {key: row_id for row_id, key in written if key is not None}
     unkeyed = iter(sorted(row_id for row_id, key in written if key is None))
     return [by_key.get(m.dedupe_key) if m.dedupe_key else next(unkeyed) for m in messages]
+
+
+# A write this large changes the table's shape for the planner at once: a broadcast of
+# thousands to a table it last saw nearly empty would otherwise be claimed with plans made for
+# a few rows (each look reading the whole recipient index) until autovacuum caught up.
+RESHAPING = 1000
+
+
+async def _reshaped(session: AsyncSession, written: int) -> None:
+    """Fresh statistics for the outbox after a large write (PostgreSQL; in the writer's own
+    transaction, which ANALYZE sees as live rows). Cached plans are made again from them."""
+    if written >= RESHAPING and session.get_bind().dialect.name == "postgresql":
+        await session.execute(sa.text("ANALYZE outbox"))
 
 
 @cache  # one per backend (the columns are always enqueue_many's)

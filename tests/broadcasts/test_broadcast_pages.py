@@ -4,6 +4,7 @@ office's broadcast, input that does not fit)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import sqlalchemy as sa
@@ -54,9 +55,15 @@ async def test_a_segment_is_counted_sent_and_its_progress_shown(web, container, 
     assert "Получат: 3" in page and "Отправить (3)" in page
     form = [*_hidden(page), ("text", "Весенняя скидка 20%")]
     assert ("template", "spring_sale") in form and ("tags", "vip") in form
-    started = await web.post("/admin/broadcasts", data=form, allow_redirects=False)
-    assert started.status == 302
-    path = started.headers["Location"]
+    # Send pressed twice at once, and the form sent again later: one broadcast.
+    presses = await asyncio.gather(
+        *(web.post("/admin/broadcasts", data=form, allow_redirects=False) for _ in range(2))
+    )
+    again = await web.post("/admin/broadcasts", data=form, allow_redirects=False)
+    assert {r.status for r in [*presses, again]} == {302}
+    assert len({r.headers["Location"] for r in [*presses, again]}) == 1
+    assert await _broadcasts(container) == 1
+    path = again.headers["Location"]
     page = await (await web.get(path)).text()
     assert 'data-count="waiting">Ждут отправки: <strong>3</strong>' in page
     assert 'http-equiv="refresh"' in page  # the page follows the sending by itself
@@ -71,6 +78,7 @@ async def test_a_segment_is_counted_sent_and_its_progress_shown(web, container, 
     assert 'data-count="opted_out">Отписались: <strong>1</strong>' in page
     listing = await (await web.get("/admin/broadcasts")).text()
     assert "Весенняя скидка 20%" in listing and f'href="{path}"' in listing
+    assert len(fake_wa.sent) == 3  # nobody got it twice
 
 
 async def test_refusals_write_nothing(web, aiohttp_client, container, fake_wa):

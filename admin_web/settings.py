@@ -1,5 +1,7 @@
-"""`/admin/settings/stages`: the pipelines' stages (admins only): rename, add, move up and
-down; won and lost stay last (services.deals.stage_edits)."""
+"""Settings pages (admins only): `/admin/settings/people` (everyone, add, block, invite) and
+each person's page (details, weekly schedule, phone lines, monthly plans: services.people);
+`/admin/settings/stages`: the pipelines' stages: rename, add, move up and down; won and lost
+stay last (services.deals.stage_edits)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from pydantic import StringConstraints
 from admin_web import inputs
 from admin_web.edge import DB, EMPLOYEE, context
 from models import Role
-from services import access, employees
+from services import access, employees, people
 from services.actors import Actor
 from services.deals import stage_edits
 from web_app import container_of
@@ -28,6 +30,11 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/admin/settings/people", add_person)
     app.router.add_post(f"/admin/settings/people/{ID}/active", set_active)
     app.router.add_post(f"/admin/settings/people/{ID}/invite", new_invite)
+    app.router.add_get(f"/admin/settings/people/{ID}", person_page)
+    app.router.add_post(f"/admin/settings/people/{ID}", edit_person)
+    app.router.add_post(f"/admin/settings/people/{ID}/week", set_week)
+    app.router.add_post(f"/admin/settings/people/{ID}/lines", add_line)
+    app.router.add_post(f"/admin/settings/people/{ID}/plans", set_plan)
     app.router.add_get("/admin/settings/stages", stages_page)
     app.router.add_post(f"/admin/settings/stages/{ID}/rename", rename)
     app.router.add_post(f"/admin/settings/stages/{ID}/move", move)
@@ -104,6 +111,108 @@ async def set_active(request: web.Request) -> web.StreamResponse:
 async def new_invite(request: web.Request) -> web.StreamResponse:
     await employees.new_invite(request[DB], _id(request), by=request[EMPLOYEE], now=_now(request))
     raise web.HTTPFound(f"/admin/settings/people?added={_id(request)}")
+
+
+Text = Annotated[str, StringConstraints(max_length=200)]
+
+
+class EditForm(inputs.Input):
+    """An employee's details as the person page sends them: each field is set to what it
+    says ("" clears the phone, extension or office)."""
+
+    name: Text = ""
+    role: Role = Role.EMPLOYEE
+    office: Text = ""
+    phone: Annotated[str, StringConstraints(max_length=40)] = ""
+    extension: Annotated[str, StringConstraints(max_length=20)] = ""
+
+
+class WeekForm(inputs.Input):
+    """Each weekday's shifts, "09:00-13:00, 14:00-18:00" (day_0 is Monday)."""
+
+    day_0: Text = ""
+    day_1: Text = ""
+    day_2: Text = ""
+    day_3: Text = ""
+    day_4: Text = ""
+    day_5: Text = ""
+    day_6: Text = ""
+
+
+class LineForm(inputs.Input):
+    number: Annotated[str, StringConstraints(max_length=40)] = ""
+    name: Text = ""
+    source: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+
+class PlanForm(inputs.Input):
+    month: Annotated[str, StringConstraints(max_length=7)] = ""
+    amount: Annotated[str, StringConstraints(max_length=30)] = ""
+
+
+async def person_page(request: web.Request) -> web.StreamResponse:
+    me = request[EMPLOYEE]
+    found = await people.person(request[DB], _id(request), by=me)
+    today = (
+        container_of(request).company.clock.now().astimezone(container_of(request).company.timezone)
+    )
+    values = context(
+        request,
+        me=me,
+        p=found,
+        roles=list(Role),
+        weekdays=range(7),
+        this_month=f"{today:%Y-%m}",
+        saved=request.query.get("saved"),
+    )
+    return aiohttp_jinja2.render_template("person.html", request, values)
+
+
+def _saved(request: web.Request, what: str) -> web.HTTPFound:
+    return web.HTTPFound(f"/admin/settings/people/{_id(request)}?saved={what}")
+
+
+async def edit_person(request: web.Request) -> web.StreamResponse:
+    form = inputs.parse(EditForm, await read_form_pairs(request))
+    changes = employees.Changes(
+        name=form.name,
+        role=form.role,
+        phone=form.phone,
+        extension=form.extension,
+        office=form.office,
+    )
+    company = container_of(request).company
+    await people.edit(request[DB], _id(request), changes, by=request[EMPLOYEE], company=company)
+    raise _saved(request, "details")
+
+
+async def set_week(request: web.Request) -> web.StreamResponse:
+    form = inputs.parse(WeekForm, await read_form_pairs(request))
+    week = {day: getattr(form, f"day_{day}") for day in range(7)}
+    await people.set_week(request[DB], _id(request), week, by=request[EMPLOYEE], now=_now(request))
+    raise _saved(request, "week")
+
+
+async def add_line(request: web.Request) -> web.StreamResponse:
+    form = inputs.parse(LineForm, await read_form_pairs(request))
+    await people.add_line(
+        request[DB],
+        _id(request),
+        number=form.number,
+        name=form.name,
+        source=form.source,
+        by=request[EMPLOYEE],
+        company=container_of(request).company,
+    )
+    raise _saved(request, "line")
+
+
+async def set_plan(request: web.Request) -> web.StreamResponse:
+    form = inputs.parse(PlanForm, await read_form_pairs(request))
+    await people.set_plan(
+        request[DB], _id(request), form.month, form.amount, by=request[EMPLOYEE], now=_now(request)
+    )
+    raise _saved(request, "plan")
 
 
 class NameForm(inputs.Input):

@@ -159,7 +159,11 @@ async def _free_extension(
     """A valid extension nobody else has (the database enforces it too)."""
     value = extension.strip()
     if not _EXTENSION.fullmatch(value):
-        raise InvalidInput(f"an extension is 1-10 digits, like 101, not {extension!r}")
+        raise InvalidInput(
+            f"an extension is 1-10 digits, like 101, not {extension!r}",
+            key="settings.bad_extension",
+            raw=extension[:20],
+        )
     stmt = sa.select(Employee.id, Employee.name).where(
         Employee.extension == value, Employee.id != (employee_id or 0)
     )
@@ -185,7 +189,12 @@ class Changes:
 
 
 async def edit(
-    session: AsyncSession, employee_id: int, changes: Changes, *, company: Company
+    session: AsyncSession,
+    employee_id: int,
+    changes: Changes,
+    *,
+    company: Company,
+    actor_id: int | None = None,
 ) -> Employee:
     """Change what is given; a newly bound Telegram or a new role may let them take leads
     waiting in the queue, which is then handed out."""
@@ -196,7 +205,7 @@ async def edit(
         chats.add(employee.telegram_id)
     if changes.name is not None:
         if not changes.name.strip():
-            raise InvalidInput("the employee needs a name")
+            raise InvalidInput("the employee needs a name", key="settings.person_name_empty")
         employee.name = changes.name.strip()
     if changes.role is not None:
         if employee.role is Role.ADMIN and changes.role is not Role.ADMIN:
@@ -212,6 +221,8 @@ async def edit(
         entity_type="employee",
         entity_id=employee.id,
         at=now,
+        actor_id=actor_id,
+        actor_kind="employee" if actor_id else "system",
         **changed,
     )
     if changes.telegram_id is not None or changes.role is not None:
@@ -288,7 +299,9 @@ async def _keep_an_admin(session: AsyncSession, employee: Employee) -> None:
         Employee.role == Role.ADMIN, Employee.is_active, Employee.id != employee.id
     )
     if (await session.execute(stmt)).scalar_one() == 0:
-        raise Conflict("this is the only active admin; make another admin first")
+        raise Conflict(
+            "this is the only active admin; make another admin first", key="settings.last_admin"
+        )
 
 
 async def get(session: AsyncSession, employee_id: int) -> Employee:

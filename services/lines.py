@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Employee, PhoneLine
+from services import audit
 from services.clients.identities import normalize_phone
 from services.errors import Conflict, InvalidInput, NotFound
 
@@ -21,14 +22,15 @@ async def add(
     region: str = "RU",
     source: str | None = None,
     employee_id: int | None = None,
+    actor_id: int | None = None,
 ) -> int:
     """A line calls arrive on; `source` is what the reports call it (the ad behind it)."""
     if not name.strip():
-        raise InvalidInput("the line needs a name")
+        raise InvalidInput("the line needs a name", key="settings.line_name_empty")
     e164 = normalize_phone(number, region)
     taken = await session.execute(sa.select(PhoneLine.id).where(PhoneLine.number == e164))
     if taken.scalar() is not None:
-        raise Conflict("this number is already a line", number=e164)
+        raise Conflict("this number is already a line", key="settings.line_taken", number=e164)
     office_id = None
     if employee_id is not None:
         employee = await session.get(Employee, employee_id)
@@ -46,4 +48,17 @@ async def add(
     )
     session.add(line)
     await session.flush()
+    await audit.log(
+        session,
+        action="line.added",
+        entity_type="line",
+        entity_id=line.id,
+        at=now,
+        actor_id=actor_id,
+        actor_kind="employee" if actor_id else "system",
+        number=e164,
+        name=line.name,
+        source=source,
+        employee_id=employee_id,
+    )
     return line.id

@@ -57,17 +57,49 @@ def parse_time(text: str, *, end: bool = False) -> time:
     return time(hours, minutes)
 
 
+def parse_ranges(weekday: int, text: str) -> list[ShiftRow]:
+    """ "09:00-13:00, 14:00-18:00" → that day's shifts ("" → none); several ranges a day."""
+    shifts = []
+    for part in text.replace(";", ",").split(","):
+        if not part.strip():
+            continue
+        start, dash, end = part.replace("–", "-").replace("—", "-").partition("-")
+        if not dash:
+            raise InvalidInput(
+                f"a shift looks like 09:00-18:00, not {part.strip()!r}",
+                key="settings.bad_shift",
+                text=part.strip()[:40],
+            )
+        try:
+            shifts.append(ShiftRow(weekday, parse_time(start), parse_time(end, end=True)))
+        except InvalidInput:
+            raise InvalidInput(
+                "not a time", key="settings.bad_shift", text=part.strip()[:40]
+            ) from None
+    taken = [s.starts_at for s in shifts]
+    if len(set(taken)) != len(taken):
+        raise InvalidInput("two shifts start at once", key="settings.bad_shift", text=text[:40])
+    return shifts
+
+
 def shifts_for(days: list[int], starts_at: time, ends_at: time) -> list[ShiftRow]:
     return [ShiftRow(d, starts_at, ends_at) for d in days]
 
 
 async def replace(
-    session: AsyncSession, employee_id: int, shifts: list[ShiftRow], *, now: datetime
+    session: AsyncSession,
+    employee_id: int,
+    shifts: list[ShiftRow],
+    *,
+    now: datetime,
+    actor_id: int | None = None,
 ) -> list[ShiftRow]:
     """The employee's schedule becomes exactly `shifts`."""
     await employees.get(session, employee_id)
     await session.execute(sa.delete(WorkSchedule).where(WorkSchedule.employee_id == employee_id))
-    return await _add(session, employee_id, shifts, now=now, action="employee.schedule_set")
+    return await _add(
+        session, employee_id, shifts, now=now, action="employee.schedule_set", actor_id=actor_id
+    )
 
 
 async def add(
@@ -103,7 +135,13 @@ async def show(session: AsyncSession, employee_id: int) -> list[ShiftRow]:
 
 
 async def _add(
-    session: AsyncSession, employee_id: int, shifts: list[ShiftRow], *, now: datetime, action: str
+    session: AsyncSession,
+    employee_id: int,
+    shifts: list[ShiftRow],
+    *,
+    now: datetime,
+    action: str,
+    actor_id: int | None = None,
 ) -> list[ShiftRow]:
     session.add_all(
         WorkSchedule(
@@ -118,6 +156,8 @@ async def _add(
         entity_type="employee",
         entity_id=employee_id,
         at=now,
+        actor_id=actor_id,
+        actor_kind="employee" if actor_id else "system",
         shifts=[str(s) for s in shifts],
     )
     return await show(session, employee_id)

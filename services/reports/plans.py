@@ -35,7 +35,13 @@ def amount_of(text: str) -> Decimal:
 
 
 async def set_plan(
-    session: AsyncSession, employee_id: int, month: date, amount: Decimal, *, now: datetime
+    session: AsyncSession,
+    employee_id: int,
+    month: date,
+    amount: Decimal,
+    *,
+    now: datetime,
+    actor_id: int | None = None,
 ) -> SalesPlan:
     """The employee's plan for the month (replacing the one set before), audited."""
     if await session.get(Employee, employee_id) is None:
@@ -60,6 +66,8 @@ async def set_plan(
         entity_type="employee",
         entity_id=employee_id,
         at=now,
+        actor_id=actor_id,
+        actor_kind="employee" if actor_id else "system",
         changes={"month": month.isoformat(), "amount": [str(before), str(amount)]},
     )
     return plan

@@ -1,0 +1,147 @@
+"""The admin web's page of one employee (admins only): their details, weekly schedule,
+phone lines and monthly plans, each changed through the service that owns it
+(services.employees, .schedules, .lines, .reports.plans), audited as the admin's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Office, PhoneLine, Role, SalesPlan
+from services import access, employees, lines, schedules
+from services.access import HasRole
+from services.context import Company
+from services.errors import AccessDenied, NotFound
+from services.reports import plans
+
+
+@dataclass(frozen=True)
+class LineRow:
+    id: int
+    number: str
+    name: str
+    source: str | None
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str
+    role: Role
+    office: str | None
+    phone: str | None
+    extension: str | None
+    telegram_bound: bool
+    active: bool
+    week: dict[int, str]  # weekday → its shifts as typed ("09:00-13:00, 14:00-18:00")
+    lines: list[LineRow]
+    plans: list[tuple[date, Decimal]]  # month → amount, the latest first
+
+
+def _require(by: HasRole) -> None:
+    """Anyone else is told there is no such page."""
+    if not access.can_edit_settings(by):
+        raise NotFound("only admins edit people", key="web.not_found")
+
+
+async def person(session: AsyncSession, employee_id: int, *, by: HasRole) -> Person:
+    _require(by)
+    employee = await employees.get(session, employee_id)
+    office = await session.get(Office, employee.office_id) if employee.office_id else None
+    week: dict[int, list[str]] = {day: [] for day in range(7)}
+    for shift in await schedules.show(session, employee_id):
+        week[shift.weekday].append(str(shift).split(" ", 1)[1])
+    found_lines = await session.execute(
+        sa.select(PhoneLine.id, PhoneLine.number, PhoneLine.name, PhoneLine.source)
+        .where(PhoneLine.employee_id == employee_id)
+        .order_by(PhoneLine.id)
+    )
+    found_plans = await session.execute(
+        sa.select(SalesPlan.month, SalesPlan.amount)
+        .where(SalesPlan.employee_id == employee_id, SalesPlan.office_id.is_(None))
+        .order_by(SalesPlan.month.desc())
+        .limit(12)
+    )
+    return Person(
+        employee.id,
+        employee.name,
+        employee.role,
+        office.name if office else None,
+        employee.phone,
+        employee.extension,
+        employee.telegram_id is not None,
+        employee.is_active,
+        {day: ", ".join(ranges) for day, ranges in week.items()},
+        [LineRow(*row) for row in found_lines.all()],
+        [(month, amount) for month, amount in found_plans.all()],
+    )
+
+
+async def edit(
+    session: AsyncSession,
+    employee_id: int,
+    changes: employees.Changes,
+    *,
+    by: HasRole,
+    company: Company,
+) -> None:
+    """Name, role, office, phone, extension; nobody takes away their own admin role here."""
+    _require(by)
+    if employee_id == by.id and changes.role not in (None, Role.ADMIN):
+        raise AccessDenied("not your own role", key="settings.not_your_role")
+    await employees.edit(session, employee_id, changes, company=company, actor_id=by.id)
+
+
+async def set_week(
+    session: AsyncSession, employee_id: int, week: dict[int, str], *, by: HasRole, now: datetime
+) -> None:
+    """The weekly schedule becomes what each day's field says (several ranges a day; all
+    empty: no schedule, on duty whenever on shift)."""
+    _require(by)
+    shifts = [
+        shift for day, text in sorted(week.items()) for shift in schedules.parse_ranges(day, text)
+    ]
+    await schedules.replace(session, employee_id, shifts, now=now, actor_id=by.id)
+
+
+async def add_line(
+    session: AsyncSession,
+    employee_id: int,
+    *,
+    number: str,
+    name: str,
+    source: str | None,
+    by: HasRole,
+    company: Company,
+) -> None:
+    """A phone line whose calls go to this employee, named as a lead source."""
+    _require(by)
+    await employees.get(session, employee_id)
+    await lines.add(
+        session,
+        number=number,
+        name=name,
+        source=source or None,
+        employee_id=employee_id,
+        now=company.clock.now(),
+        region=company.region,
+        actor_id=by.id,
+    )
+
+
+async def set_plan(
+    session: AsyncSession, employee_id: int, month: str, amount: str, *, by: HasRole, now: datetime
+) -> None:
+    _require(by)
+    await plans.set_plan(
+        session,
+        employee_id,
+        plans.month_of(month),
+        plans.amount_of(amount),
+        now=now,
+        actor_id=by.id,
+    )

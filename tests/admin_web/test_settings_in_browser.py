@@ -1,0 +1,43 @@
+"""The settings pages in headless Chromium at phone width: everyone, one person's page (a
+schedule with a lunch break typed and saved), the pipeline's stages."""
+
+from __future__ import annotations
+
+from services import admins
+from tests import factories
+from webhooks.server import build_web_app
+
+
+async def test_people_and_stages_fit_a_phone_and_a_week_is_saved(
+    browser, container, aiohttp_server, clock, shots
+):
+    async with container.db.unit_of_work() as s:
+        await admins.create_admin(s, login="boss", password="correct horse", now=clock.now())
+        anna = await factories.employee(s, clock, name="Анна Смирнова", office="Центр")
+        await factories.employee(s, clock, name="Борис", office="Север")
+    server = await aiohttp_server(build_web_app(container))
+    site = f"http://127.0.0.1:{server.port}"
+    page = await browser.new_page(viewport={"width": 375, "height": 740})
+    await page.goto(f"{site}/admin/login")
+    await page.fill("#login", "boss")
+    await page.fill("#password", "correct horse")
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{site}/admin/")
+
+    await page.goto(f"{site}/admin/settings/people")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 375
+    await page.screenshot(path=str(shots / "admin-people-phone.png"), full_page=True)
+    await page.click("text=Анна Смирнова")
+    await page.wait_for_url(f"{site}/admin/settings/people/{anna.id}")
+    await page.fill("#day_0", "09:00-13:00, 14:00-18:00")
+    await page.fill("#day_5", "10:00-14:00")
+    await page.click("form#week button[type=submit]")
+    await page.wait_for_url(f"{site}/admin/settings/people/{anna.id}?saved=week")
+    assert await page.text_content("p.saved") == "Сохранено"
+    assert await page.input_value("#day_0") == "09:00-13:00, 14:00-18:00"
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 375
+    await page.screenshot(path=str(shots / "admin-person-phone.png"), full_page=True)
+
+    await page.goto(f"{site}/admin/settings/stages")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 375
+    await page.screenshot(path=str(shots / "admin-stages-phone.png"), full_page=True)

@@ -1,5 +1,6 @@
 """Settings pages (admins only): `/admin/settings/people` (everyone, add, block, invite) and
 each person's page (details, weekly schedule, phone lines, monthly plans: services.people);
+`/admin/settings/offices`: offices with their time zones (services.offices);
 `/admin/settings/stages`: the pipelines' stages: rename, add, move up and down; won and lost
 stay last (services.deals.stage_edits)."""
 
@@ -16,7 +17,7 @@ from pydantic import StringConstraints
 from admin_web import inputs
 from admin_web.edge import DB, EMPLOYEE, context
 from models import Role
-from services import access, employees, people
+from services import access, employees, offices, people
 from services.actors import Actor
 from services.deals import stage_edits
 from web_app import container_of
@@ -35,6 +36,9 @@ def setup(app: web.Application) -> None:
     app.router.add_post(f"/admin/settings/people/{ID}/week", set_week)
     app.router.add_post(f"/admin/settings/people/{ID}/lines", add_line)
     app.router.add_post(f"/admin/settings/people/{ID}/plans", set_plan)
+    app.router.add_get("/admin/settings/offices", offices_page)
+    app.router.add_post("/admin/settings/offices", add_office)
+    app.router.add_post(f"/admin/settings/offices/{ID}", change_office)
     app.router.add_get("/admin/settings/stages", stages_page)
     app.router.add_post(f"/admin/settings/stages/{ID}/rename", rename)
     app.router.add_post(f"/admin/settings/stages/{ID}/move", move)
@@ -213,6 +217,55 @@ async def set_plan(request: web.Request) -> web.StreamResponse:
         request[DB], _id(request), form.month, form.amount, by=request[EMPLOYEE], now=_now(request)
     )
     raise _saved(request, "plan")
+
+
+class OfficeForm(inputs.Input):
+    name: Text = ""
+    timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+# Offered as the time zone field's suggestions (any IANA name is taken).
+ZONES = (
+    "Europe/Kaliningrad",
+    "Europe/Moscow",
+    "Europe/Samara",
+    "Asia/Yekaterinburg",
+    "Asia/Omsk",
+    "Asia/Novosibirsk",
+    "Asia/Krasnoyarsk",
+    "Asia/Irkutsk",
+    "Asia/Yakutsk",
+    "Asia/Vladivostok",
+    "Asia/Magadan",
+    "Asia/Kamchatka",
+    "Europe/Minsk",
+    "Asia/Almaty",
+    "Asia/Tashkent",
+)
+
+
+async def offices_page(request: web.Request) -> web.StreamResponse:
+    me = request[EMPLOYEE]
+    found = await offices.every(request[DB], by=me)
+    company = container_of(request).company
+    values = context(request, me=me, offices=found, zones=ZONES, company_zone=str(company.timezone))
+    return aiohttp_jinja2.render_template("offices.html", request, values)
+
+
+async def add_office(request: web.Request) -> web.StreamResponse:
+    form = inputs.parse(OfficeForm, await read_form_pairs(request))
+    await offices.add(
+        request[DB], form.name, form.timezone, by=request[EMPLOYEE], now=_now(request)
+    )
+    raise web.HTTPFound("/admin/settings/offices")
+
+
+async def change_office(request: web.Request) -> web.StreamResponse:
+    form = inputs.parse(OfficeForm, await read_form_pairs(request))
+    await offices.change(
+        request[DB], _id(request), form.name, form.timezone, by=request[EMPLOYEE], now=_now(request)
+    )
+    raise web.HTTPFound("/admin/settings/offices")
 
 
 class NameForm(inputs.Input):

@@ -1,5 +1,5 @@
 """The settings pages in headless Chromium at phone width: everyone, one person's page (a
-schedule with a lunch break typed and saved), the pipeline's stages."""
+schedule with a lunch break typed and saved), offices (a time zone set), the stages."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from tests import factories
 from webhooks.server import build_web_app
 
 
-async def test_people_and_stages_fit_a_phone_and_a_week_is_saved(
+async def test_settings_pages_fit_a_phone_and_a_week_and_a_zone_are_saved(
     browser, container, aiohttp_server, clock, shots
 ):
     async with container.db.unit_of_work() as s:
@@ -37,6 +37,15 @@ async def test_people_and_stages_fit_a_phone_and_a_week_is_saved(
     assert await page.input_value("#day_0") == "09:00-13:00, 14:00-18:00"
     assert await page.evaluate("document.documentElement.scrollWidth") <= 375
     await page.screenshot(path=str(shots / "admin-person-phone.png"), full_page=True)
+
+    await page.goto(f"{site}/admin/settings/offices")
+    await page.fill("tr[data-office] input[name=timezone] >> nth=0", "Asia/Yekaterinburg")
+    await page.click("tr[data-office] button >> nth=0")
+    await page.wait_for_url(f"{site}/admin/settings/offices")
+    zone = await page.input_value("tr[data-office] input[name=timezone] >> nth=0")
+    assert zone == "Asia/Yekaterinburg"
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 375
+    await page.screenshot(path=str(shots / "admin-offices-phone.png"), full_page=True)
 
     await page.goto(f"{site}/admin/settings/stages")
     assert await page.evaluate("document.documentElement.scrollWidth") <= 375

@@ -32,7 +32,7 @@ from scheduler.rate_limit import (
     RateLimiter,
     RedisRateLimiter,
 )
-from services import conversations, notify, team
+from services import company_settings, conversations, notify, team
 from services.clock import Clock, SystemClock
 from services.context import Company, EscalationRules
 from services.outbox import Claimed
@@ -279,6 +279,8 @@ async def serve(
     runner: web.AppRunner | None = None
     jobs = None
     try:
+        # what an admin changed in the web panel, in force here within seconds
+        container.spawn(company_settings.keep_fresh(container.db, container.company))
         if "worker" in roles:
             container.make_pump().start()
             if container.redis is not None:

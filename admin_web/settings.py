@@ -1,6 +1,8 @@
 """Settings pages (admins only): `/admin/settings/people` (everyone, add, block, invite) and
 each person's page (details, weekly schedule, phone lines, monthly plans: services.people);
 `/admin/settings/offices`: offices with their time zones (services.offices);
+`/admin/settings/company`: auto-reply, WhatsApp templates, escalation thresholds, ticket
+categories (services.company_settings);
 `/admin/settings/stages`: the pipelines' stages: rename, add, move up and down; won and lost
 stay last (services.deals.stage_edits)."""
 
@@ -12,12 +14,12 @@ from typing import Annotated, Literal
 
 import aiohttp_jinja2
 from aiohttp import web
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints
 
 from admin_web import inputs
 from admin_web.edge import DB, EMPLOYEE, context
 from models import Role
-from services import access, employees, offices, people
+from services import access, company_settings, employees, offices, people
 from services.actors import Actor
 from services.deals import stage_edits
 from web_app import container_of
@@ -39,6 +41,8 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/admin/settings/offices", offices_page)
     app.router.add_post("/admin/settings/offices", add_office)
     app.router.add_post(f"/admin/settings/offices/{ID}", change_office)
+    app.router.add_get("/admin/settings/company", company_page)
+    app.router.add_post("/admin/settings/company", save_company)
     app.router.add_get("/admin/settings/stages", stages_page)
     app.router.add_post(f"/admin/settings/stages/{ID}/rename", rename)
     app.router.add_post(f"/admin/settings/stages/{ID}/move", move)
@@ -266,6 +270,55 @@ async def change_office(request: web.Request) -> web.StreamResponse:
         request[DB], _id(request), form.name, form.timezone, by=request[EMPLOYEE], now=_now(request)
     )
     raise web.HTTPFound("/admin/settings/offices")
+
+
+Minutes = Annotated[int, Field(ge=-(10**9), le=10**9)]
+
+
+class CompanyForm(inputs.Input):
+    auto_reply: Annotated[str, StringConstraints(max_length=5000)] = ""
+    whatsapp_templates: Annotated[str, StringConstraints(max_length=20000)] = ""
+    ticket_categories: Annotated[str, StringConstraints(max_length=5000)] = ""
+    task_minutes: Minutes | None = None
+    response_minutes: Minutes | None = None
+    deal_days: Minutes | None = None
+    ticket_minutes: Minutes | None = None
+
+
+async def company_page(request: web.Request) -> web.StreamResponse:
+    """What is in force (the saved settings read first, so the page shows them at once)."""
+    me = request[EMPLOYEE]
+    if not access.can_edit_settings(me):
+        raise web.HTTPNotFound()
+    company = container_of(request).company
+    await company_settings.refresh(request[DB], company)
+    values = context(
+        request,
+        me=me,
+        now=company_settings.current(company),
+        bounds=company_settings.BOUNDS,
+        saved=request.query.get("saved"),
+    )
+    return aiohttp_jinja2.render_template("company.html", request, values)
+
+
+async def save_company(request: web.Request) -> web.StreamResponse:
+    form = inputs.parse(CompanyForm, await read_form_pairs(request))
+    new = company_settings.checked(
+        auto_reply=form.auto_reply,
+        whatsapp_templates=form.whatsapp_templates,
+        ticket_categories=form.ticket_categories,
+        escalations={
+            name: value
+            for name in company_settings.BOUNDS
+            if (value := getattr(form, name)) is not None
+        },
+    )
+    company = container_of(request).company
+    await company_settings.save(
+        request[DB], new, by=request[EMPLOYEE], company=company, now=_now(request)
+    )
+    raise web.HTTPFound("/admin/settings/company?saved=1")
 
 
 class NameForm(inputs.Input):

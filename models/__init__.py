@@ -6,6 +6,7 @@ from models.broadcast import Broadcast, BroadcastRecipient
 from models.bulk import BulkOperation, BulkOperationRow
 from models.call import Call
 from models.client import ChannelIdentity, Client, ClientMerge, ClientTag, ContactPerson
+from models.company_setting import CompanySetting
 from models.conversation import Conversation, EarlyStatus, Message, MessageCopy
 from models.counter import Counter
 from models.deal import Deal, DealStageChange, Pipeline, PipelineStage
@@ -58,6 +59,7 @@ __all__ = [
     "ClientKind",
     "ClientMerge",
     "ClientTag",
+    "CompanySetting",
     "ContactPerson",
     "Conversation",
     "Counter",

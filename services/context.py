@@ -19,8 +19,13 @@ class EscalationRules:
     ticket_minutes: int = 120  # a support ticket unanswered
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Company:
+    """One object per process, shared by everything in it (the bot's middleware, the jobs, the
+    pump, the web). The settings an admin may change in the web panel (`ticket_categories`,
+    `auto_reply`, `escalations`) are replaced in place by services.company_settings, so
+    every holder sees the change; the rest is read once at start."""
+
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Moscow"))
     region: str = "RU"
     locale: str = "ru"

@@ -1,7 +1,7 @@
 """The bulk actions of the lists (admin_web.lists) and `/admin/bulk/…`: giving records to
-someone else, moving deals to a stage, a task for each; counted on one page, applied by the
-next (one transaction), shown with an Undo button that works for 24 hours. The rules live in
-services.bulk; these views read inputs and render."""
+someone else, moving deals to a stage, a task for each, closing tasks; counted on one page,
+applied by the next (one transaction), shown with an Undo button that works for 24 hours. The
+rules live in services.bulk; these views read inputs and render."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from aiohttp import web
 
 from admin_web import inputs
 from admin_web.edge import DB, EMPLOYEE, context
-from admin_web.lists import LISTS, Listed, _deal_filter
+from admin_web.lists import LISTS, Listed, _deal_filter, _task_filter
+from models import TaskStatus
 from services import access, bulk
 from services.actors import Actor
 from services.deals import LOST_REASONS
@@ -31,6 +32,8 @@ def setup(app: web.Application) -> None:
         if listed.tasks is not None:
             app.router.add_get(f"{listed.path}/tasks", _tasks_plan_view(listed))
             app.router.add_post(f"{listed.path}/tasks", _tasks_apply_view(listed))
+    app.router.add_get("/admin/tasks/close", close_plan)
+    app.router.add_post("/admin/tasks/close", close)
     app.router.add_get("/admin/deals/move", move_plan)
     app.router.add_post("/admin/deals/move", move)
     app.router.add_get("/admin/bulk", operations_page)
@@ -168,6 +171,40 @@ async def move(request: web.Request) -> web.StreamResponse:
         company=container_of(request).company,
     )
     raise web.HTTPFound(f"/admin/bulk/{op_id}")
+
+
+async def close_plan(request: web.Request) -> web.StreamResponse:
+    """How many tasks would close, counted; a form to apply exactly that."""
+    form = _close_input(inputs.parse(inputs.TasksClose, request.query))
+    me = request[EMPLOYEE]
+    plan = await bulk.plan_close(
+        request[DB], _task_filter(request, form), status=TaskStatus(form.close), by=Actor.of(me)
+    )
+    values = context(request, me=me, plan=plan, form=form)
+    return aiohttp_jinja2.render_template("bulk_close_plan.html", request, values)
+
+
+async def close(request: web.Request) -> web.StreamResponse:
+    form = _close_input(inputs.parse(inputs.TasksClose, await read_form_pairs(request)))
+    if form.expected is None:
+        raise InvalidInput("no count", key="web.bad_input", fields="expected")
+    op_id = await bulk.close_tasks(
+        request[DB],
+        _task_filter(request, form),
+        status=TaskStatus(form.close),
+        expected=form.expected,
+        by=Actor.of(request[EMPLOYEE]),
+        company=container_of(request).company,
+    )
+    raise web.HTTPFound(f"/admin/bulk/{op_id}")
+
+
+def _close_input(form: inputs.TasksClose) -> inputs.TasksClose:
+    if form.close is None:
+        raise InvalidInput("done or cancelled", key="bulk.choose_close")
+    if form.scope == "selected" and not form.id:
+        raise InvalidInput("nothing ticked", key="bulk.choose")
+    return form
 
 
 def _move_input(form: inputs.DealsMove) -> inputs.DealsMove:

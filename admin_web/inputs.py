@@ -251,3 +251,12 @@ class DealsMove(DealsQuery):
 
 class ClientsReassign(ClientsQuery, Reassign):
     pass
+
+
+class TasksClose(TasksQuery):
+    """Tasks closed at once: done, or cancelled."""
+
+    scope: Literal["selected", "all"] = "selected"
+    id: Annotated[tuple[Id, ...], Field(max_length=500)] = ()
+    close: Literal["done", "cancelled"] | None = None
+    expected: Annotated[int, Field(ge=0, le=10**9)] | None = None

@@ -23,6 +23,8 @@ EVENTS = (
     "moved_back",
     "tasks_given",
     "tasks_cancelled",
+    "tasks_closed",
+    "tasks_reopened",
 )
 
 
@@ -41,6 +43,7 @@ async def summary(
         to=row.payload.get("to", ""),
         stage=row.payload.get("stage", ""),
         title=row.payload.get("title", ""),
+        status=t(f"bulk.closed_as.{status}") if (status := row.payload.get("status")) else "",
         due=t.when(datetime.fromisoformat(due), context.timezone)
         if (due := row.payload.get("due"))
         else "",

@@ -1,5 +1,6 @@
 """Bulk changes from the admin web: many deals, or many clients with what is theirs, given to
-another employee at once; counted first, applied in one transaction, undone within 24 hours
+another employee at once (deals moved to a stage, a task for each, tasks closed: their own
+modules); counted first, applied in one transaction, undone within 24 hours
 (services.bulk.engine). The chosen records are a list's filter, or rows ticked in it, always
 within what the person may change (a manager: their office)."""
 
@@ -12,9 +13,10 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models import TaskStatus
 from services import access
 from services.actors import Actor
-from services.bulk import engine, stages, tasks
+from services.bulk import closing, engine, stages, tasks
 from services.bulk.engine import SUMMARY, UNDO_FOR, Plan, Target
 from services.bulk.kinds import CARRIED, CLIENT, DEAL, ORDER, TASK, Kind
 from services.bulk.undoing import Undone, undo
@@ -31,12 +33,15 @@ __all__ = [
     "ORDER",
     "SUMMARY",
     "UNDO_FOR",
+    "ClosePlan",
     "OperationView",
     "Plan",
     "Target",
     "Undone",
+    "close_tasks",
     "move_deals",
     "operation",
+    "plan_close",
     "plan_move",
     "plan_reassign",
     "plan_tasks",
@@ -137,6 +142,37 @@ async def task_for_each(
         title=title,
         due_at=due_at,
         assignee_id=assignee_id,
+        expected=expected,
+        by=by,
+        company=company,
+    )
+
+
+ClosePlan = closing.ClosePlan
+
+
+async def plan_close(
+    session: AsyncSession, shown: task_table.TaskFilter, *, status: TaskStatus, by: Actor
+) -> closing.ClosePlan:
+    access.require_bulk(by)
+    return await closing.plan(session, task_table.matching(_scoped(shown, by)), status=status)
+
+
+async def close_tasks(
+    session: AsyncSession,
+    shown: task_table.TaskFilter,
+    *,
+    status: TaskStatus,
+    expected: int,
+    by: Actor,
+    company: Company,
+) -> int:
+    """The chosen open tasks done or cancelled at once; each assignee told once."""
+    access.require_bulk(by)
+    return await closing.apply(
+        session,
+        task_table.matching(_scoped(shown, by)),
+        status=status,
         expected=expected,
         by=by,
         company=company,

@@ -59,12 +59,18 @@ async def test_a_broadcast_is_counted_sent_and_followed_live(
     # The page reloads itself while messages go; each load shows how far it got.
     seen: list[int] = []
     for _ in range(200):
-        try:
-            sent = int(await page.text_content("[data-count=sent] strong", timeout=2000) or 0)
-            done = await page.get_attribute("p.progress", "data-done", timeout=2000)
+        try:  # both from the same load of the page
+            shown = await page.evaluate(
+                "() => [document.querySelector('[data-count=sent] strong')?.textContent,"
+                " document.querySelector('p.progress')?.dataset.done]"
+            )
         except Exception:  # caught mid-reload: look again
             await asyncio.sleep(0.05)
             continue
+        if shown[0] is None or shown[1] is None:
+            await asyncio.sleep(0.05)
+            continue
+        sent, done = int(shown[0]), shown[1]
         if not seen or seen[-1] != sent:
             seen.append(sent)
         if done == "yes":

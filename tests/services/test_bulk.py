@@ -635,3 +635,58 @@ async def test_a_manager_s_client_reassign_leaves_the_client_s_deal_with_another
         (vera.id, vera.office_id),
         (anna.id, boris.office_id),
     ]
+
+
+async def test_tasks_are_closed_in_bulk_each_assignee_told_once_and_reopened_on_undo(
+    session, clock, company, team
+):
+    from services.tasks import table as task_table
+
+    admin, anna, boris, _vera = team
+    d = await deal(session, anna)
+    mine = [await task(session, d, anna) for _ in range(3)]
+    done = await task(session, d, anna, status=TaskStatus.DONE)
+    other = await task(session, d, boris)
+    by = Actor.of(admin)
+    annas = task_table.TaskFilter(assignee_id=anna.id)
+    plan = await bulk.plan_close(session, annas, status=TaskStatus.CANCELLED, by=by)
+    assert (plan.closing, plan.closed) == (3, 1)
+    with pytest.raises(Conflict):  # a task came or went since the count
+        await bulk.close_tasks(
+            session, annas, status=TaskStatus.CANCELLED, expected=4, by=by, company=company
+        )
+    op_id = await bulk.close_tasks(
+        session, annas, status=TaskStatus.CANCELLED, expected=3, by=by, company=company
+    )
+    statuses = dict((await session.execute(sa.select(Task.id, Task.status))).all())
+    assert [statuses[t.id] for t in mine] == [TaskStatus.CANCELLED] * 3
+    assert (statuses[done.id], statuses[other.id]) == (TaskStatus.DONE, TaskStatus.OPEN)
+    told = await summaries(session)
+    assert told[str(anna.telegram_id)]["event"] == "tasks_closed"
+    assert told[str(anna.telegram_id)]["counts"] == {"task": 3}
+    assert str(boris.telegram_id) not in told
+    clock.advance(hours=1)
+    undone = await bulk.undo(session, op_id, by=by, company=company)
+    assert (undone.back, undone.kept) == ({"task": 3}, {"task": 0})
+    statuses = dict((await session.execute(sa.select(Task.id, Task.status))).all())
+    assert [statuses[t.id] for t in mine] == [TaskStatus.OPEN] * 3
+    assert statuses[done.id] is TaskStatus.DONE  # it was done before: undo leaves it
+    stmt = sa.select(OutboxMessage.payload).where(OutboxMessage.kind == bulk.SUMMARY)
+    events = [p["event"] for p in (await session.execute(stmt)).scalars()]
+    assert sorted(events) == ["tasks_closed", "tasks_reopened"]
+
+
+async def test_a_manager_closes_only_their_office_s_tasks(session, clock, company, team):
+    from services.tasks import table as task_table
+
+    _admin, anna, boris, _vera = team
+    samara = await factories.employee(session, clock, name="Сергей", role=Role.MANAGER)
+    samara.office_id = boris.office_id
+    d = await deal(session, anna)
+    await task(session, d, anna)
+    everyone = task_table.TaskFilter()
+    by = Actor.of(samara)
+    plan = await bulk.plan_close(session, everyone, status=TaskStatus.DONE, by=by)
+    assert plan.closing == 0  # Anna is of Kazan
+    with pytest.raises(AccessDenied):
+        await bulk.plan_close(session, everyone, status=TaskStatus.DONE, by=Actor.of(anna))

@@ -25,12 +25,13 @@ from config.settings import Settings
 from models import Channel
 from models.db import Database
 from scheduler import runner as scheduler_runner
-from scheduler.outbox_pump import OutboxPump, bulk_lane
+from scheduler.outbox_pump import OutboxPump
 from scheduler.rate_limit import (
     FallbackRateLimiter,
     MemoryRateLimiter,
     RateLimiter,
     RedisRateLimiter,
+    bulk_lane,
 )
 from services import company_settings, conversations, notify, team
 from services.clock import Clock, SystemClock

@@ -13,7 +13,17 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from admin_web import broadcasts, bulk, csrf, imports, inputs, lists, reports, settings
+from admin_web import (
+    broadcasts,
+    bulk,
+    csrf,
+    imports,
+    inputs,
+    lists,
+    people,
+    reports,
+    settings,
+)
 from admin_web.edge import (
     COOKIE,
     DB,
@@ -63,6 +73,7 @@ def setup(app: web.Application) -> None:
     broadcasts.setup(app)
     reports.setup(app)
     settings.setup(app)
+    people.setup(app)
 
 
 async def to_leads(_request: web.Request) -> web.StreamResponse:

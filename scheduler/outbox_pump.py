@@ -26,7 +26,7 @@ from bot.delivery import GiveUp, NothingToSend, RetryLater, Sender, Sent
 from metrics import OUTBOX_RESULTS, OUTBOX_SEND_SECONDS
 from models import Channel, OutboxLane
 from models.db import Database
-from scheduler.rate_limit import RateLimiter, is_group
+from scheduler.rate_limit import BulkLane, RateLimiter, is_group
 from services import outbox
 from services.clock import Clock
 from services.outbox import Claimed
@@ -42,24 +42,6 @@ HEARTBEAT = outbox.CLAIM_LEASE.total_seconds() / 4  # how often held claims are 
 # others are handed back, due again after GROUP_TURN seconds (their attempt not counted).
 GROUP_IN_FLIGHT = 2
 GROUP_TURN = 1.0
-# The bulk lane (broadcasts) of a channel sends at BULK_SHARE of the channel's rate: the rest
-# of every rate window stays free for cards, replies and reminders, which therefore never
-# wait for a window a broadcast filled. Of its rows the pump keeps BULK_AHEAD seconds' worth
-# in hand, so they never fill the pump either.
-BULK_SHARE = 0.8
-BULK_AHEAD = 0.5
-
-
-@dataclass(frozen=True)
-class BulkLane:
-    limiter: RateLimiter  # the lane's own rate, on top of the channel's
-    in_flight: int
-
-
-def bulk_lane(per_second: float, limiter: Callable[[float], RateLimiter]) -> BulkLane:
-    """The bulk lane of a channel sending `per_second`; `limiter(rate)` makes its limiter."""
-    rate = max(1.0, per_second * BULK_SHARE)
-    return BulkLane(limiter(rate), max(1, round(rate * BULK_AHEAD)))
 
 
 Settled = Callable[[Any, Claimed, str, str | None, str, dict[str, Any]], Awaitable[None]]

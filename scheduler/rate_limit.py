@@ -15,6 +15,8 @@ import bisect
 import contextlib
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -218,3 +220,23 @@ class FallbackRateLimiter:
                 break
         log.warning("rate limiter: Redis is back; limits are shared again")
         self._probe = None
+
+
+# The bulk lane (broadcasts) of a channel sends at BULK_SHARE of the channel's rate: the rest
+# of every rate window stays free for cards, replies and reminders, which therefore never
+# wait for a window a broadcast filled. Of its rows the pump keeps BULK_AHEAD seconds' worth
+# in hand, so they never fill the pump either.
+BULK_SHARE = 0.8
+BULK_AHEAD = 0.5
+
+
+@dataclass(frozen=True)
+class BulkLane:
+    limiter: RateLimiter  # the lane's own rate, on top of the channel's
+    in_flight: int
+
+
+def bulk_lane(per_second: float, limiter: Callable[[float], RateLimiter]) -> BulkLane:
+    """The bulk lane of a channel sending `per_second`; `limiter(rate)` makes its limiter."""
+    rate = max(1.0, per_second * BULK_SHARE)
+    return BulkLane(limiter(rate), max(1, round(rate * BULK_AHEAD)))

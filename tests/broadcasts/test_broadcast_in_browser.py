@@ -8,8 +8,7 @@ import asyncio
 import re
 
 from models import Channel
-from scheduler.outbox_pump import bulk_lane
-from scheduler.rate_limit import MemoryRateLimiter
+from scheduler.rate_limit import MemoryRateLimiter, bulk_lane
 from services import admins
 from tests.broadcasts.conftest import client_by_form
 from tests.broadcasts.test_broadcasts import tag

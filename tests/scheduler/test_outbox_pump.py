@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 from bot.telegram.sender import TelegramSender
 from models import Channel, OutboxLane, OutboxMessage, OutboxStatus
-from scheduler.outbox_pump import OutboxPump, bulk_lane
-from scheduler.rate_limit import MemoryRateLimiter
+from scheduler.outbox_pump import OutboxPump
+from scheduler.rate_limit import MemoryRateLimiter, bulk_lane
 from services import leads, outbox
 from tests import factories
 

@@ -30,3 +30,13 @@ async def sign_in(client: Any, login: str, password: str, **headers: str) -> Any
     return await client.post(
         "/admin/login", allow_redirects=False, data=form, headers=headers or None
     )
+
+
+async def sign_in_page(page: Any, site: str, login: str, password: str) -> None:
+    """Sign in through the login page in the browser, as a person does; waits for the start
+    page."""
+    await page.goto(f"{site}/admin/login")
+    await page.fill("#login", login)
+    await page.fill("#password", password)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{site}/admin/")

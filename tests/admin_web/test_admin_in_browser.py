@@ -10,6 +10,7 @@ from aiohttp import web
 from services import admins
 from services.leads import intake
 from tests import factories
+from tests.admin_web.forms import sign_in_page
 from webhooks.server import build_web_app
 
 
@@ -120,11 +121,7 @@ async def test_a_forged_logout_from_a_sibling_site_does_nothing_but_the_button_w
 
 async def test_the_pages_fit_a_phone_and_the_password_is_changed_there(browser, site, shots):
     page = await browser.new_page(viewport={"width": 375, "height": 740})
-    await page.goto(f"{site}/admin/login")
-    await page.fill("#login", "boss")
-    await page.fill("#password", "correct horse")
-    await page.click("button[type=submit]")
-    await page.wait_for_url(f"{site}/admin/")
+    await sign_in_page(page, site, "boss", "correct horse")
     header = await page.locator("header").bounding_box()
     assert header is not None and header["width"] <= 375  # the header wraps, never overflows
     # the table scrolls inside its own box; the page itself never scrolls sideways

@@ -7,6 +7,7 @@ import re
 
 from services import admins
 from tests import factories
+from tests.admin_web.forms import sign_in_page
 from tests.admin_web.test_bulk_reassign import _deal
 from webhooks.server import build_web_app
 
@@ -24,11 +25,7 @@ async def test_a_filtered_bulk_reassign_is_counted_applied_and_undone(
     site = f"http://127.0.0.1:{server.port}"
 
     page = await browser.new_page()
-    await page.goto(f"{site}/admin/login")
-    await page.fill("#login", "boss")
-    await page.fill("#password", "correct horse")
-    await page.click("button[type=submit]")
-    await page.wait_for_url(f"{site}/admin/")
+    await sign_in_page(page, site, "boss", "correct horse")
     await page.click("header >> text=Сделки")
     await page.fill("input[name=q]", "окна")
     await page.click("form.search >> text=Показать")
@@ -69,10 +66,7 @@ async def test_the_deal_and_client_lists_fit_a_phone(
     server = await aiohttp_server(build_web_app(container))
     site = f"http://127.0.0.1:{server.port}"
     page = await browser.new_page(viewport={"width": 375, "height": 740})
-    await page.goto(f"{site}/admin/login")
-    await page.fill("#login", "boss")
-    await page.fill("#password", "correct horse")
-    await page.click("button[type=submit]")
+    await sign_in_page(page, site, "boss", "correct horse")
     await page.goto(f"{site}/admin/deals")
     assert await page.locator("tr[data-deal]").count() == 5
     # the table scrolls inside its own box; the page itself never scrolls sideways
@@ -97,10 +91,7 @@ async def test_an_import_is_checked_before_it_is_applied(
     listing.write_bytes(CSV)
 
     page = await browser.new_page()
-    await page.goto(f"{site}/admin/login")
-    await page.fill("#login", "boss")
-    await page.fill("#password", "correct horse")
-    await page.click("button[type=submit]")
+    await sign_in_page(page, site, "boss", "correct horse")
     await page.click("header >> text=Импорт клиентов")
     await page.set_input_files("input[type=file]", str(listing))
     await page.click('button:text-is("Загрузить")')
@@ -124,10 +115,7 @@ async def test_the_report_page_draws_its_chart(browser, container, aiohttp_serve
     server = await aiohttp_server(build_web_app(container))
     site = f"http://127.0.0.1:{server.port}"
     page = await browser.new_page(viewport={"width": 375, "height": 740})
-    await page.goto(f"{site}/admin/login")
-    await page.fill("#login", "admin")
-    await page.fill("#password", "good horse 1")
-    await page.click("button[type=submit]")
+    await sign_in_page(page, site, "admin", "good horse 1")
     await page.goto(f"{site}/admin/reports?preset=month")
     await page.wait_for_function("document.querySelector('img.chart').naturalWidth > 0")
     assert await page.locator("tr[data-person]").count() == 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from services import admins
 from tests import factories
+from tests.admin_web.forms import sign_in_page
 from webhooks.server import build_web_app
 
 
@@ -18,11 +19,7 @@ async def test_settings_pages_fit_a_phone_and_a_week_and_a_zone_are_saved(
     server = await aiohttp_server(build_web_app(container))
     site = f"http://127.0.0.1:{server.port}"
     page = await browser.new_page(viewport={"width": 375, "height": 740})
-    await page.goto(f"{site}/admin/login")
-    await page.fill("#login", "boss")
-    await page.fill("#password", "correct horse")
-    await page.click("button[type=submit]")
-    await page.wait_for_url(f"{site}/admin/")
+    await sign_in_page(page, site, "boss", "correct horse")
 
     await page.goto(f"{site}/admin/settings/people")
     assert await page.evaluate("document.documentElement.scrollWidth") <= 375

@@ -10,6 +10,7 @@ import re
 from models import Channel
 from scheduler.rate_limit import MemoryRateLimiter, bulk_lane
 from services import admins
+from tests.admin_web.forms import sign_in_page
 from tests.broadcasts.conftest import client_by_form
 from tests.broadcasts.test_broadcasts import tag
 from webhooks.server import build_web_app
@@ -35,11 +36,7 @@ async def test_a_broadcast_is_counted_sent_and_followed_live(
     site = f"http://127.0.0.1:{server.port}"
 
     page = await browser.new_page(viewport={"width": 375, "height": 740})
-    await page.goto(f"{site}/admin/login")
-    await page.fill("#login", "boss")
-    await page.fill("#password", "correct horse")
-    await page.click("button[type=submit]")
-    await page.wait_for_url(f"{site}/admin/")
+    await sign_in_page(page, site, "boss", "correct horse")
     await page.click("header >> text=Рассылки")
     await page.click("text=Новая рассылка")
     await page.select_option("select[name=channel]", "whatsapp")

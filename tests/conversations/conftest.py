@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from config.settings import Settings
+from tests.conversations.support import with_both_fakes
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.whatsapp_api import FakeWhatsApp
 
@@ -13,20 +14,6 @@ from tests.fakes.whatsapp_api import FakeWhatsApp
 def settings(
     db_url: str, fake_tg: FakeTelegram, fake_wa: FakeWhatsApp, redis_prefix: str
 ) -> Settings:
-    return Settings(
-        _env_file=None,
-        database_url=db_url,
-        telegram_bot_token=fake_tg.token,  # type: ignore[call-arg]
-        telegram_api_base=fake_tg.base_url,
-        telegram_webhook_secret="tg-secret",
-        forms_token="form-secret",
-        whatsapp_token=fake_wa.token,
-        whatsapp_phone_number_id=fake_wa.phone_number_id,
-        whatsapp_app_secret=fake_wa.app_secret,
-        whatsapp_verify_token="wa-verify",
-        whatsapp_api_base=fake_wa.base_url,
-        whatsapp_templates="order_update,appointment_reminder",
-        redis_prefix=redis_prefix,
-        telegram_global_rate=1000,
-        telegram_chat_interval=0,
+    return with_both_fakes(
+        db_url, fake_tg, fake_wa, redis_prefix, templates="order_update,appointment_reminder"
     )

@@ -48,12 +48,12 @@ async def people_page(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound()
     container = container_of(request)
     now, session = container.company.clock.now(), request[DB]
-    people = await employees.roster(session, now=now, timezone=container.company.timezone)
-    invites = await employees.open_invites(session, now=now)
+    everyone = await employees.roster(session, now=now, timezone=container.company.timezone)
+    invites = await people.open_invites(session, now=now)
     values = context(
         request,
         me=me,
-        people=people,
+        people=everyone,
         invites={i: await _invite(request, code) for i, code in invites.items()},
         roles=list(Role),
         added=request.query.get("added"),
@@ -75,7 +75,7 @@ async def _invite(request: web.Request, code: str) -> str:
 
 async def add_person(request: web.Request) -> web.StreamResponse:
     form = inputs.parse(PersonForm, await read_form_pairs(request))
-    new = await employees.add_as(
+    new = await people.add_as(
         request[DB],
         by=request[EMPLOYEE],
         name=form.name,
@@ -88,7 +88,7 @@ async def add_person(request: web.Request) -> web.StreamResponse:
 
 async def set_active(request: web.Request) -> web.StreamResponse:
     form = inputs.parse(ActiveForm, await read_form_pairs(request))
-    await employees.set_active_as(
+    await people.set_active_as(
         request[DB],
         path_id(request),
         form.active,
@@ -99,7 +99,7 @@ async def set_active(request: web.Request) -> web.StreamResponse:
 
 
 async def new_invite(request: web.Request) -> web.StreamResponse:
-    await employees.new_invite(
+    await people.new_invite(
         request[DB], path_id(request), by=request[EMPLOYEE], now=now_of(request)
     )
     raise web.HTTPFound(f"/admin/settings/people?added={path_id(request)}")

@@ -1,9 +1,11 @@
-"""The admin web's page of one employee (admins only): their details, weekly schedule,
-phone lines and monthly plans, each changed through the service that owns it
-(services.employees, .schedules, .lines, .reports.plans), audited as the admin's."""
+"""The admin web's people (admins only): adding, blocking and inviting employees, and each
+one's page: details, weekly schedule, phone lines and monthly plans, each changed through the
+service that owns it (services.employees, .schedules, .lines, .reports.plans), audited as the
+admin's."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -11,11 +13,11 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Office, PhoneLine, Role, SalesPlan
-from services import access, employees, lines, schedules
+from models import Employee, Office, PhoneLine, Role, SalesPlan
+from services import access, audit, employees, lines, schedules
 from services.access import HasRole
 from services.context import Company
-from services.errors import AccessDenied, NotFound
+from services.errors import AccessDenied, Conflict, NotFound
 from services.reports import plans
 
 
@@ -145,3 +147,57 @@ async def set_plan(
         now=now,
         actor_id=by.id,
     )
+
+
+async def add_as(
+    session: AsyncSession, *, by: HasRole, name: str, role: Role, office: str | None, now: datetime
+) -> employees.NewEmployee:
+    """`add` from the admin web: admins only, and audited as theirs."""
+    if not access.can_edit_settings(by):
+        raise AccessDenied("only admins add employees", key="web.not_found")
+    return await employees.add(session, name=name, role=role, office=office or None, now=now)
+
+
+async def set_active_as(
+    session: AsyncSession, employee_id: int, active: bool, *, by: HasRole, company: Company
+) -> Employee:
+    """`set_active` from the admin web: admins only; nobody deactivates themselves there."""
+    if not access.can_edit_settings(by):
+        raise AccessDenied("only admins block and unblock employees", key="web.not_found")
+    if employee_id == by.id and not active:
+        raise Conflict("you cannot block yourself", key="settings.not_yourself")
+    return await employees.set_active(session, employee_id, active, company=company)
+
+
+async def open_invites(session: AsyncSession, *, now: datetime) -> dict[int, str]:
+    """Employees not bound to Telegram yet whose invite still works: id → code."""
+    e = Employee.__table__
+    stmt = sa.select(e.c.id, e.c.invite_code).where(
+        e.c.telegram_id.is_(None),
+        e.c.invite_code.is_not(None),
+        sa.or_(e.c.invite_expires_at.is_(None), e.c.invite_expires_at > now),
+    )
+    return {row.id: row.invite_code for row in (await session.execute(stmt)).all()}
+
+
+async def new_invite(session: AsyncSession, employee_id: int, *, by: HasRole, now: datetime) -> str:
+    """A fresh invite for someone not bound to Telegram yet (the old one expired or was lost);
+    the code. Admins only; the old code stops working."""
+    if not access.can_edit_settings(by):
+        raise AccessDenied("only admins make invites", key="web.not_found")
+    employee = await employees.get(session, employee_id)
+    if employee.telegram_id is not None:
+        raise Conflict("already bound to Telegram", key="settings.bound_already")
+    employee.invite_code = secrets.token_urlsafe(16)
+    employee.invite_expires_at = now + employees.INVITE_TTL
+    employee.updated_at = now
+    await audit.log(
+        session,
+        action="employee.invited",
+        entity_type="employee",
+        entity_id=employee.id,
+        at=now,
+        actor_id=by.id,
+        actor_kind="employee",
+    )
+    return employee.invite_code

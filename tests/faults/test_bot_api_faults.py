@@ -75,7 +75,7 @@ async def test_a_send_that_times_out_is_retried_and_may_arrive_twice_only_then(
     # The client gave up on the held request; the retry is delivered (backoff ~1 s).
     await wait_until(lambda: copies(fake_tg, leads.acknowledged[0]) == 1, within=10)
     fake_tg.release_held()  # Telegram's side finishes the first request after all
-    await wait_until(lambda: copies(fake_tg, leads.acknowledged[0]) == 2, within=5)
+    await wait_until(lambda: copies(fake_tg, leads.acknowledged[0]) == 2, within=15)
     await wait_until(lambda: copies(fake_tg, leads.acknowledged[1]) == 1, within=10)
     await asyncio.sleep(0.5)
     # Exactly the card whose answer timed out is doubled; nothing else.

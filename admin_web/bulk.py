@@ -1,5 +1,6 @@
 """The bulk actions of the lists (admin_web.lists) and `/admin/bulk/…`: giving records to
-someone else, moving deals to a stage, a task for each, closing tasks; counted on one page,
+someone else, moving deals to a stage, a task for each, closing tasks, marking new leads
+non-target or spam; counted on one page,
 applied by the next (one transaction), shown with an Undo button that works for 24 hours. The
 rules live in services.bulk; these views read inputs and render."""
 
@@ -14,12 +15,13 @@ from aiohttp import web
 
 from admin_web import inputs
 from admin_web.edge import DB, EMPLOYEE, context
-from admin_web.lists import LISTS, Listed, _deal_filter, _task_filter
-from models import TaskStatus
+from admin_web.lists import LISTS, Listed, _deal_filter, _task_filter, lead_filter
+from models import LeadStatus, TaskStatus
 from services import access, bulk
 from services.actors import Actor
 from services.deals import LOST_REASONS
 from services.errors import InvalidInput
+from services.leads import reasons
 from web_app import container_of
 from webhooks.common import read_form_pairs
 
@@ -34,6 +36,8 @@ def setup(app: web.Application) -> None:
             app.router.add_post(f"{listed.path}/tasks", _tasks_apply_view(listed))
     app.router.add_get("/admin/tasks/close", close_plan)
     app.router.add_post("/admin/tasks/close", close)
+    app.router.add_get("/admin/leads/reject", reject_plan)
+    app.router.add_post("/admin/leads/reject", reject)
     app.router.add_get("/admin/deals/move", move_plan)
     app.router.add_post("/admin/deals/move", move)
     app.router.add_get("/admin/bulk", operations_page)
@@ -237,4 +241,37 @@ async def undo(request: web.Request) -> web.StreamResponse:
     op_id = int(request.match_info["op_id"])
     container = container_of(request)
     await bulk.undo(request[DB], op_id, by=Actor.of(request[EMPLOYEE]), company=container.company)
+    raise web.HTTPFound(f"/admin/bulk/{op_id}")
+
+
+# What new leads may be marked as in bulk: each status with its reasons (the list's form).
+MARKS = {status: reasons.of(status) for status in (LeadStatus.NON_TARGET, LeadStatus.SPAM)}
+
+
+async def reject_plan(request: web.Request) -> web.StreamResponse:
+    """How many new leads would be marked, counted; a form to apply exactly that."""
+    form = inputs.parse(inputs.LeadsReject, request.query)
+    status, reason = form.marked()
+    me = request[EMPLOYEE]
+    plan = await bulk.plan_reject(
+        request[DB], lead_filter(request, form), status=status, reason=reason, by=Actor.of(me)
+    )
+    values = context(request, me=me, plan=plan, form=form)
+    return aiohttp_jinja2.render_template("bulk_reject_plan.html", request, values)
+
+
+async def reject(request: web.Request) -> web.StreamResponse:
+    form = inputs.parse(inputs.LeadsReject, await read_form_pairs(request))
+    status, reason = form.marked()
+    if form.expected is None:
+        raise InvalidInput("no count", key="web.bad_input", fields="expected")
+    op_id = await bulk.reject_leads(
+        request[DB],
+        lead_filter(request, form),
+        status=status,
+        reason=reason,
+        expected=form.expected,
+        by=Actor.of(request[EMPLOYEE]),
+        company=container_of(request).company,
+    )
     raise web.HTTPFound(f"/admin/bulk/{op_id}")

@@ -199,12 +199,26 @@ class TicketsQuery(Input):
     after: Annotated[str, StringConstraints(max_length=60)] | None = None
 
 
-class Reassign(Input):
-    """A bulk reassign: the ticked rows or all that match the list's filters, whom to, what
-    goes along, and (when applying) the count that was shown."""
+class Ticked(Input):
+    """What a bulk change is for: the rows ticked in the list (`id`), or all that match its
+    filters."""
 
     scope: Literal["selected", "all"] = "selected"
     id: Annotated[tuple[Id, ...], Field(max_length=500)] = ()
+
+    def ticked(self) -> tuple[int, ...] | None:
+        """The ids to keep to; None for all that match (an error when none is ticked)."""
+        if self.scope == "all":
+            return None
+        if not self.id:
+            raise InvalidInput("nothing ticked", key="bulk.choose")
+        return self.id
+
+
+class Reassign(Ticked):
+    """A bulk reassign: the ticked rows or all that match the list's filters, whom to, what
+    goes along, and (when applying) the count that was shown."""
+
     to: Id | None = None
     carry: Annotated[tuple[Literal["deal", "task", "conversation"], ...], Field(max_length=3)] = ()
     expected: Annotated[int, Field(ge=0, le=10**9)] | None = None
@@ -214,12 +228,10 @@ class DealsReassign(DealsQuery, Reassign):
     pass
 
 
-class TaskForEach(Input):
+class TaskForEach(Ticked):
     """A task for each chosen record: its title, when it is due (the company's local time, as
     a datetime-local field sends it), and for whom (None: each record's owner)."""
 
-    scope: Literal["selected", "all"] = "selected"
-    id: Annotated[tuple[Id, ...], Field(max_length=500)] = ()
     title: Annotated[str, StringConstraints(max_length=500)] | None = None
     due: Moment | None = None
     assignee: Id | None = None
@@ -238,11 +250,9 @@ class ClientsTasks(ClientsQuery, TaskForEach):
     pass
 
 
-class DealsMove(DealsQuery):
+class DealsMove(DealsQuery, Ticked):
     """Deals to one stage (closing them at a won or lost one; a lost one needs a reason)."""
 
-    scope: Literal["selected", "all"] = "selected"
-    id: Annotated[tuple[Id, ...], Field(max_length=500)] = ()
     to_stage: Id | None = None
     reason: Annotated[str, StringConstraints(max_length=32)] | None = None
     reason_text: Annotated[str, StringConstraints(max_length=400)] | None = None
@@ -253,10 +263,24 @@ class ClientsReassign(ClientsQuery, Reassign):
     pass
 
 
-class TasksClose(TasksQuery):
+class TasksClose(TasksQuery, Ticked):
     """Tasks closed at once: done, or cancelled."""
 
-    scope: Literal["selected", "all"] = "selected"
-    id: Annotated[tuple[Id, ...], Field(max_length=500)] = ()
     close: Literal["done", "cancelled"] | None = None
     expected: Annotated[int, Field(ge=0, le=10**9)] | None = None
+
+
+class LeadsReject(LeadsQuery, Ticked):
+    """New leads marked at once: `mark` is a status and one of its reasons, "spam:robot"
+    (services.leads.reasons)."""
+
+    mark: Annotated[str, StringConstraints(pattern=r"^(non_target|spam):[a-z_]{1,32}$")] | None = (
+        None
+    )
+    expected: Annotated[int, Field(ge=0, le=10**9)] | None = None
+
+    def marked(self) -> tuple[LeadStatus, str]:
+        if self.mark is None:
+            raise InvalidInput("no mark", key="bulk.choose_reject")
+        status, reason = self.mark.split(":")
+        return LeadStatus(status), reason

@@ -21,6 +21,7 @@ from services.calls import table as call_table
 from services.clients import lists as client_lists
 from services.deals import LOST_REASONS
 from services.deals import lists as deal_lists
+from services.leads import cards as lead_cards
 from services.tasks import table as task_table
 from services.tickets import table as ticket_table
 from web_app import container_of
@@ -56,9 +57,21 @@ def _days(request: web.Request, since: date | None, until: date | None) -> dict[
 
 
 def _ticked(query: Any) -> tuple[int, ...] | None:
-    bulk_form = inputs.Reassign | inputs.DealsMove | inputs.TaskForEach
-    chosen = isinstance(query, bulk_form) and query.scope == "selected"
-    return query.id if chosen else None
+    """A bulk form's ticked rows (None: all that match); a plain list shows all."""
+    return query.ticked() if isinstance(query, inputs.Ticked) else None
+
+
+def lead_filter(request: web.Request, query: inputs.LeadsQuery) -> lead_cards.LeadFilter:
+    """The lead list's filters (`/admin/`), within a manager's office."""
+    return lead_cards.LeadFilter(
+        status=query.status,
+        source=query.source,
+        assignee_id=query.assignee,
+        text=query.q,
+        office_id=access.office_limit(request[EMPLOYEE]),
+        ids=_ticked(query),
+        **_days(request, query.since, query.until),
+    )
 
 
 def _deal_filter(request: web.Request, query: inputs.DealsQuery) -> deal_lists.DealFilter:

@@ -135,15 +135,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
 async def leads_page(request: web.Request) -> web.StreamResponse:
     query = inputs.parse(inputs.LeadsQuery, request.query)
     me = request[EMPLOYEE]
-    tz = container_of(request).company.timezone
-    shown = lead_cards.LeadFilter(
-        status=query.status,
-        source=query.source,
-        assignee_id=query.assignee,
-        **inputs.days(query.since, query.until, tz),
-        text=query.q,
-        office_id=access.office_limit(me),
-    )
+    shown = lists.lead_filter(request, query)
     found = await lead_cards.page(request[DB], shown, before=query.before)
     values = context(
         request,
@@ -153,6 +145,7 @@ async def leads_page(request: web.Request) -> web.StreamResponse:
         status=query.status,
         statuses=list(LeadStatus),
         me=me,
+        marks=bulk.MARKS if access.can_change_in_bulk(me) else {},
     )
     return aiohttp_jinja2.render_template("leads.html", request, values)
 

@@ -25,6 +25,8 @@ EVENTS = (
     "tasks_cancelled",
     "tasks_closed",
     "tasks_reopened",
+    "leads_rejected",
+    "leads_renewed",
 )
 
 

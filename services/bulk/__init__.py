@@ -2,7 +2,8 @@
 another employee at once (deals moved to a stage, a task for each, tasks closed: their own
 modules); counted first, applied in one transaction, undone within 24 hours
 (services.bulk.engine). The chosen records are a list's filter, or rows ticked in it, always
-within what the person may change (a manager: their office)."""
+within what the person may change (a manager: their office). New leads are marked non-target or
+spam in bulk (services.bulk.rejecting)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import TaskStatus
+from models import LeadStatus, TaskStatus
 from services import access
 from services.actors import Actor
-from services.bulk import closing, engine, stages, tasks
+from services.bulk import closing, engine, rejecting, stages, tasks
 from services.bulk.engine import SUMMARY, UNDO_FOR, Plan, Target
 from services.bulk.kinds import CARRIED, CLIENT, DEAL, ORDER, TASK, Kind
 from services.bulk.undoing import Undone, undo
@@ -24,6 +25,7 @@ from services.bulk.views import OperationView, operation, recent
 from services.clients import lists as client_lists
 from services.context import Company
 from services.deals import lists as deal_lists
+from services.leads import cards as lead_cards
 from services.tasks import table as task_table
 
 Shown = deal_lists.DealFilter | client_lists.ClientFilter | task_table.TaskFilter
@@ -36,6 +38,7 @@ __all__ = [
     "ClosePlan",
     "OperationView",
     "Plan",
+    "RejectPlan",
     "Target",
     "Undone",
     "close_tasks",
@@ -44,9 +47,11 @@ __all__ = [
     "plan_close",
     "plan_move",
     "plan_reassign",
+    "plan_reject",
     "plan_tasks",
     "reassign",
     "recent",
+    "reject_leads",
     "task_for_each",
     "undo",
 ]
@@ -179,6 +184,46 @@ async def close_tasks(
     )
 
 
+RejectPlan = rejecting.RejectPlan
+
+
+async def plan_reject(
+    session: AsyncSession,
+    shown: lead_cards.LeadFilter,
+    *,
+    status: LeadStatus,
+    reason: str,
+    by: Actor,
+) -> rejecting.RejectPlan:
+    access.require_bulk(by)
+    chosen = lead_cards.matching(_scoped(shown, by))
+    return await rejecting.plan(session, chosen, status=status, reason=reason)
+
+
+async def reject_leads(
+    session: AsyncSession,
+    shown: lead_cards.LeadFilter,
+    *,
+    status: LeadStatus,
+    reason: str,
+    expected: int,
+    by: Actor,
+    company: Company,
+) -> int:
+    """The chosen new leads non-target or spam at once, for one reason; their cards show it,
+    each assignee told once."""
+    access.require_bulk(by)
+    return await rejecting.apply(
+        session,
+        lead_cards.matching(_scoped(shown, by)),
+        status=status,
+        reason=reason,
+        expected=expected,
+        by=by,
+        company=company,
+    )
+
+
 def _chosen(shown: Shown, by: Actor) -> tuple[Kind, engine.Chosen]:
     if isinstance(shown, deal_lists.DealFilter):
         return DEAL, deal_lists.matching(_scoped(shown, by))
@@ -187,7 +232,13 @@ def _chosen(shown: Shown, by: Actor) -> tuple[Kind, engine.Chosen]:
     return CLIENT, client_lists.matching(_scoped(shown, by))
 
 
-Filter = TypeVar("Filter", deal_lists.DealFilter, client_lists.ClientFilter, task_table.TaskFilter)
+Filter = TypeVar(
+    "Filter",
+    deal_lists.DealFilter,
+    client_lists.ClientFilter,
+    task_table.TaskFilter,
+    lead_cards.LeadFilter,
+)
 
 
 def _scoped(shown: Filter, by: Actor) -> Filter:

@@ -45,7 +45,7 @@ DEAL = Kind("deal", Deal.__table__, "owner_id", "office_id")
 TASK = Kind("task", Task.__table__, "assignee_id")
 CONVERSATION = Kind("conversation", Conversation.__table__, "assignee_id")
 KINDS = {kind.name: kind for kind in (CLIENT, DEAL, TASK, CONVERSATION)}
-ORDER = tuple(KINDS)  # how texts list them
+ORDER = (*KINDS, "lead")  # how texts list them (leads are only marked in bulk, never moved)
 
 _OPEN = {
     "client": lambda: Client.__table__.c.merged_into_id.is_(None),

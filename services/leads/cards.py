@@ -145,6 +145,7 @@ class LeadFilter:
     text: str | None = None
     office_id: int | None = None
     lead_id: int | None = None  # this one only (a record page)
+    ids: tuple[int, ...] | None = None  # these only (rows ticked for a bulk change)
 
 
 @dataclass(frozen=True)
@@ -187,26 +188,45 @@ async def page(
         .order_by(Lead.id.desc())
         .limit(size + 1)
     )
-    conditions = []
+    conditions = _conditions(shown)
     if before is not None:
         conditions.append(Lead.id < before)
+    rows = [LeadRow(*row) for row in (await session.execute(stmt.where(*conditions))).all()]
+    more = len(rows) > size
+    return LeadPage(rows[:size], rows[size - 1].id if more else None)
+
+
+def matching(shown: LeadFilter) -> sa.Select[tuple[int]]:
+    """The ids of the leads `shown` picks (a bulk change's choice)."""
+    return (
+        sa.select(Lead.id)
+        .outerjoin(Employee, Employee.id == Lead.assignee_id)
+        .where(*_conditions(shown))
+    )
+
+
+def _conditions(shown: LeadFilter) -> list[sa.ColumnElement[bool]]:
+    """`shown` as conditions on leads joined to their assignee (the office's fallback)."""
+    found: list[sa.ColumnElement[bool]] = []
+    if shown.ids is not None:
+        found.append(Lead.id.in_(shown.ids))
     if shown.lead_id is not None:
-        conditions.append(Lead.id == shown.lead_id)
+        found.append(Lead.id == shown.lead_id)
     if shown.status is not None:
-        conditions.append(Lead.status == shown.status)
+        found.append(Lead.status == shown.status)
     if shown.source:
-        conditions.append(Lead.source == shown.source)
+        found.append(Lead.source == shown.source)
     if shown.assignee_id is not None:
-        conditions.append(Lead.assignee_id == shown.assignee_id)
+        found.append(Lead.assignee_id == shown.assignee_id)
     if shown.since is not None:
-        conditions.append(Lead.created_at >= shown.since)
+        found.append(Lead.created_at >= shown.since)
     if shown.until is not None:
-        conditions.append(Lead.created_at < shown.until)
+        found.append(Lead.created_at < shown.until)
     if shown.text:
         typed = f"%{_escaped(shown.text.strip())}%"
         folded = f"%{_escaped(searchable(shown.text))}%"  # SQLite's lower() knows no Cyrillic
         clients = sa.select(Client.id).where(Client.search_text.like(folded, escape="\\"))
-        conditions.append(
+        found.append(
             sa.or_(
                 Lead.client_id.in_(clients),
                 *[
@@ -216,10 +236,8 @@ async def page(
             )
         )
     if shown.office_id is not None:
-        conditions.append(sa.func.coalesce(Lead.office_id, Employee.office_id) == shown.office_id)
-    rows = [LeadRow(*row) for row in (await session.execute(stmt.where(*conditions))).all()]
-    more = len(rows) > size
-    return LeadPage(rows[:size], rows[size - 1].id if more else None)
+        found.append(sa.func.coalesce(Lead.office_id, Employee.office_id) == shown.office_id)
+    return found
 
 
 def _escaped(text: str) -> str:

@@ -68,3 +68,16 @@ async def test_refusals_close_nothing(web, container, clock):
     )
     assert stale.status == 409
     assert await _statuses(container) == [TaskStatus.OPEN] * 3 + [TaskStatus.DONE]
+
+
+async def test_only_the_ticked_tasks_close(web, container, clock):
+    anna = await _setup(container, clock)
+    await sign_in(web, "boss", "correct horse")
+    async with container.db.unit_of_work() as s:
+        first, second = list(await s.scalars(sa.select(Task.id).order_by(Task.id).limit(2)))
+    query = [("assignee", anna.id), ("close", "done"), ("id", first), ("id", second)]
+    plan = await (await web.get("/admin/tasks/close", params=query)).text()
+    assert "Закрыть 2 задачи как выполненные." in plan
+    form = re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', plan)
+    await web.post("/admin/tasks/close", data=form)
+    assert await _statuses(container) == [TaskStatus.DONE] * 2 + [TaskStatus.OPEN, TaskStatus.DONE]

@@ -16,7 +16,7 @@ from admin_web import inputs
 from admin_web.edge import DB, EMPLOYEE, context
 from admin_web.exports import XLSX_TYPE, Csv, Xlsx
 from bot.telegram import charts
-from services import access, reports
+from services import access, audit, reports
 from services.actors import Actor
 from services.deals import lists as deal_lists
 from web_app import container_of
@@ -110,8 +110,9 @@ COLUMNS: tuple[tuple[str, Any], ...] = (
 
 
 async def export(request: web.Request) -> web.StreamResponse:
-    """The per-person table (and the total) as CSV or XLSX."""
-    _query, shown = await _report(request)
+    """The per-person table (and the total) as CSV or XLSX, audit-logged like a list's export
+    (who took which numbers out)."""
+    query, shown = await _report(request)
     wanted = "xlsx" if request.query.get("format") == "xlsx" else "csv"
     t = context(request)["t"]
     out: Csv | Xlsx = Xlsx(t("reports.title")) if wanted == "xlsx" else Csv(t.locale)
@@ -119,6 +120,18 @@ async def export(request: web.Request) -> web.StreamResponse:
     total = reports.Person(0, t("reports.total"), shown.total)
     for person in [*shown.people, total]:
         out.add([value(person) for _key, value in COLUMNS])
+    await audit.log(
+        request[DB],
+        action="export.reports",
+        entity_type="export",
+        entity_id=None,
+        at=container_of(request).company.clock.now(),
+        actor_id=request[EMPLOYEE].id,
+        actor_kind="employee",
+        count=len(shown.people),
+        format=wanted,
+        filters=query.query(format=None),
+    )
     name = (
         f"report-{shown.period.first}-{shown.period.last}.{'xlsx' if wanted == 'xlsx' else 'csv'}"
     )

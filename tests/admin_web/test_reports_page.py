@@ -3,7 +3,9 @@ funnel; the plan chart as SVG; the table as CSV; a manager kept to their office.
 
 from __future__ import annotations
 
-from models import CallStatus, DealStatus, Direction, LeadStatus, Role
+import sqlalchemy as sa
+
+from models import AuditEntry, CallStatus, DealStatus, Direction, LeadStatus, Role
 from services import admins
 from tests import factories
 from tests.admin_web.forms import sign_in
@@ -44,6 +46,9 @@ async def test_the_period_s_numbers_per_person_with_the_chart_and_the_export(web
     assert b"<svg" in await picture.read()
     exported = (await (await web.get("/admin/reports/export")).read()).decode("utf-8-sig")
     assert "Анна" in exported and "Итого" in exported
+    async with container.db.unit_of_work() as s:  # who took which numbers out
+        entry = await s.scalar(sa.select(AuditEntry).where(AuditEntry.action == "export.reports"))
+    assert entry is not None and (entry.data["count"], entry.data["format"]) == (3, "csv")
     wrong = await web.get("/admin/reports", params={"since": "2026-12-04", "until": "2026-12-01"})
     assert wrong.status == 422
 

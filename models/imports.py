@@ -43,8 +43,9 @@ class ClientImportRow(Base):
     )
     line: Mapped[int] = mapped_column(primary_key=True)
     cells: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"v": [...]} as typed
-    # The dry run's verdict (new, matched, invalid) and then what was done (created, updated,
-    # skipped, duplicate); why, for an invalid row; the client found or made.
+    # The dry run's verdict (new, matched, joined: a company's later row, invalid) and then what
+    # was done (created, updated, joined, skipped); why, for an invalid row ("joins:N" for a
+    # joined one); the client found or made; `before`: what undo puts back or removes.
     outcome: Mapped[str | None] = mapped_column(sa.String(16))
     reason: Mapped[str | None] = mapped_column(sa.String(200))
     client_id: Mapped[int | None] = mapped_column(BigId)

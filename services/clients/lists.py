@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
-from models import ChannelIdentity, Client, ClientTag, Employee, Office
+from models import ChannelIdentity, Client, ClientTag, ContactPerson, Employee, Office
 from services import listing
 from services.clients import timeline
 from services.clients.matching import searchable
@@ -126,6 +126,7 @@ class ClientRecord:
     contacts: list[tuple[str, str]]  # (channel, address): phones, e-mails, chats
     tags: list[str]
     history: list[timeline.Entry]
+    people: list[tuple[str | None, str | None]] = field(default_factory=list)  # name, position
 
 
 async def record(
@@ -144,10 +145,16 @@ async def record(
     tags = await session.scalars(
         sa.select(ClientTag.tag).where(ClientTag.client_id == client_id).order_by(ClientTag.tag)
     )
+    people = await session.execute(
+        sa.select(ContactPerson.name, ContactPerson.position)
+        .where(ContactPerson.client_id == client_id)
+        .order_by(ContactPerson.is_primary.desc(), ContactPerson.id)
+    )
     history = await timeline.entries(session, client_id, limit=history_size)
     return ClientRecord(
         found.rows[0],
         [(str(getattr(c, "value", c)), a) for c, a in contacts.all()],
         list(tags),
         history,
+        [(name, position) for name, position in people.all()],
     )

@@ -32,7 +32,7 @@ from services.imports import reading
 from services.imports.applying import run, start
 from services.imports.common import _I, _R, BATCH, MATCHES, _mine, _owner
 from services.imports.reading import FIELDS, Table
-from services.imports.rows import Parsed, _within, parse_row
+from services.imports.rows import Parsed, _within, group_of, grouped, parse_row
 from services.imports.undoing import Undone, undo
 
 __all__ = [
@@ -111,7 +111,7 @@ async def preview(
         raise InvalidInput("map a name, phone, e-mail or company", key="import.map_something")
     owner = await _owner(session, owner_id, by)
     counts: Counter[str] = Counter()
-    seen: dict[matching.Identity, int] = {}
+    judge = _Judge(found.office_id, grouped(mapping))
     after = 0
     while True:
         rows = (
@@ -131,20 +131,7 @@ async def preview(
         )
         verdicts = []
         for line, row in parsed.items():
-            outcome, reason, client_id = "new", row.reason, None
-            repeated = next((seen[i] for i in row.identities if i in seen), None)
-            if reason is not None:
-                outcome = "invalid"
-            elif repeated is not None:
-                outcome, reason = "invalid", f"repeat:{repeated}"
-            else:
-                match = matching.best_match(known, row.identities)
-                if match is not None and not _within(match, found.office_id):
-                    outcome, reason = "invalid", "another_office"
-                elif match is not None:
-                    outcome, client_id = "matched", match.id
-                for identity in row.identities:
-                    seen[identity] = line
+            outcome, reason, client_id = judge.row(line, row, known)
             counts[outcome] += 1
             verdicts.append({"l": line, "o": outcome, "r": reason, "c": client_id})
         await session.execute(
@@ -169,6 +156,46 @@ async def preview(
     return dict(counts)
 
 
+class _Judge:
+    """The dry run's verdict on each row, in the file's order: new, matched (an existing client
+    has its phone or e-mail), joined (a contact of a company an earlier row brings), or
+    invalid with the reason."""
+
+    def __init__(self, office_id: int | None, grouping: bool) -> None:
+        self.office_id, self.grouping = office_id, grouping
+        self.seen: dict[matching.Identity, tuple[int, str | None]] = {}  # line, company
+        self.leaders: dict[str, tuple[int, int | None]] = {}  # company → line, client matched
+
+    def row(
+        self, line: int, row: Parsed, known: dict[matching.Identity, matching.ResolvedClient]
+    ) -> tuple[str, str | None, int | None]:
+        if row.reason is not None:
+            return "invalid", row.reason, None
+        group = group_of(row) if self.grouping else None
+        for identity in row.identities:  # the same phone twice: one client, or one company's
+            if identity in self.seen:
+                first, its_group = self.seen[identity]
+                if group is None or its_group != group:
+                    return "invalid", f"repeat:{first}", None
+        match = matching.best_match(known, row.identities)
+        if group is not None and group in self.leaders:
+            leader, client_id = self.leaders[group]
+            if match is not None and match.id != client_id:
+                return "invalid", "other_client", None
+            self._saw(line, row, group)
+            return "joined", f"joins:{leader}", client_id
+        if match is not None and not _within(match, self.office_id):
+            return "invalid", "another_office", None
+        self._saw(line, row, group)
+        if group is not None:
+            self.leaders[group] = (line, match.id if match else None)
+        return ("matched", None, match.id) if match is not None else ("new", None, None)
+
+    def _saw(self, line: int, row: Parsed, group: str | None) -> None:
+        for identity in row.identities:
+            self.seen.setdefault(identity, (line, group))
+
+
 @dataclass(frozen=True)
 class ImportView:
     id: int
@@ -191,7 +218,7 @@ async def view(session: AsyncSession, import_id: int, *, by: Actor, sample: int 
     """The import as its page shows it, with a few rows of each verdict."""
     found = await _mine(session, import_id, by)
     samples: list[tuple[int, str, str | None, list[str]]] = []
-    for outcome in ("invalid", "matched", "new", "created", "updated", "skipped"):
+    for outcome in ("invalid", "matched", "new", "joined", "created", "updated", "skipped"):
         rows = await session.execute(
             sa.select(_R.c.line, _R.c.outcome, _R.c.reason, _R.c.cells)
             .where(_R.c.import_id == import_id, _R.c.outcome == outcome)

@@ -16,9 +16,11 @@ from models import (
     Client,
     ClientImport,
     ClientTag,
+    ContactPerson,
     Employee,
 )
 from models.db import Database, insert_ignoring_conflicts
+from models.text import fold
 from services import audit
 from services.actors import Actor
 from services.clients import matching
@@ -33,6 +35,9 @@ from services.imports.common import (
 from services.imports.rows import Parsed, _within, parse_row
 
 log = logging.getLogger(__name__)
+
+# line → what became of the row, its client, what it held before (for undo)
+Outcomes = dict[int, tuple[str, int | None, dict[str, Any] | None]]
 
 
 async def start(session: AsyncSession, import_id: int, *, by: Actor, now: datetime) -> None:
@@ -87,7 +92,7 @@ async def _run_batch(db: Database, import_id: int, company: Company) -> bool:
             return False
         rows = (
             await session.execute(
-                sa.select(_R.c.line, _R.c.cells, _R.c.outcome)
+                sa.select(_R.c.line, _R.c.cells, _R.c.outcome, _R.c.reason)
                 .where(_R.c.import_id == import_id, _R.c.line > found.processed + 1)
                 .order_by(_R.c.line)
                 .limit(BATCH)
@@ -119,18 +124,27 @@ async def _apply(
     session: AsyncSession, found: ClientImport, rows: list[Any], company: Company, now: datetime
 ) -> Counter[str]:
     """One batch: rows judged invalid stay so; the rest are matched again (the data may have
-    changed since the dry run) and created, updated or skipped."""
+    changed since the dry run) and created, updated or skipped; a company's later rows join
+    its client; each row's contact person is added to its client."""
     parsed = {
         r.line: parse_row(r.cells["v"], found.mapping, company.region)
         for r in rows
         if r.outcome != "invalid"
     }
+    # A company's later rows join the client its first row brings (the dry run's grouping).
+    joining = {
+        r.line: int(r.reason.split(":", 1)[1])
+        for r in rows
+        if r.outcome == "joined" and r.line in parsed
+    }
     known = await matching.find_many(
         session, list({i for p in parsed.values() for i in p.identities})
     )
-    outcomes: dict[int, tuple[str, int | None, dict[str, Any] | None]] = {}
+    outcomes: Outcomes = {}
     to_create: list[tuple[int, Parsed, list[matching.Identity]]] = []
     for line, row in parsed.items():
+        if line in joining:
+            continue
         match = matching.best_match(known, row.identities)
         if match is not None and not _within(match, found.office_id):
             outcomes[line] = ("skipped", None, None)  # another office's client: not touched
@@ -169,11 +183,13 @@ async def _apply(
     if filled:
         c = Client.__table__
         await session.execute(sa.update(c).where(c.c.id == sa.bindparam("i")), filled)
+    await _join(session, found.id, parsed, joining, outcomes, now)
+    await _contacts(session, parsed, outcomes, now)
     tags = [
         {"client_id": outcomes[line][1], "tag": tag}
         for line, row in parsed.items()
         for tag in row.tags
-        if outcomes[line][0] in ("created", "updated")
+        if outcomes[line][0] in ("created", "updated", "joined")
     ]
     if tags:
         await session.execute(insert_ignoring_conflicts(session, ClientTag.__table__), tags)
@@ -191,8 +207,90 @@ async def _apply(
             changes,
         )
     result = Counter(outcome for outcome, _c, _b in outcomes.values())
-    result["invalid"] += len(rows) - len(parsed)
+    if invalid := len(rows) - len(parsed):
+        result["invalid"] += invalid
     return result
+
+
+async def _join(
+    session: AsyncSession,
+    import_id: int,
+    parsed: dict[int, Parsed],
+    joining: dict[int, int],
+    outcomes: Outcomes,
+    now: datetime,
+) -> None:
+    """A company's later rows: their phones and e-mails go to the client its first row made or
+    updated (in this batch or an earlier one); skipped when that row was skipped."""
+    if not joining:
+        return
+    earlier = set(joining.values()) - set(outcomes)
+    leaders = {line: (outcome, client_id) for line, (outcome, client_id, _b) in outcomes.items()}
+    if earlier:
+        found = await session.execute(
+            sa.select(_R.c.line, _R.c.outcome, _R.c.client_id).where(
+                _R.c.import_id == import_id, _R.c.line.in_(sorted(earlier))
+            )
+        )
+        leaders |= {line: (outcome, client_id) for line, outcome, client_id in found.all()}
+    identities = []
+    for line, leader in joining.items():
+        outcome, client_id = leaders.get(leader, ("skipped", None))
+        if outcome not in ("created", "updated") or client_id is None:
+            outcomes[line] = ("skipped", client_id, None)
+            continue
+        outcomes[line] = ("joined", client_id, None)
+        identities += [
+            {"client_id": client_id, "channel": ch, "address": a, "created_at": now}
+            | {"updated_at": now}
+            for ch, a in parsed[line].identities
+        ]
+    if identities:
+        await session.execute(
+            insert_ignoring_conflicts(session, ChannelIdentity.__table__), identities
+        )
+
+
+async def _contacts(
+    session: AsyncSession, parsed: dict[int, Parsed], outcomes: Outcomes, now: datetime
+) -> None:
+    """Each row's contact person (with position) on its client, once by name per client; the
+    ids go into the row's `before`, for undo."""
+    wanted = [
+        (line, outcomes[line][1], row)
+        for line, row in parsed.items()
+        if row.contact
+        and row.contact != row.title
+        and outcomes[line][0] in ("created", "updated", "joined")
+        and outcomes[line][1] is not None
+    ]
+    if not wanted:
+        return
+    cp = ContactPerson.__table__
+    clients = sorted({client_id for _l, client_id, _r in wanted})
+    there = await session.execute(
+        sa.select(cp.c.client_id, cp.c.name).where(cp.c.client_id.in_(clients))
+    )
+    known = {(client_id, fold(name)) for client_id, name in there.all() if name}
+    rows, lines = [], []
+    for line, client_id, row in wanted:
+        assert row.contact is not None
+        if (client_id, fold(row.contact)) in known:
+            continue
+        known.add((client_id, fold(row.contact)))
+        rows.append(
+            {"client_id": client_id, "name": row.contact, "position": row.position}
+            | {"created_at": now, "updated_at": now}
+        )
+        lines.append(line)
+    if not rows:
+        return
+    made = await session.execute(
+        sa.insert(cp).returning(cp.c.id, sort_by_parameter_order=True), rows
+    )
+    for line, contact_id in zip(lines, made.scalars(), strict=True):
+        outcome, client_id, before = outcomes[line]
+        outcomes[line] = (outcome, client_id, (before or {}) | {"contacts": [contact_id]})
 
 
 async def _update(

@@ -21,7 +21,7 @@ BATCH = 1000
 
 
 MATCHES = ("skip", "update", "create")
-NAME_MAX, COMPANY_MAX, TAG_MAX = 300, 300, 64
+NAME_MAX, COMPANY_MAX, TAG_MAX, POSITION_MAX = 300, 300, 64, 200
 
 
 _I, _R = ClientImport.__table__, ClientImportRow.__table__

@@ -1,6 +1,7 @@
 """Reading an uploaded client list: CSV (UTF-8 or Windows-1251, separated by ";", "," or tabs)
 or XLSX (the first sheet), into a header and rows of text; and guessing which column is which
-field from its header, in Russian or English ("ФИО", "Телефон", "Почта", "Компания")."""
+field from its header, in Russian or English ("ФИО", "Телефон", "Почта", "Компания",
+"Контактное лицо", "Должность")."""
 
 from __future__ import annotations
 
@@ -23,13 +24,17 @@ MAX_COLUMNS = 50
 MAX_CELL = 1000
 MAX_UNPACKED = 100 * 1024 * 1024  # an XLSX's files, unzipped
 
-FIELDS = ("name", "phone", "email", "company", "tag")
+# A "contact" column makes the rows of one company one client (the company) with each row's
+# person as its contact person (services.imports.rows.group_of).
+FIELDS = ("name", "phone", "email", "company", "contact", "position", "tag")
 IGNORE = ""
 _SYNONYMS = {
-    "name": ("фио", "имя", "клиент", "контакт", "контактное лицо", "name", "full name", "client"),
+    "name": ("фио", "имя", "клиент", "name", "full name", "client"),
     "phone": ("телефон", "тел", "мобильный", "номер телефона", "phone", "mobile", "tel"),
     "email": ("почта", "email", "e mail", "эл почта", "электронная почта", "mail"),
     "company": ("компания", "организация", "фирма", "company", "organization", "organisation"),
+    "contact": ("контактное лицо", "контакт", "contact person", "contact"),
+    "position": ("должность", "position", "job title"),
     "tag": ("метка", "метки", "тег", "теги", "tag", "tags"),
 }
 _WORDS = re.compile(r"[^\w]+")

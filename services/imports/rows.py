@@ -1,22 +1,18 @@
-"""One row of an uploaded list read with the columns' mapping: a client's name, company,
-normalised phones and e-mails, tags; or why the row cannot be used."""
+"""One row of an uploaded list read with the columns' mapping: a client's name, company, a
+contact person and their position, normalised phones and e-mails, tags; or why the row cannot
+be used."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 
-from models import (
-    Channel,
-)
+from models import Channel
+from models.text import fold
 from services.clients import matching
 from services.clients.identities import normalize_email, normalize_phone
 from services.errors import DomainError
-from services.imports.common import (
-    COMPANY_MAX,
-    NAME_MAX,
-    TAG_MAX,
-)
+from services.imports.common import COMPANY_MAX, NAME_MAX, POSITION_MAX, TAG_MAX
 from services.imports.reading import FIELDS
 
 log = logging.getLogger(__name__)
@@ -31,11 +27,24 @@ class Parsed:
     identities: list[matching.Identity]
     tags: list[str]
     reason: str | None = None  # a locale key's last part, and its value after ":"
+    contact: str | None = None  # a contact person of the client (a company's employee)
+    position: str | None = None  # the contact person's
 
     @property
     def title(self) -> str | None:
-        """What a new client is called: the name, else the company."""
-        return self.name or self.company
+        """What a new client is called: the name, else the company, else the contact."""
+        return self.name or self.company or self.contact
+
+
+def grouped(mapping: dict[str, str]) -> bool:
+    """Whether the rows of one company make one client: a column is mapped as the contact
+    person (the client is then the company, each row one of its people)."""
+    return "contact" in mapping.values()
+
+
+def group_of(row: Parsed) -> str | None:
+    """The company a row belongs with (case, ё and spaces aside); None: a client of its own."""
+    return fold(row.company) if row.company else None
 
 
 def parse_row(cells: list[str], mapping: dict[str, str], region: str) -> Parsed:
@@ -46,6 +55,8 @@ def parse_row(cells: list[str], mapping: dict[str, str], region: str) -> Parsed:
                 values[field].append(cells[int(index)].strip())
     name = " ".join(" ".join(values["name"]).split())[:NAME_MAX] or None
     company = " ".join(" ".join(values["company"]).split())[:COMPANY_MAX] or None
+    contact = " ".join(" ".join(values["contact"]).split())[:NAME_MAX] or None
+    position = " ".join(" ".join(values["position"]).split())[:POSITION_MAX] or None
     identities: list[matching.Identity] = []
     for raw in _split(values["phone"]):
         try:
@@ -58,9 +69,10 @@ def parse_row(cells: list[str], mapping: dict[str, str], region: str) -> Parsed:
         except DomainError:
             return Parsed(name, company, [], [], f"bad_email:{raw[:60]}")
     tags = sorted({t[:TAG_MAX] for t in _split(values["tag"], ",;")})
-    if not (name or company or identities):
+    if not (name or company or contact or identities):
         return Parsed(None, None, [], [], "empty")
-    return Parsed(name, company, list(dict.fromkeys(identities)), tags)
+    unique = list(dict.fromkeys(identities))
+    return Parsed(name, company, unique, tags, contact=contact, position=position)
 
 
 def _split(values: list[str], separators: str = ",;") -> list[str]:

@@ -1,5 +1,6 @@
 """Undoing an import: the clients it created go unless worked on since; the clients it
-updated get their name and company back unless edited since."""
+updated get their name and company back unless edited since; the contact persons it added to
+clients that were there before go."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ class Undone:
     removed: int  # created clients removed
     kept: int  # created clients kept: something was done with them since
     restored: int  # updated clients given their name and company back
+    contacts: int = 0  # contact persons it added to clients that were there before, removed
 
 
 async def undo(session: AsyncSession, import_id: int, *, by: Actor, now: datetime) -> Undone:
@@ -110,10 +112,11 @@ async def undo(session: AsyncSession, import_id: int, *, by: Actor, now: datetim
             )
         )
         restored += done.rowcount or 0
+    contacts = await _remove_contacts(session, import_id, created)
     await session.execute(
         sa.update(_I).where(_I.c.id == import_id).values(status="undone", undone_at=now)
     )
-    result = Undone(len(removable), int(total_created or 0) - len(removable), restored)
+    result = Undone(len(removable), int(total_created or 0) - len(removable), restored, contacts)
     await audit.log(
         session,
         action="import.undone",
@@ -125,5 +128,27 @@ async def undo(session: AsyncSession, import_id: int, *, by: Actor, now: datetim
         removed=result.removed,
         kept=result.kept,
         restored=result.restored,
+        contacts=result.contacts,
     )
     return result
+
+
+async def _remove_contacts(
+    session: AsyncSession, import_id: int, created: sa.Select[tuple[int | None]]
+) -> int:
+    """The contact persons the import added to clients it did not create (a created client
+    that stays keeps them: someone worked with it)."""
+    added = await session.scalars(
+        sa.select(_R.c.before).where(
+            _R.c.import_id == import_id,
+            _R.c.outcome.in_(("updated", "joined")),
+            _R.c.client_id.not_in(created),
+        )
+    )
+    ids = [i for before in added for i in (before or {}).get("contacts", [])]
+    removed = 0
+    for start_at in range(0, len(ids), 1000):
+        chunk = ids[start_at : start_at + 1000]
+        done = await session.execute(sa.delete(ContactPerson).where(ContactPerson.id.in_(chunk)))
+        removed += done.rowcount or 0
+    return removed

@@ -131,3 +131,28 @@ async def test_a_manager_sees_their_own_imports_only(web, aiohttp_client, contai
     await sign_in(manager, "petr", "good horse 1")
     assert (await manager.get(path)).status == 404
     assert path not in await (await manager.get("/admin/imports")).text()
+
+
+async def test_a_list_of_companies_and_their_people_is_checked_and_imported(web, container, clock):
+    from tests.services.test_imports_contacts import FIRMS
+
+    await _admin(container, clock)
+    await sign_in(web, "admin", "good horse 1")
+    path = (await _upload(web, FIRMS, "фирмы.csv")).headers["Location"]
+    page = await (await web.get(path)).text()
+    assert "Контактное лицо (клиент — компания)" in page
+    mapping = _fields(page, "mapping")
+    assert ("col_1", "contact") in mapping and ("col_2", "position") in mapping
+    await web.post(f"{path}/preview", data=mapping, allow_redirects=False)
+    page = await (await web.get(path)).text()
+    assert re.search(r'data-outcome="new">Новые: <strong>3</strong>', page)
+    assert re.search(r'data-outcome="joined">Контакты компании выше: <strong>2</strong>', page)
+    assert "контакт компании из строки 2" in page
+    token = await page_token(web, path)
+    await web.post(f"{path}/apply", data={"csrf_token": token}, allow_redirects=False)
+    page = await _until_done(web, path)
+    assert re.search(r'data-outcome="joined">Контакты компании выше: <strong>2</strong>', page)
+    async with container.db.unit_of_work() as s:
+        firm = await s.scalar(sa.select(Client.id).where(Client.name == "ООО Ромашка"))
+    card = await (await web.get(f"/admin/clients/{firm}")).text()
+    assert "Мария Сидорова" in card and "Пётр" in card

@@ -1,6 +1,6 @@
 """The bulk actions of the lists (admin_web.lists) and `/admin/bulk/…`: giving records to
 someone else, moving deals to a stage, a task for each, closing tasks, marking new leads
-non-target or spam; counted on one page,
+non-target or spam, deleting deals; counted on one page,
 applied by the next (one transaction), shown with an Undo button that works for 24 hours. The
 rules live in services.bulk; these views read inputs and render."""
 
@@ -36,6 +36,8 @@ def setup(app: web.Application) -> None:
             app.router.add_post(f"{listed.path}/tasks", _tasks_apply_view(listed))
     app.router.add_get("/admin/tasks/close", close_plan)
     app.router.add_post("/admin/tasks/close", close)
+    app.router.add_get("/admin/deals/delete", delete_plan)
+    app.router.add_post("/admin/deals/delete", delete)
     app.router.add_get("/admin/leads/reject", reject_plan)
     app.router.add_post("/admin/leads/reject", reject)
     app.router.add_get("/admin/deals/move", move_plan)
@@ -270,6 +272,30 @@ async def reject(request: web.Request) -> web.StreamResponse:
         lead_filter(request, form),
         status=status,
         reason=reason,
+        expected=form.expected,
+        by=Actor.of(request[EMPLOYEE]),
+        company=container_of(request).company,
+    )
+    raise web.HTTPFound(f"/admin/bulk/{op_id}")
+
+
+async def delete_plan(request: web.Request) -> web.StreamResponse:
+    """How many deals would be deleted, and what goes with them; a form to apply exactly
+    that (admins only)."""
+    form = inputs.parse(inputs.DealsDelete, request.query)
+    me = request[EMPLOYEE]
+    plan = await bulk.plan_delete(request[DB], _deal_filter(request, form), by=Actor.of(me))
+    values = context(request, me=me, plan=plan, form=form, order=bulk.ORDER)
+    return aiohttp_jinja2.render_template("bulk_delete_plan.html", request, values)
+
+
+async def delete(request: web.Request) -> web.StreamResponse:
+    form = inputs.parse(inputs.DealsDelete, await read_form_pairs(request))
+    if form.expected is None:
+        raise InvalidInput("no count", key="web.bad_input", fields="expected")
+    op_id = await bulk.delete_deals(
+        request[DB],
+        _deal_filter(request, form),
         expected=form.expected,
         by=Actor.of(request[EMPLOYEE]),
         company=container_of(request).company,

@@ -284,3 +284,9 @@ class LeadsReject(LeadsQuery, Ticked):
             raise InvalidInput("no mark", key="bulk.choose_reject")
         status, reason = self.mark.split(":")
         return LeadStatus(status), reason
+
+
+class DealsDelete(DealsQuery, Ticked):
+    """Deals deleted at once (admins): the ticked ones or all that match."""
+
+    expected: Annotated[int, Field(ge=0, le=10**9)] | None = None

@@ -219,6 +219,7 @@ def _list_view(listed: Listed) -> Callable[[web.Request], Awaitable[web.StreamRe
             query=query,
             listed=listed,
             carried=list(bulk.CARRIED.get(listed.kind, {})),
+            can_delete=access.can_delete_in_bulk(me),
             choices=await deal_lists.choices(session, office_id=access.office_limit(me)),
             sorts=listed.sorts,
             statuses=list(DealStatus),

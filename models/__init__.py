@@ -3,7 +3,7 @@
 from models.audit import AuditEntry
 from models.base import Base
 from models.broadcast import Broadcast, BroadcastRecipient
-from models.bulk import BulkOperation, BulkOperationRow
+from models.bulk import BulkOperation, BulkOperationRow, BulkTrash
 from models.call import Call
 from models.client import ChannelIdentity, Client, ClientMerge, ClientTag, ContactPerson
 from models.company_setting import CompanySetting
@@ -48,6 +48,7 @@ __all__ = [
     "BroadcastRecipient",
     "BulkOperation",
     "BulkOperationRow",
+    "BulkTrash",
     "Call",
     "CallPhase",
     "CallStatus",

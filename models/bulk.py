@@ -46,3 +46,18 @@ class BulkOperationRow(Base):
     stage_changed_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     lost_reason: Mapped[str | None] = mapped_column(sa.String(500))
+
+
+class BulkTrash(Base):
+    """A row a bulk delete took out of its table (services.bulk.deleting), every column as
+    JSON, until undo puts it back; for a row only unlinked (a ticket about a deleted deal) the
+    link it had."""
+
+    __tablename__ = "bulk_trash"
+
+    operation_id: Mapped[int] = mapped_column(
+        BigId, sa.ForeignKey("bulk_operations.id", ondelete="CASCADE"), primary_key=True
+    )
+    table_name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    row_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -164,6 +164,16 @@ def can_change_in_bulk(by: HasRole) -> bool:
     return by.role in (Role.ADMIN, Role.MANAGER)
 
 
+def can_delete_in_bulk(by: HasRole) -> bool:
+    """Deleting records in bulk: admins only (a manager reassigns, closes or marks them)."""
+    return by.role is Role.ADMIN
+
+
+def require_delete_in_bulk(by: HasRole) -> None:
+    if not can_delete_in_bulk(by):
+        raise AccessDenied("only admins delete in bulk", key="web.not_found")
+
+
 def require_bulk(by: HasRole) -> None:
     """Bulk changes, imports and the lists made for them: a 404 for anyone else (as if the
     page were not there)."""

@@ -27,6 +27,8 @@ EVENTS = (
     "tasks_reopened",
     "leads_rejected",
     "leads_renewed",
+    "deleted",
+    "restored",
 )
 
 

@@ -3,7 +3,8 @@ another employee at once (deals moved to a stage, a task for each, tasks closed:
 modules); counted first, applied in one transaction, undone within 24 hours
 (services.bulk.engine). The chosen records are a list's filter, or rows ticked in it, always
 within what the person may change (a manager: their office). New leads are marked non-target or
-spam in bulk (services.bulk.rejecting)."""
+spam in bulk (services.bulk.rejecting); deals are deleted in bulk, by admins
+(services.bulk.deleting)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import LeadStatus, TaskStatus
 from services import access
 from services.actors import Actor
-from services.bulk import closing, engine, rejecting, stages, tasks
+from services.bulk import closing, deleting, engine, rejecting, stages, tasks
 from services.bulk.engine import SUMMARY, UNDO_FOR, Plan, Target
 from services.bulk.kinds import CARRIED, CLIENT, DEAL, ORDER, TASK, Kind
 from services.bulk.undoing import Undone, undo
@@ -36,15 +37,18 @@ __all__ = [
     "SUMMARY",
     "UNDO_FOR",
     "ClosePlan",
+    "DeletePlan",
     "OperationView",
     "Plan",
     "RejectPlan",
     "Target",
     "Undone",
     "close_tasks",
+    "delete_deals",
     "move_deals",
     "operation",
     "plan_close",
+    "plan_delete",
     "plan_move",
     "plan_reassign",
     "plan_reject",
@@ -182,6 +186,31 @@ async def close_tasks(
         by=by,
         company=company,
     )
+
+
+DeletePlan = deleting.DeletePlan
+
+
+async def plan_delete(
+    session: AsyncSession, shown: deal_lists.DealFilter, *, by: Actor
+) -> deleting.DeletePlan:
+    access.require_delete_in_bulk(by)
+    return await deleting.plan(session, deal_lists.matching(shown))
+
+
+async def delete_deals(
+    session: AsyncSession,
+    shown: deal_lists.DealFilter,
+    *,
+    expected: int,
+    by: Actor,
+    company: Company,
+) -> int:
+    """The chosen deals (open or closed) out of every list, card and report, with their tasks,
+    notes and stage moves; undo within 24 hours puts them back."""
+    access.require_delete_in_bulk(by)
+    chosen = deal_lists.matching(shown)
+    return await deleting.apply(session, chosen, expected=expected, by=by, company=company)
 
 
 RejectPlan = rejecting.RejectPlan

@@ -45,7 +45,8 @@ DEAL = Kind("deal", Deal.__table__, "owner_id", "office_id")
 TASK = Kind("task", Task.__table__, "assignee_id")
 CONVERSATION = Kind("conversation", Conversation.__table__, "assignee_id")
 KINDS = {kind.name: kind for kind in (CLIENT, DEAL, TASK, CONVERSATION)}
-ORDER = (*KINDS, "lead")  # how texts list them (leads are only marked in bulk, never moved)
+# How texts list them (leads are only marked in bulk, notes only deleted with their deal).
+ORDER = (*KINDS, "lead", "note")
 
 _OPEN = {
     "client": lambda: Client.__table__.c.merged_into_id.is_(None),

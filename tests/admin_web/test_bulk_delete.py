@@ -1,0 +1,76 @@
+"""Deleting deals from the admin web's deal list: counted with what goes along, deleted in one
+transaction, told in Telegram, undone from the operation's page; admins only."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from models import Employee, Task
+from tests.admin_web.forms import page_token, sign_in
+from tests.admin_web.test_bulk_reassign import _DEAL_ROW, _office
+from tests.chat import drain
+
+_HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
+
+
+async def test_ticked_deals_are_deleted_told_and_brought_back(web, container, clock, fake_tg):
+    people, deals = await _office(container, clock)
+    async with container.db.unit_of_work() as s:
+        s.add(Task(title="Перезвонить", deal_id=deals["a1"], assignee_id=people["Анна"]))
+        anna_chat = await s.scalar(
+            sa.select(Employee.telegram_id).where(Employee.id == people["Анна"])
+        )
+    await sign_in(web, "admin", "good horse 1")
+    listing = await (await web.get("/admin/deals")).text()
+    assert "Посчитать удаление" in listing
+    ticked = [("id", deals["a1"]), ("id", deals["a3"])]
+    plan = await (await web.get("/admin/deals/delete", params=ticked)).text()
+    assert "Удалить 2 сделки." in plan and "Вместе с ними: 1 задача." in plan
+    applied = await web.post(
+        "/admin/deals/delete", data=_HIDDEN.findall(plan), allow_redirects=False
+    )
+    assert applied.status == 302
+    op_path = applied.headers["Location"]
+    page = await (await web.get(op_path)).text()
+    assert "Админ: удалено — 2 сделки и 1 задача." in page and "Отменить" in page
+    left = _DEAL_ROW.findall(await (await web.get("/admin/deals")).text())
+    assert sorted(map(int, left)) == sorted([deals["a2"], deals["o1"]])
+    await drain(container)
+    assert [m["text"] for m in fake_tg.sent_messages(anna_chat)] == [
+        "🗑 Админ удалил(а) ваше: 2 сделки и 1 задача (массовое изменение №1)."
+    ]
+
+    token = await page_token(web, op_path)
+    await web.post(f"{op_path}/undo", data={"csrf_token": token})
+    back = _DEAL_ROW.findall(await (await web.get("/admin/deals")).text())
+    assert sorted(map(int, back)) == sorted(deals.values())
+    await drain(container)
+    assert fake_tg.sent_messages(anna_chat)[-1]["text"] == (
+        "↩️ Восстановлены ваши сделки: 2 сделки (отмена массового изменения №1, Админ)."
+    )
+
+
+async def test_only_an_admin_deletes_and_a_forged_form_deletes_nothing(web, container, clock):
+    _people, deals = await _office(container, clock)
+    await sign_in(web, "petr", "good horse 1")  # a manager
+    listing = await (await web.get("/admin/deals")).text()
+    assert "Посчитать удаление" not in listing
+    assert (await web.get("/admin/deals/delete", params={"scope": "all"})).status == 403
+    token = await page_token(web, "/admin/deals")
+    form = {"scope": "all", "expected": "3", "csrf_token": token}
+    assert (await web.post("/admin/deals/delete", data=form)).status == 403
+    await web.post("/admin/logout", data={"csrf_token": token})
+    await sign_in(web, "admin", "good horse 1")
+    no_token = {"scope": "all", "expected": "4"}
+    assert (await web.post("/admin/deals/delete", data=no_token)).status == 403
+    token = await page_token(web, "/admin/deals")
+    stale = await web.post(
+        "/admin/deals/delete", data={**no_token, "expected": "3", "csrf_token": token}
+    )
+    assert stale.status == 409
+    nothing = await web.get("/admin/deals/delete", params={"scope": "selected"})
+    assert nothing.status == 422  # nothing ticked
+    left = _DEAL_ROW.findall(await (await web.get("/admin/deals")).text())
+    assert len(left) == len(deals)

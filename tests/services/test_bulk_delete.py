@@ -1,0 +1,150 @@
+"""Deleting deals in bulk (services.bulk.deleting): counted first, taken out of every list and
+report with their tasks, notes and stage moves in one transaction, each owner told once, put
+back as they were by undo (the same ids; a new id when a new deal took one meanwhile)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from models import (
+    BulkTrash,
+    Deal,
+    DealStageChange,
+    DealStatus,
+    Note,
+    Task,
+    TaskStatus,
+    Ticket,
+)
+from services import bulk, reports
+from services.actors import Actor
+from services.deals import lists
+from services.errors import AccessDenied, Conflict
+from tests.services.test_bulk import deal, summaries, task, team  # noqa: F401
+
+
+async def _ids(session, model) -> list[int]:
+    return list(await session.scalars(sa.select(model.id).order_by(model.id)))
+
+
+async def _won_today(session, company, admin) -> Decimal:
+    period = reports.Period.of(reports.Preset.TODAY, company.clock.now(), company.timezone)
+    report = await reports.manager_report(
+        session, period, reports.scope_for(Actor.of(admin)), today=company.clock.now()
+    )
+    return report.total.won_sum
+
+
+async def test_deleted_deals_leave_lists_and_reports_and_come_back_whole_on_undo(
+    session,
+    clock,
+    company,
+    team,  # noqa: F811
+):
+    admin, anna, boris, _vera = team
+    windows = await deal(session, anna, title="Окна")
+    doors = await deal(session, anna, title="Двери", status=DealStatus.WON, amount=Decimal(90000))
+    doors.closed_at = clock.now()
+    kept = await deal(session, boris, title="Балкон")
+    call_back = await task(session, windows, anna)
+    done = await task(session, windows, anna, status=TaskStatus.DONE)
+    session.add_all(
+        [
+            Note(deal_id=windows.id, client_id=windows.client_id, text="замер в четверг"),
+            Note(task_id=call_back.id, text="просил после обеда"),
+            DealStageChange(
+                deal_id=windows.id, to_stage_id=windows.stage_id, by_id=anna.id, at=clock.now()
+            ),
+        ]
+    )
+    ticket = Ticket(
+        author_id=anna.id, category="Прочее", subject="Счёт", client_id=windows.client_id
+    )
+    ticket.deal_id = windows.id
+    session.add(ticket)
+    await session.flush()
+    assert await _won_today(session, company, admin) == Decimal(90000)
+    annas, by = lists.DealFilter(owner_id=anna.id), Actor.of(admin)
+
+    plan = await bulk.plan_delete(session, annas, by=by)
+    assert (plan.deals, plan.along, plan.unlinked) == (2, {"task": 2, "note": 2}, 1)
+    with pytest.raises(Conflict):  # a deal came or went since the count
+        async with session.begin_nested():
+            await bulk.delete_deals(session, annas, expected=3, by=by, company=company)
+    op_id = await bulk.delete_deals(session, annas, expected=2, by=by, company=company)
+
+    assert await _ids(session, Deal) == [kept.id]
+    shown = await lists.page(session, lists.DealFilter())
+    assert [row.id for row in shown.rows] == [kept.id]
+    assert await _ids(session, Task) == [] and await _ids(session, Note) == []
+    assert await _ids(session, DealStageChange) == []
+    assert await session.scalar(sa.select(Ticket.deal_id).where(Ticket.id == ticket.id)) is None
+    assert await _won_today(session, company, admin) == 0  # the won deal left the numbers
+    told = await summaries(session)
+    assert told[str(anna.telegram_id)]["event"] == "deleted"
+    assert told[str(anna.telegram_id)]["counts"] == {"deal": 2, "task": 1}  # her open task
+    assert str(boris.telegram_id) not in told
+
+    clock.advance(hours=2)
+    undone = await bulk.undo(session, op_id, by=by, company=company)
+    assert (undone.back, undone.kept) == ({"deal": 2}, {"deal": 0})
+    assert await _ids(session, Deal) == sorted([windows.id, doors.id, kept.id])
+    assert await _ids(session, Task) == [call_back.id, done.id]
+    notes = (await session.execute(sa.select(Note.deal_id, Note.task_id).order_by(Note.id))).all()
+    assert [tuple(n) for n in notes] == [(windows.id, None), (None, call_back.id)]
+    assert await session.scalar(sa.select(Ticket.deal_id).where(Ticket.id == ticket.id)) == (
+        windows.id
+    )
+    status = await session.execute(
+        sa.select(Deal.status, Deal.amount, Deal.title).where(Deal.id == doors.id)
+    )
+    assert tuple(status.one()) == (DealStatus.WON, Decimal(90000), "Двери")
+    assert await _won_today(session, company, admin) == Decimal(90000)
+    assert await session.scalar(sa.select(sa.func.count()).select_from(BulkTrash)) == 0
+    with pytest.raises(Conflict):
+        await bulk.undo(session, op_id, by=by, company=company)
+
+
+async def test_a_deal_whose_id_was_taken_meanwhile_comes_back_under_a_new_one(
+    session,
+    clock,
+    company,
+    team,  # noqa: F811
+):
+    admin, anna, _boris, _vera = team
+    first = await deal(session, anna, title="Окна")
+    newest = await deal(session, anna, title="Двери")
+    its_task = await task(session, newest, anna)
+    by = Actor.of(admin)
+    op_id = await bulk.delete_deals(
+        session, lists.DealFilter(ids=(newest.id,)), expected=1, by=by, company=company
+    )
+    session.expunge(newest)  # as a new request would: the deleted deal is not in its session
+    later = await deal(session, anna, title="Балкон")  # SQLite gives it the deleted one's id
+    await bulk.undo(session, op_id, by=by, company=company)
+    titles = dict((await session.execute(sa.select(Deal.id, Deal.title))).all())
+    assert sorted(titles.values()) == ["Балкон", "Двери", "Окна"]
+    assert titles[later.id] == "Балкон" and titles[first.id] == "Окна"
+    restored = next(i for i, title in titles.items() if title == "Двери")
+    owner_of_task = await session.scalar(sa.select(Task.deal_id).where(Task.id == its_task.id))
+    assert owner_of_task == restored  # its task follows it to the id it has now
+
+
+async def test_only_admins_delete(session, clock, company, team):  # noqa: F811
+    from models import Role
+    from tests import factories
+
+    _admin, anna, _boris, _vera = team
+    await deal(session, anna)
+    manager = await factories.employee(session, clock, name="Мария", role=Role.MANAGER)
+    for who in (manager, anna):
+        with pytest.raises(AccessDenied):
+            await bulk.plan_delete(session, lists.DealFilter(), by=Actor.of(who))
+        with pytest.raises(AccessDenied):
+            await bulk.delete_deals(
+                session, lists.DealFilter(), expected=1, by=Actor.of(who), company=company
+            )
+    assert len(await _ids(session, Deal)) == 1

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.db import Database
 from services import conversations, escalations, reports, tasks
+from services.bulk import deleting
 from services.context import Company
 from services.errors import NotFound
 from services.leads import queue as lead_queue
@@ -75,6 +76,12 @@ async def forget_early_statuses(session: AsyncSession, company: Company) -> str:
     return f"{gone} early delivery statuses forgotten"
 
 
+async def empty_bulk_trash(session: AsyncSession, company: Company) -> str:
+    gone, more = await deleting.empty_trash(session, now=company.clock.now())
+    summary = f"{gone} rows of bulk deletes past their undo forgotten"
+    return More(summary) if more else summary
+
+
 JOBS: tuple[Job, ...] = (
     Job(
         "fire_reminders",
@@ -111,6 +118,12 @@ JOBS: tuple[Job, ...] = (
         timedelta(hours=6),
         "forget delivery statuses of messages never recorded (our notices, a week on)",
         forget_early_statuses,
+    ),
+    Job(
+        "empty_bulk_trash",
+        timedelta(hours=1),
+        "forget for good what bulk deletes took out, once their 24 hours of undo have passed",
+        empty_bulk_trash,
     ),
 )
 

@@ -8,7 +8,8 @@ to forget a "deleted" flag; the reports' roll-ups are told by the same triggers 
 deleted row. A ticket about a deleted deal stays, without the link. Undo puts everything back
 as it was, with the same ids; a row whose id a new one took meanwhile (SQLite hands out the
 highest id again) comes back under a new id, and what hangs on it follows. A deal whose client
-is gone meanwhile stays deleted and is counted as kept."""
+is gone meanwhile stays deleted and is counted as kept. Once the undo window has passed, the
+`empty_bulk_trash` job forgets the trash for good (`empty_trash`)."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ from services.context import Company
 DELETE = "delete"
 CHUNK = 5000  # ids bound in one statement
 _D, _T, _N, _S = Deal.__table__, Task.__table__, Note.__table__, DealStageChange.__table__
-_TICKETS, _TRASH = Ticket.__table__, BulkTrash.__table__
+_TICKETS, _TRASH, _OP = Ticket.__table__, BulkTrash.__table__, BulkOperation.__table__
 
 
 @dataclass(frozen=True)
@@ -302,3 +303,26 @@ class _Back:
 
 
 undoing.UNDOERS[DELETE] = _undo
+
+
+EMPTIED_PER_RUN = 20  # operations whose trash one run empties
+
+
+async def empty_trash(session: AsyncSession, *, now: datetime) -> tuple[int, bool]:
+    """Forget for good what bulk deletes took out once their undo window has passed (undo is
+    refused from then on); (rows forgotten, whether more operations are waiting)."""
+    ops = _OP.c
+    expired = list(
+        await session.scalars(
+            sa.select(_TRASH.c.operation_id)
+            .join(BulkOperation.__table__, ops.id == _TRASH.c.operation_id)
+            .where(ops.undo_until <= now)
+            .distinct()
+            .order_by(_TRASH.c.operation_id)
+            .limit(EMPTIED_PER_RUN)
+        )
+    )
+    if not expired:
+        return 0, False
+    gone = await session.execute(sa.delete(_TRASH).where(_TRASH.c.operation_id.in_(expired)))
+    return gone.rowcount or 0, len(expired) == EMPTIED_PER_RUN

@@ -148,3 +148,26 @@ async def test_only_admins_delete(session, clock, company, team):  # noqa: F811
                 session, lists.DealFilter(), expected=1, by=Actor.of(who), company=company
             )
     assert len(await _ids(session, Deal)) == 1
+
+
+async def test_the_trash_is_forgotten_once_undo_is_over(session, clock, company, team):  # noqa: F811
+    from scheduler import jobs
+
+    admin, anna, _boris, _vera = team
+    gone = await deal(session, anna)
+    await task(session, gone, anna)
+    by = Actor.of(admin)
+    op_id = await bulk.delete_deals(
+        session, lists.DealFilter(ids=(gone.id,)), expected=1, by=by, company=company
+    )
+    trash = sa.select(sa.func.count()).select_from(BulkTrash)
+    clock.advance(hours=23)
+    await jobs.empty_bulk_trash(session, company)
+    assert await session.scalar(trash) == 2  # undo still possible: kept
+    clock.advance(hours=1)
+    assert await jobs.empty_bulk_trash(session, company) == (
+        "2 rows of bulk deletes past their undo forgotten"
+    )
+    assert await session.scalar(trash) == 0
+    with pytest.raises(Conflict):  # too late
+        await bulk.undo(session, op_id, by=by, company=company)

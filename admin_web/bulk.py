@@ -36,8 +36,9 @@ def setup(app: web.Application) -> None:
             app.router.add_post(f"{listed.path}/tasks", _tasks_apply_view(listed))
     app.router.add_get("/admin/tasks/close", close_plan)
     app.router.add_post("/admin/tasks/close", close)
-    app.router.add_get("/admin/deals/delete", delete_plan)
-    app.router.add_post("/admin/deals/delete", delete)
+    for listed in ("/admin/deals", "/admin/tasks"):
+        app.router.add_get(f"{listed}/delete", delete_plan)
+        app.router.add_post(f"{listed}/delete", delete)
     app.router.add_get("/admin/leads/reject", reject_plan)
     app.router.add_post("/admin/leads/reject", reject)
     app.router.add_get("/admin/deals/move", move_plan)
@@ -279,23 +280,33 @@ async def reject(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound(f"/admin/bulk/{op_id}")
 
 
+def _delete_input(request: web.Request, data: Any) -> tuple[Any, Any]:
+    """The delete's form as the list it came from reads it (`/admin/deals/delete`,
+    `/admin/tasks/delete`), and the chosen records as that list's filter."""
+    if request.path.startswith("/admin/tasks/"):
+        tasks_form = inputs.parse(inputs.TasksDelete, data)
+        return tasks_form, _task_filter(request, tasks_form)
+    deals_form = inputs.parse(inputs.DealsDelete, data)
+    return deals_form, _deal_filter(request, deals_form)
+
+
 async def delete_plan(request: web.Request) -> web.StreamResponse:
-    """How many deals would be deleted, and what goes with them; a form to apply exactly
-    that (admins only)."""
-    form = inputs.parse(inputs.DealsDelete, request.query)
+    """How many deals (tasks) would be deleted, and what goes with them; a form to apply
+    exactly that (admins only)."""
+    form, shown = _delete_input(request, request.query)
     me = request[EMPLOYEE]
-    plan = await bulk.plan_delete(request[DB], _deal_filter(request, form), by=Actor.of(me))
+    plan = await bulk.plan_delete(request[DB], shown, by=Actor.of(me))
     values = context(request, me=me, plan=plan, form=form, order=bulk.ORDER)
     return aiohttp_jinja2.render_template("bulk_delete_plan.html", request, values)
 
 
 async def delete(request: web.Request) -> web.StreamResponse:
-    form = inputs.parse(inputs.DealsDelete, await read_form_pairs(request))
+    form, shown = _delete_input(request, await read_form_pairs(request))
     if form.expected is None:
         raise InvalidInput("no count", key="web.bad_input", fields="expected")
-    op_id = await bulk.delete_deals(
+    op_id = await bulk.delete(
         request[DB],
-        _deal_filter(request, form),
+        shown,
         expected=form.expected,
         by=Actor.of(request[EMPLOYEE]),
         company=container_of(request).company,

@@ -290,3 +290,9 @@ class DealsDelete(DealsQuery, Ticked):
     """Deals deleted at once (admins): the ticked ones or all that match."""
 
     expected: Annotated[int, Field(ge=0, le=10**9)] | None = None
+
+
+class TasksDelete(TasksQuery, Ticked):
+    """Tasks deleted at once (admins): the ticked ones or all that match."""
+
+    expected: Annotated[int, Field(ge=0, le=10**9)] | None = None

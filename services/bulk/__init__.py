@@ -3,7 +3,7 @@ another employee at once (deals moved to a stage, a task for each, tasks closed:
 modules); counted first, applied in one transaction, undone within 24 hours
 (services.bulk.engine). The chosen records are a list's filter, or rows ticked in it, always
 within what the person may change (a manager: their office). New leads are marked non-target or
-spam in bulk (services.bulk.rejecting); deals are deleted in bulk, by admins
+spam in bulk (services.bulk.rejecting); deals and tasks are deleted in bulk, by admins
 (services.bulk.deleting)."""
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ __all__ = [
     "Target",
     "Undone",
     "close_tasks",
-    "delete_deals",
+    "delete",
     "move_deals",
     "operation",
     "plan_close",
@@ -192,25 +192,29 @@ DeletePlan = deleting.DeletePlan
 
 
 async def plan_delete(
-    session: AsyncSession, shown: deal_lists.DealFilter, *, by: Actor
+    session: AsyncSession, shown: deal_lists.DealFilter | task_table.TaskFilter, *, by: Actor
 ) -> deleting.DeletePlan:
     access.require_delete_in_bulk(by)
-    return await deleting.plan(session, deal_lists.matching(shown))
+    kind, chosen = _chosen(shown, by)
+    return await deleting.plan(session, kind.name, chosen)
 
 
-async def delete_deals(
+async def delete(
     session: AsyncSession,
-    shown: deal_lists.DealFilter,
+    shown: deal_lists.DealFilter | task_table.TaskFilter,
     *,
     expected: int,
     by: Actor,
     company: Company,
 ) -> int:
-    """The chosen deals (open or closed) out of every list, card and report, with their tasks,
-    notes and stage moves; undo within 24 hours puts them back."""
+    """The chosen deals (open or closed, with their tasks, notes and stage moves) or tasks
+    (with their notes) out of every list, card, reminder and report; undo within 24 hours
+    puts them back."""
     access.require_delete_in_bulk(by)
-    chosen = deal_lists.matching(shown)
-    return await deleting.apply(session, chosen, expected=expected, by=by, company=company)
+    kind, chosen = _chosen(shown, by)
+    return await deleting.apply(
+        session, kind.name, chosen, expected=expected, by=by, company=company
+    )
 
 
 RejectPlan = rejecting.RejectPlan

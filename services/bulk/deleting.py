@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -27,7 +27,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import (
     BulkOperation,
     BulkTrash,
-    Client,
     Deal,
     DealStageChange,
     Note,
@@ -51,9 +50,10 @@ _TICKETS, _TRASH, _OP = Ticket.__table__, BulkTrash.__table__, BulkOperation.__t
 
 @dataclass(frozen=True)
 class DeletePlan:
-    deals: int
+    kind: str  # "deal" or "task": what is chosen
+    count: int  # chosen records that go
     along: dict[str, int]  # what goes with them: tasks, notes
-    unlinked: int  # tickets that stay, without the link
+    unlinked: int  # tickets that stay, without the link to a deleted deal
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
@@ -61,10 +61,23 @@ def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
         yield list(ids[start : start + CHUNK])
 
 
-async def plan(session: AsyncSession, chosen: Chosen) -> DeletePlan:
+_TABLES = {"deal": _D, "task": _T}
+
+
+async def plan(session: AsyncSession, kind: str, chosen: Chosen) -> DeletePlan:
+    count = sa.select(sa.func.count())
+    if kind == "task":
+        tasks = sa.select(_T.c.id).where(_T.c.id.in_(chosen))
+        found = await session.execute(
+            sa.select(
+                count.select_from(tasks.subquery()).scalar_subquery(),
+                count.where(_N.c.task_id.in_(tasks)).select_from(_N).scalar_subquery(),
+            )
+        )
+        n_tasks, n_notes = found.one()
+        return DeletePlan(kind, int(n_tasks), {"note": int(n_notes)}, 0)
     deals = sa.select(_D.c.id).where(_D.c.id.in_(chosen))
     tasks = sa.select(_T.c.id).where(_T.c.deal_id.in_(deals))
-    count = sa.select(sa.func.count())
     found = await session.execute(
         sa.select(
             count.select_from(deals.subquery()).scalar_subquery(),
@@ -76,81 +89,120 @@ async def plan(session: AsyncSession, chosen: Chosen) -> DeletePlan:
         )
     )
     n_deals, n_tasks, n_notes, n_tickets = found.one()
-    return DeletePlan(int(n_deals), {"task": int(n_tasks), "note": int(n_notes)}, int(n_tickets))
+    along = {"task": int(n_tasks), "note": int(n_notes)}
+    return DeletePlan(kind, int(n_deals), along, int(n_tickets))
+
+
+@dataclass
+class _Taken:
+    """What one operation took out so far: counts by kind, and whose it was (to tell them)."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    whose: dict[int, Counter[str]] = field(default_factory=dict)
+
+    def held(self, who: int | None, kind: str) -> None:
+        if who is not None:
+            self.whose.setdefault(who, Counter())[kind] += 1
 
 
 async def apply(
-    session: AsyncSession, chosen: Chosen, *, expected: int, by: Actor, company: Company
+    session: AsyncSession,
+    kind: str,
+    chosen: Chosen,
+    *,
+    expected: int,
+    by: Actor,
+    company: Company,
 ) -> int:
-    """Move the chosen deals and what hangs on them into the trash; the operation's id.
-    Conflict, with nothing written, when the count is no longer the `expected` one."""
+    """Move the chosen deals (or tasks) and what hangs on them into the trash; the
+    operation's id. Conflict, with nothing written, when the count is no longer the
+    `expected` one."""
     now = company.clock.now()
+    table = _TABLES[kind]
     ids = list(
         (
             await session.execute(
-                sa.select(_D.c.id).where(_D.c.id.in_(chosen)).order_by(_D.c.id).with_for_update()
+                sa.select(table.c.id)
+                .where(table.c.id.in_(chosen))
+                .order_by(table.c.id)
+                .with_for_update()
             )
         ).scalars()
     )
     count = engine.as_counted(len(ids), expected)
-    op_id = await engine.start(session, "deal", by, now, action=DELETE)
-    owners: Counter[int] = Counter()
-    tasks_of: Counter[int] = Counter()
-    counts: Counter[str] = Counter()
+    op_id = await engine.start(session, kind, by, now, action=DELETE)
+    taken = _Taken()
     for chunk in _chunks(ids):
-        task_rows = await _rows(session, _T, _T.c.deal_id.in_(chunk))
-        task_ids = [row["id"] for row in task_rows]
-        notes = _N.c.deal_id.in_(chunk)
-        if task_ids:
-            notes = sa.or_(notes, _N.c.task_id.in_(task_ids))
-        note_rows = await _rows(session, _N, notes)
-        moves = await _rows(session, _S, _S.c.deal_id.in_(chunk))
-        deal_rows = await _rows(session, _D, _D.c.id.in_(chunk))
-        linked = await session.execute(
-            sa.select(_TICKETS.c.id, _TICKETS.c.deal_id).where(_TICKETS.c.deal_id.in_(chunk))
-        )
-        unlinked = [
-            {"operation_id": op_id, "table_name": "tickets", "row_id": ticket_id}
-            | {"data": {"deal_id": deal_id}}
-            for ticket_id, deal_id in linked.all()
-        ]
-        if unlinked:
-            await session.execute(sa.insert(_TRASH), unlinked)
-            await session.execute(
-                sa.update(_TICKETS).where(_TICKETS.c.deal_id.in_(chunk)).values(deal_id=None)
-            )
-        for table, rows in ((_N, note_rows), (_S, moves), (_T, task_rows), (_D, deal_rows)):
-            await _trash(session, op_id, table, rows)
-        owners.update(row["owner_id"] for row in deal_rows if row["owner_id"] is not None)
-        tasks_of.update(
-            row["assignee_id"]
-            for row in task_rows
-            if row["assignee_id"] is not None and row["status"] == TaskStatus.OPEN
-        )
-        counts.update(deal=len(deal_rows), task=len(task_rows), note=len(note_rows))
-        counts.update(ticket=len(unlinked))
+        if kind == "deal":
+            await _take_deals(session, op_id, chunk, taken)
+        else:
+            await _take_tasks(session, op_id, _T.c.id.in_(chunk), [], taken)
     await session.execute(
-        sa.update(BulkOperation.__table__)
-        .where(BulkOperation.__table__.c.id == op_id)
-        .values(count=count, params={"counts": dict(counts)})
+        sa.update(_OP)
+        .where(_OP.c.id == op_id)
+        .values(count=count, params={"counts": dict(taken.counts)})
     )
     await audit.log(
         session,
-        action="bulk.deals_deleted",
+        action=f"bulk.{kind}s_deleted",
         entity_type="bulk",
         entity_id=op_id,
         at=now,
         actor_id=by.id,
         actor_kind="employee",
         count=count,
-        counts=dict(counts),
+        counts=dict(taken.counts),
     )
-    told = {
-        who: ("deleted", {"deal": owners[who], "task": tasks_of[who]})
-        for who in {*owners, *tasks_of}
-    }
+    told = {who: ("deleted", dict(counts)) for who, counts in taken.whose.items()}
     await engine.tell(session, op_id, told, by, company)
     return op_id
+
+
+async def _take_deals(session: AsyncSession, op_id: int, chunk: list[int], taken: _Taken) -> None:
+    """Deals, with their tasks (and the notes on them), their stage moves and notes; the
+    tickets about them stay, unlinked (the link kept in the trash)."""
+    linked = await session.execute(
+        sa.select(_TICKETS.c.id, _TICKETS.c.deal_id).where(_TICKETS.c.deal_id.in_(chunk))
+    )
+    unlinked = [
+        {"operation_id": op_id, "table_name": _TICKETS.name, "row_id": ticket_id}
+        | {"data": {"deal_id": deal_id}}
+        for ticket_id, deal_id in linked.all()
+    ]
+    if unlinked:
+        await session.execute(sa.insert(_TRASH), unlinked)
+        await session.execute(
+            sa.update(_TICKETS).where(_TICKETS.c.deal_id.in_(chunk)).values(deal_id=None)
+        )
+    await _take_tasks(session, op_id, _T.c.deal_id.in_(chunk), [_N.c.deal_id.in_(chunk)], taken)
+    await _trash(session, op_id, _S, await _rows(session, _S, _S.c.deal_id.in_(chunk)))
+    deals = await _rows(session, _D, _D.c.id.in_(chunk))
+    await _trash(session, op_id, _D, deals)
+    for row in deals:
+        taken.held(row["owner_id"], "deal")
+    taken.counts.update(deal=len(deals), ticket=len(unlinked))
+
+
+async def _take_tasks(
+    session: AsyncSession,
+    op_id: int,
+    which: sa.ColumnElement[bool],
+    other_notes: list[sa.ColumnElement[bool]],
+    taken: _Taken,
+) -> None:
+    """Tasks, with the notes on them (and the notes `other_notes` picks: a deal's)."""
+    tasks = await _rows(session, _T, which)
+    task_ids = [row["id"] for row in tasks]
+    notes = [*other_notes, *([_N.c.task_id.in_(task_ids)] if task_ids else [])]
+    if notes:
+        rows = await _rows(session, _N, sa.or_(*notes))
+        await _trash(session, op_id, _N, rows)
+        taken.counts.update(note=len(rows))
+    await _trash(session, op_id, _T, tasks)
+    for row in tasks:
+        if row["status"] == TaskStatus.OPEN:  # a closed one reminds nobody: nobody misses it
+            taken.held(row["assignee_id"], "task")
+    taken.counts.update(task=len(tasks))
 
 
 async def _rows(
@@ -207,8 +259,10 @@ def _typed(column: sa.Column[Any], value: Any) -> Any:
 async def _undo(
     session: AsyncSession, op: BulkOperation, _by: Actor, now: datetime
 ) -> tuple[Undone, dict[int, tuple[str, dict[str, int]]], dict[str, Any]]:
-    """Everything the operation took out goes back (parents first, each child's links mapped
-    to what came back), tickets get their link again; the trash is emptied."""
+    """Everything the operation took out goes back (parents first, each child's links
+    following what came back), tickets get their link again; the trash is emptied. A row
+    whose parent is gone meanwhile (a deal's client, a task's deal deleted since) stays out,
+    with what hangs on it."""
     trash = await session.execute(
         sa.select(_TRASH.c.table_name, _TRASH.c.data)
         .where(_TRASH.c.operation_id == op.id)
@@ -218,20 +272,14 @@ async def _undo(
     for table_name, data in trash.all():
         if table_name != _TICKETS.name:
             kept.setdefault(table_name, []).append(data)
-    deals = kept.get(_D.name, [])
-    clients = sorted({d["client_id"] for d in deals})
-    alive = {
-        c for chunk in _chunks(clients) for c in await _existing(session, Client.__table__, chunk)
-    }
     back = _Back(session, {name: {r["id"] for r in rows} for name, rows in kept.items()})
-    await back.put(_D, [d for d in deals if d["client_id"] in alive], {})
-    await back.put(_S, kept.get(_S.name, []), {"deal_id": _D.name})
-    await back.put(_T, kept.get(_T.name, []), {"deal_id": _D.name})
-    await back.put(_N, kept.get(_N.name, []), {"deal_id": _D.name, "task_id": _T.name})
+    for table in (_D, _S, _T, _N):  # parents first
+        await back.put(table, kept.get(table.name, []))
+    deals = back.ids.get(_D.name, {})
     relinked = [
-        {"i": ticket_id, "d": back.ids[_D.name][data["deal_id"]]}
+        {"i": ticket_id, "d": deals[data["deal_id"]]}
         for ticket_id, data in await _unlinked(session, op.id)
-        if data["deal_id"] in back.ids[_D.name]
+        if data["deal_id"] in deals
     ]
     if relinked:
         await session.execute(
@@ -241,11 +289,18 @@ async def _undo(
             relinked,
         )
     await session.execute(sa.delete(_TRASH).where(_TRASH.c.operation_id == op.id))
-    restored = [d for d in deals if d["id"] in back.ids[_D.name]]
-    owners = Counter(d["owner_id"] for d in restored if d["owner_id"] is not None)
-    told = {who: ("restored", {"deal": n}) for who, n in owners.items()}
-    undone = Undone({"deal": len(restored)}, {"deal": len(deals) - len(restored)})
-    return undone, told, {}
+    whose: dict[int, Counter[str]] = {}  # told as they were told of the delete
+    for kind, table, holder in (("deal", _D, "owner_id"), ("task", _T, "assignee_id")):
+        came = back.ids.get(table.name, {})
+        for row in kept.get(table.name, []):
+            counted = kind == "deal" or row["status"] == TaskStatus.OPEN.value
+            if counted and row["id"] in came and row[holder] is not None:
+                whose.setdefault(row[holder], Counter())[kind] += 1
+    told = {who: ("restored", dict(counts)) for who, counts in whose.items()}
+    kind = op.entity_type
+    rows = kept.get(_TABLES[kind].name, [])
+    restored = sum(row["id"] in back.ids.get(_TABLES[kind].name, {}) for row in rows)
+    return Undone({kind: restored}, {kind: len(rows) - restored}), told, {}
 
 
 async def _unlinked(session: AsyncSession, op_id: int) -> list[tuple[int, dict[str, Any]]]:
@@ -268,14 +323,15 @@ class _Back:
         self.session, self.trashed = session, trashed
         self.ids: dict[str, dict[int, int]] = {}  # table → old id → id now
 
-    async def put(self, table: sa.Table, rows: list[dict[str, Any]], links: dict[str, str]) -> None:
-        """Insert the rows again; a link to a trashed row follows it to its id now, and a row
-        linked to one that did not come back stays out."""
-        ready = []
-        for data in rows:
-            row = {name: _typed(table.c[name], v) for name, v in data.items() if name in table.c}
-            if all(self._link(row, column, parent) for column, parent in links.items()):
-                ready.append(row)
+    async def put(self, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+        """Insert the rows again. A link to a row taken out with them follows it to its id
+        now; a link to any other row must still find it: else the row stays out."""
+        ready = [
+            {name: _typed(table.c[name], v) for name, v in data.items() if name in table.c}
+            for data in rows
+        ]
+        for fk in sorted(table.foreign_keys, key=lambda fk: fk.parent.name):
+            ready = await self._linked(ready, fk.parent.name, fk.column.table)
         mapped = self.ids.setdefault(table.name, {})
         taken: set[int] = set()
         for chunk in _chunks([row["id"] for row in ready]):
@@ -292,14 +348,24 @@ class _Back:
                 )
                 mapped[old] = made.scalar_one()
 
-    def _link(self, row: dict[str, Any], column: str, parent: str) -> bool:
-        old = row.get(column)
-        if old is None or old not in self.trashed.get(parent, set()):
-            return True  # not linked to anything taken out
-        if old not in self.ids.get(parent, {}):
-            return False
-        row[column] = self.ids[parent][old]
-        return True
+    async def _linked(
+        self, rows: list[dict[str, Any]], column: str, parent: sa.Table
+    ) -> list[dict[str, Any]]:
+        """The rows whose `column` still finds its row of `parent`, pointed at its id now."""
+        trashed = self.trashed.get(parent.name, set())
+        back = self.ids.get(parent.name, {})
+        elsewhere = sorted({r[column] for r in rows if r[column] is not None} - trashed)
+        there: set[int] = set()
+        for chunk in _chunks(elsewhere):
+            there |= await _existing(self.session, parent, chunk)
+        found = []
+        for row in rows:
+            old = row[column]
+            if old is None or old in there:
+                found.append(row)
+            elif old in back:
+                found.append({**row, column: back[old]})
+        return found
 
 
 undoing.UNDOERS[DELETE] = _undo

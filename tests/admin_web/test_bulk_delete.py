@@ -48,7 +48,7 @@ async def test_ticked_deals_are_deleted_told_and_brought_back(web, container, cl
     assert sorted(map(int, back)) == sorted(deals.values())
     await drain(container)
     assert fake_tg.sent_messages(anna_chat)[-1]["text"] == (
-        "↩️ Восстановлены ваши сделки: 2 сделки (отмена массового изменения №1, Админ)."
+        "↩️ Восстановлено ваше: 2 сделки и 1 задача (отмена массового изменения №1, Админ)."
     )
 
 
@@ -74,3 +74,32 @@ async def test_only_an_admin_deletes_and_a_forged_form_deletes_nothing(web, cont
     assert nothing.status == 422  # nothing ticked
     left = _DEAL_ROW.findall(await (await web.get("/admin/deals")).text())
     assert len(left) == len(deals)
+
+
+async def test_tasks_are_deleted_from_the_task_list_and_brought_back(web, container, clock):
+    people, deals = await _office(container, clock)
+    async with container.db.unit_of_work() as s:
+        made = [
+            Task(title=f"Перезвонить {i}", deal_id=deals["a1"], assignee_id=people["Анна"])
+            for i in range(3)
+        ]
+        s.add_all(made)
+        await s.flush()
+        ids = [t.id for t in made]
+    await sign_in(web, "admin", "good horse 1")
+    listing = await (await web.get("/admin/tasks")).text()
+    assert 'formaction="/admin/tasks/delete"' in listing
+    ticked = [("id", ids[0]), ("id", ids[1])]
+    plan = await (await web.get("/admin/tasks/delete", params=ticked)).text()
+    assert "Удаление задач" in plan and "Удалить 2 задачи." in plan
+    applied = await web.post(
+        "/admin/tasks/delete", data=_HIDDEN.findall(plan), allow_redirects=False
+    )
+    op_path = applied.headers["Location"]
+    assert "Админ: удалено — 2 задачи." in await (await web.get(op_path)).text()
+    async with container.db.unit_of_work() as s:
+        assert list(await s.scalars(sa.select(Task.id))) == [ids[2]]
+    token = await page_token(web, op_path)
+    await web.post(f"{op_path}/undo", data={"csrf_token": token})
+    async with container.db.unit_of_work() as s:
+        assert sorted(await s.scalars(sa.select(Task.id))) == ids

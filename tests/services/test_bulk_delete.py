@@ -70,11 +70,11 @@ async def test_deleted_deals_leave_lists_and_reports_and_come_back_whole_on_undo
     annas, by = lists.DealFilter(owner_id=anna.id), Actor.of(admin)
 
     plan = await bulk.plan_delete(session, annas, by=by)
-    assert (plan.deals, plan.along, plan.unlinked) == (2, {"task": 2, "note": 2}, 1)
+    assert (plan.count, plan.along, plan.unlinked) == (2, {"task": 2, "note": 2}, 1)
     with pytest.raises(Conflict):  # a deal came or went since the count
         async with session.begin_nested():
-            await bulk.delete_deals(session, annas, expected=3, by=by, company=company)
-    op_id = await bulk.delete_deals(session, annas, expected=2, by=by, company=company)
+            await bulk.delete(session, annas, expected=3, by=by, company=company)
+    op_id = await bulk.delete(session, annas, expected=2, by=by, company=company)
 
     assert await _ids(session, Deal) == [kept.id]
     shown = await lists.page(session, lists.DealFilter())
@@ -119,7 +119,7 @@ async def test_a_deal_whose_id_was_taken_meanwhile_comes_back_under_a_new_one(
     newest = await deal(session, anna, title="Двери")
     its_task = await task(session, newest, anna)
     by = Actor.of(admin)
-    op_id = await bulk.delete_deals(
+    op_id = await bulk.delete(
         session, lists.DealFilter(ids=(newest.id,)), expected=1, by=by, company=company
     )
     session.expunge(newest)  # as a new request would: the deleted deal is not in its session
@@ -144,7 +144,7 @@ async def test_only_admins_delete(session, clock, company, team):  # noqa: F811
         with pytest.raises(AccessDenied):
             await bulk.plan_delete(session, lists.DealFilter(), by=Actor.of(who))
         with pytest.raises(AccessDenied):
-            await bulk.delete_deals(
+            await bulk.delete(
                 session, lists.DealFilter(), expected=1, by=Actor.of(who), company=company
             )
     assert len(await _ids(session, Deal)) == 1
@@ -157,7 +157,7 @@ async def test_the_trash_is_forgotten_once_undo_is_over(session, clock, company,
     gone = await deal(session, anna)
     await task(session, gone, anna)
     by = Actor.of(admin)
-    op_id = await bulk.delete_deals(
+    op_id = await bulk.delete(
         session, lists.DealFilter(ids=(gone.id,)), expected=1, by=by, company=company
     )
     trash = sa.select(sa.func.count()).select_from(BulkTrash)
@@ -171,3 +171,66 @@ async def test_the_trash_is_forgotten_once_undo_is_over(session, clock, company,
     assert await session.scalar(trash) == 0
     with pytest.raises(Conflict):  # too late
         await bulk.undo(session, op_id, by=by, company=company)
+
+
+async def test_deleted_tasks_remind_nobody_and_come_back_with_their_notes(
+    session,
+    clock,
+    company,
+    team,  # noqa: F811
+):
+    from datetime import timedelta
+
+    from services import tasks as task_service
+
+    admin, anna, _boris, _vera = team
+    windows = await deal(session, anna)
+    due = await task(session, windows, anna)
+    due.due_at = due.remind_at = clock.now() + timedelta(minutes=30)
+    done = await task(session, windows, anna, status=TaskStatus.DONE)
+    other = await task(session, windows, anna)
+    session.add(Note(task_id=due.id, text="звонить на мобильный"))
+    await session.flush()
+    by, chosen = Actor.of(admin), task_table_filter(due.id, done.id)
+    plan = await bulk.plan_delete(session, chosen, by=by)
+    assert (plan.kind, plan.count, plan.along) == ("task", 2, {"note": 1})
+    op_id = await bulk.delete(session, chosen, expected=2, by=by, company=company)
+    assert await _ids(session, Task) == [other.id] and await _ids(session, Note) == []
+    assert await _ids(session, Deal) == [windows.id]  # the deal stays
+    told = await summaries(session)
+    assert told[str(anna.telegram_id)]["counts"] == {"task": 1}  # her open one
+    clock.advance(hours=1)  # its due time passed: nobody is reminded of a deleted task
+    fired = await task_service.fire_due(session, company)
+    assert fired.count == 0
+    undone = await bulk.undo(session, op_id, by=by, company=company)
+    assert (undone.back, undone.kept) == ({"task": 2}, {"task": 0})
+    assert await _ids(session, Task) == [due.id, done.id, other.id]
+    assert await session.scalar(sa.select(Note.task_id)) == due.id
+    assert (await task_service.fire_due(session, company)).count == 1  # back, and it reminds
+
+
+async def test_a_task_whose_deal_was_deleted_since_stays_out(
+    session,
+    clock,
+    company,
+    team,  # noqa: F811
+):
+    admin, anna, _boris, _vera = team
+    windows = await deal(session, anna)
+    lone = await task(session, windows, anna)
+    by = Actor.of(admin)
+    first = await bulk.delete(
+        session, task_table_filter(lone.id), expected=1, by=by, company=company
+    )
+    await bulk.delete(
+        session, lists.DealFilter(ids=(windows.id,)), expected=1, by=by, company=company
+    )
+    undone = await bulk.undo(session, first, by=by, company=company)
+    assert (undone.back, undone.kept) == ({"task": 0}, {"task": 1})  # no deal to come back to
+    assert await _ids(session, Task) == []
+
+
+def task_table_filter(*ids: int):
+    from services.tasks import table as task_table
+
+    return task_table.TaskFilter(ids=ids)

@@ -16,12 +16,11 @@ from aiohttp import web
 from admin_web import inputs
 from admin_web.edge import DB, EMPLOYEE, context
 from admin_web.lists import LISTS, Listed, _deal_filter, _task_filter, lead_filter
-from models import LeadStatus, TaskStatus
+from models import TaskStatus
 from services import access, bulk
 from services.actors import Actor
 from services.deals import LOST_REASONS
 from services.errors import InvalidInput
-from services.leads import reasons
 from web_app import container_of
 from webhooks.common import read_form_pairs
 
@@ -245,10 +244,6 @@ async def undo(request: web.Request) -> web.StreamResponse:
     container = container_of(request)
     await bulk.undo(request[DB], op_id, by=Actor.of(request[EMPLOYEE]), company=container.company)
     raise web.HTTPFound(f"/admin/bulk/{op_id}")
-
-
-# What new leads may be marked as in bulk: each status with its reasons (the list's form).
-MARKS = {status: reasons.of(status) for status in (LeadStatus.NON_TARGET, LeadStatus.SPAM)}
 
 
 async def reject_plan(request: web.Request) -> web.StreamResponse:

@@ -44,7 +44,22 @@ def _when(moment: datetime | None, tz: tzinfo) -> datetime | None:
     return moment.astimezone(tz).replace(tzinfo=None) if moment else None
 
 
+def _minutes(seconds: int | None) -> float | None:
+    return None if seconds is None else round(seconds / 60, 1)
+
+
 COLUMNS: dict[str, list[Column]] = {
+    "lead": [
+        Column("web.number", lambda r, _t, _z: r.id),
+        Column("web.received", lambda r, _t, z: _when(r.created_at, z)),
+        Column("web.client", lambda r, _t, _z: r.name),
+        Column("web.phone", lambda r, _t, _z: r.phone or r.raw_phone),
+        Column("web.source", lambda r, _t, _z: r.source),
+        Column("web.utm_source", lambda r, _t, _z: r.utm_source),
+        Column("web.status", lambda r, t, _z: t(f"status.{r.status.value}")),
+        Column("web.assignee", lambda r, _t, _z: r.assignee),
+        Column("web.response_minutes", lambda r, _t, _z: _minutes(r.first_response_seconds)),
+    ],
     "deal": [
         Column("web.number", lambda r, _t, _z: r.id),
         Column("bulk.title", lambda r, _t, _z: r.title),

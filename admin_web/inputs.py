@@ -23,6 +23,7 @@ from services.calls.table import CallSort
 from services.clients.lists import ClientSort
 from services.deals.lists import DealSort
 from services.errors import InvalidInput
+from services.leads.table import LeadSort
 from services.tasks.table import TaskSort
 from services.tickets.table import TicketSort
 
@@ -91,10 +92,12 @@ class LeadsQuery(Input):
     status: LeadStatus | None = None
     source: Annotated[str, StringConstraints(max_length=100)] | None = None
     assignee: Annotated[int, Field(ge=1, le=2**62)] | None = None
+    office: Annotated[int, Field(ge=1, le=2**62)] | None = None
     since: Day | None = None  # created on or after this day (the company's days)
     until: Day | None = None  # created on or before this day
     q: Annotated[str, StringConstraints(max_length=100)] | None = None  # name, phone, e-mail
-    before: Annotated[int, Field(ge=1, le=2**62)] | None = None  # the page after this lead
+    sort: LeadSort = LeadSort.NEWEST
+    after: Annotated[str, StringConstraints(max_length=60)] | None = None
 
 
 def parse(model: type[Model], data: Mapping[str, str] | Iterable[tuple[str, str]]) -> Model:

@@ -15,19 +15,21 @@ from aiohttp import web
 
 from admin_web import exports, inputs
 from admin_web.edge import DB, EMPLOYEE, context
-from models import CallStatus, DealStatus, Direction, TaskStatus, TicketStatus
+from models import CallStatus, DealStatus, Direction, LeadStatus, TaskStatus, TicketStatus
 from services import access, bulk, listing
 from services.calls import table as call_table
 from services.clients import lists as client_lists
 from services.deals import LOST_REASONS
 from services.deals import lists as deal_lists
-from services.leads import cards as lead_cards
+from services.leads import reasons
+from services.leads import table as lead_table
 from services.tasks import table as task_table
 from services.tickets import table as ticket_table
 from web_app import container_of
 
 
 def setup(app: web.Application) -> None:
+    app.router.add_get("/admin/", _list_view(LEADS))
     for listed in LISTS:
         app.router.add_get(listed.path, _list_view(listed))
         app.router.add_get(f"{listed.path}/export", exports.export_view(listed))
@@ -61,14 +63,14 @@ def _ticked(query: Any) -> tuple[int, ...] | None:
     return query.ticked() if isinstance(query, inputs.Ticked) else None
 
 
-def lead_filter(request: web.Request, query: inputs.LeadsQuery) -> lead_cards.LeadFilter:
+def lead_filter(request: web.Request, query: inputs.LeadsQuery) -> lead_table.LeadFilter:
     """The lead list's filters (`/admin/`), within a manager's office."""
-    return lead_cards.LeadFilter(
+    return lead_table.LeadFilter(
         status=query.status,
         source=query.source,
         assignee_id=query.assignee,
         text=query.q,
-        office_id=access.office_limit(request[EMPLOYEE]),
+        office_id=access.office_limit(request[EMPLOYEE]) or query.office,
         ids=_ticked(query),
         **_days(request, query.since, query.until),
     )
@@ -228,6 +230,8 @@ def _list_view(listed: Listed) -> Callable[[web.Request], Awaitable[web.StreamRe
             call_statuses=list(CallStatus),
             directions=[Direction.IN, Direction.OUT],
             ticket_statuses=list(TicketStatus),
+            lead_statuses=list(LeadStatus),
+            marks=reasons.BY_STATUS,
             now=container_of(request).company.clock.now(),
         )
         return aiohttp_jinja2.render_template(listed.template, request, values)
@@ -259,4 +263,17 @@ async def client_page(request: web.Request) -> web.StreamResponse:
     return aiohttp_jinja2.render_template("client.html", request, values)
 
 
-LISTS = (DEALS, CLIENTS, TASKS, CALLS, TICKETS)
+LEADS = Listed(
+    "lead",
+    "/admin/leads",  # also the start page, `/admin/`
+    "leads.html",
+    inputs.LeadsQuery,
+    None,
+    None,
+    lead_filter,
+    lead_table.page,
+    tuple(lead_table.LeadSort),
+)
+
+
+LISTS = (LEADS, DEALS, CLIENTS, TASKS, CALLS, TICKETS)

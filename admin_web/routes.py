@@ -35,7 +35,6 @@ from admin_web.edge import (
 )
 from admin_web.inputs import LoginForm
 from bot.mango.client import MangoError, recording_link
-from models import LeadStatus
 from services import access, audit, calls, web_sessions
 from services.clients.identities import format_phone
 from services.errors import DomainError, NotFound
@@ -60,7 +59,6 @@ def setup(app: web.Application) -> None:
     app.router.add_get(LOGIN_PATH, login_page)
     app.router.add_post(LOGIN_PATH, login)
     app.router.add_post("/admin/logout", logout)
-    app.router.add_get("/admin/", leads_page)
     app.router.add_get("/admin/leads/{lead_id:\\d{1,18}}", lead_page)
     app.router.add_get("/admin/password", password_page)
     app.router.add_get("/admin/audit", audit_page)
@@ -130,24 +128,6 @@ async def logout(request: web.Request) -> web.StreamResponse:
     response = web.HTTPFound(LOGIN_PATH)
     response.del_cookie(COOKIE, path="/admin")
     raise response
-
-
-async def leads_page(request: web.Request) -> web.StreamResponse:
-    query = inputs.parse(inputs.LeadsQuery, request.query)
-    me = request[EMPLOYEE]
-    shown = lists.lead_filter(request, query)
-    found = await lead_cards.page(request[DB], shown, before=query.before)
-    values = context(
-        request,
-        leads=found.rows,
-        query=query,
-        next_before=found.next_before,
-        status=query.status,
-        statuses=list(LeadStatus),
-        me=me,
-        marks=bulk.MARKS if access.can_change_in_bulk(me) else {},
-    )
-    return aiohttp_jinja2.render_template("leads.html", request, values)
 
 
 async def lead_page(request: web.Request) -> web.StreamResponse:

@@ -26,7 +26,7 @@ from services.bulk.views import OperationView, operation, recent
 from services.clients import lists as client_lists
 from services.context import Company
 from services.deals import lists as deal_lists
-from services.leads import cards as lead_cards
+from services.leads import table as lead_table
 from services.tasks import table as task_table
 
 Shown = deal_lists.DealFilter | client_lists.ClientFilter | task_table.TaskFilter
@@ -222,20 +222,20 @@ RejectPlan = rejecting.RejectPlan
 
 async def plan_reject(
     session: AsyncSession,
-    shown: lead_cards.LeadFilter,
+    shown: lead_table.LeadFilter,
     *,
     status: LeadStatus,
     reason: str,
     by: Actor,
 ) -> rejecting.RejectPlan:
     access.require_bulk(by)
-    chosen = lead_cards.matching(_scoped(shown, by))
+    chosen = lead_table.matching(_scoped(shown, by))
     return await rejecting.plan(session, chosen, status=status, reason=reason)
 
 
 async def reject_leads(
     session: AsyncSession,
-    shown: lead_cards.LeadFilter,
+    shown: lead_table.LeadFilter,
     *,
     status: LeadStatus,
     reason: str,
@@ -248,7 +248,7 @@ async def reject_leads(
     access.require_bulk(by)
     return await rejecting.apply(
         session,
-        lead_cards.matching(_scoped(shown, by)),
+        lead_table.matching(_scoped(shown, by)),
         status=status,
         reason=reason,
         expected=expected,
@@ -270,7 +270,7 @@ Filter = TypeVar(
     deal_lists.DealFilter,
     client_lists.ClientFilter,
     task_table.TaskFilter,
-    lead_cards.LeadFilter,
+    lead_table.LeadFilter,
 )
 
 

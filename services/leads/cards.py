@@ -8,14 +8,15 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Client, Deal, DealStatus, Employee, Lead, LeadStatus
+from models import Deal, DealStatus, Employee, Lead, LeadStatus
 from models.lead import UTM_FIELDS
 from services import access
 from services.access import HasRole
 from services.clients import history, timeline
 from services.clients.history import CardHistory
-from services.clients.matching import searchable
 from services.errors import NotFound
+from services.leads import table
+from services.leads.table import LeadFilter, LeadRow
 
 
 @dataclass(frozen=True)
@@ -118,133 +119,6 @@ async def lines(session: AsyncSession, lead_ids: list[int]) -> list[LeadLine]:
 
 
 @dataclass(frozen=True)
-class LeadRow:
-    id: int
-    created_at: datetime
-    name: str | None
-    phone: str | None
-    raw_phone: str | None
-    source: str
-    utm_source: str | None
-    status: LeadStatus
-    assignee: str | None
-    first_response_seconds: int | None
-
-
-@dataclass(frozen=True)
-class LeadFilter:
-    """What the admin's lead list shows: any of a status, a source, an assignee, creation
-    dates (from `since` to before `until`), words in the name, phone or e-mail; an office
-    (a manager's own: the lead's office, or else its assignee's)."""
-
-    status: LeadStatus | None = None
-    source: str | None = None
-    assignee_id: int | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    text: str | None = None
-    office_id: int | None = None
-    lead_id: int | None = None  # this one only (a record page)
-    ids: tuple[int, ...] | None = None  # these only (rows ticked for a bulk change)
-
-
-@dataclass(frozen=True)
-class LeadPage:
-    rows: list[LeadRow]
-    next_before: int | None  # the id to page on from (keyset), None on the last page
-
-
-async def recent(
-    session: AsyncSession,
-    *,
-    status: LeadStatus | None = None,
-    office_id: int | None = None,
-    limit: int = 100,
-) -> list[LeadRow]:
-    """The newest leads, optionally of one status, or of one office."""
-    shown = LeadFilter(status=status, office_id=office_id)
-    return (await page(session, shown, size=limit)).rows
-
-
-async def page(
-    session: AsyncSession, shown: LeadFilter, *, before: int | None = None, size: int = 50
-) -> LeadPage:
-    """A page of the newest leads matching `shown`, older than lead `before`: keyset paging
-    on the primary key, as fast on the thousandth page as on the first."""
-    stmt = (
-        sa.select(
-            Lead.id,
-            Lead.created_at,
-            Lead.name,
-            Lead.phone,
-            Lead.raw_phone,
-            Lead.source,
-            Lead.utm_source,
-            Lead.status,
-            Employee.name,
-            Lead.first_response_seconds,
-        )
-        .outerjoin(Employee, Employee.id == Lead.assignee_id)
-        .order_by(Lead.id.desc())
-        .limit(size + 1)
-    )
-    conditions = _conditions(shown)
-    if before is not None:
-        conditions.append(Lead.id < before)
-    rows = [LeadRow(*row) for row in (await session.execute(stmt.where(*conditions))).all()]
-    more = len(rows) > size
-    return LeadPage(rows[:size], rows[size - 1].id if more else None)
-
-
-def matching(shown: LeadFilter) -> sa.Select[tuple[int]]:
-    """The ids of the leads `shown` picks (a bulk change's choice)."""
-    return (
-        sa.select(Lead.id)
-        .outerjoin(Employee, Employee.id == Lead.assignee_id)
-        .where(*_conditions(shown))
-    )
-
-
-def _conditions(shown: LeadFilter) -> list[sa.ColumnElement[bool]]:
-    """`shown` as conditions on leads joined to their assignee (the office's fallback)."""
-    found: list[sa.ColumnElement[bool]] = []
-    if shown.ids is not None:
-        found.append(Lead.id.in_(shown.ids))
-    if shown.lead_id is not None:
-        found.append(Lead.id == shown.lead_id)
-    if shown.status is not None:
-        found.append(Lead.status == shown.status)
-    if shown.source:
-        found.append(Lead.source == shown.source)
-    if shown.assignee_id is not None:
-        found.append(Lead.assignee_id == shown.assignee_id)
-    if shown.since is not None:
-        found.append(Lead.created_at >= shown.since)
-    if shown.until is not None:
-        found.append(Lead.created_at < shown.until)
-    if shown.text:
-        typed = f"%{_escaped(shown.text.strip())}%"
-        folded = f"%{_escaped(searchable(shown.text))}%"  # SQLite's lower() knows no Cyrillic
-        clients = sa.select(Client.id).where(Client.search_text.like(folded, escape="\\"))
-        found.append(
-            sa.or_(
-                Lead.client_id.in_(clients),
-                *[
-                    column.ilike(typed, escape="\\")
-                    for column in (Lead.name, Lead.phone, Lead.raw_phone, Lead.email)
-                ],
-            )
-        )
-    if shown.office_id is not None:
-        found.append(sa.func.coalesce(Lead.office_id, Employee.office_id) == shown.office_id)
-    return found
-
-
-def _escaped(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-@dataclass(frozen=True)
 class LeadRecord:
     """One lead as the admin web's record page shows it, with its client's timeline."""
 
@@ -260,7 +134,7 @@ async def record(
 ) -> LeadRecord:
     """NotFound when there is no such lead, or (`office_id`: a manager's) it is another
     office's: a URL typed by hand shows nothing of it."""
-    found = await page(session, LeadFilter(office_id=office_id, lead_id=lead_id), size=1)
+    found = await table.page(session, LeadFilter(office_id=office_id, lead_id=lead_id), size=1)
     lead = await session.get(Lead, lead_id) if found.rows else None
     if lead is None:
         raise NotFound(f"no lead {lead_id}", key="web.not_found")

@@ -9,12 +9,12 @@ from services.errors import InvalidInput
 
 NON_TARGET = ("wrong_number", "not_our_service", "duplicate", "test", "other")
 SPAM = ("robot", "advertising", "other")
-_BY_STATUS = {LeadStatus.NON_TARGET: NON_TARGET, LeadStatus.SPAM: SPAM}
+BY_STATUS = {LeadStatus.NON_TARGET: NON_TARGET, LeadStatus.SPAM: SPAM}  # the closing statuses
 
 
 def of(status: LeadStatus) -> tuple[str, ...]:
     """The reasons a lead may be closed as `status` for (non-target or spam)."""
-    found = _BY_STATUS.get(status)
+    found = BY_STATUS.get(status)
     if found is None:
         raise InvalidInput("a lead can be rejected only as non-target or spam")
     return found

@@ -98,3 +98,26 @@ async def test_a_leads_page_and_what_a_manager_of_another_office_sees(web, conta
     assert (await web.get("/admin/leads/4")).status == 200
     refused = await web.get("/admin/leads/2")  # Анна's, of Центр
     assert refused.status == 404 and "Такой страницы нет" in await refused.text()
+
+
+async def test_oldest_first_by_assignee_and_office_and_the_whole_list_exported(
+    web, container, clock
+):
+    anna, olga, _petr = await _leads(container, clock)
+    await sign_in(web, "boss", "correct horse")
+    oldest = await _pages(web, "/admin/?sort=old")
+    every = [i for p in oldest for i in p]
+    assert every == sorted(every) and len(every) == 120
+    annas = await _pages(web, f"/admin/?assignee={anna.id}")
+    assert sum(len(p) for p in annas) == 80  # i % 3 != 0
+    north = await _pages(web, f"/admin/?office={olga.office_id}")
+    assert sum(len(p) for p in north) == 40
+    exported = await web.get("/admin/leads/export", params={"format": "csv"})
+    lines = (await exported.read()).decode("utf-8-sig").strip().splitlines()
+    assert lines[0].split(";")[:3] == ["№", "Получен", "Клиент"]
+    assert len(lines) == 1 + 120  # every lead, not one page of them
+    async with container.db.unit_of_work() as s:
+        from models import AuditEntry
+
+        entry = await s.scalar(sa.select(AuditEntry).where(AuditEntry.action == "export.leads"))
+    assert entry is not None and entry.data["count"] == 120

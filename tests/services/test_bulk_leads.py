@@ -11,7 +11,7 @@ from models import AuditEntry, Lead, LeadStatus, OutboxMessage, OutboxStatus, Ro
 from services import bulk, escalations, leads
 from services.actors import Actor
 from services.errors import AccessDenied, Conflict, InvalidInput
-from services.leads.cards import LeadFilter
+from services.leads.table import LeadFilter
 from tests import factories
 from tests.services.test_bulk import summaries
 

@@ -299,3 +299,7 @@ class TasksDelete(TasksQuery, Ticked):
     """Tasks deleted at once (admins): the ticked ones or all that match."""
 
     expected: Annotated[int, Field(ge=0, le=10**9)] | None = None
+
+
+class LeadsReassign(LeadsQuery, Reassign):
+    pass

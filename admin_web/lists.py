@@ -268,11 +268,13 @@ LEADS = Listed(
     "/admin/leads",  # also the start page, `/admin/`
     "leads.html",
     inputs.LeadsQuery,
-    None,
+    inputs.LeadsReassign,
     None,
     lead_filter,
     lead_table.page,
     tuple(lead_table.LeadSort),
+    bulk.plan_reassign,
+    bulk.reassign,
 )
 
 

@@ -15,21 +15,28 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import LeadStatus, TaskStatus
+from models import Employee, LeadStatus, TaskStatus
 from services import access
 from services.actors import Actor
-from services.bulk import closing, deleting, engine, rejecting, stages, tasks
+from services.bulk import closing, deleting, engine, following, rejecting, stages, tasks
 from services.bulk.engine import SUMMARY, UNDO_FOR, Plan, Target
-from services.bulk.kinds import CARRIED, CLIENT, DEAL, ORDER, TASK, Kind
+from services.bulk.kinds import CARRIED, CLIENT, DEAL, LEAD, ORDER, TASK, Kind
 from services.bulk.undoing import Undone, undo
 from services.bulk.views import OperationView, operation, recent
 from services.clients import lists as client_lists
 from services.context import Company
 from services.deals import lists as deal_lists
+from services.errors import InvalidInput
 from services.leads import table as lead_table
 from services.tasks import table as task_table
 
-Shown = deal_lists.DealFilter | client_lists.ClientFilter | task_table.TaskFilter
+Shown = (
+    deal_lists.DealFilter
+    | client_lists.ClientFilter
+    | task_table.TaskFilter
+    | lead_table.LeadFilter
+)
+engine.FOLLOW[LEAD.name] = following.leads
 
 __all__ = [
     "CARRIED",
@@ -82,9 +89,22 @@ async def reassign(
     (services.bulk.kinds.CARRIED: a deal's open tasks; a client's open deals, open tasks and
     conversations that their owner held, conversations also when nobody was given them)."""
     kind, chosen = _chosen(shown, by)
+    if kind is LEAD:
+        await _reachable(session, to)
     return await engine.apply(
         session, kind, chosen, to=to, carry=carry, expected=expected, by=by, company=company
     )
+
+
+async def _reachable(session: AsyncSession, to: int) -> None:
+    """Leads go only to someone who will see their cards: Telegram bound (as in chat)."""
+    found = await session.get(Employee, to)
+    if found is not None and found.telegram_id is None:
+        raise InvalidInput(
+            f"{found.name} has not bound Telegram and would never see the cards",
+            key="queue.assignee_no_telegram",
+            name=found.name,
+        )
 
 
 async def plan_move(
@@ -262,6 +282,8 @@ def _chosen(shown: Shown, by: Actor) -> tuple[Kind, engine.Chosen]:
         return DEAL, deal_lists.matching(_scoped(shown, by))
     if isinstance(shown, task_table.TaskFilter):
         return TASK, task_table.matching(_scoped(shown, by))
+    if isinstance(shown, lead_table.LeadFilter):
+        return LEAD, lead_table.matching(_scoped(shown, by))
     return CLIENT, client_lists.matching(_scoped(shown, by))
 
 

@@ -12,7 +12,7 @@ IN), so ten thousand records take a handful of statements.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +34,11 @@ SUMMARY = "bulk_summary"  # outbox kind: one employee's share of an operation
 
 
 REASSIGN = "reassign"
+
+# What follows records of a kind given to someone, after apply and after undo (the moved
+# ids with whose they are now): services.bulk.following.
+Follow = Callable[[AsyncSession, list[tuple[int, int | None]], Company], Awaitable[None]]
+FOLLOW: dict[str, Follow] = {}
 
 
 _R, _OP = BulkOperationRow.__table__, BulkOperation.__table__
@@ -174,6 +179,10 @@ async def apply(
     )
     moved = sa.select(_R.c.holder_id, _R.c.entity_type).where(_R.c.operation_id == op_id)
     await _tell(session, op_id, (await session.execute(moved)).all(), target.id, by, company)
+    for name in counts:
+        if name in FOLLOW:
+            given = await session.scalars(ids(op_id, name))
+            await FOLLOW[name](session, [(i, target.id) for i in given], company)
     return op_id
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from models import Client, Conversation, Deal, DealStatus, Task, TaskStatus
+from models import Client, Conversation, Deal, DealStatus, Lead, LeadStatus, Task, TaskStatus
 
 
 @dataclass(frozen=True)
@@ -44,21 +44,25 @@ CLIENT = Kind("client", Client.__table__, "owner_id", "office_id")
 DEAL = Kind("deal", Deal.__table__, "owner_id", "office_id")
 TASK = Kind("task", Task.__table__, "assignee_id")
 CONVERSATION = Kind("conversation", Conversation.__table__, "assignee_id")
-KINDS = {kind.name: kind for kind in (CLIENT, DEAL, TASK, CONVERSATION)}
-# How texts list them (leads are only marked in bulk, notes only deleted with their deal).
-ORDER = (*KINDS, "lead", "note")
+LEAD = Kind("lead", Lead.__table__, "assignee_id", "office_id")
+KINDS = {kind.name: kind for kind in (CLIENT, DEAL, TASK, CONVERSATION, LEAD)}
+ORDER = (*KINDS, "note")  # how texts list them (notes: only deleted with their deal)
 
 _OPEN = {
     "client": lambda: Client.__table__.c.merged_into_id.is_(None),
     "deal": lambda: Deal.__table__.c.status == DealStatus.OPEN,
     "task": lambda: Task.__table__.c.status == TaskStatus.OPEN,
     "conversation": lambda: Conversation.__table__.c.is_open,
+    # new or taken: a lead closed as non-target or spam stays whose it was
+    "lead": lambda: Lead.__table__.c.status.in_((LeadStatus.NEW, LeadStatus.TARGET)),
 }
 
 # What goes along, by what is chosen. A conversation nobody was given answers through its
 # lead's assignee; moving the client gives it to the new owner.
 CARRIED = {
     "deal": {"task": Carried(TASK, "deal_id")},
+    # A taken lead's deal (the one Take opened) and its call-back tasks.
+    "lead": {"deal": Carried(DEAL, "lead_id"), "task": Carried(TASK, "lead_id", unheld=True)},
     "client": {
         "deal": Carried(DEAL, "client_id"),
         "task": Carried(TASK, "client_id"),

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import BulkOperation
 from services import access, audit
 from services.actors import Actor
-from services.bulk.engine import _OP, _R, REASSIGN, ids, tell
+from services.bulk.engine import _OP, _R, FOLLOW, REASSIGN, ids, tell
 from services.bulk.kinds import KINDS, Kind
 from services.context import Company
 from services.errors import Conflict, NotFound
@@ -50,7 +50,7 @@ async def undo(session: AsyncSession, op_id: int, *, by: Actor, company: Company
     if now >= op.undo_until:
         raise Conflict("too late to undo", key="bulk.undo_expired")
     if op.action == REASSIGN:
-        undone, told, extra = await _undo_reassign(session, op, now)
+        undone, told, extra = await _undo_reassign(session, op, now, company)
     else:
         undone, told, extra = await UNDOERS[op.action](session, op, by, now)
     op.undone_at, op.undone_by_id = now, by.id
@@ -70,17 +70,19 @@ async def undo(session: AsyncSession, op_id: int, *, by: Actor, company: Company
 
 
 async def _undo_reassign(
-    session: AsyncSession, op: BulkOperation, now: datetime
+    session: AsyncSession, op: BulkOperation, now: datetime, company: Company
 ) -> tuple[Undone, dict[int, tuple[str, dict[str, int]]], dict[str, Any]]:
     to, counts = int(op.params["to_id"]), dict(op.params["counts"])
     back, kept = {}, {}
     lost: dict[int, Counter[str]] = defaultdict(Counter)
     for name in counts:
-        holders = await _put_back(session, op.id, KINDS[name], to, now)
-        for holder in holders:
+        returned = await _put_back(session, op.id, KINDS[name], to, now)
+        for _id, holder in returned:
             if holder is not None:
                 lost[holder][name] += 1
-        back[name], kept[name] = len(holders), counts[name] - len(holders)
+        back[name], kept[name] = len(returned), counts[name] - len(returned)
+        if name in FOLLOW:
+            await FOLLOW[name](session, returned, company)
     told = {to: ("taken_back", back), **{k: ("given_back", dict(v)) for k, v in lost.items()}}
     return Undone(back, kept), told, {"to": to}
 
@@ -98,10 +100,10 @@ def _moved_later(op_id: int, entity_type: str) -> sa.Select[tuple[int]]:
 
 async def _put_back(
     session: AsyncSession, op_id: int, kind: Kind, to: int, now: datetime
-) -> list[int | None]:
+) -> list[tuple[int, int | None]]:
     """The operation's records of `kind` that are still open, still `to`'s, and not moved by a
-    later bulk change (one that is not undone) get their values back; whose they are again,
-    one entry per record."""
+    later bulk change (one that is not undone) get their values back; (id, whose it is
+    again) of each."""
     before = sa.select(_R).where(
         _R.c.operation_id == op_id, _R.c.entity_type == kind.name, _R.c.entity_id == kind.id
     )
@@ -116,6 +118,6 @@ async def _put_back(
         .where(kind.id.in_(ids(op_id, kind.name)), kind.held_by == to, kind.is_open())
         .where(kind.id.not_in(_moved_later(op_id, kind.name)))
         .values(values)
-        .returning(kind.held_by)
+        .returning(kind.id, kind.held_by)
     )
-    return list((await session.execute(stmt)).scalars())
+    return [(row_id, holder) for row_id, holder in (await session.execute(stmt)).all()]

@@ -147,3 +147,38 @@ async def test_telegram_shows_the_marked_cards_closed_and_tells_anna_once(
     assert fake_tg.sent_messages(chat)[-1]["text"] == (
         "↩️ Ваши лиды снова ждут ответа: 2 лида (отмена массового изменения №1, Админ)."
     )
+
+
+async def test_anna_s_new_leads_go_to_boris_with_their_cards(web, container, clock, fake_tg):
+    await _setup(container, clock, leads_=0)
+    ids = []
+    for i in range(2):  # Анна's, each card delivered on its own
+        async with container.db.unit_of_work() as s:
+            lead = leads.LeadIn(source="form:site", phone=f"+7912000770{i}", name=f"Клиент {i}")
+            ids.append((await leads.register_incoming(s, lead, company=container.company)).lead_id)
+        await drain(container)
+    async with container.db.unit_of_work() as s:
+        boris = await factories.employee(s, clock, name="Борис", office="Центр")
+        anna = await s.scalar(sa.select(Employee).where(Employee.name == "Анна"))
+        boris_id, boris_chat = boris.id, boris.telegram_id
+        anna_id, anna_chat = anna.id, anna.telegram_id
+    await sign_in(web, "boss", "good horse 1")
+    listing = await (await web.get("/admin/", params={"assignee": anna_id})).text()
+    assert 'formaction="/admin/leads/reassign"' in listing
+    query = [("assignee", anna_id), ("scope", "all"), ("to", boris_id)]
+    plan = await (await web.get("/admin/leads/reassign", params=query)).text()
+    assert "Передать 2 лида → Борис." in plan
+    await web.post("/admin/leads/reassign", data=_HIDDEN.findall(plan))
+    await drain(container)
+
+    buttons = " ".join(str(m["reply_markup"]) for m in fake_tg.sent_messages(boris_chat))
+    for lead_id in ids:  # a card to take each (or a digest of both, each a button)
+        assert f"lead:take:{lead_id}'" in buttons or f"lead:open:{lead_id}'" in buttons
+    texts = [m["text"] for m in fake_tg.sent_messages(boris_chat)]
+    assert "📦 Вам передано: 2 лида. Передал(а): Админ (массовое изменение №1)." in texts
+    annas = fake_tg.sent_messages(anna_chat)
+    assert [("Лид передан: Борис" in m["text"], m["reply_markup"]) for m in annas[:2]] == [
+        (True, None),
+        (True, None),
+    ]  # her cards show who has them now, without buttons
+    assert annas[2]["text"].startswith("📦 Из ваших передано сотруднику Борис: 2 лида.")

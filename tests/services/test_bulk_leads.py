@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from models import AuditEntry, Lead, LeadStatus, OutboxMessage, OutboxStatus, Role
+from models import AuditEntry, Deal, Lead, LeadStatus, OutboxMessage, OutboxStatus, Role
 from services import bulk, escalations, leads
 from services.actors import Actor
 from services.errors import AccessDenied, Conflict, InvalidInput
@@ -196,3 +196,57 @@ async def test_who_may_mark_what(session, clock, company, people):
             company=company,
         )
     assert await _statuses(session, [kazan]) == [(LeadStatus.NEW, None)]
+
+
+async def test_leads_given_to_someone_else_bring_their_cards_deal_and_task_and_come_back(
+    session, clock, company, people
+):
+    admin, anna = people
+    new = [await _lead(session, company, f"+7912000550{i}") for i in range(3)]
+    taken = await _lead(session, company, "+79120005599")
+    await leads.take(session, taken, by=Actor.of(anna), company=company)
+    boris = await factories.employee(session, clock, name="Борис", office="Казань")
+    await _delivered(session)
+    annas, by = LeadFilter(assignee_id=anna.id), Actor.of(admin)
+
+    plan = await bulk.plan_reassign(session, annas, to=boris.id, carry=("deal", "task"), by=by)
+    assert (plan.moving, plan.carried) == (4, {"deal": 1, "task": 0})
+    op_id = await bulk.reassign(
+        session, annas, to=boris.id, carry=("deal",), expected=4, by=by, company=company
+    )
+    whose = dict((await session.execute(sa.select(Lead.id, Lead.assignee_id))).all())
+    assert {whose[i] for i in [*new, taken]} == {boris.id}
+    deal_owner = await session.scalar(sa.select(Deal.owner_id).where(Deal.lead_id == taken))
+    assert deal_owner == boris.id
+    cards = await session.execute(
+        sa.select(OutboxMessage.entity_id)
+        .where(OutboxMessage.kind == "lead_card", OutboxMessage.recipient == str(boris.telegram_id))
+        .where(OutboxMessage.edit_of_id.is_(None))
+    )
+    assert sorted(cards.scalars()) == new  # a card to take each new one; the taken one is his
+    assert set(await _edits(session)) == {*new, taken}  # Anna's copies show who has them
+    told = await summaries(session)
+    assert told[str(boris.telegram_id)]["event"] == "given"
+    assert told[str(anna.telegram_id)]["event"] == "taken"
+
+    await _delivered(session)
+    undone = await bulk.undo(session, op_id, by=by, company=company)
+    assert undone.back == {"lead": 4, "deal": 1}
+    whose = dict((await session.execute(sa.select(Lead.id, Lead.assignee_id))).all())
+    assert {whose[i] for i in [*new, taken]} == {anna.id}
+    again = await session.execute(  # her first cards, edited: Take works on them again
+        sa.select(OutboxMessage.entity_id)
+        .where(OutboxMessage.kind == "lead_card", OutboxMessage.recipient == str(anna.telegram_id))
+        .where(OutboxMessage.edit_of_id.is_not(None), OutboxMessage.status == OutboxStatus.PENDING)
+    )
+    assert sorted(again.scalars()) == sorted([*new, taken])
+
+
+async def test_leads_go_only_to_someone_with_telegram(session, clock, company, people):
+    admin, _anna = people
+    mute = await factories.employee(session, clock, name="Без Telegram", telegram=False)
+    await _lead(session, company, "+79120006601")
+    with pytest.raises(InvalidInput):
+        await bulk.reassign(
+            session, LeadFilter(), to=mute.id, expected=1, by=Actor.of(admin), company=company
+        )

@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import BulkOperation, BulkOperationRow, Task, TaskStatus
-from services import audit
 from services.actors import Actor
 from services.bulk import engine, undoing
 from services.bulk.engine import Chosen
@@ -81,20 +80,15 @@ async def apply(
         .where(_T.c.id.in_(engine.ids(op_id, "task")))
         .values(status=status, done_at=now, updated_at=now)
     )
-    await session.execute(
-        sa.update(BulkOperation.__table__)
-        .where(BulkOperation.__table__.c.id == op_id)
-        .values(count=count, params={"status": str(status), "counts": {"task": count}})
-    )
-    await audit.log(
+    params = {"status": str(status), "counts": {"task": count}}
+    await engine.finish(
         session,
+        op_id,
         action="bulk.tasks_closed",
-        entity_type="bulk",
-        entity_id=op_id,
-        at=now,
-        actor_id=by.id,
-        actor_kind="employee",
         count=count,
+        params=params,
+        by=by,
+        now=now,
         status=str(status),
     )
     held = (

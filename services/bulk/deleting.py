@@ -35,7 +35,6 @@ from models import (
     Ticket,
 )
 from models.base import UTCDateTime
-from services import audit
 from services.actors import Actor
 from services.bulk import engine, undoing
 from services.bulk.engine import Chosen
@@ -137,21 +136,16 @@ async def apply(
             await _take_deals(session, op_id, chunk, taken)
         else:
             await _take_tasks(session, op_id, _T.c.id.in_(chunk), [], taken)
-    await session.execute(
-        sa.update(_OP)
-        .where(_OP.c.id == op_id)
-        .values(count=count, params={"counts": dict(taken.counts)})
-    )
-    await audit.log(
+    counts = dict(taken.counts)
+    await engine.finish(
         session,
+        op_id,
         action=f"bulk.{kind}s_deleted",
-        entity_type="bulk",
-        entity_id=op_id,
-        at=now,
-        actor_id=by.id,
-        actor_kind="employee",
         count=count,
-        counts=dict(taken.counts),
+        params={"counts": counts},
+        by=by,
+        now=now,
+        counts=counts,
     )
     told = {who: ("deleted", dict(counts)) for who, counts in taken.whose.items()}
     await engine.tell(session, op_id, told, by, company)

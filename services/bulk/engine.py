@@ -160,20 +160,16 @@ async def apply(
         await _record(session, op_id, child, sa.select(*goes.c))
         await _move(session, op_id, child, target, now)
         counts[name] = await count_rows(session, op_id, child.name)
-    await session.execute(
-        sa.update(_OP)
-        .where(_OP.c.id == op_id)
-        .values(count=count, params={"to_id": target.id, "to_name": target.name, "counts": counts})
-    )
-    await audit.log(
+    params = {"to_id": target.id, "to_name": target.name, "counts": counts}
+    action = f"bulk.{kind.name}s_reassigned"
+    await finish(
         session,
-        action=f"bulk.{kind.name}s_reassigned",
-        entity_type="bulk",
-        entity_id=op_id,
-        at=now,
-        actor_id=by.id,
-        actor_kind="employee",
+        op_id,
+        action=action,
         count=count,
+        params=params,
+        by=by,
+        now=now,
         counts=counts,
         to=target.name,
     )
@@ -245,6 +241,35 @@ async def start(
         .returning(_OP.c.id)
     )
     return (await session.execute(stmt)).scalar_one()
+
+
+async def finish(
+    session: AsyncSession,
+    op_id: int,
+    *,
+    action: str,
+    count: int,
+    params: dict[str, Any],
+    by: Actor,
+    now: datetime,
+    **audited: Any,
+) -> None:
+    """The operation's count and its own values (what its pages and undo read), and its audit
+    entry (`action`, the count and `audited`)."""
+    await session.execute(
+        sa.update(_OP).where(_OP.c.id == op_id).values(count=count, params=params)
+    )
+    await audit.log(
+        session,
+        action=action,
+        entity_type="bulk",
+        entity_id=op_id,
+        at=now,
+        actor_id=by.id,
+        actor_kind="employee",
+        count=count,
+        **audited,
+    )
 
 
 def ids(op_id: int, entity_type: str) -> sa.Select[tuple[int]]:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import BulkOperation, BulkOperationRow, Lead, LeadStatus
-from services import audit, notify
+from services import notify
 from services.actors import Actor
 from services.bulk import engine, undoing
 from services.bulk.engine import Chosen
@@ -85,20 +85,14 @@ async def apply(
         .values(updated_at=now)
     )
     params = {"status": str(status), "reason": reason, "counts": {LEAD: count}}
-    await session.execute(
-        sa.update(BulkOperation.__table__)
-        .where(BulkOperation.__table__.c.id == op_id)
-        .values(count=count, params=params)
-    )
-    await audit.log(
+    await engine.finish(
         session,
+        op_id,
         action="bulk.leads_rejected",
-        entity_type="bulk",
-        entity_id=op_id,
-        at=now,
-        actor_id=by.id,
-        actor_kind="employee",
         count=count,
+        params=params,
+        by=by,
+        now=now,
         status=str(status),
         reason=reason,
     )

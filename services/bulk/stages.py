@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import BulkOperation, BulkOperationRow, Deal, DealStageChange, DealStatus, StageKind
 from models import PipelineStage as Stage
-from services import audit
 from services.actors import Actor
 from services.bulk import engine, undoing
 from services.bulk.engine import Chosen
@@ -125,23 +124,15 @@ async def apply(
             ["deal_id", "from_stage_id", "to_stage_id", "by_id", "at"], recorded
         )
     )
-    await session.execute(
-        sa.update(BulkOperation.__table__)
-        .where(BulkOperation.__table__.c.id == op_id)
-        .values(
-            count=count,
-            params={"stage_id": stage.id, "stage_name": stage.name, "counts": {"deal": count}},
-        )
-    )
-    await audit.log(
+    params = {"stage_id": stage.id, "stage_name": stage.name, "counts": {"deal": count}}
+    await engine.finish(
         session,
+        op_id,
         action="bulk.deals_moved",
-        entity_type="bulk",
-        entity_id=op_id,
-        at=now,
-        actor_id=by.id,
-        actor_kind="employee",
         count=count,
+        params=params,
+        by=by,
+        now=now,
         stage=stage.name,
         lost_reason=lost_reason,
     )

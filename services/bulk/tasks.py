@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import BulkOperation, BulkOperationRow, Task, TaskKind, TaskStatus
-from services import access, audit
+from services import access
 from services.actors import Actor
 from services.bulk import engine, undoing
 from services.bulk.engine import Chosen
@@ -117,23 +117,15 @@ async def apply(
         ],
     )
     counts = {"task": len(written)}
-    await session.execute(
-        sa.update(BulkOperation.__table__)
-        .where(BulkOperation.__table__.c.id == op_id)
-        .values(
-            count=len(written),
-            params={"title": text, "due": due_at.isoformat(), "counts": counts, "of": kind.name},
-        )
-    )
-    await audit.log(
+    params = {"title": text, "due": due_at.isoformat(), "counts": counts, "of": kind.name}
+    await engine.finish(
         session,
+        op_id,
         action="bulk.tasks_created",
-        entity_type="bulk",
-        entity_id=op_id,
-        at=now,
-        actor_id=by.id,
-        actor_kind="employee",
         count=len(written),
+        params=params,
+        by=by,
+        now=now,
         title=text,
         due=due_at.isoformat(),
     )

@@ -56,7 +56,7 @@ async def person(session: AsyncSession, employee_id: int, *, by: HasRole) -> Per
     office = await session.get(Office, employee.office_id) if employee.office_id else None
     week: dict[int, list[str]] = {day: [] for day in range(7)}
     for shift in await schedules.show(session, employee_id):
-        week[shift.weekday].append(str(shift).split(" ", 1)[1])
+        week[shift.weekday].append(shift.hours)
     found_lines = await session.execute(
         sa.select(PhoneLine.id, PhoneLine.number, PhoneLine.name, PhoneLine.source)
         .where(PhoneLine.employee_id == employee_id)

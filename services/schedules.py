@@ -29,9 +29,14 @@ class ShiftRow:
     starts_at: time
     ends_at: time
 
-    def __str__(self) -> str:
+    @property
+    def hours(self) -> str:
+        """ "09:00-18:00" (a shift to midnight ends at "24:00")."""
         end = "24:00" if self.ends_at == time(0) else f"{self.ends_at:%H:%M}"
-        return f"{WEEKDAYS[self.weekday]} {self.starts_at:%H:%M}-{end}"
+        return f"{self.starts_at:%H:%M}-{end}"
+
+    def __str__(self) -> str:
+        return f"{WEEKDAYS[self.weekday]} {self.hours}"
 
 
 def parse_days(spec: str) -> list[int]:

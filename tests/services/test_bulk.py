@@ -690,3 +690,27 @@ async def test_a_manager_closes_only_their_office_s_tasks(session, clock, compan
     assert plan.closing == 0  # Anna is of Kazan
     with pytest.raises(AccessDenied):
         await bulk.plan_close(session, everyone, status=TaskStatus.DONE, by=Actor.of(anna))
+
+
+async def test_tasks_closed_in_bulk_remind_nobody_until_undo_reopens_them(
+    session, clock, company, team
+):
+    from datetime import timedelta
+
+    from services import tasks as task_service
+    from services.tasks import table as task_table
+
+    admin, anna, _boris, _vera = team
+    d = await deal(session, anna)
+    mine = [await task(session, d, anna) for _ in range(2)]
+    for t in mine:
+        t.due_at = t.remind_at = clock.now() + timedelta(minutes=10)
+    await session.flush()
+    by, annas = Actor.of(admin), task_table.TaskFilter(assignee_id=anna.id)
+    op_id = await bulk.close_tasks(
+        session, annas, status=TaskStatus.DONE, expected=2, by=by, company=company
+    )
+    clock.advance(minutes=30)
+    assert (await task_service.fire_due(session, company)).count == 0
+    await bulk.undo(session, op_id, by=by, company=company)
+    assert (await task_service.fire_due(session, company)).count == 2  # open again: they remind

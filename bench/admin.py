@@ -37,21 +37,17 @@ sys.path.insert(0, str(ROOT))
 
 import migrations  # noqa: E402
 from app import Container  # noqa: E402
-from bench import admin_broadcast, admin_import  # noqa: E402
+from bench import admin_broadcast, admin_import, admin_reassign, sa_url  # noqa: E402
+from bench.admin_reassign import LEAVER, MOVED  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from models import Employee  # noqa: E402
-from services import admins, bulk  # noqa: E402
-from services.actors import Actor  # noqa: E402
-from services.deals import lists  # noqa: E402
+from services import admins  # noqa: E402
 from tests.admin_web.forms import sign_in  # noqa: E402
 from webhooks.server import build_web_app  # noqa: E402
 
 PG_URL = os.environ.get(
     "BENCH_ADMIN_PG_URL", "postgresql://postgres@127.0.0.1:5432/chatcrm_bench_admin"
 )
-LEAVER = 21  # owns the first 10,000 deals: the reassign's "all deals of this seller"
-HEIR = 22
-MOVED = 10_000
 
 SEED = """
 insert into offices (name, created_at, updated_at)
@@ -109,16 +105,12 @@ async def seed(url: str, clients: int, deals: int) -> None:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
-    await asyncio.to_thread(migrations.upgrade, _sa(url))
+    await asyncio.to_thread(migrations.upgrade, sa_url(url))
     conn = await asyncpg.connect(url)
     try:
         await conn.execute(SEED.format(clients=clients, deals=deals, moved=MOVED, leaver=LEAVER))
     finally:
         await conn.close()
-
-
-def _sa(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
 async def cases(conn: asyncpg.Connection) -> list[tuple[str, dict[str, str], str, str]]:
@@ -221,7 +213,7 @@ def p99(runs: list[float]) -> float:
 
 
 async def pages(url: str, repeat: int, *, freeze: bool) -> None:
-    settings = Settings(_env_file=None, database_url=_sa(url))  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url=sa_url(url))  # type: ignore[call-arg]
     container = Container.build(settings)
     async with container.db.unit_of_work() as s:
         now = container.company.clock.now()
@@ -322,58 +314,6 @@ async def _row(
     )
 
 
-async def reassign(url: str) -> None:
-    settings = Settings(_env_file=None, database_url=_sa(url))  # type: ignore[call-arg]
-    container = Container.build(settings)
-    company = container.company
-    try:
-        async with container.db.unit_of_work() as s:
-            admin = await s.scalar(sa.select(Employee).where(Employee.login == "bench"))
-            assert admin is not None
-            by = Actor.of(admin)
-        chosen = lists.DealFilter(owner_id=LEAVER)
-        started = time.perf_counter()
-        async with container.db.unit_of_work() as s:
-            plan = await bulk.plan_reassign(s, chosen, to=HEIR, carry=("task",), by=by)
-        counted = time.perf_counter() - started
-        started = time.perf_counter()
-        async with container.db.unit_of_work() as s:
-            op_id = await bulk.reassign(
-                s, chosen, to=HEIR, carry=("task",), expected=plan.moving, by=by, company=company
-            )
-        applied = time.perf_counter() - started
-        started = time.perf_counter()
-        async with container.db.unit_of_work() as s:
-            undone = await bulk.undo(s, op_id, by=by, company=company)
-        undo_took = time.perf_counter() - started
-    finally:
-        await container.close()
-    conn = await asyncpg.connect(url)
-    try:
-        started = time.perf_counter()
-        transaction = conn.transaction()
-        await transaction.start()
-        await conn.execute(
-            "update deals set owner_id = $1 where owner_id = $2 and status = 'open'", HEIR, LEAVER
-        )
-        await conn.execute(
-            "update tasks set assignee_id = $1 where assignee_id = $2 and status = 'open'",
-            HEIR,
-            LEAVER,
-        )
-        bare = time.perf_counter() - started
-        await transaction.rollback()  # measured, not kept
-    finally:
-        await conn.close()
-    print(
-        f"\nbulk reassign: {plan.moving} deals, {plan.carried['task']} tasks:"
-        f" count {counted * 1000:.0f} ms,"
-        f" apply {applied * 1000:.0f} ms, undo {undo_took * 1000:.0f} ms"
-        f" ({undone.back['deal']} deals, {undone.back['task']} tasks back);"
-        f" bare two UPDATEs {bare * 1000:.0f} ms"
-    )
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--deals", type=int, default=300_000)
@@ -400,7 +340,7 @@ async def run(args: argparse.Namespace) -> None:
             f" {time.perf_counter() - started:.1f} s"
         )
     await pages(args.database_url, args.repeat, freeze=not args.no_freeze)
-    await reassign(args.database_url)
+    await admin_reassign.reassign_bench(args.database_url)
     await admin_import.import_bench(args.database_url, args.import_rows)
     await admin_broadcast.broadcast_bench(
         args.database_url, args.broadcast_clients, args.wa_rate, args.leads_per_s

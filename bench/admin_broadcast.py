@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import Container  # noqa: E402
+from bench import sa_url  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from models import Channel, Employee  # noqa: E402
 from services import broadcasts, leads  # noqa: E402
@@ -41,10 +42,6 @@ from tests.fakes.whatsapp_api import FakeWhatsApp  # noqa: E402
 
 TAG = "bench-broadcast"
 TEMPLATE = "bench_offer"
-
-
-def _sa(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
 async def add_clients(url: str, count: int) -> None:
@@ -135,7 +132,7 @@ async def broadcast_bench(url: str, clients: int, wa_rate: float, leads_per_s: f
     await fake_wa.start()
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
-        database_url=_sa(url),
+        database_url=sa_url(url),
         telegram_bot_token=fake_tg.token,
         telegram_api_base=fake_tg.base_url,
         whatsapp_token=fake_wa.token,

@@ -16,14 +16,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import Container  # noqa: E402
+from bench import sa_url  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from models import ClientImport, Employee  # noqa: E402
 from services import imports  # noqa: E402
 from services.actors import Actor  # noqa: E402
-
-
-def _sa(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
 def xlsx_of(rows: int, known: int) -> bytes:
@@ -44,7 +41,7 @@ def xlsx_of(rows: int, known: int) -> bytes:
 
 async def import_bench(url: str, rows: int) -> None:
     """A 50,000-row XLSX through services.imports, each step as the web runs it."""
-    settings = Settings(_env_file=None, database_url=_sa(url))  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url=sa_url(url))  # type: ignore[call-arg]
     container = Container.build(settings)
     company = container.company
     known = min(5000, rows // 10)

@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import migrations  # noqa: E402
+from bench import sa_url  # noqa: E402
 from models.db import Database  # noqa: E402
 from services import reports  # noqa: E402
 
@@ -143,7 +144,7 @@ async def seed(url: str, deals: int, leads: int, calls: int) -> None:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
-    await asyncio.to_thread(migrations.upgrade, _sa(url))
+    await asyncio.to_thread(migrations.upgrade, sa_url(url))
     conn = await asyncpg.connect(url)
     try:
         clients = max(deals // 5, 1000)
@@ -152,10 +153,6 @@ async def seed(url: str, deals: int, leads: int, calls: int) -> None:
         )
     finally:
         await conn.close()
-
-
-def _sa(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
 def periods() -> dict[str, reports.Period]:
@@ -177,7 +174,7 @@ async def _median(runs: int, work) -> float:  # type: ignore[no-untyped-def]
 
 
 async def measure(url: str, repeat: int) -> dict[tuple[str, str, str], tuple[float, float]]:
-    db = Database(_sa(url))
+    db = Database(sa_url(url))
     conn = await asyncpg.connect(url)
     found: dict[tuple[str, str, str], tuple[float, float]] = {}
     try:
@@ -263,7 +260,7 @@ async def send_digests(url: str) -> None:
         await wait_for_fake(fake.base_url, fake.token)
         settings = Settings(
             _env_file=None,
-            database_url=_sa(url),
+            database_url=sa_url(url),
             telegram_bot_token=fake.token,  # type: ignore[call-arg]
             telegram_api_base=fake.base_url,
             redis_url=None,
@@ -329,7 +326,7 @@ async def run(args: argparse.Namespace) -> dict[tuple[str, str, str], tuple[floa
             f"{time.perf_counter() - started:.0f} s"
         )
     else:  # the seeded database, brought up to the current schema (new indexes)
-        await asyncio.to_thread(migrations.upgrade, _sa(args.database_url))
+        await asyncio.to_thread(migrations.upgrade, sa_url(args.database_url))
     return await measure(args.database_url, args.repeat)
 
 

@@ -11,7 +11,8 @@ office), p50 and p99 of `--repeat` requests through the product's web app (sessi
 GET, pydantic input, services.deals.lists, the Jinja template) beside the same page asked of a
 bare aiohttp handler over asyncpg with hand-written SQL and an f-string table, in the same
 process over the same loopback. Then a bulk reassign of 10,000 deals with their 10,000 open
-tasks (count, apply, undo, each one unit of work) beside the two bare UPDATE statements.
+tasks (count, apply, undo, each one unit of work) beside the two bare UPDATE statements, and
+their delete (bench/admin_delete.py) beside bare DELETEs.
 Targets: list pages p99 < 200 ms at any depth; the reassign < 5 s.
 """
 
@@ -37,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 import migrations  # noqa: E402
 from app import Container  # noqa: E402
-from bench import admin_broadcast, admin_import, admin_reassign, sa_url  # noqa: E402
+from bench import admin_broadcast, admin_delete, admin_import, admin_reassign, sa_url  # noqa: E402
 from bench.admin_reassign import LEAVER, MOVED  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from models import Employee  # noqa: E402
@@ -341,6 +342,7 @@ async def run(args: argparse.Namespace) -> None:
         )
     await pages(args.database_url, args.repeat, freeze=not args.no_freeze)
     await admin_reassign.reassign_bench(args.database_url)
+    await admin_delete.delete_bench(args.database_url)
     await admin_import.import_bench(args.database_url, args.import_rows)
     await admin_broadcast.broadcast_bench(
         args.database_url, args.broadcast_clients, args.wa_rate, args.leads_per_s

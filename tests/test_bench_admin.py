@@ -1,6 +1,6 @@
 """bench/admin.py at a small size, so that the benchmark never rots: every list page gives a
-time beside the bare handler's, the 10,000-deal reassign is counted, applied and undone, and a
-broadcast goes out at the fake WhatsApp's limit while cards keep coming."""
+time beside the bare handler's, the 10,000-deal reassign and delete are counted, applied and
+undone, and a broadcast goes out at the fake WhatsApp's limit while cards keep coming."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ def test_the_admin_bench_runs_small(capsys: pytest.CaptureFixture[str]) -> None:
     assert sum(line.endswith(" 50") for line in timed) >= 7  # full pages
     assert "bulk reassign: 10000 deals, 10000 tasks" in out
     assert "(10000 deals, 10000 tasks back)" in out
+    assert "bulk delete: 10000 deals, 10000 tasks" in out and "(10000 deals back)" in out
     assert "import of a 2000-row XLSX" in out and "applied" in out
     assert "broadcast of 300 at 200/s" in out and "sent 300, failed 0" in out
     # The lane keeps under the provider's limit (a refusal is retried: a stalled event loop

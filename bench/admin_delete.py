@@ -9,29 +9,19 @@ import time
 from pathlib import Path
 
 import asyncpg
-import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import Container
-from bench import sa_url
-from bench.admin_reassign import LEAVER
-from config.settings import Settings
-from models import Employee
+from bench.admin_reassign import LEAVER, bench_admin, product
 from services import bulk
-from services.actors import Actor
 from services.deals import lists
 
 
 async def delete_bench(url: str) -> None:
-    settings = Settings(_env_file=None, database_url=sa_url(url))  # type: ignore[call-arg]
-    container = Container.build(settings)
+    container = await product(url)
     company = container.company
     try:
-        async with container.db.unit_of_work() as s:
-            admin = await s.scalar(sa.select(Employee).where(Employee.login == "bench"))
-            assert admin is not None
-            by = Actor.of(admin)
+        by = await bench_admin(container)
         chosen = lists.DealFilter(owner_id=LEAVER)
         started = time.perf_counter()
         async with container.db.unit_of_work() as s:

@@ -26,15 +26,24 @@ HEIR = 22
 MOVED = 10_000
 
 
+async def product(url: str) -> Container:
+    """The product's container on the bench's database."""
+    return Container.build(Settings(_env_file=None, database_url=sa_url(url)))  # type: ignore[call-arg]
+
+
+async def bench_admin(container: Container) -> Actor:
+    """The admin the seed gave a login ("bench"), as the services see them."""
+    async with container.db.unit_of_work() as s:
+        admin = await s.scalar(sa.select(Employee).where(Employee.login == "bench"))
+        assert admin is not None
+        return Actor.of(admin)
+
+
 async def reassign_bench(url: str) -> None:
-    settings = Settings(_env_file=None, database_url=sa_url(url))  # type: ignore[call-arg]
-    container = Container.build(settings)
+    container = await product(url)
     company = container.company
     try:
-        async with container.db.unit_of_work() as s:
-            admin = await s.scalar(sa.select(Employee).where(Employee.login == "bench"))
-            assert admin is not None
-            by = Actor.of(admin)
+        by = await bench_admin(container)
         chosen = lists.DealFilter(owner_id=LEAVER)
         started = time.perf_counter()
         async with container.db.unit_of_work() as s:

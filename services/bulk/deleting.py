@@ -185,13 +185,12 @@ async def _take_tasks(
     taken: _Taken,
 ) -> None:
     """Tasks, with the notes on them (and the notes `other_notes` picks: a deal's)."""
+    notes = await _rows(  # first: they point at the tasks (a subquery: any number of them)
+        session, _N, sa.or_(*other_notes, _N.c.task_id.in_(sa.select(_T.c.id).where(which)))
+    )
+    await _trash(session, op_id, _N, notes)
+    taken.counts.update(note=len(notes))
     tasks = await _rows(session, _T, which)
-    task_ids = [row["id"] for row in tasks]
-    notes = [*other_notes, *([_N.c.task_id.in_(task_ids)] if task_ids else [])]
-    if notes:
-        rows = await _rows(session, _N, sa.or_(*notes))
-        await _trash(session, op_id, _N, rows)
-        taken.counts.update(note=len(rows))
     await _trash(session, op_id, _T, tasks)
     for row in tasks:
         if row["status"] == TaskStatus.OPEN:  # a closed one reminds nobody: nobody misses it

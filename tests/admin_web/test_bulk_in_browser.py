@@ -121,3 +121,43 @@ async def test_the_report_page_draws_its_chart(browser, container, aiohttp_serve
     assert await page.locator("tr[data-person]").count() == 3
     assert await page.evaluate("document.documentElement.scrollWidth") <= 375
     await page.screenshot(path=str(shots / "admin-report-phone.png"), full_page=True)
+
+
+async def test_a_page_of_robot_leads_is_ticked_marked_spam_and_undone_at_phone_width(
+    browser, container, aiohttp_server, clock, shots
+):
+    from services import leads
+
+    async with container.db.unit_of_work() as s:
+        await admins.create_admin(s, login="boss", password="correct horse", now=clock.now())
+        await factories.employee(s, clock, name="Анна", office="Центр")
+        for i in range(4):
+            lead = leads.LeadIn(source="form:promo", phone=f"+7912000880{i}", name=f"Бот {i}")
+            await leads.register_incoming(s, lead, company=container.company)
+        lead = leads.LeadIn(source="form:site", phone="+79120008899", name="Иван")
+        await leads.register_incoming(s, lead, company=container.company)
+    server = await aiohttp_server(build_web_app(container))
+    site = f"http://127.0.0.1:{server.port}"
+    page = await browser.new_page(viewport={"width": 375, "height": 740})
+    await sign_in_page(page, site, "boss", "correct horse")
+    await page.fill("form.search input[name=source]", "form:promo")
+    await page.click("form.search >> text=Показать")
+    assert await page.locator("tr[data-lead]").count() == 4
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 375
+    await page.check("#tick-all")  # every row of the page, by the box in the header
+    assert await page.locator("input[name=id][form=bulk]:checked").count() == 4
+    await page.select_option("form#bulk select[name=mark]", value="spam:robot")
+    await page.screenshot(path=str(shots / "admin-leads-phone.png"), full_page=True)
+    await page.click("form#bulk >> text=Посчитать отметку")
+    assert "Отметить 4 лида как спам: Робот / автообзвон." in await page.text_content("main")
+    await page.screenshot(path=str(shots / "admin-leads-mark-phone.png"), full_page=True)
+    await page.click('button:text-is("Отметить")')
+    await page.wait_for_url(re.compile(r".*/admin/bulk/\d+$"))
+    assert "4 лида — спам" in await page.text_content("p.done")
+    operation = page.url
+    await page.goto(f"{site}/admin/?status=spam")
+    assert await page.locator("tr[data-lead]").count() == 4
+    await page.goto(operation)
+    await page.click('button:text-is("Отменить")')
+    await page.goto(f"{site}/admin/?status=new")
+    assert await page.locator("tr[data-lead]").count() == 5

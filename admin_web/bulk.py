@@ -1,6 +1,6 @@
 """The bulk actions of the lists (admin_web.lists) and `/admin/bulk/…`: giving records to
 someone else, moving deals to a stage, a task for each, closing tasks, marking new leads
-non-target or spam, deleting deals; counted on one page,
+non-target or spam, deleting deals, tasks or clients; counted on one page,
 applied by the next (one transaction), shown with an Undo button that works for 24 hours. The
 rules live in services.bulk; these views read inputs and render."""
 
@@ -15,7 +15,7 @@ from aiohttp import web
 
 from admin_web import inputs
 from admin_web.edge import DB, EMPLOYEE, context
-from admin_web.lists import LISTS, Listed, _deal_filter, _task_filter, lead_filter
+from admin_web.lists import LISTS, Listed, _client_filter, _deal_filter, _task_filter, lead_filter
 from models import TaskStatus
 from services import access, bulk
 from services.actors import Actor
@@ -35,7 +35,7 @@ def setup(app: web.Application) -> None:
             app.router.add_post(f"{listed.path}/tasks", _tasks_apply_view(listed))
     app.router.add_get("/admin/tasks/close", close_plan)
     app.router.add_post("/admin/tasks/close", close)
-    for listed in ("/admin/deals", "/admin/tasks"):
+    for listed in ("/admin/deals", "/admin/tasks", "/admin/clients"):
         app.router.add_get(f"{listed}/delete", delete_plan)
         app.router.add_post(f"{listed}/delete", delete)
     app.router.add_get("/admin/leads/reject", reject_plan)
@@ -277,17 +277,21 @@ async def reject(request: web.Request) -> web.StreamResponse:
 
 def _delete_input(request: web.Request, data: Any) -> tuple[Any, Any]:
     """The delete's form as the list it came from reads it (`/admin/deals/delete`,
-    `/admin/tasks/delete`), and the chosen records as that list's filter."""
+    `/admin/tasks/delete`, `/admin/clients/delete`), and the chosen records as that list's
+    filter."""
     if request.path.startswith("/admin/tasks/"):
         tasks_form = inputs.parse(inputs.TasksDelete, data)
         return tasks_form, _task_filter(request, tasks_form)
+    if request.path.startswith("/admin/clients/"):
+        clients_form = inputs.parse(inputs.ClientsDelete, data)
+        return clients_form, _client_filter(request, clients_form)
     deals_form = inputs.parse(inputs.DealsDelete, data)
     return deals_form, _deal_filter(request, deals_form)
 
 
 async def delete_plan(request: web.Request) -> web.StreamResponse:
-    """How many deals (tasks) would be deleted, and what goes with them; a form to apply
-    exactly that (admins only)."""
+    """How many deals (tasks, clients) would be deleted, and what goes with them; a form to
+    apply exactly that (admins only)."""
     form, shown = _delete_input(request, request.query)
     me = request[EMPLOYEE]
     plan = await bulk.plan_delete(request[DB], shown, by=Actor.of(me))

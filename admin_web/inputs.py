@@ -303,3 +303,9 @@ class TasksDelete(TasksQuery, Ticked):
 
 class LeadsReassign(LeadsQuery, Reassign):
     pass
+
+
+class ClientsDelete(ClientsQuery, Ticked):
+    """Clients deleted at once (admins), with everything of theirs."""
+
+    expected: Annotated[int, Field(ge=0, le=10**9)] | None = None

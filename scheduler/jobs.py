@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.db import Database
 from services import conversations, escalations, reports, tasks
-from services.bulk import deleting
+from services.bulk import trash
 from services.context import Company
 from services.errors import NotFound
 from services.leads import queue as lead_queue
@@ -77,7 +77,7 @@ async def forget_early_statuses(session: AsyncSession, company: Company) -> str:
 
 
 async def empty_bulk_trash(session: AsyncSession, company: Company) -> str:
-    gone, more = await deleting.empty_trash(session, now=company.clock.now())
+    gone, more = await trash.empty(session, now=company.clock.now())
     summary = f"{gone} rows of bulk deletes past their undo forgotten"
     return More(summary) if more else summary
 

@@ -3,8 +3,8 @@ another employee at once (deals moved to a stage, a task for each, tasks closed:
 modules); counted first, applied in one transaction, undone within 24 hours
 (services.bulk.engine). The chosen records are a list's filter, or rows ticked in it, always
 within what the person may change (a manager: their office). New leads are marked non-target or
-spam in bulk (services.bulk.rejecting); deals and tasks are deleted in bulk, by admins
-(services.bulk.deleting)."""
+spam in bulk (services.bulk.rejecting); deals, tasks and clients are deleted in bulk, by
+admins (services.bulk.deleting)."""
 
 from __future__ import annotations
 
@@ -211,9 +211,10 @@ async def close_tasks(
 DeletePlan = deleting.DeletePlan
 
 
-async def plan_delete(
-    session: AsyncSession, shown: deal_lists.DealFilter | task_table.TaskFilter, *, by: Actor
-) -> deleting.DeletePlan:
+Deletable = deal_lists.DealFilter | task_table.TaskFilter | client_lists.ClientFilter
+
+
+async def plan_delete(session: AsyncSession, shown: Deletable, *, by: Actor) -> deleting.DeletePlan:
     access.require_delete_in_bulk(by)
     kind, chosen = _chosen(shown, by)
     return await deleting.plan(session, kind.name, chosen)
@@ -221,15 +222,15 @@ async def plan_delete(
 
 async def delete(
     session: AsyncSession,
-    shown: deal_lists.DealFilter | task_table.TaskFilter,
+    shown: Deletable,
     *,
     expected: int,
     by: Actor,
     company: Company,
 ) -> int:
-    """The chosen deals (open or closed, with their tasks, notes and stage moves) or tasks
-    (with their notes) out of every list, card, reminder and report; undo within 24 hours
-    puts them back."""
+    """The chosen deals (open or closed, with their tasks, notes and stage moves), tasks
+    (with their notes) or clients (with everything of theirs) out of every list, card,
+    reminder and report; undo within 24 hours puts them back."""
     access.require_delete_in_bulk(by)
     kind, chosen = _chosen(shown, by)
     return await deleting.apply(

@@ -1,24 +1,21 @@
-"""Deleting deals in bulk (test deals, duplicates, junk): counted first, applied in one
-transaction, undone for 24 hours (services.bulk.engine).
+"""Deleting deals, tasks or clients in bulk (test deals, duplicates, junk): counted first,
+applied in one transaction, undone for 24 hours (services.bulk.engine).
 
-A deleted deal leaves its table, with what hangs on it (its stage moves, its tasks, the notes on
-it or on those tasks), into the operation's trash (`bulk_trash`, every column as JSON). So it is
-gone from every list, search, card, reminder and report at once, with no query anywhere left
-to forget a "deleted" flag; the reports' roll-ups are told by the same triggers that see any
-deleted row. A ticket about a deleted deal stays, without the link. Undo puts everything back
-as it was, with the same ids; a row whose id a new one took meanwhile (SQLite hands out the
-highest id again) comes back under a new id, and what hangs on it follows. A deal whose client
-is gone meanwhile stays deleted and is counted as kept. Once the undo window has passed, the
-`empty_bulk_trash` job forgets the trash for good (`empty_trash`)."""
+A deleted record leaves its table, with what hangs on it, into the operation's trash
+(services.bulk.trash): a deal with its stage moves, its tasks and the notes on it or on them;
+a task with its notes; a client with everything of theirs (services.bulk.deleting_clients). So
+it is gone from every list, search, card, reminder and report at once, with no query anywhere
+left to forget a "deleted" flag; the reports' roll-ups are told by the same triggers that see
+any deleted row. A ticket about a deleted deal stays, without the link. Undo puts everything
+back as it was (the trash's rules: the same ids where they are free; what cannot come back,
+because what it hung on is gone meanwhile, stays deleted and is counted as kept). Once the
+undo window has passed, the `empty_bulk_trash` job forgets the trash for good."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
-from enum import Enum
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import (
     BulkOperation,
     BulkTrash,
+    Client,
     Deal,
     DealStageChange,
     Note,
@@ -34,15 +32,14 @@ from models import (
     TaskStatus,
     Ticket,
 )
-from models.base import UTCDateTime
 from services.actors import Actor
-from services.bulk import engine, undoing
+from services.bulk import deleting_clients, engine, trash, undoing
 from services.bulk.engine import Chosen
 from services.bulk.undoing import Undone
 from services.context import Company
 
 DELETE = "delete"
-CHUNK = 5000  # ids bound in one statement
+UNLINKED = "tickets:deal_id"  # the trash's rows of tickets a deleted deal was taken from
 _D, _T, _N, _S = Deal.__table__, Task.__table__, Note.__table__, DealStageChange.__table__
 _TICKETS, _TRASH, _OP = Ticket.__table__, BulkTrash.__table__, BulkOperation.__table__
 
@@ -55,16 +52,14 @@ class DeletePlan:
     unlinked: int  # tickets that stay, without the link to a deleted deal
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
-    for start in range(0, len(ids), CHUNK):
-        yield list(ids[start : start + CHUNK])
-
-
-_TABLES = {"deal": _D, "task": _T}
+_TABLES = {"deal": _D, "task": _T, "client": Client.__table__}
 
 
 async def plan(session: AsyncSession, kind: str, chosen: Chosen) -> DeletePlan:
     count = sa.select(sa.func.count())
+    if kind == "client":
+        clients, along = await deleting_clients.plan(session, chosen)
+        return DeletePlan(kind, clients, along, 0)
     if kind == "task":
         tasks = sa.select(_T.c.id).where(_T.c.id.in_(chosen))
         found = await session.execute(
@@ -131,7 +126,12 @@ async def apply(
     count = engine.as_counted(len(ids), expected)
     op_id = await engine.start(session, kind, by, now, action=DELETE)
     taken = _Taken()
-    for chunk in _chunks(ids):
+    if kind == "client":
+        counts, owners = await deleting_clients.take(session, op_id, ids)
+        taken.counts.update(counts)
+        for who, n in owners.items():
+            taken.whose.setdefault(who, Counter())["client"] += n
+    for chunk in trash.chunks(ids if kind != "client" else []):
         if kind == "deal":
             await _take_deals(session, op_id, chunk, taken)
         else:
@@ -159,7 +159,7 @@ async def _take_deals(session: AsyncSession, op_id: int, chunk: list[int], taken
         sa.select(_TICKETS.c.id, _TICKETS.c.deal_id).where(_TICKETS.c.deal_id.in_(chunk))
     )
     unlinked = [
-        {"operation_id": op_id, "table_name": _TICKETS.name, "row_id": ticket_id}
+        {"operation_id": op_id, "table_name": UNLINKED, "row_id": ticket_id}
         | {"data": {"deal_id": deal_id}}
         for ticket_id, deal_id in linked.all()
     ]
@@ -169,9 +169,9 @@ async def _take_deals(session: AsyncSession, op_id: int, chunk: list[int], taken
             sa.update(_TICKETS).where(_TICKETS.c.deal_id.in_(chunk)).values(deal_id=None)
         )
     await _take_tasks(session, op_id, _T.c.deal_id.in_(chunk), [_N.c.deal_id.in_(chunk)], taken)
-    await _trash(session, op_id, _S, await _rows(session, _S, _S.c.deal_id.in_(chunk)))
-    deals = await _rows(session, _D, _D.c.id.in_(chunk))
-    await _trash(session, op_id, _D, deals)
+    await trash.put_in(session, op_id, _S, await trash.rows(session, _S, _S.c.deal_id.in_(chunk)))
+    deals = await trash.rows(session, _D, _D.c.id.in_(chunk))
+    await trash.put_in(session, op_id, _D, deals)
     for row in deals:
         taken.held(row["owner_id"], "deal")
     taken.counts.update(deal=len(deals), ticket=len(unlinked))
@@ -185,68 +185,17 @@ async def _take_tasks(
     taken: _Taken,
 ) -> None:
     """Tasks, with the notes on them (and the notes `other_notes` picks: a deal's)."""
-    notes = await _rows(  # first: they point at the tasks (a subquery: any number of them)
+    notes = await trash.rows(  # first: they point at the tasks (a subquery: any number of them)
         session, _N, sa.or_(*other_notes, _N.c.task_id.in_(sa.select(_T.c.id).where(which)))
     )
-    await _trash(session, op_id, _N, notes)
+    await trash.put_in(session, op_id, _N, notes)
     taken.counts.update(note=len(notes))
-    tasks = await _rows(session, _T, which)
-    await _trash(session, op_id, _T, tasks)
+    tasks = await trash.rows(session, _T, which)
+    await trash.put_in(session, op_id, _T, tasks)
     for row in tasks:
         if row["status"] == TaskStatus.OPEN:  # a closed one reminds nobody: nobody misses it
             taken.held(row["assignee_id"], "task")
     taken.counts.update(task=len(tasks))
-
-
-async def _rows(
-    session: AsyncSession, table: sa.Table, where: sa.ColumnElement[bool]
-) -> list[dict[str, Any]]:
-    found = await session.execute(sa.select(table).where(where).order_by(table.c.id))
-    return [dict(row._mapping) for row in found.all()]
-
-
-async def _trash(
-    session: AsyncSession, op_id: int, table: sa.Table, rows: list[dict[str, Any]]
-) -> None:
-    """Keep the rows in the operation's trash and take them out of their table."""
-    if not rows:
-        return
-    await session.execute(
-        sa.insert(_TRASH),
-        [
-            {"operation_id": op_id, "table_name": table.name, "row_id": row["id"]}
-            | {"data": {name: _plain(value) for name, value in row.items()}}
-            for row in rows
-        ],
-    )
-    for chunk in _chunks([row["id"] for row in rows]):
-        await session.execute(sa.delete(table).where(table.c.id.in_(chunk)))
-
-
-def _plain(value: Any) -> Any:
-    """A column's value as JSON keeps it (read back by the column's type: `_typed`)."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
-def _typed(column: sa.Column[Any], value: Any) -> Any:
-    if value is None:
-        return None
-    kind = column.type
-    if isinstance(kind, UTCDateTime | sa.DateTime):
-        return datetime.fromisoformat(value)
-    if isinstance(kind, sa.Date):
-        return date.fromisoformat(value)
-    if isinstance(kind, sa.Numeric) and not isinstance(kind, sa.Float):
-        return Decimal(value)
-    if isinstance(kind, sa.Enum) and kind.enum_class is not None:
-        return kind.enum_class(value)
-    return value
 
 
 async def _undo(
@@ -256,17 +205,9 @@ async def _undo(
     following what came back), tickets get their link again; the trash is emptied. A row
     whose parent is gone meanwhile (a deal's client, a task's deal deleted since) stays out,
     with what hangs on it."""
-    trash = await session.execute(
-        sa.select(_TRASH.c.table_name, _TRASH.c.data)
-        .where(_TRASH.c.operation_id == op.id)
-        .order_by(_TRASH.c.table_name, _TRASH.c.row_id)
-    )
-    kept: dict[str, list[dict[str, Any]]] = {}  # taken out, by table (tickets: unlinked only)
-    for table_name, data in trash.all():
-        if table_name != _TICKETS.name:
-            kept.setdefault(table_name, []).append(data)
-    back = _Back(session, {name: {r["id"] for r in rows} for name, rows in kept.items()})
-    for table in (_D, _S, _T, _N):  # parents first
+    kept = await trash.taken_out(session, op.id)
+    back = trash.Back(session, kept)
+    for table in deleting_clients.tables():  # parents first
         await back.put(table, kept.get(table.name, []))
     deals = back.ids.get(_D.name, {})
     relinked = [
@@ -283,105 +224,37 @@ async def _undo(
         )
     await session.execute(sa.delete(_TRASH).where(_TRASH.c.operation_id == op.id))
     whose: dict[int, Counter[str]] = {}  # told as they were told of the delete
-    for kind, table, holder in (("deal", _D, "owner_id"), ("task", _T, "assignee_id")):
+    holders = (("client", _TABLES["client"], "owner_id"), ("deal", _D, "owner_id"))
+    for kind, table, holder in (*holders, ("task", _T, "assignee_id")):
         came = back.ids.get(table.name, {})
-        for row in kept.get(table.name, []):
-            counted = kind == "deal" or row["status"] == TaskStatus.OPEN.value
-            if counted and row["id"] in came and row[holder] is not None:
+        for row in _counted(kind, kept.get(table.name, [])):
+            if row["id"] in came and row[holder] is not None:
                 whose.setdefault(row[holder], Counter())[kind] += 1
     told = {who: ("restored", dict(counts)) for who, counts in whose.items()}
     kind = op.entity_type
     rows = kept.get(_TABLES[kind].name, [])
+    if kind == "client":  # a merged card came back with the client it is part of
+        rows = _counted(kind, rows)
     restored = sum(row["id"] in back.ids.get(_TABLES[kind].name, {}) for row in rows)
     return Undone({kind: restored}, {kind: len(rows) - restored}), told, {}
+
+
+def _counted(kind: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows people are told about: open tasks, clients that are not a merged card."""
+    if kind == "task":
+        return [row for row in rows if row["status"] == TaskStatus.OPEN.value]
+    if kind == "client":
+        return [row for row in rows if row.get("merged_into_id") is None]
+    return rows
 
 
 async def _unlinked(session: AsyncSession, op_id: int) -> list[tuple[int, dict[str, Any]]]:
     found = await session.execute(
         sa.select(_TRASH.c.row_id, _TRASH.c.data).where(
-            _TRASH.c.operation_id == op_id, _TRASH.c.table_name == _TICKETS.name
+            _TRASH.c.operation_id == op_id, _TRASH.c.table_name == UNLINKED
         )
     )
     return [(row_id, data) for row_id, data in found.all()]
 
 
-async def _existing(session: AsyncSession, table: sa.Table, ids: list[int]) -> set[int]:
-    return set(await session.scalars(sa.select(table.c.id).where(table.c.id.in_(ids))))
-
-
-class _Back:
-    """Rows going back into their tables, and the ids they came back under."""
-
-    def __init__(self, session: AsyncSession, trashed: dict[str, set[int]]) -> None:
-        self.session, self.trashed = session, trashed
-        self.ids: dict[str, dict[int, int]] = {}  # table → old id → id now
-
-    async def put(self, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-        """Insert the rows again. A link to a row taken out with them follows it to its id
-        now; a link to any other row must still find it: else the row stays out."""
-        ready = [
-            {name: _typed(table.c[name], v) for name, v in data.items() if name in table.c}
-            for data in rows
-        ]
-        for fk in sorted(table.foreign_keys, key=lambda fk: fk.parent.name):
-            ready = await self._linked(ready, fk.parent.name, fk.column.table)
-        mapped = self.ids.setdefault(table.name, {})
-        taken: set[int] = set()
-        for chunk in _chunks([row["id"] for row in ready]):
-            taken |= await _existing(self.session, table, chunk)
-        free = [row for row in ready if row["id"] not in taken]
-        for start in range(0, len(free), 1000):
-            await self.session.execute(sa.insert(table), free[start : start + 1000])
-        mapped.update((row["id"], row["id"]) for row in free)
-        for row in ready:
-            if row["id"] in taken:  # a new row has its id now (SQLite reuses the highest)
-                old = row.pop("id")
-                made = await self.session.execute(
-                    sa.insert(table).values(row).returning(table.c.id)
-                )
-                mapped[old] = made.scalar_one()
-
-    async def _linked(
-        self, rows: list[dict[str, Any]], column: str, parent: sa.Table
-    ) -> list[dict[str, Any]]:
-        """The rows whose `column` still finds its row of `parent`, pointed at its id now."""
-        trashed = self.trashed.get(parent.name, set())
-        back = self.ids.get(parent.name, {})
-        elsewhere = sorted({r[column] for r in rows if r[column] is not None} - trashed)
-        there: set[int] = set()
-        for chunk in _chunks(elsewhere):
-            there |= await _existing(self.session, parent, chunk)
-        found = []
-        for row in rows:
-            old = row[column]
-            if old is None or old in there:
-                found.append(row)
-            elif old in back:
-                found.append({**row, column: back[old]})
-        return found
-
-
 undoing.UNDOERS[DELETE] = _undo
-
-
-EMPTIED_PER_RUN = 20  # operations whose trash one run empties
-
-
-async def empty_trash(session: AsyncSession, *, now: datetime) -> tuple[int, bool]:
-    """Forget for good what bulk deletes took out once their undo window has passed (undo is
-    refused from then on); (rows forgotten, whether more operations are waiting)."""
-    ops = _OP.c
-    expired = list(
-        await session.scalars(
-            sa.select(_TRASH.c.operation_id)
-            .join(BulkOperation.__table__, ops.id == _TRASH.c.operation_id)
-            .where(ops.undo_until <= now)
-            .distinct()
-            .order_by(_TRASH.c.operation_id)
-            .limit(EMPTIED_PER_RUN)
-        )
-    )
-    if not expired:
-        return 0, False
-    gone = await session.execute(sa.delete(_TRASH).where(_TRASH.c.operation_id.in_(expired)))
-    return gone.rowcount or 0, len(expired) == EMPTIED_PER_RUN

@@ -46,7 +46,8 @@ TASK = Kind("task", Task.__table__, "assignee_id")
 CONVERSATION = Kind("conversation", Conversation.__table__, "assignee_id")
 LEAD = Kind("lead", Lead.__table__, "assignee_id", "office_id")
 KINDS = {kind.name: kind for kind in (CLIENT, DEAL, TASK, CONVERSATION, LEAD)}
-ORDER = (*KINDS, "note")  # how texts list them (notes: only deleted with their deal)
+# How texts list them (notes, calls, tickets, messages: only deleted with what they hang on).
+ORDER = (*KINDS, "call", "ticket", "message", "note")
 
 _OPEN = {
     "client": lambda: Client.__table__.c.merged_into_id.is_(None),

@@ -103,3 +103,32 @@ async def test_tasks_are_deleted_from_the_task_list_and_brought_back(web, contai
     await web.post(f"{op_path}/undo", data={"csrf_token": token})
     async with container.db.unit_of_work() as s:
         assert sorted(await s.scalars(sa.select(Task.id))) == ids
+
+
+async def test_a_client_is_deleted_with_everything_and_brought_back(web, container, clock):
+    from models import Client, Lead
+    from tests.client_history import client_with_history
+
+    people, _deals = await _office(container, clock)
+    async with container.db.unit_of_work() as s:
+        anna = await s.get(Employee, people["Анна"])
+        junk = await client_with_history(s, name="Тест Тестович", office_id=None, owner=anna)
+    await sign_in(web, "admin", "good horse 1")
+    listing = await (await web.get("/admin/clients")).text()
+    assert 'formaction="/admin/clients/delete"' in listing
+    plan = await (await web.get("/admin/clients/delete", params=[("id", junk)])).text()
+    assert "Удаление клиентов" in plan and "Удалить 1 клиента." in plan
+    assert "1 лид" in plan and "1 обращение" in plan and "1 звонок" in plan
+    applied = await web.post(
+        "/admin/clients/delete", data=_HIDDEN.findall(plan), allow_redirects=False
+    )
+    op_path = applied.headers["Location"]
+    assert "Админ: удалено — 1 клиент" in await (await web.get(op_path)).text()
+    async with container.db.unit_of_work() as s:
+        assert await s.get(Client, junk) is None
+        assert await s.scalar(sa.select(Lead.id).where(Lead.client_id == junk)) is None
+    assert (await web.get(f"/admin/clients/{junk}")).status == 404
+    token = await page_token(web, op_path)
+    await web.post(f"{op_path}/undo", data={"csrf_token": token})
+    page = await web.get(f"/admin/clients/{junk}")
+    assert page.status == 200 and "Тест Тестович" in await page.text()

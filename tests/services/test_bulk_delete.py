@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from models import (
     BulkTrash,
+    Client,
     Deal,
     DealStageChange,
     DealStatus,
@@ -234,3 +235,106 @@ def task_table_filter(*ids: int):
     from services.tasks import table as task_table
 
     return task_table.TaskFilter(ids=ids)
+
+
+async def test_a_deleted_client_takes_everything_of_theirs_and_undo_puts_back_every_row(
+    session,
+    clock,
+    company,
+    team,  # noqa: F811
+):
+    from services.clients import lists as client_lists
+    from tests.client_history import client_with_history, snapshot
+
+    admin, anna, boris, _vera = team
+    gone = await client_with_history(session, name="Мусор", office_id=None, owner=anna)
+    merged = await client_with_history(session, name="Мусор (дубль)", office_id=None, owner=anna)
+    stays = await client_with_history(session, name="Клиент", office_id=None, owner=boris)
+    await session.execute(sa.update(Client).where(Client.id == merged).values(merged_into_id=gone))
+    before = {c: await snapshot(session, c) for c in (gone, merged, stays)}
+    by, chosen = Actor.of(admin), client_lists.ClientFilter(ids=(gone,))
+
+    plan = await bulk.plan_delete(session, chosen, by=by)
+    assert (plan.kind, plan.count) == ("client", 1)
+    assert plan.along == {
+        "lead": 1,
+        "deal": 1,
+        "call": 1,
+        "conversation": 1,
+        "ticket": 1,
+        "task": 1,
+    }
+    op_id = await bulk.delete(session, chosen, expected=1, by=by, company=company)
+    for client in (gone, merged):  # the card merged into it is the same person: it goes too
+        assert all(rows == [] for rows in (await snapshot(session, client)).values())
+    assert await snapshot(session, stays) == before[stays]
+    shown = await client_lists.page(session, client_lists.ClientFilter())
+    assert [row.id for row in shown.rows] == [stays]
+    assert await _ids(session, Deal) == [d["id"] for d in before[stays]["deals"]]
+    told = await summaries(session)
+    assert told[str(anna.telegram_id)]["counts"] == {"client": 1}
+
+    clock.advance(hours=1)
+    undone = await bulk.undo(session, op_id, by=by, company=company)
+    assert (undone.back, undone.kept) == ({"client": 1}, {"client": 0})
+    session.expire_all()
+    for client in (gone, merged, stays):  # every row, every column, as it was
+        assert await snapshot(session, client) == before[client]
+
+
+async def test_a_client_who_came_back_meanwhile_keeps_their_new_card(
+    session,
+    clock,
+    company,
+    team,  # noqa: F811
+):
+    from models import Channel, ChannelIdentity, Conversation, Message
+    from services.clients import lists as client_lists
+    from tests.client_history import client_with_history
+
+    admin, anna, _boris, _vera = team
+    gone = await client_with_history(session, name="Иван", office_id=None, owner=anna)
+    phone = await session.scalar(
+        sa.select(ChannelIdentity.address).where(ChannelIdentity.client_id == gone)
+    )
+    chat = await session.scalar(
+        sa.select(Conversation.external_chat_id).where(Conversation.client_id == gone)
+    )
+    by = Actor.of(admin)
+    op_id = await bulk.delete(
+        session, client_lists.ClientFilter(ids=(gone,)), expected=1, by=by, company=company
+    )
+    # He calls and writes again: a new card holds his phone and his WhatsApp chat now.
+    again = Client(name="Иван снова", owner_id=anna.id)
+    session.add(again)
+    await session.flush()
+    new_chat = Conversation(client_id=again.id, channel=Channel.WHATSAPP, external_chat_id=chat)
+    session.add_all(
+        [
+            ChannelIdentity(client_id=again.id, channel=Channel.PHONE, address=phone),
+            new_chat,
+        ]
+    )
+    await session.flush()
+    undone = await bulk.undo(session, op_id, by=by, company=company)
+    assert undone.back == {"client": 1}
+    holders = await session.scalars(
+        sa.select(ChannelIdentity.client_id).where(ChannelIdentity.address == phone)
+    )
+    assert list(holders) == [again.id]  # the phone stays with the card that has it now
+    said = await session.scalars(
+        sa.select(Message.text).where(Message.conversation_id == new_chat.id)
+    )
+    assert list(said) == ["Здравствуйте"]  # the old messages joined the chat he is in now
+    names = await session.scalars(sa.select(Client.name).order_by(Client.name))
+    assert list(names) == ["Иван", "Иван снова"]  # both cards (SQLite may renumber the old)
+
+
+async def test_only_admins_delete_clients(session, clock, company, team):  # noqa: F811
+    from models import Role
+    from services.clients import lists as client_lists
+    from tests import factories
+
+    manager = await factories.employee(session, clock, name="Мария", role=Role.MANAGER)
+    with pytest.raises(AccessDenied):
+        await bulk.plan_delete(session, client_lists.ClientFilter(), by=Actor.of(manager))

@@ -182,3 +182,29 @@ async def test_anna_s_new_leads_go_to_boris_with_their_cards(web, container, clo
         (True, None),
     ]  # her cards show who has them now, without buttons
     assert annas[2]["text"].startswith("📦 Из ваших передано сотруднику Борис: 2 лида.")
+
+
+async def test_giving_leads_refusals_give_nothing(web, container, clock):
+    ids = await _setup(container, clock)
+    async with container.db.unit_of_work() as s:
+        mute = await factories.employee(s, clock, name="Без Telegram", telegram=False)
+        boris = await factories.employee(s, clock, name="Борис", office="Центр")
+        mute_id, boris_id = mute.id, boris.id
+    await sign_in(web, "boss", "good horse 1")
+    form = {"scope": "all", "to": str(boris_id), "expected": "4"}
+    assert (await web.post("/admin/leads/reassign", data=form)).status == 403  # no token
+    token = await page_token(web, "/admin/")
+    silent = {**form, "to": str(mute_id), "csrf_token": token}
+    refused = await web.post("/admin/leads/reassign", data=silent)
+    assert refused.status == 422 and "не увидит" in await refused.text()
+    stale = await web.post(
+        "/admin/leads/reassign", data={**form, "expected": "3", "csrf_token": token}
+    )
+    assert stale.status == 409
+    await web.post("/admin/logout", data={"csrf_token": token})
+    await sign_in(web, "petr", "good horse 1")  # a manager of Север: Анна's leads are not his
+    plan = await web.get("/admin/leads/reassign", params={"scope": "all", "to": boris_id})
+    assert plan.status == 403  # Борис is of Центр: not his to give to
+    async with container.db.unit_of_work() as s:
+        whose = set(await s.scalars(sa.select(Lead.assignee_id).where(Lead.id.in_(ids))))
+    assert boris_id not in whose

@@ -97,3 +97,14 @@ def test_buttons_are_packed_as_aiogram_packs_them_and_unpack_back(cls, data):
     packed = value.pack()
     assert packed == CallbackData.pack(value)
     assert cls.unpack(packed) == value
+
+
+def test_every_kind_of_button_has_a_prefix_of_its_own() -> None:
+    kinds = [
+        getattr(callbacks, name)
+        for name in callbacks.__all__
+        if isinstance(getattr(callbacks, name), type)
+        and issubclass(getattr(callbacks, name), CallbackData)
+    ]
+    prefixes = [kind.__prefix__ for kind in kinds]
+    assert len(kinds) > 25 and len(set(prefixes)) == len(prefixes)

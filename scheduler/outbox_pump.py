@@ -19,13 +19,13 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
 from typing import Any
 
-from bot.delivery import GiveUp, NothingToSend, RetryLater, Sender, Sent
-from metrics import OUTBOX_RESULTS, OUTBOX_SEND_SECONDS
+from bot.delivery import GiveUp, Sender
+from metrics import OUTBOX_RESULTS
 from models import Channel, OutboxLane
 from models.db import Database
+from scheduler.outbox_attempts import Outcome, attempt, channel_off, mark
 from scheduler.rate_limit import BulkLane, RateLimiter, is_group
 from services import outbox
 from services.clock import Clock
@@ -45,16 +45,6 @@ GROUP_TURN = 1.0
 
 
 Settled = Callable[[Any, Claimed, str, str | None, str, dict[str, Any]], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    result: str  # "sent", "retry" or "dead"
-    provider_id: str | None = None
-    error: str = ""
-    retry_after: float | None = None
-    unreachable: bool = False  # the provider did not answer properly (network, timeout, 5xx)
-    facts: dict[str, Any] = field(default_factory=dict)  # bot.delivery.Sent
 
 
 class OutboxPump:
@@ -147,7 +137,7 @@ class OutboxPump:
         for row in rows:
             self._spawn(self._deliver_in_turn(row, prepared.get(row.id)), row)
         for row in off:
-            self._spawn(self._record(row, _channel_off(row)), row)
+            self._spawn(self._record(row, channel_off(row)), row)
         return len(rows) + len(off)
 
     async def _in_turn(self, rows: list[Claimed]) -> list[Claimed]:
@@ -195,7 +185,7 @@ class OutboxPump:
         prepared = await self._prepare(rows)
         await asyncio.gather(
             *(self.deliver(row, prepared.get(row.id)) for row in rows),
-            *(self._record(row, _channel_off(row)) for row in off),
+            *(self._record(row, channel_off(row)) for row in off),
         )
         return len(rows)
 
@@ -275,48 +265,17 @@ class OutboxPump:
     async def deliver(self, row: Claimed, prepared: Any = None) -> None:
         """Send one claimed row (rendering it first unless the batch did) and record it."""
         self._held[row.id] = row
-        await self._record(row, await self._attempt(row, prepared))
-
-    async def _attempt(self, row: Claimed, prepared: Any) -> Outcome:
-        """One delivery attempt; never raises (but for cancellation)."""
-        sender = self.senders[row.channel]
-        try:
-            if isinstance(prepared, GiveUp):
-                raise prepared
-            if prepared is None:
-                async with self.db.unit_of_work() as session:
-                    prepared = await sender.prepare(row, session)
-            if isinstance(prepared, NothingToSend):
-                return Outcome("sent")
-            lane = self.bulk.get(row.channel) if row.lane == OutboxLane.BULK else None
-            if lane is not None:
-                await lane.limiter.acquire("")
-            limiter = self.limiters.get(row.channel)
-            if limiter is not None:
-                await limiter.acquire(outbox.chat_of(row.recipient))
-        except GiveUp as exc:
-            return Outcome("dead", error=str(exc))
-        except Exception as exc:  # nothing was sent: try again after the usual backoff
-            log.warning("outbox row %s: not sent: %s: %s", row.id, type(exc).__name__, exc)
-            return Outcome("retry", error=f"{type(exc).__name__}: {exc}")
-        with OUTBOX_SEND_SECONDS.labels(str(row.channel)).time():
-            try:
-                sent = await sender.send(row, prepared)
-                if isinstance(sent, Sent):
-                    return Outcome("sent", provider_id=sent.provider_id, facts=sent.facts)
-                return Outcome("sent", provider_id=sent)
-            except RetryLater as exc:
-                return Outcome(
-                    "retry",
-                    error=str(exc),
-                    retry_after=exc.retry_after,
-                    unreachable=exc.retry_after is None,
-                )
-            except GiveUp as exc:
-                return Outcome("dead", error=str(exc))
-            except Exception as exc:
-                log.exception("sending outbox row %s failed", row.id)
-                return Outcome("retry", error=f"{type(exc).__name__}: {exc}", unreachable=True)
+        await self._record(
+            row,
+            await attempt(
+                self.senders[row.channel],
+                row,
+                prepared,
+                self.db,
+                bulk=self.bulk.get(row.channel) if row.lane == OutboxLane.BULK else None,
+                limiter=self.limiters.get(row.channel),
+            ),
+        )
 
     async def _record(self, row: Claimed, outcome: Outcome) -> None:
         """Write the outcome, retrying with short backoff until the database takes it."""
@@ -358,33 +317,12 @@ class OutboxPump:
         OUTBOX_RESULTS.labels(str(row.channel), result).inc()
 
     async def _settle(self, session: Any, row: Claimed, outcome: Outcome) -> str:
-        result = await self._mark(session, row, outcome)
+        result = await mark(session, row, outcome, now=self.clock.now())
         if self.on_settled is not None and row.kind != outbox.DIGEST_KIND:
             await self.on_settled(
                 session, row, result, outcome.provider_id, outcome.error, outcome.facts
             )
         return result
-
-    async def _mark(self, session: Any, row: Claimed, outcome: Outcome) -> str:
-        now, digest = self.clock.now(), row.kind == outbox.DIGEST_KIND
-        if outcome.result == "sent":
-            await outbox.mark_sent(
-                session, row.id, now=now, provider_message_id=outcome.provider_id, digest=digest
-            )
-            return "sent"
-        if outcome.result == "dead":
-            await outbox.mark_dead(session, row.id, now=now, error=outcome.error, digest=digest)
-            return "dead"
-        status = await outbox.mark_retry(
-            session,
-            row.id,
-            now=now,
-            attempts=row.attempts,
-            error=outcome.error,
-            retry_after=outcome.retry_after,
-            digest=digest,
-        )
-        return status.value
 
     def _watch(self, channel: Channel) -> None:
         """Ask the provider every PROBE_EVERY s whether it answers again (one probe at a time)."""
@@ -447,8 +385,3 @@ class OutboxPump:
                     log.error("outbox: could not hand back %d claim(s): %s", len(claims), exc)
                     return
                 await asyncio.sleep(pause)
-
-
-def _channel_off(row: Claimed) -> Outcome:
-    # A channel that is off waits (not dies) until it is configured.
-    return Outcome("retry", error=f"channel {row.channel!s} is off", retry_after=300)

@@ -14,7 +14,7 @@ undo window has passed, the `empty_bulk_trash` job forgets the trash for good.""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -39,7 +39,6 @@ from services.bulk.undoing import Undone
 from services.context import Company
 
 DELETE = "delete"
-UNLINKED = "tickets:deal_id"  # the trash's rows of tickets a deleted deal was taken from
 _D, _T, _N, _S = Deal.__table__, Task.__table__, Note.__table__, DealStageChange.__table__
 _TICKETS, _TRASH, _OP = Ticket.__table__, BulkTrash.__table__, BulkOperation.__table__
 
@@ -87,16 +86,13 @@ async def plan(session: AsyncSession, kind: str, chosen: Chosen) -> DeletePlan:
     return DeletePlan(kind, int(n_deals), along, int(n_tickets))
 
 
-@dataclass
-class _Taken:
-    """What one operation took out so far: counts by kind, and whose it was (to tell them)."""
-
-    counts: Counter[str] = field(default_factory=Counter)
-    whose: dict[int, Counter[str]] = field(default_factory=dict)
-
-    def held(self, who: int | None, kind: str) -> None:
-        if who is not None:
-            self.whose.setdefault(who, Counter())[kind] += 1
+# What goes with a record of each kind: its table and those hanging on it (services.bulk.trash
+# follows the schema's foreign keys within them).
+OWNED = {
+    "deal": ("deals", "deal_stage_changes", "tasks", "notes"),
+    "task": ("tasks", "notes"),
+    "client": deleting_clients.OWNED,
+}
 
 
 async def apply(
@@ -108,9 +104,8 @@ async def apply(
     by: Actor,
     company: Company,
 ) -> int:
-    """Move the chosen deals (or tasks) and what hangs on them into the trash; the
-    operation's id. Conflict, with nothing written, when the count is no longer the
-    `expected` one."""
+    """Move the chosen records and what hangs on them into the trash; the operation's id.
+    Conflict, with nothing written, when the count is no longer the `expected` one."""
     now = company.clock.now()
     table = _TABLES[kind]
     ids = list(
@@ -125,18 +120,12 @@ async def apply(
     )
     count = engine.as_counted(len(ids), expected)
     op_id = await engine.start(session, kind, by, now, action=DELETE)
-    taken = _Taken()
-    if kind == "client":
-        counts, owners = await deleting_clients.take(session, op_id, ids)
-        taken.counts.update(counts)
-        for who, n in owners.items():
-            taken.whose.setdefault(who, Counter())["client"] += n
-    for chunk in trash.chunks(ids if kind != "client" else []):
-        if kind == "deal":
-            await _take_deals(session, op_id, chunk, taken)
-        else:
-            await _take_tasks(session, op_id, _T.c.id.in_(chunk), [], taken)
-    counts = dict(taken.counts)
+    found = await trash.take_out(session, op_id, table, ids, OWNED[kind])
+    counts = {
+        COUNTED[name]: len(_told_of(name, rows)) if name == "clients" else len(rows)
+        for name, rows in found.items()
+        if name in COUNTED and rows
+    }
     await engine.finish(
         session,
         op_id,
@@ -147,114 +136,60 @@ async def apply(
         now=now,
         counts=counts,
     )
-    told = {who: ("deleted", dict(counts)) for who, counts in taken.whose.items()}
+    told = {who: ("deleted", dict(n)) for who, n in _whose(found).items()}
     await engine.tell(session, op_id, told, by, company)
     return op_id
 
 
-async def _take_deals(session: AsyncSession, op_id: int, chunk: list[int], taken: _Taken) -> None:
-    """Deals, with their tasks (and the notes on them), their stage moves and notes; the
-    tickets about them stay, unlinked (the link kept in the trash)."""
-    linked = await session.execute(
-        sa.select(_TICKETS.c.id, _TICKETS.c.deal_id).where(_TICKETS.c.deal_id.in_(chunk))
-    )
-    unlinked = [
-        {"operation_id": op_id, "table_name": UNLINKED, "row_id": ticket_id}
-        | {"data": {"deal_id": deal_id}}
-        for ticket_id, deal_id in linked.all()
-    ]
-    if unlinked:
-        await session.execute(sa.insert(_TRASH), unlinked)
-        await session.execute(
-            sa.update(_TICKETS).where(_TICKETS.c.deal_id.in_(chunk)).values(deal_id=None)
-        )
-    await _take_tasks(session, op_id, _T.c.deal_id.in_(chunk), [_N.c.deal_id.in_(chunk)], taken)
-    await trash.put_in(session, op_id, _S, await trash.rows(session, _S, _S.c.deal_id.in_(chunk)))
-    deals = await trash.rows(session, _D, _D.c.id.in_(chunk))
-    await trash.put_in(session, op_id, _D, deals)
-    for row in deals:
-        taken.held(row["owner_id"], "deal")
-    taken.counts.update(deal=len(deals), ticket=len(unlinked))
+COUNTED = deleting_clients.COUNTED
+# Whose a record is, for the message each person gets (of the kinds people are told about).
+_HOLDERS = {"clients": ("client", "owner_id"), "deals": ("deal", "owner_id")}
+_HOLDERS["tasks"] = ("task", "assignee_id")
 
 
-async def _take_tasks(
-    session: AsyncSession,
-    op_id: int,
-    which: sa.ColumnElement[bool],
-    other_notes: list[sa.ColumnElement[bool]],
-    taken: _Taken,
-) -> None:
-    """Tasks, with the notes on them (and the notes `other_notes` picks: a deal's)."""
-    notes = await trash.rows(  # first: they point at the tasks (a subquery: any number of them)
-        session, _N, sa.or_(*other_notes, _N.c.task_id.in_(sa.select(_T.c.id).where(which)))
-    )
-    await trash.put_in(session, op_id, _N, notes)
-    taken.counts.update(note=len(notes))
-    tasks = await trash.rows(session, _T, which)
-    await trash.put_in(session, op_id, _T, tasks)
-    for row in tasks:
-        if row["status"] == TaskStatus.OPEN:  # a closed one reminds nobody: nobody misses it
-            taken.held(row["assignee_id"], "task")
-    taken.counts.update(task=len(tasks))
+def _told_of(table_name: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows people are told about: open tasks, clients that are not a merged card (it
+    goes, and comes back, with the client it is part of)."""
+    if table_name == "tasks":
+        return [row for row in rows if row["status"] == TaskStatus.OPEN.value]
+    if table_name == "clients":
+        return [row for row in rows if row.get("merged_into_id") is None]
+    return rows
+
+
+def _whose(found: dict[str, list[dict[str, Any]]]) -> dict[int, Counter[str]]:
+    whose: dict[int, Counter[str]] = {}
+    for table_name, (kind, holder) in _HOLDERS.items():
+        for row in _told_of(table_name, found.get(table_name, [])):
+            if row[holder] is not None:
+                whose.setdefault(row[holder], Counter())[kind] += 1
+    return whose
 
 
 async def _undo(
     session: AsyncSession, op: BulkOperation, _by: Actor, now: datetime
 ) -> tuple[Undone, dict[int, tuple[str, dict[str, int]]], dict[str, Any]]:
-    """Everything the operation took out goes back (parents first, each child's links
-    following what came back), tickets get their link again; the trash is emptied. A row
-    whose parent is gone meanwhile (a deal's client, a task's deal deleted since) stays out,
-    with what hangs on it."""
+    """Everything the operation took out goes back (services.bulk.trash's rules), the links
+    it cut are set again, the trash is emptied; each person is told what came back."""
     kept = await trash.taken_out(session, op.id)
     back = trash.Back(session, kept)
-    for table in deleting_clients.tables():  # parents first
+    for table in trash.tables_of(OWNED[op.entity_type]):  # parents first
         await back.put(table, kept.get(table.name, []))
-    deals = back.ids.get(_D.name, {})
-    relinked = [
-        {"i": ticket_id, "d": deals[data["deal_id"]]}
-        for ticket_id, data in await _unlinked(session, op.id)
-        if data["deal_id"] in deals
-    ]
-    if relinked:
-        await session.execute(
-            sa.update(_TICKETS)
-            .where(_TICKETS.c.id == sa.bindparam("i"), _TICKETS.c.deal_id.is_(None))
-            .values(deal_id=sa.bindparam("d")),
-            relinked,
-        )
+    await trash.relink(session, kept, back)
     await session.execute(sa.delete(_TRASH).where(_TRASH.c.operation_id == op.id))
-    whose: dict[int, Counter[str]] = {}  # told as they were told of the delete
-    holders = (("client", _TABLES["client"], "owner_id"), ("deal", _D, "owner_id"))
-    for kind, table, holder in (*holders, ("task", _T, "assignee_id")):
-        came = back.ids.get(table.name, {})
-        for row in _counted(kind, kept.get(table.name, [])):
-            if row["id"] in came and row[holder] is not None:
-                whose.setdefault(row[holder], Counter())[kind] += 1
-    told = {who: ("restored", dict(counts)) for who, counts in whose.items()}
+    came = {
+        name: [row for row in rows if row["id"] in back.ids.get(name, {})]
+        for name, rows in kept.items()
+        if ":" not in name and "id" in (rows[0] if rows else {})
+    }
+    told = {who: ("restored", dict(n)) for who, n in _whose(came).items()}
+    name = _TABLES[op.entity_type].name
+    chosen = kept.get(name, [])
+    if name == "clients":  # a merged card came back with the client it is part of
+        chosen = _told_of(name, chosen)
+    restored = sum(row["id"] in back.ids.get(name, {}) for row in chosen)
     kind = op.entity_type
-    rows = kept.get(_TABLES[kind].name, [])
-    if kind == "client":  # a merged card came back with the client it is part of
-        rows = _counted(kind, rows)
-    restored = sum(row["id"] in back.ids.get(_TABLES[kind].name, {}) for row in rows)
-    return Undone({kind: restored}, {kind: len(rows) - restored}), told, {}
-
-
-def _counted(kind: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows people are told about: open tasks, clients that are not a merged card."""
-    if kind == "task":
-        return [row for row in rows if row["status"] == TaskStatus.OPEN.value]
-    if kind == "client":
-        return [row for row in rows if row.get("merged_into_id") is None]
-    return rows
-
-
-async def _unlinked(session: AsyncSession, op_id: int) -> list[tuple[int, dict[str, Any]]]:
-    found = await session.execute(
-        sa.select(_TRASH.c.row_id, _TRASH.c.data).where(
-            _TRASH.c.operation_id == op_id, _TRASH.c.table_name == UNLINKED
-        )
-    )
-    return [(row_id, data) for row_id, data in found.all()]
+    return Undone({kind: restored}, {kind: len(chosen) - restored}), told, {}
 
 
 undoing.UNDOERS[DELETE] = _undo

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import BulkOperation, BulkTrash
+from models import Base, BulkOperation, BulkTrash
 from models.base import UTCDateTime
 from models.db import insert_ignoring_conflicts
 
@@ -66,6 +66,118 @@ async def put_in(
             await session.execute(sa.delete(table).where(*[c == row[c.name] for c in key]))
 
 
+def tables_of(names: Sequence[str]) -> list[sa.Table]:
+    """The tables named, parents first (the schema's own order)."""
+    return [table for table in Base.metadata.sorted_tables if table.name in names]
+
+
+async def take_out(
+    session: AsyncSession, op_id: int, root: sa.Table, ids: list[int], owned: Sequence[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """The `root` rows `ids` (with the rows of the root table linked to them: a card merged
+    into a chosen client) and every row of the `owned` tables that hangs on them, followed by
+    the schema's foreign keys, into the trash, children first; what was taken, by table.
+    A row of another table that links to one of them loses the link (kept in the trash as
+    "table:column", for `relink`)."""
+    tables = tables_of(owned)
+    collected: dict[str, set[int]] = {root.name: await _linked_in(session, root, set(ids))}
+    found: dict[str, list[dict[str, Any]]] = {}
+    for table in tables:
+        links = (
+            [("id", root.name)]
+            if table is root
+            else [
+                (fk.parent.name, fk.column.table.name)
+                for fk in table.foreign_keys
+                if fk.column.table.name in collected and fk.column.table is not table
+            ]
+        )
+        key = [c.name for c in table.primary_key.columns]
+        taken: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for column, parent in links:
+            for chunk in chunks(sorted(collected[parent])):
+                for row in await rows(session, table, table.c[column].in_(chunk)):
+                    taken[tuple(row[k] for k in key)] = row
+        found[table.name] = list(taken.values())
+        if "id" in table.c:
+            collected[table.name] = {row["id"] for row in found[table.name]}
+    await _unlink_others(session, op_id, owned, collected)
+    for table in reversed(tables):
+        await put_in(session, op_id, table, found[table.name])
+    return found
+
+
+async def _linked_in(session: AsyncSession, table: sa.Table, ids: set[int]) -> set[int]:
+    """`ids` and the rows of the same table that link to them (in chains)."""
+    own = [fk.parent for fk in table.foreign_keys if fk.column.table is table]
+    found, frontier = set(ids), set(ids)
+    while own and frontier:
+        more: set[int] = set()
+        for column in own:
+            for chunk in chunks(sorted(frontier)):
+                more |= set(await session.scalars(sa.select(table.c.id).where(column.in_(chunk))))
+        frontier = more - found
+        found |= frontier
+    return found
+
+
+async def _unlink_others(
+    session: AsyncSession, op_id: int, owned: Sequence[str], collected: dict[str, set[int]]
+) -> None:
+    """Rows of tables that are not taken lose their links to rows that are (a ticket about a
+    deleted deal stays, without the deal); the trash keeps each link for `relink`."""
+    for table in Base.metadata.sorted_tables:
+        if table.name in owned:
+            continue
+        for fk in table.foreign_keys:
+            parent = fk.column.table.name
+            if parent not in collected or not collected[parent]:
+                continue
+            column = table.c[fk.parent.name]
+            for chunk in chunks(sorted(collected[parent])):
+                linked = (
+                    await session.execute(sa.select(table.c.id, column).where(column.in_(chunk)))
+                ).all()
+                if not linked:
+                    continue
+                await session.execute(
+                    sa.insert(_TRASH),
+                    [
+                        {"operation_id": op_id, "table_name": f"{table.name}:{column.name}"}
+                        | {"row_id": row_id, "data": {column.name: value}}
+                        for row_id, value in linked
+                    ],
+                )
+                await session.execute(
+                    sa.update(table).where(column.in_(chunk)).values({column.name: None})
+                )
+
+
+async def relink(session: AsyncSession, kept: dict[str, list[dict[str, Any]]], back: Back) -> None:
+    """Links `take_out` cut, set again to the rows as they came back (if they did, and if
+    nothing else was linked there since)."""
+    for name, links in kept.items():
+        if ":" not in name:
+            continue
+        table_name, column_name = name.split(":")
+        table = Base.metadata.tables[table_name]
+        column = table.c[column_name]
+        parent = next(fk.column.table.name for fk in column.foreign_keys)
+        ids = back.ids.get(parent, {})
+        again = [
+            {"i": link["row_id"], "v": ids[link[column_name]]}
+            for link in links
+            if link[column_name] in ids
+        ]
+        if again:
+            await session.execute(
+                sa.update(table)
+                .where(table.c.id == sa.bindparam("i"), column.is_(None))
+                .values({column_name: sa.bindparam("v")}),
+                again,
+            )
+
+
 def _plain(value: Any) -> Any:
     """A column's value as JSON keeps it (read back by the column's type: `_typed`)."""
     if isinstance(value, Enum):
@@ -93,15 +205,18 @@ def _typed(column: sa.Column[Any], value: Any) -> Any:
 
 
 async def taken_out(session: AsyncSession, op_id: int) -> dict[str, list[dict[str, Any]]]:
-    """What the operation took out, by table, as it was."""
+    """What the operation took out, by table, as it was (and the links it cut, by
+    "table:column", each with its row's id)."""
     found = await session.execute(
-        sa.select(_TRASH.c.table_name, _TRASH.c.data)
+        sa.select(_TRASH.c.table_name, _TRASH.c.row_id, _TRASH.c.data)
         .where(_TRASH.c.operation_id == op_id)
         .order_by(_TRASH.c.table_name, _TRASH.c.row_id)
     )
     kept: dict[str, list[dict[str, Any]]] = {}
-    for table_name, data in found.all():
-        kept.setdefault(table_name, []).append(data)
+    for table_name, row_id, data in found.all():
+        kept.setdefault(table_name, []).append(
+            {**data, "row_id": row_id} if ":" in table_name else data
+        )
     return kept
 
 

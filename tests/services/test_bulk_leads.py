@@ -250,3 +250,38 @@ async def test_leads_go_only_to_someone_with_telegram(session, clock, company, p
         await bulk.reassign(
             session, LeadFilter(), to=mute.id, expected=1, by=Actor.of(admin), company=company
         )
+
+
+async def test_the_chat_a_lead_opened_goes_with_it_to_the_new_assignee(
+    session, clock, company, people
+):
+    from models import Channel, Conversation, Direction, Message
+    from services.conversations.handover import HISTORY
+
+    admin, _anna = people
+    lead_id = await _lead(session, company, "+79120009901")
+    lead = await session.get(Lead, lead_id)
+    chat = Conversation(
+        client_id=lead.client_id, channel=Channel.WHATSAPP, external_chat_id="wa-1", lead_id=lead_id
+    )
+    session.add(chat)
+    await session.flush()
+    session.add_all(
+        Message(conversation_id=chat.id, channel=Channel.WHATSAPP, direction=Direction.IN, text=t)
+        for t in ("Здравствуйте", "Сколько стоит замер?")
+    )
+    boris = await factories.employee(session, clock, name="Борис", office="Казань")
+    await bulk.reassign(
+        session,
+        LeadFilter(ids=(lead_id,)),
+        to=boris.id,
+        expected=1,
+        by=Actor.of(admin),
+        company=company,
+    )
+    shown = await session.execute(
+        sa.select(OutboxMessage.recipient, OutboxMessage.entity_id).where(
+            OutboxMessage.kind == HISTORY
+        )
+    )
+    assert shown.all() == [(str(boris.telegram_id), chat.id)]  # the chat so far, to Борис

@@ -167,8 +167,10 @@ async def refresh(session: AsyncSession, company: Company) -> None:
             channels.register(replace(rules, templates=templates))
 
 
-async def keep_fresh(db: Database, company: Company, *, every: float = REFRESH) -> None:
-    """Refresh every `every` seconds, for as long as the process runs."""
+async def keep_fresh(db: Database, company: Company, *, every: float | None = None) -> None:
+    """Refresh every `every` seconds (REFRESH, read when it starts), for as long as the
+    process runs."""
+    every = REFRESH if every is None else every
     while True:
         try:
             async with db.unit_of_work() as session:

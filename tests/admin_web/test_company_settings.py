@@ -130,3 +130,31 @@ async def test_refusals_save_nothing(web, container, clock):
     async with container.db.unit_of_work() as s:
         assert (await s.execute(sa.select(CompanySetting))).scalars().all() == []
     assert container.company.ticket_categories[0] == "Документы"
+
+
+async def test_a_running_process_takes_settings_saved_elsewhere(container, monkeypatch):
+    """`crm run` (app.serve, any roles) keeps its settings fresh: a change saved by another
+    process is in force here after the next refresh."""
+    from app import serve
+    from models import CompanySetting
+
+    monkeypatch.setattr(company_settings, "REFRESH", 0.05)
+    stop = asyncio.Event()
+    running = asyncio.ensure_future(serve(container, set(), stop))
+    try:
+        async with container.db.unit_of_work() as s:  # as the admin web of another process
+            s.add(
+                CompanySetting(
+                    key="ticket_categories",
+                    value={"value": ["Визы", "Оплата"]},
+                    updated_at=container.company.clock.now(),
+                )
+            )
+        for _ in range(100):
+            if container.company.ticket_categories == ("Визы", "Оплата"):
+                break
+            await asyncio.sleep(0.05)
+        assert container.company.ticket_categories == ("Визы", "Оплата")
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 10)

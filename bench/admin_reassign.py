@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -19,6 +23,8 @@ from config.settings import Settings
 from models import Employee
 from services import bulk
 from services.actors import Actor
+from services.bulk import Undone
+from services.context import Company
 from services.deals import lists
 
 LEAVER = 21  # owns the first 10,000 deals (bench/admin.py's seed): "all deals of this seller"
@@ -31,6 +37,55 @@ async def product(url: str) -> Container:
     return Container.build(Settings(_env_file=None, database_url=sa_url(url)))  # type: ignore[call-arg]
 
 
+@dataclass(frozen=True)
+class Timed:
+    plan: Any
+    undone: Undone
+    counted: float  # seconds
+    applied: float
+    undo_took: float
+    bare: float  # the bare statements, in one transaction rolled back
+
+
+async def timed_bulk(
+    url: str,
+    plan: Callable[[AsyncSession, Actor], Awaitable[Any]],
+    apply: Callable[[AsyncSession, Actor, Any, Company], Awaitable[int]],
+    bare: list[tuple[str, tuple[Any, ...]]],
+) -> Timed:
+    """A bulk change through the product (count, apply, undo: each one unit of work) and the
+    bare statements that would do the same without a way back, each timed."""
+    container = await product(url)
+    try:
+        by = await bench_admin(container)
+        started = time.perf_counter()
+        async with container.db.unit_of_work() as s:
+            counted_plan = await plan(s, by)
+        counted = time.perf_counter() - started
+        started = time.perf_counter()
+        async with container.db.unit_of_work() as s:
+            op_id = await apply(s, by, counted_plan, container.company)
+        applied = time.perf_counter() - started
+        started = time.perf_counter()
+        async with container.db.unit_of_work() as s:
+            undone = await bulk.undo(s, op_id, by=by, company=container.company)
+        undo_took = time.perf_counter() - started
+    finally:
+        await container.close()
+    conn = await asyncpg.connect(url)
+    try:
+        started = time.perf_counter()
+        transaction = conn.transaction()
+        await transaction.start()
+        for sql, args in bare:
+            await conn.execute(sql, *args)
+        bare_took = time.perf_counter() - started
+        await transaction.rollback()  # measured, not kept
+    finally:
+        await conn.close()
+    return Timed(counted_plan, undone, counted, applied, undo_took, bare_took)
+
+
 async def bench_admin(container: Container) -> Actor:
     """The admin the seed gave a login ("bench"), as the services see them."""
     async with container.db.unit_of_work() as s:
@@ -40,48 +95,28 @@ async def bench_admin(container: Container) -> Actor:
 
 
 async def reassign_bench(url: str) -> None:
-    container = await product(url)
-    company = container.company
-    try:
-        by = await bench_admin(container)
-        chosen = lists.DealFilter(owner_id=LEAVER)
-        started = time.perf_counter()
-        async with container.db.unit_of_work() as s:
-            plan = await bulk.plan_reassign(s, chosen, to=HEIR, carry=("task",), by=by)
-        counted = time.perf_counter() - started
-        started = time.perf_counter()
-        async with container.db.unit_of_work() as s:
-            op_id = await bulk.reassign(
-                s, chosen, to=HEIR, carry=("task",), expected=plan.moving, by=by, company=company
-            )
-        applied = time.perf_counter() - started
-        started = time.perf_counter()
-        async with container.db.unit_of_work() as s:
-            undone = await bulk.undo(s, op_id, by=by, company=company)
-        undo_took = time.perf_counter() - started
-    finally:
-        await container.close()
-    conn = await asyncpg.connect(url)
-    try:
-        started = time.perf_counter()
-        transaction = conn.transaction()
-        await transaction.start()
-        await conn.execute(
-            "update deals set owner_id = $1 where owner_id = $2 and status = 'open'", HEIR, LEAVER
-        )
-        await conn.execute(
-            "update tasks set assignee_id = $1 where assignee_id = $2 and status = 'open'",
-            HEIR,
-            LEAVER,
-        )
-        bare = time.perf_counter() - started
-        await transaction.rollback()  # measured, not kept
-    finally:
-        await conn.close()
+    chosen = lists.DealFilter(owner_id=LEAVER)
+    took = await timed_bulk(
+        url,
+        lambda s, by: bulk.plan_reassign(s, chosen, to=HEIR, carry=("task",), by=by),
+        lambda s, by, plan, company: bulk.reassign(
+            s, chosen, to=HEIR, carry=("task",), expected=plan.moving, by=by, company=company
+        ),
+        [
+            (
+                "update deals set owner_id = $1 where owner_id = $2 and status = 'open'",
+                (HEIR, LEAVER),
+            ),
+            (
+                "update tasks set assignee_id = $1 where assignee_id = $2 and status = 'open'",
+                (HEIR, LEAVER),
+            ),
+        ],
+    )
     print(
-        f"\nbulk reassign: {plan.moving} deals, {plan.carried['task']} tasks:"
-        f" count {counted * 1000:.0f} ms,"
-        f" apply {applied * 1000:.0f} ms, undo {undo_took * 1000:.0f} ms"
-        f" ({undone.back['deal']} deals, {undone.back['task']} tasks back);"
-        f" bare two UPDATEs {bare * 1000:.0f} ms"
+        f"\nbulk reassign: {took.plan.moving} deals, {took.plan.carried['task']} tasks:"
+        f" count {took.counted * 1000:.0f} ms,"
+        f" apply {took.applied * 1000:.0f} ms, undo {took.undo_took * 1000:.0f} ms"
+        f" ({took.undone.back['deal']} deals, {took.undone.back['task']} tasks back);"
+        f" bare two UPDATEs {took.bare * 1000:.0f} ms"
     )

@@ -110,8 +110,8 @@ async def _reachable(session: AsyncSession, to: int) -> None:
 async def plan_move(
     session: AsyncSession, shown: deal_lists.DealFilter, *, stage_id: int, by: Actor
 ) -> stages.MovePlan:
-    access.require_bulk(by)
-    return await stages.plan(session, deal_lists.matching(_scoped(shown, by)), stage_id=stage_id)
+    _kind, chosen = _chosen(shown, by)
+    return await stages.plan(session, chosen, stage_id=stage_id)
 
 
 async def move_deals(
@@ -127,10 +127,10 @@ async def move_deals(
 ) -> int:
     """The chosen open deals to one stage of their pipeline; to a won or lost one closes them
     (a lost one with `reason`, as in chat)."""
-    access.require_bulk(by)
+    _kind, chosen = _chosen(shown, by)
     return await stages.apply(
         session,
-        deal_lists.matching(_scoped(shown, by)),
+        chosen,
         stage_id=stage_id,
         reason=reason,
         reason_text=reason_text,
@@ -183,8 +183,8 @@ ClosePlan = closing.ClosePlan
 async def plan_close(
     session: AsyncSession, shown: task_table.TaskFilter, *, status: TaskStatus, by: Actor
 ) -> closing.ClosePlan:
-    access.require_bulk(by)
-    return await closing.plan(session, task_table.matching(_scoped(shown, by)), status=status)
+    _kind, chosen = _chosen(shown, by)
+    return await closing.plan(session, chosen, status=status)
 
 
 async def close_tasks(
@@ -197,10 +197,10 @@ async def close_tasks(
     company: Company,
 ) -> int:
     """The chosen open tasks done or cancelled at once; each assignee told once."""
-    access.require_bulk(by)
+    _kind, chosen = _chosen(shown, by)
     return await closing.apply(
         session,
-        task_table.matching(_scoped(shown, by)),
+        chosen,
         status=status,
         expected=expected,
         by=by,
@@ -249,8 +249,7 @@ async def plan_reject(
     reason: str,
     by: Actor,
 ) -> rejecting.RejectPlan:
-    access.require_bulk(by)
-    chosen = lead_table.matching(_scoped(shown, by))
+    _kind, chosen = _chosen(shown, by)
     return await rejecting.plan(session, chosen, status=status, reason=reason)
 
 
@@ -266,10 +265,10 @@ async def reject_leads(
 ) -> int:
     """The chosen new leads non-target or spam at once, for one reason; their cards show it,
     each assignee told once."""
-    access.require_bulk(by)
+    _kind, chosen = _chosen(shown, by)
     return await rejecting.apply(
         session,
-        lead_table.matching(_scoped(shown, by)),
+        chosen,
         status=status,
         reason=reason,
         expected=expected,
@@ -279,6 +278,9 @@ async def reject_leads(
 
 
 def _chosen(shown: Shown, by: Actor) -> tuple[Kind, engine.Chosen]:
+    """What kind of record the filter picks and the ids it picks, within what `by` may
+    change in bulk (a 404 for anyone else; a manager: their office)."""
+    access.require_bulk(by)
     if isinstance(shown, deal_lists.DealFilter):
         return DEAL, deal_lists.matching(_scoped(shown, by))
     if isinstance(shown, task_table.TaskFilter):
